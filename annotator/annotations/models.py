@@ -1,0 +1,52 @@
+"""Spans: one table, several layers (annotators', gold, model suggestions)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Layer(models.TextChoices):
+    ANNOTATOR = "annotator"
+    GOLD = "gold"
+    SUGGESTION = "suggestion"
+
+
+class Span(models.Model):
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="spans")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="spans")
+    layer = models.CharField(max_length=16, choices=Layer.choices, default=Layer.ANNOTATOR)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="spans"
+    )
+    label = models.ForeignKey("projects.Label", on_delete=models.PROTECT, related_name="spans")
+    # Code-point offsets into Article.text (Python string indices); the browser converts at the edge.
+    start_char = models.PositiveIntegerField()
+    end_char = models.PositiveIntegerField()
+    text = models.TextField(help_text="The covered text, checked against the article on save.")
+    note = models.TextField(blank=True)
+    codebook_version = models.ForeignKey(
+        "projects.CodebookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="spans"
+    )
+    model_version = models.ForeignKey(
+        "training.ModelVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="spans"
+    )
+    score = models.FloatField(null=True, blank=True, help_text="Model confidence, for suggestions.")
+    provenance = models.JSONField(default=dict, blank=True, help_text="For gold: the annotator spans it came from.")
+    client_id = models.UUIDField(null=True, blank=True, help_text="Idempotency key sent by the client.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article", "start_char", "end_char", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_char__gte=0), name="span_start_non_negative"),
+            models.CheckConstraint(condition=Q(start_char__lt=F("end_char")), name="span_start_before_end"),
+            models.UniqueConstraint(fields=["client_id"], condition=Q(client_id__isnull=False), name="span_client_id"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "article", "layer"]),
+            models.Index(fields=["project", "layer", "annotator"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}:{self.start_char}-{self.end_char}"

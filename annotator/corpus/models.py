@@ -1,0 +1,107 @@
+"""Outlets, articles and the import runs that brought them in."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from annotator.common.models import JobStatus
+
+
+class Outlet(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    country = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    leaning = models.CharField(max_length=50, blank=True, help_text="Political leaning, if the study uses one.")
+    homepage = models.URLField(max_length=500, blank=True)
+    is_wire_agency = models.BooleanField(default=False, help_text="A news agency whose copy other outlets syndicate.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    class Format(models.TextChoices):
+        JSONL = "jsonl"
+        CSV = "csv"
+        TXT = "txt"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source_name = models.CharField(max_length=500)
+    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True, max_length=500)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    outlet_slug = models.SlugField(max_length=100, blank=True)
+    strict = models.BooleanField(default=False)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True)
+    rows_read = models.PositiveBigIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(null=True, blank=True)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    created_count = models.PositiveBigIntegerField(default=0)
+    duplicate_count = models.PositiveBigIntegerField(default=0)
+    rejected_count = models.PositiveBigIntegerField(default=0)
+    outlets_created = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{source, line, message}], capped")
+    error_message = models.TextField(blank=True, help_text="Why the whole import failed, if it did.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.source_name} ({self.status})"
+
+
+class StoryCluster(models.Model):
+    """Exact and near-duplicate copies of one story (wire copy, syndication) across outlets."""
+
+    representative = models.ForeignKey(
+        "corpus.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    method = models.CharField(max_length=50, default="minhash-lsh")
+    threshold = models.FloatField(null=True, blank=True)
+    size = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Article(models.Model):
+    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="articles")
+    title = models.CharField(max_length=1000, blank=True)
+    # Stored exactly as given: span offsets are code-point indices into this string.
+    text = models.TextField()
+    url = models.URLField(max_length=2000, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    language = models.CharField(max_length=20, blank=True)
+    byline = models.CharField(max_length=500, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    content_hash = models.CharField(max_length=64, db_index=True)
+    n_tokens = models.PositiveIntegerField(default=0)
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    cluster = models.ForeignKey(StoryCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    is_wire_copy = models.BooleanField(default=False, help_text="A syndicated copy of another outlet's story.")
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outlet", "external_id"], condition=~Q(external_id=""), name="article_unique_outlet_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["outlet", "content_hash"], condition=Q(external_id=""), name="article_unique_outlet_content"
+            ),
+        ]
+        indexes = [models.Index(fields=["outlet", "published_at"])]
+
+    def __str__(self) -> str:
+        return self.title or f"Article {self.pk}"

@@ -1,0 +1,157 @@
+"""Annotation projects: who works on what, under which codebook."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"
+    CURATOR = "curator"
+    ANNOTATOR = "annotator"
+    VIEWER = "viewer"
+
+
+class Project(models.Model):
+    class TrainingSource(models.TextChoices):
+        GOLD = "gold", "Gold layer (adjudicated)"
+        ALL_ANNOTATORS = "all", "All annotators' spans"
+
+    class SyndicationRule(models.TextChoices):
+        ONCE = "once", "Count syndicated copies once"
+        PER_OUTLET = "per_outlet", "Count each outlet's copy"
+        EXCLUDE_WIRE = "exclude_wire", "Exclude wire copy"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    articles = models.ManyToManyField("corpus.Article", through="ProjectArticle", related_name="projects")
+
+    # Assignment and annotation settings
+    annotators_per_article = models.PositiveSmallIntegerField(default=1)
+    overlap_fraction = models.FloatField(default=0.0, help_text="Share of articles coded by k annotators; rest by one.")
+    blind = models.BooleanField(default=True, help_text="Annotators never see each other's spans.")
+    outlet_blind = models.BooleanField(default=False, help_text="Annotators do not see outlet, byline or URL.")
+    snap_to_words = models.BooleanField(default=True)
+    one_per_cluster = models.BooleanField(default=True, help_text="Assign one article per story cluster.")
+    stratify_by = models.JSONField(default=list, blank=True, help_text='Strata for assignment, e.g. ["outlet", "month"].')
+    calibration_size = models.PositiveIntegerField(default=0)
+    random_seed = models.PositiveIntegerField(default=20261126)
+
+    # Training and scoring settings
+    training_source = models.CharField(max_length=8, choices=TrainingSource.choices, default=TrainingSource.GOLD)
+    score_new_articles = models.BooleanField(default=True)
+    syndication_rule = models.CharField(max_length=16, choices=SyndicationRule.choices, default=SyndicationRule.PER_OUTLET)
+    bootstrap_resamples = models.PositiveIntegerField(default=1000)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectArticle(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="project_articles")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="project_links")
+    is_calibration = models.BooleanField(default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "article"], name="project_article_unique")]
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} as {self.role}"
+
+
+class CodebookVersion(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="codebook_versions")
+    number = models.PositiveIntegerField()
+    changelog = models.TextField(blank=True)
+    labels_snapshot = models.JSONField(default=list, blank=True, help_text="The labels as they were in this version.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="codebook_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} codebook v{self.number}"
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, help_text="The definition annotators apply.")
+    colour = models.CharField(max_length=7, default="#f4c542")
+    hotkey = models.CharField(max_length=1, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    positive_examples = models.JSONField(default=list, blank=True)
+    negative_examples = models.JSONField(default=list, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="label_unique_name"),
+            models.UniqueConstraint(fields=["project", "hotkey"], condition=~Q(hotkey=""), name="label_unique_hotkey"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        TODO = "todo"
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+        SKIPPED = "skipped"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TODO)
+    position = models.PositiveIntegerField(default=0, help_text="Order in the annotator's queue.")
+    is_calibration = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project", "annotator", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "article", "annotator"], name="assignment_unique")]
+        indexes = [models.Index(fields=["project", "annotator", "status"])]
+
+
+class Snapshot(models.Model):
+    """A frozen study: articles, codebook, gold layer, model and scores, hashed and archived."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="snapshots")
+    name = models.CharField(max_length=200)
+    content_hash = models.CharField(max_length=64)
+    manifest = models.JSONField(default=dict)
+    archive = models.FileField(upload_to="snapshots/", max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

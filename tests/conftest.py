@@ -1,0 +1,192 @@
+"""Shared fixtures: a real Celery worker process, a real Chromium, users and projects."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+ARTIFACTS_DIR = Path(os.environ.get("FRAMESCOPE_ARTIFACTS_DIR", ROOT / "test-artifacts"))
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    """Poll until predicate() is truthy; return its value or fail with what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """The URL of the database the test process uses, so a worker subprocess can join it."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, env: dict[str, str], log_path: Path, queues: str, concurrency: int = 2) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.queues = queues
+        self.concurrency = concurrency
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("a")
+        cmd = [
+            sys.executable, "-m", "celery", "-A", "annotator", "worker", "-Q", self.queues,
+            "-c", str(self.concurrency), "-l", "info", "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        start_offset = self.log_path.stat().st_size
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                pytest.fail(f"celery worker exited early; see {self.log_path}")
+            with self.log_path.open() as fh:
+                fh.seek(start_offset)
+                return " ready." in fh.read()
+
+        wait_for(ready, timeout=60, what="the celery worker to be ready")
+        return self
+
+    def kill(self, sig: int = 9) -> None:
+        """Kill the whole worker (main process and pool children), as a crash would."""
+        if self.proc and self.proc.poll() is None:
+            subprocess.run(["pkill", f"-{sig}", "-P", str(self.proc.pid)], check=False)
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, django_db_blocker) -> dict[str, str]:
+    from django.conf import settings
+    from django.db import connection
+
+    env = os.environ.copy()
+    env["DATABASE_URL"] = database_url_for(connection.settings_dict)
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    env["FRAMESCOPE_DATA_DIR"] = str(settings.DATA_DIR)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture(scope="session")
+def worker_factory(worker_env) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start extra worker processes (for crash tests); all are stopped at the end of the session."""
+    started: list[WorkerProcess] = []
+
+    def start(queues: str | None = None, concurrency: int = 2) -> WorkerProcess:
+        from django.conf import settings
+
+        log = ARTIFACTS_DIR / "celery" / f"worker-{len(started)}.log"
+        worker = WorkerProcess(worker_env, log, queues or settings.CELERY_QUEUES_ALL, concurrency).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def _session_worker(worker_factory) -> WorkerProcess:
+    from annotator.celery import app
+
+    app.control.purge()
+    return worker_factory()
+
+
+@pytest.fixture
+def celery_worker(_session_worker, transactional_db) -> WorkerProcess:
+    """A real Celery worker process sharing the test database (committed data only)."""
+    if _session_worker.proc.poll() is not None:
+        _session_worker.start()
+    return _session_worker
+
+
+# --- browser -------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("FRAMESCOPE_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page) -> Callable[[str], Path]:
+    def take(name: str) -> Path:
+        path = ARTIFACTS_DIR / "screenshots" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def browser_login(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.fail(f"../shared not found at {SHARED}")
+    return SHARED
