@@ -1,0 +1,282 @@
+"""Differences of rates between groups: bootstrap CI, permutation p-value, Holm / BH adjusted tables.
+
+The difference ``rate_a - rate_b`` (per 1,000 tokens) gets a percentile interval from the same
+per-group article bootstrap as :func:`ml.stats.rates.group_rates` (same seed, same draws), and a
+two-sided permutation p-value: articles of the two groups are pooled, group membership is shuffled
+``n_permutations`` times, and ``p = (1 + #{|T*| >= |T|}) / (1 + n_permutations)`` (Phipson & Smyth 2010).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import asdict, dataclass, replace
+from itertools import combinations
+
+import numpy as np
+
+from ml.stats.bootstrap import (
+    CHUNK_DRAWS,
+    EXACT_MAX_ARTICLES,
+    IntervalMethod,
+    check_confidence,
+    check_positive_int,
+    check_seed,
+    interval,
+    normal_draws,
+    normal_limit_applies,
+    stream,
+)
+from ml.stats.data import ArticleCounts, split_by_group
+from ml.stats.errors import ClassifierErrors
+from ml.stats.multitest import benjamini_hochberg, holm
+from ml.stats.rates import CORRECTION_STREAM, SPANS, TOK, GroupDraws, bootstrap_groups, ratio
+
+#: Stands for "every other group" in one-vs-rest comparisons.
+REST = "(rest)"
+
+
+@dataclass(frozen=True)
+class RateDifference:
+    """``rate_a - rate_b`` per 1,000 tokens with its CI and permutation p-value (adjusted ones in tables)."""
+
+    group_a: Hashable
+    group_b: Hashable
+    rate_a: float
+    rate_b: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_articles_a: int
+    n_articles_b: int
+    n_resamples: int
+    n_permutations: int
+    seed: int
+    confidence: float
+    method: str
+    test: str
+    p_holm: float | None = None
+    p_bh: float | None = None
+    corrected_difference: float | None = None
+    corrected_ci_low: float | None = None
+    corrected_ci_high: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    n_resamples: int
+    n_permutations: int
+    confidence: float
+    seed: int
+    exact_max_articles: int | None
+    errors: ClassifierErrors | None
+
+
+def _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors) -> _Settings:
+    if errors is not None and not isinstance(errors, ClassifierErrors):
+        raise ValueError("errors must be a ClassifierErrors (tp, fp, fn) or None")
+    if exact_max_articles is not None:
+        exact_max_articles = check_positive_int("exact_max_articles", exact_max_articles, minimum=0)
+    return _Settings(
+        n_resamples=check_positive_int("n_resamples", n_resamples, minimum=2),
+        n_permutations=check_positive_int("n_permutations", n_permutations),
+        confidence=check_confidence(confidence),
+        seed=check_seed(seed),
+        exact_max_articles=exact_max_articles,
+        errors=errors,
+    )
+
+
+def permutation_p_value(
+    values_a: np.ndarray,
+    values_b: np.ndarray,
+    *,
+    n_permutations: int,
+    rng: np.random.Generator,
+    exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+) -> tuple[float, str]:
+    """Two-sided permutation p-value of the rate difference between two sets of articles (tokens, spans).
+
+    When both groups exceed ``exact_max_articles`` (and no column is sparse), the permuted sums of
+    group a are drawn from their finite-population normal limit (Hájek 1960) instead of shuffling.
+    """
+    pooled = np.vstack([values_a, values_b])[:, [TOK, SPANS]]
+    n_a, n_total = len(values_a), len(pooled)
+    total = pooled.sum(axis=0)
+    sums_a_obs = pooled[:n_a].sum(axis=0)
+    observed = _diff(sums_a_obs[None, :], (total - sums_a_obs)[None, :])[0]
+    if not np.isfinite(observed):
+        return float("nan"), "permutation"
+    if (
+        exact_max_articles is not None
+        and min(n_a, n_total - n_a) > exact_max_articles
+        and normal_limit_applies(pooled, exact_max_articles=exact_max_articles)
+    ):
+        cov = np.cov(pooled, rowvar=False, ddof=0) * n_a * (n_total - n_a) / (n_total - 1)
+        sums_a = n_a * pooled.mean(axis=0) + normal_draws(cov, size=n_permutations, rng=rng)
+        test = "permutation-normal-approximation"
+    else:
+        sums_a = _shuffled_sums(pooled, n_a, n_permutations=n_permutations, rng=rng)
+        test = "permutation"
+    stats = _diff(sums_a, total - sums_a)
+    tolerance = 1e-9 * max(1.0, abs(observed))
+    extreme = ~(np.abs(stats) < abs(observed) - tolerance)  # NaN counts as extreme (conservative)
+    return float((1 + extreme.sum()) / (1 + n_permutations)), test
+
+
+def _shuffled_sums(pooled: np.ndarray, n_a: int, *, n_permutations: int, rng: np.random.Generator) -> np.ndarray:
+    n_total = len(pooled)
+    membership = np.zeros(n_total)
+    membership[:n_a] = 1.0
+    out = np.empty((n_permutations, pooled.shape[1]))
+    rows = max(1, CHUNK_DRAWS // n_total)
+    for start in range(0, n_permutations, rows):
+        c = min(rows, n_permutations - start)
+        shuffled = rng.permuted(np.tile(membership, (c, 1)), axis=1)
+        out[start : start + c] = shuffled @ pooled
+    return out
+
+
+def _diff(sums_a: np.ndarray, sums_b: np.ndarray) -> np.ndarray:
+    return ratio(sums_a[:, 1], sums_a[:, 0]) - ratio(sums_b[:, 1], sums_b[:, 0])
+
+
+def _compare(a: Hashable, b: Hashable, da: GroupDraws, db: GroupDraws, s: _Settings, factors) -> RateDifference:
+    rate_a = float(ratio(da.values[:, SPANS].sum(), da.values[:, TOK].sum()))
+    rate_b = float(ratio(db.values[:, SPANS].sum(), db.values[:, TOK].sum()))
+    draws = ratio(da.sums[:, SPANS], da.sums[:, TOK]) - ratio(db.sums[:, SPANS], db.sums[:, TOK])
+    lo, hi = interval(draws, confidence=s.confidence, method=IntervalMethod.PERCENTILE)
+    p, test = permutation_p_value(
+        da.values,
+        db.values,
+        n_permutations=s.n_permutations,
+        rng=stream(s.seed, "permutation", a, b),
+        exact_max_articles=s.exact_max_articles,
+    )
+    extra = {}
+    if s.errors is not None:
+        clo, chi = interval(draws * factors, confidence=s.confidence)
+        extra = dict(
+            corrected_difference=(rate_a - rate_b) * s.errors.factor,
+            corrected_ci_low=float(clo),
+            corrected_ci_high=float(chi),
+        )
+    return RateDifference(
+        group_a=a,
+        group_b=b,
+        rate_a=rate_a,
+        rate_b=rate_b,
+        difference=rate_a - rate_b,
+        ci_low=float(lo),
+        ci_high=float(hi),
+        p_value=p,
+        n_articles_a=da.n,
+        n_articles_b=db.n,
+        n_resamples=s.n_resamples,
+        n_permutations=s.n_permutations,
+        seed=s.seed,
+        confidence=s.confidence,
+        method=IntervalMethod.PERCENTILE.value,
+        test=test,
+        **extra,
+    )
+
+
+def _rest(draws: dict[Hashable, GroupDraws], exclude: Hashable) -> GroupDraws:
+    """Every group but ``exclude``; its bootstrap is stratified (each group resampled within itself)."""
+    others = [d for k, d in draws.items() if k != exclude]
+    if not others:
+        raise ValueError(f"there is no other group to compare {exclude!r} with")
+    return GroupDraws(
+        values=np.vstack([d.values for d in others]),
+        sums=np.sum([d.sums for d in others], axis=0),
+        resampling=others[0].resampling,
+    )
+
+
+def _prepare(counts: ArticleCounts, s: _Settings, wanted: Sequence[Hashable] | None):
+    if not isinstance(counts, ArticleCounts):
+        raise ValueError("counts must be an ArticleCounts")
+    rows = split_by_group(counts.groups)
+    if wanted is not None:
+        missing = [g for g in wanted if g not in rows]
+        if missing:
+            raise ValueError(f"unknown group(s): {missing!r}; known: {list(rows)!r}")
+    draws = bootstrap_groups(
+        counts.matrix(), rows, n_resamples=s.n_resamples, seed=s.seed, exact_max_articles=s.exact_max_articles
+    )
+    factors = (
+        None if s.errors is None else s.errors.draw_factors(size=s.n_resamples, rng=stream(s.seed, CORRECTION_STREAM))
+    )
+    return draws, factors
+
+
+def compare_groups(
+    counts: ArticleCounts,
+    *,
+    group_a: Hashable,
+    group_b: Hashable | None = None,
+    errors: ClassifierErrors | None = None,
+    n_resamples: int = 1000,
+    n_permutations: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+) -> RateDifference:
+    """Rate difference ``group_a - group_b``; ``group_b=None`` compares ``group_a`` with all other articles."""
+    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
+    if group_a == group_b:
+        raise ValueError("group_a and group_b must differ")
+    draws, factors = _prepare(counts, s, [group_a] if group_b is None else [group_a, group_b])
+    if group_b is None:
+        return _compare(group_a, REST, draws[group_a], _rest(draws, group_a), s, factors)
+    return _compare(group_a, group_b, draws[group_a], draws[group_b], s, factors)
+
+
+def _adjusted(results: list[RateDifference]) -> list[RateDifference]:
+    p = np.array([r.p_value for r in results])
+    finite = np.isfinite(p)
+    p_holm, p_bh = np.full(p.shape, np.nan), np.full(p.shape, np.nan)
+    p_holm[finite], p_bh[finite] = holm(p[finite]), benjamini_hochberg(p[finite])
+    return [replace(r, p_holm=float(h), p_bh=float(b)) for r, h, b in zip(results, p_holm, p_bh, strict=True)]
+
+
+def pairwise_differences(
+    counts: ArticleCounts,
+    *,
+    groups: Sequence[Hashable] | None = None,
+    errors: ClassifierErrors | None = None,
+    n_resamples: int = 1000,
+    n_permutations: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+) -> list[RateDifference]:
+    """Every pair (a, b) of ``groups`` (default: all, sorted), with Holm and BH adjusted p-values."""
+    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
+    draws, factors = _prepare(counts, s, groups)
+    keys = list(draws) if groups is None else list(dict.fromkeys(groups))
+    if len(keys) < 2:
+        raise ValueError("a pairwise table needs at least two groups")
+    return _adjusted([_compare(a, b, draws[a], draws[b], s, factors) for a, b in combinations(keys, 2)])
+
+
+def one_vs_rest(
+    counts: ArticleCounts,
+    *,
+    errors: ClassifierErrors | None = None,
+    n_resamples: int = 1000,
+    n_permutations: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+) -> list[RateDifference]:
+    """Each group against all other articles, with Holm and BH adjusted p-values."""
+    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
+    draws, factors = _prepare(counts, s, None)
+    if len(draws) < 2:
+        raise ValueError("one-vs-rest needs at least two groups")
+    return _adjusted([_compare(k, REST, d, _rest(draws, k), s, factors) for k, d in draws.items()])
