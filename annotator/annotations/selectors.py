@@ -1,0 +1,38 @@
+"""Span reads."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from annotator.annotations.models import Layer, Span
+from annotator.corpus.models import Article
+from annotator.projects.models import Project
+
+
+def span_list_for_annotator(*, project: Project, article: Article, user) -> QuerySet[Span]:
+    """The user's own spans on an article (annotator layer): annotation is blind to other annotators."""
+    return (
+        Span.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR, annotator=user)
+        .select_related("label")
+        .order_by("start_char", "end_char", "id")
+    )
+
+
+def span_get_for_user(*, project: Project, span_id: int, user) -> Span:
+    """One of the user's own spans in the project; Http404 for anyone else's."""
+    span = (
+        Span.objects.select_related("label", "project")
+        .filter(pk=span_id, project=project, layer=Layer.ANNOTATOR, annotator=user)
+        .first()
+    )
+    if span is None:
+        raise Http404("No such span.")
+    return span
+
+
+def span_count_by_label(*, project: Project) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = Span.objects.filter(project=project).values("label_id").annotate(n=Count("id"))
+    return {row["label_id"]: row["n"] for row in rows}

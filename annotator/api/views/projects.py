@@ -1,0 +1,179 @@
+"""Project-facing API: the user's projects, labels, queue, an article to annotate, assignment status."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.annotations.selectors import span_list_for_annotator
+from annotator.api.views.spans import SpanOutputSerializer
+from annotator.projects.models import Assignment
+from annotator.projects.selectors import (
+    article_get_for_project,
+    assignment_queue,
+    codebook_version_latest,
+    label_list,
+    project_get_for_user,
+    project_list_for_user,
+)
+from annotator.projects.services import assignment_set_status
+
+
+class LabelOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    colour = serializers.CharField()
+    hotkey = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    order = serializers.IntegerField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+def _progress(queue) -> dict:
+    return {"done": queue.n_done, "skipped": queue.n_skipped, "total": queue.total}
+
+
+class ProjectListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.SlugField()
+        name = serializers.CharField()
+        description = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        projects = project_list_for_user(user=request.user)
+        return Response(self.OutputSerializer(projects, many=True).data)
+
+
+class ProjectDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.SlugField()
+        name = serializers.CharField()
+        description = serializers.CharField()
+        guidelines = serializers.CharField()
+        role = serializers.CharField()
+        blind = serializers.BooleanField()
+        outlet_blind = serializers.BooleanField()
+        snap_to_words = serializers.BooleanField()
+        codebook_version = serializers.IntegerField(allow_null=True)
+        labels = LabelOutputSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        version = codebook_version_latest(project=project)
+        data = {
+            **{f: getattr(project, f) for f in ("slug", "name", "description", "guidelines", "blind")},
+            "outlet_blind": project.outlet_blind,
+            "snap_to_words": project.snap_to_words,
+            "role": role,
+            "codebook_version": version.number if version else None,
+            "labels": label_list(project=project),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class LabelListApi(APIView):
+    @extend_schema(responses=LabelOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        return Response(LabelOutputSerializer(label_list(project=project), many=True).data)
+
+
+class QueueApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class ItemSerializer(serializers.Serializer):
+            article_id = serializers.IntegerField()
+            title = serializers.CharField()
+            status = serializers.CharField()
+            position = serializers.IntegerField()
+
+        progress = ProgressSerializer()
+        next_article_id = serializers.IntegerField(allow_null=True)
+        items = ItemSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        queue = assignment_queue(project=project, user=request.user)
+        data = {"progress": _progress(queue), "next_article_id": queue.next_open(), "items": queue.items}
+        return Response(self.OutputSerializer(data).data)
+
+
+class ArticleForAnnotationApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        title = serializers.CharField()
+        text = serializers.CharField(trim_whitespace=False)
+        outlet = serializers.CharField(allow_null=True)
+        published_at = serializers.DateTimeField(allow_null=True)
+        status = serializers.CharField()
+        position = serializers.IntegerField(allow_null=True, help_text="0-based index in the user's queue.")
+        previous_article_id = serializers.IntegerField(allow_null=True)
+        next_article_id = serializers.IntegerField(allow_null=True)
+        progress = ProgressSerializer()
+        spans = SpanOutputSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer, summary="An article with the current user's own spans (blind).")
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        article = article_get_for_project(project=project, article_id=article_id)
+        return Response(self.OutputSerializer(article_for_annotation(project, article, request.user)).data)
+
+
+def article_for_annotation(project, article, user) -> dict:
+    """The data the annotator page needs for one article (shared by the API and the page)."""
+    queue = assignment_queue(project=project, user=user)
+    index = queue.index_of(article.pk)
+    previous_id, next_id = queue.neighbours(article.pk)
+    return {
+        "id": article.pk,
+        "title": article.title,
+        "text": article.text,
+        "outlet": None if project.outlet_blind else article.outlet.name,
+        "published_at": article.published_at,
+        "status": queue.items[index].status if index is not None else Assignment.Status.TODO,
+        "position": index,
+        "previous_article_id": previous_id,
+        "next_article_id": next_id,
+        "progress": _progress(queue),
+        "spans": span_list_for_annotator(project=project, article=article, user=user),
+    }
+
+
+class AssignmentStatusUpdateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Assignment.Status.choices)
+
+    class OutputSerializer(serializers.Serializer):
+        article_id = serializers.IntegerField()
+        status = serializers.CharField()
+        next_article_id = serializers.IntegerField(allow_null=True)
+        progress = ProgressSerializer()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer, summary="Mark the article done / skipped.")
+    def post(self, request: Request, slug: str, article_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        article = article_get_for_project(project=project, article_id=article_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = assignment_set_status(
+            project=project, annotator=request.user, article_id=article.pk, status=serializer.validated_data["status"]
+        )
+        queue = assignment_queue(project=project, user=request.user)
+        data = {
+            "article_id": article.pk,
+            "status": assignment.status,
+            "next_article_id": queue.next_open(after_article_id=article.pk),
+            "progress": _progress(queue),
+        }
+        return Response(self.OutputSerializer(data).data, status=status.HTTP_200_OK)

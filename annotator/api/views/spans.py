@@ -1,0 +1,98 @@
+"""Span API: list / create / update (label, note) / delete the current user's spans. Rules live in services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.annotations.selectors import span_get_for_user, span_list_for_annotator
+from annotator.annotations.services import span_create, span_delete, span_update
+from annotator.projects.selectors import article_get_for_project, project_get_for_user
+
+
+class SpanOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    article_id = serializers.IntegerField()
+    label_id = serializers.IntegerField()
+    label = serializers.CharField(source="label.name")
+    start_char = serializers.IntegerField(help_text="Code-point offset (Python string index), inclusive.")
+    end_char = serializers.IntegerField(help_text="Code-point offset, exclusive.")
+    text = serializers.CharField(trim_whitespace=False)
+    note = serializers.CharField(trim_whitespace=False)
+    client_id = serializers.UUIDField(allow_null=True)
+    codebook_version_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SpanListApi(APIView):
+    @extend_schema(responses=SpanOutputSerializer(many=True), summary="The current user's spans on an article.")
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        article = article_get_for_project(project=project, article_id=article_id)
+        spans = span_list_for_annotator(project=project, article=article, user=request.user)
+        return Response(SpanOutputSerializer(spans, many=True).data)
+
+
+class SpanCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        label = serializers.IntegerField(help_text="Label id.")
+        start_char = serializers.IntegerField(min_value=0)
+        end_char = serializers.IntegerField(min_value=1)
+        text = serializers.CharField(trim_whitespace=False, max_length=5000)
+        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, default="")
+        client_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: SpanOutputSerializer, 200: SpanOutputSerializer},
+        summary="Create a span; a retry with the same client_id returns the first one (200).",
+    )
+    def post(self, request: Request, slug: str, article_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        article = article_get_for_project(project=project, article_id=article_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        span, created = span_create(
+            project=project,
+            article=article,
+            user=request.user,
+            label_id=data["label"],
+            start_char=data["start_char"],
+            end_char=data["end_char"],
+            text=data["text"],
+            note=data["note"],
+            client_id=data["client_id"],
+        )
+        return Response(
+            SpanOutputSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class SpanUpdateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        label = serializers.IntegerField(required=False, help_text="New label id.")
+        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False)
+
+    @extend_schema(request=InputSerializer, responses=SpanOutputSerializer, summary="Relabel a span or edit its note.")
+    def patch(self, request: Request, slug: str, span_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        span = span_get_for_user(project=project, span_id=span_id, user=request.user)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        span = span_update(span=span, user=request.user, label_id=data.get("label"), note=data.get("note"))
+        return Response(SpanOutputSerializer(span).data)
+
+
+class SpanDeleteApi(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Delete one of your spans.")
+    def delete(self, request: Request, slug: str, span_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        span = span_get_for_user(project=project, span_id=span_id, user=request.user)
+        span_delete(span=span, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,142 @@
+"""Reads for projects: a user's projects, roles, labels, codebook versions and annotation queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from annotator.corpus.models import Article
+from annotator.projects.models import Assignment, CodebookVersion, Label, Membership, Project, ProjectArticle, Role
+
+
+def project_list_for_user(*, user) -> QuerySet[Project]:
+    """The projects the user is a member of, by name."""
+    if not user.is_authenticated:
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user=user).distinct().order_by("name")
+
+
+def membership_role(*, project: Project, user) -> str | None:
+    """The user's role in the project, or None for non-members."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+
+
+def project_get_for_user(*, slug: str, user) -> tuple[Project, str]:
+    """(project, role) for a member; Http404 for anyone else, so non-members cannot probe slugs."""
+    if not user.is_authenticated:
+        raise Http404("No such project.")
+    membership = (
+        Membership.objects.select_related("project")
+        .filter(project__slug=slug, user=user)
+        .only("role", "project")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such project.")
+    return membership.project, membership.role
+
+
+def article_get_for_project(*, project: Project, article_id: int) -> Article:
+    """An article that belongs to the project (with its outlet); Http404 otherwise."""
+    article = Article.objects.select_related("outlet").filter(pk=article_id, project_links__project=project).first()
+    if article is None:
+        raise Http404("No such article in this project.")
+    return article
+
+
+def label_list(*, project: Project) -> QuerySet[Label]:
+    return Label.objects.filter(project=project).select_related("parent").order_by("order", "name")
+
+
+def codebook_version_latest(*, project: Project) -> CodebookVersion | None:
+    return CodebookVersion.objects.filter(project=project).order_by("-number").first()
+
+
+def codebook_version_list(*, project: Project) -> QuerySet[CodebookVersion]:
+    return CodebookVersion.objects.filter(project=project).order_by("number")
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    article_id: int
+    title: str
+    status: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Queue:
+    items: list[QueueItem]
+    from_assignments: bool
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_done(self) -> int:
+        return sum(1 for item in self.items if item.status == Assignment.Status.DONE)
+
+    @property
+    def n_skipped(self) -> int:
+        return sum(1 for item in self.items if item.status == Assignment.Status.SKIPPED)
+
+    def index_of(self, article_id: int) -> int | None:
+        for index, item in enumerate(self.items):
+            if item.article_id == article_id:
+                return index
+        return None
+
+    def neighbours(self, article_id: int) -> tuple[int | None, int | None]:
+        """(previous, next) article ids around `article_id` in queue order."""
+        index = self.index_of(article_id)
+        if index is None:
+            return None, (self.items[0].article_id if self.items else None)
+        prev_id = self.items[index - 1].article_id if index > 0 else None
+        next_id = self.items[index + 1].article_id if index + 1 < len(self.items) else None
+        return prev_id, next_id
+
+    def next_open(self, after_article_id: int | None = None) -> int | None:
+        """The next article still to do after `after_article_id` (wrapping round), or None when all are finished."""
+        open_statuses = {Assignment.Status.TODO, Assignment.Status.IN_PROGRESS}
+        start = self.index_of(after_article_id) if after_article_id is not None else None
+        order = self.items if start is None else self.items[start + 1 :] + self.items[: start + 1]
+        return next((item.article_id for item in order if item.status in open_statuses), None)
+
+
+def assignment_queue(*, project: Project, user) -> Queue:
+    """The user's queue in a project: the ONE place that decides what an annotator works on.
+
+    Assignment rows for the user, ordered by position, when there are any. Otherwise, for a member who
+    may annotate, every article of the project in id order, all "todo" (the fallback until balanced
+    assignment is run). Viewers and non-members get an empty queue.
+    """
+    from annotator.projects.permissions import role_can
+
+    rows = list(
+        Assignment.objects.filter(project=project, annotator=user)
+        .order_by("position", "id")
+        .values_list("article_id", "article__title", "status", "position")
+    )
+    if rows:
+        return Queue([QueueItem(a, t, s, p) for a, t, s, p in rows], from_assignments=True)
+    if not role_can(membership_role(project=project, user=user), "annotate"):
+        return Queue([], from_assignments=False)
+    articles = (
+        ProjectArticle.objects.filter(project=project)
+        .order_by("article_id")
+        .values_list("article_id", "article__title")
+    )
+    items = [QueueItem(a, t, Assignment.Status.TODO, i) for i, (a, t) in enumerate(articles)]
+    return Queue(items, from_assignments=False)
+
+
+def membership_list(*, project: Project) -> QuerySet[Membership]:
+    return Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+
+
+ROLE_ORDER = [Role.OWNER, Role.CURATOR, Role.ANNOTATOR, Role.VIEWER]

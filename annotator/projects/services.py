@@ -1,0 +1,422 @@
+"""Writes for projects: creation, members, articles, the versioned codebook and assignments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils.text import slugify
+
+from annotator.common.errors import ApplicationError
+from annotator.corpus.models import Article, Outlet
+from annotator.projects.models import (
+    Assignment,
+    CodebookVersion,
+    Label,
+    Membership,
+    Project,
+    ProjectArticle,
+    Role,
+)
+from annotator.projects.permissions import role_can
+from annotator.projects.selectors import assignment_queue, membership_role
+
+LABEL_FIELDS = (
+    "name",
+    "description",
+    "colour",
+    "hotkey",
+    "parent_id",
+    "positive_examples",
+    "negative_examples",
+    "order",
+)
+
+DEFAULT_FRAMING_LABELS = [
+    {
+        "name": "loaded term",
+        "hotkey": "1",
+        "colour": "#e4572e",
+        "description": "A word or phrase with strong connotations that characterises rather than describes "
+        "(e.g. 'regime', 'thugs', 'terrorists' used as a label, 'liberate').",
+    },
+    {
+        "name": "euphemism",
+        "hotkey": "2",
+        "colour": "#3a86ff",
+        "description": "A mild or vague expression that softens something harsh "
+        "(e.g. 'collateral damage', 'enhanced interrogation', 'neutralised').",
+    },
+    {
+        "name": "actor label",
+        "hotkey": "3",
+        "colour": "#8338ec",
+        "description": "How a person, group or state is named when another neutral name exists "
+        "(e.g. 'militants' vs 'fighters' vs 'rebels', 'Takfiri').",
+    },
+    {
+        "name": "attribution/hedge",
+        "hotkey": "4",
+        "colour": "#2a9d8f",
+        "description": "A verb or phrase that signals doubt or credence in a source "
+        "(e.g. 'claimed', 'admitted', 'so-called', 'allegedly').",
+    },
+    {
+        "name": "scare quotes",
+        "hotkey": "5",
+        "colour": "#e9a100",
+        "description": "Quotation marks that distance the writer from a term (mark the quotes and the words).",
+    },
+]
+
+
+def _require(*, project: Project, user, capability: str) -> str:
+    role = membership_role(project=project, user=user) if user is not None else Role.OWNER
+    if not role_can(role, capability):
+        raise ApplicationError(
+            f"You are not allowed to {capability.replace('_', ' ')} in project '{project.slug}'.", status_code=403
+        )
+    return role
+
+
+# --- projects and members ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(
+    *, name: str, created_by, slug: str = "", description: str = "", guidelines: str = "", **settings
+) -> Project:
+    """Create a project; its creator becomes the owner."""
+    slug = slug or slugify(name)[:100]
+    if not slug:
+        raise ApplicationError("A project needs a name.", {"name": ["This field may not be blank."]})
+    if Project.objects.filter(slug=slug).exists():
+        raise ApplicationError(f"A project with slug '{slug}' already exists.", {"slug": ["Already in use."]})
+    project = Project(
+        name=name, slug=slug, description=description, guidelines=guidelines, created_by=created_by, **settings
+    )
+    project.full_clean()
+    project.save()
+    Membership.objects.create(project=project, user=created_by, role=Role.OWNER)
+    return project
+
+
+@transaction.atomic
+def membership_add(*, project: Project, user, role: str = Role.ANNOTATOR, by=None) -> Membership:
+    """Add a member (or change the role of an existing one)."""
+    _require(project=project, user=by, capability="manage_members")
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role '{role}'.", {"role": [f"Choose one of {', '.join(Role.values)}."]})
+    membership, created = Membership.objects.get_or_create(project=project, user=user, defaults={"role": role})
+    if not created and membership.role != role:
+        return membership_update(membership=membership, role=role, by=by)
+    return membership
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str, by=None) -> Membership:
+    """Change a member's role; a project always keeps at least one owner."""
+    _require(project=membership.project, user=by, capability="manage_members")
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role '{role}'.", {"role": [f"Choose one of {', '.join(Role.values)}."]})
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        owners = Membership.objects.select_for_update().filter(project=membership.project, role=Role.OWNER)
+        if owners.count() <= 1:
+            raise ApplicationError("A project needs at least one owner.", {"role": ["This is the last owner."]})
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def project_add_articles(
+    *,
+    project: Project,
+    by=None,
+    outlet: Outlet | str | None = None,
+    published_from: dt.datetime | dt.date | None = None,
+    published_to: dt.datetime | dt.date | None = None,
+    search: str = "",
+    article_ids: Iterable[int] | None = None,
+) -> int:
+    """Add articles matching every given filter (outlet, date range, text search, ids); returns how many were new.
+
+    Articles already in the project are left alone, so this can be called again as the corpus grows.
+    """
+    _require(project=project, user=by, capability="manage_articles")
+    if outlet is None and published_from is None and published_to is None and not search and article_ids is None:
+        raise ApplicationError("Give at least one filter (outlet, date range, search or article ids).")
+    articles = Article.objects.all()
+    if outlet is not None:
+        articles = articles.filter(outlet__slug=outlet) if isinstance(outlet, str) else articles.filter(outlet=outlet)
+    if published_from is not None:
+        articles = articles.filter(published_at__date__gte=_as_date(published_from))
+    if published_to is not None:
+        articles = articles.filter(published_at__date__lte=_as_date(published_to))
+    if search:
+        articles = articles.filter(Q(title__icontains=search) | Q(text__icontains=search))
+    if article_ids is not None:
+        ids = list(article_ids)
+        missing = set(ids) - set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        if missing:
+            raise ApplicationError(
+                f"{len(missing)} article id(s) do not exist.", {"article_ids": [f"Unknown: {sorted(missing)[:20]}"]}
+            )
+        articles = articles.filter(pk__in=ids)
+    existing = ProjectArticle.objects.filter(project=project).values("article_id")
+    new_ids = list(articles.exclude(pk__in=existing).order_by("pk").values_list("pk", flat=True))
+    ProjectArticle.objects.bulk_create(
+        [ProjectArticle(project=project, article_id=pk) for pk in new_ids], ignore_conflicts=True, batch_size=2000
+    )
+    return len(new_ids)
+
+
+def _as_date(value: dt.datetime | dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+# --- the codebook --------------------------------------------------------------------------------
+
+
+def _labels_snapshot(project: Project) -> list[dict]:
+    return [
+        {
+            "id": label.pk,
+            "name": label.name,
+            "description": label.description,
+            "colour": label.colour,
+            "hotkey": label.hotkey,
+            "parent": label.parent.name if label.parent_id else None,
+            "order": label.order,
+        }
+        for label in Label.objects.filter(project=project).select_related("parent").order_by("order", "name")
+    ]
+
+
+def codebook_version_create(*, project: Project, changelog: str, by=None) -> CodebookVersion:
+    """Record the codebook as it is now, as version latest+1 (called by every codebook change)."""
+    latest = CodebookVersion.objects.select_for_update().filter(project=project).aggregate(n=Max("number"))["n"] or 0
+    return CodebookVersion.objects.create(
+        project=project,
+        number=latest + 1,
+        changelog=changelog,
+        labels_snapshot=_labels_snapshot(project),
+        created_by=by,
+    )
+
+
+def _label_validate(label: Label) -> None:
+    errors: dict[str, list[str]] = {}
+    label.name = (label.name or "").strip()
+    if not label.name:
+        errors["name"] = ["A label needs a name."]
+    elif Label.objects.filter(project_id=label.project_id, name=label.name).exclude(pk=label.pk).exists():
+        errors["name"] = [f"The project already has a label called '{label.name}'."]
+    if label.hotkey:
+        if len(label.hotkey) != 1 or label.hotkey.isspace():
+            errors["hotkey"] = ["A hotkey is one visible character."]
+        elif Label.objects.filter(project_id=label.project_id, hotkey=label.hotkey).exclude(pk=label.pk).exists():
+            errors["hotkey"] = [f"Hotkey '{label.hotkey}' is already used by another label."]
+    colour = label.colour or ""
+    if len(colour) != 7 or colour[0] != "#" or any(c not in "0123456789abcdefABCDEF" for c in colour[1:]):
+        errors["colour"] = ["Use a colour like #1a2b3c."]
+    if label.parent_id is not None:
+        if label.parent_id == label.pk:
+            errors["parent"] = ["A label cannot be its own parent."]
+        elif not Label.objects.filter(pk=label.parent_id, project_id=label.project_id).exists():
+            errors["parent"] = ["The parent label must belong to the same project."]
+    if errors:
+        raise ApplicationError("The label is not valid.", errors)
+
+
+@transaction.atomic
+def label_create(
+    *,
+    project: Project,
+    name: str,
+    by=None,
+    description: str = "",
+    colour: str = "#f4c542",
+    hotkey: str = "",
+    parent: Label | None = None,
+    positive_examples: list | None = None,
+    negative_examples: list | None = None,
+    order: int | None = None,
+    changelog: str = "",
+) -> Label:
+    """Add a label to the codebook; makes a new codebook version."""
+    _require(project=project, user=by, capability="edit_codebook")
+    if order is None:
+        order = (Label.objects.filter(project=project).aggregate(n=Max("order"))["n"] or 0) + 1
+    label = Label(
+        project=project,
+        name=name,
+        description=description,
+        colour=colour,
+        hotkey=hotkey,
+        parent=parent,
+        positive_examples=positive_examples or [],
+        negative_examples=negative_examples or [],
+        order=order,
+    )
+    _label_validate(label)
+    label.full_clean(validate_constraints=False)
+    label.save()
+    codebook_version_create(project=project, changelog=changelog or f"Added label '{label.name}'.", by=by)
+    return label
+
+
+@transaction.atomic
+def label_update(*, label: Label, by=None, changelog: str = "", **fields) -> Label:
+    """Change a label (rename, recolour, new hotkey, definition...); its spans stay; makes a new codebook version."""
+    _require(project=label.project, user=by, capability="edit_codebook")
+    unknown = set(fields) - set(LABEL_FIELDS) - {"parent"}
+    if unknown:
+        raise ApplicationError(f"Unknown label field(s): {', '.join(sorted(unknown))}.")
+    if "parent" in fields:
+        parent = fields.pop("parent")
+        fields["parent_id"] = parent.pk if parent is not None else None
+    old_name = label.name
+    changed = [name for name, value in fields.items() if getattr(label, name) != value]
+    if not changed:
+        return label
+    for name in changed:
+        setattr(label, name, fields[name])
+    _label_validate(label)
+    label.full_clean(validate_constraints=False)
+    label.save()
+    if not changelog:
+        what = ", ".join(name.removesuffix("_id") for name in changed)
+        changelog = (
+            f"Renamed label '{old_name}' to '{label.name}'."
+            if changed == ["name"]
+            else f"Changed {what} of '{label.name}'."
+        )
+    codebook_version_create(project=label.project, changelog=changelog, by=by)
+    return label
+
+
+@transaction.atomic
+def label_delete(*, label: Label, by=None, merge_into: Label | None = None, changelog: str = "") -> int:
+    """Delete a label. If spans use it, a `merge_into` label is required: its spans move there first.
+
+    Returns the number of spans moved. Makes a new codebook version.
+    """
+    from annotator.annotations.models import Span
+
+    project = label.project
+    _require(project=project, user=by, capability="edit_codebook")
+    if label.children.exists():
+        names = ", ".join(label.children.values_list("name", flat=True))
+        raise ApplicationError(
+            f"Label '{label.name}' has sub-labels ({names}); delete or move them first.", {"label": ["Has sub-labels."]}
+        )
+    spans = Span.objects.filter(label=label)
+    n_spans = spans.count()
+    if merge_into is not None:
+        if merge_into.project_id != project.pk:
+            raise ApplicationError("Merge into a label of the same project.", {"merge_into": ["Other project."]})
+        if merge_into.pk == label.pk:
+            raise ApplicationError("A label cannot be merged into itself.", {"merge_into": ["Same label."]})
+    elif n_spans:
+        raise ApplicationError(
+            f"Label '{label.name}' is used by {n_spans} span(s). Choose a label to merge them into, "
+            "or the spans would be lost.",
+            {"merge_into": [f"Required: {n_spans} span(s) use this label."]},
+        )
+    moved = spans.update(label=merge_into) if merge_into is not None else 0
+    name = label.name
+    label.delete()
+    if not changelog:
+        changelog = (
+            f"Merged label '{name}' into '{merge_into.name}' ({moved} span(s) moved)."
+            if merge_into is not None
+            else f"Deleted label '{name}'."
+        )
+    codebook_version_create(project=project, changelog=changelog, by=by)
+    return moved
+
+
+@transaction.atomic
+def codebook_create_default(*, project: Project, by=None) -> list[Label]:
+    """Load the default framing codebook (five labels, hotkeys 1-5) as one codebook version."""
+    _require(project=project, user=by, capability="edit_codebook")
+    if Label.objects.filter(project=project).exists():
+        raise ApplicationError("The project already has labels; the default codebook only goes into an empty one.")
+    labels = []
+    for order, spec in enumerate(DEFAULT_FRAMING_LABELS, start=1):
+        label = Label(project=project, order=order, **spec)
+        _label_validate(label)
+        label.full_clean(validate_constraints=False)
+        label.save()
+        labels.append(label)
+    codebook_version_create(project=project, changelog="Loaded the default framing codebook.", by=by)
+    return labels
+
+
+# --- assignments ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assignment_create_for_annotator(
+    *, project: Project, annotator, article_ids: Iterable[int], is_calibration: bool = False
+) -> list[Assignment]:
+    """Append articles to an annotator's queue (articles already queued for them are skipped)."""
+    role = membership_role(project=project, user=annotator)
+    if not role_can(role, "annotate"):
+        raise ApplicationError(
+            f"{annotator} cannot annotate in '{project.slug}' (role: {role or 'not a member'}).",
+            {"annotator": ["Not an annotator in this project."]},
+        )
+    ids = list(dict.fromkeys(article_ids))
+    in_project = set(
+        ProjectArticle.objects.filter(project=project, article_id__in=ids).values_list("article_id", flat=True)
+    )
+    outside = [pk for pk in ids if pk not in in_project]
+    if outside:
+        raise ApplicationError(
+            f"{len(outside)} article(s) are not in the project.", {"article_ids": [f"Not in project: {outside[:20]}"]}
+        )
+    queued = set(
+        Assignment.objects.filter(project=project, annotator=annotator, article_id__in=ids).values_list(
+            "article_id", flat=True
+        )
+    )
+    start = (Assignment.objects.filter(project=project, annotator=annotator).aggregate(n=Max("position"))["n"] or 0) + 1
+    new = [
+        Assignment(
+            project=project, article_id=pk, annotator=annotator, position=start + i, is_calibration=is_calibration
+        )
+        for i, pk in enumerate(pk for pk in ids if pk not in queued)
+    ]
+    return Assignment.objects.bulk_create(new, batch_size=2000)
+
+
+@transaction.atomic
+def assignment_set_status(*, project: Project, annotator, article_id: int, status: str) -> Assignment:
+    """Mark the user's work on an article done / skipped / in progress / todo.
+
+    For a user working from the fallback queue (no Assignment rows yet), the queue is first written down
+    as Assignment rows in the same order, so progress is kept and the queue does not change under them.
+    """
+    if status not in Assignment.Status.values:
+        raise ApplicationError(
+            f"Unknown status '{status}'.", {"status": [f"Choose one of {', '.join(Assignment.Status.values)}."]}
+        )
+    queue = assignment_queue(project=project, user=annotator)
+    if queue.index_of(article_id) is None:
+        raise ApplicationError(
+            "This article is not in your queue.", {"article": ["Not in your queue."]}, status_code=404
+        )
+    if not queue.from_assignments:
+        assignment_create_for_annotator(
+            project=project, annotator=annotator, article_ids=[item.article_id for item in queue.items]
+        )
+    assignment = Assignment.objects.select_for_update().get(project=project, annotator=annotator, article_id=article_id)
+    if assignment.status != status:
+        assignment.status = status
+        assignment.save(update_fields=["status", "updated_at"])
+    return assignment
