@@ -1,0 +1,158 @@
+"""Rates, shares and their bootstrap intervals (ml.stats.rates), on hand-computed tiny corpora."""
+
+import numpy as np
+import pytest
+
+from ml.stats import ArticleCounts, ClassifierErrors, group_rates
+from ml.stats.bootstrap import Resampling, resample_sums
+
+TINY = ArticleCounts(groups=["a", "a", "b"], n_tokens=[100, 300, 200], n_spans=[2, 0, 1])
+
+
+def test_rates_shares_and_counts_match_hand_computation():
+    r = group_rates(TINY, n_resamples=500)
+    assert list(r) == ["a", "b"]
+    a, b = r["a"], r["b"]
+    assert a.rate == pytest.approx(2 / 400 * 1000)  # 5 per 1,000 tokens
+    assert a.share == 0.5
+    assert (a.n_articles, a.n_tokens, a.n_spans) == (2, 400, 2)
+    assert b.rate == pytest.approx(5.0) and b.share == 1.0
+    assert (a.method, a.n_resamples, a.seed, a.confidence, a.resampling) == ("percentile", 500, 0, 0.95, "articles")
+
+
+def test_two_article_bootstrap_has_the_hand_computed_support():
+    # Resamples of {a1, a2}: {a1,a1} -> 20, {a2,a2} -> 0, {a1,a2} -> 5 per 1,000, with probabilities 1/4, 1/4, 1/2.
+    a = group_rates(TINY, n_resamples=2000, seed=3)["a"]
+    assert (a.rate_ci_low, a.rate_ci_high) == (0.0, 20.0)
+    assert (a.share_ci_low, a.share_ci_high) == (0.0, 1.0)
+    sums, _ = resample_sums(np.array([[100.0, 2.0], [300.0, 0.0]]), n_resamples=4000, rng=np.random.default_rng(1))
+    rates = np.round(sums[:, 1] / sums[:, 0] * 1000, 9)
+    values, freq = np.unique(rates, return_counts=True)
+    assert list(values) == [0.0, 5.0, 20.0]
+    assert freq / freq.sum() == pytest.approx([0.25, 0.5, 0.25], abs=0.03)
+
+
+def test_single_article_group_has_a_degenerate_interval():
+    b = group_rates(TINY, n_resamples=200, method="bca")["b"]
+    assert b.rate_ci_low == b.rate_ci_high == pytest.approx(5.0)
+    assert b.share_ci_low == b.share_ci_high == 1.0
+
+
+def test_corrected_rate_uses_precision_over_recall_and_widens_the_interval():
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(100, 800, 300)
+    counts = ArticleCounts(groups=np.zeros(300, dtype=int), n_tokens=tokens, n_spans=rng.poisson(tokens * 0.01))
+    errors = ClassifierErrors(tp=8, fp=2, fn=8)  # precision 0.8, recall 0.5
+    r = group_rates(counts, errors=errors)[0]
+    assert errors.factor == pytest.approx(1.6)
+    assert r.corrected_rate == pytest.approx(r.rate * 1.6)
+    assert r.corrected_n_spans == pytest.approx(r.n_spans * 1.6)
+    assert r.corrected_rate_ci_high - r.corrected_rate_ci_low > 3 * (r.rate_ci_high - r.rate_ci_low)
+    assert r.corrected_rate_ci_low < r.corrected_rate < r.corrected_rate_ci_high
+    tight = group_rates(counts, errors=ClassifierErrors(tp=8000, fp=2000, fn=8000))[0]
+    assert (
+        tight.corrected_rate_ci_high - tight.corrected_rate_ci_low < r.corrected_rate_ci_high - r.corrected_rate_ci_low
+    )
+    assert r.rate_ci_low == tight.rate_ci_low  # uncorrected interval unaffected by the correction
+
+
+def test_probabilistic_rate_from_score_sums():
+    counts = ArticleCounts(groups=["a", "a"], n_tokens=[100, 100], n_spans=[1, 1], score_sum=[0.5, 1.5])
+    r = group_rates(counts, n_resamples=100)["a"]
+    assert r.prob_rate == pytest.approx(10.0)
+    assert r.corrected_rate is None
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers_and_groups_are_independent():
+    rng = np.random.default_rng(5)
+    tokens = rng.integers(50, 900, 400)
+    counts = ArticleCounts(groups=np.repeat(["x", "y"], 200), n_tokens=tokens, n_spans=rng.poisson(tokens * 0.005))
+    first, again = group_rates(counts, seed=11), group_rates(counts, seed=11)
+    assert first == again
+    other = group_rates(counts, seed=12)
+    assert other["x"].rate == first["x"].rate
+    assert other["x"].rate_ci_low != first["x"].rate_ci_low
+    only_x = ArticleCounts(groups=["x"] * 200, n_tokens=tokens[:200], n_spans=counts.n_spans[:200])
+    assert group_rates(only_x, seed=11)["x"] == first["x"]
+
+
+def test_bca_differs_from_percentile_but_brackets_the_estimate():
+    rng = np.random.default_rng(2)
+    tokens = rng.integers(20, 2000, 60)
+    counts = ArticleCounts(groups=[1] * 60, n_tokens=tokens, n_spans=rng.poisson(tokens * 0.002))
+    p, b = group_rates(counts, seed=1)[1], group_rates(counts, seed=1, method="bca")[1]
+    assert b.method == "bca"
+    assert (b.rate_ci_low, b.rate_ci_high) != (p.rate_ci_low, p.rate_ci_high)
+    assert b.rate_ci_low < b.rate < b.rate_ci_high
+
+
+def test_large_groups_use_the_normal_limit_which_agrees_with_exact_resampling():
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(100, 1500, 6000)
+    counts = ArticleCounts(groups=[0] * 6000, n_tokens=tokens, n_spans=rng.poisson(tokens * 0.003))
+    approx = group_rates(counts, exact_max_articles=2000)[0]
+    exact = group_rates(counts, exact_max_articles=None)[0]
+    assert approx.resampling == Resampling.NORMAL.value and exact.resampling == Resampling.ARTICLES.value
+    width = exact.rate_ci_high - exact.rate_ci_low
+    assert approx.rate_ci_low == pytest.approx(exact.rate_ci_low, abs=0.1 * width)
+    assert approx.rate_ci_high == pytest.approx(exact.rate_ci_high, abs=0.1 * width)
+    assert approx.share_ci_low == pytest.approx(
+        exact.share_ci_low, abs=0.1 * (exact.share_ci_high - exact.share_ci_low)
+    )
+
+
+def test_sparse_large_groups_keep_exact_resampling():
+    tokens = np.full(5000, 300)
+    spans = np.zeros(5000, dtype=int)
+    spans[:5] = 1  # five articles with a span: the sum is far from normal
+    r = group_rates(ArticleCounts(groups=[0] * 5000, n_tokens=tokens, n_spans=spans), exact_max_articles=1000)[0]
+    assert r.resampling == "articles"
+    assert r.rate_ci_low >= 0
+
+
+def test_group_without_tokens_gives_nan_rate():
+    r = group_rates(ArticleCounts(groups=["e"], n_tokens=[0], n_spans=[0]), n_resamples=10)["e"]
+    assert np.isnan(r.rate) and np.isnan(r.rate_ci_low)
+    assert r.share == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_tokens": [1, -1], "n_spans": [0, 0]}, "n_tokens contains negative"),
+        ({"n_tokens": [1, 2], "n_spans": [0.5, 0]}, "n_spans must hold whole numbers"),
+        ({"n_tokens": [1, 2], "n_spans": [0]}, "same length"),
+        ({"n_tokens": [1, np.nan], "n_spans": [0, 0]}, "NaN"),
+        ({"n_tokens": [[1, 2]], "n_spans": [0, 0]}, "one-dimensional"),
+    ],
+)
+def test_bad_article_tables_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ArticleCounts(groups=["a", "b"], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_resamples": 1}, "n_resamples must be an integer >= 2"),
+        ({"confidence": 1.5}, "confidence must be"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"method": "basic"}, "method must be one of"),
+        ({"errors": (1, 2, 3)}, "errors must be a ClassifierErrors"),
+    ],
+)
+def test_bad_settings_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        group_rates(TINY, **kwargs)
+
+
+def test_classifier_errors_need_a_true_positive():
+    with pytest.raises(ValueError, match="tp must be at least 1"):
+        ClassifierErrors(tp=0, fp=3, fn=2)
+    with pytest.raises(ValueError, match="fn must be a non-negative integer"):
+        ClassifierErrors(tp=1, fp=3, fn=-2)
+
+
+def test_mixed_group_key_types_are_rejected():
+    with pytest.raises(ValueError, match="mutually comparable"):
+        group_rates(ArticleCounts(groups=np.array(["a", 1], dtype=object), n_tokens=[1, 1], n_spans=[0, 0]))
