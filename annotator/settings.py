@@ -182,7 +182,15 @@ REST_FRAMEWORK = {
         "annotator.api.authentication.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "annotator.api.schema.FramescopeAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "annotator.api.renderers.CSVRenderer",
+        "annotator.api.renderers.JSONLinesRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "annotator.api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "annotator.api.exception_handlers.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
