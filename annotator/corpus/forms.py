@@ -1,0 +1,50 @@
+"""The admin's corpus upload form: validates the file's size, name and format; writes nothing."""
+
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.text import get_valid_filename
+
+from annotator.corpus.importing.errors import ImportFileError
+from annotator.corpus.importing.readers import detect_format
+from annotator.corpus.models import ImportBatch
+
+UPLOAD_TOO_LARGE = "The file is {size:,} bytes; the upload limit is {limit:,} bytes (settings.IMPORT_UPLOAD_MAX_BYTES)."
+UPLOAD_FORMATS = [("", "From the file name"), ("jsonl", "JSONL"), ("csv", "CSV")]
+
+
+def safe_upload_name(name: str) -> str:
+    """The last path component, reduced to safe characters: no directories, no traversal, no hidden files."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = get_valid_filename(base).lstrip(".") if base not in {"", ".", ".."} else ""
+    return cleaned or "upload.jsonl"
+
+
+class CorpusUploadForm(forms.Form):
+    file = forms.FileField(help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz).")
+    format = forms.ChoiceField(choices=UPLOAD_FORMATS, required=False)
+    outlet = forms.SlugField(required=False, help_text="Outlet slug for rows without an 'outlet' field.")
+    strict = forms.BooleanField(required=False, help_text="Import nothing if any row is bad.")
+    dry_run = forms.BooleanField(required=False, help_text="Validate and count only; write no articles.")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(UPLOAD_TOO_LARGE.format(size=upload.size, limit=limit))
+        upload.name = safe_upload_name(upload.name)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None and not cleaned.get("format"):
+            try:
+                cleaned["format"] = detect_format(Path(upload.name))
+            except ImportFileError as exc:
+                self.add_error("format", exc.message)
+        if cleaned.get("format") == ImportBatch.Format.TXT:
+            self.add_error("format", "Folders of .txt files are imported with `manage.py import_corpus`.")
+        return cleaned

@@ -1,0 +1,273 @@
+"""Readers turn a file (or a folder of .txt files) into raw rows, streaming: memory does not grow with size.
+
+Each reader yields ``RawRow(line, fields, error)``: ``fields`` is the row as a dict of field name → value, or
+``error`` says why the row could not be read (invalid UTF-8, invalid JSON). A file that cannot be read at all
+raises ``ImportFileError`` before its first row, so nothing is written.
+"""
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from annotator.corpus.importing.errors import ImportFileError
+
+GZIP_MAGIC = b"\x1f\x8b"
+SNIFF_BYTES = 8192
+EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass(slots=True)
+class RawRow:
+    source: str
+    line: int
+    fields: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def detect_format(path: Path) -> str:
+    """The format implied by a path: a folder is ``txt``; ``x.jsonl``, ``x.csv`` and their ``.gz`` forms."""
+    if path.is_dir():
+        return "txt"
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if suffixes and suffixes[-1] in EXTENSION_FORMATS:
+        return EXTENSION_FORMATS[suffixes[-1]]
+    raise ImportFileError(
+        f"cannot tell the format of {path.name!r} from its extension: use .jsonl, .csv (optionally .gz) "
+        "or a folder of .txt files, or pass --format jsonl|csv|txt"
+    )
+
+
+class _CappedStream(io.RawIOBase):
+    """A decompressed stream that refuses to yield more than ``limit`` bytes (a zip bomb stops here)."""
+
+    def __init__(self, inner: IO[bytes], limit: int, name: str) -> None:
+        self.inner, self.limit, self.name, self.seen = inner, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        self.seen += len(data)
+        if self.seen > self.limit:
+            raise ImportFileError(
+                f"{self.name}: the decompressed data exceeds the limit of {self.limit:,} bytes "
+                "(settings.IMPORT_MAX_DECOMPRESSED_BYTES); nothing was imported"
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Reader:
+    """Base reader: opens ``path`` (plain or gzip), tracks ``bytes_read``/``bytes_total`` for progress."""
+
+    format: ClassVar[str] = ""
+
+    def __init__(self, path: Path, *, max_decompressed_bytes: int) -> None:
+        self.path = Path(path)
+        self.max_decompressed_bytes = max_decompressed_bytes
+        self.source = self.path.name
+        self._raw: IO[bytes] | None = None
+        self.bytes_total = self._total_size()
+
+    def _total_size(self) -> int:
+        if not self.path.exists():
+            raise ImportFileError(f"{self.path}: no such file or folder")
+        if self.path.is_dir():
+            raise ImportFileError(f"{self.path} is a folder; only the txt format reads folders")
+        return self.path.stat().st_size
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file on disk consumed so far (compressed bytes for .gz)."""
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.bytes_total
+
+    def is_gzip(self) -> bool:
+        with self.path.open("rb") as fh:
+            return fh.read(2) == GZIP_MAGIC
+
+    def check_decompressed_size(self) -> None:
+        """Decompress a .gz once without keeping anything, so an oversized one fails before any write."""
+        if not self.is_gzip():
+            return
+        with self.open_binary() as stream:
+            while stream.read(1 << 20):
+                pass
+
+    def open_binary(self) -> IO[bytes]:
+        self._raw = self.path.open("rb")
+        if self._raw.read(2) == GZIP_MAGIC:
+            self._raw.seek(0)
+            capped = _CappedStream(gzip.GzipFile(fileobj=self._raw), self.max_decompressed_bytes, self.source)
+            return io.BufferedReader(capped, buffer_size=1 << 20)
+        self._raw.seek(0)
+        return self._raw
+
+    def rows(self) -> Iterator[RawRow]:
+        raise NotImplementedError
+
+    def _sniff(self, stream: IO[bytes]) -> None:
+        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(stream, "peek") else b""
+        if b"\x00" in head:
+            raise ImportFileError(f"{self.source} looks like a binary file, not {self.format.upper()} text")
+        if head.startswith(b"PK\x03\x04"):
+            raise ImportFileError(f"{self.source} is a zip archive; unzip it first (a folder of .txt files is fine)")
+
+
+def _decode_line(raw: bytes) -> tuple[str | None, str | None]:
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+
+
+class JsonlReader(Reader):
+    """One JSON object per line; blank lines are skipped. A first line that is not JSON fails the whole file."""
+
+    format = "jsonl"
+
+    def rows(self) -> Iterator[RawRow]:
+        with self.open_binary() as stream:
+            stream = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+            self._sniff(stream)
+            seen_good = False
+            for number, raw in enumerate(stream, start=1):
+                if not raw.strip():
+                    continue
+                text, error = _decode_line(raw)
+                if text is not None:
+                    try:
+                        fields = json.loads(text)
+                    except ValueError as exc:
+                        error = f"invalid JSON: {exc}"
+                    else:
+                        if isinstance(fields, dict):
+                            seen_good = True
+                            yield RawRow(self.source, number, fields)
+                            continue
+                        error = f"expected a JSON object, got {type(fields).__name__}"
+                if not seen_good:
+                    raise ImportFileError(
+                        f"{self.source} is not a JSONL file (one JSON object per line): line {number}: {error}"
+                    )
+                yield RawRow(self.source, number, error=error)
+
+
+class CsvReader(Reader):
+    """Comma-separated with a header row that names a ``text`` column; quoted fields may span lines."""
+
+    format = "csv"
+
+    def rows(self) -> Iterator[RawRow]:
+        with self.open_binary() as stream:
+            stream = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+            self._sniff(stream)
+            # surrogateescape keeps bad bytes visible per field, so one bad row does not stop the file.
+            text_stream = codecs.getreader("utf-8")(stream, errors="surrogateescape")
+            reader = csv.reader(_lines(text_stream))
+            header = next(reader, None)
+            self._check_header(header)
+            assert header is not None
+            header = [name.lstrip("\ufeff") if i == 0 else name for i, name in enumerate(header)]
+            previous_end = reader.line_num
+            for record in reader:
+                start, previous_end = previous_end + 1, reader.line_num
+                if not record or record == [""]:
+                    continue
+                yield self._row(self.source, start, header, record)
+
+    def _check_header(self, header: list[str] | None) -> None:
+        if not header:
+            raise ImportFileError(f"{self.source} is empty: a CSV needs a header row with a 'text' column")
+        names = [name.strip().lstrip("\ufeff") for name in header]
+        if "text" in names:
+            return
+        hint = ""
+        if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+            hint = " (the header has no commas: the file seems to use another delimiter; save it comma-separated)"
+        raise ImportFileError(f"{self.source}: the CSV header has no 'text' column; found {names[:20]}{hint}")
+
+    @staticmethod
+    def _row(source: str, line: int, header: list[str], record: list[str]) -> RawRow:
+        if len(record) != len(header):
+            return RawRow(source, line, error=f"expected {len(header)} fields as in the header, got {len(record)}")
+        for value in record:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = value[exc.start].encode("utf-8", "surrogateescape")
+                return RawRow(source, line, error=f"invalid UTF-8 (byte 0x{bad[0]:02x})")
+        return RawRow(source, line, dict(zip((name.strip() for name in header), record, strict=True)))
+
+
+def _lines(stream: IO[str]) -> Iterator[str]:
+    """Lines with their endings intact (the csv module needs them to keep CRLF inside quoted fields)."""
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        yield line
+
+
+class TxtFolderReader(Reader):
+    """A folder of ``*.txt`` files, one article each: the title on the first line, the body after it.
+
+    The body is stored exactly (everything after the first line break); ``external_id`` is the file stem.
+    """
+
+    format = "txt"
+
+    def _total_size(self) -> int:
+        if not self.path.is_dir():
+            raise ImportFileError(f"{self.path}: the txt format reads a folder of .txt files, not a file")
+        self._files = sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+        if not self._files:
+            raise ImportFileError(f"{self.path}: the folder has no .txt files")
+        self._done = 0
+        return sum(p.stat().st_size for p in self._files)
+
+    @property
+    def bytes_read(self) -> int:
+        return self._done
+
+    def check_decompressed_size(self) -> None:
+        return None
+
+    def rows(self) -> Iterator[RawRow]:
+        for number, path in enumerate(self._files, start=1):
+            self.source = path.name
+            data = path.read_bytes()
+            self._done += len(data)
+            yield self._row(number, path, data)
+
+    @staticmethod
+    def _row(number: int, path: Path, data: bytes) -> RawRow:
+        text, error = _decode_line(data)
+        if text is None:
+            return RawRow(path.name, 1, error=error)
+        title, _, body = text.partition("\n")
+        return RawRow(path.name, 1, {"title": title.removesuffix("\r"), "text": body, "external_id": path.stem})
+
+
+READERS: dict[str, type[Reader]] = {reader.format: reader for reader in (JsonlReader, CsvReader, TxtFolderReader)}
+
+
+def reader_for(path: Path | str, *, format: str | None, max_decompressed_bytes: int) -> Reader:
+    """The reader for ``path`` in ``format`` (inferred from the path when None)."""
+    path = Path(os.fspath(path))
+    chosen = format or detect_format(path)
+    if chosen not in READERS:
+        raise ImportFileError(f"unknown format {chosen!r}; choose one of {', '.join(sorted(READERS))}")
+    return READERS[chosen](path, max_decompressed_bytes=max_decompressed_bytes)

@@ -1,0 +1,188 @@
+"""Import throughput: N synthetic JSONL articles (~400 words) end to end, vs a raw COPY/executemany baseline.
+
+    .venv/bin/python -m bench.import_bench --db sqlite --n 100000
+    .venv/bin/python -m bench.import_bench --db postgres --n 100000 [--database-url postgres://…/fs_bench_import]
+
+The data and the SQLite database live in a temp dir (never in the repo). The import runs as a child process
+(``manage.py import_corpus``: reading, validation, hashing, token counts, de-dup, outlets, progress rows), so its
+peak RSS is measured alone (os.wait4). The baseline then loads the same rows, already prepared in memory, with
+the fastest raw path of the backend (psycopg COPY on PostgreSQL, sqlite3 executemany on SQLite) into the same
+emptied table: the physical limit of the database on this machine.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/fs_bench_import"
+OUTLETS = ["The Daily Courier", "Morning Ledger", "Wire Service", "Evening Standard-Bearer", "Northern Post"]
+
+
+def generate(path: Path, n: int, *, words: int, non_ascii: float, duplicates: float, seed: int) -> int:
+    """Write n JSONL articles; ~30% carry curly quotes, ``non_ascii`` an accented word, ``duplicates`` repeat."""
+    rng = random.Random(seed)
+    vocab = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(2, 10))) for _ in range(20000)]
+    vocab += ["it's", "well-known", "U.S.", "co-operate", "2024", "said.", "(AP)", "—"]
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    written = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            if i and rng.random() < duplicates:
+                i = rng.randrange(i)  # same external_id and outlet as an earlier row
+            body = " ".join(rng.choices(vocab, k=words))
+            if i % 10 < 3:
+                body = body.replace(" it's ", " it’s ", 2) + " “quoted” end."
+            if rng.random() < non_ascii:
+                body += " café naïve"
+            row = {
+                "outlet": OUTLETS[i % len(OUTLETS)],
+                "title": f"Article {i}: " + " ".join(rng.choices(vocab, k=8)),
+                "text": body,
+                "url": f"https://news.example/{i}",
+                "published_at": (start + timedelta(minutes=i)).isoformat(),
+                "external_id": f"bench-{i}",
+                "section": rng.choice(["world", "politics", "business"]),
+            }
+            written += fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return written
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run a child; return (seconds, peak RSS in bytes, output)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output}")
+    return seconds, usage.ru_maxrss * 1024, output
+
+
+def baseline_rows(path: Path) -> list[tuple]:
+    from ml.tokenise import count_tokens
+
+    now = datetime.now(UTC)
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if (r["outlet"], r["external_id"]) in seen:
+                continue
+            seen.add((r["outlet"], r["external_id"]))
+            text = r["text"]
+            rows.append((OUTLETS.index(r["outlet"]) + 1, r["title"], text, r["url"],
+                         datetime.fromisoformat(r["published_at"]), "", "", r["external_id"],
+                         hashlib.sha256(text.encode()).hexdigest(), count_tokens(text), None, None, False,
+                         json.dumps({"section": r["section"]}), now))  # fmt: skip
+    return rows
+
+
+COLUMNS = (
+    "outlet_id, title, text, url, published_at, language, byline, external_id, content_hash, n_tokens, "
+    "batch_id, cluster_id, is_wire_copy, metadata, created_at"
+)
+
+
+def baseline_postgres(url: str, rows: list[tuple]) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM corpus_article")
+        conn.execute("DELETE FROM corpus_outlet")
+        for i, name in enumerate(OUTLETS, start=1):
+            conn.execute("INSERT INTO corpus_outlet (id, name, slug, country, language, leaning, homepage, "
+                         "is_wire_agency, created_at) VALUES (%s, %s, %s, '', '', '', '', false, now())",
+                         (i, name, f"baseline-{i}"))  # fmt: skip
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(f"COPY corpus_article ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def baseline_sqlite(db_path: Path, rows: list[tuple]) -> float:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("DELETE FROM corpus_article")
+    conn.execute("DELETE FROM corpus_outlet")
+    conn.executemany(
+        "INSERT INTO corpus_outlet (id, name, slug, country, language, leaning, homepage, is_wire_agency, created_at)"
+        " VALUES (?, ?, ?, '', '', '', '', 0, '2024-01-01')",
+        [(i, name, f"baseline-{i}") for i, name in enumerate(OUTLETS, start=1)],
+    )
+    conn.commit()
+    prepared = [(*r[:4], r[4].isoformat(" ")[:26], *r[5:13], r[13], r[14].isoformat(" ")[:26]) for r in rows]
+    started = time.perf_counter()
+    conn.executemany(f"INSERT INTO corpus_article ({COLUMNS}) VALUES ({', '.join('?' * 15)})", prepared)
+    conn.commit()
+    seconds = time.perf_counter() - started
+    conn.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--words", type=int, default=400)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--non-ascii", type=float, default=0.1, help="share of articles with an accented word")
+    parser.add_argument("--duplicates", type=float, default=0.01, help="share of rows repeating an earlier one")
+    parser.add_argument("--database-url", default=DEFAULT_PG, help="PostgreSQL database (dropped and re-created)")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
+        tmpdir = Path(tmp)
+        data = tmpdir / "articles.jsonl"
+        size = generate(data, args.n, words=args.words, non_ascii=args.non_ascii, duplicates=args.duplicates, seed=7)
+        env = {**os.environ, "FRAMESCOPE_DATA_DIR": str(tmpdir / "var"), "PYTHONPATH": str(ROOT)}
+        env.pop("DATABASE_URL", None)
+        if args.db == "postgres":
+            import psycopg
+
+            admin_url, _, name = args.database_url.rpartition("/")
+            with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
+            env["DATABASE_URL"] = args.database_url
+        run_child([sys.executable, "manage.py", "migrate", "-v0"], env)
+        cmd = [sys.executable, "manage.py", "import_corpus", str(data), "--batch-size", str(args.batch_size)]
+        seconds, rss, output = run_child(cmd, env)
+        summary = [line for line in output.splitlines() if line.startswith("Import ")]
+        rate = args.n / seconds
+        print(f"backend: {args.db}; {args.n:,} articles, {size / 1e6:,.0f} MB of JSONL, batch size {args.batch_size}")
+        print(summary[-1] if summary else output[-2000:])
+        print(f"import_corpus: {seconds:.1f} s wall (incl. process start) = {rate:,.0f} articles/s; "
+              f"peak RSS {rss / 2**20:,.0f} MB")  # fmt: skip
+        if args.no_baseline:
+            return
+        rows = baseline_rows(data)
+        if args.db == "postgres":
+            base_seconds, label = baseline_postgres(args.database_url, rows), "psycopg COPY"
+        else:
+            base_seconds, label = baseline_sqlite(tmpdir / "var" / "framescope.sqlite3", rows), "sqlite3 executemany"
+        base_rate = len(rows) / base_seconds
+        print(f"baseline ({label} of the same {len(rows):,} prepared rows): {base_seconds:.1f} s = "
+              f"{base_rate:,.0f} rows/s; import/baseline = {rate / base_rate:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
