@@ -145,3 +145,13 @@ def test_coefficients_stay_within_minus_one_and_one_on_adversarial_data(seed):
     b = (a + rng.integers(1, 3, size=n_units)) % 3  # b never agrees with a
     for result in (cohen_kappa(a, b), krippendorff_alpha_nominal(np.stack([a, b], axis=1))):
         assert result.value is None or -1 <= result.value <= 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fleiss_kappa_matches_statsmodels(seed):
+    inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")
+    rng = np.random.default_rng(900 + seed)
+    truth = rng.integers(0, 4, size=60)
+    codes = np.where(rng.random((60, 5)) < 0.6, truth[:, None], rng.integers(0, 4, (60, 5)))
+    table = value_counts(codes)
+    assert fleiss_kappa(table).value == pytest.approx(inter_rater.fleiss_kappa(table, method="fleiss"), abs=1e-12)
