@@ -1,8 +1,114 @@
+"""Server-rendered pages: the user's projects, a project's queue, and the annotator page."""
+
+from __future__ import annotations
+
+import markdown
+import nh3
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from annotator.annotations.selectors import span_list_for_annotator
+from annotator.projects.permissions import role_can
+from annotator.projects.selectors import (
+    article_get_for_project,
+    assignment_queue,
+    label_list,
+    project_get_for_user,
+    project_list_for_user,
+)
+
+
+def render_guidelines(source: str) -> str:
+    """Markdown to HTML, then sanitised with nh3 (guidelines are written by users: never trusted)."""
+    html = markdown.markdown(source or "", extensions=["extra", "sane_lists"])
+    return mark_safe(nh3.clean(html))  # noqa: S308 - sanitised by nh3 on the line above
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "ui/home.html", {})
+    projects = project_list_for_user(user=request.user)
+    return render(request, "ui/home.html", {"projects": projects})
+
+
+@login_required
+def project_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user)
+    queue = assignment_queue(project=project, user=request.user)
+    context = {
+        "project": project,
+        "role": role,
+        "queue": queue,
+        "next_article_id": queue.next_open(),
+        "labels": label_list(project=project),
+        "guidelines_html": render_guidelines(project.guidelines),
+    }
+    return render(request, "ui/project.html", context)
+
+
+@login_required
+def project_next(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = project_get_for_user(slug=slug, user=request.user)
+    next_id = assignment_queue(project=project, user=request.user).next_open()
+    if next_id is None:
+        return redirect("ui:project", slug=slug)
+    return redirect("ui:annotate", slug=slug, article_id=next_id)
+
+
+def _span_json(span) -> dict:
+    return {
+        "id": span.pk,
+        "label_id": span.label_id,
+        "start_char": span.start_char,
+        "end_char": span.end_char,
+        "text": span.text,
+        "note": span.note,
+        "client_id": str(span.client_id) if span.client_id else None,
+    }
+
+
+@login_required
+@ensure_csrf_cookie
+def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user)
+    article = article_get_for_project(project=project, article_id=article_id)
+    queue = assignment_queue(project=project, user=request.user)
+    index = queue.index_of(article.pk)
+    previous_id, next_id = queue.neighbours(article.pk)
+    labels = list(label_list(project=project))
+    api = f"/api/v1/projects/{project.slug}"
+    config = {
+        "project": project.slug,
+        "articleId": article.pk,
+        "userId": request.user.pk,
+        "canAnnotate": role_can(role, "annotate"),
+        "snap": project.snap_to_words,
+        "text": article.text,
+        "labels": [
+            {"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey, "description": lb.description}
+            for lb in labels
+        ],
+        "spans": [_span_json(s) for s in span_list_for_annotator(project=project, article=article, user=request.user)],
+        "api": api,
+        "urls": {
+            "previous": reverse("ui:annotate", args=[slug, previous_id]) if previous_id else None,
+            "next": reverse("ui:annotate", args=[slug, next_id]) if next_id else None,
+            "project": reverse("ui:project", args=[slug]),
+            "annotateBase": reverse("ui:project", args=[slug]) + "articles/",
+        },
+    }
+    context = {
+        "project": project,
+        "article": article,
+        "labels": labels,
+        "show_outlet": not project.outlet_blind,
+        "queue": queue,
+        "position": index + 1 if index is not None else None,
+        "status": queue.items[index].status if index is not None else None,
+        "config": config,
+        "guidelines_html": render_guidelines(project.guidelines),
+    }
+    return render(request, "ui/annotate.html", context)

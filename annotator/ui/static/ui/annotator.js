@@ -1,0 +1,707 @@
+// Framescope annotator page. Vanilla ES module, no build step, no dependencies.
+//
+// Offsets: the server stores code-point offsets (Python string indices); the DOM counts UTF-16 code
+// units. Conversion happens only here, at the edge (cpToUtf16 / utf16ToCp). Article text and notes
+// are untrusted: they only ever reach the DOM as text nodes / textContent, never as HTML.
+
+// ---- offsets ------------------------------------------------------------------------------------
+
+const isHigh = (c) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c) => c >= 0xdc00 && c <= 0xdfff;
+
+/** Index tables for one text: code point -> UTF-16 unit and back. Built once, O(n). */
+export class OffsetMap {
+  constructor(text) {
+    this.text = text;
+    const n = text.length;
+    this.u16ToCpTable = new Uint32Array(n + 1);
+    const cpToU16 = [];
+    let cp = 0;
+    for (let u = 0; u < n; ) {
+      const width = isHigh(text.charCodeAt(u)) && u + 1 < n && isLow(text.charCodeAt(u + 1)) ? 2 : 1;
+      cpToU16.push(u);
+      this.u16ToCpTable[u] = cp;
+      if (width === 2) this.u16ToCpTable[u + 1] = cp + 1; // inside a pair: rounds up to the next code point
+      u += width;
+      cp += 1;
+    }
+    cpToU16.push(n);
+    this.u16ToCpTable[n] = cp;
+    this.cpToU16Table = Uint32Array.from(cpToU16);
+    this.length = cp;
+  }
+  toUtf16(cp) {
+    if (!Number.isInteger(cp) || cp < 0 || cp > this.length) throw new RangeError(`code point offset ${cp} outside 0..${this.length}`);
+    return this.cpToU16Table[cp];
+  }
+  toCodePoints(u) {
+    if (!Number.isInteger(u) || u < 0 || u > this.text.length) throw new RangeError(`UTF-16 offset ${u} outside 0..${this.text.length}`);
+    return this.u16ToCpTable[u];
+  }
+}
+
+let cachedMap = null;
+function mapFor(text) {
+  if (!cachedMap || cachedMap.text !== text) cachedMap = new OffsetMap(text);
+  return cachedMap;
+}
+/** Code-point offset (Python index) -> UTF-16 offset (JS index) in `text`. */
+export const cpToUtf16 = (text, cp) => mapFor(text).toUtf16(cp);
+/** UTF-16 offset (JS index) -> code-point offset (Python index) in `text`. */
+export const utf16ToCp = (text, u) => mapFor(text).toCodePoints(u);
+
+// ---- snapping -----------------------------------------------------------------------------------
+
+const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;
+const JOINER = /^['’\-]$/u;
+const SPACE = /\s/u;
+
+function cpAt(text, u) {
+  const c = text.codePointAt(u);
+  return c === undefined ? "" : String.fromCodePoint(c);
+}
+function cpBefore(text, u) {
+  if (u <= 0) return "";
+  const lo = text.charCodeAt(u - 1);
+  if (isLow(lo) && u >= 2 && isHigh(text.charCodeAt(u - 2))) return text.slice(u - 2, u);
+  return text[u - 1];
+}
+const isWord = (ch) => ch !== "" && WORD_CHAR.test(ch);
+
+/** Clean a selection [s, e) (UTF-16): never split a surrogate pair, trim whitespace, and with
+ * `toWords` trim punctuation and grow to whole words. Returns [s, e] or null if nothing is left. */
+export function snapRange(text, s, e, toWords) {
+  if (s > e) [s, e] = [e, s];
+  if (s > 0 && isLow(text.charCodeAt(s)) && isHigh(text.charCodeAt(s - 1))) s -= 1;
+  if (e < text.length && isLow(text.charCodeAt(e)) && isHigh(text.charCodeAt(e - 1))) e += 1;
+  const keep = toWords ? isWord : (ch) => !SPACE.test(ch);
+  while (s < e && !keep(cpAt(text, s))) s += cpAt(text, s).length;
+  while (e > s && !keep(cpBefore(text, e))) e -= cpBefore(text, e).length;
+  if (s >= e) return null;
+  if (toWords) {
+    for (;;) {
+      const before = cpBefore(text, s);
+      if (isWord(before)) s -= before.length;
+      else if (JOINER.test(before) && isWord(cpBefore(text, s - before.length))) s -= before.length;
+      else break;
+    }
+    for (;;) {
+      const after = cpAt(text, e);
+      if (isWord(after)) e += after.length;
+      else if (JOINER.test(after) && isWord(cpAt(text, e + after.length))) e += after.length;
+      else break;
+    }
+  }
+  return [s, e];
+}
+
+// ---- rendering ----------------------------------------------------------------------------------
+
+/** Draw text with spans as nested <span class="ann"> elements. Overlapping spans are split where they
+ * cross, so every piece is properly nested; each piece carries its span's data-span-* attributes. */
+export function renderSpans(container, text, spans, labelsById, selectedKey) {
+  const sorted = [...spans].sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
+  const cuts = new Set([0, text.length]);
+  for (const s of sorted) { cuts.add(s.us); cuts.add(s.ue); }
+  const bounds = [...cuts].sort((a, b) => a - b);
+  const frag = document.createDocumentFragment();
+  const stack = []; // {span, el, inner}
+  let active = [];
+  let next = 0;
+  const close = (entry) => {
+    const height = entry.inner + 1;
+    entry.el.style.setProperty("--depth", String(height - 1));
+    if (stack.length) stack[stack.length - 1].inner = Math.max(stack[stack.length - 1].inner, height);
+  };
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const from = bounds[i], to = bounds[i + 1];
+    active = active.filter((s) => s.ue > from);
+    while (next < sorted.length && sorted[next].us <= from) active.push(sorted[next++]);
+    const covering = active.filter((s) => s.us <= from && s.ue >= to);
+    covering.sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
+    let k = 0;
+    while (k < stack.length && k < covering.length && stack[k].span === covering[k]) k++;
+    while (stack.length > k) close(stack.pop());
+    for (let j = k; j < covering.length; j++) {
+      const span = covering[j];
+      const label = labelsById.get(span.label_id);
+      const el = document.createElement("span");
+      el.className = "ann" + (span.state !== "saved" ? " pending" : "") + (span.key === selectedKey ? " selected" : "");
+      el.dataset.spanKey = span.key;
+      el.dataset.spanStart = String(span.start);
+      el.dataset.spanEnd = String(span.end);
+      el.dataset.spanLabel = label ? label.name : "?";
+      el.style.setProperty("--c", label ? label.colour : "#999");
+      el.title = label ? label.name : "";
+      (stack.length ? stack[stack.length - 1].el : frag).appendChild(el);
+      stack.push({ span, el, inner: 0 });
+    }
+    (stack.length ? stack[stack.length - 1].el : frag).appendChild(document.createTextNode(text.slice(from, to)));
+  }
+  while (stack.length) close(stack.pop());
+  container.replaceChildren(frag);
+}
+
+// ---- the page -----------------------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+const OUTBOX_KEY = (userId) => `framescope:outbox:${userId}`;
+
+function uuid4() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+class HttpError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+    // Network trouble, server errors, an expired session or CSRF token: keep and retry.
+    this.retryable = status === 0 || status >= 500 || [401, 403, 408, 429].includes(status);
+  }
+}
+
+async function api(method, url, data) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: data === undefined ? undefined : JSON.stringify(data),
+    });
+  } catch (err) {
+    throw new HttpError(0, { detail: "Network error: the server could not be reached." });
+  }
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw new HttpError(response.status, body);
+  return body;
+}
+
+/** A persistent, ordered queue of changes (localStorage) sent one by one; retried with backoff. */
+class Outbox {
+  constructor(userId, onState) {
+    this.key = OUTBOX_KEY(userId);
+    this.onState = onState;
+    this.busy = false;
+    this.delay = 0;
+    this.timer = null;
+    const saved = this.read();
+    this.items = saved.items;
+    this.ids = saved.ids; // client key -> server id
+  }
+  read() {
+    try {
+      const raw = JSON.parse(localStorage.getItem(this.key) || "{}");
+      return { items: Array.isArray(raw.items) ? raw.items : [], ids: raw.ids || {} };
+    } catch {
+      return { items: [], ids: {} };
+    }
+  }
+  persist() {
+    // Keep ids only for keys still referenced, so storage does not grow without bound.
+    const live = new Set(this.items.map((i) => i.key));
+    const ids = {};
+    for (const [k, v] of Object.entries(this.ids)) if (live.has(k)) ids[k] = v;
+    try {
+      localStorage.setItem(this.key, JSON.stringify({ items: this.items, ids }));
+    } catch (err) {
+      this.onState("error", "Could not store unsaved changes locally: " + err.message);
+    }
+  }
+  push(item) {
+    this.items.push(item);
+    this.persist();
+    this.delay = 0;
+    this.pump();
+  }
+  pending(article) {
+    return this.items.filter((i) => i.article === article);
+  }
+  async pump() {
+    if (this.busy) return;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    this.busy = true;
+    while (this.items.length) {
+      const item = this.items[0];
+      this.onState("saving", `Saving… (${this.items.length})`);
+      try {
+        await this.send(item);
+        this.items.shift();
+        this.persist();
+        this.delay = 0;
+      } catch (err) {
+        if (err instanceof HttpError && err.retryable) {
+          this.delay = Math.min(this.delay ? this.delay * 2 : 1000, 30000);
+          const n = this.items.length;
+          this.onState("error", `${err.message} ${n} change${n > 1 ? "s" : ""} kept on this computer; retrying in ${Math.round(this.delay / 1000)} s.`);
+          this.timer = setTimeout(() => this.pump(), this.delay);
+          this.busy = false;
+          return;
+        }
+        this.items.shift();
+        this.persist();
+        this.onFailure && this.onFailure(item, err);
+      }
+    }
+    this.busy = false;
+    this.onState("saved", "Saved");
+  }
+  async send(item) {
+    const base = `/api/v1/projects/${item.project}`;
+    if (item.op === "create") {
+      const span = await api("POST", `${base}/articles/${item.article}/spans/create/`, { ...item.data, client_id: item.key });
+      this.ids[item.key] = span.id;
+      this.onSaved && this.onSaved(item, span);
+      return;
+    }
+    const id = this.ids[item.key];
+    if (!id) return; // its create never reached the server (and was reported): nothing to change
+    if (item.op === "update") {
+      await api("PATCH", `${base}/spans/${id}/update/`, item.data);
+    } else if (item.op === "delete") {
+      try {
+        await api("DELETE", `${base}/spans/${id}/delete/`);
+      } catch (err) {
+        if (!(err instanceof HttpError && err.status === 404)) throw err; // already gone: fine
+      }
+      delete this.ids[item.key];
+    }
+    this.onSaved && this.onSaved(item, null);
+  }
+  async flush(timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    this.pump();
+    while (this.items.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.items.length === 0;
+  }
+}
+
+class Annotator {
+  constructor(config) {
+    this.cfg = config;
+    this.text = config.text;
+    this.map = new OffsetMap(this.text);
+    this.labels = config.labels;
+    this.labelsById = new Map(this.labels.map((l) => [l.id, l]));
+    this.labelsByKey = new Map(this.labels.filter((l) => l.hotkey).map((l) => [l.hotkey.toLowerCase(), l]));
+    this.spans = new Map(); // key -> span
+    this.undoStack = [];
+    this.redoStack = [];
+    this.selectedKey = null;
+    this.el = $("article-text");
+    this.snap = $("snap");
+    this.outbox = new Outbox(config.userId, (state, message) => this.setStatus(state, message));
+    this.outbox.onFailure = (item, err) => this.onFailure(item, err);
+    this.outbox.onSaved = (item) => this.onSaved(item);
+    for (const s of config.spans) {
+      this.addToModel({
+        key: s.client_id || `server-${s.id}`,
+        start: s.start_char, end: s.end_char, label_id: s.label_id, note: s.note, state: "saved",
+      });
+      this.outbox.ids[s.client_id || `server-${s.id}`] ??= s.id;
+    }
+    this.replayOutbox();
+    this.render();
+    this.bind();
+    this.outbox.pump();
+    document.body.dataset.annotatorReady = "1";
+  }
+
+  // -- model
+  addToModel(span) {
+    span.us = this.map.toUtf16(span.start);
+    span.ue = this.map.toUtf16(span.end);
+    span.text = this.text.slice(span.us, span.ue);
+    this.spans.set(span.key, span);
+  }
+  replayOutbox() {
+    for (const item of this.outbox.pending(this.cfg.articleId)) {
+      if (item.op === "create") {
+        if (!this.spans.has(item.key)) {
+          this.addToModel({ key: item.key, start: item.data.start_char, end: item.data.end_char,
+            label_id: item.data.label, note: item.data.note || "", state: "pending" });
+        } else this.spans.get(item.key).state = "pending";
+      } else if (item.op === "update" && this.spans.has(item.key)) {
+        const span = this.spans.get(item.key);
+        if (item.data.label !== undefined) span.label_id = item.data.label;
+        if (item.data.note !== undefined) span.note = item.data.note;
+        span.state = "pending";
+      } else if (item.op === "delete") this.spans.delete(item.key);
+    }
+  }
+  onSaved(item) {
+    if (item.article !== this.cfg.articleId) return;
+    const span = this.spans.get(item.key);
+    if (span && !this.outbox.items.some((i, n) => n > 0 && i.key === item.key)) {
+      span.state = "saved";
+      for (const el of this.el.querySelectorAll(`[data-span-key="${CSS.escape(item.key)}"]`)) el.classList.remove("pending");
+      this.renderList();
+    }
+  }
+  onFailure(item, err) {
+    const span = this.spans.get(item.key);
+    const what = span ? `“${span.text.slice(0, 40)}”` : "a span";
+    const detail = err.body && err.body.errors ? Object.values(err.body.errors).flat().join(" ") : "";
+    this.toast(`Could not save ${what}: ${err.message} ${detail}`.trim(), "error");
+    if (item.article === this.cfg.articleId && item.op === "create" && span) {
+      this.spans.delete(item.key);
+      this.render();
+    }
+  }
+
+  // -- commands (each returns its inverse, for undo/redo)
+  exec(cmd, record = true) {
+    const inverse = this.apply(cmd);
+    if (record) { this.undoStack.push(inverse); this.redoStack = []; }
+    this.render();
+    return inverse;
+  }
+  apply(cmd) {
+    const base = { project: this.cfg.project, article: this.cfg.articleId, key: cmd.span?.key || cmd.key };
+    if (cmd.op === "create") {
+      const span = { ...cmd.span, state: "pending" };
+      this.addToModel(span);
+      this.outbox.push({ ...base, op: "create", data: {
+        label: span.label_id, start_char: span.start, end_char: span.end, text: span.text, note: span.note || "" } });
+      return { op: "delete", key: span.key };
+    }
+    const span = this.spans.get(cmd.key);
+    if (!span) return { op: "noop" };
+    if (cmd.op === "delete") {
+      this.spans.delete(cmd.key);
+      if (this.selectedKey === cmd.key) this.closePopover();
+      this.outbox.push({ ...base, op: "delete" });
+      return { op: "create", span: { key: span.key, start: span.start, end: span.end, label_id: span.label_id, note: span.note } };
+    }
+    if (cmd.op === "update") {
+      const before = {};
+      for (const f of Object.keys(cmd.data)) before[f] = f === "label" ? span.label_id : span[f];
+      if (cmd.data.label !== undefined) span.label_id = cmd.data.label;
+      if (cmd.data.note !== undefined) span.note = cmd.data.note;
+      span.state = "pending";
+      this.outbox.push({ ...base, op: "update", data: cmd.data });
+      return { op: "update", key: cmd.key, data: before };
+    }
+    return { op: "noop" };
+  }
+  undo() {
+    const cmd = this.undoStack.pop();
+    if (!cmd) return this.toast("Nothing to undo.");
+    this.redoStack.push(this.apply(cmd));
+    this.render();
+  }
+  redo() {
+    const cmd = this.redoStack.pop();
+    if (!cmd) return this.toast("Nothing to redo.");
+    this.undoStack.push(this.apply(cmd));
+    this.render();
+  }
+
+  // -- selection
+  selectionRange() {
+    const sel = window.getSelection();
+    if (!sel || !sel.rangeCount) return null;
+    const r = sel.getRangeAt(0);
+    if (r.collapsed || !r.intersectsNode(this.el)) return null;
+    const offset = (node, off) => {
+      const pre = document.createRange();
+      pre.setStart(this.el, 0);
+      pre.setEnd(node, off);
+      return pre.toString().length;
+    };
+    const s = this.el.contains(r.startContainer) ? offset(r.startContainer, r.startOffset) : 0;
+    const e = this.el.contains(r.endContainer) ? offset(r.endContainer, r.endOffset) : this.text.length;
+    return [s, e];
+  }
+  labelSelection(labelId) {
+    if (!this.cfg.canAnnotate) return this.toast("You cannot annotate in this project.", "error");
+    const range = this.selectionRange();
+    if (!range) return this.toast("Select some text first (mouse, or Shift+arrows from the caret).");
+    const snapped = snapRange(this.text, range[0], range[1], this.snap.checked);
+    if (!snapped) return this.toast("The selection has no words in it.");
+    const [us, ue] = snapped;
+    const span = { key: uuid4(), start: this.map.toCodePoints(us), end: this.map.toCodePoints(ue), label_id: labelId, note: "" };
+    this.exec({ op: "create", span });
+    window.getSelection().collapse(this.el, 0);
+    this.placeCaretAt(ue);
+  }
+  placeCaretAt(u) {
+    // Put the (collapsed) selection at UTF-16 offset u inside the article text.
+    const walker = document.createTreeWalker(this.el, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (seen + node.length >= u) {
+        window.getSelection().collapse(node, u - seen);
+        this.updateCaret();
+        return;
+      }
+      seen += node.length;
+    }
+  }
+  updateCaret() {
+    const caret = $("caret");
+    const sel = window.getSelection();
+    if (document.activeElement !== this.el || !sel.rangeCount || !sel.isCollapsed || !this.el.contains(sel.focusNode)) {
+      caret.hidden = true;
+      return;
+    }
+    const r = document.createRange();
+    r.setStart(sel.focusNode, sel.focusOffset);
+    const rects = r.getClientRects();
+    const rect = rects.length ? rects[0] : r.getBoundingClientRect();
+    const host = this.el.parentElement.getBoundingClientRect();
+    caret.style.left = `${rect.left - host.left}px`;
+    caret.style.top = `${rect.top - host.top}px`;
+    caret.style.height = `${rect.height || 20}px`;
+    caret.hidden = false;
+  }
+
+  // -- drawing
+  render() {
+    renderSpans(this.el, this.text, [...this.spans.values()], this.labelsById, this.selectedKey);
+    this.renderList();
+  }
+  renderList() {
+    const list = $("span-list");
+    const spans = [...this.spans.values()].sort((a, b) => a.us - b.us || b.ue - a.ue);
+    $("span-count").textContent = String(spans.length);
+    const items = spans.map((span) => {
+      const label = this.labelsById.get(span.label_id);
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "span-item" + (span.state !== "saved" ? " pending" : "");
+      button.dataset.spanKey = span.key;
+      button.style.setProperty("--c", label ? label.colour : "#999");
+      const sw = document.createElement("span"); sw.className = "swatch";
+      const name = document.createElement("span"); name.className = "span-label"; name.textContent = label ? label.name : "?";
+      const txt = document.createElement("span"); txt.className = "span-text"; txt.textContent = span.text;
+      button.append(sw, name, txt);
+      if (span.note) {
+        const note = document.createElement("span"); note.className = "span-note"; note.textContent = span.note;
+        button.append(note);
+      }
+      li.append(button);
+      return li;
+    });
+    list.replaceChildren(...items);
+    if (!items.length) {
+      const li = document.createElement("li"); li.className = "muted"; li.textContent = "No spans yet.";
+      list.append(li);
+    }
+  }
+  setStatus(state, message) {
+    const el = $("save-status");
+    el.dataset.state = state;
+    el.textContent = message;
+    el.title = message;
+  }
+  toast(message, kind = "info") {
+    const t = document.createElement("div");
+    t.className = `toast ${kind}`;
+    t.textContent = message;
+    $("toasts").append(t);
+    setTimeout(() => t.remove(), kind === "error" ? 9000 : 3500);
+  }
+
+  // -- popover
+  openPopover(key, anchor, also = []) {
+    const span = this.spans.get(key);
+    if (!span) return;
+    this.selectedKey = key;
+    this.render();
+    const pop = $("span-popover");
+    $("pop-text").textContent = span.text;
+    const labels = this.labels.map((l) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "label-btn small" + (l.id === span.label_id ? " current" : "");
+      b.style.setProperty("--c", l.colour);
+      const sw = document.createElement("span"); sw.className = "swatch";
+      const n = document.createElement("span"); n.className = "label-name"; n.textContent = l.name;
+      b.append(sw, n);
+      if (l.hotkey) { const k = document.createElement("kbd"); k.textContent = l.hotkey; b.append(k); }
+      b.addEventListener("click", () => {
+        if (l.id !== span.label_id) this.exec({ op: "update", key, data: { label: l.id } });
+        this.closePopover();
+      });
+      return b;
+    });
+    $("pop-labels").replaceChildren(...labels);
+    $("pop-note").value = span.note || "";
+    const alsoEl = $("pop-also");
+    alsoEl.replaceChildren();
+    const others = also.filter((k) => k !== key && this.spans.has(k));
+    if (others.length) {
+      alsoEl.append(document.createTextNode("Also here: "));
+      for (const k of others) {
+        const o = this.spans.get(k);
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "link";
+        b.textContent = `${this.labelsById.get(o.label_id)?.name || "?"}: ${o.text.slice(0, 30)}`;
+        b.addEventListener("click", () => this.openPopover(k, anchor, also));
+        alsoEl.append(b);
+      }
+    }
+    pop.hidden = false;
+    const r = (anchor && anchor.isConnected ? anchor : this.el.querySelector(`[data-span-key="${CSS.escape(key)}"]`) || this.el).getBoundingClientRect();
+    const top = window.scrollY + r.bottom + 8;
+    const left = Math.min(window.scrollX + r.left, window.scrollX + document.documentElement.clientWidth - pop.offsetWidth - 12);
+    pop.style.top = `${top}px`;
+    pop.style.left = `${Math.max(8, left)}px`;
+    (pop.querySelector(".label-btn.current") || pop.querySelector("button")).focus();
+  }
+  closePopover() {
+    const pop = $("span-popover");
+    if (pop.hidden) return;
+    pop.hidden = true;
+    const key = this.selectedKey;
+    this.selectedKey = null;
+    for (const el of this.el.querySelectorAll(".ann.selected")) el.classList.remove("selected");
+    const item = key && document.querySelector(`#span-list [data-span-key="${CSS.escape(key)}"]`);
+    if (item) item.focus(); else this.el.focus();
+  }
+
+  // -- navigation
+  async finish(status) {
+    const ok = await this.outbox.flush(4000);
+    if (!ok) this.toast("Some changes are still waiting to be saved; they stay queued on this computer and will be retried.", "error");
+    try {
+      const body = await api("POST", `${this.cfg.api}/articles/${this.cfg.articleId}/status/`, { status });
+      window.location.href = body.next_article_id ? `${this.cfg.urls.annotateBase}${body.next_article_id}/` : this.cfg.urls.project;
+    } catch (err) {
+      this.toast(`Could not mark the article ${status}: ${err.message}`, "error");
+    }
+  }
+  go(which) {
+    const url = this.cfg.urls[which];
+    if (url) window.location.href = url;
+  }
+
+  // -- events
+  bind() {
+    for (const b of document.querySelectorAll("#labels .label-btn")) {
+      // mousedown would clear the selection before click: keep it.
+      b.addEventListener("mousedown", (e) => e.preventDefault());
+      b.addEventListener("click", () => this.labelSelection(Number(b.dataset.labelId)));
+    }
+    this.el.addEventListener("click", (e) => {
+      const sel = window.getSelection();
+      if (sel && !sel.isCollapsed) return;
+      const target = e.target.closest(".ann");
+      if (!target) return;
+      const keys = [];
+      for (let n = target; n && n !== this.el; n = n.parentElement) if (n.dataset.spanKey) keys.push(n.dataset.spanKey);
+      this.openPopover(target.dataset.spanKey, target, keys);
+    });
+    $("span-list").addEventListener("click", (e) => {
+      const b = e.target.closest("[data-span-key]");
+      if (!b) return;
+      const anchor = this.el.querySelector(`[data-span-key="${CSS.escape(b.dataset.spanKey)}"]`);
+      if (anchor) anchor.scrollIntoView({ block: "center" });
+      this.openPopover(b.dataset.spanKey, anchor);
+    });
+    $("pop-close").addEventListener("click", () => this.closePopover());
+    $("pop-delete").addEventListener("click", () => {
+      const key = this.selectedKey;
+      this.closePopover();
+      if (key) this.exec({ op: "delete", key });
+    });
+    $("pop-save-note").addEventListener("click", () => {
+      const key = this.selectedKey;
+      const span = key && this.spans.get(key);
+      const note = $("pop-note").value;
+      if (span && note !== span.note) this.exec({ op: "update", key, data: { note } });
+      this.closePopover();
+    });
+    document.addEventListener("mousedown", (e) => {
+      const pop = $("span-popover");
+      if (!pop.hidden && !pop.contains(e.target) && !e.target.closest(".ann, #span-list")) this.closePopover();
+    });
+    $("btn-undo").addEventListener("click", () => this.undo());
+    $("btn-redo").addEventListener("click", () => this.redo());
+    $("btn-done").addEventListener("click", () => this.finish("done"));
+    $("btn-skip").addEventListener("click", () => this.finish("skipped"));
+    $("btn-prev").addEventListener("click", () => this.go("previous"));
+    $("btn-next").addEventListener("click", () => this.go("next"));
+    $("btn-guidelines").addEventListener("click", () => $("guidelines").showModal());
+    this.el.addEventListener("focus", () => {
+      const sel = window.getSelection();
+      if (!sel.rangeCount || !this.el.contains(sel.focusNode)) this.placeCaretAt(0);
+      this.updateCaret();
+    });
+    this.el.addEventListener("blur", () => { $("caret").hidden = true; });
+    document.addEventListener("selectionchange", () => this.updateCaret());
+    this.el.addEventListener("keydown", (e) => this.onTextKey(e));
+    document.addEventListener("keydown", (e) => this.onKey(e));
+    window.addEventListener("beforeunload", (e) => {
+      if (this.outbox.items.length) { e.preventDefault(); e.returnValue = ""; }
+    });
+    window.addEventListener("online", () => this.outbox.pump());
+  }
+  onTextKey(e) {
+    // Caret browsing inside the read-only text: arrows move, Shift extends, Ctrl/Alt by word.
+    const moves = { ArrowLeft: ["backward", "character"], ArrowRight: ["forward", "character"],
+      ArrowUp: ["backward", "line"], ArrowDown: ["forward", "line"], Home: ["backward", "lineboundary"], End: ["forward", "lineboundary"] };
+    const move = moves[e.key];
+    if (!move || e.altKey) return;
+    const sel = window.getSelection();
+    if (!sel.rangeCount || !this.el.contains(sel.focusNode)) this.placeCaretAt(0);
+    const granularity = e.ctrlKey && move[1] === "character" ? "word" : move[1];
+    sel.modify(e.shiftKey ? "extend" : "move", move[0], granularity);
+    e.preventDefault();
+    this.updateCaret();
+  }
+  onKey(e) {
+    const t = e.target;
+    const typing = t instanceof HTMLElement && (t.closest("input, textarea, select") || t.isContentEditable);
+    const pop = $("span-popover");
+    if (e.key === "Escape") {
+      if (!pop.hidden) { this.closePopover(); e.preventDefault(); }
+      else window.getSelection().collapseToEnd?.();
+      return;
+    }
+    if (typing) return;
+    const mod = e.ctrlKey || e.metaKey;
+    const key = e.key.toLowerCase();
+    if (mod && key === "z") { e.preventDefault(); return e.shiftKey ? this.redo() : this.undo(); }
+    if (mod && key === "y") { e.preventDefault(); return this.redo(); }
+    if (mod) return;
+    if (e.altKey && e.key === "ArrowLeft") { e.preventDefault(); return this.go("previous"); }
+    if (e.altKey && e.key === "ArrowRight") { e.preventDefault(); return this.go("next"); }
+    if (e.altKey) return;
+    if (!pop.hidden) {
+      if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); $("pop-delete").click(); return; }
+      const label = this.labelsByKey.get(key);
+      if (label && this.selectedKey) {
+        e.preventDefault();
+        const span = this.spans.get(this.selectedKey);
+        if (span && span.label_id !== label.id) this.exec({ op: "update", key: this.selectedKey, data: { label: label.id } });
+        this.closePopover();
+      }
+      return;
+    }
+    if ($("guidelines").open) return;
+    const label = this.labelsByKey.get(key);
+    if (label) { e.preventDefault(); return this.labelSelection(label.id); }
+    if (e.key === "?") { e.preventDefault(); return $("guidelines").showModal(); }
+    if (key === "w") { this.snap.checked = !this.snap.checked; return this.toast(`Snap to words ${this.snap.checked ? "on" : "off"}.`); }
+    if (key === "d") { e.preventDefault(); return this.finish("done"); }
+  }
+}
+
+const configEl = document.getElementById("annotator-config");
+if (configEl) {
+  const annotator = new Annotator(JSON.parse(configEl.textContent));
+  window.framescope = { annotator, cpToUtf16, utf16ToCp, snapRange, OffsetMap };
+}
