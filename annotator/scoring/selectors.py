@@ -1,0 +1,313 @@
+"""Reads for framing scores: per-article counts → ml.stats → tidy rows, cached until the counts change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max
+
+from annotator.common.errors import ApplicationError
+from annotator.projects.models import Label, Project
+from annotator.scoring.models import ArticleScore, Concept, ScoreCache
+from annotator.scoring.services import human_scores_refresh, model_source
+from annotator.training.models import ModelVersion
+from ml.stats import ArticleCounts, ClassifierErrors, group_rates, pairwise_differences, period_start
+from ml.stats.comparison import compare_groups
+
+SYNDICATION_RULES = ("per_outlet", "once", "exclude_wire")
+PERIODS = ("all", "year", "month", "week")
+
+
+@dataclass(frozen=True)
+class ScoreQuery:
+    label: str
+    source: str = "model"
+    period: str = "all"
+    outlet: str | None = None
+    syndication: str = "per_outlet"
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class ResolvedSource:
+    source_key: str
+    display: str
+    version: ModelVersion | None
+
+
+def resolve_source(*, project: Project, source: str) -> ResolvedSource:
+    if source == "model":
+        version = ModelVersion.objects.filter(project=project, is_active=True).first()
+        if version is None:
+            raise ApplicationError("This project has no active model version.", {"source": ["no active model"]})
+        return ResolvedSource(model_source(version), "model", version)
+    if source == "gold" or source.startswith("annotator:"):
+        if source.startswith("annotator:"):
+            from django.contrib.auth import get_user_model
+
+            name = source.partition(":")[2]
+            user = get_user_model().objects.filter(username=name).first()
+            if user is None:
+                raise ApplicationError("Unknown annotator.", {"source": [f"no user {name!r}"]})
+            source_key = f"annotator:{user.pk}"
+        else:
+            source_key = "gold"
+        return ResolvedSource(source_key, source, None)
+    raise ApplicationError("Unknown score source.", {"source": [f"{source!r}: use model, gold or annotator:<username>"]})
+
+
+def _fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
+    agg = ArticleScore.objects.filter(project=project, source=resolved.source_key).aggregate(
+        n=Count("id"), last=Max("computed_at")
+    )
+    return hashlib.sha256(f"{resolved.source_key}|{agg['n']}|{agg['last']}|{project.bootstrap_resamples}|{project.random_seed}".encode()).hexdigest()
+
+
+def _label(project: Project, name: str) -> Label:
+    label = Label.objects.filter(project=project, name=name).first()
+    if label is None:
+        raise ApplicationError("Unknown label.", {"label": [f"no label {name!r} in this project"]})
+    return label
+
+
+def _errors_for(version: ModelVersion | None, label: str) -> ClassifierErrors | None:
+    """Cross-validated partial-match span counts of the version for this label, for the rate correction."""
+    if version is None:
+        return None
+    m = ((version.metrics or {}).get("grouped_kfold") or {}).get("partial", {}).get(label)
+    if not m or not m.get("tp_pred"):
+        return None
+    tp = int(m["tp_pred"])
+    return ClassifierErrors(tp=tp, fp=int(m["n_pred"]) - tp, fn=int(m["n_gold"]) - int(m["tp_gold"]))
+
+
+def article_table(*, project: Project, resolved: ResolvedSource, label: Label, period: str, syndication: str) -> dict:
+    """Per-article arrays for one label: outlet, period start, tokens, spans, probability sums."""
+    if period not in PERIODS:
+        raise ApplicationError("Unknown period.", {"period": [f"{period!r}: use one of {', '.join(PERIODS)}"]})
+    if syndication not in SYNDICATION_RULES:
+        raise ApplicationError("Unknown syndication rule.", {"syndication": [f"use one of {', '.join(SYNDICATION_RULES)}"]})
+    rows = ArticleScore.objects.filter(project=project, source=resolved.source_key, label=label)
+    if syndication == "exclude_wire":
+        rows = rows.filter(article__is_wire_copy=False)
+    values = list(
+        rows.values_list(
+            "article__outlet__slug", "article__published_at", "n_tokens", "n_spans", "score_sum", "article__cluster_id"
+        ).order_by("article_id")
+    )
+    if syndication == "once":
+        seen: set[int] = set()
+        kept = []
+        for row in values:
+            cluster = row[5]
+            if cluster is not None:
+                if cluster in seen:
+                    continue
+                seen.add(cluster)
+            kept.append(row)
+        values = kept
+    outlets = [r[0] for r in values]
+    periods = [period_start(r[1], granularity=period) for r in values]
+    return {
+        "outlet": outlets,
+        "period": [p.isoformat() if p else "" for p in periods],
+        "n_tokens": np.array([r[2] for r in values], dtype=np.int64),
+        "n_spans": np.array([r[3] for r in values], dtype=np.int64),
+        "score_sum": np.array([r[4] for r in values], dtype=np.float64),
+    }
+
+
+def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = True) -> list[dict]:
+    """Rows {outlet, label, source, period_start, n_*, rate_per_1k (+CI), share (+CI), corrected, method…}."""
+    resolved = resolve_source(project=project, source=query.source)
+    if resolved.version is None:
+        human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
+    label = _label(project, query.label)
+    fingerprint = _fingerprint(project=project, resolved=resolved)
+    key = "scores:" + query.key()
+    if use_cache:
+        hit = ScoreCache.objects.filter(project=project, key=key, fingerprint=fingerprint).values_list("result", flat=True).first()
+        if hit is not None:
+            return hit["rows"]
+    table = article_table(project=project, resolved=resolved, label=label, period=query.period, syndication=query.syndication)
+    keys = [f"{o}|{p}" for o, p in zip(table["outlet"], table["period"], strict=True)]
+    rows: list[dict] = []
+    if keys:
+        counts = ArticleCounts(groups=keys, n_tokens=table["n_tokens"], n_spans=table["n_spans"], score_sum=table["score_sum"] if resolved.version else None)
+        errors = _errors_for(resolved.version, label.name)
+        estimates = group_rates(counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed)
+        for group, est in estimates.items():
+            outlet, _, period_start_iso = str(group).partition("|")
+            if query.outlet and outlet != query.outlet:
+                continue
+            rows.append(_score_row(est, outlet=outlet, period=period_start_iso, label=label.name, resolved=resolved, query=query))
+    ScoreCache.objects.update_or_create(
+        project=project, key=key, defaults={"query": query.__dict__, "fingerprint": fingerprint, "result": {"rows": rows}}
+    )
+    return rows
+
+
+def _score_row(est, *, outlet: str, period: str, label: str, resolved: ResolvedSource, query: ScoreQuery) -> dict:
+    return {
+        "outlet": outlet,
+        "label": label,
+        "source": resolved.display,
+        "period": query.period,
+        "period_start": period or None,
+        "n_articles": est.n_articles,
+        "n_tokens": est.n_tokens,
+        "n_spans": est.n_spans,
+        "rate_per_1k": est.rate,
+        "rate_ci_low": est.rate_ci_low,
+        "rate_ci_high": est.rate_ci_high,
+        "share_articles": est.share,
+        "share_ci_low": est.share_ci_low,
+        "share_ci_high": est.share_ci_high,
+        "corrected_rate_per_1k": est.corrected_rate,
+        "corrected_rate_ci_low": est.corrected_rate_ci_low,
+        "corrected_rate_ci_high": est.corrected_rate_ci_high,
+        "model_version": resolved.version.number if resolved.version else None,
+        "method": f"{est.method} bootstrap over articles, {est.n_resamples} resamples, seed {est.seed}, "
+        f"{est.confidence:.0%} CI; syndication={query.syndication}",
+    }
+
+
+def human_scores_refresh_if_stale(*, project: Project, source_key: str) -> None:
+    """Human layers change with every edit: recount when spans or assignments changed since the last count."""
+    from annotator.annotations.models import Span
+    from annotator.projects.models import Assignment
+
+    last_count = ArticleScore.objects.filter(project=project, source=source_key).aggregate(t=Max("computed_at"))["t"]
+    last_span = Span.objects.filter(project=project).aggregate(t=Max("updated_at"))["t"]
+    last_assignment = Assignment.objects.filter(project=project).aggregate(t=Max("updated_at"))["t"]
+    latest_change = max([t for t in (last_span, last_assignment) if t is not None], default=None)
+    n_spans = Span.objects.filter(project=project).count()
+    marker = ScoreCache.objects.filter(project=project, key=f"human-marker:{source_key}").first()
+    state = f"{latest_change}|{n_spans}"
+    if last_count is None or marker is None or marker.fingerprint != hashlib.sha256(state.encode()).hexdigest():
+        human_scores_refresh(project=project, source=source_key)
+        ScoreCache.objects.update_or_create(
+            project=project, key=f"human-marker:{source_key}",
+            defaults={"fingerprint": hashlib.sha256(state.encode()).hexdigest(), "result": {}, "query": {}},
+        )  # fmt: skip
+
+
+def outlet_comparison(*, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet") -> dict:
+    """Difference of rates between outlets a and b (or a vs the rest): bootstrap CI and permutation p-value."""
+    resolved = resolve_source(project=project, source=source)
+    if resolved.version is None:
+        human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
+    lab = _label(project, label)
+    table = article_table(project=project, resolved=resolved, label=lab, period="all", syndication=syndication)
+    counts = ArticleCounts(groups=table["outlet"], n_tokens=table["n_tokens"], n_spans=table["n_spans"])
+    known = set(table["outlet"])
+    for name, value in (("a", a), ("b", b)):
+        if value and value not in known:
+            raise ApplicationError("Unknown outlet.", {name: [f"no scored articles for outlet {value!r}"]})
+    result = compare_groups(
+        counts, group_a=a, group_b=b, errors=_errors_for(resolved.version, lab.name),
+        n_resamples=project.bootstrap_resamples, seed=project.random_seed,
+    )  # fmt: skip
+    return result.to_dict()
+
+
+def outlet_comparison_table(*, project: Project, label: str, source: str, syndication: str = "per_outlet") -> list[dict]:
+    resolved = resolve_source(project=project, source=source)
+    if resolved.version is None:
+        human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
+    lab = _label(project, label)
+    table = article_table(project=project, resolved=resolved, label=lab, period="all", syndication=syndication)
+    if len(set(table["outlet"])) < 2:
+        return []
+    counts = ArticleCounts(groups=table["outlet"], n_tokens=table["n_tokens"], n_spans=table["n_spans"])
+    results = pairwise_differences(
+        counts, errors=_errors_for(resolved.version, lab.name), n_resamples=project.bootstrap_resamples,
+        seed=project.random_seed,
+    )  # fmt: skip
+    return [r.to_dict() for r in results]
+
+
+def concept_get(*, project: Project, slug: str) -> Concept:
+    concept = Concept.objects.filter(project=project, slug=slug).first()
+    if concept is None:
+        raise ApplicationError("Unknown concept.", {"concept": [f"no concept {slug!r}"]}, status_code=404)
+    return concept
+
+
+def term_counts_by_outlet(*, project: Project, terms: list[str]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Per-article counts of each term (whole-word, case-insensitive) over the project's corpus."""
+    import ahocorasick
+
+    from annotator.corpus.models import Article
+    from ml.tokenise import iter_tokens
+
+    automaton = ahocorasick.Automaton()
+    for i, term in enumerate(terms):
+        automaton.add_word(" " + " ".join(w.lower() for _, _, w in iter_tokens(term)) + " ", i)
+    automaton.make_automaton()
+    outlets, rows = [], []
+    articles = Article.objects.filter(project_links__project=project).values_list("outlet__slug", "text")
+    for outlet, text in articles.iterator(chunk_size=1000):
+        norm = " " + " ".join(w.lower() for _, _, w in iter_tokens(text)) + " "
+        row = np.zeros(len(terms), dtype=np.int64)
+        for _, idx in automaton.iter(norm):
+            row[idx] += 1
+        outlets.append(outlet)
+        rows.append(row)
+    matrix = np.vstack(rows) if rows else np.zeros((0, len(terms)), dtype=np.int64)
+    return outlets, terms, matrix, np.array(outlets)
+
+
+def term_choice(*, project: Project, concept_slug: str) -> list[dict]:
+    """Share of each variant of a concept per outlet, with bootstrap CIs over articles."""
+    from ml.stats import variant_shares
+
+    concept = concept_get(project=project, slug=concept_slug)
+    variants = [v["name"] for v in concept.variants]
+    terms, owner = [], []
+    for v_index, variant in enumerate(concept.variants):
+        for term in variant.get("terms") or [variant["name"]]:
+            terms.append(term)
+            owner.append(v_index)
+    outlets, _, matrix, _ = term_counts_by_outlet(project=project, terms=terms)
+    per_variant = np.zeros((matrix.shape[0], len(variants)), dtype=np.int64)
+    for t_index, v_index in enumerate(owner):
+        per_variant[:, v_index] += matrix[:, t_index]
+    if not outlets:
+        return []
+    shares = variant_shares(
+        groups=outlets, counts=per_variant, variants=variants, n_resamples=project.bootstrap_resamples,
+        seed=project.random_seed,
+    )  # fmt: skip
+    return [{"concept": concept.slug, "outlet": s.group, **{k: v for k, v in s.to_dict().items() if k != "group"}} for s in shares]
+
+
+def distinctive_terms_for_outlet(*, project: Project, outlet: str, limit: int = 30, min_count: int = 3) -> list[dict]:
+    """Words an outlet over- and under-uses against all others (Monroe et al. 2008 weighted log-odds)."""
+    from annotator.corpus.models import Article
+    from ml.stats import distinctive_terms
+    from ml.tokenise import iter_tokens
+
+    per_outlet: dict[str, Counter] = {}
+    articles = Article.objects.filter(project_links__project=project).values_list("outlet__slug", "text")
+    for slug, text in articles.iterator(chunk_size=1000):
+        per_outlet.setdefault(slug, Counter()).update(w.lower() for _, _, w in iter_tokens(text))
+    if outlet not in per_outlet:
+        raise ApplicationError("Unknown outlet.", {"outlet": [f"no articles for outlet {outlet!r} in this project"]})
+    total = Counter()
+    for counts in per_outlet.values():
+        total.update(counts)
+    vocabulary = sorted(t for t, n in total.items() if n >= min_count)
+    groups = sorted(per_outlet)
+    matrix = np.array([[per_outlet[g][t] for t in vocabulary] for g in groups], dtype=np.int64)
+    if len(groups) < 2 or not vocabulary:
+        return []
+    scores = distinctive_terms(counts=matrix, terms=vocabulary, groups=groups, group=outlet)
+    top = scores[:limit] + scores[-limit:] if len(scores) > 2 * limit else scores
+    return [{"outlet": outlet, **s.to_dict()} for s in top]

@@ -1,0 +1,235 @@
+"""Writes for scoring: run the active model over a project's corpus in resumable chunks, refresh human counts.
+
+Results are keyed by (article, source, label) and every chunk replaces its own articles' rows inside one
+transaction, so a chunk that runs twice (redelivery after a crash, a manual resume) changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotator.annotations.models import Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.common.models import Job, JobStatus
+from annotator.corpus.models import Article
+from annotator.projects.models import Assignment, Label, Project
+from annotator.scoring.models import ArticleScore
+from annotator.training.models import ModelVersion
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = int(getattr(settings, "SCORING_CHUNK_SIZE", 500))
+STALE_AFTER = timedelta(seconds=int(getattr(settings, "SCORING_STALE_SECONDS", 300)))
+NO_ACTIVE_MODEL = "This project has no active model version: train one and activate it first."
+
+
+def model_source(version: ModelVersion) -> str:
+    return f"model:{version.pk}"
+
+
+@lru_cache(maxsize=4)
+def _loaded_model(artefact_path: str):
+    """One model per worker process and artefact: loading is far slower than scoring a chunk."""
+    from ml.artefact import load_model
+
+    return load_model(artefact_path)
+
+
+def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=None):
+    scored = ArticleScore.objects.filter(project=project, source=model_source(version)).values("article_id")
+    articles = Article.objects.filter(project_links__project=project).exclude(pk__in=scored)
+    if article_ids is not None:
+        articles = articles.filter(pk__in=article_ids)
+    return articles
+
+
+@transaction.atomic
+def scoring_run_start(*, project: Project, user=None, version: ModelVersion | None = None, article_ids=None) -> Job:
+    """Queue scoring of every not-yet-scored article of the project with the active (or given) version."""
+    from annotator.scoring.tasks import scoring_run_plan_task
+
+    version = version or ModelVersion.objects.filter(project=project, is_active=True).first()
+    if version is None:
+        raise ApplicationError(NO_ACTIVE_MODEL)
+    if version.status != JobStatus.SUCCEEDED:
+        raise ApplicationError("Only a successfully trained model version can score articles.")
+    job = Job.objects.create(
+        kind=Job.Kind.SCORING,
+        project=project,
+        created_by=user if user and user.is_authenticated else None,
+        params={"model_version": version.pk, "article_ids": list(article_ids) if article_ids is not None else None},
+        message="Queued",
+    )
+    transaction.on_commit(lambda: scoring_run_plan_task.delay(job.pk))
+    return job
+
+
+def scoring_run_plan(*, job_id: int) -> int:
+    """Split the articles still missing scores into chunks and queue them; returns the number of chunks.
+
+    Also how a crashed or interrupted run resumes: only articles without results are planned again.
+    """
+    from annotator.scoring.tasks import score_chunk_task
+
+    job = Job.objects.select_related("project").get(pk=job_id)
+    version = ModelVersion.objects.get(pk=job.params["model_version"])
+    project = job.project
+    total = Article.objects.filter(project_links__project=project)
+    if job.params.get("article_ids") is not None:
+        total = total.filter(pk__in=job.params["article_ids"])
+    missing = list(
+        _articles_to_score(project=project, version=version, article_ids=job.params.get("article_ids"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    n_total = total.count()
+    Job.objects.filter(pk=job_id).update(
+        status=JobStatus.RUNNING if missing else JobStatus.SUCCEEDED,
+        progress_total=n_total,
+        progress_done=n_total - len(missing),
+        started_at=job.started_at or timezone.now(),
+        heartbeat_at=timezone.now(),
+        finished_at=None if missing else timezone.now(),
+        message=f"Scoring {len(missing)} articles" if missing else "Nothing left to score",
+    )
+    chunks = [missing[i : i + CHUNK_SIZE] for i in range(0, len(missing), CHUNK_SIZE)]
+    for chunk in chunks:
+        score_chunk_task.delay(job_id, chunk)
+    return len(chunks)
+
+
+def score_chunk(*, job_id: int, article_ids: list[int]) -> int:
+    """Predict spans for these articles and store them with their per-label counts; returns newly scored."""
+    job = Job.objects.select_related("project").get(pk=job_id)
+    version = ModelVersion.objects.get(pk=job.params["model_version"])
+    project = job.project
+    source = model_source(version)
+    model = _loaded_model(version.artefact_path)
+    articles = list(Article.objects.filter(pk__in=article_ids).only("id", "text", "n_tokens").order_by("pk"))
+    predictions = model.predict([a.text for a in articles])
+    labels = {label.name: label for label in Label.objects.filter(project=project)}
+    spans, scores = [], []
+    for article, predicted in zip(articles, predictions, strict=True):
+        counts: Counter = Counter()
+        prob: defaultdict = defaultdict(float)
+        for s in predicted:
+            if s.label not in labels:
+                continue
+            counts[s.label] += 1
+            prob[s.label] += float(s.score or 0.0)
+            spans.append(
+                Span(
+                    project=project, article=article, layer=Layer.SUGGESTION, label=labels[s.label],
+                    start_char=s.start, end_char=s.end, text=article.text[s.start : s.end],
+                    model_version=version, score=s.score,
+                )
+            )  # fmt: skip
+        for name, label in labels.items():
+            scores.append(
+                ArticleScore(
+                    project=project, article=article, source=source, model_version=version, label=label,
+                    n_spans=counts[name], n_tokens=article.n_tokens, score_sum=prob[name],
+                )
+            )  # fmt: skip
+    ids = [a.id for a in articles]
+    with transaction.atomic():
+        already = set(
+            ArticleScore.objects.filter(source=source, article_id__in=ids).values_list("article_id", flat=True)
+        )
+        Span.objects.filter(model_version=version, article_id__in=ids).delete()
+        ArticleScore.objects.filter(source=source, article_id__in=ids).delete()
+        Span.objects.bulk_create(spans, batch_size=2000)
+        ArticleScore.objects.bulk_create(scores, batch_size=2000)
+        new = len(set(ids) - already)
+        Job.objects.filter(pk=job_id).update(progress_done=F("progress_done") + new, heartbeat_at=timezone.now())
+    _finish_if_complete(job_id=job_id)
+    return new
+
+
+def _finish_if_complete(*, job_id: int) -> None:
+    Job.objects.filter(
+        pk=job_id, status=JobStatus.RUNNING, progress_done__gte=F("progress_total")
+    ).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now(), message="Done")
+
+
+def scoring_run_fail(*, job_id: int, reason: str) -> None:
+    Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
+        status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
+    )
+
+
+def scoring_runs_resume_stale(*, project: Project | None = None, now=None) -> list[int]:
+    """Re-plan running scoring jobs whose workers stopped reporting (a killed worker, a lost message)."""
+    now = now or timezone.now()
+    stale = Job.objects.filter(
+        kind=Job.Kind.SCORING, status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    if project is not None:
+        stale = stale.filter(project=project)
+    resumed = []
+    for job in stale:
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=now, message="Resumed after a stall")
+        scoring_run_plan(job_id=job.pk)
+        resumed.append(job.pk)
+    return resumed
+
+
+def human_source_articles(*, project: Project, source: str) -> set[int]:
+    """Articles a human source has finished: `gold` → articles with gold spans or all assignments done;
+    `annotator:<id>` → that annotator's done assignments or articles they labelled."""
+    if source == "gold":
+        with_spans = Span.objects.filter(project=project, layer=Layer.GOLD).values_list("article_id", flat=True)
+        assignments = Assignment.objects.filter(project=project).values_list("article_id", "status")
+        status_by_article: dict[int, set[str]] = defaultdict(set)
+        for article_id, status in assignments:
+            status_by_article[article_id].add(status)
+        complete = {a for a, statuses in status_by_article.items() if statuses == {Assignment.Status.DONE}}
+        return set(with_spans) | complete
+    user_id = _annotator_id(source)
+    done = Assignment.objects.filter(project=project, annotator_id=user_id, status=Assignment.Status.DONE)
+    with_spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator_id=user_id)
+    return set(done.values_list("article_id", flat=True)) | set(with_spans.values_list("article_id", flat=True))
+
+
+def _annotator_id(source: str) -> int:
+    prefix, _, raw = source.partition(":")
+    if prefix != "annotator" or not raw.isdigit():
+        raise ApplicationError(
+            "Unknown score source.", {"source": [f"{source!r}: use model, gold or annotator:<user id>"]}
+        )
+    return int(raw)
+
+
+@transaction.atomic
+def human_scores_refresh(*, project: Project, source: str) -> int:
+    """Rebuild the per-article counts of a human layer (gold or one annotator); returns articles counted."""
+    article_ids = human_source_articles(project=project, source=source)
+    spans = Span.objects.filter(project=project, article_id__in=article_ids)
+    if source == "gold":
+        spans = spans.filter(layer=Layer.GOLD)
+    else:
+        spans = spans.filter(layer=Layer.ANNOTATOR, annotator_id=_annotator_id(source))
+    counts = Counter(spans.values_list("article_id", "label_id"))
+    labels = list(Label.objects.filter(project=project).values_list("pk", flat=True))
+    tokens = dict(Article.objects.filter(pk__in=article_ids).values_list("pk", "n_tokens"))
+    ArticleScore.objects.filter(project=project, source=source).delete()
+    ArticleScore.objects.bulk_create(
+        [
+            ArticleScore(
+                project=project, article_id=a, source=source, label_id=label,
+                n_spans=counts[(a, label)], n_tokens=tokens[a],
+            )  # fmt: skip
+            for a in sorted(article_ids)
+            for label in labels
+        ],
+        batch_size=5000,
+    )
+    return len(article_ids)

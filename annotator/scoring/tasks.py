@@ -1,0 +1,36 @@
+"""Scoring runs on the `scoring` queue: one planning task, then idempotent chunk tasks (acks_late)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from annotator.scoring import services
+
+
+def _fail_job(self, exc, task_id, args, kwargs, einfo) -> None:
+    services.scoring_run_fail(job_id=args[0], reason=f"{exc.__class__.__name__}: {exc}")
+
+
+@shared_task(
+    name="annotator.scoring.tasks.scoring_run_plan_task",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    on_failure=_fail_job,
+)
+def scoring_run_plan_task(job_id: int) -> dict:
+    return {"job_id": job_id, "chunks": services.scoring_run_plan(job_id=job_id)}
+
+
+@shared_task(
+    name="annotator.scoring.tasks.score_chunk_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    on_failure=_fail_job,
+)
+def score_chunk_task(job_id: int, article_ids: list[int]) -> dict:
+    return {"job_id": job_id, "scored": services.score_chunk(job_id=job_id, article_ids=article_ids)}
