@@ -43,7 +43,9 @@ class Concept(models.Model):
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="concepts")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
-    variants = models.JSONField(default=list, help_text='[{"name": "terrorists", "terms": ["terrorist", "terrorists"]}]')
+    variants = models.JSONField(
+        default=list, help_text='[{"name": "terrorists", "terms": ["terrorist", "terrorists"]}]'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -59,14 +59,18 @@ def resolve_source(*, project: Project, source: str) -> ResolvedSource:
         else:
             source_key = "gold"
         return ResolvedSource(source_key, source, None)
-    raise ApplicationError("Unknown score source.", {"source": [f"{source!r}: use model, gold or annotator:<username>"]})
+    raise ApplicationError(
+        "Unknown score source.", {"source": [f"{source!r}: use model, gold or annotator:<username>"]}
+    )
 
 
 def _fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
     agg = ArticleScore.objects.filter(project=project, source=resolved.source_key).aggregate(
         n=Count("id"), last=Max("computed_at")
     )
-    return hashlib.sha256(f"{resolved.source_key}|{agg['n']}|{agg['last']}|{project.bootstrap_resamples}|{project.random_seed}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{resolved.source_key}|{agg['n']}|{agg['last']}|{project.bootstrap_resamples}|{project.random_seed}".encode()
+    ).hexdigest()
 
 
 def _label(project: Project, name: str) -> Label:
@@ -92,7 +96,9 @@ def article_table(*, project: Project, resolved: ResolvedSource, label: Label, p
     if period not in PERIODS:
         raise ApplicationError("Unknown period.", {"period": [f"{period!r}: use one of {', '.join(PERIODS)}"]})
     if syndication not in SYNDICATION_RULES:
-        raise ApplicationError("Unknown syndication rule.", {"syndication": [f"use one of {', '.join(SYNDICATION_RULES)}"]})
+        raise ApplicationError(
+            "Unknown syndication rule.", {"syndication": [f"use one of {', '.join(SYNDICATION_RULES)}"]}
+        )
     rows = ArticleScore.objects.filter(project=project, source=resolved.source_key, label=label)
     if syndication == "exclude_wire":
         rows = rows.filter(article__is_wire_copy=False)
@@ -132,23 +138,42 @@ def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = Tru
     fingerprint = _fingerprint(project=project, resolved=resolved)
     key = "scores:" + query.key()
     if use_cache:
-        hit = ScoreCache.objects.filter(project=project, key=key, fingerprint=fingerprint).values_list("result", flat=True).first()
+        hit = (
+            ScoreCache.objects.filter(project=project, key=key, fingerprint=fingerprint)
+            .values_list("result", flat=True)
+            .first()
+        )
         if hit is not None:
             return hit["rows"]
-    table = article_table(project=project, resolved=resolved, label=label, period=query.period, syndication=query.syndication)
+    table = article_table(
+        project=project, resolved=resolved, label=label, period=query.period, syndication=query.syndication
+    )
     keys = [f"{o}|{p}" for o, p in zip(table["outlet"], table["period"], strict=True)]
     rows: list[dict] = []
     if keys:
-        counts = ArticleCounts(groups=keys, n_tokens=table["n_tokens"], n_spans=table["n_spans"], score_sum=table["score_sum"] if resolved.version else None)
+        counts = ArticleCounts(
+            groups=keys,
+            n_tokens=table["n_tokens"],
+            n_spans=table["n_spans"],
+            score_sum=table["score_sum"] if resolved.version else None,
+        )
         errors = _errors_for(resolved.version, label.name)
-        estimates = group_rates(counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed)
+        estimates = group_rates(
+            counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed
+        )
         for group, est in estimates.items():
             outlet, _, period_start_iso = str(group).partition("|")
             if query.outlet and outlet != query.outlet:
                 continue
-            rows.append(_score_row(est, outlet=outlet, period=period_start_iso, label=label.name, resolved=resolved, query=query))
+            rows.append(
+                _score_row(
+                    est, outlet=outlet, period=period_start_iso, label=label.name, resolved=resolved, query=query
+                )
+            )
     ScoreCache.objects.update_or_create(
-        project=project, key=key, defaults={"query": query.__dict__, "fingerprint": fingerprint, "result": {"rows": rows}}
+        project=project,
+        key=key,
+        defaults={"query": query.__dict__, "fingerprint": fingerprint, "result": {"rows": rows}},
     )
     return rows
 
@@ -198,7 +223,9 @@ def human_scores_refresh_if_stale(*, project: Project, source_key: str) -> None:
         )  # fmt: skip
 
 
-def outlet_comparison(*, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet") -> dict:
+def outlet_comparison(
+    *, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet"
+) -> dict:
     """Difference of rates between outlets a and b (or a vs the rest): bootstrap CI and permutation p-value."""
     resolved = resolve_source(project=project, source=source)
     if resolved.version is None:
@@ -217,7 +244,9 @@ def outlet_comparison(*, project: Project, label: str, source: str, a: str, b: s
     return result.to_dict()
 
 
-def outlet_comparison_table(*, project: Project, label: str, source: str, syndication: str = "per_outlet") -> list[dict]:
+def outlet_comparison_table(
+    *, project: Project, label: str, source: str, syndication: str = "per_outlet"
+) -> list[dict]:
     resolved = resolve_source(project=project, source=source)
     if resolved.version is None:
         human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
@@ -285,7 +314,10 @@ def term_choice(*, project: Project, concept_slug: str) -> list[dict]:
         groups=outlets, counts=per_variant, variants=variants, n_resamples=project.bootstrap_resamples,
         seed=project.random_seed,
     )  # fmt: skip
-    return [{"concept": concept.slug, "outlet": s.group, **{k: v for k, v in s.to_dict().items() if k != "group"}} for s in shares]
+    return [
+        {"concept": concept.slug, "outlet": s.group, **{k: v for k, v in s.to_dict().items() if k != "group"}}
+        for s in shares
+    ]
 
 
 def distinctive_terms_for_outlet(*, project: Project, outlet: str, limit: int = 30, min_count: int = 3) -> list[dict]:

@@ -155,9 +155,9 @@ def score_chunk(*, job_id: int, article_ids: list[int]) -> int:
 
 
 def _finish_if_complete(*, job_id: int) -> None:
-    Job.objects.filter(
-        pk=job_id, status=JobStatus.RUNNING, progress_done__gte=F("progress_total")
-    ).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now(), message="Done")
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, progress_done__gte=F("progress_total")).update(
+        status=JobStatus.SUCCEEDED, finished_at=timezone.now(), message="Done"
+    )
 
 
 def scoring_run_fail(*, job_id: int, reason: str) -> None:
@@ -169,9 +169,7 @@ def scoring_run_fail(*, job_id: int, reason: str) -> None:
 def scoring_runs_resume_stale(*, project: Project | None = None, now=None) -> list[int]:
     """Re-plan running scoring jobs whose workers stopped reporting (a killed worker, a lost message)."""
     now = now or timezone.now()
-    stale = Job.objects.filter(
-        kind=Job.Kind.SCORING, status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    )
+    stale = Job.objects.filter(kind=Job.Kind.SCORING, status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     if project is not None:
         stale = stale.filter(project=project)
     resumed = []
@@ -224,8 +222,12 @@ def human_scores_refresh(*, project: Project, source: str) -> int:
     ArticleScore.objects.bulk_create(
         [
             ArticleScore(
-                project=project, article_id=a, source=source, label_id=label,
-                n_spans=counts[(a, label)], n_tokens=tokens[a],
+                project=project,
+                article_id=a,
+                source=source,
+                label_id=label,
+                n_spans=counts[(a, label)],
+                n_tokens=tokens[a],
             )  # fmt: skip
             for a in sorted(article_ids)
             for label in labels

@@ -50,7 +50,9 @@ def training_data(*, project: Project, source: str) -> TrainingData:
     by_article: dict[int, set[tuple[int, int, str]]] = {}
     for article_id, start, end, label in span_rows.iterator(chunk_size=5000):
         by_article.setdefault(article_id, set()).add((start, end, label))
-    done = Assignment.objects.filter(project=project, status=Assignment.Status.DONE).values_list("article_id", flat=True)
+    done = Assignment.objects.filter(project=project, status=Assignment.Status.DONE).values_list(
+        "article_id", flat=True
+    )
     article_ids = sorted(set(by_article) | set(done))
     data = TrainingData()
     articles = Article.objects.filter(pk__in=article_ids).select_related("outlet").only("id", "text", "outlet__slug")

@@ -24,11 +24,15 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=int(getattr(settings, "TRAINING_STALE_SECONDS", 300)))
 MIN_ARTICLES = 4
 
-TRAINING_NOTHING_TO_LEARN = "There is nothing to learn from yet: the {source} layer has {n} annotated articles; need at least {min}."
+TRAINING_NOTHING_TO_LEARN = (
+    "There is nothing to learn from yet: the {source} layer has {n} annotated articles; need at least {min}."
+)
 
 
 @transaction.atomic
-def model_version_create(*, project: Project, user=None, params: dict | None = None, source: str | None = None) -> ModelVersion:
+def model_version_create(
+    *, project: Project, user=None, params: dict | None = None, source: str | None = None
+) -> ModelVersion:
     """Queue a new model version and its training task (sent once the row is committed)."""
     from annotator.training.tasks import model_version_train_task
 
@@ -62,6 +66,7 @@ def _artefact_dir(version: ModelVersion) -> Path:
 def model_version_train(*, version_id: int) -> ModelVersion:
     """Train, cross-validate and store one version. Safe to run twice: a finished version is left as it is."""
     from ml.artefact import save_model
+
     from ml.lexicon import LexiconClassifier
     from ml.validation import cross_validate
 
@@ -182,7 +187,9 @@ def model_version_activate(*, version: ModelVersion) -> ModelVersion:
     if version.status != JobStatus.SUCCEEDED:
         raise ApplicationError("Only a successfully trained version can be activated.", {"status": [version.status]})
     ModelVersion.objects.select_for_update().filter(project=version.project_id)
-    ModelVersion.objects.filter(project=version.project_id, is_active=True).exclude(pk=version.pk).update(is_active=False)
+    ModelVersion.objects.filter(project=version.project_id, is_active=True).exclude(pk=version.pk).update(
+        is_active=False
+    )
     ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.refresh_from_db()
     return version

@@ -5,62 +5,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('corpus', '0001_initial'),
-        ('projects', '0001_initial'),
-        ('training', '0001_initial'),
+        ("corpus", "0001_initial"),
+        ("projects", "0001_initial"),
+        ("training", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArticleScore',
+            name="ArticleScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=64)),
-                ('n_spans', models.PositiveIntegerField(default=0)),
-                ('n_tokens', models.PositiveIntegerField(default=0)),
-                ('score_sum', models.FloatField(default=0.0, help_text='Sum of span probabilities (model source).')),
-                ('computed_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='corpus.article')),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='article_scores', to='projects.label')),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='article_scores', to='training.modelversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='article_scores', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=64)),
+                ("n_spans", models.PositiveIntegerField(default=0)),
+                ("n_tokens", models.PositiveIntegerField(default=0)),
+                ("score_sum", models.FloatField(default=0.0, help_text="Sum of span probabilities (model source).")),
+                ("computed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scores", to="corpus.article"
+                    ),
+                ),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="article_scores", to="projects.label"
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="article_scores",
+                        to="training.modelversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="article_scores",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'source', 'label'], name='scoring_art_project_9c9cdf_idx')],
-                'constraints': [models.UniqueConstraint(fields=('article', 'source', 'label'), name='article_score_unique')],
+                "indexes": [models.Index(fields=["project", "source", "label"], name="scoring_art_project_9c9cdf_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("article", "source", "label"), name="article_score_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Concept',
+            name="Concept",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100)),
-                ('variants', models.JSONField(default=list, help_text='[{"name": "terrorists", "terms": ["terrorist", "terrorists"]}]')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='concepts', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100)),
+                (
+                    "variants",
+                    models.JSONField(
+                        default=list, help_text='[{"name": "terrorists", "terms": ["terrorist", "terrorists"]}]'
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="concepts", to="projects.project"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'slug'), name='concept_unique_slug')],
+                "constraints": [models.UniqueConstraint(fields=("project", "slug"), name="concept_unique_slug")],
             },
         ),
         migrations.CreateModel(
-            name='ScoreCache',
+            name="ScoreCache",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64)),
-                ('query', models.JSONField(default=dict)),
-                ('fingerprint', models.CharField(help_text='Changes whenever the underlying scores change.', max_length=64)),
-                ('result', models.JSONField(default=dict)),
-                ('computed_at', models.DateTimeField(auto_now=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='score_caches', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=64)),
+                ("query", models.JSONField(default=dict)),
+                (
+                    "fingerprint",
+                    models.CharField(help_text="Changes whenever the underlying scores change.", max_length=64),
+                ),
+                ("result", models.JSONField(default=dict)),
+                ("computed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="score_caches", to="projects.project"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'key'), name='score_cache_unique')],
+                "constraints": [models.UniqueConstraint(fields=("project", "key"), name="score_cache_unique")],
             },
         ),
     ]

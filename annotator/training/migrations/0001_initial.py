@@ -6,87 +6,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('progress', models.FloatField(default=0.0)),
-                ('progress_message', models.CharField(blank=True, max_length=500)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('training_source', models.CharField(default='gold', max_length=8)),
-                ('data_hash', models.CharField(blank=True, max_length=64)),
-                ('n_articles', models.PositiveIntegerField(default=0)),
-                ('n_spans', models.PositiveIntegerField(default=0)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('artefact_path', models.CharField(blank=True, max_length=500)),
-                ('is_active', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='model_versions', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("progress", models.FloatField(default=0.0)),
+                ("progress_message", models.CharField(blank=True, max_length=500)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("training_source", models.CharField(default="gold", max_length=8)),
+                ("data_hash", models.CharField(blank=True, max_length=64)),
+                ("n_articles", models.PositiveIntegerField(default=0)),
+                ("n_spans", models.PositiveIntegerField(default=0)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("artefact_path", models.CharField(blank=True, max_length=500)),
+                ("is_active", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="model_versions",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', '-number'],
+                "ordering": ["project", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='LexiconTerm',
+            name="LexiconTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=500)),
-                ('weight', models.FloatField()),
-                ('support', models.PositiveIntegerField(default=0, help_text='Times annotators marked it.')),
-                ('n_seen', models.PositiveIntegerField(default=0, help_text='Times it occurs in the training texts.')),
-                ('precision', models.FloatField(blank=True, null=True)),
-                ('is_pinned', models.BooleanField(default=False)),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lexicon_terms', to='projects.label')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms', to='training.modelversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("term", models.CharField(max_length=500)),
+                ("weight", models.FloatField()),
+                ("support", models.PositiveIntegerField(default=0, help_text="Times annotators marked it.")),
+                ("n_seen", models.PositiveIntegerField(default=0, help_text="Times it occurs in the training texts.")),
+                ("precision", models.FloatField(blank=True, null=True)),
+                ("is_pinned", models.BooleanField(default=False)),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lexicon_terms", to="projects.label"
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="terms", to="training.modelversion"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['model_version', 'label', '-weight'],
+                "ordering": ["model_version", "label", "-weight"],
             },
         ),
         migrations.CreateModel(
-            name='TermRule',
+            name="TermRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=500)),
-                ('action', models.CharField(choices=[('pin', 'Pin'), ('ban', 'Ban')], max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='term_rules', to='projects.label')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='term_rules', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("term", models.CharField(max_length=500)),
+                ("action", models.CharField(choices=[("pin", "Pin"), ("ban", "Ban")], max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="term_rules", to="projects.label"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="term_rules", to="projects.project"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='model_version_unique_number'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(fields=("project", "number"), name="model_version_unique_number"),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('project',), name='model_version_one_active'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)), fields=("project",), name="model_version_one_active"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lexiconterm',
-            constraint=models.UniqueConstraint(fields=('model_version', 'term', 'label'), name='lexicon_term_unique'),
+            model_name="lexiconterm",
+            constraint=models.UniqueConstraint(fields=("model_version", "term", "label"), name="lexicon_term_unique"),
         ),
         migrations.AddConstraint(
-            model_name='termrule',
-            constraint=models.UniqueConstraint(fields=('project', 'term', 'label'), name='term_rule_unique'),
+            model_name="termrule",
+            constraint=models.UniqueConstraint(fields=("project", "term", "label"), name="term_rule_unique"),
         ),
     ]

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         if proj is None:
             raise CommandError(f"No project with slug {project!r}.")
         if resume:
-            jobs = Job.objects.filter(project=proj, kind=Job.Kind.SCORING, status__in=[JobStatus.RUNNING, JobStatus.QUEUED])
+            jobs = Job.objects.filter(
+                project=proj, kind=Job.Kind.SCORING, status__in=[JobStatus.RUNNING, JobStatus.QUEUED]
+            )
             job = jobs.order_by("-created_at").first()
             if job is None:
                 raise CommandError("No unfinished scoring run to resume.")
