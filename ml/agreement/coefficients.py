@@ -119,14 +119,11 @@ def value_counts(codes: np.ndarray) -> np.ndarray:
     """Units x categories table: how many raters gave each code to each unit (missing values skipped)."""
     codes = _as_codes(codes, ndim=2, name="codes")
     n_units = codes.shape[0]
-    n_cat = int(codes.max()) + 1 if codes.size else 0
-    table = np.zeros((n_units, max(n_cat, 1)), dtype=np.int64)
-    rows = np.arange(n_units)
-    for column in codes.T:
-        given = column != MISSING
-        # Within one rater's column each unit appears once, so a fancy-indexed += cannot collide.
-        table[rows[given], column[given]] += 1
-    return table
+    n_cat = max(int(codes.max()) + 1 if codes.size else 0, 1)
+    rows = np.broadcast_to(np.arange(n_units, dtype=np.int64)[:, None], codes.shape)
+    given = codes != MISSING
+    flat = rows[given] * n_cat + codes[given]
+    return np.bincount(flat, minlength=n_units * n_cat).reshape(n_units, n_cat)
 
 
 def krippendorff_alpha_nominal(codes: np.ndarray | list) -> Coefficient:
@@ -150,17 +147,19 @@ def krippendorff_alpha_nominal(codes: np.ndarray | list) -> Coefficient:
     n = sum_c n_c: o_cc = sum_u n_uc (n_uc - 1) / (m_u - 1), D_o = (n - sum_c o_cc) / n and
     D_e = (n^2 - sum_c n_c^2) / (n (n - 1)) (Krippendorff 2011, "Computing Krippendorff's alpha-reliability").
     """
-    table = value_counts(codes)
-    m_u = table.sum(axis=1)
-    table = table[m_u >= 2]
-    m_u = m_u[m_u >= 2]
-    n_units = int(table.shape[0])
+    codes = _as_codes(codes, ndim=2, name="codes")
+    m_all = np.count_nonzero(codes != MISSING, axis=1)
+    pairable = m_all >= 2
+    n_units = int(np.count_nonzero(pairable))
     if n_units == 0:
         return Coefficient(None, None, None, 0, reason="no unit has values from two or more annotators")
-    table = table.astype(np.float64)
+    table = value_counts(codes[pairable]).astype(np.float64)
+    m_u = m_all[pairable].astype(np.float64)
+    ones = np.ones(table.shape[1])
     n_c = table.sum(axis=0)
     n = float(n_c.sum())
-    o_diag = float(((table * (table - 1)).sum(axis=1) / (m_u - 1)).sum())
+    # Row sums through a matrix product: numpy's axis=1 reductions over a few columns are slow.
+    o_diag = float((((table * (table - 1)) @ ones) / (m_u - 1)).sum())
     d_o = (n - o_diag) / n
     d_e = (n * n - float(n_c @ n_c)) / (n * (n - 1))
     if d_e <= 1e-12:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -73,6 +74,11 @@ class TokenTable:
 
     def multiclass_codes(self) -> tuple[np.ndarray, list[str]]:
         """Units x annotators integer codes (``-1`` = not annotated) and the category names they index."""
+        codes, names = self._multiclass
+        return codes.copy(), list(names)
+
+    @cached_property
+    def _multiclass(self) -> tuple[np.ndarray, list[str]]:
         n_labels = len(self.labels)
         n_units, n_ann = self.present.shape
         if n_labels == 0:

@@ -155,11 +155,14 @@ def unitizing_alpha_category(
     return UnitizingCoefficient(value, float(d_o), float(d_e), n_units)
 
 
-def _continuum(data: AnnotationSet, items: list, unit: str) -> tuple[list[int], list[np.ndarray | None]]:
+def _continuum(data: AnnotationSet, items: list, unit: str, cache: dict) -> tuple[list[int], list[np.ndarray | None]]:
     """Length of each item on the continuum and, for tokens, the token bounds used to map spans."""
     if unit == "char":
         return [len(data.texts[i]) for i in items], [None] * len(items)
-    bounds = [np.asarray(token_spans(data.texts[i]), dtype=np.int64).reshape(-1, 2) for i in items]
+    for item in items:
+        if item not in cache:
+            cache[item] = np.asarray(token_spans(data.texts[item]), dtype=np.int64).reshape(-1, 2)
+    bounds = [cache[i] for i in items]
     return [int(b.shape[0]) for b in bounds], bounds
 
 
@@ -171,14 +174,19 @@ def _collect_units(
     n_dropped = 0
     for k, item in enumerate(items):
         for r, annotator in enumerate(chosen):
-            for span in data.spans_of(item_id=item, annotator=annotator):
-                start, end = span.start, span.end
-                if bounds[k] is not None:
-                    start = int(np.searchsorted(bounds[k][:, 1], span.start, side="right"))
-                    end = int(np.searchsorted(bounds[k][:, 0], span.end, side="left"))
-                    if start >= end:
-                        n_dropped += 1
-                        continue
+            spans = data.spans_of(item_id=item, annotator=annotator)
+            if not spans:
+                continue
+            starts = np.array([s.start for s in spans], dtype=np.int64)
+            ends = np.array([s.end for s in spans], dtype=np.int64)
+            if bounds[k] is not None:
+                # Tokens sharing a character with the span: token.end > start and token.start < end.
+                starts = np.searchsorted(bounds[k][:, 1], starts, side="right")
+                ends = np.searchsorted(bounds[k][:, 0], ends, side="left")
+            for span, start, end in zip(spans, starts.tolist(), ends.tolist(), strict=True):
+                if start >= end:
+                    n_dropped += 1
+                    continue
                 units[span.label][r].append((offsets[k] + start, offsets[k] + end))
     return units, n_dropped
 
@@ -189,6 +197,7 @@ def unitizing_alpha(
     unit: str = "char",
     annotators: Sequence[Annotator] | None = None,
     per_pair: bool = True,
+    _token_cache: dict | None = None,
 ) -> AgreementResult:
     """alpha_u per label and pooled, over the items every chosen annotator completed, laid end to end.
 
@@ -208,7 +217,8 @@ def unitizing_alpha(
     if unknown:
         raise AgreementInputError(f"unknown annotator(s) {unknown!r}; known: {list(data.annotators)!r}")
     items = data.items_covered_by(chosen) if len(chosen) >= 2 else []
-    lengths, bounds = _continuum(data, items, unit)
+    cache = {} if _token_cache is None else _token_cache
+    lengths, bounds = _continuum(data, items, unit, cache)
     offsets = [0, *np.cumsum(lengths).tolist()]
     total = int(offsets[-1])
     result = AgreementResult(measure="unitizing_alpha", unit=unit, value=None, n_items=len(items), n_units=0)
@@ -246,6 +256,8 @@ def unitizing_alpha(
         result.notes.append(f"{n_merged} overlapping same-label span(s) of one annotator were merged")
     if per_pair and len(chosen) > 2:
         for a, b in combinations(chosen, 2):
-            result.per_pair[pair_key(a, b)] = unitizing_alpha(data, unit=unit, annotators=[a, b], per_pair=False)
+            result.per_pair[pair_key(a, b)] = unitizing_alpha(
+                data, unit=unit, annotators=[a, b], per_pair=False, _token_cache=cache
+            )
         result.pair_mean = mean_or_none([r.value for r in result.per_pair.values()])
     return result
