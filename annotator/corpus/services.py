@@ -154,6 +154,7 @@ class _ImportRun:
         self.summary = ImportSummary(batch_id=batch.pk, status=JobStatus.RUNNING, dry_run=batch.dry_run)
         self.outlet_ids: dict[str, int] = {}
         self.dry_seen: set[tuple[str, str, str]] = set()
+        self.resumed: set[tuple[str, str, str]] = set()  # keys an earlier attempt of this batch wrote, seen once
         self.writer = ARTICLE_WRITERS.get(connection.vendor, ArticleInsertWriter)()
         # Rows of this batch up to this id were written by an earlier, interrupted attempt of the same batch.
         self.resume_watermark = Article.objects.filter(batch_id=batch.pk).aggregate(top=Max("id"))["top"] or 0
@@ -275,7 +276,8 @@ class _ImportRun:
             resumed = existing.get(key)
             if resumed is None:
                 new_rows.append(row)
-            elif resumed:  # written by an earlier, interrupted attempt of this same batch
+            elif resumed and key not in self.resumed:  # written by an earlier, interrupted attempt of this batch
+                self.resumed.add(key)
                 self.summary.created += 1
             else:
                 self.summary.duplicates += 1

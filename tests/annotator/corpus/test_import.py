@@ -1,0 +1,246 @@
+"""import_corpus / import_batch_run end to end on the test database."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotator.common.models import JobStatus
+from annotator.corpus import services
+from annotator.corpus.importing.parsers import content_hash
+from annotator.corpus.management.commands import import_corpus
+from annotator.corpus.models import Article, ImportBatch, Outlet
+from annotator.corpus.selectors import import_batch_article_ids
+from ml.tokenise import count_tokens
+from tests.annotator.corpus.helpers import article, write_csv, write_jsonl
+
+pytestmark = pytest.mark.django_db
+
+TRICKY = "  “Curly” quotes, it’s 😀 emoji\r\nCRLF line\nLF line\u00a0nbsp, café\t "
+
+
+def run(path, *args):
+    out, err = StringIO(), StringIO()
+    call_command("import_corpus", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_jsonl_import_stores_fields_and_text_exactly(tmp_path):
+    rows = [
+        article(1, text=TRICKY, published_at="2024-05-01T10:00:00", url="https://ex.org/1", byline="A. Writer",
+                language="en", section="world", tags=["a", "b"]),
+        article(2, outlet="Evening Post", published_at="2024-05-02", external_id=""),
+    ]  # fmt: skip
+    out, _ = run(write_jsonl(tmp_path / "a.jsonl", rows))
+    assert "2 rows read, 2 created, 0 duplicates skipped, 0 rejected, 2 outlets created" in out
+    first = Article.objects.get(external_id="a1")
+    assert first.text == TRICKY
+    assert first.content_hash == content_hash(TRICKY) == __import__("hashlib").sha256(TRICKY.encode()).hexdigest()
+    assert first.n_tokens == count_tokens(TRICKY)
+    assert first.published_at.isoformat() == "2024-05-01T10:00:00+00:00"
+    assert (first.url, first.byline, first.language, first.title) == ("https://ex.org/1", "A. Writer", "en", "Title 1")
+    assert first.metadata == {"section": "world", "tags": ["a", "b"]}
+    assert first.outlet.name == "Daily Courier" and first.outlet.slug == "daily-courier"
+    second = Article.objects.get(title="Title 2")
+    assert second.outlet.slug == "evening-post" and second.external_id == ""
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.created_count, batch.rows_read, batch.outlets_created) == ("succeeded", 2, 2, 2)
+    assert batch.bytes_read == batch.bytes_total == (tmp_path / "a.jsonl").stat().st_size
+    assert set(import_batch_article_ids(batch_id=batch.pk)) == {first.pk, second.pk}
+
+
+def test_csv_import(tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["outlet", "title", "text", "external_id", "published_at", "desk"],
+                     [["Courier", "T1", TRICKY, "c1", "2024-01-01T00:00:00Z", "news"],
+                      ["Courier", "T2", "second", "", "", ""]])  # fmt: skip
+    out, _ = run(path)
+    assert "2 created" in out
+    stored = Article.objects.get(external_id="c1")
+    assert stored.text == TRICKY and stored.metadata == {"desk": "news"}
+    assert Article.objects.get(title="T2").published_at is None
+
+
+def test_gz_import(tmp_path):
+    run(write_jsonl(tmp_path / "a.jsonl.gz", [article(i) for i in range(5)], gz=True))
+    assert Article.objects.count() == 5
+    run(write_csv(tmp_path / "b.csv.gz", ["outlet", "text"], [["Gz", "one"], ["Gz", "two"]], gz=True))
+    assert Article.objects.filter(outlet__slug="gz").count() == 2
+
+
+def test_txt_folder_import_needs_outlet(tmp_path, shared_dir):
+    folder = tmp_path / "txt"
+    folder.mkdir()
+    seed = next((shared_dir / "seeds").glob("*.txt"))
+    (folder / seed.name).write_bytes(seed.read_bytes())
+    (folder / "crlf.txt").write_bytes("A title\r\nBody “x”\r\n".encode())
+    with pytest.raises(CommandError, match="needs --outlet"):
+        run(folder)
+    run(folder, "--outlet", "press-tv")
+    title, _, body = seed.read_text(encoding="utf-8").partition("\n")
+    stored = Article.objects.get(external_id=seed.stem)
+    assert (stored.title, stored.text, stored.outlet.slug) == (title, body, "press-tv")
+    assert Article.objects.get(external_id="crlf").text == "Body “x”\r\n"
+
+
+def test_rerun_creates_nothing_new(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [article(i) for i in range(4)] + [{"outlet": "X", "text": "no id"}])
+    run(path)
+    out, _ = run(path)
+    assert "5 rows read, 0 created, 5 duplicates skipped" in out and "Nothing new" in out
+    assert Article.objects.count() == 5
+
+
+def test_dedup_rules_within_file_and_against_db(tmp_path):
+    rows = [
+        article(1, text="first"),
+        article(1, text="same external id, other text"),  # duplicate by (outlet, external_id)
+        {"outlet": "Daily Courier", "text": "no id"},
+        {"outlet": "Daily Courier", "text": "no id", "title": "other title"},  # duplicate by (outlet, hash)
+        {"outlet": "Other Outlet", "text": "no id"},  # same text, other outlet: kept
+        article(2, text="no id"),  # same text but an external id: kept
+    ]
+    out, _ = run(write_jsonl(tmp_path / "a.jsonl", rows), "--batch-size", "2")
+    assert "6 rows read, 4 created, 2 duplicates skipped" in out
+    assert Article.objects.get(external_id="a1").text == "first"
+    assert Article.objects.filter(text="no id").count() == 3
+
+
+def test_bad_rows_are_reported_and_good_rows_imported(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    lines = [
+        json.dumps(article(1)),
+        json.dumps({"outlet": "Daily Courier", "title": "no text"}),
+        "{not json",
+        json.dumps(article(2, published_at="01/02/2024")),
+        json.dumps(article(3, title="t" * 1001)),
+        json.dumps(article(4, url="https://x.org/" + "u" * 2000)),
+        json.dumps(article(5, external_id="e" * 256)),
+        json.dumps(article(6)),
+    ]
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"outlet": "A", "text": "caf\xe9"}\n')
+    out, err = run(path)
+    assert "9 rows read, 2 created, 0 duplicates skipped, 7 rejected" in out
+    batch = ImportBatch.objects.get()
+    assert [(e["source"], e["line"]) for e in batch.errors] == [("mixed.jsonl", n) for n in (2, 3, 4, 5, 6, 7, 9)]
+    messages = [e["message"] for e in batch.errors]
+    assert messages[0] == "missing text" and messages[1].startswith("invalid JSON")
+    assert "unknown date format '01/02/2024'" in messages[2]
+    assert "title too long" in messages[3] and "url too long" in messages[4] and "external_id too long" in messages[5]
+    assert messages[6].startswith("invalid UTF-8")
+    assert "mixed.jsonl:2: missing text" in err
+    assert set(Article.objects.values_list("external_id", flat=True)) == {"a1", "a6"}
+
+
+def test_strict_writes_nothing_if_any_row_is_bad(tmp_path):
+    Outlet.objects.create(name="Daily Courier", slug="daily-courier")
+    Outlet.objects.create(name="A", slug="a")
+    path = write_jsonl(tmp_path / "a.jsonl", [article(i) for i in range(5)] + [{"outlet": "A", "text": ""}])
+    with pytest.raises(CommandError, match="strict mode: 1 row"):
+        run(path, "--strict", "--batch-size", "2")
+    assert Article.objects.count() == 0 and Outlet.objects.count() == 2
+    batch = ImportBatch.objects.get()
+    assert batch.status == JobStatus.FAILED and batch.errors == [
+        {"source": "a.jsonl", "line": 6, "message": "missing text"}
+    ]
+
+
+def test_strict_requires_existing_outlets(tmp_path):
+    Outlet.objects.create(name="Daily Courier", slug="daily-courier")
+    path = write_jsonl(tmp_path / "a.jsonl", [article(1), article(2, outlet="Unknown Gazette")])
+    with pytest.raises(CommandError, match="strict mode"):
+        run(path, "--strict")
+    assert Article.objects.count() == 0
+    assert ImportBatch.objects.get().errors[0]["message"] == "unknown outlet 'Unknown Gazette' (strict mode)"
+    run(write_jsonl(tmp_path / "b.jsonl", [article(1)]), "--strict")
+    assert Article.objects.count() == 1 and Outlet.objects.count() == 1
+
+
+def test_dry_run_writes_nothing_and_counts(tmp_path):
+    Outlet.objects.create(name="Daily Courier", slug="daily-courier")
+    rows = [article(1), article(1), article(2, outlet="New Outlet"), {"outlet": "A", "text": ""}]
+    out, _ = run(write_jsonl(tmp_path / "a.jsonl", rows), "--dry-run", "--batch-size", "1")
+    assert "Dry run" in out and "2 would create, 1 duplicates skipped, 1 rejected, 1 outlets would create" in out
+    assert Article.objects.count() == 0 and Outlet.objects.count() == 1
+    assert ImportBatch.objects.get().dry_run is True
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.jsonl", b"just some prose\nmore prose\n", "is not a JSONL file"),
+        ("a.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        ("a.csv", b"outlet;text\nA;hello\n", "another delimiter"),
+        ("a.csv", b"outlet,body\nA,hello\n", "no 'text' column"),
+        ("a.txt", b"hello", "cannot tell the format"),
+    ],
+)
+def test_malformed_file_is_one_clear_error(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=message) as excinfo:
+        run(path)
+    assert "Traceback" not in str(excinfo.value)
+    assert Article.objects.count() == 0 and Outlet.objects.count() == 0
+
+
+def test_gz_over_the_decompressed_cap_writes_nothing(tmp_path, settings):
+    settings.IMPORT_MAX_DECOMPRESSED_BYTES = 5_000
+    path = write_jsonl(tmp_path / "big.jsonl.gz", [article(i, text="word " * 50) for i in range(40)], gz=True)
+    with pytest.raises(CommandError, match="exceeds the limit of 5,000 bytes"):
+        run(path, "--batch-size", "1")
+    assert Article.objects.count() == 0 and Outlet.objects.count() == 0
+    assert ImportBatch.objects.get().status == JobStatus.FAILED
+
+
+def test_missing_path_and_bad_batch_size(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        run(tmp_path / "nope.jsonl")
+    with pytest.raises(CommandError, match="at least 1"):
+        run(write_jsonl(tmp_path / "a.jsonl", [article(1)]), "--batch-size", "0")
+
+
+def test_stored_error_list_is_capped(tmp_path, monkeypatch):
+    monkeypatch.setattr(services, "ERRORS_STORED_MAX", 3)
+    run(write_jsonl(tmp_path / "a.jsonl", [article(0)] + [{"outlet": "A", "text": ""}] * 7))
+    batch = ImportBatch.objects.get()
+    assert batch.rejected_count == 7 and len(batch.errors) == 3 and batch.created_count == 1
+
+
+def test_progress_is_committed_per_chunk(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [article(i) for i in range(7)])
+    batch = services.import_batch_create(source_name="a.jsonl", format="jsonl")
+    seen = []
+
+    def on_progress(summary):
+        stored = ImportBatch.objects.get(pk=batch.pk)
+        seen.append((summary.rows_read, stored.rows_read, stored.created_count, stored.status))
+
+    services.import_batch_run(batch_id=batch.pk, path=path, batch_size=3, on_progress=on_progress)
+    assert seen == [(3, 3, 3, "running"), (6, 6, 6, "running"), (7, 7, 7, "running")]
+
+
+def test_plain_progress_lines_when_not_a_tty(tmp_path, monkeypatch):
+    monkeypatch.setattr(import_corpus._Progress, "PLAIN_EVERY", 0.0)
+    _, err = run(write_jsonl(tmp_path / "a.jsonl", [article(i) for i in range(4)]), "--batch-size", "2")
+    assert "2 rows (" in err and "rows/s, ETA" in err and "4 rows (100%)" in err
+
+
+def test_rerunning_a_batch_counts_its_earlier_rows_as_created(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [article(i) for i in range(6)] + [article(0)])
+    batch = services.import_batch_create(source_name="a.jsonl", format="jsonl")
+    first = services.import_batch_run(batch_id=batch.pk, path=path, batch_size=2)
+    again = services.import_batch_run(batch_id=batch.pk, path=path, batch_size=2)
+    assert (first.created, first.duplicates) == (again.created, again.duplicates) == (6, 1)
+    assert Article.objects.count() == 6
+
+
+def test_post_import_hooks_get_the_summary(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(services, "POST_IMPORT_HOOKS", [calls.append])
+    run(write_jsonl(tmp_path / "a.jsonl", [article(1), article(2)]))
+    run(write_jsonl(tmp_path / "b.jsonl", [article(3)]), "--dry-run")
+    assert len(calls) == 1
+    assert list(import_batch_article_ids(batch_id=calls[0].batch_id)) == list(
+        Article.objects.order_by("id").values_list("id", flat=True)
+    )

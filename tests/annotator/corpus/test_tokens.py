@@ -1,0 +1,25 @@
+"""count_tokens_fast must equal ml.tokenise.count_tokens on every input."""
+
+import random
+
+import pytest
+
+from annotator.corpus.importing.tokens import count_tokens_fast
+from ml.tokenise import count_tokens
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "-", "a-b-c-d", "it's", "it’s “quoted”", "a--b", "x - y", "naïve café", "emoji 😀 here", "\r\n", "_9_",
+     "well-known co-operate U.S.", "l'état", "a'-b", "— … —", "tab\tsep\u00a0nbsp"],
+)  # fmt: skip
+def test_matches_regex_on_examples(text):
+    assert count_tokens_fast(text) == count_tokens(text)
+
+
+def test_matches_regex_on_random_strings():
+    rng = random.Random(12)
+    alphabet = "ab9_-' ’‘“”—–…\u00a0\r\n.,é😀ß"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert count_tokens_fast(text) == count_tokens(text), repr(text)
