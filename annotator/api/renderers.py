@@ -16,6 +16,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -39,14 +40,14 @@ def escape_csv_formula(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def csv_cell(value: Any) -> str | int | float:
+def csv_cell(value: Any) -> str | int | float | Decimal:
     """One CSV cell: numbers stay numbers, None is empty, booleans are true/false, lists/dicts are JSON."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return value
+    if isinstance(value, int | float | Decimal):
+        return value  # numbers (negative ones too) are never formulas
     if isinstance(value, list | tuple | dict):
         return escape_csv_formula(json.dumps(value, cls=JSONEncoder, ensure_ascii=False))
     if not isinstance(value, str):

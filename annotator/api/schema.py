@@ -37,8 +37,8 @@ class ErrorSerializer(serializers.Serializer):
 
 def nested_serializer_name(cls: type) -> str:
     """`Outer.Inner` qualnames become `OuterInner` (without a trailing `Api` on the outer class)."""
-    parts = cls.__qualname__.split(".")
-    if len(parts) < 2 or "<locals>" in parts:
+    parts = cls.__qualname__.split(".<locals>.")[-1].split(".")
+    if len(parts) < 2:
         return cls.__name__
     outer = parts[-2].removesuffix("Api")
     return f"{outer}{parts[-1]}"
