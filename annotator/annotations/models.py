@@ -50,3 +50,26 @@ class Span(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label_id}:{self.start_char}-{self.end_char}"
+
+
+class Adjudication(models.Model):
+    """A curator's verdict that an article's gold layer is complete (possibly with no spans at all).
+
+    Scores and training on the gold layer count exactly the adjudicated articles, so an article where the
+    curator found no loaded language counts as a zero, not as missing.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="adjudications")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="adjudications")
+    curator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "article"], name="adjudication_unique")]
+        indexes = [models.Index(fields=["project", "status"])]

@@ -36,3 +36,12 @@ def span_count_by_label(*, project: Project) -> dict[int, int]:
 
     rows = Span.objects.filter(project=project).values("label_id").annotate(n=Count("id"))
     return {row["label_id"]: row["n"] for row in rows}
+
+
+def gold_article_ids(*, project: Project) -> set[int]:
+    """Articles whose gold layer counts: adjudicated as done, or holding gold spans (e.g. imported gold)."""
+    from annotator.annotations.models import Adjudication
+
+    adjudicated = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE)
+    with_spans = Span.objects.filter(project=project, layer=Layer.GOLD)
+    return set(adjudicated.values_list("article_id", flat=True)) | set(with_spans.values_list("article_id", flat=True))
