@@ -3,8 +3,10 @@
 from django.urls import path
 
 from annotator.api.views import projects as project_views
+from annotator.api.views import scoring as scoring_views
 from annotator.api.views import spans as span_views
 from annotator.api.views import tokens as token_views
+from annotator.api.views import training as training_views
 
 app_name = "api"
 urlpatterns: list = []
@@ -33,6 +35,36 @@ urlpatterns += [
     ),
     path("projects/<slug:slug>/spans/<int:span_id>/update/", span_views.SpanUpdateApi.as_view(), name="span-update"),
     path("projects/<slug:slug>/spans/<int:span_id>/delete/", span_views.SpanDeleteApi.as_view(), name="span-delete"),
+]
+
+# Training: model versions, lexicon terms, pin/ban rules.
+_P = "projects/<slug:slug>/"
+urlpatterns += [
+    path(_P + "models/", training_views.ModelVersionListApi.as_view(), name="model-version-list"),
+    path(_P + "models/train/", training_views.ModelVersionTrainApi.as_view(), name="model-version-train"),
+    path(_P + "models/<int:number>/", training_views.ModelVersionDetailApi.as_view(), name="model-version-detail"),
+    path(
+        _P + "models/<int:number>/activate/",
+        training_views.ModelVersionActivateApi.as_view(),
+        name="model-version-activate",
+    ),
+    path(_P + "models/<int:number>/terms/", training_views.LexiconTermListApi.as_view(), name="lexicon-term-list"),
+    path(_P + "term-rules/", training_views.TermRuleListApi.as_view(), name="term-rule-list"),
+    path(_P + "term-rules/create/", training_views.TermRuleCreateApi.as_view(), name="term-rule-create"),
+    path(_P + "term-rules/<int:rule_id>/delete/", training_views.TermRuleDeleteApi.as_view(), name="term-rule-delete"),
+]
+
+# Scoring: runs, jobs, framing scores, comparisons, term choice, distinctive terms, concepts, examples.
+urlpatterns += [
+    path(_P + "score/", scoring_views.ScoringRunStartApi.as_view(), name="scoring-run-start"),
+    path(_P + "jobs/<int:job_id>/", scoring_views.JobDetailApi.as_view(), name="job-detail"),
+    path(_P + "framing-scores/", scoring_views.FramingScoreListApi.as_view(), name="framing-score-list"),
+    path(_P + "framing-scores/compare/", scoring_views.FramingScoreCompareApi.as_view(), name="framing-score-compare"),
+    path(_P + "term-choice/", scoring_views.TermChoiceApi.as_view(), name="term-choice"),
+    path(_P + "distinctive-terms/", scoring_views.DistinctiveTermsApi.as_view(), name="distinctive-terms"),
+    path(_P + "examples/", scoring_views.KwicApi.as_view(), name="kwic"),
+    path(_P + "concepts/", scoring_views.ConceptListApi.as_view(), name="concept-list"),
+    path(_P + "concepts/create/", scoring_views.ConceptCreateApi.as_view(), name="concept-create"),
 ]
 
 # Personal API tokens (create/revoke need a browser session; listing also works with a token).

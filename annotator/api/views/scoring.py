@@ -1,0 +1,386 @@
+"""Scoring API: start a scoring run, follow jobs, framing scores, comparisons, term choice, distinctive terms,
+concepts and keyword-in-context examples.
+
+Every read answers JSON by default and tidy CSV with `?format=csv` or `Accept: text/csv` (pandas.read_csv reads
+it as is). Any member may read scores, except annotators of an outlet-blind project: scores name outlets, which
+those annotators must not learn, so they get 403. Starting a run or adding a concept needs curator or owner.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.common.models import Job
+from annotator.common.permissions import IsProjectCurator, IsProjectViewer, project_from_request
+from annotator.projects.models import Role
+from annotator.scoring import kwic
+from annotator.scoring import selectors as score_selectors
+from annotator.scoring.concepts import concept_create
+from annotator.scoring.models import Concept
+from annotator.scoring.selectors import PERIODS, SYNDICATION_RULES, ScoreQuery
+from annotator.scoring.services import scoring_run_start
+
+SOURCE_RE = re.compile(r"^(model|gold|annotator:[\w.@+-]+)$")
+SOURCE_HELP = "model (the active model version), gold (the curated layer) or annotator:<username>."
+OUTLET_BLIND_MESSAGE = (
+    "This project is outlet-blind: annotators may not see scores, which name outlets. Ask a curator or owner."
+)
+
+
+class OutletsVisible(BasePermission):
+    """Members who may see outlet names: everyone except annotators of an outlet-blind project."""
+
+    message = OUTLET_BLIND_MESSAGE
+
+    def has_permission(self, request, view) -> bool:
+        project = project_from_request(request, view)
+        return not (project.outlet_blind and project.user_role == Role.ANNOTATOR)
+
+
+SCORE_READERS = [IsProjectViewer & OutletsVisible]
+
+
+def _source_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(required=False, default="model", help_text=SOURCE_HELP, **kwargs)
+
+
+def _check_source(value: str) -> str:
+    if not SOURCE_RE.match(value):
+        raise serializers.ValidationError(f"{value!r}: use model, gold or annotator:<username>")
+    return value
+
+
+def _default_syndication(request: Request, view) -> str:
+    return project_from_request(request, view).syndication_rule
+
+
+class ScoreRowSerializer(serializers.Serializer):
+    outlet = serializers.CharField(help_text="Outlet slug.")
+    label = serializers.CharField()
+    source = serializers.CharField()
+    period = serializers.CharField(help_text="The granularity asked for: all, year, month or week.")
+    period_start = serializers.CharField(allow_null=True, help_text="ISO date the period starts; null for all.")
+    n_articles = serializers.IntegerField()
+    n_tokens = serializers.IntegerField()
+    n_spans = serializers.IntegerField()
+    rate_per_1k = serializers.FloatField(help_text="Spans per 1,000 tokens (pooled: sum spans / sum tokens).")
+    rate_ci_low = serializers.FloatField()
+    rate_ci_high = serializers.FloatField()
+    share_articles = serializers.FloatField(help_text="Share of articles with at least one span.")
+    share_ci_low = serializers.FloatField()
+    share_ci_high = serializers.FloatField()
+    corrected_rate_per_1k = serializers.FloatField(
+        allow_null=True, help_text="Model source only: rate corrected by cross-validated precision/recall."
+    )
+    corrected_rate_ci_low = serializers.FloatField(allow_null=True)
+    corrected_rate_ci_high = serializers.FloatField(allow_null=True)
+    model_version = serializers.IntegerField(allow_null=True, help_text="Version number for the model source.")
+    method = serializers.CharField(help_text="How the intervals were computed (resamples, seed, syndication).")
+
+
+class FramingScoreListApi(APIView):
+    permission_classes = SCORE_READERS
+
+    class FilterSerializer(serializers.Serializer):
+        label = serializers.CharField(help_text="Label name.")
+        source = _source_field(validators=[_check_source])
+        period = serializers.ChoiceField(choices=PERIODS, required=False, default="all")
+        outlet = serializers.CharField(required=False, help_text="Only this outlet (slug).")
+        syndication = serializers.ChoiceField(
+            choices=SYNDICATION_RULES,
+            required=False,
+            help_text="per_outlet: every outlet's copy counts; once: one article per story cluster; "
+            "exclude_wire: drop wire copies. Default: the project's setting.",
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=ScoreRowSerializer(many=True),
+        summary="Framing scores per outlet (and period) for one label, with bootstrap CIs.",
+        description="One row per outlet (and period start for year/month/week). Results are cached until the "
+        "underlying per-article counts change. 403 for annotators of outlet-blind projects.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        query = ScoreQuery(
+            label=data["label"],
+            source=data["source"],
+            period=data["period"],
+            outlet=data.get("outlet") or None,
+            syndication=data.get("syndication") or _default_syndication(request, self),
+        )
+        rows = score_selectors.framing_scores(project=project, query=query)
+        return Response(ScoreRowSerializer(rows, many=True).data)
+
+
+class ComparisonRowSerializer(serializers.Serializer):
+    group_a = serializers.CharField()
+    group_b = serializers.CharField(help_text="An outlet, or `rest` (all other outlets pooled).")
+    rate_a = serializers.FloatField()
+    rate_b = serializers.FloatField()
+    difference = serializers.FloatField(help_text="rate_a - rate_b, per 1,000 tokens.")
+    ci_low = serializers.FloatField()
+    ci_high = serializers.FloatField()
+    p_value = serializers.FloatField(help_text="Two-sided permutation p-value (articles shuffled between groups).")
+    p_holm = serializers.FloatField(allow_null=True, help_text="Holm-adjusted (pairwise table only).")
+    p_bh = serializers.FloatField(allow_null=True, help_text="Benjamini-Hochberg-adjusted (pairwise table only).")
+    n_articles_a = serializers.IntegerField()
+    n_articles_b = serializers.IntegerField()
+    corrected_difference = serializers.FloatField(allow_null=True)
+    corrected_ci_low = serializers.FloatField(allow_null=True)
+    corrected_ci_high = serializers.FloatField(allow_null=True)
+    n_resamples = serializers.IntegerField()
+    n_permutations = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    confidence = serializers.FloatField()
+    method = serializers.CharField()
+    test = serializers.CharField()
+
+
+class FramingScoreCompareApi(APIView):
+    permission_classes = SCORE_READERS
+
+    class FilterSerializer(serializers.Serializer):
+        label = serializers.CharField(help_text="Label name.")
+        source = _source_field(validators=[_check_source])
+        a = serializers.CharField(required=False, help_text="Outlet slug. Without a and b: every pair.")
+        b = serializers.CharField(required=False, help_text="Outlet slug; without it, a is compared with the rest.")
+        syndication = serializers.ChoiceField(choices=SYNDICATION_RULES, required=False)
+
+        def validate(self, attrs: dict) -> dict:
+            if attrs.get("b") and not attrs.get("a"):
+                raise serializers.ValidationError({"a": ["give a when you give b (or neither for the full table)"]})
+            if attrs.get("a") and attrs.get("a") == attrs.get("b"):
+                raise serializers.ValidationError({"b": ["compare two different outlets"]})
+            return attrs
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=ComparisonRowSerializer(many=True),
+        summary="Compare outlets' rates: a vs b, a vs the rest, or (no a/b) every pair with Holm and BH p-values.",
+        description="Always a list: one row for a/b, one row per pair for the table. Differences are per 1,000 "
+        "tokens with a bootstrap CI over articles; p-values come from a permutation test.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        common = {
+            "project": project,
+            "label": data["label"],
+            "source": data["source"],
+            "syndication": data.get("syndication") or _default_syndication(request, self),
+        }
+        if data.get("a"):
+            rows = [score_selectors.outlet_comparison(**common, a=data["a"], b=data.get("b") or None)]
+        else:
+            rows = score_selectors.outlet_comparison_table(**common)
+        return Response(ComparisonRowSerializer(rows, many=True).data)
+
+
+class TermChoiceApi(APIView):
+    permission_classes = SCORE_READERS
+
+    class FilterSerializer(serializers.Serializer):
+        concept = serializers.SlugField(help_text="Concept slug (see concepts/).")
+
+    class OutputSerializer(serializers.Serializer):
+        concept = serializers.CharField()
+        outlet = serializers.CharField()
+        variant = serializers.CharField()
+        count = serializers.IntegerField(help_text="Mentions of this variant in the outlet.")
+        n_mentions = serializers.IntegerField(help_text="Mentions of any variant of the concept in the outlet.")
+        share = serializers.FloatField(help_text="count / n_mentions.")
+        ci_low = serializers.FloatField()
+        ci_high = serializers.FloatField()
+        n_articles = serializers.IntegerField()
+        method = serializers.CharField()
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=OutputSerializer(many=True),
+        summary="Term choice: each outlet's share of each variant of a concept (e.g. rebels vs terrorists).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = score_selectors.term_choice(project=project, concept_slug=params.validated_data["concept"])
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class DistinctiveTermsApi(APIView):
+    permission_classes = SCORE_READERS
+
+    class FilterSerializer(serializers.Serializer):
+        outlet = serializers.CharField(help_text="Outlet slug.")
+        limit = serializers.IntegerField(required=False, default=30, min_value=1, max_value=500)
+
+    class OutputSerializer(serializers.Serializer):
+        outlet = serializers.CharField()
+        term = serializers.CharField()
+        delta = serializers.FloatField(help_text="Log-odds ratio, outlet vs all others (informative Dirichlet prior).")
+        z = serializers.FloatField(help_text="delta / its standard deviation; > 1.96 over-used, < -1.96 under-used.")
+        count_group = serializers.IntegerField()
+        count_rest = serializers.IntegerField()
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=OutputSerializer(many=True),
+        summary="Words an outlet over- and under-uses against all other outlets (weighted log-odds, z-scores).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = score_selectors.distinctive_terms_for_outlet(
+            project=project, outlet=params.validated_data["outlet"], limit=params.validated_data["limit"]
+        )
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class KwicApi(APIView):
+    permission_classes = SCORE_READERS
+
+    class FilterSerializer(serializers.Serializer):
+        term = serializers.CharField(required=False, help_text="A word or phrase (whole words, any case).")
+        label = serializers.CharField(required=False, help_text="Instead of term: spans of this label.")
+        source = _source_field(validators=[_check_source])
+        outlet = serializers.CharField(required=False, help_text="Only this outlet (slug).")
+        limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=kwic.MAX_LIMIT)
+        width = serializers.IntegerField(required=False, default=kwic.DEFAULT_WIDTH, min_value=0, max_value=500)
+
+        def validate(self, attrs: dict) -> dict:
+            if bool(attrs.get("term")) == bool(attrs.get("label")):
+                raise serializers.ValidationError({"term": ["give either term or label (exactly one)"]})
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        article_id = serializers.IntegerField()
+        title = serializers.CharField()
+        outlet = serializers.CharField(allow_null=True)
+        published_at = serializers.DateTimeField(allow_null=True)
+        start_char = serializers.IntegerField()
+        end_char = serializers.IntegerField()
+        left = serializers.CharField(trim_whitespace=False)
+        match = serializers.CharField(trim_whitespace=False)
+        right = serializers.CharField(trim_whitespace=False)
+        url = serializers.CharField(help_text="The article on the annotator page.")
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=OutputSerializer(many=True),
+        summary="Examples in context: occurrences of a term, or spans of a label from a source, with context.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        common = {"project": project, "outlet": data.get("outlet"), "limit": data["limit"], "width": data["width"]}
+        if data.get("term"):
+            rows = kwic.kwic_for_term(**common, term=data["term"])
+        else:
+            rows = kwic.kwic_for_label(**common, label=data["label"], source=data["source"])
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField(help_text="queued, running, succeeded or failed.")
+    progress_done = serializers.IntegerField()
+    progress_total = serializers.IntegerField()
+    progress = serializers.FloatField(source="progress_fraction", help_text="0 to 1.")
+    message = serializers.CharField()
+    error = serializers.CharField()
+    params = serializers.JSONField()
+    result = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ScoringRunStartApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    @extend_schema(
+        request=None,
+        responses={202: JobOutputSerializer},
+        summary="Score the project's not-yet-scored articles with the active model (curator or owner).",
+        description="Returns a Job at once; poll jobs/<id>/ for progress. 400 when there is no active model.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        job = scoring_run_start(project=project, user=request.user)
+        return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobDetailApi(APIView):
+    permission_classes = [IsProjectViewer]
+
+    @extend_schema(responses=JobOutputSerializer, summary="A job of this project (scoring run, …) and its progress.")
+    def get(self, request: Request, slug: str, job_id: int) -> Response:
+        project = project_from_request(request, self)
+        job = Job.objects.filter(project=project, pk=job_id).first()
+        if job is None:
+            raise Http404("No such job in this project.")
+        return Response(JobOutputSerializer(job).data)
+
+
+class ConceptOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    variants = serializers.JSONField(help_text='[{"name": "terrorists", "terms": ["terrorist", "terrorists"]}]')
+
+
+class ConceptListApi(APIView):
+    permission_classes = [IsProjectViewer]
+
+    @extend_schema(responses=ConceptOutputSerializer(many=True), summary="Concepts and their competing variants.")
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        return Response(
+            ConceptOutputSerializer(Concept.objects.filter(project=project).order_by("name"), many=True).data
+        )
+
+
+class ConceptCreateApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        class VariantSerializer(serializers.Serializer):
+            name = serializers.CharField(max_length=200)
+            terms = serializers.ListField(
+                child=serializers.CharField(max_length=200), required=False, default=list, max_length=100
+            )
+
+        name = serializers.CharField(max_length=200)
+        slug = serializers.SlugField(max_length=100)
+        variants = VariantSerializer(many=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ConceptOutputSerializer},
+        summary="Define a concept with its competing variants (curator or owner).",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        concept = concept_create(project=project, name=data["name"], slug=data["slug"], variants=data["variants"])
+        return Response(ConceptOutputSerializer(concept).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,136 @@
+"""Keyword-in-context selectors: the examples behind a score, a lexicon term or a variant, with their context.
+
+Two ways in: occurrences of a term in the project's articles (whole words, case-insensitive, any whitespace
+between the words of a multi-word term), or the spans of one label in one score source (the gold layer, one
+annotator's layer, or the active model's suggestions). Both return plain rows that link to the annotator page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from annotator.annotations.models import Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.corpus.models import Article
+from annotator.projects.models import Label, Project
+
+MAX_LIMIT = 200
+DEFAULT_WIDTH = 60
+SCAN_BATCH = 500
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """Whole-word, case-insensitive pattern for `term`; its words may be separated by any whitespace."""
+    words = term.split()
+    if not words:
+        raise ApplicationError("A term cannot be empty.", {"term": ["This field may not be blank."]})
+    body = r"\s+".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![\w-]){body}(?![\w-])", flags=re.IGNORECASE)
+
+
+def _context(text: str, start: int, end: int, width: int) -> tuple[str, str]:
+    left = text[max(0, start - width) : start]
+    right = text[end : end + width]
+    return ("…" if start > width else "") + left, right + ("…" if end + width < len(text) else "")
+
+
+def _row(*, project: Project, article: Article, start: int, end: int, width: int, show_outlet: bool) -> dict:
+    left, right = _context(article.text, start, end, width)
+    return {
+        "article_id": article.pk,
+        "title": article.title,
+        "outlet": article.outlet.slug if show_outlet else None,
+        "published_at": article.published_at,
+        "start_char": start,
+        "end_char": end,
+        "left": left,
+        "match": article.text[start:end],
+        "right": right,
+        "url": f"/projects/{project.slug}/articles/{article.pk}/",
+    }
+
+
+def _check_limits(limit: int, width: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApplicationError("Bad limit.", {"limit": [f"use a whole number from 1 to {MAX_LIMIT}"]})
+    if not 0 <= width <= 500:
+        raise ApplicationError("Bad context width.", {"width": ["use a whole number from 0 to 500"]})
+
+
+def kwic_for_term(
+    *,
+    project: Project,
+    term: str,
+    outlet: str | None = None,
+    limit: int = 20,
+    width: int = DEFAULT_WIDTH,
+    show_outlet: bool = True,
+) -> list[dict]:
+    """Up to `limit` occurrences of `term` in the project's articles (oldest article id first)."""
+    _check_limits(limit, width)
+    pattern = term_pattern(term)
+    articles = (
+        Article.objects.filter(project_links__project=project, text__icontains=term.split()[0])
+        .select_related("outlet")
+        .only("id", "title", "text", "published_at", "outlet__slug")
+        .order_by("id")
+    )
+    if outlet:
+        articles = articles.filter(outlet__slug=outlet)
+    rows: list[dict] = []
+    for article in articles.iterator(chunk_size=SCAN_BATCH):
+        for m in pattern.finditer(article.text):
+            rows.append(
+                _row(
+                    project=project, article=article, start=m.start(), end=m.end(), width=width, show_outlet=show_outlet
+                )
+            )
+            if len(rows) >= limit:
+                return rows
+    return rows
+
+
+def _spans_for_source(*, project: Project, source: str) -> Iterable[Span]:
+    from annotator.scoring.selectors import resolve_source
+
+    resolved = resolve_source(project=project, source=source)
+    spans = Span.objects.filter(project=project)
+    if resolved.version is not None:
+        return spans.filter(layer=Layer.SUGGESTION, model_version=resolved.version)
+    if resolved.source_key == "gold":
+        return spans.filter(layer=Layer.GOLD)
+    return spans.filter(layer=Layer.ANNOTATOR, annotator_id=int(resolved.source_key.partition(":")[2]))
+
+
+def kwic_for_label(
+    *,
+    project: Project,
+    label: str,
+    source: str = "model",
+    outlet: str | None = None,
+    limit: int = 20,
+    width: int = DEFAULT_WIDTH,
+    show_outlet: bool = True,
+) -> list[dict]:
+    """Up to `limit` spans of `label` from `source` (model, gold, annotator:<username>) with their context."""
+    _check_limits(limit, width)
+    label_obj = Label.objects.filter(project=project, name=label).first()
+    if label_obj is None:
+        raise ApplicationError("Unknown label.", {"label": [f"no label {label!r} in this project"]})
+    spans = _spans_for_source(project=project, source=source).filter(label=label_obj)
+    if outlet:
+        spans = spans.filter(article__outlet__slug=outlet)
+    picked = list(
+        spans.order_by("article_id", "start_char").values_list("article_id", "start_char", "end_char")[:limit]
+    )
+    articles = {
+        a.pk: a
+        for a in Article.objects.filter(pk__in={p[0] for p in picked})
+        .select_related("outlet")
+        .only("id", "title", "text", "published_at", "outlet__slug")
+    }
+    return [
+        _row(project=project, article=articles[a], start=s, end=e, width=width, show_outlet=show_outlet)
+        for a, s, e in picked
+    ]
