@@ -144,6 +144,11 @@ IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
 # Decompressed-size cap for .gz inputs: a zip bomb stops here with a message instead of filling the disk.
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 * 1024**3)))
 
+# Long jobs: scoring chunk size, and how long a job may go without a heartbeat before it counts as lost.
+SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", "500"))
+SCORING_STALE_SECONDS = int(os.environ.get("SCORING_STALE_SECONDS", "300"))
+TRAINING_STALE_SECONDS = int(os.environ.get("TRAINING_STALE_SECONDS", "300"))
+
 # Celery. Default broker: kombu's filesystem transport in the data dir, so a real worker runs
 # without a server; set CELERY_BROKER_URL=redis://… in production.
 BROKER_DIR = DATA_DIR / "broker"

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.annotations.models import Layer, Span
+from annotator.annotations.selectors import gold_article_ids
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.models import Article
@@ -26,8 +27,6 @@ from annotator.training.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = int(getattr(settings, "SCORING_CHUNK_SIZE", 500))
-STALE_AFTER = timedelta(seconds=int(getattr(settings, "SCORING_STALE_SECONDS", 300)))
 NO_ACTIVE_MODEL = "This project has no active model version: train one and activate it first."
 
 
@@ -52,7 +51,9 @@ def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=N
 
 
 @transaction.atomic
-def scoring_run_start(*, project: Project, user=None, version: ModelVersion | None = None, article_ids=None) -> Job:
+def scoring_run_start(
+    *, project: Project, user=None, version: ModelVersion | None = None, article_ids=None, chunk_size: int | None = None
+) -> Job:
     """Queue scoring of every not-yet-scored article of the project with the active (or given) version."""
     from annotator.scoring.tasks import scoring_run_plan_task
 
@@ -65,7 +66,11 @@ def scoring_run_start(*, project: Project, user=None, version: ModelVersion | No
         kind=Job.Kind.SCORING,
         project=project,
         created_by=user if user and user.is_authenticated else None,
-        params={"model_version": version.pk, "article_ids": list(article_ids) if article_ids is not None else None},
+        params={
+            "model_version": version.pk,
+            "article_ids": list(article_ids) if article_ids is not None else None,
+            "chunk_size": chunk_size or settings.SCORING_CHUNK_SIZE,
+        },
         message="Queued",
     )
     transaction.on_commit(lambda: scoring_run_plan_task.delay(job.pk))
@@ -100,7 +105,8 @@ def scoring_run_plan(*, job_id: int) -> int:
         finished_at=None if missing else timezone.now(),
         message=f"Scoring {len(missing)} articles" if missing else "Nothing left to score",
     )
-    chunks = [missing[i : i + CHUNK_SIZE] for i in range(0, len(missing), CHUNK_SIZE)]
+    size = int(job.params.get("chunk_size") or settings.SCORING_CHUNK_SIZE)
+    chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
     for chunk in chunks:
         score_chunk_task.delay(job_id, chunk)
     return len(chunks)
@@ -169,7 +175,11 @@ def scoring_run_fail(*, job_id: int, reason: str) -> None:
 def scoring_runs_resume_stale(*, project: Project | None = None, now=None) -> list[int]:
     """Re-plan running scoring jobs whose workers stopped reporting (a killed worker, a lost message)."""
     now = now or timezone.now()
-    stale = Job.objects.filter(kind=Job.Kind.SCORING, status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    stale = Job.objects.filter(
+        kind=Job.Kind.SCORING,
+        status=JobStatus.RUNNING,
+        heartbeat_at__lt=now - timedelta(seconds=settings.SCORING_STALE_SECONDS),
+    )
     if project is not None:
         stale = stale.filter(project=project)
     resumed = []
@@ -181,16 +191,10 @@ def scoring_runs_resume_stale(*, project: Project | None = None, now=None) -> li
 
 
 def human_source_articles(*, project: Project, source: str) -> set[int]:
-    """Articles a human source has finished: `gold` → articles with gold spans or all assignments done;
-    `annotator:<id>` → that annotator's done assignments or articles they labelled."""
+    """Articles a human source covers: `gold` → adjudicated articles (and any with gold spans);
+    `annotator:<id>` → that annotator's finished assignments and the articles they labelled."""
     if source == "gold":
-        with_spans = Span.objects.filter(project=project, layer=Layer.GOLD).values_list("article_id", flat=True)
-        assignments = Assignment.objects.filter(project=project).values_list("article_id", "status")
-        status_by_article: dict[int, set[str]] = defaultdict(set)
-        for article_id, status in assignments:
-            status_by_article[article_id].add(status)
-        complete = {a for a, statuses in status_by_article.items() if statuses == {Assignment.Status.DONE}}
-        return set(with_spans) | complete
+        return gold_article_ids(project=project)
     user_id = _annotator_id(source)
     done = Assignment.objects.filter(project=project, annotator_id=user_id, status=Assignment.Status.DONE)
     with_spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator_id=user_id)

@@ -36,10 +36,11 @@ class TrainingData:
 
 
 def training_data(*, project: Project, source: str) -> TrainingData:
-    """The project's labelled articles: those with spans in the source layer or a finished assignment.
+    """The project's labelled articles, spans in ml form.
 
-    ``source`` is ``gold`` (the curated layer) or ``all`` (every annotator's spans, identical spans merged).
-    Articles marked done with no spans are negatives: the model must learn where loaded language is absent.
+    ``source="gold"``: adjudicated articles (and any holding gold spans). ``source="all"``: every article an
+    annotator finished or labelled, with all annotators' spans (identical spans merged). Finished articles
+    without spans are negatives: the model must learn where loaded language is absent.
     """
     layer = Layer.GOLD if source == "gold" else Layer.ANNOTATOR
     span_rows = (

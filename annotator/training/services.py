@@ -20,8 +20,6 @@ from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 
 logger = logging.getLogger(__name__)
 
-# A running version whose worker has not reported for this long is taken to be lost (killed worker).
-STALE_AFTER = timedelta(seconds=int(getattr(settings, "TRAINING_STALE_SECONDS", 300)))
 MIN_ARTICLES = 4
 
 TRAINING_NOTHING_TO_LEARN = (
@@ -169,12 +167,14 @@ def model_version_fail_from_exception(*, version_id: int, exc: BaseException) ->
 def model_versions_reap_stale(*, project: Project | None = None, now=None) -> int:
     """Mark running versions whose worker stopped reporting as failed, so none stays `running` for ever."""
     now = now or timezone.now()
-    stale = ModelVersion.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    # A running version whose worker has not reported for this long is taken to be lost (killed worker).
+    stale_after = timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+    stale = ModelVersion.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after)
     if project is not None:
         stale = stale.filter(project=project)
     return stale.update(
         status=JobStatus.FAILED,
-        error=f"The worker stopped reporting progress for more than {int(STALE_AFTER.total_seconds())} s "
+        error=f"The worker stopped reporting progress for more than {settings.TRAINING_STALE_SECONDS} s "
         "(killed or crashed). Train again.",
         finished_at=now,
         progress_message="Failed",

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.corpus.models import Article
 from annotator.corpus.services import import_batch_create, import_batch_run
 from annotator.projects import services as project_services
@@ -117,11 +117,12 @@ class Command(BaseCommand):
             return Span.objects.filter(project=project, layer=Layer.GOLD).count()
         labels = {label.name: label for label in Label.objects.filter(project=project)}
         version = project.codebook_versions.order_by("-number").first()
-        rows = []
+        rows, adjudicated = [], []
         articles = Article.objects.filter(project_links__project=project).order_by("pk")
         for i, article in enumerate(articles):
             if i % 3 == 2:
                 continue
+            adjudicated.append(Adjudication(project=project, article=article, status=Adjudication.Status.DONE))
             for label_name, pattern in DEMO_GOLD_RULES:
                 if label_name not in labels:
                     continue
@@ -134,6 +135,7 @@ class Command(BaseCommand):
                         )
                     )  # fmt: skip
         Span.objects.bulk_create(rows, batch_size=2000)
+        Adjudication.objects.bulk_create(adjudicated, ignore_conflicts=True)
         return len(rows)
 
 

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         host = addr if ":" in addr else f"127.0.0.1:{addr}"
         self.stdout.write(self.style.SUCCESS(f"\n  Framescope is at http://{host}/"))
         self.stdout.write("  Log in as demo-admin / demo-admin-pw (admin) or demo-annotator / demo-annotator-pw")
-        self.stdout.write(f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}; Ctrl-C stops both.\n")
+        self.stdout.write(
+            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}; Ctrl-C stops both.\n"
+        )
         try:
             call_command("runserver", addr, use_reloader=False)
         except KeyboardInterrupt:

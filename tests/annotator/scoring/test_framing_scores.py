@@ -1,0 +1,96 @@
+"""Framing scores from human layers: hand-computed rates, caching, and the demo corpus's outlet ordering."""
+
+import pytest
+from django.core.management import call_command
+
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.projects.models import Label, Project
+from annotator.scoring.models import ScoreCache
+from annotator.scoring.selectors import ScoreQuery, framing_scores, outlet_comparison
+from tests.annotator.projects.factories import make_article, make_outlet, make_project
+
+
+def gold(project, article, label, word):
+    start = article.text.index(word)
+    return Span.objects.create(
+        project=project, article=article, layer=Layer.GOLD, label=label,
+        start_char=start, end_char=start + len(word), text=word,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def tiny(db):
+    a, b = make_outlet("Alpha"), make_outlet("Beta")
+    arts = [
+        make_article(text="one two three four five six seven eight nine ten", outlet=a),  # 10 tokens
+        make_article(text="alpha beta gamma delta epsilon", outlet=a),  # 5 tokens
+        make_article(text="w1 w2 w3 w4", outlet=b),  # 4 tokens
+    ]
+    project = make_project(articles=arts)
+    label = Label.objects.get(project=project, name="loaded term")
+    gold(project, arts[0], label, "three")
+    gold(project, arts[0], label, "nine")
+    gold(project, arts[2], label, "w2")
+    # The curator found nothing in the second article: adjudicated, it counts as a zero, not as missing.
+    Adjudication.objects.create(project=project, article=arts[1], status=Adjudication.Status.DONE)
+    return project, a, b, arts
+
+
+def test_gold_rates_match_hand_computation(tiny):
+    project, a, b, _ = tiny
+    rows = {
+        r["outlet"]: r for r in framing_scores(project=project, query=ScoreQuery(label="loaded term", source="gold"))
+    }
+    # Alpha: 2 spans over 15 tokens; one of two articles has a span. Beta: 1 span over 4 tokens.
+    assert rows[a.slug]["n_articles"] == 2 and rows[a.slug]["n_tokens"] == 15 and rows[a.slug]["n_spans"] == 2
+    assert rows[a.slug]["rate_per_1k"] == pytest.approx(2 / 15 * 1000)
+    assert rows[a.slug]["share_articles"] == pytest.approx(0.5)
+    assert rows[b.slug]["rate_per_1k"] == pytest.approx(250.0)
+    assert rows[a.slug]["rate_ci_low"] <= rows[a.slug]["rate_per_1k"] <= rows[a.slug]["rate_ci_high"]
+    assert "bootstrap" in rows[a.slug]["method"] and "seed" in rows[a.slug]["method"]
+
+
+def test_cache_is_used_and_invalidated_when_spans_change(tiny):
+    project, a, _, arts = tiny
+    query = ScoreQuery(label="loaded term", source="gold")
+    first = framing_scores(project=project, query=query)
+    assert ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == 1
+    assert framing_scores(project=project, query=query) == first
+    label = Label.objects.get(project=project, name="loaded term")
+    gold(project, arts[1], label, "gamma")
+    changed = {r["outlet"]: r for r in framing_scores(project=project, query=query)}
+    assert changed[a.slug]["n_spans"] == 3
+
+
+def test_bad_queries_are_refused_with_a_reason(tiny):
+    project, *_ = tiny
+    with pytest.raises(ApplicationError, match="label"):
+        framing_scores(project=project, query=ScoreQuery(label="nope", source="gold"))
+    with pytest.raises(ApplicationError, match="source"):
+        framing_scores(project=project, query=ScoreQuery(label="loaded term", source="tarot"))
+    with pytest.raises(ApplicationError, match="period"):
+        framing_scores(project=project, query=ScoreQuery(label="loaded term", source="gold", period="decade"))
+    with pytest.raises(ApplicationError, match="active model"):
+        framing_scores(project=project, query=ScoreQuery(label="loaded term", source="model"))
+
+
+def test_demo_corpus_ranks_outlets_by_their_invented_habits(db):
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    project = Project.objects.get(slug="demo-framing")
+    rows = framing_scores(project=project, query=ScoreQuery(label="loaded term", source="gold"))
+    rate = {r["outlet"]: r["rate_per_1k"] for r in rows}
+    # The Herald's habit (terrorists, Takfiri, liberate) far outweighs the Courier's "regime"; the wire's
+    # neutral style and the Ledger's actor labels (militants, insurgents) carry almost no loaded terms.
+    assert rate["the-levant-herald"] > 2 * rate["coastal-courier"]
+    assert rate["coastal-courier"] > 5 * max(rate["northern-ledger"], rate["wire-service-daily"])
+    actors = {
+        r["outlet"]: r["rate_per_1k"]
+        for r in framing_scores(project=project, query=ScoreQuery(label="actor label", source="gold"))
+    }
+    assert actors["northern-ledger"] > actors["wire-service-daily"]
+    diff = outlet_comparison(
+        project=project, label="loaded term", source="gold", a="the-levant-herald", b="wire-service-daily"
+    )
+    assert diff["difference"] > 0 and diff["ci_low"] > 0
+    assert diff["p_value"] < 0.05

@@ -1,0 +1,105 @@
+"""Scoring the corpus through real Celery workers: complete, idempotent, and resumable after a kill."""
+
+import pytest
+
+from annotator.annotations.models import Layer, Span
+from annotator.common.models import Job, JobStatus
+from annotator.scoring import services
+from annotator.scoring.models import ArticleScore
+from annotator.training import services as training
+from annotator.training.models import ModelVersion
+from tests.annotator.training.synthetic import synthetic_project
+from tests.annotator.training.test_training_worker import wait_finished
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.worker
+
+
+def trained_project(**kwargs):
+    project, articles = synthetic_project(**kwargs)
+    version = wait_finished(training.model_version_create(project=project))
+    assert version.status == JobStatus.SUCCEEDED, version.error
+    training.model_version_activate(version=version)
+    return project, articles, version
+
+
+def wait_job(job: Job, timeout: float = 180) -> Job:
+    def finished():
+        job.refresh_from_db()
+        return job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    wait_for(finished, timeout=timeout, interval=0.2, what=f"scoring job {job.pk}")
+    return job
+
+
+def results(version: ModelVersion) -> tuple[list, list]:
+    scores = sorted(
+        ArticleScore.objects.filter(source=services.model_source(version)).values_list(
+            "article_id", "label__name", "n_spans", "n_tokens", "score_sum"
+        )
+    )
+    spans = sorted(
+        Span.objects.filter(model_version=version).values_list(
+            "article_id", "start_char", "end_char", "label__name", "score"
+        )
+    )
+    return scores, spans
+
+
+def test_scoring_covers_every_article_and_label_once(celery_worker):
+    project, articles, version = trained_project()
+    gold_before = Span.objects.filter(project=project, layer=Layer.GOLD).count()
+    job = wait_job(services.scoring_run_start(project=project, chunk_size=5))
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.progress_done == job.progress_total == len(articles)
+    n_labels = project.labels.count()
+    assert ArticleScore.objects.filter(source=f"model:{version.pk}").count() == len(articles) * n_labels
+    suggestions = Span.objects.filter(project=project, layer=Layer.SUGGESTION, model_version=version)
+    assert suggestions.exists()
+    for span in suggestions[:50]:
+        assert span.article.text[span.start_char : span.end_char] == span.text
+    loaded = ArticleScore.objects.filter(source=f"model:{version.pk}", label__name="loaded term")
+    herald = sum(s.n_spans for s in loaded if s.article.outlet.name == "Herald")
+    ledger = sum(s.n_spans for s in loaded if s.article.outlet.name == "Ledger")
+    assert herald > ledger
+    assert Span.objects.filter(project=project, layer=Layer.GOLD).count() == gold_before
+
+    # Running the same chunks again (a redelivered task) changes nothing.
+    before = results(version)
+    chunk = [a.pk for a in articles[:7]]
+    services.score_chunk(job_id=job.pk, article_ids=chunk)
+    assert results(version) == before
+    job.refresh_from_db()
+    assert job.progress_done == len(articles)
+
+
+def test_kill_a_worker_mid_scoring_then_resume_gives_the_uninterrupted_result(
+    worker_factory, _session_worker, transactional_db
+):
+    project, articles, version = trained_project(n_per_outlet=40, seed=9)
+    _session_worker.stop()  # the worker we kill must be the only one scoring
+    victim = worker_factory(queues="scoring", concurrency=1)
+    job = services.scoring_run_start(project=project, chunk_size=1)
+
+    def midway():
+        job.refresh_from_db()
+        return 5 <= job.progress_done < job.progress_total
+
+    wait_for(midway, timeout=120, interval=0.02, what="scoring to be under way")
+    victim.kill()
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.progress_done < len(articles)
+
+    worker_factory(queues="scoring", concurrency=2)
+    services.scoring_run_plan(job_id=job.pk)  # what `score_corpus --resume` and the stale-job reaper do
+    job = wait_job(job)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.progress_done == len(articles)
+    resumed = results(version)
+
+    ArticleScore.objects.filter(source=f"model:{version.pk}").delete()
+    Span.objects.filter(model_version=version).delete()
+    fresh = wait_job(services.scoring_run_start(project=project, chunk_size=50))
+    assert fresh.status == JobStatus.SUCCEEDED
+    assert results(version) == resumed
+    assert len(resumed[0]) == len(articles) * project.labels.count()
