@@ -297,16 +297,29 @@ class _ImportRun:
             outlet_id = self.outlet_ids[slug]
             if outlet_id < 0:
                 continue
-            stored = Article.objects.filter(outlet_id=outlet_id)
-            for part in _in_chunks(ids):
-                query = stored.filter(external_id__in=part).values_list("external_id", "batch_id", "id")
-                for key, owner, pk in query:
-                    found[(slug, "id", key)] = owner == batch_id and pk <= watermark
-            for part in _in_chunks(hashes):
-                query = stored.filter(external_id="", content_hash__in=part)
-                for key, owner, pk in query.values_list("content_hash", "batch_id", "id"):
-                    found[(slug, "hash", key)] = owner == batch_id and pk <= watermark
+            for kind, keys in (("id", ids), ("hash", hashes)):
+                for part in _in_chunks(keys):
+                    for key, owner, pk in _stored_keys(outlet_id=outlet_id, kind=kind, keys=part):
+                        found[(slug, kind, key)] = owner == batch_id and pk <= watermark
         return found
+
+
+# The literal '' (not a bound parameter) lets SQLite see that the partial unique index applies; with a
+# parameter it scans every row of the outlet, which makes a large import quadratic.
+_STORED_KEY_SQL = {
+    "id": "SELECT external_id, batch_id, id FROM corpus_article "
+    "WHERE outlet_id = %s AND NOT (external_id = '') AND external_id IN ({placeholders})",
+    "hash": "SELECT content_hash, batch_id, id FROM corpus_article "
+    "WHERE outlet_id = %s AND external_id = '' AND content_hash IN ({placeholders})",
+}
+
+
+def _stored_keys(*, outlet_id: int, kind: str, keys: list[str]) -> list[tuple[str, int | None, int]]:
+    """(key, batch id, article id) of the stored articles of one outlet with these external ids or hashes."""
+    sql = _STORED_KEY_SQL[kind].format(placeholders=", ".join(["%s"] * len(keys)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [outlet_id, *keys])
+        return cursor.fetchall()
 
 
 # -- the insert itself: one small class per backend -------------------------------------------------

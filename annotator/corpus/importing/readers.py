@@ -9,13 +9,14 @@ import codecs
 import csv
 import gzip
 import io
-import json
 import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
+
+import orjson
 
 from annotator.corpus.importing.errors import ImportFileError
 
@@ -133,6 +134,18 @@ def _decode_line(raw: bytes) -> tuple[str | None, str | None]:
         return None, f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
 
 
+def _load_json_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """(object, None) or (None, reason). orjson parses the bytes directly and checks the UTF-8 as it goes."""
+    try:
+        fields = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        text, error = _decode_line(raw)
+        return None, error if text is None else f"invalid JSON: {exc}"
+    if not isinstance(fields, dict):
+        return None, f"expected a JSON object, got {type(fields).__name__}"
+    return fields, None
+
+
 class JsonlReader(Reader):
     """One JSON object per line; blank lines are skipped. A first line that is not JSON fails the whole file."""
 
@@ -146,18 +159,11 @@ class JsonlReader(Reader):
             for number, raw in enumerate(stream, start=1):
                 if not raw.strip():
                     continue
-                text, error = _decode_line(raw)
-                if text is not None:
-                    try:
-                        fields = json.loads(text)
-                    except ValueError as exc:
-                        error = f"invalid JSON: {exc}"
-                    else:
-                        if isinstance(fields, dict):
-                            seen_good = True
-                            yield RawRow(self.source, number, fields)
-                            continue
-                        error = f"expected a JSON object, got {type(fields).__name__}"
+                fields, error = _load_json_line(raw)
+                if error is None:
+                    seen_good = True
+                    yield RawRow(self.source, number, fields)
+                    continue
                 if not seen_good:
                     raise ImportFileError(
                         f"{self.source} is not a JSONL file (one JSON object per line): line {number}: {error}"
