@@ -1,0 +1,152 @@
+"""Near-duplicate detection on a seeded synthetic corpus: time, and pair precision/recall on planted copies.
+
+    .venv/bin/python -m bench.near_dup_bench [--articles 100000] [--copies 2000] [--distractors 2000]
+
+Corpus: invented words with Zipf frequencies; each article (about 300-400 words) belongs to one of
+500 topics and draws 30 % of its words from the topic's vocabulary.  Planted copies of an original get
+a new headline, lose 0-2 sentences, gain 0-2 new sentences and have 5-10 % of their words replaced.
+Distractor pairs are two independent articles on the same topic that share one quoted sentence: they
+are NOT copies.  Everything else is unrelated filler.  Pairs are scored at cluster level (every pair
+inside a predicted cluster against every pair inside a true cluster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from datetime import datetime, timedelta
+from itertools import combinations
+
+import numpy as np
+
+from ml.near_duplicates import DEFAULT_NUM_PERM, DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, NearDuplicateIndex
+
+N_TOPICS, VOCAB, TOPIC_VOCAB = 500, 30_000, 300
+SYLLABLES = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "de", "va", "ge", "zu", "bi", "fo", "ha", "ju", "ce", "wy"]
+
+
+class Corpus:
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        syl = np.array(SYLLABLES)
+        parts = rng.integers(0, len(syl), size=(VOCAB, 4))
+        lengths = rng.integers(1, 5, size=VOCAB)
+        words = {"".join(syl[p[:n]]) for p, n in zip(parts, lengths, strict=True)}
+        self.vocab = np.array(sorted(words))
+        weights = 1.0 / np.arange(1, len(self.vocab) + 1)
+        self.cdf = np.cumsum(weights / weights.sum())
+        self.topics = rng.integers(0, len(self.vocab), size=(N_TOPICS, TOPIC_VOCAB))
+
+    def sentence(self, topic: int) -> list[str]:
+        n = int(self.rng.integers(12, 24))
+        general = np.minimum(np.searchsorted(self.cdf, self.rng.random(n)), len(self.vocab) - 1)
+        topical = self.topics[topic, self.rng.integers(0, TOPIC_VOCAB, size=n)]
+        pick = np.where(self.rng.random(n) < 0.3, topical, general)
+        return list(self.vocab[pick])
+
+    def article(self, topic: int) -> tuple[list[str], list[list[str]]]:
+        return self.sentence(topic)[:8], [self.sentence(topic) for _ in range(int(self.rng.integers(16, 22)))]
+
+    def edited_copy(self, headline_and_body, topic: int):
+        _, body = headline_and_body
+        body = [list(s) for s in body]
+        for _ in range(int(self.rng.integers(0, 3))):
+            body.pop(int(self.rng.integers(0, len(body))))
+        for _ in range(int(self.rng.integers(0, 3))):
+            body.insert(int(self.rng.integers(0, len(body) + 1)), self.sentence(topic))
+        rate = self.rng.uniform(0.05, 0.10)
+        for s in body:
+            for k in np.flatnonzero(self.rng.random(len(s)) < rate):
+                s[k] = str(self.vocab[self.rng.integers(0, len(self.vocab))])
+        return self.sentence(topic)[:8], body
+
+
+def render(headline_and_body) -> str:
+    headline, body = headline_and_body
+    return " ".join(headline).capitalize() + "\n\n" + " ".join(" ".join(s).capitalize() + "." for s in body)
+
+
+def build(n_articles: int, n_copies: int, n_distractor_pairs: int, seed: int):
+    """Documents as (doc_id, text, published_at, outlet, is_agency) and the true clusters (lists of ids)."""
+    rng = np.random.default_rng(seed)
+    corpus = Corpus(rng)
+    t0 = datetime(2024, 1, 1)
+    docs, truth = [], []
+    n_originals = max(1, int(n_copies * 0.75))
+    for o in range(n_originals):
+        topic = int(rng.integers(0, N_TOPICS))
+        original = corpus.article(topic)
+        docs.append((f"orig-{o}", render(original), t0 + timedelta(hours=o), "wire", True))
+        cluster = [f"orig-{o}"]
+        for c in range(1 if o >= n_copies - n_originals else 2):
+            doc_id = f"copy-{o}-{c}"
+            docs.append(
+                (doc_id, render(corpus.edited_copy(original, topic)), t0 + timedelta(hours=o + 1), f"outlet-{c}", False)
+            )
+            cluster.append(doc_id)
+        truth.append(cluster)
+    for d in range(n_distractor_pairs):
+        topic = int(rng.integers(0, N_TOPICS))
+        quote = corpus.sentence(topic)
+        for side in "ab":
+            headline, body = corpus.article(topic)
+            body.insert(int(rng.integers(0, len(body))), quote)
+            docs.append((f"dist-{d}-{side}", render((headline, body)), None, "outlet-x", False))
+    for f in range(max(0, n_articles - len(docs))):
+        docs.append((f"fill-{f}", render(corpus.article(int(rng.integers(0, N_TOPICS)))), None, "outlet-y", False))
+    order = rng.permutation(len(docs))
+    return [docs[i] for i in order], truth
+
+
+def pairs(clusters) -> set[tuple[str, str]]:
+    return {tuple(sorted(p)) for c in clusters for p in combinations(c, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--copies", type=int, default=2_000)
+    parser.add_argument("--distractors", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=5_000, help="documents per add() call (import batches)")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("--num-perm", type=int, default=DEFAULT_NUM_PERM)
+    parser.add_argument("--shingle-size", type=int, default=DEFAULT_SHINGLE_SIZE)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    t = time.perf_counter()
+    docs, truth = build(args.articles, args.copies, args.distractors, args.seed)
+    build_s = time.perf_counter() - t
+    words = sum(len(d[1].split()) for d in docs) / len(docs)
+
+    index = NearDuplicateIndex(threshold=args.threshold, num_perm=args.num_perm, shingle_size=args.shingle_size)
+    t = time.perf_counter()
+    for start in range(0, len(docs), args.batch):
+        index.add(docs[start : start + args.batch])
+    clusters = index.clusters()
+    detect_s = time.perf_counter() - t
+
+    predicted, expected = pairs(c.members for c in clusters), pairs(truth)
+    hits = len(predicted & expected)
+    distractor_hits = sum(1 for a, b in predicted if a.startswith("dist") and b.startswith("dist"))
+    reps_ok = sum(1 for c in clusters if str(c.representative).startswith("orig"))
+    sim_copy = [index.similarity(c[0], c[1]) for c in truth[:300]]
+    sim_dist = [index.similarity(f"dist-{d}-a", f"dist-{d}-b") for d in range(min(300, args.distractors))]
+    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(
+        f"corpus: {len(docs)} articles, {words:.0f} words each on average, built in {build_s:.1f} s (seed {args.seed})"
+    )
+    print(
+        f"params: threshold {args.threshold}, num_perm {args.num_perm}, shingle {args.shingle_size} words, batches of {args.batch}"
+    )
+    print(f"detection: {detect_s:.1f} s ({len(docs) / detect_s:.0f} articles/s), {len(clusters)} clusters")
+    print(f"pairs: true {len(expected)}, predicted {len(predicted)}, correct {hits}")
+    print(f"precision {hits / max(1, len(predicted)):.4f}, recall {hits / max(1, len(expected)):.4f}")
+    print(f"distractor pairs merged: {distractor_hits} of {args.distractors}; clusters led by the original: {reps_ok}")
+    print(f"estimated Jaccard, copy pairs: median {np.median(sim_copy):.2f}, 5th pct {np.percentile(sim_copy, 5):.2f}")
+    print(f"estimated Jaccard, distractor pairs: median {np.median(sim_dist):.2f}, max {np.max(sim_dist):.2f}")
+
+
+if __name__ == "__main__":
+    main()
