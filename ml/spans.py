@@ -55,7 +55,9 @@ def as_span(value: Span | tuple | list | dict, *, default_label: str | None = No
         return value
     if isinstance(value, dict):
         try:
-            return Span(int(value["start"]), int(value["end"]), str(value.get("label", default_label)), value.get("score"))
+            return Span(
+                int(value["start"]), int(value["end"]), str(value.get("label", default_label)), value.get("score")
+            )
         except KeyError as exc:
             raise ValueError(f"a span dict needs 'start' and 'end' keys, got {sorted(value)}") from exc
     if isinstance(value, tuple | list) and len(value) in (2, 3, 4):

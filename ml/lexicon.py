@@ -1,0 +1,916 @@
+"""The lexicon classifier: a learned lexicon of loaded terms plus a context model that decides each occurrence.
+
+How it works (the long version is docs/model.md):
+
+1. **Lexicon.** Every span annotators marked gives a term (its tokens, lower-cased) and every sub-n-gram of
+   up to ``max_ngram`` tokens. Each term gets, per label, its *support* (occurrences inside a marked span of
+   that label) and *n_seen* (occurrences anywhere in the training texts). Stems (Snowball English) get the
+   same counts, so unseen inflections of a marked word are candidates too; words of an optional external
+   lexicon (VADER's valence list) are candidates with their own training counts.
+2. **Candidates.** One pyahocorasick pass over the lower-cased text finds lexicon terms (kept only when they
+   start and end on token boundaries) and marked stems (as token prefixes, kept when the whole token has
+   that stem).
+3. **Context model.** Per label, a scikit-learn ``LogisticRegression`` scores each candidate occurrence from
+   the term's lexicon statistics (smoothed precision, support, n_seen), its stem's, the external strength,
+   capitalisation, position, length, the loadedness of neighbouring candidates and one-hot previous/next
+   words and suffix. The lexicon statistics used to *train* it are cross-fitted (computed without the
+   candidate's own fold), so the model learns how far to trust a count.
+4. **Threshold.** Per label, the probability cut-off that maximises span F1 on internal cross-validation
+   predictions over the training data (never on test data).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.utils.validation import check_is_fitted, check_random_state
+from threadpoolctl import threadpool_limits
+
+from ml.features import (
+    DENSE_FEATURES,
+    ExternalLexicon,
+    Stemmer,
+    ends_token,
+    load_external_lexicon,
+    logit,
+    next_word,
+    normalise_term,
+    normalise_text,
+    prev_word,
+    smoothed_rate,
+    starts_token,
+    suffix_of,
+)
+from ml.spans import Span, as_span, overlaps
+from ml.tokenise import WORD_RE
+
+MIN_STEM_CHARS = 4
+NEIGHBOUR_CHARS = 80
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    """One row of the learned lexicon: how loaded ``term`` is for ``label`` in the training data."""
+
+    term: str
+    label: str
+    weight: float
+    support: int
+    n_seen: int
+    precision: float
+    pinned: bool = False
+
+
+@dataclass
+class Candidates:
+    """Candidate occurrences of a batch of texts, column-wise (one array entry per candidate)."""
+
+    doc: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    term: np.ndarray  # index into the term table, -1 for a stem-only candidate
+    stem: np.ndarray  # index into the stem table, -1 when the stem is unknown
+    keys: list[str] = field(default_factory=list)
+    prev: list[str] = field(default_factory=list)
+    next: list[str] = field(default_factory=list)
+    capitalised: np.ndarray | None = None
+    all_caps: np.ndarray | None = None
+    position: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+
+def parse_rules(rules: Iterable | None, *, name: str) -> dict[str, frozenset[str] | None]:
+    """``["term", ("term", "label"), ...]`` → ``{key: labels or None (= every label)}``."""
+    out: dict[str, set[str] | None] = {}
+    for rule in rules or ():
+        if isinstance(rule, str):
+            term, label = rule, None
+        elif isinstance(rule, tuple | list) and len(rule) == 2 and all(isinstance(x, str) for x in rule):
+            term, label = rule
+        else:
+            raise ValueError(f"{name} entries must be 'term' or ('term', 'label'), got {rule!r}")
+        key = normalise_term(term)
+        if not key:
+            raise ValueError(f"{name} term {term!r} contains no word")
+        if label is None or out.get(key, set()) is None:
+            out[key] = None
+        else:
+            out.setdefault(key, set()).add(label)  # type: ignore[union-attr]
+    return {k: (None if v is None else frozenset(v)) for k, v in out.items()}
+
+
+def rule_applies(rules: dict[str, frozenset[str] | None], key: str, label: str) -> bool:
+    if key not in rules:
+        return False
+    labels = rules[key]
+    return labels is None or label in labels
+
+
+def check_texts(X: object) -> list[str]:
+    if isinstance(X, str) or not isinstance(X, Sequence | np.ndarray):
+        raise ValueError("X must be a list of texts (strings), not " + type(X).__name__)
+    texts = list(X)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"X[{i}] must be a string, got {type(text).__name__}")
+    return texts
+
+
+def check_spans(y: object, texts: list[str]) -> list[list[Span]]:
+    if y is None:
+        raise ValueError("y is required: one list of gold spans (start, end, label) per text")
+    docs = list(y)  # type: ignore[call-overload]
+    if len(docs) != len(texts):
+        raise ValueError(f"X has {len(texts)} texts but y has {len(docs)} span lists")
+    out = []
+    for i, (text, doc) in enumerate(zip(texts, docs, strict=True)):
+        spans = [as_span(s) for s in doc]
+        for s in spans:
+            if s.end > len(text):
+                raise ValueError(f"y[{i}] has span {s.key} past the end of its text ({len(text)} code points)")
+        out.append(spans)
+    return out
+
+
+def build_automaton(keys: Iterable[tuple[str, tuple[int, int, int]]]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for key, payload in keys:
+        automaton.add_word(key, payload)
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def iter_term_matches(automaton: ahocorasick.Automaton, norm: str) -> Iterable[tuple[int, int, int]]:
+    """``(start, end, term)`` for each term match of ``automaton`` in ``norm`` that sits on token boundaries."""
+    if not len(automaton):
+        return
+    for last, (idx, _stem, length) in automaton.iter(norm):
+        start = last - length + 1
+        if idx >= 0 and starts_token(norm, start) and ends_token(norm, last + 1):
+            yield start, last + 1, idx
+
+
+class LexiconClassifier(BaseEstimator):
+    """Predict labelled spans (loaded terms) from a learned lexicon and a per-occurrence context model.
+
+    ``fit(X, y)`` takes texts and, per text, gold spans ``(start, end, label)`` (or :class:`ml.spans.Span`);
+    ``predict(X)`` returns, per text, a list of :class:`ml.spans.Span` with a label and a score.
+
+    It follows the scikit-learn estimator contract (``get_params``/``set_params``/``clone``, ``fit`` returns
+    ``self``, fitted attributes end in ``_``, ``check_is_fitted`` in ``predict``, ``random_state``). It is not
+    a ``ClassifierMixin``: its inputs are texts and its outputs are span lists, so the common checks that feed
+    numeric arrays (``check_estimator``'s fit/predict on ``X`` of floats, ``score``, ``classes_``) do not apply.
+
+    Parameters
+    ----------
+    max_ngram : int, default=4
+        Longest sub-n-gram of a marked span added to the lexicon (the exact marked span is always added).
+    min_support : int, default=1
+        Times a term must have been marked to become a candidate.
+    use_stems : bool, default=True
+        Also propose tokens whose Snowball stem was marked (generalises to unseen inflections).
+    external_lexicon : {"vader", None}, default="vader"
+        Outside word list whose words are candidates (with their training counts) and whose strength is a
+        feature. ``None`` for a model learned from the annotations only.
+    smoothing : float, default=2.0
+        Strength of the additive smoothing of precisions towards the base rate.
+    C : float, default=0.5
+        Inverse regularisation of the logistic-regression context model.
+    min_context_count : int, default=2
+        Neighbouring words seen fewer times than this around training candidates share one "rare" feature.
+    n_splits : int, default=5
+        Folds of the internal cross-validation (cross-fitted lexicon statistics and threshold choice).
+    threshold : float or None, default=None
+        Fixed probability cut-off for every label; ``None`` picks one per label by internal cross-validation.
+    pinned : sequence of str or (str, str), default=()
+        Terms (optionally per label) always predicted, with score 1.0.
+    banned : sequence of str or (str, str), default=()
+        Terms (optionally per label) never predicted.
+    random_state : int, RandomState or None, default=None
+        Seeds the internal fold assignment.
+
+    Attributes
+    ----------
+    labels_ : list of str
+    lexicon_ : list of LexiconEntry
+        The readable lexicon: marked or pinned terms per label, by descending weight.
+    terms_ : list of str
+        The term table (marked n-grams, external words seen in training, pinned terms).
+    term_support_, term_seen_ : ndarray
+    stems_ : list of str
+    stem_support_, stem_seen_ : ndarray
+    base_rate_ : ndarray
+        Per label, the share of training tokens inside a marked span.
+    context_vocab_, suffix_vocab_ : dict
+    context_models_ : list of LogisticRegression or None
+        One per label (``None`` when the training data had no positive or no negative candidate).
+    thresholds_ : ndarray
+    cv_scores_ : dict
+        Internal cross-validation precision/recall/F1 per label at the chosen threshold.
+    n_features_ : int
+
+    Examples
+    --------
+    >>> from ml.lexicon import LexiconClassifier
+    >>> texts = ["A radical plan.", "The plan is radical.", "A calm plan."] * 4
+    >>> spans = [[(2, 9, "loaded")], [(12, 19, "loaded")], []] * 4
+    >>> model = LexiconClassifier(external_lexicon=None, n_splits=2, random_state=0).fit(texts, spans)
+    >>> [(s.start, s.end, s.label) for s in model.predict(["So radical!"])[0]]
+    [(3, 10, 'loaded')]
+    """
+
+    def __init__(
+        self,
+        *,
+        max_ngram: int = 4,
+        min_support: int = 1,
+        use_stems: bool = True,
+        external_lexicon: str | None = "vader",
+        smoothing: float = 2.0,
+        C: float = 0.5,
+        min_context_count: int = 2,
+        n_splits: int = 5,
+        threshold: float | None = None,
+        pinned: Sequence = (),
+        banned: Sequence = (),
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.max_ngram = max_ngram
+        self.min_support = min_support
+        self.use_stems = use_stems
+        self.external_lexicon = external_lexicon
+        self.smoothing = smoothing
+        self.C = C
+        self.min_context_count = min_context_count
+        self.n_splits = n_splits
+        self.threshold = threshold
+        self.pinned = pinned
+        self.banned = banned
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def _validate_params(self) -> None:
+        if not isinstance(self.max_ngram, int) or self.max_ngram < 1:
+            raise ValueError(f"max_ngram must be a positive integer, got {self.max_ngram!r}")
+        if not isinstance(self.min_support, int) or self.min_support < 1:
+            raise ValueError(f"min_support must be a positive integer, got {self.min_support!r}")
+        if not isinstance(self.n_splits, int) or self.n_splits < 2:
+            raise ValueError(f"n_splits must be an integer >= 2, got {self.n_splits!r}")
+        if self.smoothing < 0 or self.C <= 0:
+            raise ValueError("smoothing must be >= 0 and C > 0")
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1] or None, got {self.threshold!r}")
+
+    def fit(self, X: Sequence[str], y: Sequence[Sequence], *, groups: Sequence | None = None) -> LexiconClassifier:
+        # the models are small: BLAS threads only add synchronisation cost (badly so on a busy machine)
+        with threadpool_limits(limits=1):
+            return self._fit(X, y, groups=groups)
+
+    def _fit(self, X: Sequence[str], y: Sequence[Sequence], *, groups: Sequence | None = None) -> LexiconClassifier:
+        """Learn the lexicon, the context models and the thresholds.
+
+        Parameters
+        ----------
+        X : list of str
+        y : list of lists of spans ``(start, end, label)`` or :class:`Span`
+        groups : list, optional
+            A group id per text (e.g. the source article): the internal folds never split a group.
+        """
+        self._validate_params()
+        texts = check_texts(X)
+        gold = check_spans(y, texts)
+        if groups is not None and len(groups) != len(texts):
+            raise ValueError(f"groups has {len(groups)} entries for {len(texts)} texts")
+        rng = check_random_state(self.random_state)
+        self._stemmer = Stemmer()
+        pinned = parse_rules(self.pinned, name="pinned")
+        banned = parse_rules(self.banned, name="banned")
+        labels = sorted({s.label for doc in gold for s in doc} | {lab for v in pinned.values() if v for lab in v})
+        if not labels:
+            raise ValueError("y holds no spans and nothing is pinned: there is nothing to learn")
+        self.labels_ = labels
+        self._pinned, self._banned = pinned, banned
+        self._external = load_external_lexicon(self.external_lexicon) if self.external_lexicon else None
+        norms = [normalise_text(t) for t in texts]
+        table = _TrainingTable.build(self, texts, norms, gold)
+        folds = self._folds(len(texts), groups, rng)
+        # cross-fitted candidates and features: lexicon statistics from the other folds only
+        blocks = []
+        for k in range(len(folds)):
+            other = np.setdiff1d(np.arange(len(texts)), folds[k])
+            stats = table.stats(other)
+            cands = table.candidates(folds[k], stats)
+            blocks.append((k, cands, stats))
+        self._fit_context_vocab([c for _, c, _ in blocks])
+        final_stats = table.stats(np.arange(len(texts)))
+        self._store_stats(table, final_stats)
+        n_labels = len(labels)
+        self.context_models_ = []
+        self.thresholds_ = np.zeros(n_labels)
+        self.constant_proba_ = np.zeros(n_labels)
+        self.cv_scores_ = {}
+        for li, label in enumerate(labels):
+            mats = [self._matrix(c, s, li) for _, c, s in blocks]
+            ys = [table.targets(c, li) for _, c, _ in blocks]
+            n_gold = table.n_gold(li)
+            model, thr, scores = self._fit_label(mats, ys, n_gold)
+            y_all = np.concatenate(ys)
+            self.constant_proba_[li] = float(y_all.mean()) if y_all.size else 0.0
+            self.context_models_.append(model)
+            self.thresholds_[li] = thr
+            self.cv_scores_[label] = scores
+        self.n_features_ = len(DENSE_FEATURES) + 2 * (len(self.context_vocab_) + 1) + len(self.suffix_vocab_) + 1
+        self.lexicon_ = self._lexicon_table()
+        self._build_automaton()
+        return self
+
+    def _folds(self, n: int, groups: Sequence | None, rng: np.random.RandomState) -> list[np.ndarray]:
+        if groups is not None:
+            n_groups = len(set(groups))
+            if n_groups < self.n_splits:
+                raise ValueError(f"groups has {n_groups} distinct values, fewer than n_splits={self.n_splits}")
+            # shuffle group order reproducibly, then GroupKFold balances fold sizes
+            uniq = sorted({str(g) for g in groups})
+            shuffled = dict(zip(uniq, rng.permutation(len(uniq)), strict=True))
+            codes = np.array([shuffled[str(g)] for g in groups])
+            splitter = GroupKFold(n_splits=self.n_splits)
+            return [test for _, test in splitter.split(np.zeros(n), groups=codes)]
+        if n < self.n_splits:
+            raise ValueError(f"need at least n_splits={self.n_splits} texts to fit, got {n}")
+        seed = rng.randint(np.iinfo(np.int32).max)
+        return [test for _, test in KFold(self.n_splits, shuffle=True, random_state=seed).split(np.zeros(n))]
+
+    def _fit_context_vocab(self, blocks: list[Candidates]) -> None:
+        counts: dict[str, int] = defaultdict(int)
+        suffixes: dict[str, int] = defaultdict(int)
+        for cands in blocks:
+            for w in cands.prev:
+                counts[w] += 1
+            for w in cands.next:
+                counts[w] += 1
+            for key in cands.keys:
+                suffixes[suffix_of(key)] += 1
+        keep = sorted(w for w, c in counts.items() if c >= self.min_context_count)
+        self.context_vocab_ = {w: i for i, w in enumerate(keep)}
+        keep_s = sorted(s for s, c in suffixes.items() if c >= self.min_context_count)
+        self.suffix_vocab_ = {s: i for i, s in enumerate(keep_s)}
+
+    def _fit_label(self, mats: list[sp.csr_matrix], ys: list[np.ndarray], n_gold: int):
+        y_all = np.concatenate(ys) if ys else np.zeros(0)
+        if y_all.size == 0 or y_all.min() == y_all.max():
+            # every candidate is positive (or negative, or there are none): a constant model
+            constant = np.full(y_all.size, float(y_all.mean()) if y_all.size else 0.0)
+            thr = 0.5 if self.threshold is None else float(self.threshold)
+            return None, thr, threshold_scores(constant, y_all, n_gold, thr)
+        oof = []
+        for k in range(len(mats)):
+            train_x = sp.vstack([m for j, m in enumerate(mats) if j != k]).tocsr()
+            train_y = np.concatenate([t for j, t in enumerate(ys) if j != k])
+            if train_y.min() == train_y.max() or mats[k].shape[0] == 0:
+                oof.append(np.full(mats[k].shape[0], float(train_y.mean())))
+                continue
+            oof.append(self._new_lr().fit(train_x, train_y).predict_proba(mats[k])[:, 1])
+        proba = np.concatenate(oof)
+        thr, scores = best_threshold(proba, y_all, n_gold)
+        if self.threshold is not None:
+            thr = float(self.threshold)
+            scores = threshold_scores(proba, y_all, n_gold, thr)
+        model = self._new_lr().fit(sp.vstack(mats).tocsr(), y_all)
+        return model, thr, scores
+
+    def _new_lr(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, max_iter=2000, solver="lbfgs")
+
+    def _store_stats(self, table: _TrainingTable, stats: _Stats) -> None:
+        keep = (stats.term_support.max(axis=1) >= 1) | (table.term_external > 0) | table.term_pinned
+        idx = np.flatnonzero(keep)
+        self.terms_ = [table.terms[i] for i in idx]
+        self.term_support_ = stats.term_support[idx].astype(np.int64)
+        self.term_seen_ = stats.term_seen[idx].astype(np.int64)
+        self.stems_ = list(table.stems)
+        self.stem_support_ = stats.stem_support.astype(np.int64)
+        self.stem_seen_ = stats.stem_seen.astype(np.int64)
+        self.base_rate_ = stats.base_rate
+
+    # -------------------------------------------------------------- state
+    def _build_automaton(self) -> None:
+        """(Re)build the matcher and lookup tables from the stored fitted state (also used after loading)."""
+        self._stemmer = getattr(self, "_stemmer", None) or Stemmer()
+        self._pinned = parse_rules(self.pinned, name="pinned")
+        self._banned = parse_rules(self.banned, name="banned")
+        self._external = load_external_lexicon(self.external_lexicon) if self.external_lexicon else None
+        self.term_index_ = {t: i for i, t in enumerate(self.terms_)}
+        self.stem_index_ = {s: i for i, s in enumerate(self.stems_)}
+        ext = self._external.strength if self._external else {}
+        self._term_external = np.array([ext.get(t, 0.0) for t in self.terms_])
+        active = self._active_terms(self.term_support_, self._term_external, self.terms_)
+        self._active_term = np.zeros(len(self.terms_), dtype=bool)
+        self._active_term[active] = True
+        # one payload per key: (term index or -1, stem index or -1, key length)
+        payloads: dict[str, list[int]] = {self.terms_[i]: [int(i), -1, len(self.terms_[i])] for i in active}
+        if self.use_stems and len(self.stems_):
+            for i in np.flatnonzero(self.stem_support_.max(axis=1) >= self.min_support):
+                stem = self.stems_[i]
+                if len(stem) >= MIN_STEM_CHARS:
+                    payloads.setdefault(stem, [-1, -1, len(stem)])[1] = int(i)
+        self.automaton_ = build_automaton((k, tuple(v)) for k, v in payloads.items())
+
+    def _active_terms(self, support: np.ndarray, external: np.ndarray, terms: list[str]) -> np.ndarray:
+        pinned = np.array([t in self._pinned for t in terms], dtype=bool)
+        return np.flatnonzero((support.max(axis=1) >= self.min_support) | (external > 0) | pinned)
+
+    def _term_precision(self, support: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        return smoothed_rate(support, seen[:, None], prior=self.base_rate_[None, :], strength=self.smoothing)
+
+    def _lexicon_table(self) -> list[LexiconEntry]:
+        precision = self._term_precision(self.term_support_, self.term_seen_)
+        rows = []
+        for i, term in enumerate(self.terms_):
+            for li, label in enumerate(self.labels_):
+                support = int(self.term_support_[i, li])
+                pinned = rule_applies(self._pinned, term, label)
+                if support < 1 and not pinned:
+                    continue
+                seen = int(self.term_seen_[i])
+                raw = support / seen if seen else 0.0
+                rows.append(LexiconEntry(term, label, float(precision[i, li]), support, seen, raw, pinned))
+        rows.sort(key=lambda e: (e.label, -e.weight, -e.support, e.term))
+        return rows
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X: Sequence[str]) -> list[list[Span]]:
+        """Per text, the predicted spans (label and score), sorted by start; at most one span per word and label."""
+        check_is_fitted(self)
+        texts = check_texts(X)
+        out: list[list[Span]] = []
+        with threadpool_limits(limits=1):
+            for lo in range(0, len(texts), _BATCH):
+                out.extend(self._predict_batch(texts[lo : lo + _BATCH]))
+        return out
+
+    def score_candidates(self, X: Sequence[str]) -> tuple[Candidates, np.ndarray]:
+        """All candidate occurrences of a batch and their probability per label (``n_candidates × n_labels``)."""
+        check_is_fitted(self)
+        texts = check_texts(X)
+        cands = self._candidates(texts)
+        return cands, self._proba(cands)
+
+    def _proba(self, cands: Candidates) -> np.ndarray:
+        proba = np.zeros((len(cands), len(self.labels_)))
+        if not len(cands):
+            return proba
+        seen = np.where(cands.term >= 0, self.term_seen_[np.maximum(cands.term, 0)], 0)
+        for li, model in enumerate(self.context_models_):
+            if model is None:
+                proba[:, li] = self.constant_proba_[li]
+                continue
+            support = np.where(cands.term >= 0, self.term_support_[np.maximum(cands.term, 0), li], 0)
+            stats = _CandidateStats(support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li])
+            proba[:, li] = model.predict_proba(self._design(cands, stats, self._term_external))[:, 1]
+        return proba
+
+    def _predict_batch(self, texts: list[str]) -> list[list[Span]]:
+        cands = self._candidates(texts)
+        proba = self._proba(cands)
+        out: list[list[Span]] = [[] for _ in texts]
+        if not len(cands):
+            return out
+        for li, label in enumerate(self.labels_):
+            score = proba[:, li].copy()
+            if self._pinned or self._banned:
+                for j, key in enumerate(cands.keys):
+                    if rule_applies(self._pinned, key, label):
+                        score[j] = 1.0
+                    elif rule_applies(self._banned, key, label):
+                        score[j] = -1.0
+            keep = np.flatnonzero(score >= min(self.thresholds_[li], 1.0))
+            order = keep[np.lexsort((cands.start[keep] - cands.end[keep], -score[keep]))]
+            chosen: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for j in order:
+                d, s, e = int(cands.doc[j]), int(cands.start[j]), int(cands.end[j])
+                if any(overlaps(s, e, a, b) for a, b in chosen[d]):
+                    continue
+                chosen[d].append((s, e))
+                out[d].append(Span(s, e, label, round(float(min(score[j], 1.0)), 6)))
+        for doc in out:
+            doc.sort(key=lambda s: (s.start, s.end, s.label))
+        return out
+
+    def _candidates(self, texts: list[str]) -> Candidates:
+        doc_l: list[int] = []
+        start_l: list[int] = []
+        end_l: list[int] = []
+        term_l: list[int] = []
+        stem_l: list[int] = []
+        keys: list[str] = []
+        prevs: list[str] = []
+        nexts: list[str] = []
+        caps: list[bool] = []
+        upper: list[bool] = []
+        pos: list[float] = []
+        automaton = self.automaton_
+        stem = self._stemmer
+        stem_index = self.stem_index_
+        term_index = self.term_index_
+        terms, stems, active = self.terms_, self.stems_, self._active_term
+        banned_any = {k for k, v in self._banned.items() if v is None}
+        if not len(automaton):
+            return _empty_candidates()
+        for d, text in enumerate(texts):
+            norm = normalise_text(text)
+            n = len(norm) or 1
+            for last, (t_idx, s_idx, length) in automaton.iter(norm):
+                start = last - length + 1
+                if not starts_token(norm, start):
+                    continue
+                if t_idx >= 0 and ends_token(norm, last + 1):
+                    end = last + 1
+                    key = terms[t_idx]
+                    s_idx = stem_index.get(stem(key.rsplit(" ", 1)[-1]), -1)
+                elif s_idx >= 0:  # a marked stem as a token prefix: take the whole token if it has that stem
+                    m = WORD_RE.match(norm, start)
+                    end = m.end()
+                    key = m.group()
+                    t_idx = term_index.get(key, -1)
+                    if (t_idx >= 0 and active[t_idx]) or stem(key) != stems[s_idx]:
+                        continue
+                else:
+                    continue
+                if key in banned_any:
+                    continue
+                doc_l.append(d)
+                start_l.append(start)
+                end_l.append(end)
+                term_l.append(t_idx)
+                stem_l.append(s_idx)
+                keys.append(key)
+                prevs.append(prev_word(norm, start))
+                nexts.append(next_word(norm, end))
+                c = text[start]
+                caps.append(c.isupper())
+                upper.append(text[start:end].isupper() and end - start > 1)
+                pos.append(start / n)
+        return Candidates(
+            np.array(doc_l, dtype=np.int64), np.array(start_l, dtype=np.int64), np.array(end_l, dtype=np.int64),
+            np.array(term_l, dtype=np.int64), np.array(stem_l, dtype=np.int64), keys, prevs, nexts,
+            np.array(caps, dtype=float), np.array(upper, dtype=float), np.array(pos, dtype=float),
+        )  # fmt: skip
+
+    # -------------------------------------------------------------- features
+    def _matrix(self, cands: Candidates, stats: _Stats, li: int) -> sp.csr_matrix:
+        support = np.where(cands.term >= 0, stats.term_support[np.maximum(cands.term, 0), li], 0)
+        seen = np.where(cands.term >= 0, stats.term_seen[np.maximum(cands.term, 0)], 0)
+        cstats = _CandidateStats(support, seen, stats.stem_support[:, li], stats.stem_seen, stats.base_rate[li])
+        return self._design(cands, cstats, stats.term_external)
+
+    def _design(self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray) -> sp.csr_matrix:
+        n = len(cands)
+        a = self.smoothing
+        precision = smoothed_rate(st.support, st.seen, prior=st.base_rate, strength=a)
+        has_stem = cands.stem >= 0
+        s_idx = np.maximum(cands.stem, 0)
+        stem_support = np.where(has_stem, st.stem_support[s_idx] if len(st.stem_support) else 0, 0)
+        stem_seen = np.where(has_stem, st.stem_seen[s_idx] if len(st.stem_seen) else 0, 0)
+        stem_precision = smoothed_rate(stem_support, stem_seen, prior=st.base_rate, strength=a)
+        external = np.where(cands.term >= 0, term_external[np.maximum(cands.term, 0)] if len(term_external) else 0, 0)
+        extra_tokens = np.fromiter((k.count(" ") for k in cands.keys), dtype=float, count=n)
+        length = (cands.end - cands.start).astype(float)
+        dense = np.column_stack(
+            [
+                np.log1p(st.support),
+                np.log1p(st.seen),
+                precision,
+                logit(precision),
+                (st.support >= self.min_support).astype(float),
+                stem_precision,
+                np.log1p(stem_support),
+                np.log1p(stem_seen),
+                external,
+                (external > 0).astype(float),
+                extra_tokens,
+                cands.capitalised,
+                cands.all_caps,
+                cands.position,
+                np.log(length),
+                neighbour_sum(cands, np.maximum(precision, stem_precision)),
+            ]
+        )
+        vocab, n_vocab = self.context_vocab_, len(self.context_vocab_)
+        rare = n_vocab
+        prev_ids = np.fromiter((vocab.get(w, rare) for w in cands.prev), dtype=np.int64, count=n)
+        next_ids = np.fromiter((vocab.get(w, rare) for w in cands.next), dtype=np.int64, count=n)
+        suffixes, n_suf = self.suffix_vocab_, len(self.suffix_vocab_)
+        suf_ids = np.fromiter((suffixes.get(suffix_of(k), n_suf) for k in cands.keys), dtype=np.int64, count=n)
+        cols = np.concatenate([prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1)])
+        rows = np.tile(np.arange(n), 3)
+        onehot = sp.csr_matrix((np.ones(3 * n), (rows, cols)), shape=(n, 2 * (n_vocab + 1) + n_suf + 1))
+        return sp.hstack([sp.csr_matrix(dense), onehot], format="csr")
+
+
+@dataclass
+class _Stats:
+    term_support: np.ndarray  # (n_terms, n_labels)
+    term_seen: np.ndarray
+    stem_support: np.ndarray  # (n_stems, n_labels)
+    stem_seen: np.ndarray
+    base_rate: np.ndarray
+    term_external: np.ndarray
+
+
+@dataclass
+class _CandidateStats:
+    support: np.ndarray
+    seen: np.ndarray
+    stem_support: np.ndarray  # per stem, for this label
+    stem_seen: np.ndarray
+    base_rate: float
+
+
+def _empty_candidates() -> Candidates:
+    e = np.zeros(0, dtype=np.int64)
+    f = np.zeros(0)
+    return Candidates(e, e, e, e, e, [], [], [], f, f, f)
+
+
+def neighbour_sum(cands: Candidates, weight: np.ndarray) -> np.ndarray:
+    """log1p of the summed weight of the *other* candidates within ``NEIGHBOUR_CHARS`` in the same text."""
+    n = len(cands)
+    if not n:
+        return np.zeros(0)
+    big = int(cands.end.max()) + 10 * NEIGHBOUR_CHARS + 1
+    key = cands.doc * big + cands.start
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    csum = np.concatenate([[0.0], np.cumsum(weight[order])])
+    lo = np.searchsorted(sorted_key, key - NEIGHBOUR_CHARS, side="left")
+    hi = np.searchsorted(sorted_key, cands.doc * big + cands.end + NEIGHBOUR_CHARS, side="right")
+    total = csum[hi] - csum[lo] - weight
+    return np.log1p(np.maximum(total, 0.0))
+
+
+def best_threshold(proba: np.ndarray, y: np.ndarray, n_gold: int) -> tuple[float, dict]:
+    """The cut-off maximising span F1 when ``n_gold`` gold spans exist (some may have no candidate)."""
+    order = np.argsort(-proba, kind="stable")
+    p_sorted, y_sorted = proba[order], y[order]
+    tp = np.cumsum(y_sorted)
+    n_pred = np.arange(1, len(y_sorted) + 1)
+    f1 = 2 * tp / (n_pred + max(n_gold, 1))
+    # only cut between distinct probabilities
+    last_of_run = np.r_[p_sorted[1:] != p_sorted[:-1], True]
+    f1 = np.where(last_of_run, f1, -1)
+    best = int(np.argmax(f1))
+    nxt = p_sorted[best + 1] if best + 1 < len(p_sorted) else 0.0
+    thr = float((p_sorted[best] + nxt) / 2)
+    return thr, threshold_scores(proba, y, n_gold, thr)
+
+
+def threshold_scores(proba: np.ndarray, y: np.ndarray, n_gold: int, thr: float) -> dict:
+    pred = proba >= thr
+    tp = float(np.sum(y[pred]))
+    p = tp / pred.sum() if pred.sum() else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return {
+        "threshold": thr,
+        "precision": p,
+        "recall": r,
+        "f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "n_candidates": int(len(y)),
+        "n_gold": int(n_gold),
+    }
+
+
+class _TrainingTable:
+    """Every term and stem occurrence in the training texts, counted once, so fold statistics are bincounts."""
+
+    @classmethod
+    def build(cls, model: LexiconClassifier, texts: list[str], norms: list[str], gold: list[list[Span]]):
+        self = cls()
+        self.model = model
+        self.texts, self.norms, self.gold = texts, norms, gold
+        labels = model.labels_
+        self.n_labels = len(labels)
+        label_index = {lab: i for i, lab in enumerate(labels)}
+        stemmer = model._stemmer
+        # term keys: exact marked spans and their sub-n-grams, external words, pinned terms
+        marked: dict[str, None] = {}
+        for norm, doc in zip(norms, gold, strict=True):
+            for s in doc:
+                toks = [m.group() for m in WORD_RE.finditer(norm, s.start, s.end)]
+                if not toks:
+                    continue
+                marked[" ".join(toks)] = None
+                for n in range(1, min(model.max_ngram, len(toks)) + 1):
+                    for i in range(len(toks) - n + 1):
+                        marked[" ".join(toks[i : i + n])] = None
+        ext = model._external.strength if model._external else {}
+        terms = list(marked) + [t for t in ext if t not in marked]
+        terms += [t for t in model._pinned if t not in marked and t not in ext]
+        self.terms = terms
+        index = {t: i for i, t in enumerate(terms)}
+        self.term_external = np.array([ext.get(t, 0.0) for t in terms])
+        self.term_pinned = np.array([t in model._pinned for t in terms], dtype=bool)
+        automaton = build_automaton((t, (i, -1, len(t))) for t, i in index.items())
+        # term occurrences
+        m_doc, m_start, m_end, m_term, m_inside = [], [], [], [], []
+        for d, (norm, doc) in enumerate(zip(norms, gold, strict=True)):
+            for start, end, idx in iter_term_matches(automaton, norm):
+                inside = np.zeros(self.n_labels, dtype=bool)
+                for s in doc:
+                    if s.start <= start and end <= s.end:
+                        inside[label_index[s.label]] = True
+                m_doc.append(d), m_start.append(start), m_end.append(end), m_term.append(idx), m_inside.append(inside)
+        self.m_doc = np.array(m_doc, dtype=np.int64)
+        self.m_start = np.array(m_start, dtype=np.int64)
+        self.m_end = np.array(m_end, dtype=np.int64)
+        self.m_term = np.array(m_term, dtype=np.int64)
+        self.m_inside = np.array(m_inside, dtype=bool).reshape(-1, self.n_labels)
+        # token occurrences and their stems
+        stems: dict[str, int] = {}
+        t_doc, t_start, t_end, t_stem, t_inside, t_key = [], [], [], [], [], []
+        for d, (norm, doc) in enumerate(zip(norms, gold, strict=True)):
+            for m in WORD_RE.finditer(norm):
+                word = m.group()
+                stem = stemmer(word)
+                s_idx = stems.setdefault(stem, len(stems))
+                inside = np.zeros(self.n_labels, dtype=bool)
+                for s in doc:
+                    if s.start <= m.start() and m.end() <= s.end:
+                        inside[label_index[s.label]] = True
+                t_doc.append(d), t_start.append(m.start()), t_end.append(m.end())
+                t_stem.append(s_idx), t_inside.append(inside), t_key.append(word)
+        self.stems = list(stems)
+        self.t_doc = np.array(t_doc, dtype=np.int64)
+        self.t_start = np.array(t_start, dtype=np.int64)
+        self.t_end = np.array(t_end, dtype=np.int64)
+        self.t_stem = np.array(t_stem, dtype=np.int64)
+        self.t_inside = np.array(t_inside, dtype=bool).reshape(-1, self.n_labels)
+        self.t_key = t_key
+        self.t_term = np.array([index.get(k, -1) for k in t_key], dtype=np.int64)
+        self.gold_keys = [{(s.start, s.end, label_index[s.label]) for s in doc} for doc in gold]
+        self.n_docs = len(texts)
+        return self
+
+    def stats(self, docs: np.ndarray) -> _Stats:
+        in_docs = np.zeros(self.n_docs, dtype=bool)
+        in_docs[docs] = True
+        mm = in_docs[self.m_doc]
+        tm = in_docs[self.t_doc]
+        n_terms, n_stems = len(self.terms), len(self.stems)
+        term_seen = np.bincount(self.m_term[mm], minlength=n_terms)
+        term_support = np.column_stack(
+            [
+                np.bincount(self.m_term[mm], weights=self.m_inside[mm, li], minlength=n_terms)
+                for li in range(self.n_labels)
+            ]
+        )
+        stem_seen = np.bincount(self.t_stem[tm], minlength=n_stems)
+        stem_support = np.column_stack(
+            [
+                np.bincount(self.t_stem[tm], weights=self.t_inside[tm, li], minlength=n_stems)
+                for li in range(self.n_labels)
+            ]
+        )
+        n_tokens = max(int(tm.sum()), 1)
+        base_rate = self.t_inside[tm].sum(axis=0) / n_tokens
+        return _Stats(term_support, term_seen, stem_support, stem_seen, base_rate, self.term_external)
+
+    def candidates(self, docs: np.ndarray, stats: _Stats) -> Candidates:
+        """The candidates the predict path would find in ``docs`` given a lexicon with ``stats``."""
+        model = self.model
+        in_docs = np.zeros(self.n_docs, dtype=bool)
+        in_docs[docs] = True
+        active = (stats.term_support.max(axis=1) >= model.min_support) | (self.term_external > 0) | self.term_pinned
+        banned_any = {k for k, v in model._banned.items() if v is None}
+        rows = []  # (doc, start, end, term, stem, key)
+        stem_of = model._stemmer
+        stem_index = {s: i for i, s in enumerate(self.stems)}
+        for j in np.flatnonzero(in_docs[self.m_doc] & active[self.m_term]):
+            key = self.terms[self.m_term[j]]
+            s_idx = stem_index.get(stem_of(key.rsplit(" ", 1)[-1]), -1)
+            rows.append((self.m_doc[j], self.m_start[j], self.m_end[j], self.m_term[j], s_idx, key))
+        if model.use_stems:
+            stem_active = stats.stem_support.max(axis=1) >= model.min_support
+            for j in np.flatnonzero(in_docs[self.t_doc] & stem_active[self.t_stem]):
+                key = self.t_key[j]
+                t_idx = self.t_term[j]
+                stem = self.stems[self.t_stem[j]]
+                if (t_idx >= 0 and active[t_idx]) or len(stem) < MIN_STEM_CHARS or not key.startswith(stem):
+                    continue
+                rows.append((self.t_doc[j], self.t_start[j], self.t_end[j], t_idx, self.t_stem[j], key))
+        rows = [r for r in rows if r[5] not in banned_any]
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
+        if not rows:
+            return _empty_candidates()
+        doc = np.array([r[0] for r in rows], dtype=np.int64)
+        start = np.array([r[1] for r in rows], dtype=np.int64)
+        end = np.array([r[2] for r in rows], dtype=np.int64)
+        keys = [r[5] for r in rows]
+        prevs = [prev_word(self.norms[d], s) for d, s in zip(doc, start, strict=True)]
+        nexts = [next_word(self.norms[d], e) for d, e in zip(doc, end, strict=True)]
+        caps = [self.texts[d][s].isupper() for d, s in zip(doc, start, strict=True)]
+        upper = [self.texts[d][s:e].isupper() and e - s > 1 for d, s, e in zip(doc, start, end, strict=True)]
+        pos = [s / (len(self.norms[d]) or 1) for d, s in zip(doc, start, strict=True)]
+        return Candidates(
+            doc, start, end, np.array([r[3] for r in rows], dtype=np.int64), np.array([r[4] for r in rows], dtype=np.int64),
+            keys, prevs, nexts, np.array(caps, dtype=float), np.array(upper, dtype=float), np.array(pos, dtype=float),
+        )  # fmt: skip
+
+    def targets(self, cands: Candidates, li: int) -> np.ndarray:
+        return np.array(
+            [
+                (int(s), int(e), li) in self.gold_keys[d]
+                for d, s, e in zip(cands.doc, cands.start, cands.end, strict=True)
+            ],
+            dtype=int,
+        )
+
+    def n_gold(self, li: int) -> int:
+        return sum(1 for keys in self.gold_keys for k in keys if k[2] == li)
+
+
+__all__ = ["Candidates", "CountedLexiconBaseline", "ExternalLexicon", "LexiconClassifier", "LexiconEntry", "best_threshold", "parse_rules"]
+
+
+class CountedLexiconBaseline(BaseEstimator):
+    """Baseline: every term annotators marked at least ``min_support`` times whose precision (times marked /
+    times seen in the training texts) is at least ``min_precision`` is predicted at every occurrence.
+
+    Parameters
+    ----------
+    min_support : int, default=1
+    min_precision : float, default=0.3
+
+    Attributes
+    ----------
+    labels_ : list of str
+    lexicon_ : list of LexiconEntry
+    """
+
+    def __init__(self, *, min_support: int = 1, min_precision: float = 0.3) -> None:
+        self.min_support = min_support
+        self.min_precision = min_precision
+
+    def fit(self, X: Sequence[str], y: Sequence[Sequence]) -> CountedLexiconBaseline:
+        texts = check_texts(X)
+        gold = check_spans(y, texts)
+        norms = [normalise_text(t) for t in texts]
+        marked: dict[str, None] = {}
+        for norm, doc in zip(norms, gold, strict=True):
+            for s in doc:
+                key = " ".join(m.group() for m in WORD_RE.finditer(norm, s.start, s.end))
+                if key:
+                    marked[key] = None
+        terms = list(marked)
+        self.labels_ = sorted({s.label for doc in gold for s in doc})
+        label_index = {lab: i for i, lab in enumerate(self.labels_)}
+        automaton = build_automaton((t, (i, -1, len(t))) for i, t in enumerate(terms))
+        seen = np.zeros(len(terms), dtype=np.int64)
+        support = np.zeros((len(terms), len(self.labels_)), dtype=np.int64)
+        for norm, doc in zip(norms, gold, strict=True):
+            exact = {(s.start, s.end, label_index[s.label]) for s in doc}
+            for start, end, idx in iter_term_matches(automaton, norm):
+                seen[idx] += 1
+                for li in range(len(self.labels_)):
+                    support[idx, li] += (start, end, li) in exact
+        rows = []
+        for i, term in enumerate(terms):
+            for li, label in enumerate(self.labels_):
+                precision = support[i, li] / seen[i] if seen[i] else 0.0
+                if support[i, li] >= self.min_support and precision >= self.min_precision:
+                    rows.append(LexiconEntry(term, label, precision, int(support[i, li]), int(seen[i]), precision))
+        rows.sort(key=lambda e: (e.label, -e.weight, e.term))
+        self.lexicon_ = rows
+        index = {t: i for i, t in enumerate(dict.fromkeys(e.term for e in rows))}
+        self._entries = defaultdict(list)
+        for e in rows:
+            self._entries[index[e.term]].append(e)
+        self.automaton_ = build_automaton((t, (i, -1, len(t))) for t, i in index.items())
+        return self
+
+    def predict(self, X: Sequence[str]) -> list[list[Span]]:
+        check_is_fitted(self)
+        out = []
+        for text in check_texts(X):
+            found = []
+            for start, end, idx in iter_term_matches(self.automaton_, normalise_text(text)):
+                found.extend((e.weight, start, end, e.label) for e in self._entries[idx])
+            chosen: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            spans = []
+            for weight, start, end, label in sorted(found, key=lambda f: (-f[0], f[1] - f[2], f[1])):
+                if not any(overlaps(start, end, a, b) for a, b in chosen[label]):
+                    chosen[label].append((start, end))
+                    spans.append(Span(start, end, label, round(float(weight), 6)))
+            out.append(sorted(spans))
+        return out
