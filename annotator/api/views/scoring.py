@@ -13,7 +13,6 @@ import re
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,17 +34,20 @@ OUTLET_BLIND_MESSAGE = (
 )
 
 
-class OutletsVisible(BasePermission):
+class CanSeeOutlets(IsProjectViewer):
     """Members who may see outlet names: everyone except annotators of an outlet-blind project."""
 
-    message = OUTLET_BLIND_MESSAGE
-
     def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
         project = project_from_request(request, view)
-        return not (project.outlet_blind and project.user_role == Role.ANNOTATOR)
+        if project.outlet_blind and project.user_role == Role.ANNOTATOR:
+            self._message = OUTLET_BLIND_MESSAGE
+            return False
+        return True
 
 
-SCORE_READERS = [IsProjectViewer & OutletsVisible]
+SCORE_READERS = [CanSeeOutlets]
 
 
 def _source_field(**kwargs) -> serializers.CharField:
