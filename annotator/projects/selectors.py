@@ -72,6 +72,7 @@ class QueueItem:
 class Queue:
     items: list[QueueItem]
     from_assignments: bool
+    hidden_until_calibrated: int = 0  # articles held back until the user's calibration articles are done
 
     @property
     def total(self) -> int:
@@ -120,10 +121,16 @@ def assignment_queue(*, project: Project, user) -> Queue:
     rows = list(
         Assignment.objects.filter(project=project, annotator=user)
         .order_by("position", "id")
-        .values_list("article_id", "article__title", "status", "position")
+        .values_list("article_id", "article__title", "status", "position", "is_calibration")
     )
     if rows:
-        return Queue([QueueItem(a, t, s, p) for a, t, s, p in rows], from_assignments=True)
+        # Calibration gate (annotator/projects/assignment.py): until every calibration article is done, only
+        # the calibration articles are in the queue.
+        if any(cal and s != Assignment.Status.DONE for *_, s, _p, cal in rows):
+            hidden = sum(1 for *_, cal in rows if not cal)
+            rows = [row for row in rows if row[-1]]
+            return Queue([QueueItem(a, t, s, p) for a, t, s, p, _ in rows], True, hidden_until_calibrated=hidden)
+        return Queue([QueueItem(a, t, s, p) for a, t, s, p, _ in rows], from_assignments=True)
     if not role_can(membership_role(project=project, user=user), "annotate"):
         return Queue([], from_assignments=False)
     articles = (

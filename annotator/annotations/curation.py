@@ -1,0 +1,318 @@
+"""Curation: a curator builds an article's gold layer from the annotators' spans, then marks it adjudicated.
+
+Gold spans carry their provenance: ``{"from_spans": [annotator span ids], "annotators": [user ids],
+"by": curator id, "action": "accept" | "bulk_accept" | "create" | "edit"}``.
+
+Rejection is recorded, not silent: the rejected annotator span gets ``provenance["curation"] =
+{"status": "rejected", "by": curator id}`` (annotators never see provenance), it is removed from any gold
+span's sources, and a gold span left with no source that the curator did not draw or edit is deleted. Bulk
+accept never accepts a group that contains a rejected span. Accepting sets ``{"status": "accepted",
+"gold_span": id}`` on the source span.
+
+Only curators and owners may curate (ApplicationError 403 otherwise).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.services import span_offsets_validate
+from annotator.common.errors import ApplicationError
+from annotator.common.permissions import role_at_least
+from annotator.corpus.models import Article
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Role
+from annotator.projects.selectors import membership_role
+
+NOT_CURATOR = "Only curators and owners can curate the gold layer."
+NOT_ANNOTATOR_SPAN = "Only annotators' spans can be accepted or rejected."
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+def curator_check(*, project: Project, user) -> str:
+    """The user's role if they may curate; ApplicationError 403 otherwise."""
+    role = membership_role(project=project, user=user)
+    if not role_at_least(role, Role.CURATOR):
+        raise ApplicationError(NOT_CURATOR, {"role": [f"You are {role or 'not a member'}."]}, status_code=403)
+    return role
+
+
+def _latest_version_id(project: Project) -> int | None:
+    return CodebookVersion.objects.filter(project=project).order_by("-number").values_list("pk", flat=True).first()
+
+
+def _label(project: Project, label_id: int) -> Label:
+    label = Label.objects.filter(pk=label_id, project=project).first()
+    if label is None:
+        raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
+    return label
+
+
+def _in_project(project: Project, article: Article) -> None:
+    if not ProjectArticle.objects.filter(project=project, article_id=article.pk).exists():
+        raise ApplicationError("This article is not part of the project.", status_code=404)
+
+
+def _add_source(gold: Span, sources: list[Span]) -> None:
+    prov = dict(gold.provenance or {})
+    from_spans = list(prov.get("from_spans", []))
+    annotators = list(prov.get("annotators", []))
+    for span in sources:
+        if span.pk not in from_spans:
+            from_spans.append(span.pk)
+        if span.annotator_id not in annotators:
+            annotators.append(span.annotator_id)
+    prov["from_spans"], prov["annotators"] = sorted(from_spans), sorted(annotators)
+    gold.provenance = prov
+
+
+def _mark(spans: list[Span], status: str, *, by, gold: Span | None = None) -> None:
+    for span in spans:
+        span.provenance = {
+            **(span.provenance or {}),
+            "curation": {"status": status, "by": by.pk, "at": timezone.now().isoformat(), "gold_span": gold and gold.pk},
+        }
+        span.save(update_fields=["provenance"])
+
+
+def _accept_group(*, project: Project, sources: list[Span], by, action: str, label: Label | None = None) -> tuple:
+    """Copy spans that share (article, start, end, label) into one gold span; returns (gold, created)."""
+    first = sources[0]
+    label = label or first.label
+    gold = (
+        Span.objects.select_for_update()
+        .filter(
+            project=project,
+            article_id=first.article_id,
+            layer=Layer.GOLD,
+            start_char=first.start_char,
+            end_char=first.end_char,
+            label=label,
+        )
+        .first()
+    )
+    created = gold is None
+    if created:
+        gold = Span(
+            project=project,
+            article_id=first.article_id,
+            layer=Layer.GOLD,
+            annotator=None,
+            label=label,
+            start_char=first.start_char,
+            end_char=first.end_char,
+            text=first.text,
+            codebook_version_id=_latest_version_id(project),
+            provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": action},
+        )
+    _add_source(gold, sources)
+    gold.full_clean(exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False)
+    gold.save()
+    _mark(sources, ACCEPTED, by=by, gold=gold)
+    return gold, created
+
+
+@transaction.atomic
+def gold_span_accept(*, project: Project, span: Span, by, label_id: int | None = None) -> Span:
+    """Accept an annotator's span into the gold layer (optionally under another label); idempotent."""
+    curator_check(project=project, user=by)
+    if span.project_id != project.pk:
+        raise ApplicationError("No such span in this project.", status_code=404)
+    if span.layer != Layer.ANNOTATOR:
+        raise ApplicationError(NOT_ANNOTATOR_SPAN, {"span": [f"This span is in the {span.layer} layer."]})
+    label = _label(project, label_id) if label_id is not None else None
+    gold, _ = _accept_group(project=project, sources=[span], by=by, action="accept", label=label)
+    return gold
+
+
+@transaction.atomic
+def annotator_span_reject(*, project: Project, span: Span, by) -> Span:
+    """Record that the curator rejected an annotator span; withdraw it from the gold spans it fed."""
+    curator_check(project=project, user=by)
+    if span.project_id != project.pk:
+        raise ApplicationError("No such span in this project.", status_code=404)
+    if span.layer != Layer.ANNOTATOR:
+        raise ApplicationError(NOT_ANNOTATOR_SPAN, {"span": [f"This span is in the {span.layer} layer."]})
+    for gold in Span.objects.select_for_update().filter(project=project, article_id=span.article_id, layer=Layer.GOLD):
+        prov = dict(gold.provenance or {})
+        if span.pk not in prov.get("from_spans", []):
+            continue
+        prov["from_spans"] = [pk for pk in prov["from_spans"] if pk != span.pk]
+        remaining = Span.objects.filter(pk__in=prov["from_spans"]).values_list("annotator_id", flat=True)
+        prov["annotators"] = sorted(set(remaining))
+        if not prov["from_spans"] and prov.get("action") in ("accept", "bulk_accept"):
+            gold.delete()
+        else:
+            gold.provenance = prov
+            gold.save(update_fields=["provenance", "updated_at"])
+    _mark([span], REJECTED, by=by)
+    return span
+
+
+@transaction.atomic
+def gold_span_create(
+    *, project: Project, article: Article, by, label_id: int, start_char: int, end_char: int, text: str, note: str = ""
+) -> Span:
+    """A gold span drawn by the curator (no annotator source)."""
+    curator_check(project=project, user=by)
+    _in_project(project, article)
+    label = _label(project, label_id)
+    span_offsets_validate(text=article.text, start_char=start_char, end_char=end_char, span_text=text)
+    gold = Span(
+        project=project,
+        article=article,
+        layer=Layer.GOLD,
+        label=label,
+        start_char=start_char,
+        end_char=end_char,
+        text=text,
+        note=note,
+        codebook_version_id=_latest_version_id(project),
+        provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": "create"},
+    )
+    gold.full_clean(exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False)
+    gold.save()
+    return gold
+
+
+@transaction.atomic
+def gold_span_update(
+    *,
+    project: Project,
+    span: Span,
+    by,
+    label_id: int | None = None,
+    start_char: int | None = None,
+    end_char: int | None = None,
+    note: str | None = None,
+) -> Span:
+    """Edit a gold span: relabel, move its boundaries (text is re-read from the article), change its note."""
+    curator_check(project=project, user=by)
+    if span.project_id != project.pk or span.layer != Layer.GOLD:
+        raise ApplicationError("No such gold span in this project.", status_code=404)
+    if label_id is not None:
+        span.label = _label(project, label_id)
+    if start_char is not None or end_char is not None:
+        start = span.start_char if start_char is None else start_char
+        end = span.end_char if end_char is None else end_char
+        text = span.article.text
+        if not (0 <= start < end <= len(text)):
+            raise ApplicationError(
+                "The span offsets fall outside the article text.",
+                {"end_char": [f"Need 0 <= start < end <= {len(text)}; got {start}-{end}."]},
+            )
+        span_offsets_validate(text=text, start_char=start, end_char=end, span_text=text[start:end])
+        span.start_char, span.end_char, span.text = start, end, text[start:end]
+    if note is not None:
+        span.note = note
+    span.provenance = {**(span.provenance or {}), "action": "edit", "edited_by": by.pk}
+    span.codebook_version_id = _latest_version_id(project)
+    span.full_clean(exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False)
+    span.save()
+    return span
+
+
+@transaction.atomic
+def gold_span_delete(*, project: Project, span: Span, by) -> None:
+    """Remove a gold span (its sources go back to undecided)."""
+    curator_check(project=project, user=by)
+    if span.project_id != project.pk or span.layer != Layer.GOLD:
+        raise ApplicationError("No such gold span in this project.", status_code=404)
+    source_ids = (span.provenance or {}).get("from_spans", [])
+    for source in Span.objects.filter(pk__in=source_ids, layer=Layer.ANNOTATOR):
+        prov = dict(source.provenance or {})
+        prov.pop("curation", None)
+        source.provenance = prov
+        source.save(update_fields=["provenance"])
+    span.delete()
+
+
+def finished_annotators(*, project: Project, article_ids: list[int] | None = None) -> dict[int, set[int]]:
+    """article id -> annotators whose assignment on it is done."""
+    rows = Assignment.objects.filter(project=project, status=Assignment.Status.DONE)
+    if article_ids is not None:
+        rows = rows.filter(article_id__in=article_ids)
+    out: dict[int, set[int]] = defaultdict(set)
+    for article_id, annotator_id in rows.values_list("article_id", "annotator_id"):
+        out[article_id].add(annotator_id)
+    return dict(out)
+
+
+def agreed_groups(spans: list[Span], finishers: set[int], *, min_annotators: int | None = None) -> list[list[Span]]:
+    """Groups of finished annotators' spans with the same (start, end, label) marked by enough annotators.
+
+    Enough = all who finished the article (default; needs at least 2) or at least `min_annotators`. A group
+    containing a rejected span is never returned.
+    """
+    need = max(2, len(finishers)) if min_annotators is None else min_annotators
+    groups: dict[tuple, list[Span]] = defaultdict(list)
+    for span in spans:
+        if span.annotator_id in finishers:
+            groups[(span.start_char, span.end_char, span.label_id)].append(span)
+    out = []
+    for key in sorted(groups):
+        members = groups[key]
+        if any((s.provenance or {}).get("curation", {}).get("status") == REJECTED for s in members):
+            continue
+        if len({s.annotator_id for s in members}) >= need:
+            out.append(members)
+    return out
+
+
+@transaction.atomic
+def gold_bulk_accept(
+    *, project: Project, by, article: Article | None = None, min_annotators: int | None = None
+) -> dict:
+    """Accept every exact agreement (same start, end, label) of the annotators who finished an article.
+
+    For one article, or for every article of the project that is not adjudicated yet. Returns counts.
+    """
+    curator_check(project=project, user=by)
+    if min_annotators is not None and min_annotators < 2:
+        raise ApplicationError("min_annotators must be at least 2.", {"min_annotators": [str(min_annotators)]})
+    if article is not None:
+        _in_project(project, article)
+        article_ids = [article.pk]
+    else:
+        done = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE).values("article_id")
+        article_ids = list(
+            ProjectArticle.objects.filter(project=project).exclude(article_id__in=done).values_list("article_id", flat=True)
+        )
+    finishers = finished_annotators(project=project, article_ids=article_ids)
+    spans_by_article: dict[int, list[Span]] = defaultdict(list)
+    candidates = Span.objects.filter(
+        project=project, layer=Layer.ANNOTATOR, article_id__in=list(finishers)
+    ).select_related("label")
+    for span in candidates.order_by("article_id", "start_char", "end_char", "id"):
+        spans_by_article[span.article_id].append(span)
+    created = already = articles_touched = 0
+    for article_id in sorted(finishers):
+        groups = agreed_groups(spans_by_article.get(article_id, []), finishers[article_id], min_annotators=min_annotators)
+        if groups:
+            articles_touched += 1
+        for group in groups:
+            _, was_created = _accept_group(project=project, sources=group, by=by, action="bulk_accept")
+            created += was_created
+            already += not was_created
+    return {"articles": articles_touched, "gold_created": created, "already_gold": already}
+
+
+@transaction.atomic
+def adjudication_set(*, project: Project, article: Article, curator, status: str) -> Adjudication:
+    """Mark an article's gold layer done (or back in progress)."""
+    curator_check(project=project, user=curator)
+    if status not in Adjudication.Status.values:
+        raise ApplicationError(
+            f"Unknown status {status!r}.", {"status": [f"Choose one of {', '.join(Adjudication.Status.values)}."]}
+        )
+    _in_project(project, article)
+    adjudication, _ = Adjudication.objects.select_for_update().get_or_create(
+        project=project, article=article, defaults={"curator": curator, "status": status}
+    )
+    if adjudication.status != status or adjudication.curator_id != curator.pk:
+        adjudication.status, adjudication.curator = status, curator
+        adjudication.save(update_fields=["status", "curator", "updated_at"])
+    return adjudication
