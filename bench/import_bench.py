@@ -56,8 +56,8 @@ def generate(path: Path, n: int, *, words: int, non_ascii: float, duplicates: fl
     return written
 
 
-def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run a child; return (seconds, peak RSS in bytes, output)."""
+def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Run a child; return (wall seconds, CPU seconds, peak RSS in bytes, output)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = proc.stdout.read() if proc.stdout else ""
@@ -66,7 +66,7 @@ def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output}")
-    return seconds, usage.ru_maxrss * 1024, output
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, output
 
 
 def baseline_rows(path: Path) -> list[tuple]:
@@ -165,13 +165,15 @@ def main() -> None:
             env["DATABASE_URL"] = args.database_url
         run_child([sys.executable, "manage.py", "migrate", "-v0"], env)
         cmd = [sys.executable, "manage.py", "import_corpus", str(data), "--batch-size", str(args.batch_size)]
-        seconds, rss, output = run_child(cmd, env)
+        seconds, cpu, rss, output = run_child(cmd, env)
         summary = [line for line in output.splitlines() if line.startswith("Import ")]
         rate = args.n / seconds
         print(f"backend: {args.db}; {args.n:,} articles, {size / 1e6:,.0f} MB of JSONL, batch size {args.batch_size}")
         print(summary[-1] if summary else output[-2000:])
         print(f"import_corpus: {seconds:.1f} s wall (incl. process start) = {rate:,.0f} articles/s; "
               f"peak RSS {rss / 2**20:,.0f} MB")  # fmt: skip
+        print(f"import process CPU time {cpu:.1f} s ({args.n / cpu:,.0f} articles per CPU-second; the database "
+              f"server's own CPU is not included for PostgreSQL); load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
         if args.no_baseline:
             return
         rows = baseline_rows(data)

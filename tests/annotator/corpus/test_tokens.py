@@ -19,7 +19,15 @@ def test_matches_regex_on_examples(text):
 
 def test_matches_regex_on_random_strings():
     rng = random.Random(12)
-    alphabet = "ab9_-' ’‘“”—–…\u00a0\r\n.,é😀ß"
+    alphabet = "ab9_-' ’‘“”—–…\u00a0\r\n.,é😀ß日\u0301²Ⅻ٣€"
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert count_tokens_fast(text) == count_tokens(text), repr(text)
+
+
+def test_matches_regex_across_unicode_blocks():
+    rng = random.Random(5)
+    chars = [chr(c) for c in range(0x80, 0x3000)] + [chr(c) for c in range(0x1F300, 0x1F400)] + list("ab-' ’_9")
+    for _ in range(20_000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
         assert count_tokens_fast(text) == count_tokens(text), repr(text)
