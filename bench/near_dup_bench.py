@@ -13,6 +13,7 @@ inside a predicted cluster against every pair inside a true cluster).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from datetime import datetime, timedelta
@@ -121,11 +122,11 @@ def main() -> None:
     words = sum(len(d[1].split()) for d in docs) / len(docs)
 
     index = NearDuplicateIndex(threshold=args.threshold, num_perm=args.num_perm, shingle_size=args.shingle_size)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(docs), args.batch):
         index.add(docs[start : start + args.batch])
     clusters = index.clusters()
-    detect_s = time.perf_counter() - t
+    detect_s, detect_cpu = time.perf_counter() - t, time.process_time() - cpu
 
     predicted, expected = pairs(c.members for c in clusters), pairs(truth)
     hits = len(predicted & expected)
@@ -133,14 +134,18 @@ def main() -> None:
     reps_ok = sum(1 for c in clusters if str(c.representative).startswith("orig"))
     sim_copy = [index.similarity(c[0], c[1]) for c in truth[:300]]
     sim_dist = [index.similarity(f"dist-{d}-a", f"dist-{d}-b") for d in range(min(300, args.distractors))]
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, python {platform.python_version()}"
+    )
     print(
         f"corpus: {len(docs)} articles, {words:.0f} words each on average, built in {build_s:.1f} s (seed {args.seed})"
     )
     print(
         f"params: threshold {args.threshold}, num_perm {args.num_perm}, shingle {args.shingle_size} words, batches of {args.batch}"
     )
-    print(f"detection: {detect_s:.1f} s ({len(docs) / detect_s:.0f} articles/s), {len(clusters)} clusters")
+    print(
+        f"detection: {detect_s:.1f} s wall, {detect_cpu:.1f} s CPU ({len(docs) / detect_s:.0f} articles/s), {len(clusters)} clusters"
+    )
     print(f"pairs: true {len(expected)}, predicted {len(predicted)}, correct {hits}")
     print(f"precision {hits / max(1, len(predicted)):.4f}, recall {hits / max(1, len(expected)):.4f}")
     print(f"distractor pairs merged: {distractor_hits} of {args.distractors}; clusters led by the original: {reps_ok}")
