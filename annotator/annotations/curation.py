@@ -15,6 +15,7 @@ Only curators and owners may curate (ApplicationError 403 otherwise).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 
 from django.db import transaction
 from django.utils import timezone
@@ -73,7 +74,12 @@ def _mark(spans: list[Span], status: str, *, by, gold: Span | None = None) -> No
     for span in spans:
         span.provenance = {
             **(span.provenance or {}),
-            "curation": {"status": status, "by": by.pk, "at": timezone.now().isoformat(), "gold_span": gold and gold.pk},
+            "curation": {
+                "status": status,
+                "by": by.pk,
+                "at": timezone.now().isoformat(),
+                "gold_span": gold and gold.pk,
+            },
         }
         span.save(update_fields=["provenance"])
 
@@ -109,7 +115,9 @@ def _accept_group(*, project: Project, sources: list[Span], by, action: str, lab
             provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": action},
         )
     _add_source(gold, sources)
-    gold.full_clean(exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False)
+    gold.full_clean(
+        exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
+    )
     gold.save()
     _mark(sources, ACCEPTED, by=by, gold=gold)
     return gold, created
@@ -173,7 +181,9 @@ def gold_span_create(
         codebook_version_id=_latest_version_id(project),
         provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": "create"},
     )
-    gold.full_clean(exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False)
+    gold.full_clean(
+        exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
+    )
     gold.save()
     return gold
 
@@ -210,7 +220,9 @@ def gold_span_update(
         span.note = note
     span.provenance = {**(span.provenance or {}), "action": "edit", "edited_by": by.pk}
     span.codebook_version_id = _latest_version_id(project)
-    span.full_clean(exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False)
+    span.full_clean(
+        exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
+    )
     span.save()
     return span
 
@@ -279,7 +291,9 @@ def gold_bulk_accept(
     else:
         done = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE).values("article_id")
         article_ids = list(
-            ProjectArticle.objects.filter(project=project).exclude(article_id__in=done).values_list("article_id", flat=True)
+            ProjectArticle.objects.filter(project=project)
+            .exclude(article_id__in=done)
+            .values_list("article_id", flat=True)
         )
     finishers = finished_annotators(project=project, article_ids=article_ids)
     spans_by_article: dict[int, list[Span]] = defaultdict(list)
@@ -290,7 +304,9 @@ def gold_bulk_accept(
         spans_by_article[span.article_id].append(span)
     created = already = articles_touched = 0
     for article_id in sorted(finishers):
-        groups = agreed_groups(spans_by_article.get(article_id, []), finishers[article_id], min_annotators=min_annotators)
+        groups = agreed_groups(
+            spans_by_article.get(article_id, []), finishers[article_id], min_annotators=min_annotators
+        )
         if groups:
             articles_touched += 1
         for group in groups:
@@ -316,3 +332,112 @@ def adjudication_set(*, project: Project, article: Article, curator, status: str
         adjudication.status, adjudication.curator = status, curator
         adjudication.save(update_fields=["status", "curator", "updated_at"])
     return adjudication
+
+
+# --- reads for the curator's article view ----------------------------------------------------------------
+
+
+def _span_dict(span: Span) -> dict:
+    curation = (span.provenance or {}).get("curation") or {}
+    return {
+        "id": span.pk,
+        "label_id": span.label_id,
+        "label": span.label.name,
+        "colour": span.label.colour,
+        "start_char": span.start_char,
+        "end_char": span.end_char,
+        "text": span.text,
+        "note": span.note,
+        "curation": curation.get("status"),
+        "provenance": span.provenance if span.layer == Layer.GOLD else None,
+    }
+
+
+def curation_article_view(*, project: Project, article: Article) -> dict:
+    """Everything the curator sees on one article: each annotator's spans, gold, disagreements, agreed spans.
+
+    Curators and owners only: callers check the role first (this reveals every annotator's spans).
+    """
+    from ml.agreement import compare_spans
+
+    assignments = list(
+        Assignment.objects.filter(project=project, article=article)
+        .select_related("annotator")
+        .order_by("annotator__username")
+    )
+    spans = list(
+        Span.objects.filter(project=project, article=article, layer__in=[Layer.ANNOTATOR, Layer.GOLD])
+        .select_related("label", "annotator")
+        .order_by("start_char", "end_char", "id")
+    )
+    by_annotator: dict[int, list[Span]] = defaultdict(list)
+    for span in spans:
+        if span.layer == Layer.ANNOTATOR:
+            by_annotator[span.annotator_id].append(span)
+    rows = [
+        {"annotator_id": a.annotator_id, "username": a.annotator.username, "status": a.status,
+         "spans": [_span_dict(s) for s in by_annotator.pop(a.annotator_id, [])]}
+        for a in assignments
+    ]  # fmt: skip
+    for annotator_id, extra in sorted(by_annotator.items()):  # spans without an assignment (fallback queue)
+        rows.append(
+            {"annotator_id": annotator_id, "username": extra[0].annotator.username, "status": "todo",
+             "spans": [_span_dict(s) for s in extra]}
+        )  # fmt: skip
+    finishers = {r["annotator_id"] for r in rows if r["status"] == Assignment.Status.DONE}
+    finished_spans = [s for s in spans if s.layer == Layer.ANNOTATOR and s.annotator_id in finishers]
+    agreed = agreed_groups(finished_spans, finishers) if len(finishers) >= 2 else []
+    agreed_ids = {s.pk for group in agreed for s in group}
+    names = {r["annotator_id"]: r["username"] for r in rows}
+    finished = sorted(finishers)
+    disagreements = []
+    for i, a in enumerate(finished):
+        for b in finished[i + 1 :]:
+            d = compare_spans(
+                [(s.start_char, s.end_char, s.label.name) for s in finished_spans if s.annotator_id == a],
+                [(s.start_char, s.end_char, s.label.name) for s in finished_spans if s.annotator_id == b],
+                text=article.text,
+            )
+            body = {"annotator_a": names[a], "annotator_b": names[b], "n_disagreements": d.n_disagreements}
+            body.update({k: v for k, v in asdict(d).items() if k in ("boundary", "label", "only_a", "only_b")})
+            disagreements.append(body)
+    adjudication = Adjudication.objects.filter(project=project, article=article).first()
+    for row in rows:
+        for span in row["spans"]:
+            span["agreed"] = span["id"] in agreed_ids
+    return {
+        "article": {"id": article.pk, "title": article.title, "text": article.text, "outlet": article.outlet.slug},
+        "annotators": rows,
+        "gold": [_span_dict(s) for s in spans if s.layer == Layer.GOLD],
+        "agreed_groups": len(agreed),
+        "disagreements": disagreements,
+        "adjudication": adjudication.status if adjudication else None,
+    }
+
+
+def curation_article_list(*, project: Project) -> list[dict]:
+    """Project articles with the number of finished annotators, gold spans and adjudication status."""
+    from django.db.models import Count, Q
+
+    links = ProjectArticle.objects.filter(project=project).select_related("article__outlet").order_by("article_id")
+    finished = dict(
+        Assignment.objects.filter(project=project, status=Assignment.Status.DONE)
+        .values("article_id").annotate(n=Count("id")).values_list("article_id", "n")
+    )  # fmt: skip
+    gold = dict(
+        Span.objects.filter(project=project, layer=Layer.GOLD)
+        .values("article_id").annotate(n=Count("id", filter=Q(layer=Layer.GOLD))).values_list("article_id", "n")
+    )  # fmt: skip
+    adjudicated = dict(Adjudication.objects.filter(project=project).values_list("article_id", "status"))
+    return [
+        {
+            "article_id": link.article_id,
+            "title": link.article.title,
+            "outlet": link.article.outlet.slug,
+            "is_calibration": link.is_calibration,
+            "finished": finished.get(link.article_id, 0),
+            "gold_spans": gold.get(link.article_id, 0),
+            "adjudication": adjudicated.get(link.article_id),
+        }
+        for link in links
+    ]

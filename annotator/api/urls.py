@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from annotator.api.views import agreement as agreement_views
+from annotator.api.views import curation as curation_views
 from annotator.api.views import projects as project_views
 from annotator.api.views import scoring as scoring_views
 from annotator.api.views import spans as span_views
@@ -65,6 +67,32 @@ urlpatterns += [
     path(_P + "examples/", scoring_views.KwicApi.as_view(), name="kwic"),
     path(_P + "concepts/", scoring_views.ConceptListApi.as_view(), name="concept-list"),
     path(_P + "concepts/create/", scoring_views.ConceptCreateApi.as_view(), name="concept-create"),
+]
+
+# Assignment, curation and agreement (annotator/api/views/curation.py, agreement.py).
+urlpatterns += [
+    path(_P + "assignments/", curation_views.AssignmentProgressApi.as_view(), name="assignment-progress"),
+    path(_P + "assignments/generate/", curation_views.AssignmentGenerateApi.as_view(), name="assignment-generate"),
+    path(_P + "curate/articles/", curation_views.CurationArticleListApi.as_view(), name="curation-article-list"),
+    path(
+        _P + "curate/articles/<int:article_id>/", curation_views.CurationArticleApi.as_view(), name="curation-article"
+    ),
+    path(_P + "curate/articles/<int:article_id>/gold/", curation_views.GoldSpanCreateApi.as_view(), name="gold-create"),
+    path(
+        _P + "curate/articles/<int:article_id>/adjudication/",
+        curation_views.AdjudicationSetApi.as_view(),
+        name="adjudication-set",
+    ),
+    path(_P + "curate/spans/<int:span_id>/accept/", curation_views.SpanAcceptApi.as_view(), name="span-accept"),
+    path(_P + "curate/spans/<int:span_id>/reject/", curation_views.SpanRejectApi.as_view(), name="span-reject"),
+    path(_P + "curate/gold/<int:span_id>/", curation_views.GoldSpanUpdateApi.as_view(), name="gold-update"),
+    path(_P + "curate/bulk-accept/", curation_views.GoldBulkAcceptApi.as_view(), name="gold-bulk-accept"),
+    path(_P + "agreement/", agreement_views.AgreementApi.as_view(), name="agreement"),
+    path(
+        _P + "agreement/disagreements/",
+        agreement_views.AgreementDisagreementsApi.as_view(),
+        name="agreement-disagreements",
+    ),
 ]
 
 # Personal API tokens (create/revoke need a browser session; listing also works with a token).

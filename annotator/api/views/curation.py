@@ -1,0 +1,212 @@
+"""Curation API: generate assignments (owner), progress, the curator's article view, accept / reject / edit gold,
+bulk accept, adjudication. Everything except generation needs curator or owner; annotators and viewers get 403,
+non-members and objects of other projects 404. Annotators never see other annotators' spans here (blind mode).
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.annotations import curation
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.common.permissions import IsProjectCurator, IsProjectOwner, project_from_request
+from annotator.projects.assignment import assignment_progress, assignments_generate
+from annotator.projects.selectors import article_get_for_project
+
+
+def _span_in_project(project, span_id: int, layer: str) -> Span:
+    span = Span.objects.select_related("label", "article").filter(pk=span_id, project=project, layer=layer).first()
+    if span is None:
+        raise Http404("No such span in this project.")
+    return span
+
+
+class GoldSpanOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    article_id = serializers.IntegerField()
+    label_id = serializers.IntegerField()
+    label = serializers.CharField(source="label.name")
+    start_char = serializers.IntegerField()
+    end_char = serializers.IntegerField()
+    text = serializers.CharField(trim_whitespace=False)
+    note = serializers.CharField(trim_whitespace=False)
+    provenance = serializers.JSONField()
+
+
+class AssignmentGenerateApi(APIView):
+    permission_classes = [IsProjectOwner]
+
+    class InputSerializer(serializers.Serializer):
+        seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+
+    @extend_schema(request=InputSerializer, responses={200: dict}, summary="Generate balanced assignments (owner).")
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(assignments_generate(project=project, by=request.user, seed=data.validated_data["seed"]))
+
+
+class AssignmentProgressApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class OutputSerializer(serializers.Serializer):
+        annotator_id = serializers.IntegerField()
+        username = serializers.CharField()
+        total = serializers.IntegerField()
+        done = serializers.IntegerField()
+        skipped = serializers.IntegerField()
+        in_progress = serializers.IntegerField()
+        todo = serializers.IntegerField()
+        calibration_total = serializers.IntegerField()
+        calibration_done = serializers.IntegerField()
+
+    @extend_schema(responses=OutputSerializer(many=True), summary="Assignment progress per annotator.")
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        return Response(self.OutputSerializer(assignment_progress(project=project), many=True).data)
+
+
+class CurationArticleListApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    @extend_schema(responses={200: dict}, summary="Articles with finished annotators, gold spans, adjudication.")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(curation.curation_article_list(project=project_from_request(request, self)))
+
+
+class CurationArticleApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    @extend_schema(responses={200: dict}, summary="All annotators' spans, gold and disagreements on one article.")
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        project = project_from_request(request, self)
+        article = article_get_for_project(project=project, article_id=article_id)
+        return Response(curation.curation_article_view(project=project, article=article))
+
+
+class SpanAcceptApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        label = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="Other label id.")
+
+    @extend_schema(request=InputSerializer, responses=GoldSpanOutputSerializer, summary="Accept a span into gold.")
+    def post(self, request: Request, slug: str, span_id: int) -> Response:
+        project = project_from_request(request, self)
+        span = _span_in_project(project, span_id, Layer.ANNOTATOR)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        gold = curation.gold_span_accept(
+            project=project, span=span, by=request.user, label_id=data.validated_data["label"]
+        )
+        return Response(GoldSpanOutputSerializer(gold).data)
+
+
+class SpanRejectApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    @extend_schema(request=None, responses={200: dict}, summary="Reject an annotator's span (recorded).")
+    def post(self, request: Request, slug: str, span_id: int) -> Response:
+        project = project_from_request(request, self)
+        span = _span_in_project(project, span_id, Layer.ANNOTATOR)
+        span = curation.annotator_span_reject(project=project, span=span, by=request.user)
+        return Response({"id": span.pk, "curation": span.provenance["curation"]["status"]})
+
+
+class GoldSpanCreateApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        label = serializers.IntegerField()
+        start_char = serializers.IntegerField(min_value=0)
+        end_char = serializers.IntegerField(min_value=1)
+        text = serializers.CharField(trim_whitespace=False, max_length=5000)
+        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, default="")
+
+    @extend_schema(request=InputSerializer, responses={201: GoldSpanOutputSerializer}, summary="Draw a gold span.")
+    def post(self, request: Request, slug: str, article_id: int) -> Response:
+        project = project_from_request(request, self)
+        article = article_get_for_project(project=project, article_id=article_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        gold = curation.gold_span_create(
+            project=project, article=article, by=request.user, label_id=v["label"], start_char=v["start_char"],
+            end_char=v["end_char"], text=v["text"], note=v["note"],
+        )  # fmt: skip
+        return Response(GoldSpanOutputSerializer(gold).data, status=status.HTTP_201_CREATED)
+
+
+class GoldSpanUpdateApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        label = serializers.IntegerField(required=False)
+        start_char = serializers.IntegerField(required=False, min_value=0)
+        end_char = serializers.IntegerField(required=False, min_value=1)
+        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False)
+
+    @extend_schema(request=InputSerializer, responses=GoldSpanOutputSerializer, summary="Edit a gold span.")
+    def patch(self, request: Request, slug: str, span_id: int) -> Response:
+        project = project_from_request(request, self)
+        span = _span_in_project(project, span_id, Layer.GOLD)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        gold = curation.gold_span_update(
+            project=project, span=span, by=request.user, label_id=v.get("label"), start_char=v.get("start_char"),
+            end_char=v.get("end_char"), note=v.get("note"),
+        )  # fmt: skip
+        return Response(GoldSpanOutputSerializer(gold).data)
+
+    @extend_schema(request=None, responses={204: None}, summary="Delete a gold span.")
+    def delete(self, request: Request, slug: str, span_id: int) -> Response:
+        project = project_from_request(request, self)
+        curation.gold_span_delete(project=project, span=_span_in_project(project, span_id, Layer.GOLD), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GoldBulkAcceptApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        article_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+        min_annotators = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=2)
+
+    @extend_schema(request=InputSerializer, responses={200: dict}, summary="Accept all exact agreements.")
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        article = (
+            None if v["article_id"] is None else article_get_for_project(project=project, article_id=v["article_id"])
+        )
+        summary = curation.gold_bulk_accept(
+            project=project, by=request.user, article=article, min_annotators=v["min_annotators"]
+        )
+        return Response(summary)
+
+
+class AdjudicationSetApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Adjudication.Status.choices, default=Adjudication.Status.DONE)
+
+    @extend_schema(request=InputSerializer, responses={200: dict}, summary="Mark the article's gold layer done.")
+    def post(self, request: Request, slug: str, article_id: int) -> Response:
+        project = project_from_request(request, self)
+        article = article_get_for_project(project=project, article_id=article_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        adj = curation.adjudication_set(
+            project=project, article=article, curator=request.user, status=data.validated_data["status"]
+        )
+        return Response({"article_id": article.pk, "status": adj.status, "curator": request.user.username})

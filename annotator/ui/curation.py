@@ -1,0 +1,185 @@
+"""Curator pages: the article list and the stacked article view, agreement (table, chart, drill-down), and
+assignments (generate + progress). Curators and owners only (annotators and viewers 403, non-members 404).
+
+Article text is always rendered as text: segments are plain strings that the template autoescapes.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from annotator.annotations import curation
+from annotator.annotations.agreement import (
+    AgreementFilters,
+    agreement_disagreements,
+    agreement_get_or_compute,
+    agreement_job_create,
+)
+from annotator.annotations.models import Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.common.models import JobStatus
+from annotator.common.permissions import project_for_user_or_404, role_at_least
+from annotator.corpus.models import Outlet
+from annotator.projects.assignment import assignment_progress, assignments_generate
+from annotator.projects.models import Role
+from annotator.projects.selectors import article_get_for_project, label_list
+
+CHART_MEASURES = ("span_f1_overlap", "cohen_kappa", "krippendorff_alpha")
+
+
+def _curator_project(request: HttpRequest, slug: str):
+    return project_for_user_or_404(user=request.user, slug=slug, min_role=Role.CURATOR)
+
+
+def segments(text: str, spans: list[dict]) -> list[dict]:
+    """Split `text` at every span boundary; each piece lists the spans covering it (for one row of the view)."""
+    cuts = sorted({0, len(text), *(s["start_char"] for s in spans), *(s["end_char"] for s in spans)})
+    out = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        covering = [s for s in spans if s["start_char"] < end and s["end_char"] > start]
+        piece = {"text": text[start:end], "start": start, "spans": covering}
+        if covering:
+            piece["colour"] = covering[0]["colour"]
+            piece["title"] = ", ".join(f"{s['label']} #{s['id']}" for s in covering)
+            piece["agreed"] = all(s.get("agreed", True) for s in covering)
+        out.append(piece)
+    return out
+
+
+@login_required
+def curate_list_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _curator_project(request, slug)
+    articles = curation.curation_article_list(project=project)
+    return render(request, "ui/curate_list.html", {"project": project, "articles": articles})
+
+
+@login_required
+def curate_page(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
+    project = _curator_project(request, slug)
+    article = article_get_for_project(project=project, article_id=article_id)
+    view = curation.curation_article_view(project=project, article=article)
+    text = view["article"]["text"]
+    for row in view["annotators"]:
+        row["segments"] = segments(text, row["spans"])
+    gold_segments = segments(text, view["gold"])
+    context = {
+        "project": project,
+        "article": article,
+        "view": view,
+        "gold_segments": gold_segments,
+        "labels": label_list(project=project),
+        "n_disagreements": sum(d["n_disagreements"] for d in view["disagreements"]),
+    }
+    return render(request, "ui/curate.html", context)
+
+
+def _run_action(request: HttpRequest, project, article) -> str:
+    action = request.POST.get("action", "")
+    span_id = request.POST.get("span_id", "")
+    if action in ("accept", "reject", "delete_gold"):
+        if not span_id.isdigit():
+            raise ApplicationError("Choose a span.")
+        layer = Layer.GOLD if action == "delete_gold" else Layer.ANNOTATOR
+        span = Span.objects.filter(pk=int(span_id), project=project, article=article, layer=layer).first()
+        if span is None:
+            raise Http404("No such span on this article.")
+        if action == "accept":
+            gold = curation.gold_span_accept(project=project, span=span, by=request.user)
+            return f"Accepted “{span.text[:60]}” as gold span #{gold.pk}."
+        if action == "reject":
+            curation.annotator_span_reject(project=project, span=span, by=request.user)
+            return f"Rejected “{span.text[:60]}”."
+        curation.gold_span_delete(project=project, span=span, by=request.user)
+        return "Removed the gold span."
+    if action == "bulk_accept":
+        summary = curation.gold_bulk_accept(project=project, by=request.user, article=article)
+        return f"Accepted {summary['gold_created']} agreed span(s) ({summary['already_gold']} already gold)."
+    if action in ("adjudicate", "reopen"):
+        status = "done" if action == "adjudicate" else "in_progress"
+        curation.adjudication_set(project=project, article=article, curator=request.user, status=status)
+        return "Marked adjudicated: the gold layer of this article is complete." if status == "done" else "Reopened."
+    raise ApplicationError(f"Unknown action {action!r}.")
+
+
+@login_required
+@require_POST
+def curate_action(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
+    project = _curator_project(request, slug)
+    article = article_get_for_project(project=project, article_id=article_id)
+    try:
+        messages.success(request, _run_action(request, project, article))
+    except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    return redirect("ui:curate", slug=slug, article_id=article.pk)
+
+
+def _chart_rows(table: list[dict]) -> list[dict]:
+    return [
+        {"measure": r["measure"], "label": r["label"], "value": r["value"]}
+        for r in table
+        if r["measure"] in CHART_MEASURES and r["label"] != "all" and r["value"] is not None
+    ]
+
+
+@login_required
+def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _curator_project(request, slug)
+    label = request.GET.get("label") or None
+    outlet = request.GET.get("outlet") or None
+    filters = AgreementFilters(label=label, outlet=outlet, calibration=request.GET.get("calibration") == "1")
+    error = job = None
+    if request.method == "POST":
+        agreement_job_create(project=project, filters=filters, by=request.user)
+        messages.success(request, "Recomputation queued.")
+        return redirect(request.get_full_path())
+    try:
+        job = agreement_get_or_compute(project=project, filters=filters, by=request.user)
+    except ApplicationError as exc:
+        error = exc.message
+    result = job.result if job is not None and job.status == JobStatus.SUCCEEDED else None
+    drill = None
+    if request.GET.get("drill") == "1" and error is None:
+        drill = agreement_disagreements(project=project, label=label, outlet=outlet)
+    context = {
+        "project": project,
+        "labels": label_list(project=project),
+        "outlets": Outlet.objects.filter(articles__project_links__project=project).distinct().order_by("slug"),
+        "label": label or "",
+        "outlet": outlet or "",
+        "job": job,
+        "result": result,
+        "chart_rows": _chart_rows(result["table"]) if result else [],
+        "error": error,
+        "drill": drill,
+    }
+    return render(request, "ui/agreement.html", context)
+
+
+@login_required
+def assignments_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _curator_project(request, slug)
+    is_owner = role_at_least(project.user_role, Role.OWNER)
+    if request.method == "POST":
+        if not is_owner:
+            raise PermissionDenied("Only a project owner can generate assignments.")
+        try:
+            summary = assignments_generate(project=project, by=request.user)
+            messages.success(
+                request,
+                f"Created {summary['created']} assignment(s): {summary['calibration_articles']} calibration, "
+                f"{summary['eligible_articles']} other article(s), {summary['overlap_articles']} with overlap, "
+                f"{summary['cluster_duplicates_skipped']} cluster duplicate(s) skipped."
+                + "".join(f" Note: {n}." for n in summary["notes"]),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("ui:assignments", slug=slug)
+    context = {"project": project, "is_owner": is_owner, "progress": assignment_progress(project=project)}
+    return render(request, "ui/assignments.html", context)
