@@ -1,0 +1,199 @@
+"""Import BABE (Spinde et al. 2021) into a project: one article per sentence, the marked words as gold spans.
+
+The file is read by ``ml.babe.read_babe``, which owns the matching rule (marked words found as whole tokens,
+case-insensitively, every occurrence). Here the rows become corpus rows:
+
+* outlet: the ``outlet`` column, slugified (created if missing);
+* article: the sentence, ``external_id`` = ``babe-`` + SHA-256 of sentence + newline + news_link (first 40 hex
+  digits), ``url`` = news_link, no date, metadata news_link, topic, type, label_bias, label_opinion;
+* a gold span labelled *loaded term* for every matched marked word (the label is created if missing);
+* ``Adjudication(status=done)`` for every sentence, so a sentence without marked words counts as a zero.
+
+Marked words that occur nowhere in their sentence are reported (count and first examples). A rerun adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from annotator.annotations.exchange.records import RowError
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.services import span_offsets_validate
+from annotator.common.errors import ApplicationError
+from annotator.corpus.importing.parsers import content_hash, outlet_slug
+from annotator.corpus.models import Article
+from annotator.corpus.services import outlet_get_or_create
+from annotator.projects.models import CodebookVersion, Label, Project
+from annotator.projects.permissions import role_can
+from annotator.projects.selectors import membership_role
+from annotator.projects.services import label_create, project_add_articles
+from ml.babe import BabeFormatError, BabeRow, read_babe
+from ml.tokenise import count_tokens
+
+BABE_LABEL = "loaded term"
+BABE_LABEL_DESCRIPTION = (
+    "A word or phrase with strong connotations that characterises rather than describes (BABE's biased words)."
+)
+UNMATCHED_EXAMPLES = 10
+NOT_ALLOWED = "Only the project's owners and curators may import BABE."
+
+
+@dataclass
+class BabeImportReport:
+    source: str
+    dry_run: bool
+    sentences: int = 0
+    outlets_created: int = 0
+    articles_created: int = 0
+    articles_existing: int = 0
+    spans_created: int = 0
+    spans_existing: int = 0
+    adjudications_created: int = 0
+    unmatched_count: int = 0
+    unmatched_examples: list[RowError] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def babe_external_id(row: BabeRow) -> str:
+    """Stable id of a BABE sentence: the same sentence from the same link always gets the same id."""
+    return "babe-" + hashlib.sha256(f"{row.text}\n{row.news_link}".encode()).hexdigest()[:40]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def babe_import(*, project: Project, path: str | Path, by=None, dry_run: bool = False) -> BabeImportReport:
+    """Import a BABE ``final_labels_*.csv`` file into the project (see the module docstring); idempotent."""
+    if by is not None and not role_can(membership_role(project=project, user=by), "manage_articles"):
+        raise ApplicationError(NOT_ALLOWED, status_code=403)
+    try:
+        dataset = read_babe(path)
+    except BabeFormatError as exc:
+        raise ApplicationError(str(exc), {"path": [str(exc)]}) from None
+    report = BabeImportReport(source=str(path), dry_run=dry_run, sentences=len(dataset.rows))
+    report.unmatched_count = len(dataset.unmatched)
+    report.unmatched_examples = [dict(item) for item in dataset.unmatched[:UNMATCHED_EXAMPLES]]  # type: ignore[misc]
+    try:
+        with transaction.atomic():
+            _import_rows(project=project, rows=dataset.rows, by=by, report=report)
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return report
+
+
+def _import_rows(*, project: Project, rows: tuple[BabeRow, ...], by, report: BabeImportReport) -> None:
+    label = Label.objects.filter(project=project, name=BABE_LABEL).first()
+    if label is None:
+        label = label_create(
+            project=project,
+            name=BABE_LABEL,
+            by=by,
+            description=BABE_LABEL_DESCRIPTION,
+            changelog=f"Added label '{BABE_LABEL}' for the BABE import.",
+        )
+        report.messages.append(f"The project had no label '{BABE_LABEL}'; it was created.")
+    outlets = {}
+    for name in dict.fromkeys(row.outlet for row in rows):
+        slug = outlet_slug(name) or "unknown-outlet"
+        outlets[name], created = outlet_get_or_create(name=name or "Unknown outlet", slug=slug)
+        report.outlets_created += created
+    unique = {(outlets[row.outlet].pk, babe_external_id(row)): row for row in reversed(rows)}  # first row wins
+    article_ids = _articles(rows=unique, outlets=outlets, report=report)
+    project_add_articles(project=project, by=by, article_ids=list(article_ids.values()))
+    _spans(project=project, label=label, rows=unique, article_ids=article_ids, report=report)
+    _adjudications(project=project, article_ids=set(article_ids.values()), by=by, report=report)
+
+
+def _articles(*, rows: dict[tuple[int, str], BabeRow], outlets: dict, report: BabeImportReport) -> dict:
+    """(outlet id, external id) -> article id for every sentence, creating the missing articles in bulk."""
+
+    def stored() -> dict[tuple[int, str], int]:
+        found = Article.objects.filter(
+            outlet_id__in={o.pk for o in outlets.values()}, external_id__in={ext for _, ext in rows}
+        ).values_list("outlet_id", "external_id", "pk")
+        return {(outlet_id, ext): pk for outlet_id, ext, pk in found}
+
+    existing = stored()
+    new = [
+        Article(
+            outlet_id=outlet_id,
+            title="",
+            text=row.text,
+            url=row.news_link[:2000],
+            external_id=ext,
+            content_hash=content_hash(row.text),
+            n_tokens=count_tokens(row.text),
+            metadata={
+                "source": "BABE",
+                "news_link": row.news_link,
+                "topic": row.topic,
+                "type": row.type,
+                "label_bias": row.label_bias,
+                "label_opinion": row.label_opinion,
+            },
+        )
+        for (outlet_id, ext), row in rows.items()
+        if (outlet_id, ext) not in existing
+    ]
+    Article.objects.bulk_create(new, batch_size=500)
+    report.articles_created += len(new)
+    report.articles_existing += len(rows) - len(new)
+    return stored() if new else existing
+
+
+def _spans(
+    *, project: Project, label: Label, rows: dict[tuple[int, str], BabeRow], article_ids: dict, report: BabeImportReport
+) -> None:
+    existing = set(
+        Span.objects.filter(
+            project=project, article_id__in=article_ids.values(), layer=Layer.GOLD, label=label
+        ).values_list("article_id", "start_char", "end_char")
+    )
+    version = CodebookVersion.objects.filter(project=project).order_by("-number").values_list("pk", flat=True).first()
+    new = []
+    for key, row in rows.items():
+        article_id = article_ids[key]
+        for span in row.spans:
+            if (article_id, span.start, span.end) in existing:
+                report.spans_existing += 1
+                continue
+            covered = row.text[span.start : span.end]
+            span_offsets_validate(text=row.text, start_char=span.start, end_char=span.end, span_text=covered)
+            new.append(
+                Span(
+                    project=project,
+                    article_id=article_id,
+                    layer=Layer.GOLD,
+                    annotator=None,
+                    label=label,
+                    start_char=span.start,
+                    end_char=span.end,
+                    text=covered,
+                    codebook_version_id=version,
+                    provenance={"source": "BABE", "line": row.line, "marked_words": list(row.biased_words)},
+                )
+            )
+    Span.objects.bulk_create(new, batch_size=1000)
+    report.spans_created += len(new)
+
+
+def _adjudications(*, project: Project, article_ids: set[int], by, report: BabeImportReport) -> None:
+    rows = Adjudication.objects.filter(project=project, article_id__in=article_ids)
+    rows.exclude(status=Adjudication.Status.DONE).update(status=Adjudication.Status.DONE)
+    missing = article_ids - set(rows.values_list("article_id", flat=True))
+    Adjudication.objects.bulk_create(
+        [Adjudication(project=project, article_id=pk, curator=by, status=Adjudication.Status.DONE) for pk in missing],
+        batch_size=1000,
+    )
+    report.adjudications_created += len(missing)

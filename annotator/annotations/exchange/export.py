@@ -1,0 +1,204 @@
+"""Export a project's annotations: who may export what (roles, blind mode), and the streaming record generator.
+
+Memory stays flat whatever the size: articles are read with ``QuerySet.iterator(chunk_size=…)`` as plain
+tuples, and the spans of each chunk of articles come in ONE query; only one chunk is held at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from annotator.annotations.exchange.formats import select_format
+from annotator.annotations.exchange.records import ArticleRecord, SpanRecord
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.corpus.models import Article
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Role
+
+EXPORT_CHUNK_SIZE = 1000
+STREAM_CHUNK_CHARS = 64 * 1024
+
+# --layer: "all" is the human layers (annotators' and gold); model suggestions only when asked for by name.
+EXPORT_LAYERS: dict[str, tuple[str, ...]] = {
+    "all": (Layer.ANNOTATOR, Layer.GOLD),
+    "annotator": (Layer.ANNOTATOR,),
+    "gold": (Layer.GOLD,),
+    "suggestion": (Layer.SUGGESTION,),
+}
+BLIND_ONLY_OWN = "This project is blind: annotators may export only their own spans (layer=annotator)."
+NO_SUCH_ANNOTATOR = "No member called {name!r} in this project."
+
+
+@dataclass(frozen=True)
+class ExportScope:
+    """What an export covers: the layers, optionally one annotator, and whether outlet details are hidden."""
+
+    layer: str = "all"
+    annotator_id: int | None = None
+    annotator_name: str = ""
+    hide_outlet: bool = False
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return EXPORT_LAYERS[self.layer]
+
+    @property
+    def stem(self) -> str:
+        return self.layer + (f"-{self.annotator_name}" if self.annotator_name else "")
+
+
+def export_scope(
+    *, project: Project, layer: str = "", annotator: str = "", user=None, role: str | None = None
+) -> ExportScope:
+    """The scope a user may export. ``user=None`` (the command line) may export everything.
+
+    Owners, curators and viewers may export any layer and annotator. In a blind project an annotator may export
+    only their own annotator-layer spans (that is the default for them); in an outlet-blind project they do not
+    get outlet, URL or metadata either.
+    """
+    layer = layer or ""
+    if layer and layer not in EXPORT_LAYERS:
+        known = ", ".join(EXPORT_LAYERS)
+        raise ApplicationError(f"Unknown layer {layer!r}; use one of: {known}.", {"layer": [known]})
+    is_annotator = user is not None and role == Role.ANNOTATOR
+    if is_annotator and project.blind:
+        if (layer and layer != "annotator") or (annotator and annotator != user.get_username()):
+            raise ApplicationError(BLIND_ONLY_OWN, {"layer": [BLIND_ONLY_OWN]}, status_code=403)
+        layer, annotator = "annotator", user.get_username()
+    annotator_id = None
+    if annotator:
+        annotator_id = (
+            get_user_model()
+            .objects.filter(memberships__project=project, username=annotator)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if annotator_id is None:
+            message = NO_SUCH_ANNOTATOR.format(name=annotator)
+            raise ApplicationError(message, {"annotator": [message]}, status_code=404 if user else 400)
+    return ExportScope(
+        layer=layer or "all",
+        annotator_id=annotator_id,
+        annotator_name=annotator,
+        hide_outlet=is_annotator and project.outlet_blind,
+    )
+
+
+def _article_queryset(project: Project, scope: ExportScope) -> QuerySet[Article]:
+    articles = Article.objects.filter(project_links__project=project)
+    if scope.annotator_id is not None:
+        # One annotator's export: the articles they were given or marked, not the whole project.
+        marked = Span.objects.filter(project=project, annotator_id=scope.annotator_id, layer__in=scope.layers)
+        queued = Assignment.objects.filter(project=project, annotator_id=scope.annotator_id)
+        articles = articles.filter(Q(pk__in=marked.values("article_id")) | Q(pk__in=queued.values("article_id")))
+    return articles.order_by("pk")
+
+
+ARTICLE_FIELDS = ("pk", "external_id", "outlet__slug", "title", "url", "published_at", "metadata", "text")
+SPAN_FIELDS = (
+    "article_id", "start_char", "end_char", "label_id", "annotator_id", "layer", "text", "note",
+    "codebook_version_id", "provenance",
+)  # fmt: skip
+
+
+class _Names:
+    """Label, user and codebook-version names by id, looked up once (users as they appear)."""
+
+    def __init__(self, project: Project) -> None:
+        self.labels = dict(Label.objects.filter(project=project).values_list("pk", "name"))
+        self.versions = dict(CodebookVersion.objects.filter(project=project).values_list("pk", "number"))
+        self.users: dict[int | None, str | None] = {None: None}
+
+    def load_users(self, ids: set[int | None]) -> None:
+        missing = [i for i in ids if i not in self.users]
+        if missing:
+            self.users.update(get_user_model().objects.filter(pk__in=missing).values_list("pk", "username"))
+
+
+def export_articles(
+    *, project: Project, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[ArticleRecord]:
+    """The project's articles (id order) with their spans in the scope, one chunk of articles at a time."""
+    names = _Names(project)
+    rows = _article_queryset(project, scope).values_list(*ARTICLE_FIELDS).iterator(chunk_size=chunk_size)
+    want_adjudication = Layer.GOLD in scope.layers
+    while chunk := list(islice(rows, chunk_size)):
+        ids = [row[0] for row in chunk]
+        spans = Span.objects.filter(project=project, article_id__in=ids, layer__in=scope.layers)
+        if scope.annotator_id is not None:
+            spans = spans.filter(annotator_id=scope.annotator_id)
+        span_rows = list(spans.order_by("article_id", "start_char", "end_char", "id").values_list(*SPAN_FIELDS))
+        names.load_users({row[4] for row in span_rows})
+        by_article: dict[int, list[SpanRecord]] = {}
+        for a_id, start, end, label_id, user_id, layer, text, note, version_id, provenance in span_rows:
+            by_article.setdefault(a_id, []).append(
+                SpanRecord(
+                    start=start,
+                    end=end,
+                    label=names.labels[label_id],
+                    text=text,
+                    layer=layer,
+                    annotator=names.users[user_id],
+                    note=note,
+                    codebook_version=names.versions.get(version_id),
+                    provenance=provenance or None,
+                )
+            )
+        done: set[int] = set()
+        if want_adjudication:
+            done = set(
+                Adjudication.objects.filter(
+                    project=project, article_id__in=ids, status=Adjudication.Status.DONE
+                ).values_list("article_id", flat=True)
+            )
+        for pk, external_id, outlet, title, url, published_at, metadata, text in chunk:
+            yield ArticleRecord(
+                text=text,
+                spans=by_article.get(pk, []),
+                article_id=pk,
+                external_id=external_id,
+                outlet="" if scope.hide_outlet else outlet,
+                title=title,
+                url="" if scope.hide_outlet else url,
+                published_at=published_at.isoformat() if published_at else None,
+                metadata={} if scope.hide_outlet else (metadata or {}),
+                adjudication=(Adjudication.Status.DONE if pk in done else None) if want_adjudication else None,
+            )
+
+
+def export_text(
+    *, project: Project, fmt: str, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[str]:
+    """The export as text pieces of about 64K characters (few writes, bounded memory).
+
+    The format is checked at once (an unknown one raises ApplicationError before anything is streamed).
+    """
+    try:
+        writer = select_format(fmt)
+    except ValueError as exc:
+        raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
+    return _joined(writer.write(export_articles(project=project, scope=scope, chunk_size=chunk_size)))
+
+
+def _joined(pieces: Iterator[str]) -> Iterator[str]:
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= STREAM_CHUNK_CHARS:
+            yield "".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield "".join(batch)
+
+
+def export_filename(*, project: Project, fmt: str, scope: ExportScope) -> str:
+    extension = select_format(fmt).extension
+    name = f"{project.slug}-{scope.stem}-{fmt}.{extension}"
+    return "".join(ch for ch in name if ch.isalnum() or ch in "._-")

@@ -1,0 +1,673 @@
+"""The exchange formats: one small class per format, chosen through ``FORMATS`` (like doccano's select_dataset).
+
+Each format writes :class:`ArticleRecord` objects as text pieces (a generator: nothing is held whole) and reads
+a text stream back into records, yielding a ``{"source", "line", "message"}`` dict for every bad record instead
+of stopping. No database access here: matching records to articles and checking spans is ``importing.py``'s job.
+
+Offsets are code points (Python string indices) in every format, ``end`` exclusive; each file says so
+(``offset_unit``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, TextIO
+
+from annotator.annotations.exchange.records import (
+    OFFSET_UNIT,
+    ArticleRecord,
+    RowError,
+    SpanRecord,
+    row_error,
+    text_hash,
+)
+from annotator.api.renderers import FORMULA_TRIGGERS, csv_cell
+from ml.tokenise import WORD_RE
+
+# CoNLL tokens: BABE's words (ml.tokenise.WORD_RE) plus every other non-space character on its own, so that
+# punctuation inside a span (scare quotes, hyphens) gets a tag too.
+CONLL_TOKEN_RE = re.compile(WORD_RE.pattern + r"|[^\w\s]")
+
+
+class RecordProblem(ValueError):
+    """Why one record of a file cannot be read."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise RecordProblem(f"{name} must be an integer (a code-point offset), got {value!r}")
+    return value
+
+
+def _str(value: Any, name: str, *, required: bool = False) -> str:
+    if value is None or value == "":
+        if required:
+            raise RecordProblem(f"{name} is missing")
+        return ""
+    if not isinstance(value, str):
+        raise RecordProblem(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RecordProblem(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _json_lines(stream: TextIO, source: str) -> Iterator[tuple[int, dict[str, Any]] | RowError]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield row_error(source, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        if not isinstance(value, dict):
+            yield row_error(source, number, f"each line must be a JSON object, got {type(value).__name__}")
+            continue
+        yield number, value
+
+
+class ExchangeFormat:
+    """A file format for a project's annotations: ``write`` records out, ``read`` them back."""
+
+    name: ClassVar[str]
+    extension: ClassVar[str]
+    content_type: ClassVar[str]
+    description: ClassVar[str]
+    # Text cells may carry a formula-escaping apostrophe (CSV): the importer resolves it against the article.
+    escapes_formulas: ClassVar[bool] = False
+    # Everything a span holds is in the file (provenance, codebook version): import keeps it as it is.
+    lossless: ClassVar[bool] = False
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        raise NotImplementedError
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        raise NotImplementedError
+
+
+# --- native JSONL ------------------------------------------------------------------------------------------
+
+
+def _span_from_native(value: Any, line: int) -> SpanRecord:
+    data = _object(value, "a span")
+    provenance = data.get("provenance")
+    version = data.get("codebook_version")
+    return SpanRecord(
+        start=_int(data.get("start"), "start"),
+        end=_int(data.get("end"), "end"),
+        label=_str(data.get("label"), "label", required=True),
+        text=_str(data.get("text"), "text", required=True),
+        layer=_str(data.get("layer"), "layer") or None,
+        annotator=_str(data.get("annotator"), "annotator") or None,
+        note=_str(data.get("note"), "note"),
+        codebook_version=_int(version, "codebook_version") if version is not None else None,
+        provenance=_object(provenance, "provenance") if provenance else None,
+        line=line,
+    )
+
+
+class NativeFormat(ExchangeFormat):
+    """One JSON object per article: its metadata, its exact text and its spans, lossless."""
+
+    name = "native"
+    extension = "jsonl"
+    content_type = "application/jsonl"
+    description = "Framescope JSONL (one article per line, lossless)"
+    lossless = True
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        for a in articles:
+            row: dict[str, Any] = {
+                "article": {
+                    "id": a.article_id,
+                    "external_id": a.external_id,
+                    "outlet": a.outlet,
+                    "title": a.title,
+                    "url": a.url,
+                    "published_at": a.published_at,
+                    "metadata": a.metadata,
+                },
+                "offset_unit": OFFSET_UNIT,
+                "text": a.text,
+                "spans": [
+                    {
+                        "start": s.start,
+                        "end": s.end,
+                        "label": s.label,
+                        "annotator": s.annotator,
+                        "layer": s.layer,
+                        "text": s.text,
+                        "note": s.note,
+                        "codebook_version": s.codebook_version,
+                        **({"provenance": s.provenance} if s.provenance else {}),
+                    }
+                    for s in a.spans
+                ],
+            }
+            if a.adjudication is not None:
+                row["adjudication"] = a.adjudication
+            yield _dumps(row) + "\n"
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        for item in _json_lines(stream, source):
+            if isinstance(item, dict):
+                yield item
+                continue
+            line, data = item
+            try:
+                yield self._record(data, line)
+            except RecordProblem as exc:
+                yield row_error(source, line, str(exc))
+
+    @staticmethod
+    def _record(data: dict[str, Any], line: int) -> ArticleRecord:
+        unit = data.get("offset_unit", OFFSET_UNIT)
+        if unit != OFFSET_UNIT:
+            raise RecordProblem(f"offset_unit {unit!r} is not supported (only {OFFSET_UNIT!r})")
+        article = _object(data.get("article", {}), "article")
+        spans = data.get("spans", [])
+        if not isinstance(spans, list):
+            raise RecordProblem("spans must be a list")
+        article_id = article.get("id")
+        return ArticleRecord(
+            text=_str(data.get("text"), "text", required=True),
+            spans=[_span_from_native(s, line) for s in spans],
+            article_id=_int(article_id, "article.id") if article_id is not None else None,
+            external_id=_str(article.get("external_id"), "article.external_id"),
+            outlet=_str(article.get("outlet"), "article.outlet"),
+            title=_str(article.get("title"), "article.title"),
+            url=_str(article.get("url"), "article.url"),
+            published_at=_str(article.get("published_at"), "article.published_at") or None,
+            metadata=_object(article.get("metadata") or {}, "article.metadata"),
+            adjudication=_str(data.get("adjudication"), "adjudication") or None,
+            line=line,
+        )
+
+
+# --- doccano JSONL -----------------------------------------------------------------------------------------
+
+
+class DoccanoFormat(ExchangeFormat):
+    """doccano's sequence-labelling JSONL: ``{"text", "label": [[start, end, "label"]], "meta"}``.
+
+    ``meta.label_details`` runs parallel to ``label`` and names each span's annotator, layer, text and note.
+    """
+
+    name = "doccano"
+    extension = "jsonl"
+    content_type = "application/jsonl"
+    description = "doccano sequence labelling JSONL"
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        for a in articles:
+            row = {
+                "text": a.text,
+                "label": [[s.start, s.end, s.label] for s in a.spans],
+                "meta": {
+                    "article_id": a.article_id,
+                    "external_id": a.external_id,
+                    "outlet": a.outlet,
+                    "title": a.title,
+                    "url": a.url,
+                    "offset_unit": OFFSET_UNIT,
+                    "label_details": [
+                        {"annotator": s.annotator, "layer": s.layer, "text": s.text, "note": s.note} for s in a.spans
+                    ],
+                },
+            }
+            yield _dumps(row) + "\n"
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        for item in _json_lines(stream, source):
+            if isinstance(item, dict):
+                yield item
+                continue
+            line, data = item
+            try:
+                yield self._record(data, line)
+            except RecordProblem as exc:
+                yield row_error(source, line, str(exc))
+
+    @staticmethod
+    def _triples(data: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+        if "entities" in data and "label" not in data:  # doccano's relation-project export
+            entities = data["entities"]
+            if not isinstance(entities, list):
+                raise RecordProblem("entities must be a list")
+            return [
+                (e.get("start_offset"), e.get("end_offset"), e.get("label"))
+                for e in (_object(e, "an entity") for e in entities)
+            ]
+        labels = data.get("label", [])
+        if not isinstance(labels, list):
+            raise RecordProblem('label must be a list of [start, end, "label"] triples')
+        triples = []
+        for item in labels:
+            if not isinstance(item, list | tuple) or len(item) != 3:
+                raise RecordProblem(f'each label must be [start, end, "label"], got {item!r}'[:200])
+            triples.append(tuple(item))
+        return triples
+
+    def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
+        meta = _object(data.get("meta") or {}, "meta")
+        unit = meta.get("offset_unit", OFFSET_UNIT)
+        if unit != OFFSET_UNIT:
+            raise RecordProblem(f"offset_unit {unit!r} is not supported (only {OFFSET_UNIT!r})")
+        triples = self._triples(data)
+        details = meta.get("label_details") or [{}] * len(triples)
+        if not isinstance(details, list) or len(details) != len(triples):
+            raise RecordProblem("meta.label_details must have one entry per label")
+        spans = []
+        for (start, end, label), detail in zip(triples, details, strict=True):
+            detail = _object(detail, "a label_details entry")
+            spans.append(
+                SpanRecord(
+                    start=_int(start, "start"),
+                    end=_int(end, "end"),
+                    label=_str(label, "label", required=True),
+                    text=_str(detail.get("text"), "text") or None,
+                    layer=_str(detail.get("layer"), "layer") or None,
+                    annotator=_str(detail.get("annotator"), "annotator") or None,
+                    note=_str(detail.get("note"), "note"),
+                    line=line,
+                )
+            )
+        article_id = meta.get("article_id")
+        return ArticleRecord(
+            text=_str(data.get("text"), "text", required=True),
+            spans=spans,
+            article_id=_int(article_id, "meta.article_id") if article_id is not None else None,
+            external_id=_str(meta.get("external_id"), "meta.external_id"),
+            outlet=_str(meta.get("outlet"), "meta.outlet"),
+            title=_str(meta.get("title"), "meta.title"),
+            url=_str(meta.get("url"), "meta.url"),
+            line=line,
+        )
+
+
+# --- Label Studio JSON -------------------------------------------------------------------------------------
+
+
+class LabelStudioFormat(ExchangeFormat):
+    """Label Studio's JSON export: a list of tasks, one annotation per (annotator, layer); gold is ground truth.
+
+    Suggestions (model output) go to ``predictions``. Offsets are code points, as Label Studio counts them for
+    text. On import, ``line`` in an error is the task's position in the list (1-based).
+    """
+
+    name = "labelstudio"
+    extension = "json"
+    content_type = "application/json"
+    description = "Label Studio JSON (tasks with labels results)"
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        first = True
+        for a in articles:
+            yield ("[\n" if first else ",\n") + _dumps(self._task(a))
+            first = False
+        yield "[]\n" if first else "\n]\n"
+
+    @staticmethod
+    def _result(a: ArticleRecord, index: int, s: SpanRecord) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "id": f"{a.article_id}-{index}",
+            "type": "labels",
+            "from_name": "label",
+            "to_name": "text",
+            "origin": "manual",
+            "value": {"start": s.start, "end": s.end, "text": s.text, "labels": [s.label]},
+        }
+        if s.note:
+            result["meta"] = {"text": [s.note]}
+        return result
+
+    def _task(self, a: ArticleRecord) -> dict[str, Any]:
+        groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+        for index, s in enumerate(a.spans):
+            groups.setdefault((s.layer, s.annotator), []).append(self._result(a, index, s))
+        annotations, predictions = [], []
+        for (layer, annotator), results in groups.items():
+            if layer == "suggestion":
+                predictions.append({"model_version": "framescope", "result": results})
+                continue
+            annotations.append(
+                {"completed_by": {"username": annotator}, "ground_truth": layer == "gold", "result": results}
+            )
+        data = {
+            "text": a.text,
+            "article_id": a.article_id,
+            "external_id": a.external_id,
+            "outlet": a.outlet,
+            "title": a.title,
+            "url": a.url,
+            "offset_unit": OFFSET_UNIT,
+        }
+        return {"id": a.article_id, "data": data, "annotations": annotations, "predictions": predictions}
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        try:
+            tasks = json.load(stream)
+        except json.JSONDecodeError as exc:
+            yield row_error(source, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            return
+        if isinstance(tasks, dict):
+            tasks = [tasks]
+        if not isinstance(tasks, list):
+            yield row_error(source, 0, "a Label Studio file is a JSON list of tasks")
+            return
+        for number, task in enumerate(tasks, start=1):
+            try:
+                yield self._record(_object(task, "a task"), number)
+            except RecordProblem as exc:
+                yield row_error(source, number, f"task {number}: {exc}")
+
+    @staticmethod
+    def _annotator(completed_by: Any) -> str | None:
+        if isinstance(completed_by, dict):
+            return completed_by.get("username") or completed_by.get("email") or None
+        if isinstance(completed_by, str):
+            return completed_by or None
+        return None  # a numeric Label Studio user id means nothing here: use --annotator
+
+    def _record(self, task: dict[str, Any], number: int) -> ArticleRecord:
+        data = _object(task.get("data"), "data")
+        if data.get("offset_unit", OFFSET_UNIT) != OFFSET_UNIT:
+            raise RecordProblem(f"offset_unit {data['offset_unit']!r} is not supported (only {OFFSET_UNIT!r})")
+        annotations = task.get("annotations") or []
+        if not isinstance(annotations, list):
+            raise RecordProblem("annotations must be a list")
+        spans = []
+        for annotation in annotations:
+            annotation = _object(annotation, "an annotation")
+            if annotation.get("was_cancelled"):
+                continue
+            layer = "gold" if annotation.get("ground_truth") else None
+            annotator = self._annotator(annotation.get("completed_by"))
+            for result in annotation.get("result") or []:
+                result = _object(result, "a result")
+                if result.get("type") != "labels":
+                    continue  # choices, relations, ratings: not spans
+                value = _object(result.get("value"), "a result value")
+                labels = value.get("labels")
+                if not isinstance(labels, list) or not labels:
+                    raise RecordProblem("a labels result needs value.labels, a non-empty list")
+                note = (result.get("meta") or {}).get("text") or []
+                for label in labels:
+                    spans.append(
+                        SpanRecord(
+                            start=_int(value.get("start"), "value.start"),
+                            end=_int(value.get("end"), "value.end"),
+                            label=_str(label, "label", required=True),
+                            text=_str(value.get("text"), "value.text") or None,
+                            layer=layer,
+                            annotator=annotator,
+                            note="\n".join(n for n in note if isinstance(n, str)),
+                            line=number,
+                        )
+                    )
+        article_id = data.get("article_id")
+        return ArticleRecord(
+            text=_str(data.get("text"), "data.text", required=True),
+            spans=spans,
+            article_id=_int(article_id, "data.article_id") if article_id is not None else None,
+            external_id=_str(data.get("external_id"), "data.external_id"),
+            outlet=_str(data.get("outlet"), "data.outlet"),
+            title=_str(data.get("title"), "data.title"),
+            url=_str(data.get("url"), "data.url"),
+            line=number,
+        )
+
+
+# --- CoNLL BIO ---------------------------------------------------------------------------------------------
+
+
+def conll_tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, token) for every word (BABE's rule) and every other non-space character."""
+    return [(m.start(), m.end(), m.group()) for m in CONLL_TOKEN_RE.finditer(text)]
+
+
+def bio_tags(tokens: list[tuple[int, int, str]], spans: list[SpanRecord]) -> tuple[list[str], list[str]]:
+    """BIO tags for one annotator's spans, plus a note for every span BIO cannot hold exactly.
+
+    A span covers each token it overlaps. A span overlapping an already tagged token is left out (BIO has one
+    tag per token); a span whose ends fall inside tokens is widened to them. Both are named in the notes.
+    """
+    tags = ["O"] * len(tokens)
+    notes: list[str] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end, s.label)):
+        covered = [i for i, (start, end, _) in enumerate(tokens) if start < span.end and end > span.start]
+        where = f"{span.start}-{span.end} {span.label!r}"
+        if not covered:
+            notes.append(f"span {where} covers no token: left out")
+            continue
+        if any(tags[i] != "O" for i in covered):
+            notes.append(f"span {where} overlaps another span: left out")
+            continue
+        if tokens[covered[0]][0] != span.start or tokens[covered[-1]][1] != span.end:
+            notes.append(f"span {where} does not fall on token boundaries: widened to the tokens")
+        for position, i in enumerate(covered):
+            tags[i] = ("B-" if position == 0 else "I-") + span.label
+    return tags, notes
+
+
+def spans_from_bio(text: str, rows: list[tuple[str, str, int]]) -> tuple[list[SpanRecord], list[tuple[int, str]]]:
+    """Spans from (token, tag, line) rows checked against ``text``'s tokens; plus (line, problem) pairs."""
+    tokens = conll_tokens(text)
+    if len(tokens) != len(rows):
+        line = rows[min(len(tokens), len(rows) - 1)][2] if rows else 0
+        return [], [(line, f"the block has {len(rows)} tokens but the article's text has {len(tokens)}")]
+    spans: list[SpanRecord] = []
+    current: SpanRecord | None = None
+    for (start, end, token), (file_token, tag, line) in zip(tokens, rows, strict=True):
+        if token != file_token:
+            return [], [(line, f"token {file_token!r} does not match the article's text ({token!r} there)")]
+        prefix, _, label = tag.partition("-")
+        if tag == "O":
+            current = None
+        elif prefix in ("B", "I") and label:
+            if prefix == "I" and current is not None and current.label == label:
+                current.end = end
+            else:  # B-, or an I- that starts a chunk (the conlleval convention)
+                current = SpanRecord(start=start, end=end, label=label, line=line)
+                spans.append(current)
+        else:
+            return [], [(line, f"tag {tag!r} is not O, B-<label> or I-<label>")]
+    for span in spans:
+        span.text = text[span.start : span.end]
+    return spans, []
+
+
+class ConllFormat(ExchangeFormat):
+    """CoNLL-style BIO: ``token<TAB>tag`` lines, one block per article and (layer, annotator), ``#`` comments."""
+
+    name = "conll"
+    extension = "conll"
+    content_type = "text/plain"
+    description = "CoNLL BIO tokens (one block per article and annotator)"
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        for a in articles:
+            tokens = conll_tokens(a.text or "")
+            groups: dict[tuple[str | None, str | None], list[SpanRecord]] = {}
+            for s in a.spans:
+                groups.setdefault((s.layer, s.annotator), []).append(s)
+            for (layer, annotator), spans in groups.items() or [((None, None), [])]:
+                tags, notes = bio_tags(tokens, spans)
+                head = [
+                    f"# article_id = {a.article_id}",
+                    f"# external_id = {_one_line(a.external_id)}",
+                    f"# content_hash = {a.hash()}",
+                    f"# layer = {layer or ''}",
+                    f"# annotator = {annotator or ''}",
+                    f"# offset_unit = {OFFSET_UNIT}",
+                    *(f"# note = {n}" for n in notes),
+                ]
+                body = [f"{token}\t{tag}" for (_, _, token), tag in zip(tokens, tags, strict=True)]
+                yield "\n".join(head + body) + "\n\n"
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        record: ArticleRecord | None = None
+        for number, raw in enumerate(stream, start=1):
+            line = raw.rstrip("\r\n")
+            if not line.strip():
+                if record is not None:
+                    yield from self._finish(record, source)
+                record = None
+                continue
+            if record is None:
+                record = ArticleRecord(text=None, bio=[], line=number)
+            if line.startswith("# "):
+                key, sep, value = line[2:].partition(" = ")
+                if sep:
+                    self._comment(record, key.strip(), value.strip())
+                continue
+            token, _, tag = line.partition("\t") if "\t" in line else line.partition(" ")
+            record.bio.append((token, tag.strip(), number))  # type: ignore[union-attr]
+        if record is not None:
+            yield from self._finish(record, source)
+
+    @staticmethod
+    def _comment(record: ArticleRecord, key: str, value: str) -> None:
+        if key == "article_id" and value.isdigit():
+            record.article_id = int(value)
+        elif key == "external_id":
+            record.external_id = value
+        elif key == "content_hash":
+            record.content_hash = value
+        elif key == "layer":
+            record.block_layer = value or None
+        elif key == "annotator":
+            record.block_annotator = value or None
+        elif key == "offset_unit" and value != OFFSET_UNIT:
+            record.metadata["bad_offset_unit"] = value
+
+    @staticmethod
+    def _finish(record: ArticleRecord, source: str) -> Iterator[ArticleRecord | RowError]:
+        if "bad_offset_unit" in record.metadata:
+            yield row_error(source, record.line, f"offset_unit {record.metadata['bad_offset_unit']!r} is not supported")
+        elif not record.content_hash and record.article_id is None:
+            yield row_error(source, record.line, "the block names no article (# article_id or # content_hash)")
+        else:
+            yield record
+
+
+def _one_line(value: str) -> str:
+    return value.replace("\r", " ").replace("\n", " ")
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "article_id", "external_id", "outlet", "content_hash", "layer", "annotator", "label",
+    "start", "end", "text", "note", "codebook_version", "offset_unit",
+)  # fmt: skip
+
+
+def csv_unescape(value: str) -> str:
+    """Undo the formula escape: drop the apostrophe that export puts before = + - @ TAB CR."""
+    if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+class CsvFormat(ExchangeFormat):
+    """One span per row; text cells starting with = + - @ get a leading apostrophe (CSV injection)."""
+
+    name = "csv"
+    extension = "csv"
+    content_type = "text/csv"
+    description = "CSV, one span per row"
+    escapes_formulas = True
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        sink = io.StringIO()
+        writer = csv.writer(sink, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for a in articles:
+            content_hash = a.hash()
+            for s in a.spans:
+                row = (
+                    a.article_id, a.external_id, a.outlet, content_hash, s.layer, s.annotator, s.label,
+                    s.start, s.end, s.text, s.note, s.codebook_version, OFFSET_UNIT,
+                )  # fmt: skip
+                writer.writerow([csv_cell(value) for value in row])
+            yield sink.getvalue()
+            sink.seek(0)
+            sink.truncate()
+        if sink.tell():
+            yield sink.getvalue()
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        reader = csv.DictReader(stream)
+        header = reader.fieldnames or []
+        missing = [c for c in ("label", "start", "end") if c not in header]
+        if missing or not {"content_hash", "article_id", "article_text"} & set(header):
+            need = missing or ["content_hash, article_id or article_text"]
+            yield row_error(source, 1, f"CSV header lacks column(s) {', '.join(need)} (found {header})")
+            return
+        previous_end = reader.line_num
+        for row in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            try:
+                yield self._record(row, line)
+            except RecordProblem as exc:
+                yield row_error(source, line, str(exc))
+
+    @staticmethod
+    def _record(row: dict[str, Any], line: int) -> ArticleRecord:
+        if None in row:
+            raise RecordProblem("the row has more cells than the header")
+        if row.get("offset_unit") not in (None, "", OFFSET_UNIT):
+            raise RecordProblem(f"offset_unit {row['offset_unit']!r} is not supported (only {OFFSET_UNIT!r})")
+        article_id, version = (row.get("article_id") or "").strip(), (row.get("codebook_version") or "").strip()
+        text = row.get("article_text")
+        span = SpanRecord(
+            start=_int(row.get("start"), "start"),
+            end=_int(row.get("end"), "end"),
+            label=csv_unescape(_str(row.get("label"), "label", required=True)),
+            text=row.get("text") or None,  # a leading apostrophe is resolved against the article's text
+            layer=csv_unescape(row.get("layer") or "") or None,
+            annotator=csv_unescape(row.get("annotator") or "") or None,
+            note=csv_unescape(row.get("note") or ""),
+            codebook_version=_int(version, "codebook_version") if version else None,
+            line=line,
+        )
+        return ArticleRecord(
+            text=text if text else None,
+            spans=[span],
+            article_id=_int(article_id, "article_id") if article_id else None,
+            external_id=csv_unescape(row.get("external_id") or ""),
+            outlet=csv_unescape(row.get("outlet") or ""),
+            content_hash=(row.get("content_hash") or "").strip().lower(),
+            line=line,
+        )
+
+
+FORMATS: dict[str, type[ExchangeFormat]] = {
+    f.name: f for f in (NativeFormat, DoccanoFormat, LabelStudioFormat, ConllFormat, CsvFormat)
+}
+
+
+def select_format(name: str) -> ExchangeFormat:
+    """The format called ``name``; an unknown name raises ValueError listing the known ones."""
+    try:
+        return FORMATS[name]()
+    except KeyError:
+        raise ValueError(f"unknown format {name!r}; use one of: {', '.join(FORMATS)}") from None
+
+
+__all__ = ["FORMATS", "ExchangeFormat", "bio_tags", "conll_tokens", "select_format", "spans_from_bio", "text_hash"]

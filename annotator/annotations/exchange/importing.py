@@ -1,0 +1,395 @@
+"""Import annotations in any exchange format into a project: match articles, check every span, write in bulk.
+
+One import is ONE transaction: if any record is bad, nothing is written and every problem is reported as
+``{"source", "line", "message"}`` (all of them, not just the first). ``dry_run`` does the same work and rolls
+back, so its counts are exact. Importing the same file twice adds nothing: a span is a duplicate when
+(article, layer, annotator, label, start, end) already exists.
+
+Span rule: offsets and text are checked by ``annotations.services.span_offsets_validate`` (the one owner of the
+offset rule); the label must be in the project's codebook; a named annotator must be a project member. This
+module is the only place the import applies them.
+
+Article matching, in order: the record's article id (if that article is in the project and has the same text),
+its outlet + external id (same text), then the exact text (content hash) among the project's articles. With
+``create_articles`` an unmatched record's article is linked from the corpus or created (native: in its own
+outlet; other formats: in the "imported" outlet) and added to the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import Any, TextIO
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotator.annotations.exchange.formats import (
+    ExchangeFormat,
+    RecordProblem,
+    csv_unescape,
+    select_format,
+    spans_from_bio,
+)
+from annotator.annotations.exchange.records import ArticleRecord, RowError, SpanRecord, row_error, text_hash
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.services import NOTE_MAX_CHARS, span_offsets_validate
+from annotator.common.errors import ApplicationError
+from annotator.corpus.importing.parsers import RowRejected, outlet_slug, parse_datetime
+from annotator.corpus.models import Article, Outlet
+from annotator.corpus.services import outlet_get_or_create
+from annotator.projects.models import CodebookVersion, Label, Membership, Project
+from annotator.projects.permissions import role_can
+from annotator.projects.selectors import membership_role
+from annotator.projects.services import project_add_articles
+from ml.tokenise import count_tokens
+
+IMPORT_LAYERS = (Layer.ANNOTATOR, Layer.GOLD)
+IMPORT_CHUNK_SIZE = 500
+ERRORS_KEPT = 1000
+IMPORTED_OUTLET = ("Imported", "imported")
+NOT_ALLOWED = "Only the project's owners and curators may import annotations."
+
+
+@dataclass
+class ImportReport:
+    """What an import did or, for a dry run or a failed one, would have done."""
+
+    format: str
+    source: str
+    dry_run: bool
+    written: bool = False
+    records: int = 0
+    articles_matched: int = 0
+    articles_linked: int = 0
+    articles_created: int = 0
+    spans_created: int = 0
+    spans_duplicate: int = 0
+    adjudications_created: int = 0
+    n_errors: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def annotations_import(
+    *,
+    project: Project,
+    stream: TextIO,
+    fmt: str,
+    source: str = "",
+    by=None,
+    annotator: str = "",
+    layer: str = "",
+    dry_run: bool = False,
+    create_articles: bool = False,
+) -> ImportReport:
+    """Import the annotations in ``stream`` (format ``fmt``) into the project, all or nothing.
+
+    ``annotator``/``layer`` override what the file says for every span. ``by=None`` is the command line.
+    """
+    if by is not None and not role_can(membership_role(project=project, user=by), "manage_articles"):
+        raise ApplicationError(NOT_ALLOWED, status_code=403)
+    try:
+        reader = select_format(fmt)
+    except ValueError as exc:
+        raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
+    run = _ImportRun(project=project, reader=reader, source=source or fmt, by=by, create_articles=create_articles)
+    run.set_overrides(annotator=annotator, layer=layer)
+    report = run.report
+    report.dry_run = dry_run
+    try:
+        with transaction.atomic():
+            run.execute(reader.read(stream, source=run.source))
+            if dry_run or report.n_errors:
+                raise _Rollback
+    except _Rollback:
+        pass
+    report.written = not dry_run and not report.n_errors
+    return report
+
+
+def _problem_text(exc: ApplicationError | ValidationError) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    details = [m for messages in exc.extra.values() for m in (messages if isinstance(messages, list) else [messages])]
+    return " ".join([exc.message, *map(str, details)])
+
+
+class _ImportRun:
+    def __init__(self, *, project: Project, reader: ExchangeFormat, source: str, by, create_articles: bool) -> None:
+        self.project = project
+        self.reader = reader
+        self.source = source
+        self.by = by
+        self.create_articles = create_articles
+        self.report = ImportReport(format=reader.name, source=source, dry_run=False)
+        self.labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
+        self.members = dict(Membership.objects.filter(project=project).values_list("user__username", "user_id"))
+        self.versions = dict(CodebookVersion.objects.filter(project=project).values_list("number", "pk"))
+        self.latest_version = self.versions[max(self.versions)] if self.versions else None
+        self.layer_override: str | None = None
+        self.annotator_override: str | None = None
+        self.seen_articles: set[int] = set()
+
+    def set_overrides(self, *, annotator: str, layer: str) -> None:
+        if layer and layer not in IMPORT_LAYERS:
+            message = f"Unknown layer {layer!r}: spans are imported into the annotator or the gold layer."
+            raise ApplicationError(message, {"layer": [message]})
+        if annotator and annotator not in self.members:
+            message = f"{annotator!r} is not a member of project '{self.project.slug}'."
+            raise ApplicationError(message, {"annotator": [message]})
+        self.layer_override = layer or None
+        self.annotator_override = annotator or None
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def error(self, line: int, message: str) -> None:
+        self.report.n_errors += 1
+        if len(self.report.errors) < ERRORS_KEPT:
+            self.report.errors.append(row_error(self.source, line, message))
+
+    def execute(self, items: Iterable[ArticleRecord | RowError]) -> None:
+        iterator: Iterator[ArticleRecord | RowError] = iter(items)
+        while chunk := list(islice(iterator, IMPORT_CHUNK_SIZE)):
+            records: list[ArticleRecord] = []
+            for item in chunk:
+                if isinstance(item, dict):
+                    self.error(item["line"], item["message"])
+                else:
+                    records.append(item)
+            self.report.records += len(records)
+            self._process(records)
+
+    def _process(self, records: list[ArticleRecord]) -> None:
+        resolved = self._resolve(records)
+        texts = dict(Article.objects.filter(pk__in=set(resolved.values())).values_list("pk", "text"))
+        spans: dict[tuple, Span] = {}
+        adjudicated: set[int] = set()
+        for index, record in enumerate(records):
+            article_id = resolved.get(index)
+            if article_id is None:
+                continue
+            text = texts[article_id]
+            for span in self._record_spans(record, text):
+                made = self._span(record, span, article_id, text)
+                if made is None:
+                    continue
+                if made[0] in spans:
+                    self.report.spans_duplicate += 1  # the same span twice in the file
+                else:
+                    spans[made[0]] = made[1]
+            if record.adjudication == Adjudication.Status.DONE and self.layer_override in (None, Layer.GOLD):
+                adjudicated.add(article_id)
+        self._write(spans, adjudicated)
+
+    def _record_spans(self, record: ArticleRecord, text: str) -> list[SpanRecord]:
+        if record.bio is None:
+            return record.spans
+        spans, problems = spans_from_bio(text, record.bio)
+        for line, message in problems:
+            self.error(line, message)
+        for span in spans:
+            span.layer, span.annotator = record.block_layer, record.block_annotator
+        return spans
+
+    # --- articles --------------------------------------------------------------------------------------
+
+    def _resolve(self, records: list[ArticleRecord]) -> dict[int, int]:
+        """Record index -> article id, for the records whose article was found (or made); errors for the rest."""
+        in_project = Article.objects.filter(project_links__project=self.project)
+        ids = {r.article_id for r in records if r.article_id is not None}
+        by_id = dict(in_project.filter(pk__in=ids).values_list("pk", "content_hash"))
+        hashes = {r.hash() for r in records} - {""}
+        by_hash: dict[str, list[int]] = {}
+        for pk, digest in in_project.filter(content_hash__in=hashes).values_list("pk", "content_hash"):
+            by_hash.setdefault(digest, []).append(pk)
+        external = {r.external_id for r in records if r.external_id and r.outlet}
+        by_external = {
+            (slug, ext): (pk, digest)
+            for pk, slug, ext, digest in in_project.filter(external_id__in=external).values_list(
+                "pk", "outlet__slug", "external_id", "content_hash"
+            )
+        }
+        resolved: dict[int, int] = {}
+        linked: list[int] = []
+        for index, record in enumerate(records):
+            try:
+                article_id = self._match(record, by_id, by_hash, by_external)
+                if article_id is None:
+                    article_id, created = self._article_from_corpus(record)
+                    linked.append(article_id)
+                    self.report.articles_created += created
+                    self.report.articles_linked += not created
+            except RecordProblem as exc:
+                self.error(record.line, str(exc))
+                continue
+            resolved[index] = article_id
+            if article_id not in self.seen_articles:
+                self.seen_articles.add(article_id)
+                self.report.articles_matched += 1
+        if linked:
+            project_add_articles(project=self.project, by=None, article_ids=linked)
+        return resolved
+
+    @staticmethod
+    def _match(
+        record: ArticleRecord,
+        by_id: dict[int, str],
+        by_hash: dict[str, list[int]],
+        by_external: dict[tuple[str, str], tuple[int, str]],
+    ) -> int | None:
+        digest = record.hash()
+        if record.article_id in by_id and (not digest or by_id[record.article_id] == digest):
+            return record.article_id
+        found = by_external.get((record.outlet, record.external_id))
+        if found is not None and (not digest or found[1] == digest):
+            return found[0]
+        candidates = by_hash.get(digest, [])
+        if len(candidates) > 1:
+            raise RecordProblem(
+                f"{len(candidates)} articles in the project have this exact text (ids {candidates[:5]}); "
+                "name the article by id (the native format does)"
+            )
+        return candidates[0] if candidates else None
+
+    def _article_from_corpus(self, record: ArticleRecord) -> tuple[int, bool]:
+        """An unmatched record's article: linked from the corpus or created (with create_articles); (id, created)."""
+        where = f"id {record.article_id}" if record.article_id is not None else "this text"
+        if not self.create_articles:
+            raise RecordProblem(
+                f"no article in project '{self.project.slug}' matches {where} (matched by id, external id, then "
+                "exact text); pass --create-articles to add it"
+            )
+        if record.text is None:
+            raise RecordProblem("cannot create an article without its text (a CSV needs an article_text column)")
+        digest = text_hash(record.text)
+        outlet = self._outlet(record)
+        stored = Article.objects.filter(outlet=outlet)
+        if record.external_id:
+            existing = stored.filter(external_id=record.external_id).values_list("pk", "content_hash").first()
+            if existing is not None and existing[1] != digest:
+                raise RecordProblem(
+                    f"article {record.external_id!r} of outlet '{outlet.slug}' exists with a different text"
+                )
+        else:
+            existing = stored.filter(external_id="", content_hash=digest).values_list("pk", "content_hash").first()
+        if existing is not None:
+            return existing[0], False
+        return self._article_create(record, outlet, digest), True
+
+    def _outlet(self, record: ArticleRecord) -> Outlet:
+        if self.reader.name == "native" and record.outlet:
+            slug = outlet_slug(record.outlet)
+            if slug:
+                return outlet_get_or_create(name=record.outlet_name or record.outlet, slug=slug)[0]
+        return outlet_get_or_create(name=IMPORTED_OUTLET[0], slug=IMPORTED_OUTLET[1])[0]
+
+    def _article_create(self, record: ArticleRecord, outlet: Outlet, digest: str) -> int:
+        try:
+            published_at = parse_datetime(record.published_at)
+        except RowRejected as exc:
+            raise RecordProblem(str(exc)) from None
+        article = Article(
+            outlet=outlet,
+            title=record.title[:1000],
+            text=record.text or "",
+            url=record.url,
+            published_at=published_at,
+            external_id=record.external_id,
+            content_hash=digest,
+            n_tokens=count_tokens(record.text or ""),
+            metadata=record.metadata,
+        )
+        try:
+            article.full_clean(exclude=["outlet", "batch", "cluster"], validate_constraints=False)
+        except ValidationError as exc:
+            raise RecordProblem(f"the article cannot be created: {_problem_text(exc)}") from None
+        article.save(force_insert=True)
+        return article.pk
+
+    # --- spans -----------------------------------------------------------------------------------------
+
+    def _span(self, record: ArticleRecord, span: SpanRecord, article_id: int, text: str) -> tuple[tuple, Span] | None:
+        """The Span to create (with its dedup key), or None after recording why the span is rejected."""
+        line = span.line or record.line
+        try:
+            fields = self._span_fields(span, text)
+        except RecordProblem as exc:
+            self.error(line, f"span {span.start}-{span.end} {span.label!r}: {exc}")
+            return None
+        key = (article_id, fields["layer"], fields["annotator_id"], fields["label_id"], span.start, span.end)
+        provenance = span.provenance or {}
+        if not self.reader.lossless:  # the native format carries provenance itself (empty stays empty)
+            provenance = {"import": {"format": self.reader.name, "source": self.source, "line": line}}
+        return key, Span(project=self.project, article_id=article_id, provenance=provenance, **fields)
+
+    def _span_fields(self, span: SpanRecord, text: str) -> dict[str, Any]:
+        """THE import span rule: layer, annotator, label, offsets and text, note, codebook version."""
+        layer = self.layer_override or span.layer or Layer.ANNOTATOR
+        if layer not in IMPORT_LAYERS:
+            raise RecordProblem(f"layer {layer!r} cannot be imported (only annotator or gold)")
+        username = self.annotator_override or span.annotator
+        annotator_id = self.members.get(username) if username else None
+        if username and annotator_id is None:
+            raise RecordProblem(f"annotator {username!r} is not a member of project '{self.project.slug}'")
+        if layer == Layer.ANNOTATOR and annotator_id is None:
+            raise RecordProblem("a span in the annotator layer needs an annotator (pass --annotator USER)")
+        label_id = self.labels.get(span.label)
+        if label_id is None:
+            known = ", ".join(sorted(self.labels)) or "none"
+            raise RecordProblem(f"unknown label {span.label!r} (the project's labels: {known})")
+        covered = text[span.start : span.end] if 0 <= span.start < span.end else ""
+        span_text = covered if span.text is None else span.text
+        if self.reader.escapes_formulas and span_text != covered and csv_unescape(span_text) == covered:
+            span_text = covered
+        try:
+            span_offsets_validate(text=text, start_char=span.start, end_char=span.end, span_text=span_text)
+        except ApplicationError as exc:
+            raise RecordProblem(_problem_text(exc)) from None
+        if len(span.note) > NOTE_MAX_CHARS:
+            raise RecordProblem(f"the note is longer than {NOTE_MAX_CHARS} characters")
+        if self.reader.lossless and span.codebook_version is None:
+            version = None
+        else:  # the version with the same number here, else the current one
+            version = self.versions.get(span.codebook_version, self.latest_version)
+        return {
+            "layer": layer,
+            "annotator_id": annotator_id,
+            "label_id": label_id,
+            "start_char": span.start,
+            "end_char": span.end,
+            "text": span_text,
+            "note": span.note,
+            "codebook_version_id": version,
+        }
+
+    def _write(self, spans: dict[tuple, Span], adjudicated: set[int]) -> None:
+        if spans:
+            article_ids = {key[0] for key in spans}
+            existing = set(
+                Span.objects.filter(project=self.project, article_id__in=article_ids).values_list(
+                    "article_id", "layer", "annotator_id", "label_id", "start_char", "end_char"
+                )
+            )
+            new = [span for key, span in spans.items() if key not in existing]
+            self.report.spans_duplicate += len(spans) - len(new)
+            Span.objects.bulk_create(new, batch_size=1000)
+            self.report.spans_created += len(new)
+        if adjudicated:
+            rows = Adjudication.objects.filter(project=self.project, article_id__in=adjudicated)
+            rows.exclude(status=Adjudication.Status.DONE).update(status=Adjudication.Status.DONE)
+            missing = adjudicated - set(rows.values_list("article_id", flat=True))
+            Adjudication.objects.bulk_create(
+                [
+                    Adjudication(project=self.project, article_id=pk, curator=self.by, status=Adjudication.Status.DONE)
+                    for pk in sorted(missing)
+                ]
+            )
+            self.report.adjudications_created += len(missing)

@@ -1,0 +1,71 @@
+"""Plain records that every exchange format reads into and writes from (no database access).
+
+Offsets are Python code-point indices into the article text, ``end`` exclusive, exactly as in ``Span``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+OFFSET_UNIT = "codepoint"
+
+
+class RowError(TypedDict):
+    source: str
+    line: int
+    message: str
+
+
+def row_error(source: str, line: int, message: str) -> RowError:
+    return {"source": source, "line": line, "message": message}
+
+
+def text_hash(text: str) -> str:
+    """The corpus' content hash: SHA-256 of the UTF-8 bytes, lowercase hex (same as corpus.importing.parsers)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class SpanRecord:
+    """One span as a file holds it; ``text`` is None when the format does not carry it (doccano's bare triples)."""
+
+    start: int
+    end: int
+    label: str
+    text: str | None = None
+    layer: str | None = None
+    annotator: str | None = None
+    note: str = ""
+    codebook_version: int | None = None
+    provenance: dict[str, Any] | None = None
+    line: int = 0
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """One article with its spans. ``text`` is None for formats that name the article instead (CSV, CoNLL)."""
+
+    text: str | None
+    spans: list[SpanRecord] = field(default_factory=list)
+    article_id: int | None = None
+    external_id: str = ""
+    outlet: str = ""
+    outlet_name: str = ""
+    title: str = ""
+    url: str = ""
+    published_at: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
+    adjudication: str | None = None
+    line: int = 0
+    # CoNLL: (token, tag, line) rows, turned into spans once the article text is known.
+    bio: list[tuple[str, str, int]] | None = None
+    block_layer: str | None = None
+    block_annotator: str | None = None
+
+    def hash(self) -> str:
+        if self.text is not None:
+            return text_hash(self.text)
+        return self.content_hash

@@ -1,0 +1,83 @@
+"""python manage.py import_annotations PATH --project SLUG --format native|doccano|labelstudio|conll|csv|babe
+[--annotator USER] [--layer annotator|gold] [--create-articles] [--dry-run]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from annotator.annotations.exchange.babe import BabeImportReport, babe_import
+from annotator.annotations.exchange.formats import FORMATS
+from annotator.annotations.exchange.importing import IMPORT_LAYERS, ImportReport, annotations_import
+from annotator.common.errors import ApplicationError
+from annotator.projects.models import Project
+
+ERRORS_PRINTED = 50
+
+
+class Command(BaseCommand):
+    help = "Import annotations into a project, all or nothing; a rerun adds no duplicates. See docs/exchange.md."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="the file to import")
+        parser.add_argument("--project", required=True, help="project slug")
+        parser.add_argument("--format", required=True, choices=[*FORMATS, "babe"])
+        parser.add_argument("--annotator", default="", help="attribute every span to this member (username)")
+        parser.add_argument("--layer", default="", choices=["", *IMPORT_LAYERS], help="put every span in this layer")
+        parser.add_argument("--create-articles", action="store_true", help="add articles that match nothing")
+        parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["path"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        project = Project.objects.filter(slug=options["project"]).first()
+        if project is None:
+            raise CommandError(f"no project with slug {options['project']!r}")
+        try:
+            if options["format"] == "babe":
+                self._babe(babe_import(project=project, path=path, dry_run=options["dry_run"]))
+                return
+            with path.open(encoding="utf-8-sig", newline="") as stream:
+                report = annotations_import(
+                    project=project, stream=stream, fmt=options["format"], source=path.name,
+                    annotator=options["annotator"], layer=options["layer"], dry_run=options["dry_run"],
+                    create_articles=options["create_articles"],
+                )  # fmt: skip
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{path}: not UTF-8 text ({exc})") from None
+        self._report(report)
+
+    def _report(self, report: ImportReport) -> None:
+        for error in report.errors[:ERRORS_PRINTED]:
+            self.stderr.write(f"{error['source']}:{error['line']}: {error['message']}")
+        if report.n_errors > ERRORS_PRINTED:
+            self.stderr.write(f"… and {report.n_errors - ERRORS_PRINTED} more problems")
+        verb = "created" if report.written else "would create"
+        summary = (
+            f"{report.records} records, {report.articles_matched} articles ({report.articles_created} {verb}, "
+            f"{report.articles_linked} linked from the corpus), {report.spans_created} spans {verb}, "
+            f"{report.spans_duplicate} duplicates skipped, {report.adjudications_created} adjudications {verb}."
+        )
+        if report.n_errors:
+            raise CommandError(f"{report.n_errors} problem(s); nothing was imported. {summary}")
+        self.stdout.write(("Dry run: " if report.dry_run else "Imported: ") + summary)
+
+    def _babe(self, report: BabeImportReport) -> None:
+        for message in report.messages:
+            self.stdout.write(message)
+        verb = "would create" if report.dry_run else "created"
+        self.stdout.write(
+            f"BABE {report.source}: {report.sentences} sentences; {report.articles_created} articles {verb} "
+            f"({report.articles_existing} already there), {report.outlets_created} outlets {verb}, "
+            f"{report.spans_created} 'loaded term' gold spans {verb} ({report.spans_existing} already there), "
+            f"{report.adjudications_created} adjudications {verb}."
+        )
+        if report.unmatched_count:
+            self.stdout.write(f"{report.unmatched_count} marked word(s) not found in their sentence, e.g.:")
+            for item in report.unmatched_examples:
+                self.stdout.write(f"  line {item['line']}: {item['message']}")
