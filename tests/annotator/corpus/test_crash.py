@@ -6,11 +6,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from annotator.corpus.models import Article
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -32,21 +33,45 @@ def import_cmd(path):
     return [sys.executable, "manage.py", "import_corpus", str(path), "--batch-size", "20"]
 
 
-def test_sigkill_midway_then_rerun_gives_exactly_one_copy(tmp_path, transactional_db, worker_env):
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in {"Z", "X"}
+
+
+@pytest.mark.parametrize("parse_in_child", [False, True], ids=["in-process", "parser-subprocess"])
+def test_sigkill_midway_then_rerun_gives_exactly_one_copy(tmp_path, transactional_db, worker_env, parse_in_child):
     path = tmp_path / "corpus.jsonl"
     write_corpus(path)
-    proc = subprocess.Popen(import_cmd(path), cwd=ROOT, env=worker_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    env = {**worker_env, "IMPORT_PARALLEL_MIN_BYTES": "0" if parse_in_child else str(10**12)}
+    proc = subprocess.Popen(import_cmd(path), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while Article.objects.count() < 200 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    parsers = children_of(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, "the import finished before it could be killed"
     partial = Article.objects.count()
     assert 0 < partial < N_ROWS - 20
+    assert len(parsers) == int(parse_in_child)
+    wait_for(lambda: all(gone(pid) for pid in parsers), timeout=30, what="the orphaned parser process to exit")
 
-    rerun = subprocess.run(import_cmd(path), cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(import_cmd(path), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
 
     expected_ids = {f"e{i}" for i in range(N_ROWS) if i % 4 and i % 500 != 7} | {"e1"}

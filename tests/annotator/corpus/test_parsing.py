@@ -157,3 +157,30 @@ def test_txt_folder_reader(tmp_path):
     assert rows[0].fields == {"title": "First title", "text": "Body one\n\nPara 2", "external_id": "a"}
     assert rows[1].fields == {"title": "Second title", "text": "Body ’two’\r\n", "external_id": "b"}
     assert rows[2].source == "c.txt" and rows[2].error.startswith("invalid UTF-8")
+
+
+def _chunks_as_data(path, parallel):
+    from annotator.corpus.importing.pipeline import parsed_chunks
+
+    reader = reader_for(path, format=None, max_decompressed_bytes=LIMIT)
+    return [
+        (c.rows_read, c.bytes_read, [(r.line, r.text, r.content_hash, r.n_tokens, r.published_at) for r in c.rows],
+         c.errors)
+        for c in parsed_chunks(reader, size=3, parallel=parallel)
+    ]  # fmt: skip
+
+
+def test_parsing_in_a_child_process_gives_the_same_chunks(tmp_path):
+    rows = [{"outlet": "A", "text": f"it’s “row” {i} 😀\r\n", "published_at": "2024-01-02T03:04:05+02:00"}
+            for i in range(8)] + ['{"outlet": "A"}', "{broken"]  # fmt: skip
+    path = write_jsonl(tmp_path / "a.jsonl.gz", rows, gz=True)
+    in_process = _chunks_as_data(path, parallel=False)
+    assert in_process == _chunks_as_data(path, parallel=True)
+    assert [len(chunk[3]) for chunk in in_process] == [0, 0, 1, 1]
+
+
+def test_a_file_error_in_the_child_process_is_raised_here(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"not json at all\n")
+    with pytest.raises(ImportFileError, match="is not a JSONL file"):
+        _chunks_as_data(path, parallel=True)
