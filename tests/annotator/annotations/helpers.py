@@ -25,9 +25,9 @@ class World:
     labels: dict
 
 
-def make_world(*, name: str | None = None) -> World:
-    owner, curator, viewer = make_user("owner"), make_user("curator"), make_user("viewer")
-    ann1, ann2 = make_user("ann1"), make_user("ann2")
+def make_world(*, name: str | None = None, prefix: str = "") -> World:
+    owner, curator, viewer = make_user(f"{prefix}owner"), make_user(f"{prefix}curator"), make_user(f"{prefix}viewer")
+    ann1, ann2 = make_user(f"{prefix}ann1"), make_user(f"{prefix}ann2")
     north, south = make_outlet("North Star"), make_outlet("South Post")
     articles = [
         make_article(text=TEXT_A, title="Liberation story", outlet=north),
@@ -76,3 +76,6 @@ def annotate_standard(world: World) -> dict:
     finish(world, world.ann2, a)
     finish(world, world.ann2, b)
     return spans
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test users only: hashing dominates otherwise

@@ -10,10 +10,15 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.annotations.selectors import gold_article_ids
 from annotator.common.errors import ApplicationError
 from annotator.projects.services import membership_add
-from tests.annotator.annotations.helpers import annotate_standard, finish, make_world, mark
+from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, finish, make_world, mark
 from tests.annotator.projects.factories import make_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashers(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture
