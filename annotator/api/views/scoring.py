@@ -8,6 +8,7 @@ those annotators must not learn, so they get 403. Starting a run or adding a con
 
 from __future__ import annotations
 
+import math
 import re
 
 from django.http import Http404
@@ -58,6 +59,11 @@ def _check_source(value: str) -> str:
     if not SOURCE_RE.match(value):
         raise serializers.ValidationError(f"{value!r}: use model, gold or annotator:<username>")
     return value
+
+
+def finite(rows: list[dict]) -> list[dict]:
+    """NaN/inf (e.g. a share with no mentions at all) become null: JSON has no NaN and CSV readers differ on it."""
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()} for row in rows]
 
 
 def _default_syndication(request: Request, view) -> str:
@@ -123,7 +129,7 @@ class FramingScoreListApi(APIView):
             syndication=data.get("syndication") or _default_syndication(request, self),
         )
         rows = score_selectors.framing_scores(project=project, query=query)
-        return Response(ScoreRowSerializer(rows, many=True).data)
+        return Response(ScoreRowSerializer(finite(rows), many=True).data)
 
 
 class ComparisonRowSerializer(serializers.Serializer):
@@ -189,7 +195,7 @@ class FramingScoreCompareApi(APIView):
             rows = [score_selectors.outlet_comparison(**common, a=data["a"], b=data.get("b") or None)]
         else:
             rows = score_selectors.outlet_comparison_table(**common)
-        return Response(ComparisonRowSerializer(rows, many=True).data)
+        return Response(ComparisonRowSerializer(finite(rows), many=True).data)
 
 
 class TermChoiceApi(APIView):
@@ -204,9 +210,9 @@ class TermChoiceApi(APIView):
         variant = serializers.CharField()
         count = serializers.IntegerField(help_text="Mentions of this variant in the outlet.")
         n_mentions = serializers.IntegerField(help_text="Mentions of any variant of the concept in the outlet.")
-        share = serializers.FloatField(help_text="count / n_mentions.")
-        ci_low = serializers.FloatField()
-        ci_high = serializers.FloatField()
+        share = serializers.FloatField(allow_null=True, help_text="count / n_mentions; null without mentions.")
+        ci_low = serializers.FloatField(allow_null=True)
+        ci_high = serializers.FloatField(allow_null=True)
         n_articles = serializers.IntegerField()
         method = serializers.CharField()
 
@@ -220,7 +226,7 @@ class TermChoiceApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         rows = score_selectors.term_choice(project=project, concept_slug=params.validated_data["concept"])
-        return Response(self.OutputSerializer(rows, many=True).data)
+        return Response(self.OutputSerializer(finite(rows), many=True).data)
 
 
 class DistinctiveTermsApi(APIView):
@@ -250,7 +256,7 @@ class DistinctiveTermsApi(APIView):
         rows = score_selectors.distinctive_terms_for_outlet(
             project=project, outlet=params.validated_data["outlet"], limit=params.validated_data["limit"]
         )
-        return Response(self.OutputSerializer(rows, many=True).data)
+        return Response(self.OutputSerializer(finite(rows), many=True).data)
 
 
 class KwicApi(APIView):
