@@ -31,7 +31,7 @@ def _check_may_annotate(*, project: Project, user) -> None:
 
 
 def _label_for(*, project: Project, label_id: int) -> Label:
-    label = Label.objects.filter(pk=label_id, project=project).only("id", "name", "project_id").first()
+    label = Label.objects.filter(pk=label_id, project=project).only("id", "name", "project_id").order_by().first()
     if label is None:
         raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
     return label

@@ -99,10 +99,12 @@ export function snapRange(text, s, e, toWords) {
 
 /** Draw text with spans as nested <span class="ann"> elements. Overlapping spans are split where they
  * cross, so every piece is properly nested; each piece carries its span's data-span-* attributes. */
-export function renderSpans(container, text, spans, labelsById, selectedKey) {
-  const sorted = [...spans].sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
-  const cuts = new Set([0, text.length]);
-  for (const s of sorted) { cuts.add(s.us); cuts.add(s.ue); }
+export function renderSpans(container, text, spans, labelsById, selectedKey, from0 = 0, to0 = text.length) {
+  // Only [from0, to0) of the text is drawn into `container`; spans are clipped to it.
+  const sorted = spans.filter((s) => s.us < to0 && s.ue > from0)
+    .sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
+  const cuts = new Set([from0, to0]);
+  for (const s of sorted) { cuts.add(Math.max(s.us, from0)); cuts.add(Math.min(s.ue, to0)); }
   const bounds = [...cuts].sort((a, b) => a - b);
   const frag = document.createDocumentFragment();
   const stack = []; // {span, el, inner}
@@ -116,8 +118,8 @@ export function renderSpans(container, text, spans, labelsById, selectedKey) {
   for (let i = 0; i + 1 < bounds.length; i++) {
     const from = bounds[i], to = bounds[i + 1];
     active = active.filter((s) => s.ue > from);
-    while (next < sorted.length && sorted[next].us <= from) active.push(sorted[next++]);
-    const covering = active.filter((s) => s.us <= from && s.ue >= to);
+    while (next < sorted.length && Math.max(sorted[next].us, from0) <= from) active.push(sorted[next++]);
+    const covering = active.filter((s) => Math.max(s.us, from0) <= from && Math.min(s.ue, to0) >= to);
     covering.sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
     let k = 0;
     while (k < stack.length && k < covering.length && stack[k].span === covering[k]) k++;
@@ -140,6 +142,20 @@ export function renderSpans(container, text, spans, labelsById, selectedKey) {
   }
   while (stack.length) close(stack.pop());
   container.replaceChildren(frag);
+}
+
+/** Split the text into paragraph blocks [from, to), each ending after a newline. Each block is drawn
+ * as its own display:block element, so the browser re-lays out only the paragraph that changed. */
+export function textBlocks(text) {
+  const blocks = [];
+  let from = 0;
+  while (from < text.length) {
+    let to = text.indexOf("\n", from);
+    to = to === -1 ? text.length : to + 1;
+    blocks.push([from, to]);
+    from = to;
+  }
+  return blocks.length ? blocks : [[0, 0]];
 }
 
 // ---- the page -----------------------------------------------------------------------------------
@@ -311,10 +327,12 @@ class Annotator {
       this.outbox.ids[s.client_id || `server-${s.id}`] ??= s.id;
     }
     this.replayOutbox();
+    this.blocks = textBlocks(this.text);
     this.render();
     this.bind();
     this.outbox.pump();
     document.body.dataset.annotatorReady = "1";
+    performance.mark("annotator-ready");
   }
 
   // -- model
@@ -354,16 +372,25 @@ class Annotator {
     const detail = err.body && err.body.errors ? Object.values(err.body.errors).flat().join(" ") : "";
     this.toast(`Could not save ${what}: ${err.message} ${detail}`.trim(), "error");
     if (item.article === this.cfg.articleId && item.op === "create" && span) {
+      const range = this.rangeOf(item.key);
       this.spans.delete(item.key);
-      this.render();
+      this.render(range);
     }
   }
 
   // -- commands (each returns its inverse, for undo/redo)
   exec(cmd, record = true) {
-    const inverse = this.apply(cmd);
+    const inverse = this.applyAndDraw(cmd);
     if (record) { this.undoStack.push(inverse); this.redoStack = []; }
-    this.render();
+    return inverse;
+  }
+  applyAndDraw(cmd) {
+    const key = cmd.span?.key || cmd.key;
+    const before = this.rangeOf(key);
+    const inverse = this.apply(cmd);
+    const after = this.rangeOf(key);
+    const ranges = [before, after].filter(Boolean);
+    this.render(ranges.length ? [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] : null);
     return inverse;
   }
   apply(cmd) {
@@ -397,14 +424,12 @@ class Annotator {
   undo() {
     const cmd = this.undoStack.pop();
     if (!cmd) return this.toast("Nothing to undo.");
-    this.redoStack.push(this.apply(cmd));
-    this.render();
+    this.redoStack.push(this.applyAndDraw(cmd));
   }
   redo() {
     const cmd = this.redoStack.pop();
     if (!cmd) return this.toast("Nothing to redo.");
-    this.undoStack.push(this.apply(cmd));
-    this.render();
+    this.undoStack.push(this.applyAndDraw(cmd));
   }
 
   // -- selection
@@ -467,9 +492,38 @@ class Annotator {
   }
 
   // -- drawing
-  render() {
-    renderSpans(this.el, this.text, [...this.spans.values()], this.labelsById, this.selectedKey);
-    this.renderList();
+  render(range = null) {
+    // The text is drawn as blocks (paragraph-sized inline <span>s); a change redraws only the blocks it
+    // touches, so a long article stays fast. Blocks add no text: offsets and selection are unchanged.
+    const spans = [...this.spans.values()];
+    if (!range || this.el.children.length !== this.blocks.length) {
+      const els = this.blocks.map(([from, to]) => {
+        const blk = document.createElement("span");
+        blk.className = "blk";
+        renderSpans(blk, this.text, spans, this.labelsById, this.selectedKey, from, to);
+        return blk;
+      });
+      this.el.replaceChildren(...els);
+    } else {
+      this.blocks.forEach(([from, to], i) => {
+        if (from < range[1] && to > range[0]) {
+          renderSpans(this.el.children[i], this.text, spans, this.labelsById, this.selectedKey, from, to);
+        }
+      });
+    }
+    this.scheduleList();
+  }
+  rangeOf(key) {
+    const span = this.spans.get(key);
+    return span ? [span.us, span.ue] : null;
+  }
+  scheduleList() {
+    // The side list is rebuilt after the next paint, so drawing a span is never held up by it.
+    if (this.listPending) return;
+    this.listPending = true;
+    const run = () => { this.listPending = false; this.renderList(); };
+    if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 400 });
+    else setTimeout(run, 50);
   }
   renderList() {
     const list = $("span-list");
@@ -518,8 +572,10 @@ class Annotator {
   openPopover(key, anchor, also = []) {
     const span = this.spans.get(key);
     if (!span) return;
+    const previous = this.selectedKey && this.rangeOf(this.selectedKey);
     this.selectedKey = key;
-    this.render();
+    if (previous) this.render(previous);
+    this.render(this.rangeOf(key));
     const pop = $("span-popover");
     $("pop-text").textContent = span.text;
     const labels = this.labels.map((l) => {

@@ -1,0 +1,265 @@
+"""Span save latency over HTTP on loopback, with 1M spans already in PostgreSQL.
+
+    .venv/bin/python -m bench.span_save_bench [--spans 1000000] [--requests 600] [--workers 2]
+
+Uses a dedicated database (default postgres://postgres@127.0.0.1:5432/fs_bench_ann), fills it once with
+COPY, starts gunicorn from the venv, logs in with a real session + CSRF token, and times POST
+/api/v1/projects/<slug>/articles/<id>/spans/create/ one request at a time (keep-alive connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_ann"
+BENCH_USER, BENCH_PASSWORD, BENCH_SLUG = "bench-annotator", "bench-password-123", "bench-framing"
+WORDS = "the regime forces liberate area militants claimed so-called terrorists rebels town said officials".split()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_setup(url: str, data_dir: Path) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["FRAMESCOPE_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def article_text(n_words: int, rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(n_words)]
+    for i in range(12, n_words, 13):
+        words[i] += ".\n" if i % 5 == 0 else ","
+    return " ".join(words)
+
+
+def ensure_fixture(*, n_spans: int, n_articles: int = 2000, words_per_article: int = 300) -> dict:
+    """The bench user, project, codebook, articles and n_spans spans (bulk COPY); idempotent."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from annotator.annotations.models import Span
+    from annotator.corpus.models import Article, Outlet
+    from annotator.projects.models import CodebookVersion, Label, Project, Role
+    from annotator.projects.services import codebook_create_default, membership_add, project_create
+    from ml.tokenise import count_tokens
+
+    rng = random.Random(20261126)
+    User = get_user_model()
+    user = User.objects.filter(username=BENCH_USER).first()
+    if user is None:
+        user = User.objects.create_user(username=BENCH_USER, password=BENCH_PASSWORD)
+    project = Project.objects.filter(slug=BENCH_SLUG).first()
+    if project is None:
+        owner = User.objects.create_user(username="bench-owner", password=BENCH_PASSWORD)
+        project = project_create(name="Bench framing", slug=BENCH_SLUG, created_by=owner)
+        codebook_create_default(project=project, by=owner)
+        membership_add(project=project, user=user, role=Role.ANNOTATOR, by=owner)
+    outlet, _ = Outlet.objects.get_or_create(slug="bench-outlet", defaults={"name": "Bench Outlet"})
+    have = Article.objects.filter(outlet=outlet).count()
+    if have < n_articles:
+        batch = []
+        for i in range(have, n_articles):
+            text = article_text(words_per_article, rng) + f" #{i}"
+            batch.append(
+                Article(
+                    outlet=outlet, title=f"Bench article {i}", text=text, n_tokens=count_tokens(text),
+                    content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                )
+            )  # fmt: skip
+        Article.objects.bulk_create(batch, batch_size=1000)
+    from annotator.projects.models import ProjectArticle
+
+    article_ids = list(Article.objects.filter(outlet=outlet).order_by("pk").values_list("pk", flat=True)[:n_articles])
+    ProjectArticle.objects.bulk_create(
+        [ProjectArticle(project=project, article_id=pk) for pk in article_ids], ignore_conflicts=True, batch_size=2000
+    )
+    labels = list(Label.objects.filter(project=project).values_list("pk", flat=True))
+    version = CodebookVersion.objects.filter(project=project).order_by("-number").first()
+    missing = n_spans - Span.objects.filter(project=project).count()
+    if missing > 0:
+        print(f"inserting {missing:,} spans with COPY ...", flush=True)
+        texts = dict(Article.objects.filter(pk__in=article_ids).values_list("pk", "text"))
+        others = [User.objects.get_or_create(username=f"bench-a{i}")[0].pk for i in range(20)]
+        t0 = time.perf_counter()
+        cols = "project_id, article_id, layer, annotator_id, label_id, start_char, end_char, text, note, " \
+               "codebook_version_id, provenance, created_at, updated_at"  # fmt: skip
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY annotations_span ({cols}) FROM STDIN") as copy:
+                for _ in range(missing):
+                    pk = rng.choice(article_ids)
+                    text = texts[pk]
+                    start = rng.randrange(0, len(text) - 40)
+                    end = start + rng.randrange(3, 30)
+                    copy.write_row((
+                        project.pk, pk, "annotator", rng.choice(others), rng.choice(labels), start, end,
+                        text[start:end], "", version.pk, "{}", "2026-11-26 00:00:00+00", "2026-11-26 00:00:00+00",
+                    ))  # fmt: skip
+            cursor.execute("ANALYZE annotations_span")
+        print(f"  done in {time.perf_counter() - t0:.1f} s", flush=True)
+    return {"project": project, "user": user, "article_ids": article_ids, "labels": labels}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(*, url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FRAMESCOPE_DATA_DIR": str(data_dir),
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    cmd = [gunicorn, "annotator.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+class Session:
+    """A keep-alive HTTP session with cookies, logged in like a browser (session + CSRF)."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def login(self, username: str, password: str) -> None:
+        status, page = self.request("GET", "/accounts/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
+        status, _ = self.request(
+            "POST", "/accounts/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 302 or "sessionid" not in self.cookies:
+            raise RuntimeError(f"login failed ({status})")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def run(args: argparse.Namespace) -> dict:
+    data_dir = ROOT / "var" / "bench-ann"
+    ensure_database(args.database_url)
+    django_setup(args.database_url, data_dir)
+    fixture = ensure_fixture(n_spans=args.spans)
+    from annotator.annotations.models import Span
+    from annotator.corpus.models import Article
+
+    n_spans = Span.objects.count()
+    proc, port = start_server(url=args.database_url, data_dir=data_dir, workers=args.workers)
+    try:
+        session = Session(port)
+        session.login(BENCH_USER, BENCH_PASSWORD)
+        headers = {"Content-Type": "application/json", "X-CSRFToken": session.cookies["csrftoken"]}
+        rng = random.Random(7)
+        texts = dict(Article.objects.filter(pk__in=fixture["article_ids"][:200]).values_list("pk", "text"))
+        slug = fixture["project"].slug
+        timings = []
+        for i in range(args.warmup + args.requests):
+            pk = rng.choice(list(texts))
+            text = texts[pk]
+            start = rng.randrange(0, len(text) - 30)
+            end = start + rng.randrange(3, 25)
+            payload = {
+                "label": rng.choice(fixture["labels"]), "start_char": start, "end_char": end,
+                "text": text[start:end], "client_id": str(uuid.uuid4()),
+            }  # fmt: skip
+            body = json.dumps(payload).encode()
+            t0 = time.perf_counter()
+            status, data = session.request(
+                "POST", f"/api/v1/projects/{slug}/articles/{pk}/spans/create/", body, headers
+            )
+            elapsed = (time.perf_counter() - t0) * 1000
+            if status != 201:
+                raise RuntimeError(f"span create failed: {status} {data[:300]!r}")
+            if i >= args.warmup:
+                timings.append(elapsed)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    result = {
+        "spans_in_db": n_spans,
+        "requests": len(timings),
+        "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
+        "p99_ms": round(percentile(timings, 99), 2),
+        "max_ms": round(max(timings), 2),
+        "workers": args.workers,
+    }
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    result = run(parser.parse_args())
+    if result["p95_ms"] >= 12:
+        print(f"p95 {result['p95_ms']} ms is above the 12 ms floor", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
