@@ -144,6 +144,19 @@ IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
 # Decompressed-size cap for .gz inputs: a zip bomb stops here with a message instead of filling the disk.
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 * 1024**3)))
 
+# Cache (login lockout counts, API throttling): shared between web processes. Default: files in the data dir;
+# CACHE_URL=redis://host:6379/1 in production.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 # Long jobs: scoring chunk size, and how long a job may go without a heartbeat before it counts as lost.
 SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", "500"))
 SCORING_STALE_SECONDS = int(os.environ.get("SCORING_STALE_SECONDS", "300"))

@@ -85,6 +85,15 @@ class WorkerProcess:
                 self.kill()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login lockout and throttle counts live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def worker_env(django_db_setup, django_db_blocker) -> dict[str, str]:
     from django.conf import settings
