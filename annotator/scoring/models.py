@@ -22,7 +22,11 @@ class ArticleScore(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "source", "label"], name="article_score_unique"),
         ]
-        indexes = [models.Index(fields=["project", "source", "label"])]
+        indexes = [
+            models.Index(fields=["project", "source", "label"]),
+            # The cache fingerprint reads max(computed_at) per (project, source): an index lookup, not a scan.
+            models.Index(fields=["project", "source", "computed_at"], name="article_score_fingerprint"),
+        ]
 
 
 class ScoreCache(models.Model):

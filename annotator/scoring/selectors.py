@@ -6,11 +6,15 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC
 
 import numpy as np
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import Max
+from django.db.models.functions import TruncDate
 
 from annotator.common.errors import ApplicationError
+from annotator.corpus.models import Outlet
 from annotator.projects.models import Label, Project
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
 from annotator.scoring.services import human_scores_refresh, model_source
@@ -65,11 +69,20 @@ def resolve_source(*, project: Project, source: str) -> ResolvedSource:
 
 
 def _fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
-    agg = ArticleScore.objects.filter(project=project, source=resolved.source_key).aggregate(
-        n=Count("id"), last=Max("computed_at")
+    """Changes whenever the source's scores change: every write (scoring chunk, human recount) stamps its rows'
+    computed_at, so max(computed_at) moves; read from the (project, source, computed_at) index in O(log n).
+
+    Rows only ever change through those services (delete + re-insert). Deleting articles outright does not move
+    the marker; the next scoring or recount does (or delete the project's ScoreCache rows).
+    """
+    last = (
+        ArticleScore.objects.filter(project=project, source=resolved.source_key)
+        .order_by("-computed_at")
+        .values_list("computed_at", flat=True)
+        .first()
     )
     return hashlib.sha256(
-        f"{resolved.source_key}|{agg['n']}|{agg['last']}|{project.bootstrap_resamples}|{project.random_seed}".encode()
+        f"{resolved.source_key}|{last}|{project.bootstrap_resamples}|{project.random_seed}".encode()
     ).hexdigest()
 
 
@@ -102,31 +115,60 @@ def article_table(*, project: Project, resolved: ResolvedSource, label: Label, p
     rows = ArticleScore.objects.filter(project=project, source=resolved.source_key, label=label)
     if syndication == "exclude_wire":
         rows = rows.filter(article__is_wire_copy=False)
-    values = list(
-        rows.values_list(
-            "article__outlet__slug", "article__published_at", "n_tokens", "n_spans", "score_sum", "article__cluster_id"
-        ).order_by("article_id")
-    )
-    if syndication == "once":
-        seen: set[int] = set()
-        kept = []
-        for row in values:
-            cluster = row[5]
-            if cluster is not None:
-                if cluster in seen:
-                    continue
-                seen.add(cluster)
-            kept.append(row)
-        values = kept
-    outlets = [r[0] for r in values]
-    periods = [period_start(r[1], granularity=period) for r in values]
+    # One join (score → article), only the columns this query needs, numpy arrays: about 1 s per million rows.
+    rows = rows.order_by("article_id")
+    once = syndication == "once"
+    fields = ["article__outlet_id", "n_tokens", "n_spans"] + (["article__cluster_id"] if once else [])
+    *ints, score_sum = _int_columns(rows, fields)
+    outlet_ids, n_tokens, n_spans = ints[:3]
+    keep = None
+    if once:  # the first article (lowest id) of each story cluster stands for the cluster
+        clusters = ints[3]
+        keep = np.ones(len(clusters), dtype=bool)
+        in_cluster = np.flatnonzero(clusters >= 0)
+        keep[in_cluster] = False
+        _, first = np.unique(clusters[in_cluster], return_index=True)
+        keep[in_cluster[first]] = True
+    periods = [""] * len(outlet_ids)
+    if period != "all":
+        cache: dict = {}
+        days = rows.annotate(day=TruncDate("article__published_at", tzinfo=UTC)).values_list("day", flat=True)
+        periods = [
+            cache[d] if d in cache else cache.setdefault(d, _period_iso(d, period))
+            for d in days.iterator(chunk_size=20000)
+        ]
+    unique_ids, inverse = np.unique(outlet_ids, return_inverse=True)
+    slug_by_id = dict(Outlet.objects.filter(pk__in=unique_ids.tolist()).values_list("pk", "slug"))
+    outlets = np.array([slug_by_id[i] for i in unique_ids.tolist()], dtype=object)[inverse]
+    if keep is not None:
+        outlets, n_tokens, n_spans, score_sum = outlets[keep], n_tokens[keep], n_spans[keep], score_sum[keep]
+        periods = [p for p, k in zip(periods, keep.tolist(), strict=True) if k]
     return {
-        "outlet": outlets,
-        "period": [p.isoformat() if p else "" for p in periods],
-        "n_tokens": np.array([r[2] for r in values], dtype=np.int64),
-        "n_spans": np.array([r[3] for r in values], dtype=np.int64),
-        "score_sum": np.array([r[4] for r in values], dtype=np.float64),
+        "outlet": outlets.tolist(),
+        "period": periods,
+        "n_tokens": n_tokens,
+        "n_spans": n_spans,
+        "score_sum": score_sum,
     }
+
+
+def _period_iso(day, period: str) -> str:
+    start = period_start(day, granularity=period)
+    return start.isoformat() if start else ""
+
+
+def _int_columns(rows, fields: list[str]) -> list[np.ndarray]:
+    """Integer columns (NULL → -1) and the float score_sum column, straight from the cursor (no per-row ORM work)."""
+    sql, params = rows.values_list(*fields, "score_sum").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        data = cursor.fetchall()
+    n = len(data)
+    out = [
+        np.fromiter((-1 if r[i] is None else r[i] for r in data), dtype=np.int64, count=n) for i in range(len(fields))
+    ]
+    out.append(np.fromiter((r[-1] or 0.0 for r in data), dtype=np.float64, count=n))
+    return out
 
 
 def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = True) -> list[dict]:
@@ -136,7 +178,7 @@ def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = Tru
         human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     label = _label(project, query.label)
     fingerprint = _fingerprint(project=project, resolved=resolved)
-    key = "scores:" + query.key()
+    key = ("scores:" + query.key())[:64]  # ScoreCache.key is varchar(64): PostgreSQL rejects a longer one
     if use_cache:
         hit = (
             ScoreCache.objects.filter(project=project, key=key, fingerprint=fingerprint)
