@@ -4,6 +4,7 @@ from django.urls import path
 
 from annotator.api.views import agreement as agreement_views
 from annotator.api.views import curation as curation_views
+from annotator.api.views import exchange as exchange_views
 from annotator.api.views import projects as project_views
 from annotator.api.views import scoring as scoring_views
 from annotator.api.views import spans as span_views
@@ -99,4 +100,13 @@ urlpatterns += [
 urlpatterns += [
     path("tokens/", token_views.TokenListCreateApi.as_view(), name="token-list"),
     path("tokens/<int:token_id>/", token_views.TokenRevokeApi.as_view(), name="token-revoke"),
+]
+
+# Annotation exchange: streamed export in native/doccano/labelstudio/conll/csv.
+urlpatterns += [
+    path(
+        "projects/<slug:slug>/annotations/export/",
+        exchange_views.AnnotationExportApi.as_view(),
+        name="annotation-export",
+    ),
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from annotator.ui import curation as curation_pages
+from annotator.ui import exchange as exchange_pages
 from annotator.ui import scoring as scoring_pages
 from annotator.ui import tokens as token_pages
 from annotator.ui import training as training_pages
@@ -22,6 +23,7 @@ urlpatterns = [
     path("projects/<slug:slug>/models/<int:number>/lexicon/", training_pages.lexicon_page, name="lexicon-version"),
     path("projects/<slug:slug>/lexicon/", training_pages.lexicon_page, name="lexicon"),
     path("projects/<slug:slug>/scores/", scoring_pages.dashboard_page, name="scores"),
+    path("projects/<slug:slug>/exchange/", exchange_pages.exchange_page, name="exchange"),
     path("account/tokens/", token_pages.token_list_page, name="tokens"),
     path("account/tokens/<int:token_id>/revoke/", token_pages.token_revoke_page, name="token-revoke"),
 ]

@@ -37,8 +37,8 @@ class RecordProblem(ValueError):
     """Why one record of a file cannot be read."""
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one instance: json.dumps builds one per call
+_dumps = _ENCODER.encode
 
 
 def _int(value: Any, name: str) -> int:

@@ -66,6 +66,7 @@ class ArticleRecord:
     block_annotator: str | None = None
 
     def hash(self) -> str:
-        if self.text is not None:
-            return text_hash(self.text)
+        """The text's content hash: the stored one if the record came from the database, else computed."""
+        if not self.content_hash and self.text is not None:
+            self.content_hash = text_hash(self.text)
         return self.content_hash

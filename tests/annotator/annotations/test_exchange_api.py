@@ -70,7 +70,10 @@ def test_blind_annotator_gets_only_their_own_spans(world):
     client = login(world.a1)
     mine = spans_in(body(fetch(client, url(world, format="native"), 200)))
     assert mine and {(layer, who) for _, layer, who, _ in mine} == {("annotator", world.a1.username)}
-    assert spans_in(body(fetch(client, url(world, format="native", layer="annotator", annotator=world.a1.username), 200))) == mine
+    assert (
+        spans_in(body(fetch(client, url(world, format="native", layer="annotator", annotator=world.a1.username), 200)))
+        == mine
+    )
     for params in ({"layer": "gold"}, {"layer": "all"}, {"annotator": world.a2.username}):
         response = fetch(client, url(world, format="native", **params), 403)
         assert "blind" in response.json()["detail"]

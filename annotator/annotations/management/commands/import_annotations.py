@@ -57,7 +57,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{error['source']}:{error['line']}: {error['message']}")
         if report.n_errors > ERRORS_PRINTED:
             self.stderr.write(f"… and {report.n_errors - ERRORS_PRINTED} more problems")
-        verb = "created" if report.written else "would create"
+        verb = "created" if report.written else "to create"
         summary = (
             f"{report.records} records, {report.articles_matched} articles ({report.articles_created} {verb}, "
             f"{report.articles_linked} linked from the corpus), {report.spans_created} spans {verb}, "
@@ -70,7 +70,7 @@ class Command(BaseCommand):
     def _babe(self, report: BabeImportReport) -> None:
         for message in report.messages:
             self.stdout.write(message)
-        verb = "would create" if report.dry_run else "created"
+        verb = "to create" if report.dry_run else "created"
         self.stdout.write(
             f"BABE {report.source}: {report.sentences} sentences; {report.articles_created} articles {verb} "
             f"({report.articles_existing} already there), {report.outlets_created} outlets {verb}, "

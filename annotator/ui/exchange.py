@@ -1,0 +1,96 @@
+"""The project's import/export page: download links for every format, and an upload form for curators."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from annotator.annotations.exchange.babe import babe_import
+from annotator.annotations.exchange.export import EXPORT_LAYERS
+from annotator.annotations.exchange.formats import FORMATS
+from annotator.annotations.exchange.importing import IMPORT_LAYERS, annotations_import
+from annotator.common.errors import ApplicationError
+from annotator.projects.models import Role
+from annotator.projects.permissions import role_can
+from annotator.projects.selectors import membership_list, project_get_for_user
+
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+ERRORS_SHOWN = 200
+
+
+@login_required
+def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user)
+    may_import = role_can(role, "manage_articles")
+    own_only = role == Role.ANNOTATOR and project.blind
+    context = {
+        "project": project,
+        "role": role,
+        "formats": [(name, cls.description) for name, cls in FORMATS.items()],
+        "layers": ["annotator"] if own_only else list(EXPORT_LAYERS),
+        "own_only": own_only,
+        "may_import": may_import,
+        "import_formats": [*FORMATS, "babe"],
+        "import_layers": IMPORT_LAYERS,
+        "members": membership_list(project=project) if may_import else [],
+        "report": None,
+        "babe": None,
+        "error": None,
+        "form": {},
+    }
+    status = 200
+    if request.method == "POST":
+        if not may_import:
+            context["error"] = "Only the project's owners and curators may import annotations."
+            return render(request, "ui/exchange.html", context, status=403)
+        status = _import(request, project, context)
+    return render(request, "ui/exchange.html", context, status=status)
+
+
+def _import(request: HttpRequest, project, context: dict) -> int:
+    form = {key: request.POST.get(key, "") for key in ("format", "layer", "annotator")}
+    form["dry_run"] = bool(request.POST.get("dry_run"))
+    form["create_articles"] = bool(request.POST.get("create_articles"))
+    context["form"] = form
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["error"] = "Choose a file to import."
+        return 400
+    if upload.size > UPLOAD_MAX_BYTES:
+        context["error"] = (
+            f"The file is larger than {UPLOAD_MAX_BYTES // 2**20} MB; use the import_annotations command."
+        )
+        return 400
+    try:
+        if form["format"] == "babe":
+            context["babe"] = _babe(project, upload, by=request.user, dry_run=form["dry_run"])
+            return 200
+        stream = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+        report = annotations_import(
+            project=project, stream=stream, fmt=form["format"], source=upload.name, by=request.user,
+            annotator=form["annotator"], layer=form["layer"], dry_run=form["dry_run"],
+            create_articles=form["create_articles"],
+        )  # fmt: skip
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        return exc.status_code
+    except UnicodeDecodeError as exc:
+        context["error"] = f"{upload.name} is not UTF-8 text ({exc.reason} at byte {exc.start})."
+        return 400
+    context["report"] = report
+    context["errors_shown"] = report.errors[:ERRORS_SHOWN]
+    return 200 if not report.n_errors else 400
+
+
+def _babe(project, upload, *, by, dry_run: bool):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        with path.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        return babe_import(project=project, path=path, by=by, dry_run=dry_run)
