@@ -75,7 +75,11 @@ class AssignmentProgressApi(APIView):
 class CurationArticleListApi(APIView):
     permission_classes = [IsProjectCurator]
 
-    @extend_schema(responses={200: dict}, summary="Articles with finished annotators, gold spans, adjudication.")
+    @extend_schema(
+        operation_id="projects_curate_articles_list",
+        responses={200: dict},
+        summary="Articles with finished annotators, gold spans, adjudication.",
+    )
     def get(self, request: Request, slug: str) -> Response:
         return Response(curation.curation_article_list(project=project_from_request(request, self)))
 
