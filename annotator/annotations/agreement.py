@@ -48,9 +48,10 @@ def filters_validate(*, project: Project, filters: AgreementFilters) -> Agreemen
     if filters.label is not None and not Label.objects.filter(project=project, name=filters.label).exists():
         names = list(Label.objects.filter(project=project).values_list("name", flat=True))
         raise ApplicationError(f"Unknown label {filters.label!r}.", {"label": [f"Choose from {names}."]})
-    if filters.codebook_version is not None and not CodebookVersion.objects.filter(
-        project=project, number=filters.codebook_version
-    ).exists():
+    if (
+        filters.codebook_version is not None
+        and not CodebookVersion.objects.filter(project=project, number=filters.codebook_version).exists()
+    ):
         raise ApplicationError(
             f"Codebook version {filters.codebook_version} does not exist.", {"codebook_version": ["Unknown."]}
         )
@@ -95,7 +96,9 @@ def agreement_data(*, project: Project, filters: AgreementFilters) -> Annotation
     if filters.label:
         spans = spans.filter(label__name=filters.label)
     rows = spans.values_list("article_id", "annotator_id", "start_char", "end_char", "label__name")
-    labels = [filters.label] if filters.label else list(Label.objects.filter(project=project).values_list("name", flat=True))
+    labels = (
+        [filters.label] if filters.label else list(Label.objects.filter(project=project).values_list("name", flat=True))
+    )
     return AnnotationSet.build(
         spans=[
             AnnotatedSpan(item_id=a, annotator=u, start=s, end=e, label=lb)
@@ -125,7 +128,14 @@ def agreement_compute(*, project: Project, filters: AgreementFilters) -> dict:
 
 
 def _row(measure: str, label: str, value, n_items: int, n_units: int, reason=None) -> dict:
-    return {"measure": measure, "label": label, "value": value, "n_items": n_items, "n_units": n_units, "reason": reason}
+    return {
+        "measure": measure,
+        "label": label,
+        "value": value,
+        "n_items": n_items,
+        "n_units": n_units,
+        "reason": reason,
+    }
 
 
 def agreement_table(report: dict) -> list[dict]:
@@ -242,13 +252,16 @@ def agreement_disagreements(
     for a, u, s, e, lb in spans.values_list("article_id", "annotator_id", "start_char", "end_char", "label__name"):
         by_item[(a, u)].append((s, e, lb))
     articles = {
-        a.pk: a for a in Article.objects.filter(pk__in=list(coverage)).select_related("outlet").only(
-            "id", "title", "text", "outlet__slug", "outlet__name"
-        )
+        a.pk: a
+        for a in Article.objects.filter(pk__in=list(coverage))
+        .select_related("outlet")
+        .only("id", "title", "text", "outlet__slug", "outlet__name")
     }
     from django.contrib.auth import get_user_model
 
-    names = dict(get_user_model().objects.filter(pk__in={u for w in coverage.values() for u in w}).values_list("pk", "username"))
+    names = dict(
+        get_user_model().objects.filter(pk__in={u for w in coverage.values() for u in w}).values_list("pk", "username")
+    )
     out = []
     for item in sorted(coverage):
         who = sorted(coverage[item])
@@ -263,9 +276,7 @@ def agreement_disagreements(
                     pairs.append(body)
         if pairs:
             art = articles[item]
-            out.append(
-                {"article_id": item, "title": art.title, "outlet": art.outlet.slug, "pairs": pairs}
-            )
+            out.append({"article_id": item, "title": art.title, "outlet": art.outlet.slug, "pairs": pairs})
         if len(out) >= limit:
             break
     return out
