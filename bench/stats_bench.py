@@ -6,11 +6,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
 from ml.stats import ArticleCounts, ClassifierErrors, group_rates, one_vs_rest, pairwise_differences
+
+
+@contextmanager
+def timed(label: str):
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    print(f"{label}: {time.perf_counter() - wall:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
 
 
 def main() -> None:
@@ -33,23 +42,18 @@ def main() -> None:
     print(
         f"{args.outlets} outlets x {args.articles} articles, {args.resamples} resamples, {args.permutations} permutations"
     )
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for label, exact_max in (("default (normal limit above 2,000 articles)", 2000), ("exact resampling only", None)):
-        t = time.perf_counter()
-        group_rates(counts, errors=errors, n_resamples=args.resamples, exact_max_articles=exact_max)
-        print(f"group_rates, {label}: {time.perf_counter() - t:.2f} s")
-    t = time.perf_counter()
-    one_vs_rest(counts, n_resamples=args.resamples, n_permutations=args.permutations)
-    print(f"one_vs_rest, default: {time.perf_counter() - t:.2f} s")
-    t = time.perf_counter()
-    pairwise_differences(counts, n_resamples=args.resamples, n_permutations=args.permutations)
-    print(
-        f"pairwise_differences ({args.outlets * (args.outlets - 1) // 2} pairs), default: {time.perf_counter() - t:.2f} s"
-    )
+        with timed(f"group_rates with error correction, {label}"):
+            group_rates(counts, errors=errors, n_resamples=args.resamples, exact_max_articles=exact_max)
+    with timed("one_vs_rest, default"):
+        one_vs_rest(counts, n_resamples=args.resamples, n_permutations=args.permutations)
+    with timed(f"pairwise_differences ({args.outlets * (args.outlets - 1) // 2} pairs), default"):
+        pairwise_differences(counts, n_resamples=args.resamples, n_permutations=args.permutations)
     keep = (np.arange(n) % args.articles) < 1500
     small = ArticleCounts(groups=counts.groups[keep], n_tokens=tokens[keep], n_spans=counts.n_spans[keep])
-    t = time.perf_counter()
-    pairwise_differences(small, n_resamples=args.resamples, n_permutations=args.permutations)
-    print(f"pairwise_differences, {args.outlets} outlets x 1,500 articles (all exact): {time.perf_counter() - t:.2f} s")
+    with timed(f"pairwise_differences, {args.outlets} outlets x 1,500 articles (all exact)"):
+        pairwise_differences(small, n_resamples=args.resamples, n_permutations=args.permutations)
 
 
 if __name__ == "__main__":
