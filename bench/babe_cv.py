@@ -78,7 +78,9 @@ def markdown(result: dict) -> str:
     lines = [head, "|" + "---|" * (4 + len(names))]
     for r in result["folds"]:
         cells = [f"{r[n]['word_precision']:.3f} / {r[n]['word_recall']:.3f} / **{r[n]['word_f1']:.3f}**" for n in names]
-        lines.append(f"| {r['fold']} | {r['n_train']} | {r['n_test']} | {r['n_gold_words']} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {r['fold']} | {r['n_train']} | {r['n_test']} | {r['n_gold_words']} | " + " | ".join(cells) + " |"
+        )
     means = [
         f"{result['mean'][n]['word_precision']:.3f} / {result['mean'][n]['word_recall']:.3f} / "
         f"**{result['mean'][n]['word_f1']:.3f}**"

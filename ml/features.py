@@ -16,7 +16,6 @@ import numpy as np
 
 from ml.tokenise import WORD_RE
 
-_APOSTROPHES = str.maketrans({"’": "'"})
 # the last word before a position, and the first after it (searched in a bounded window)
 _PREV_WORD_RE = re.compile(r"(\w+(?:[-'’]\w+)*)\W*$")
 _CONNECTORS = "-'’"
@@ -25,11 +24,11 @@ CONTEXT_CHARS = 40
 
 def normalise_text(text: str) -> str:
     """Lower-case ``text`` keeping every code point at its index (so match offsets are text offsets)."""
-    lowered = text.lower().translate(_APOSTROPHES)
+    lowered = text.lower().replace("’", "'")
     if len(lowered) == len(text):
         return lowered
     # a few code points lower-case to two (e.g. 'İ'); keep those as they are so offsets stay aligned
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text).translate(_APOSTROPHES)
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text).replace("’", "'")
 
 
 def normalise_term(term: str) -> str:
@@ -71,14 +70,120 @@ def next_word(norm: str, end: int) -> str:
     return m.group() if m else "</s>"
 
 
+@lru_cache(maxsize=1)
+def word_table() -> np.ndarray:
+    """``table[code point]`` is True for the characters ``\\w`` matches (``str.isalnum()`` or ``_``)."""
+    table = np.fromiter((chr(c).isalnum() for c in range(_TABLE_SIZE)), dtype=bool, count=_TABLE_SIZE)
+    table[ord("_")] = True
+    return table
+
+
+_TABLE_SIZE = 0x30000  # the BMP and the first supplementary planes; rarer code points are checked one by one
+
+
+def is_word_char(cp: np.ndarray) -> np.ndarray:
+    """Vectorised ``\\w`` test for an array of code points."""
+    table = word_table()
+    out = table[np.minimum(cp, _TABLE_SIZE - 1)]
+    high = cp >= _TABLE_SIZE
+    if high.any():
+        for c in np.unique(cp[high]).tolist():
+            out[cp == c] = chr(c).isalnum()
+    return out
+
+
+def code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+class TextBatch:
+    """Texts joined by newlines into one string, with vectorised token-boundary and context look-ups.
+
+    Positions are *global* (into :attr:`norm`); :attr:`offsets` maps documents to their first position.
+    """
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        self.lengths = lengths
+        self.orig = "\n".join(texts)
+        self.norm = normalise_text(self.orig)
+        cp = code_points(self.norm)
+        n = len(cp)
+        isw = np.zeros(n + 2, dtype=bool)  # padded: isw[i + 1] is position i
+        isw[1:-1] = is_word_char(cp)
+        con = (cp == 45) | (cp == 39)
+        inword = isw[1:-1] | (con & isw[:-2] & isw[2:])
+        self.inword = np.concatenate([inword, [False]])  # position n (end of string) is not in a word
+        self.breaks = np.flatnonzero(~self.inword)
+        self.word_pos = np.flatnonzero(self.inword)
+        self.upper = code_points(self.orig) != cp
+
+    def starts_ok(self, starts: np.ndarray) -> np.ndarray:
+        prev = np.maximum(starts - 1, 0)
+        return (starts == 0) | ~self.inword[prev]
+
+    def ends_ok(self, ends: np.ndarray) -> np.ndarray:
+        return ~self.inword[ends]
+
+    def token_start(self, positions: np.ndarray) -> np.ndarray:
+        """The first position of the token containing each (in-word) position."""
+        j = np.searchsorted(self.breaks, positions) - 1
+        return np.where(j >= 0, self.breaks[np.maximum(j, 0)] + 1, 0)
+
+    def token_end(self, positions: np.ndarray) -> np.ndarray:
+        return self.breaks[np.searchsorted(self.breaks, positions)]
+
+    def doc_of(self, positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.offsets, positions, side="right") - 1
+
+    def context(self, starts: np.ndarray, ends: np.ndarray, docs: np.ndarray) -> tuple[list[str], list[str]]:
+        """The words just before ``starts`` and just after ``ends`` (``<s>``/``</s>`` at a text's edge)."""
+        norm, words, breaks = self.norm, self.word_pos, self.breaks
+        doc_start = self.offsets[docs]
+        doc_end = doc_start + self.lengths[docs]
+        j = np.searchsorted(words, starts) - 1
+        p_last = words[np.maximum(j, 0)]
+        p_start = breaks[np.maximum(np.searchsorted(breaks, p_last) - 1, 0)] + 1
+        p_start = np.where(p_last < breaks[0], 0, p_start)
+        has_prev = (j >= 0) & (p_last >= doc_start)
+        k = np.searchsorted(words, ends)
+        n_first = words[np.minimum(k, len(words) - 1)] if len(words) else ends
+        n_end = self.token_end(n_first)
+        has_next = (k < len(words)) & (n_first < doc_end)
+        prevs = [
+            norm[a : b + 1] if ok else "<s>"
+            for a, b, ok in zip(p_start.tolist(), p_last.tolist(), has_prev.tolist(), strict=True)
+        ]
+        nexts = [
+            norm[a:b] if ok else "</s>"
+            for a, b, ok in zip(n_first.tolist(), n_end.tolist(), has_next.tolist(), strict=True)
+        ]
+        return prevs, nexts
+
+    def capitalised(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        first = self.upper[starts]
+        second = self.upper[np.minimum(starts + 1, len(self.upper) - 1)] & (ends - starts > 1)
+        return first.astype(float), (first & second).astype(float)
+
+
 class Stemmer:
-    """Snowball (Porter 2) English stemmer with a cache; stems every token of a multi-word term."""
+    """Snowball (Porter 2) English stemmer with a cache; stems every token of a multi-word term.
+
+    ``snowballstemmer`` uses the C implementation from ``PyStemmer`` when that is installed.
+    """
 
     def __init__(self) -> None:
         import snowballstemmer
 
-        self._stem_word = snowballstemmer.stemmer("english").stemWord
+        self._stemmer = snowballstemmer.stemmer("english")
+        self._stem_word = self._stemmer.stemWord
         self._cache: dict[str, str] = {}
+
+    def many(self, words: list[str]) -> list[str]:
+        """Stems of distinct single words, in one call."""
+        return list(self._stemmer.stemWords(words))
 
     def __call__(self, word: str) -> str:
         stem = self._cache.get(word)
@@ -146,7 +251,17 @@ DENSE_FEATURES = (
     "position",
     "log_length",
     "neighbour_precision",
+    "suffix_precision",
+    "log_suffix_support",
+    "hyphenated",
 )
+
+SUFFIX_LENGTHS = (2, 3, 4)
+
+
+def word_suffixes(word: str) -> list[str]:
+    """The 2-, 3- and 4-letter endings of a word that is at least two letters longer than the ending."""
+    return [word[-n:] for n in SUFFIX_LENGTHS if len(word) > n + 1]
 
 
 def suffix_of(term: str) -> str:

@@ -36,23 +36,21 @@ from threadpoolctl import threadpool_limits
 
 from ml.features import (
     DENSE_FEATURES,
-    ExternalLexicon,
+    SUFFIX_LENGTHS,
     Stemmer,
-    ends_token,
+    TextBatch,
     load_external_lexicon,
     logit,
-    next_word,
     normalise_term,
-    normalise_text,
-    prev_word,
     smoothed_rate,
-    starts_token,
     suffix_of,
 )
 from ml.spans import Span, as_span, overlaps
 from ml.tokenise import WORD_RE
 
 MIN_STEM_CHARS = 4
+MIN_SUFFIX_SUPPORT = 3  # a word ending proposes candidates once marked this often ...
+SUFFIX_LIFT = 2.0  # ... and when its smoothed precision is at least this multiple of the base rate
 NEIGHBOUR_CHARS = 80
 _BATCH = 2000
 
@@ -79,6 +77,7 @@ class Candidates:
     end: np.ndarray
     term: np.ndarray  # index into the term table, -1 for a stem-only candidate
     stem: np.ndarray  # index into the stem table, -1 when the stem is unknown
+    suffix: np.ndarray  # (n, 3) indices into the suffix table, -1 when unknown
     keys: list[str] = field(default_factory=list)
     prev: list[str] = field(default_factory=list)
     next: list[str] = field(default_factory=list)
@@ -143,23 +142,33 @@ def check_spans(y: object, texts: list[str]) -> list[list[Span]]:
     return out
 
 
-def build_automaton(keys: Iterable[tuple[str, tuple[int, int, int]]]) -> ahocorasick.Automaton:
+def build_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton whose value for the i-th key is ``i``."""
     automaton = ahocorasick.Automaton()
-    for key, payload in keys:
-        automaton.add_word(key, payload)
+    for i, key in enumerate(keys):
+        automaton.add_word(key, i)
     if len(automaton):
         automaton.make_automaton()
     return automaton
 
 
-def iter_term_matches(automaton: ahocorasick.Automaton, norm: str) -> Iterable[tuple[int, int, int]]:
-    """``(start, end, term)`` for each term match of ``automaton`` in ``norm`` that sits on token boundaries."""
+def scan(automaton: ahocorasick.Automaton, batch: TextBatch, key_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every raw match of ``automaton`` in ``batch.norm``: global start positions and key indices."""
     if not len(automaton):
-        return
-    for last, (idx, _stem, length) in automaton.iter(norm):
-        start = last - length + 1
-        if idx >= 0 and starts_token(norm, start) and ends_token(norm, last + 1):
-            yield start, last + 1, idx
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    found = np.array(list(automaton.iter(batch.norm)), dtype=np.int64).reshape(-1, 2)
+    keys = found[:, 1]
+    return found[:, 0] - key_len[keys] + 1, keys
+
+
+def contained(starts: np.ndarray, ends: np.ndarray, g_starts: np.ndarray, g_ends: np.ndarray) -> np.ndarray:
+    """For each range ``[starts[i], ends[i])``: is it inside one of the ranges ``[g_starts, g_ends)``?"""
+    if not len(g_starts) or not len(starts):
+        return np.zeros(len(starts), dtype=bool)
+    order = np.argsort(g_starts, kind="stable")
+    gs, reach = g_starts[order], np.maximum.accumulate(g_ends[order])
+    j = np.searchsorted(gs, starts, side="right") - 1
+    return (j >= 0) & (reach[np.maximum(j, 0)] >= ends)
 
 
 class LexiconClassifier(BaseEstimator):
@@ -181,6 +190,9 @@ class LexiconClassifier(BaseEstimator):
         Times a term must have been marked to become a candidate.
     use_stems : bool, default=True
         Also propose tokens whose Snowball stem was marked (generalises to unseen inflections).
+    use_shapes : bool, default=True
+        Also propose whole tokens that end in a word ending (2-4 letters) annotators mark well above the base
+        rate, and hyphenated tokens (generalises to unseen words such as "do-nothing" or "childishly").
     external_lexicon : {"vader", None}, default="vader"
         Outside word list whose words are candidates (with their training counts) and whose strength is a
         feature. ``None`` for a model learned from the annotations only.
@@ -237,6 +249,7 @@ class LexiconClassifier(BaseEstimator):
         max_ngram: int = 4,
         min_support: int = 1,
         use_stems: bool = True,
+        use_shapes: bool = True,
         external_lexicon: str | None = "vader",
         smoothing: float = 2.0,
         C: float = 0.5,
@@ -250,6 +263,7 @@ class LexiconClassifier(BaseEstimator):
         self.max_ngram = max_ngram
         self.min_support = min_support
         self.use_stems = use_stems
+        self.use_shapes = use_shapes
         self.external_lexicon = external_lexicon
         self.smoothing = smoothing
         self.C = C
@@ -303,8 +317,7 @@ class LexiconClassifier(BaseEstimator):
         self.labels_ = labels
         self._pinned, self._banned = pinned, banned
         self._external = load_external_lexicon(self.external_lexicon) if self.external_lexicon else None
-        norms = [normalise_text(t) for t in texts]
-        table = _TrainingTable.build(self, texts, norms, gold)
+        table = _TrainingTable.build(self, texts, gold)
         folds = self._folds(len(texts), groups, rng)
         # cross-fitted candidates and features: lexicon statistics from the other folds only
         blocks = []
@@ -403,6 +416,9 @@ class LexiconClassifier(BaseEstimator):
         self.stem_support_ = stats.stem_support.astype(np.int64)
         self.stem_seen_ = stats.stem_seen.astype(np.int64)
         self.base_rate_ = stats.base_rate
+        self.suffixes_ = list(table.suffixes)
+        self.suffix_support_ = stats.suffix_support.astype(np.int64)
+        self.suffix_seen_ = stats.suffix_seen.astype(np.int64)
 
     # -------------------------------------------------------------- state
     def _build_automaton(self) -> None:
@@ -418,14 +434,30 @@ class LexiconClassifier(BaseEstimator):
         active = self._active_terms(self.term_support_, self._term_external, self.terms_)
         self._active_term = np.zeros(len(self.terms_), dtype=bool)
         self._active_term[active] = True
-        # one payload per key: (term index or -1, stem index or -1, key length)
-        payloads: dict[str, list[int]] = {self.terms_[i]: [int(i), -1, len(self.terms_[i])] for i in active}
+        # one automaton key per distinct string; a key can be a term, a marked stem, or both
+        # payload: [term index, stem index, proposes by ending, proposes by hyphen]
+        payloads: dict[str, list[int]] = {self.terms_[i]: [int(i), -1, 0, 0] for i in active}
         if self.use_stems and len(self.stems_):
             for i in np.flatnonzero(self.stem_support_.max(axis=1) >= self.min_support):
                 stem = self.stems_[i]
                 if len(stem) >= MIN_STEM_CHARS:
-                    payloads.setdefault(stem, [-1, -1, len(stem)])[1] = int(i)
-        self.automaton_ = build_automaton((k, tuple(v)) for k, v in payloads.items())
+                    payloads.setdefault(stem, [-1, -1, 0, 0])[1] = int(i)
+        self.suffix_index_ = {s: i for i, s in enumerate(self.suffixes_)}
+        if self.use_shapes:
+            ends_active = active_suffixes(self.suffix_support_, self.suffix_seen_, self.base_rate_, self.smoothing)
+            for i in np.flatnonzero(ends_active):
+                payloads.setdefault(self.suffixes_[i], [-1, -1, 0, 0])[2] = 1
+            payloads.setdefault("-", [-1, -1, 0, 0])[3] = 1
+        keys = list(payloads)
+        self._key_term = np.array([payloads[k][0] for k in keys], dtype=np.int64)
+        self._key_stem = np.array([payloads[k][1] for k in keys], dtype=np.int64)
+        self._key_suffix = np.array([payloads[k][2] for k in keys], dtype=bool)
+        self._key_hyphen = np.array([payloads[k][3] for k in keys], dtype=bool)
+        self._key_len = np.array([len(k) for k in keys], dtype=np.int64)
+        self.automaton_ = build_automaton(keys)
+        # the stem of each term's last token, for the stem features of term candidates
+        last_stems = self._stemmer.many([t.rsplit(" ", 1)[-1] for t in self.terms_]) if self.terms_ else []
+        self._term_stem = np.array([self.stem_index_.get(s, -1) for s in last_stems], dtype=np.int64)
 
     def _active_terms(self, support: np.ndarray, external: np.ndarray, terms: list[str]) -> np.ndarray:
         pinned = np.array([t in self._pinned for t in terms], dtype=bool)
@@ -477,7 +509,10 @@ class LexiconClassifier(BaseEstimator):
                 proba[:, li] = self.constant_proba_[li]
                 continue
             support = np.where(cands.term >= 0, self.term_support_[np.maximum(cands.term, 0), li], 0)
-            stats = _CandidateStats(support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li])
+            stats = _CandidateStats(
+                support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li],
+                self.suffix_support_[:, li], self.suffix_seen_,
+            )  # fmt: skip
             proba[:, li] = model.predict_proba(self._design(cands, stats, self._term_external))[:, 1]
         return proba
 
@@ -509,71 +544,70 @@ class LexiconClassifier(BaseEstimator):
         return out
 
     def _candidates(self, texts: list[str]) -> Candidates:
-        doc_l: list[int] = []
-        start_l: list[int] = []
-        end_l: list[int] = []
-        term_l: list[int] = []
-        stem_l: list[int] = []
-        keys: list[str] = []
-        prevs: list[str] = []
-        nexts: list[str] = []
-        caps: list[bool] = []
-        upper: list[bool] = []
-        pos: list[float] = []
-        automaton = self.automaton_
-        stem = self._stemmer
-        stem_index = self.stem_index_
-        term_index = self.term_index_
-        terms, stems, active = self.terms_, self.stems_, self._active_term
-        banned_any = {k for k, v in self._banned.items() if v is None}
-        if not len(automaton):
+        """Candidate occurrences: lexicon terms on token boundaries, and tokens whose marked stem is a prefix."""
+        if not len(self.automaton_) or not texts:
             return _empty_candidates()
-        for d, text in enumerate(texts):
-            norm = normalise_text(text)
-            n = len(norm) or 1
-            for last, (t_idx, s_idx, length) in automaton.iter(norm):
-                start = last - length + 1
-                if not starts_token(norm, start):
-                    continue
-                if t_idx >= 0 and ends_token(norm, last + 1):
-                    end = last + 1
-                    key = terms[t_idx]
-                    s_idx = stem_index.get(stem(key.rsplit(" ", 1)[-1]), -1)
-                elif s_idx >= 0:  # a marked stem as a token prefix: take the whole token if it has that stem
-                    m = WORD_RE.match(norm, start)
-                    end = m.end()
-                    key = m.group()
-                    t_idx = term_index.get(key, -1)
-                    if (t_idx >= 0 and active[t_idx]) or stem(key) != stems[s_idx]:
-                        continue
-                else:
-                    continue
-                if key in banned_any:
-                    continue
-                doc_l.append(d)
-                start_l.append(start)
-                end_l.append(end)
-                term_l.append(t_idx)
-                stem_l.append(s_idx)
-                keys.append(key)
-                prevs.append(prev_word(norm, start))
-                nexts.append(next_word(norm, end))
-                c = text[start]
-                caps.append(c.isupper())
-                upper.append(text[start:end].isupper() and end - start > 1)
-                pos.append(start / n)
-        return Candidates(
-            np.array(doc_l, dtype=np.int64), np.array(start_l, dtype=np.int64), np.array(end_l, dtype=np.int64),
-            np.array(term_l, dtype=np.int64), np.array(stem_l, dtype=np.int64), keys, prevs, nexts,
-            np.array(caps, dtype=float), np.array(upper, dtype=float), np.array(pos, dtype=float),
-        )  # fmt: skip
+        batch = TextBatch(texts)
+        starts, keys = scan(self.automaton_, batch, self._key_len)
+        ends = starts + self._key_len[keys]
+        ok_start = batch.starts_ok(starts)
+        t_idx, s_idx = self._key_term[keys], self._key_stem[keys]
+        is_term = ok_start & (t_idx >= 0) & batch.ends_ok(ends)
+        is_stem = ok_start & ~is_term & (s_idx >= 0)
+        # stem candidates: the whole token, kept if it has exactly that stem and is not itself an active term
+        st_start = starts[is_stem]
+        st_end = batch.token_end(st_start)
+        st_stem = s_idx[is_stem]
+        norm = batch.norm
+        words = [norm[a:b] for a, b in zip(st_start.tolist(), st_end.tolist(), strict=True)]
+        stems = self._stemmer.many(words) if words else []
+        index, active, stem_names = self.term_index_, self._active_term, self.stems_
+        st_term = np.array([index.get(w, -1) for w in words], dtype=np.int64)
+        keep = np.array(
+            [
+                st == stem_names[k] and (t < 0 or not active[t])
+                for st, k, t in zip(stems, st_stem.tolist(), st_term.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        term_rows = t_idx[is_term]
+        # shape candidates: whole tokens ending in a loaded-looking suffix, or hyphenated
+        by_suffix = self._key_suffix[keys] & batch.ends_ok(ends) & ~batch.starts_ok(starts)
+        by_hyphen = self._key_hyphen[keys] & batch.inword[starts]
+        sh_pos = np.unique(np.concatenate([starts[by_suffix], starts[by_hyphen]]))
+        sh_start = batch.token_start(sh_pos)
+        sh_end = batch.token_end(sh_pos)
+        sh_words = [norm[a:b] for a, b in zip(sh_start.tolist(), sh_end.tolist(), strict=True)]
+        sh_stems = self._stemmer.many(sh_words) if sh_words else []
+        sh_term = np.array([index.get(w, -1) for w in sh_words], dtype=np.int64)
+        sh_stem = np.array([self.stem_index_.get(s, -1) for s in sh_stems], dtype=np.int64)
+        c_start = np.concatenate([starts[is_term], st_start[keep], sh_start])
+        c_end = np.concatenate([ends[is_term], st_end[keep], sh_end])
+        c_term = np.concatenate([term_rows, st_term[keep], sh_term])
+        c_stem = np.concatenate([self._term_stem[term_rows], st_stem[keep], sh_stem])
+        c_keys = [self.terms_[t] for t in term_rows.tolist()]
+        c_keys += [w for w, k in zip(words, keep.tolist(), strict=True) if k] + sh_words
+        return build_candidates(batch, c_start, c_end, c_term, c_stem, c_keys, self._banned, self.suffix_index_)
 
     # -------------------------------------------------------------- features
     def _matrix(self, cands: Candidates, stats: _Stats, li: int) -> sp.csr_matrix:
         support = np.where(cands.term >= 0, stats.term_support[np.maximum(cands.term, 0), li], 0)
         seen = np.where(cands.term >= 0, stats.term_seen[np.maximum(cands.term, 0)], 0)
-        cstats = _CandidateStats(support, seen, stats.stem_support[:, li], stats.stem_seen, stats.base_rate[li])
+        cstats = _CandidateStats(
+            support, seen, stats.stem_support[:, li], stats.stem_seen, stats.base_rate[li],
+            stats.suffix_support[:, li], stats.suffix_seen,
+        )  # fmt: skip
         return self._design(cands, cstats, stats.term_external)
+
+    def _suffix_features(self, cands: Candidates, st: _CandidateStats) -> tuple[np.ndarray, np.ndarray]:
+        has = cands.suffix >= 0
+        idx = np.maximum(cands.suffix, 0)
+        support = np.where(has, st.suffix_support[idx] if len(st.suffix_support) else 0, 0)
+        seen = np.where(has, st.suffix_seen[idx] if len(st.suffix_seen) else 0, 0)
+        rate = smoothed_rate(support, seen, prior=st.base_rate, strength=self.smoothing)
+        best = rate.argmax(axis=1) if len(rate) else np.zeros(0, dtype=np.int64)
+        rows = np.arange(len(rate))
+        return rate[rows, best], np.log1p(support[rows, best])
 
     def _design(self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray) -> sp.csr_matrix:
         n = len(cands)
@@ -605,6 +639,8 @@ class LexiconClassifier(BaseEstimator):
                 cands.position,
                 np.log(length),
                 neighbour_sum(cands, np.maximum(precision, stem_precision)),
+                *self._suffix_features(cands, st),
+                np.fromiter(("-" in k for k in cands.keys), dtype=float, count=n),
             ]
         )
         vocab, n_vocab = self.context_vocab_, len(self.context_vocab_)
@@ -627,6 +663,8 @@ class _Stats:
     stem_seen: np.ndarray
     base_rate: np.ndarray
     term_external: np.ndarray
+    suffix_support: np.ndarray  # (n_suffixes, n_labels)
+    suffix_seen: np.ndarray
 
 
 @dataclass
@@ -636,12 +674,66 @@ class _CandidateStats:
     stem_support: np.ndarray  # per stem, for this label
     stem_seen: np.ndarray
     base_rate: float
+    suffix_support: np.ndarray  # per suffix, for this label
+    suffix_seen: np.ndarray
+
+
+def active_suffixes(support: np.ndarray, seen: np.ndarray, base_rate: np.ndarray, smoothing: float) -> np.ndarray:
+    """Word endings that propose candidates: marked often enough, and well above the base rate for a label."""
+    if not len(support):
+        return np.zeros(0, dtype=bool)
+    rate = smoothed_rate(support, seen[:, None], prior=base_rate[None, :], strength=smoothing)
+    return ((support >= MIN_SUFFIX_SUPPORT) & (rate >= SUFFIX_LIFT * base_rate[None, :])).any(axis=1)
+
+
+def build_candidates(
+    batch: TextBatch,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    terms: np.ndarray,
+    stems: np.ndarray,
+    keys: list[str],
+    banned: dict[str, frozenset[str] | None],
+    suffix_index: dict[str, int],
+) -> Candidates:
+    """Sort candidates (global positions in ``batch``) by position, drop duplicates and banned ones, add context.
+
+    Duplicates (same range) keep the first one given, so pass term matches before stem and shape matches.
+    """
+    if len(starts):
+        _, first = np.unique(starts * (int(ends.max()) + 1) + ends, return_index=True)
+        starts, ends, terms, stems = starts[first], ends[first], terms[first], stems[first]
+        keys = [keys[i] for i in first.tolist()]
+    banned_any = {k for k, v in banned.items() if v is None}
+    if banned_any:
+        ok = np.array([k not in banned_any for k in keys], dtype=bool)
+        starts, ends, terms, stems = starts[ok], ends[ok], terms[ok], stems[ok]
+        keys = [k for k, o in zip(keys, ok.tolist(), strict=True) if o]
+    if not len(starts):
+        return _empty_candidates()
+    order = np.lexsort((ends, starts))
+    starts, ends, terms, stems = starts[order], ends[order], terms[order], stems[order]
+    keys = [keys[i] for i in order.tolist()]
+    docs = batch.doc_of(starts)
+    prevs, nexts = batch.context(starts, ends, docs)
+    caps, upper = batch.capitalised(starts, ends)
+    local = starts - batch.offsets[docs]
+    position = local / np.maximum(batch.lengths[docs], 1)
+    suffix = np.full((len(keys), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
+    for i, key in enumerate(keys):
+        last = key.rsplit(" ", 1)[-1]
+        for j, n in enumerate(SUFFIX_LENGTHS):
+            if len(last) > n + 1:
+                suffix[i, j] = suffix_index.get(last[-n:], -1)
+    return Candidates(
+        docs, local, ends - batch.offsets[docs], terms, stems, suffix, keys, prevs, nexts, caps, upper, position
+    )
 
 
 def _empty_candidates() -> Candidates:
     e = np.zeros(0, dtype=np.int64)
     f = np.zeros(0)
-    return Candidates(e, e, e, e, e, [], [], [], f, f, f)
+    return Candidates(e, e, e, e, e, np.zeros((0, len(SUFFIX_LENGTHS)), dtype=np.int64), [], [], [], f, f, f)
 
 
 def neighbour_sum(cands: Candidates, weight: np.ndarray) -> np.ndarray:
@@ -692,74 +784,79 @@ def threshold_scores(proba: np.ndarray, y: np.ndarray, n_gold: int, thr: float) 
 
 
 class _TrainingTable:
-    """Every term and stem occurrence in the training texts, counted once, so fold statistics are bincounts."""
+    """Every term and token occurrence in the training texts, found once, so fold statistics are bincounts."""
 
     @classmethod
-    def build(cls, model: LexiconClassifier, texts: list[str], norms: list[str], gold: list[list[Span]]):
+    def build(cls, model: LexiconClassifier, texts: list[str], gold: list[list[Span]]) -> _TrainingTable:
         self = cls()
         self.model = model
-        self.texts, self.norms, self.gold = texts, norms, gold
-        labels = model.labels_
-        self.n_labels = len(labels)
-        label_index = {lab: i for i, lab in enumerate(labels)}
-        stemmer = model._stemmer
-        # term keys: exact marked spans and their sub-n-grams, external words, pinned terms
+        self.n_docs = len(texts)
+        self.n_labels = len(model.labels_)
+        label_index = {lab: i for i, lab in enumerate(model.labels_)}
+        batch = self.batch = TextBatch(texts)
+        g_doc = np.array([d for d, doc in enumerate(gold) for _ in doc], dtype=np.int64)
+        g_start = np.array([s.start for doc in gold for s in doc], dtype=np.int64) + batch.offsets[g_doc]
+        g_end = np.array([s.end for doc in gold for s in doc], dtype=np.int64) + batch.offsets[g_doc]
+        g_label = np.array([label_index[s.label] for doc in gold for s in doc], dtype=np.int64)
+        self.gold_keys = set(zip(g_start.tolist(), g_end.tolist(), g_label.tolist(), strict=True))
+        self.gold_per_label = np.bincount(g_label, minlength=self.n_labels)
+
+        def inside(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+            cols = [
+                contained(starts, ends, g_start[g_label == li], g_end[g_label == li]) for li in range(self.n_labels)
+            ]
+            return np.column_stack(cols) if cols else np.zeros((len(starts), 0), dtype=bool)
+
+        # tokens, their stems and whether they are inside a marked span
+        t_start = np.flatnonzero(batch.inword[:-1] & ~np.concatenate([[False], batch.inword[:-2]]))
+        t_end = batch.token_end(t_start)
+        norm = batch.norm
+        words = [norm[a:b] for a, b in zip(t_start.tolist(), t_end.tolist(), strict=True)]
+        distinct = list(dict.fromkeys(words))
+        stem_of = dict(zip(distinct, model._stemmer.many(distinct), strict=True))
+        stems: dict[str, int] = {}
+        t_stem = np.array([stems.setdefault(stem_of[w], len(stems)) for w in words], dtype=np.int64)
+        self.stems = list(stems)
+        self.stem_len_ok = np.array([len(s) >= MIN_STEM_CHARS for s in self.stems], dtype=bool)
+        self.t_start, self.t_end, self.t_stem, self.t_words = t_start, t_end, t_stem, words
+        self.t_doc = batch.doc_of(t_start)
+        self.t_inside = inside(t_start, t_end)
+        self.t_prefix = np.array([w.startswith(stem_of[w]) for w in words], dtype=bool)
+        self.t_hyphen = np.array(["-" in w for w in words], dtype=bool)
+        suffixes: dict[str, int] = {}
+        self.t_suffix = np.full((len(words), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
+        for i, w in enumerate(words):
+            for j, n in enumerate(SUFFIX_LENGTHS):
+                if len(w) > n + 1:
+                    self.t_suffix[i, j] = suffixes.setdefault(w[-n:], len(suffixes))
+        self.suffixes = list(suffixes)
+        self.suffix_index = suffixes
+        # the term table: marked spans and their sub-n-grams, external words, pinned terms
         marked: dict[str, None] = {}
-        for norm, doc in zip(norms, gold, strict=True):
-            for s in doc:
-                toks = [m.group() for m in WORD_RE.finditer(norm, s.start, s.end)]
-                if not toks:
-                    continue
+        for a, b in zip(g_start.tolist(), g_end.tolist(), strict=True):
+            toks = WORD_RE.findall(norm, a, b)
+            if toks:
                 marked[" ".join(toks)] = None
                 for n in range(1, min(model.max_ngram, len(toks)) + 1):
                     for i in range(len(toks) - n + 1):
                         marked[" ".join(toks[i : i + n])] = None
         ext = model._external.strength if model._external else {}
-        terms = list(marked) + [t for t in ext if t not in marked]
-        terms += [t for t in model._pinned if t not in marked and t not in ext]
+        terms = list(dict.fromkeys([*marked, *ext, *model._pinned]))
         self.terms = terms
         index = {t: i for i, t in enumerate(terms)}
         self.term_external = np.array([ext.get(t, 0.0) for t in terms])
         self.term_pinned = np.array([t in model._pinned for t in terms], dtype=bool)
-        automaton = build_automaton((t, (i, -1, len(t))) for t, i in index.items())
-        # term occurrences
-        m_doc, m_start, m_end, m_term, m_inside = [], [], [], [], []
-        for d, (norm, doc) in enumerate(zip(norms, gold, strict=True)):
-            for start, end, idx in iter_term_matches(automaton, norm):
-                inside = np.zeros(self.n_labels, dtype=bool)
-                for s in doc:
-                    if s.start <= start and end <= s.end:
-                        inside[label_index[s.label]] = True
-                m_doc.append(d), m_start.append(start), m_end.append(end), m_term.append(idx), m_inside.append(inside)
-        self.m_doc = np.array(m_doc, dtype=np.int64)
-        self.m_start = np.array(m_start, dtype=np.int64)
-        self.m_end = np.array(m_end, dtype=np.int64)
-        self.m_term = np.array(m_term, dtype=np.int64)
-        self.m_inside = np.array(m_inside, dtype=bool).reshape(-1, self.n_labels)
-        # token occurrences and their stems
-        stems: dict[str, int] = {}
-        t_doc, t_start, t_end, t_stem, t_inside, t_key = [], [], [], [], [], []
-        for d, (norm, doc) in enumerate(zip(norms, gold, strict=True)):
-            for m in WORD_RE.finditer(norm):
-                word = m.group()
-                stem = stemmer(word)
-                s_idx = stems.setdefault(stem, len(stems))
-                inside = np.zeros(self.n_labels, dtype=bool)
-                for s in doc:
-                    if s.start <= m.start() and m.end() <= s.end:
-                        inside[label_index[s.label]] = True
-                t_doc.append(d), t_start.append(m.start()), t_end.append(m.end())
-                t_stem.append(s_idx), t_inside.append(inside), t_key.append(word)
-        self.stems = list(stems)
-        self.t_doc = np.array(t_doc, dtype=np.int64)
-        self.t_start = np.array(t_start, dtype=np.int64)
-        self.t_end = np.array(t_end, dtype=np.int64)
-        self.t_stem = np.array(t_stem, dtype=np.int64)
-        self.t_inside = np.array(t_inside, dtype=bool).reshape(-1, self.n_labels)
-        self.t_key = t_key
-        self.t_term = np.array([index.get(k, -1) for k in t_key], dtype=np.int64)
-        self.gold_keys = [{(s.start, s.end, label_index[s.label]) for s in doc} for doc in gold]
-        self.n_docs = len(texts)
+        self.t_term = np.array([index.get(w, -1) for w in words], dtype=np.int64)
+        last_stems = model._stemmer.many([t.rsplit(" ", 1)[-1] for t in terms])
+        self.term_stem = np.array([stems.get(s, -1) for s in last_stems], dtype=np.int64)
+        # term occurrences on token boundaries
+        key_len = np.array([len(t) for t in terms], dtype=np.int64)
+        starts, keys = scan(build_automaton(terms), batch, key_len)
+        ends = starts + key_len[keys]
+        ok = batch.starts_ok(starts) & batch.ends_ok(ends)
+        self.m_start, self.m_end, self.m_term = starts[ok], ends[ok], keys[ok]
+        self.m_doc = batch.doc_of(self.m_start)
+        self.m_inside = inside(self.m_start, self.m_end)
         return self
 
     def stats(self, docs: np.ndarray) -> _Stats:
@@ -769,22 +866,25 @@ class _TrainingTable:
         tm = in_docs[self.t_doc]
         n_terms, n_stems = len(self.terms), len(self.stems)
         term_seen = np.bincount(self.m_term[mm], minlength=n_terms)
-        term_support = np.column_stack(
-            [
-                np.bincount(self.m_term[mm], weights=self.m_inside[mm, li], minlength=n_terms)
-                for li in range(self.n_labels)
-            ]
-        )
+        term_support = np.zeros((n_terms, self.n_labels))
+        stem_support = np.zeros((n_stems, self.n_labels))
+        for li in range(self.n_labels):
+            term_support[:, li] = np.bincount(self.m_term[mm], weights=self.m_inside[mm, li], minlength=n_terms)
+            stem_support[:, li] = np.bincount(self.t_stem[tm], weights=self.t_inside[tm, li], minlength=n_stems)
         stem_seen = np.bincount(self.t_stem[tm], minlength=n_stems)
-        stem_support = np.column_stack(
-            [
-                np.bincount(self.t_stem[tm], weights=self.t_inside[tm, li], minlength=n_stems)
-                for li in range(self.n_labels)
-            ]
+        base_rate = self.t_inside[tm].sum(axis=0) / max(int(tm.sum()), 1)
+        n_suffixes = len(self.suffixes)
+        suf = self.t_suffix[tm]
+        flat = suf.ravel()
+        valid = flat >= 0
+        suffix_seen = np.bincount(flat[valid], minlength=n_suffixes)
+        suffix_support = np.zeros((n_suffixes, self.n_labels))
+        for li in range(self.n_labels):
+            weights = np.repeat(self.t_inside[tm, li], suf.shape[1])[valid]
+            suffix_support[:, li] = np.bincount(flat[valid], weights=weights, minlength=n_suffixes)
+        return _Stats(
+            term_support, term_seen, stem_support, stem_seen, base_rate, self.term_external, suffix_support, suffix_seen
         )
-        n_tokens = max(int(tm.sum()), 1)
-        base_rate = self.t_inside[tm].sum(axis=0) / n_tokens
-        return _Stats(term_support, term_seen, stem_support, stem_seen, base_rate, self.term_external)
 
     def candidates(self, docs: np.ndarray, stats: _Stats) -> Candidates:
         """The candidates the predict path would find in ``docs`` given a lexicon with ``stats``."""
@@ -792,55 +892,44 @@ class _TrainingTable:
         in_docs = np.zeros(self.n_docs, dtype=bool)
         in_docs[docs] = True
         active = (stats.term_support.max(axis=1) >= model.min_support) | (self.term_external > 0) | self.term_pinned
-        banned_any = {k for k, v in model._banned.items() if v is None}
-        rows = []  # (doc, start, end, term, stem, key)
-        stem_of = model._stemmer
-        stem_index = {s: i for i, s in enumerate(self.stems)}
-        for j in np.flatnonzero(in_docs[self.m_doc] & active[self.m_term]):
-            key = self.terms[self.m_term[j]]
-            s_idx = stem_index.get(stem_of(key.rsplit(" ", 1)[-1]), -1)
-            rows.append((self.m_doc[j], self.m_start[j], self.m_end[j], self.m_term[j], s_idx, key))
+        rows = np.flatnonzero(in_docs[self.m_doc] & active[self.m_term])
+        terms = self.m_term[rows]
+        starts, ends, stems = [self.m_start[rows]], [self.m_end[rows]], [self.term_stem[terms]]
+        keys = [self.terms[t] for t in terms.tolist()]
+        term_ids = [terms]
+        t_term = self.t_term
+        is_active_term = (t_term >= 0) & active[np.maximum(t_term, 0)]
+        token_term = np.where(is_active_term, t_term, -1)  # an inactive term has no statistics at predict time
+        token_sets = []
         if model.use_stems:
-            stem_active = stats.stem_support.max(axis=1) >= model.min_support
-            for j in np.flatnonzero(in_docs[self.t_doc] & stem_active[self.t_stem]):
-                key = self.t_key[j]
-                t_idx = self.t_term[j]
-                stem = self.stems[self.t_stem[j]]
-                if (t_idx >= 0 and active[t_idx]) or len(stem) < MIN_STEM_CHARS or not key.startswith(stem):
-                    continue
-                rows.append((self.t_doc[j], self.t_start[j], self.t_end[j], t_idx, self.t_stem[j], key))
-        rows = [r for r in rows if r[5] not in banned_any]
-        rows.sort(key=lambda r: (r[0], r[1], r[2]))
-        if not rows:
-            return _empty_candidates()
-        doc = np.array([r[0] for r in rows], dtype=np.int64)
-        start = np.array([r[1] for r in rows], dtype=np.int64)
-        end = np.array([r[2] for r in rows], dtype=np.int64)
-        keys = [r[5] for r in rows]
-        prevs = [prev_word(self.norms[d], s) for d, s in zip(doc, start, strict=True)]
-        nexts = [next_word(self.norms[d], e) for d, e in zip(doc, end, strict=True)]
-        caps = [self.texts[d][s].isupper() for d, s in zip(doc, start, strict=True)]
-        upper = [self.texts[d][s:e].isupper() and e - s > 1 for d, s, e in zip(doc, start, end, strict=True)]
-        pos = [s / (len(self.norms[d]) or 1) for d, s in zip(doc, start, strict=True)]
-        return Candidates(
-            doc, start, end, np.array([r[3] for r in rows], dtype=np.int64), np.array([r[4] for r in rows], dtype=np.int64),
-            keys, prevs, nexts, np.array(caps, dtype=float), np.array(upper, dtype=float), np.array(pos, dtype=float),
+            stem_active = (stats.stem_support.max(axis=1) >= model.min_support) & self.stem_len_ok
+            token_sets.append(in_docs[self.t_doc] & stem_active[self.t_stem] & self.t_prefix & ~is_active_term)
+        if model.use_shapes:
+            ends_active = np.append(
+                active_suffixes(stats.suffix_support, stats.suffix_seen, stats.base_rate, model.smoothing), False
+            )
+            by_suffix = ends_active[self.t_suffix].any(axis=1)  # index -1 hits the appended False
+            token_sets.append(in_docs[self.t_doc] & (by_suffix | self.t_hyphen))
+        for chosen in token_sets:
+            tok = np.flatnonzero(chosen)
+            starts.append(self.t_start[tok])
+            ends.append(self.t_end[tok])
+            stems.append(self.t_stem[tok])
+            term_ids.append(token_term[tok])
+            keys += [self.t_words[j] for j in tok.tolist()]
+        return build_candidates(
+            self.batch, np.concatenate(starts), np.concatenate(ends), np.concatenate(term_ids),
+            np.concatenate(stems), keys, model._banned, self.suffix_index,
         )  # fmt: skip
 
     def targets(self, cands: Candidates, li: int) -> np.ndarray:
-        return np.array(
-            [
-                (int(s), int(e), li) in self.gold_keys[d]
-                for d, s, e in zip(cands.doc, cands.start, cands.end, strict=True)
-            ],
-            dtype=int,
-        )
+        starts = cands.start + self.batch.offsets[cands.doc]
+        ends = cands.end + self.batch.offsets[cands.doc]
+        gold = self.gold_keys
+        return np.array([(s, e, li) in gold for s, e in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=int)
 
     def n_gold(self, li: int) -> int:
-        return sum(1 for keys in self.gold_keys for k in keys if k[2] == li)
-
-
-__all__ = ["Candidates", "CountedLexiconBaseline", "ExternalLexicon", "LexiconClassifier", "LexiconEntry", "best_threshold", "parse_rules"]
+        return int(self.gold_per_label[li])
 
 
 class CountedLexiconBaseline(BaseEstimator):
@@ -865,25 +954,21 @@ class CountedLexiconBaseline(BaseEstimator):
     def fit(self, X: Sequence[str], y: Sequence[Sequence]) -> CountedLexiconBaseline:
         texts = check_texts(X)
         gold = check_spans(y, texts)
-        norms = [normalise_text(t) for t in texts]
         marked: dict[str, None] = {}
-        for norm, doc in zip(norms, gold, strict=True):
+        for text, doc in zip(texts, gold, strict=True):
             for s in doc:
-                key = " ".join(m.group() for m in WORD_RE.finditer(norm, s.start, s.end))
+                key = normalise_term(text[s.start : s.end])
                 if key:
                     marked[key] = None
         terms = list(marked)
         self.labels_ = sorted({s.label for doc in gold for s in doc})
         label_index = {lab: i for i, lab in enumerate(self.labels_)}
-        automaton = build_automaton((t, (i, -1, len(t))) for i, t in enumerate(terms))
         seen = np.zeros(len(terms), dtype=np.int64)
         support = np.zeros((len(terms), len(self.labels_)), dtype=np.int64)
-        for norm, doc in zip(norms, gold, strict=True):
-            exact = {(s.start, s.end, label_index[s.label]) for s in doc}
-            for start, end, idx in iter_term_matches(automaton, norm):
-                seen[idx] += 1
-                for li in range(len(self.labels_)):
-                    support[idx, li] += (start, end, li) in exact
+        for d, start, end, idx in _term_occurrences(build_automaton(terms), terms, texts):
+            seen[idx] += 1
+            for s in gold[d]:
+                support[idx, label_index[s.label]] += s.start == start and s.end == end
         rows = []
         for i, term in enumerate(terms):
             for li, label in enumerate(self.labels_):
@@ -896,21 +981,38 @@ class CountedLexiconBaseline(BaseEstimator):
         self._entries = defaultdict(list)
         for e in rows:
             self._entries[index[e.term]].append(e)
-        self.automaton_ = build_automaton((t, (i, -1, len(t))) for t, i in index.items())
+        self._terms = list(index)
+        self.automaton_ = build_automaton(self._terms)
         return self
 
     def predict(self, X: Sequence[str]) -> list[list[Span]]:
         check_is_fitted(self)
+        texts = check_texts(X)
+        found: list[list[tuple]] = [[] for _ in texts]
+        for d, start, end, idx in _term_occurrences(self.automaton_, self._terms, texts):
+            found[d].extend((e.weight, start, end, e.label) for e in self._entries[idx])
         out = []
-        for text in check_texts(X):
-            found = []
-            for start, end, idx in iter_term_matches(self.automaton_, normalise_text(text)):
-                found.extend((e.weight, start, end, e.label) for e in self._entries[idx])
+        for doc in found:
             chosen: dict[str, list[tuple[int, int]]] = defaultdict(list)
             spans = []
-            for weight, start, end, label in sorted(found, key=lambda f: (-f[0], f[1] - f[2], f[1])):
+            for weight, start, end, label in sorted(doc, key=lambda f: (-f[0], f[1] - f[2], f[1])):
                 if not any(overlaps(start, end, a, b) for a, b in chosen[label]):
                     chosen[label].append((start, end))
                     spans.append(Span(start, end, label, round(float(weight), 6)))
             out.append(sorted(spans))
         return out
+
+
+def _term_occurrences(automaton: ahocorasick.Automaton, terms: list[str], texts: list[str]):
+    """``(text index, start, end, term index)`` of every whole-token occurrence of a term."""
+    if not len(automaton) or not texts:
+        return []
+    batch = TextBatch(texts)
+    key_len = np.array([len(t) for t in terms], dtype=np.int64)
+    starts, keys = scan(automaton, batch, key_len)
+    ends = starts + key_len[keys]
+    ok = batch.starts_ok(starts) & batch.ends_ok(ends)
+    starts, ends, keys = starts[ok], ends[ok], keys[ok]
+    docs = batch.doc_of(starts)
+    offsets = batch.offsets[docs]
+    return zip(docs.tolist(), (starts - offsets).tolist(), (ends - offsets).tolist(), keys.tolist(), strict=True)

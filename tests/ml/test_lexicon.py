@@ -1,0 +1,152 @@
+"""LexiconClassifier: the scikit-learn contract, determinism, matching on token boundaries, pin/ban rules."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from ml.lexicon import CountedLexiconBaseline, LexiconClassifier
+from ml.spans import Span
+
+LOADED = ["radical", "slammed", "bizarre", "regime", "far-left"]
+NEUTRAL = ["plan", "said", "council", "budget", "meeting", "report", "city", "on", "the", "a", "new", "vote"]
+
+
+def make_corpus(n: int, seed: int) -> tuple[list[str], list[list[Span]]]:
+    """Sentences of neutral words with planted loaded words; 'radical' is marked after 'the', not after 'a'."""
+    rng = np.random.RandomState(seed)
+    texts, spans = [], []
+    for _ in range(n):
+        words = [str(w) for w in rng.choice(NEUTRAL, size=10)]
+        for _ in range(rng.randint(0, 3)):
+            pos = rng.randint(2, 10)
+            loaded = LOADED[rng.randint(len(LOADED))]
+            words[pos] = loaded
+            if loaded == "radical":
+                words[pos - 1] = "the" if rng.rand() < 0.5 else "a"
+        text, marked = "", []
+        for i, w in enumerate(words):
+            text += " " if i else ""
+            start = len(text)
+            text += w.capitalize() if i == 0 else w
+            if w in LOADED and (w != "radical" or words[i - 1] == "the"):
+                marked.append(Span(start, start + len(w), "loaded"))
+        texts.append(text + ".")
+        spans.append(marked)
+    return texts, spans
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_corpus(240, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(corpus):
+    texts, spans = corpus
+    return LexiconClassifier(external_lexicon=None, n_splits=3, random_state=0).fit(texts, spans)
+
+
+def test_get_set_params_and_clone_keep_hyperparameters_unchanged():
+    model = LexiconClassifier(C=2.0, pinned=[("Radical Left", "loaded")], random_state=3)
+    params = model.get_params()
+    assert params["C"] == 2.0 and params["pinned"] == [("Radical Left", "loaded")] and params["random_state"] == 3
+    copy = clone(model)
+    assert copy.get_params() == params and copy is not model
+    copy.set_params(C=0.1, max_ngram=2)
+    assert copy.C == 0.1 and copy.max_ngram == 2 and model.C == 2.0
+
+
+def test_predict_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        LexiconClassifier().predict(["text"])
+
+
+def test_fit_returns_self_and_learns_a_readable_lexicon(corpus, fitted):
+    texts, spans = corpus
+    assert fitted.labels_ == ["loaded"]
+    table = {e.term: e for e in fitted.lexicon_}
+    assert set(table) == set(LOADED)
+    slammed = table["slammed"]
+    assert slammed.support == slammed.n_seen > 0 and slammed.precision == 1.0
+    radical = table["radical"]
+    assert 0 < radical.support < radical.n_seen  # marked only after "the"
+    assert radical.weight < slammed.weight
+    assert all(name.endswith("_") for name in ("labels_", "lexicon_", "thresholds_", "context_models_"))
+
+
+def test_context_model_learns_where_an_ambiguous_term_is_loaded(fitted):
+    pred = fitted.predict(["Vote on the radical plan.", "Vote on a radical plan.", "The regime said no."])
+    got = [[(s.start, s.end, s.label) for s in doc] for doc in pred]
+    assert got[0] == [(12, 19, "loaded")]
+    assert got[1] == []
+    assert got[2] == [(4, 10, "loaded")]
+    assert all(0.0 <= s.score <= 1.0 for doc in pred for s in doc)
+
+
+def test_matches_fall_on_token_boundaries_and_stems_generalise(fitted):
+    text = "Radicalism, nonslammed, the radical-ish, far-left and slamming, Bizarre."
+    spans = fitted.predict([text])[0]
+    found = [text[s.start : s.end] for s in spans]
+    assert "far-left" in found and "Bizarre" in found
+    assert all(not text[s.start - 1].isalnum() for s in spans if s.start)  # never inside a word
+    assert "nonslammed"[3:] not in found and "radical" not in found  # "radical-ish" is one token
+    cands, proba = fitted.score_candidates([text])
+    by_key = dict(zip(cands.keys, cands.term.tolist(), strict=True))
+    assert by_key.get("slamming") == -1  # unseen inflection of "slammed": a candidate through its stem only
+    assert proba.shape == (len(cands), 1)
+
+
+def test_two_fits_with_the_same_seed_are_identical(corpus):
+    texts, spans = corpus
+    a = LexiconClassifier(external_lexicon=None, n_splits=3, random_state=7).fit(texts, spans)
+    b = LexiconClassifier(external_lexicon=None, n_splits=3, random_state=7).fit(texts, spans)
+    assert a.lexicon_ == b.lexicon_
+    np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+    np.testing.assert_array_equal(a.context_models_[0].coef_, b.context_models_[0].coef_)
+    assert a.predict(texts[:50]) == b.predict(texts[:50])
+
+
+def test_pinned_terms_are_always_and_banned_terms_never_predicted(corpus):
+    texts, spans = corpus
+    model = LexiconClassifier(
+        external_lexicon=None, n_splits=3, random_state=0, pinned=["city council"], banned=[("slammed", "loaded")]
+    ).fit(texts, spans)
+    text = "The city council slammed the bizarre plan."
+    got = {text[s.start : s.end]: s.score for s in model.predict([text])[0]}
+    assert got.get("city council") == 1.0
+    assert "slammed" not in got and "bizarre" in got
+    assert any(e.term == "city council" and e.pinned for e in model.lexicon_)
+
+
+def test_internal_threshold_is_chosen_on_training_folds_and_can_be_fixed(corpus):
+    texts, spans = corpus
+    auto = LexiconClassifier(external_lexicon=None, n_splits=3, random_state=0).fit(texts, spans)
+    assert 0.0 < auto.thresholds_[0] < 1.0
+    assert auto.cv_scores_["loaded"]["f1"] > 0.8
+    fixed = LexiconClassifier(external_lexicon=None, n_splits=3, threshold=0.99, random_state=0).fit(texts, spans)
+    assert fixed.thresholds_[0] == 0.99
+    assert sum(map(len, fixed.predict(texts))) < sum(map(len, auto.predict(texts)))
+
+
+def test_groups_keep_internal_folds_apart_and_bad_input_is_rejected(corpus):
+    texts, spans = corpus
+    groups = [i // 4 for i in range(len(texts))]
+    assert LexiconClassifier(external_lexicon=None, n_splits=3, random_state=0).fit(texts, spans, groups=groups)
+    with pytest.raises(ValueError, match="X has 2 texts but y has 1"):
+        LexiconClassifier().fit(["a", "b"], [[]])
+    with pytest.raises(ValueError, match="past the end"):
+        LexiconClassifier().fit(["abc"], [[(0, 9, "x")]])
+    with pytest.raises(ValueError, match="list of texts"):
+        LexiconClassifier().fit("not a list", [[]])
+    with pytest.raises(ValueError, match="nothing to learn"):
+        LexiconClassifier(n_splits=2).fit(["a", "b"], [[], []])
+
+
+def test_counted_baseline_keeps_precise_marked_terms(corpus):
+    texts, spans = corpus
+    base = CountedLexiconBaseline(min_precision=0.9).fit(texts, spans)
+    terms = {e.term for e in base.lexicon_}
+    assert "slammed" in terms and "radical" not in terms
+    text = "They slammed it."
+    assert [(s.start, s.end) for s in base.predict([text])[0]] == [(5, 12)]

@@ -1,0 +1,51 @@
+"""Saving and loading a fitted model: identical predictions, a complete manifest, clear errors."""
+
+import json
+
+import pytest
+
+from ml import artefact
+from ml.lexicon import LexiconClassifier
+from tests.ml.test_lexicon import make_corpus
+
+
+@pytest.fixture(scope="module")
+def trained():
+    texts, spans = make_corpus(200, seed=3)
+    model = LexiconClassifier(n_splits=3, random_state=0, banned=["budget"]).fit(texts, spans)
+    return model, texts, spans
+
+
+def test_round_trip_gives_identical_predictions_and_lexicon(tmp_path, trained):
+    model, texts, spans = trained
+    manifest = artefact.save(model, tmp_path / "m", texts=texts, spans=spans, metrics={"note": 1})
+    loaded, read_manifest = artefact.load(tmp_path / "m")
+    assert read_manifest == manifest
+    probe = [*texts[:60], "The radical regime slammed a bizarre, slamming far-left plan."]
+    assert loaded.predict(probe) == model.predict(probe)
+    assert loaded.lexicon_ == model.lexicon_
+    assert loaded.get_params() == {**model.get_params(), "banned": ("budget",)}
+    assert manifest["data_hash"] == artefact.data_hash(texts, spans)
+    assert manifest["params"]["random_state"] == 0 and manifest["labels"] == ["loaded"]
+    assert manifest["external_lexicon"]["name"] == "vader" and len(manifest["code_version"]["ml_sha256"]) == 64
+    assert manifest["metrics"]["note"] == 1 and "internal_cv" in manifest["metrics"]
+    assert manifest["created_at"].endswith("+00:00")
+
+
+def test_data_hash_changes_with_spans(trained):
+    _, texts, spans = trained
+    changed = [list(doc) for doc in spans]
+    changed[0] = []
+    assert artefact.data_hash(texts, spans) != artefact.data_hash(texts, changed)
+
+
+def test_tampered_or_missing_files_are_rejected(tmp_path, trained):
+    model, texts, spans = trained
+    artefact.save(model, tmp_path / "m", texts=texts, spans=spans)
+    body = json.loads((tmp_path / "m" / "model.json").read_text())
+    body["thresholds_"] = [0.0]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(body))
+    with pytest.raises(artefact.ArtefactError, match="does not match the hash"):
+        artefact.load(tmp_path / "m")
+    with pytest.raises(artefact.ArtefactError, match="not a model directory"):
+        artefact.load(tmp_path / "nothing")
