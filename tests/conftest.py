@@ -86,6 +86,12 @@ class WorkerProcess:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test users only: PBKDF2's deliberate slowness would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Login lockout and throttle counts live in the cache: no test inherits another's."""
     from django.core.cache import cache
