@@ -3,6 +3,9 @@
 from django.urls import path
 
 from annotator.api.views import agreement as agreement_views
+from annotator.api.views import annotations as annotation_list_views
+from annotator.api.views import codebook as codebook_views
+from annotator.api.views import corpus as corpus_views
 from annotator.api.views import curation as curation_views
 from annotator.api.views import exchange as exchange_views
 from annotator.api.views import projects as project_views
@@ -108,5 +111,29 @@ urlpatterns += [
         "projects/<slug:slug>/annotations/export/",
         exchange_views.AnnotationExportApi.as_view(),
         name="annotation-export",
+    ),
+]
+
+# Corpus: outlets, articles (filters, search, sparse fields), import batches and uploads (views/corpus.py);
+# a project's spans by layer and its codebook history (views/annotations.py, views/codebook.py).
+urlpatterns += [
+    path("outlets/", corpus_views.OutletListApi.as_view(), name="outlet-list"),
+    path("outlets/<slug:slug>/", corpus_views.OutletDetailApi.as_view(), name="outlet-detail"),
+    path("articles/", corpus_views.ArticleListApi.as_view(), name="article-list"),
+    path("articles/<int:article_id>/", corpus_views.ArticleDetailApi.as_view(), name="article-detail"),
+    path("import-batches/", corpus_views.ImportBatchListApi.as_view(), name="import-batch-list"),
+    path("import-batches/create/", corpus_views.ImportBatchCreateApi.as_view(), name="import-batch-create"),
+    path("import-batches/<int:batch_id>/", corpus_views.ImportBatchDetailApi.as_view(), name="import-batch-detail"),
+    path(
+        "import-batches/<int:batch_id>/errors/",
+        corpus_views.ImportBatchErrorListApi.as_view(),
+        name="import-batch-errors",
+    ),
+    path(_P + "annotations/", annotation_list_views.AnnotationListApi.as_view(), name="annotation-list"),
+    path(_P + "codebook/versions/", codebook_views.CodebookVersionListApi.as_view(), name="codebook-version-list"),
+    path(
+        _P + "codebook/versions/<int:number>/",
+        codebook_views.CodebookVersionDetailApi.as_view(),
+        name="codebook-version-detail",
     ),
 ]
