@@ -135,7 +135,10 @@ def import_batch_run(
     summary = run.finish(JobStatus.SUCCEEDED, "")
     if not batch.dry_run:
         for hook in POST_IMPORT_HOOKS:
-            hook(summary)
+            try:
+                hook(summary)
+            except Exception:  # the import itself is committed and succeeded; a hook's failure is its own
+                logger.exception("post-import hook %r failed for import batch %s", hook, batch.pk)
     return summary
 
 

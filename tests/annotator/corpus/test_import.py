@@ -244,3 +244,13 @@ def test_post_import_hooks_get_the_summary(tmp_path, monkeypatch):
     assert list(import_batch_article_ids(batch_id=calls[0].batch_id)) == list(
         Article.objects.order_by("id").values_list("id", flat=True)
     )
+
+
+def test_a_failing_post_import_hook_does_not_fail_the_import(tmp_path, monkeypatch, caplog):
+    def broken(summary):
+        raise RuntimeError("hook broke")
+
+    monkeypatch.setattr(services, "POST_IMPORT_HOOKS", [broken])
+    out, _ = run(write_jsonl(tmp_path / "a.jsonl", [article(1)]))
+    assert "1 created" in out and ImportBatch.objects.get().status == JobStatus.SUCCEEDED
+    assert "post-import hook" in caplog.text and "hook broke" in caplog.text
