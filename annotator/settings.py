@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "csp",
     "annotator.common",
     "annotator.corpus",
     "annotator.projects",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "annotator.common.security.FramescopeCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,6 +145,8 @@ IMPORT_UPLOAD_MAX_BYTES = int(os.environ.get("IMPORT_UPLOAD_MAX_BYTES", str(512 
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "2000"))
 # Decompressed-size cap for .gz inputs: a zip bomb stops here with a message instead of filling the disk.
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 * 1024**3)))
+# Story clusters: Jaccard similarity of 3-word shingles above which two articles are copies of one story.
+NEAR_DUP_THRESHOLD = float(os.environ.get("NEAR_DUP_THRESHOLD", "0.3"))
 
 # Cache (login lockout counts, API throttling): shared between web processes. Default: files in the data dir;
 # CACHE_URL=redis://host:6379/1 in production.
@@ -237,6 +241,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content Security Policy (django-csp): same-origin only, inline scripts need the request's nonce.
+from annotator.common.security import CONTENT_SECURITY_POLICY  # noqa: E402,F401
 
 LOGGING = {
     "version": 1,

@@ -30,3 +30,32 @@ def import_batch_task(batch_id: int) -> dict:
         import_batch_fail(batch_id=batch_id, message="the batch has no uploaded file to import")
         return {"batch_id": batch_id, "status": "failed"}
     return import_batch_run(batch_id=batch_id, path=batch.upload.path).as_dict()
+
+
+@shared_task(
+    name="annotator.corpus.tasks.story_clusters_update_task",
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
+    retry_backoff=5,
+    max_retries=20,
+)
+def story_clusters_update_task(self: Any, batch_id: int | None = None) -> dict:
+    """Place a batch's new articles into story clusters (``batch_id=None``: recluster the whole corpus).
+
+    One run at a time (a cache lock); a second run waits and retries, so concurrent imports do not race.
+    """
+    from django.core.cache import cache
+
+    from annotator.corpus.clustering import pending_key, story_clusters_update
+
+    if batch_id is not None:
+        cache.delete(pending_key(batch_id))
+    if not cache.add("story-clusters:running", self.request.id or "local", timeout=30 * 60):
+        raise self.retry(countdown=30, max_retries=60)
+    try:
+        ids = None
+        if batch_id is not None:
+            ids = list(ImportBatch.objects.get(pk=batch_id).articles.values_list("pk", flat=True))
+        return story_clusters_update(article_ids=ids).as_dict()
+    finally:
+        cache.delete("story-clusters:running")
