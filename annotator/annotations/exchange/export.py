@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 
 from annotator.annotations.exchange.formats import select_format
@@ -132,12 +132,18 @@ class _Names:
 
 
 def export_articles(
-    *, project: Project, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE
+    *, project: Project, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE, with_text: bool = True
 ) -> Iterator[ArticleRecord]:
-    """The project's articles (id order) with their spans in the scope, one chunk of articles at a time."""
+    """The project's articles (id order) with their spans in the scope, one chunk of articles at a time.
+
+    ``with_text=False`` leaves the texts in the database (``text`` is None): for formats that do not write them.
+    """
     names = _Names(project)
     articles = _article_queryset(project, scope).annotate(metadata_raw=Cast("metadata", TextField()))
-    rows = articles.values_list(*ARTICLE_FIELDS).iterator(chunk_size=chunk_size)
+    if not with_text:
+        articles = articles.annotate(no_text=Value(None, output_field=TextField()))
+    fields = ARTICLE_FIELDS if with_text else (*ARTICLE_FIELDS[:-1], "no_text")
+    rows = articles.values_list(*fields).iterator(chunk_size=chunk_size)
     want_adjudication = Layer.GOLD in scope.layers
     while chunk := list(islice(rows, chunk_size)):
         # Chunks are contiguous in id order, so an id range (an index range scan, no 1000-item IN list) finds
@@ -199,7 +205,8 @@ def export_text(
         writer = select_format(fmt)
     except ValueError as exc:
         raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
-    return _joined(writer.write(export_articles(project=project, scope=scope, chunk_size=chunk_size)))
+    records = export_articles(project=project, scope=scope, chunk_size=chunk_size, with_text=writer.needs_text)
+    return _joined(writer.write(records))
 
 
 def _joined(pieces: Iterator[str]) -> Iterator[str]:

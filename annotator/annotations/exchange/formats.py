@@ -91,6 +91,8 @@ class ExchangeFormat:
     escapes_formulas: ClassVar[bool] = False
     # Everything a span holds is in the file (provenance, codebook version): import keeps it as it is.
     lossless: ClassVar[bool] = False
+    # Whether writing needs the article text (CSV does not: it names the article by id and content hash).
+    needs_text: ClassVar[bool] = True
 
     def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
         raise NotImplementedError
@@ -592,6 +594,7 @@ class CsvFormat(ExchangeFormat):
     content_type = "text/csv"
     description = "CSV, one span per row"
     escapes_formulas = True
+    needs_text = False
 
     def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
         sink = io.StringIO()
