@@ -58,7 +58,12 @@ def test_upload_is_imported_by_a_real_worker(celery_worker, staff_client, settin
 
     # Rerunning the task on the same batch is idempotent.
     tasks.import_batch_task.delay(batch.pk)
-    wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).finished_at != batch.finished_at, what="the rerun")
+
+    def rerun_finished():
+        again = ImportBatch.objects.get(pk=batch.pk)
+        return again.finished_at not in (None, batch.finished_at) and again.status != JobStatus.RUNNING
+
+    wait_for(rerun_finished, timeout=60, what="the rerun")
     batch.refresh_from_db()
     assert (batch.status, batch.created_count, Article.objects.count()) == ("succeeded", 2, 2)
 
