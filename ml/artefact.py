@@ -91,6 +91,7 @@ def to_dict(model: LexiconClassifier) -> dict:
         "suffix_seen_": model.suffix_seen_.tolist(),
         "context_vocab_": sorted(model.context_vocab_, key=model.context_vocab_.__getitem__),
         "suffix_vocab_": sorted(model.suffix_vocab_, key=model.suffix_vocab_.__getitem__),
+        "term_vocab_": sorted(model.term_vocab_, key=model.term_vocab_.__getitem__),
         "context_models_": models,
         "constant_proba_": model.constant_proba_.tolist(),
         "thresholds_": model.thresholds_.tolist(),
@@ -121,6 +122,7 @@ def from_dict(data: dict) -> LexiconClassifier:
     model.suffix_seen_ = np.array(data["suffix_seen_"], dtype=np.int64)
     model.context_vocab_ = {w: i for i, w in enumerate(data["context_vocab_"])}
     model.suffix_vocab_ = {s: i for i, s in enumerate(data["suffix_vocab_"])}
+    model.term_vocab_ = {t: i for i, t in enumerate(data["term_vocab_"])}
     model.context_models_ = [None if m is None else _logistic(model, m) for m in data["context_models_"]]
     model.constant_proba_ = np.array(data["constant_proba_"], dtype=float)
     model.thresholds_ = np.array(data["thresholds_"], dtype=float)

@@ -202,6 +202,9 @@ class LexiconClassifier(BaseEstimator):
         Inverse regularisation of the logistic-regression context model.
     min_context_count : int, default=2
         Neighbouring words seen fewer times than this around training candidates share one "rare" feature.
+    term_features : bool, default=False
+        Give each candidate term seen ``min_context_count`` times among the training candidates its own
+        one-hot feature (on top of its cross-fitted lexicon statistics).
     n_splits : int, default=5
         Folds of the internal cross-validation (cross-fitted lexicon statistics and threshold choice).
     threshold : float or None, default=None
@@ -225,7 +228,7 @@ class LexiconClassifier(BaseEstimator):
     stem_support_, stem_seen_ : ndarray
     base_rate_ : ndarray
         Per label, the share of training tokens inside a marked span.
-    context_vocab_, suffix_vocab_ : dict
+    context_vocab_, suffix_vocab_, term_vocab_ : dict
     context_models_ : list of LogisticRegression or None
         One per label (``None`` when the training data had no positive or no negative candidate).
     thresholds_ : ndarray
@@ -254,6 +257,7 @@ class LexiconClassifier(BaseEstimator):
         smoothing: float = 2.0,
         C: float = 0.5,
         min_context_count: int = 2,
+        term_features: bool = False,
         n_splits: int = 5,
         threshold: float | None = None,
         pinned: Sequence = (),
@@ -268,6 +272,7 @@ class LexiconClassifier(BaseEstimator):
         self.smoothing = smoothing
         self.C = C
         self.min_context_count = min_context_count
+        self.term_features = term_features
         self.n_splits = n_splits
         self.threshold = threshold
         self.pinned = pinned
@@ -344,7 +349,13 @@ class LexiconClassifier(BaseEstimator):
             self.context_models_.append(model)
             self.thresholds_[li] = thr
             self.cv_scores_[label] = scores
-        self.n_features_ = len(DENSE_FEATURES) + 2 * (len(self.context_vocab_) + 1) + len(self.suffix_vocab_) + 1
+        self.n_features_ = (
+            len(DENSE_FEATURES)
+            + 2 * (len(self.context_vocab_) + 1)
+            + len(self.suffix_vocab_)
+            + len(self.term_vocab_)
+            + 2
+        )
         self.lexicon_ = self._lexicon_table()
         self._build_automaton()
         return self
@@ -379,6 +390,15 @@ class LexiconClassifier(BaseEstimator):
         self.context_vocab_ = {w: i for i, w in enumerate(keep)}
         keep_s = sorted(s for s, c in suffixes.items() if c >= self.min_context_count)
         self.suffix_vocab_ = {s: i for i, s in enumerate(keep_s)}
+        if self.term_features:
+            term_counts: dict[str, int] = defaultdict(int)
+            for cands in blocks:
+                for key in cands.keys:
+                    term_counts[key] += 1
+            keep_t = sorted(t for t, c in term_counts.items() if c >= self.min_context_count)
+        else:
+            keep_t = []
+        self.term_vocab_ = {t: i for i, t in enumerate(keep_t)}
 
     def _fit_label(self, mats: list[sp.csr_matrix], ys: list[np.ndarray], n_gold: int):
         y_all = np.concatenate(ys) if ys else np.zeros(0)
@@ -649,9 +669,12 @@ class LexiconClassifier(BaseEstimator):
         next_ids = np.fromiter((vocab.get(w, rare) for w in cands.next), dtype=np.int64, count=n)
         suffixes, n_suf = self.suffix_vocab_, len(self.suffix_vocab_)
         suf_ids = np.fromiter((suffixes.get(suffix_of(k), n_suf) for k in cands.keys), dtype=np.int64, count=n)
-        cols = np.concatenate([prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1)])
-        rows = np.tile(np.arange(n), 3)
-        onehot = sp.csr_matrix((np.ones(3 * n), (rows, cols)), shape=(n, 2 * (n_vocab + 1) + n_suf + 1))
+        terms, n_terms = self.term_vocab_, len(self.term_vocab_)
+        term_ids = np.fromiter((terms.get(k, n_terms) for k in cands.keys), dtype=np.int64, count=n)
+        base = 2 * (n_vocab + 1) + n_suf + 1
+        cols = np.concatenate([prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1), term_ids + base])
+        rows = np.tile(np.arange(n), 4)
+        onehot = sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, base + n_terms + 1))
         return sp.hstack([sp.csr_matrix(dense), onehot], format="csr")
 
 
