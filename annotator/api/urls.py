@@ -9,6 +9,7 @@ from annotator.api.views import corpus as corpus_views
 from annotator.api.views import curation as curation_views
 from annotator.api.views import exchange as exchange_views
 from annotator.api.views import projects as project_views
+from annotator.api.views import rigour as rigour_views
 from annotator.api.views import scoring as scoring_views
 from annotator.api.views import spans as span_views
 from annotator.api.views import tokens as token_views
@@ -135,5 +136,22 @@ urlpatterns += [
         _P + "codebook/versions/<int:number>/",
         codebook_views.CodebookVersionDetailApi.as_view(),
         name="codebook-version-detail",
+    ),
+]
+
+# Research rigour: frozen study snapshots and term suggestions (views/rigour.py).
+urlpatterns += [
+    path(_P + "snapshots/", rigour_views.SnapshotListApi.as_view(), name="snapshot-list"),
+    path(_P + "snapshots/create/", rigour_views.SnapshotCreateApi.as_view(), name="snapshot-create"),
+    path(
+        _P + "snapshots/<int:snapshot_id>/download/",
+        rigour_views.SnapshotDownloadApi.as_view(),
+        name="snapshot-download",
+    ),
+    path(_P + "term-suggestions/", rigour_views.TermSuggestionListApi.as_view(), name="term-suggestion-list"),
+    path(
+        _P + "term-suggestions/verify/",
+        rigour_views.TermVerificationSendApi.as_view(),
+        name="term-verification-send",
     ),
 ]

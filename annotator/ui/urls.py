@@ -2,6 +2,7 @@ from django.urls import path
 
 from annotator.ui import curation as curation_pages
 from annotator.ui import exchange as exchange_pages
+from annotator.ui import rigour as rigour_pages
 from annotator.ui import scoring as scoring_pages
 from annotator.ui import tokens as token_pages
 from annotator.ui import training as training_pages
@@ -24,6 +25,8 @@ urlpatterns = [
     path("projects/<slug:slug>/lexicon/", training_pages.lexicon_page, name="lexicon"),
     path("projects/<slug:slug>/scores/", scoring_pages.dashboard_page, name="scores"),
     path("projects/<slug:slug>/exchange/", exchange_pages.exchange_page, name="exchange"),
+    path("projects/<slug:slug>/snapshots/", rigour_pages.snapshots_page, name="snapshots"),
+    path("projects/<slug:slug>/term-suggestions/", rigour_pages.term_suggestions_page, name="term-suggestions"),
     path("account/tokens/", token_pages.token_list_page, name="tokens"),
     path("account/tokens/<int:token_id>/revoke/", token_pages.token_revoke_page, name="token-revoke"),
 ]

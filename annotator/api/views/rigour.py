@@ -1,0 +1,148 @@
+"""Research rigour API: frozen study snapshots (list, freeze, verified download) and term suggestions
+(agreed spans → new lexicon terms with gold precision and per-outlet frequency; send a term for verification).
+
+Everything here needs the curator role or above (snapshots and suggestions show outlets, texts and annotators'
+work); non-members get 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.common.errors import ApplicationError
+from annotator.common.permissions import IsProjectCurator, project_from_request
+from annotator.projects.models import Membership, Snapshot
+from annotator.projects.snapshots import snapshot_freeze, snapshot_list, snapshot_verify
+from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
+
+
+class SnapshotOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    content_hash = serializers.CharField(help_text="sha256 over the canonical JSON of {file: sha256} of the data.")
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    counts = serializers.JSONField(source="manifest.counts", help_text="articles, outlets, gold spans, tables …")
+    methods = serializers.CharField(source="manifest.methods", default="", help_text="The METHODS.md paragraph.")
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, obj: Snapshot) -> str:
+        return reverse("api:snapshot-download", kwargs={"slug": obj.project.slug, "snapshot_id": obj.pk})
+
+
+class SnapshotListApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    @extend_schema(
+        responses=SnapshotOutputSerializer(many=True), summary="The project's frozen snapshots, newest first."
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        return Response(SnapshotOutputSerializer(snapshot_list(project=project), many=True).data)
+
+
+class SnapshotCreateApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: SnapshotOutputSerializer},
+        summary="Freeze the study now (curator or owner): articles, codebook, gold, model, score tables.",
+        description="Runs in the request: the score tables are recomputed (every label × model/gold × all/month).",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        snapshot = snapshot_freeze(project=project, by=request.user, name=serializer.validated_data["name"])
+        return Response(SnapshotOutputSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+class SnapshotDownloadApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    @extend_schema(
+        responses={(200, "application/zip"): bytes},
+        summary="Download the snapshot's .zip after checking every hash (409 if the archive was modified).",
+    )
+    def get(self, request: Request, slug: str, snapshot_id: int):
+        project = project_from_request(request, self)
+        snapshot = Snapshot.objects.filter(project=project, pk=snapshot_id).first()
+        if snapshot is None:
+            raise Http404("No such snapshot in this project.")
+        try:
+            snapshot_verify(snapshot=snapshot)
+        except ApplicationError as exc:
+            if exc.status_code == 400:
+                exc.status_code = 409
+            raise
+        path = Path(snapshot.archive.path)
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")
+
+
+class TermSuggestionListApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class FilterSerializer(serializers.Serializer):
+        match = serializers.ChoiceField(choices=MATCH_RULES, default="overlap")
+        min_annotators = serializers.IntegerField(min_value=2, default=2)
+        limit = serializers.IntegerField(min_value=1, max_value=5000, default=200)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("match", str, enum=list(MATCH_RULES), description="overlap (default) or exact"),
+            OpenApiParameter("min_annotators", int, description="distinct annotators who agree (default 2)"),
+            OpenApiParameter("limit", int, description="at most this many terms (default 200)"),
+        ],
+        summary="New lexicon terms from agreed annotator spans, with gold precision and frequency per outlet.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Response(term_suggestions(project=project, **filters.validated_data))
+
+
+class TermVerificationSendApi(APIView):
+    permission_classes = [IsProjectCurator]
+
+    class InputSerializer(serializers.Serializer):
+        term = serializers.CharField(max_length=500)
+        label = serializers.CharField(max_length=100)
+        annotators = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="usernames")
+        limit = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        request=InputSerializer,
+        summary="Queue the articles containing a term for annotators to verify, most uncertain first.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        names = list(dict.fromkeys(data["annotators"]))
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
+        members = set(
+            Membership.objects.filter(project=project, user__in=users.values()).values_list("user_id", flat=True)
+        )
+        unknown = [n for n in names if n not in users or users[n].pk not in members]
+        if unknown:
+            raise ApplicationError("Unknown annotator(s).", {"annotators": [f"not members: {', '.join(unknown)}"]})
+        result = term_verification_send(
+            project=project, by=request.user, term=data["term"], label=data["label"],
+            annotators=[users[n] for n in names], limit=data["limit"],
+        )  # fmt: skip
+        return Response(result, status=status.HTTP_201_CREATED)

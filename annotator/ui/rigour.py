@@ -1,0 +1,94 @@
+"""Pages for research rigour: a project's frozen snapshots (freeze, list, download) and term suggestions from
+agreed annotator spans (with a form that sends a term to annotators for verification).
+
+Both pages need the curator role or above; the writes go through the same services as the API.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from annotator.common.errors import ApplicationError
+from annotator.common.permissions import role_at_least
+from annotator.projects.models import Membership, Role
+from annotator.projects.selectors import project_get_for_user
+from annotator.projects.snapshots import snapshot_freeze, snapshot_list
+from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
+
+
+def _curator_project(request: HttpRequest, slug: str):
+    project, role = project_get_for_user(slug=slug, user=request.user)
+    if not role_at_least(role, Role.CURATOR):
+        raise Http404("This page is for curators and owners.")
+    return project, role
+
+
+@login_required
+def snapshots_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = _curator_project(request, slug)
+    if request.method == "POST":
+        try:
+            snapshot = snapshot_freeze(project=project, by=request.user, name=request.POST.get("name", ""))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Snapshot '{snapshot.name}' frozen: {snapshot.content_hash}")
+        return redirect(reverse("ui:snapshots", kwargs={"slug": project.slug}))
+    snapshots = list(snapshot_list(project=project))
+    for s in snapshots:
+        s.download_url = reverse("api:snapshot-download", kwargs={"slug": project.slug, "snapshot_id": s.pk})
+    return render(request, "ui/snapshots.html", {"project": project, "role": role, "snapshots": snapshots})
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@login_required
+def term_suggestions_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = _curator_project(request, slug)
+    annotators = [
+        m.user
+        for m in Membership.objects.filter(project=project, role__in=[Role.ANNOTATOR, Role.CURATOR, Role.OWNER])
+        .select_related("user")
+        .order_by("user__username")
+    ]
+    if request.method == "POST":
+        chosen = [u for u in annotators if str(u.pk) in request.POST.getlist("annotators")]
+        limit = _int(request.POST.get("limit"), 0) or None
+        try:
+            result = term_verification_send(
+                project=project, by=request.user, term=request.POST.get("term", ""),
+                label=request.POST.get("label", ""), annotators=chosen, limit=limit,
+            )  # fmt: skip
+        except ApplicationError as exc:
+            messages.error(request, f"{exc.message} {' '.join(str(v) for v in exc.extra.values())}".strip())
+        else:
+            queued = ", ".join(f"{name}: {n}" for name, n in result["queued"].items())
+            messages.success(
+                request, f"'{result['term']}' sent for verification: {len(result['articles'])} articles ({queued} new)."
+            )
+        return redirect(request.get_full_path())
+    match = request.GET.get("match", "overlap")
+    match = match if match in MATCH_RULES else "overlap"
+    min_annotators = max(2, _int(request.GET.get("min_annotators"), 2))
+    error = None
+    try:
+        suggestions = term_suggestions(project=project, match=match, min_annotators=min_annotators)
+    except ApplicationError as exc:
+        suggestions, error = [], exc.message
+    outlets = sorted({o for s in suggestions for o in s["frequency"]})
+    for s in suggestions:
+        s["frequency_row"] = [s["frequency"].get(o, 0.0) for o in outlets]
+    context = {
+        "project": project, "role": role, "suggestions": suggestions, "outlets": outlets, "annotators": annotators,
+        "match": match, "match_rules": MATCH_RULES, "min_annotators": min_annotators, "error": error,
+    }  # fmt: skip
+    return render(request, "ui/term_suggestions.html", context)

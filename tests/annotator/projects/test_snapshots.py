@@ -1,0 +1,224 @@
+"""Frozen study snapshots: archive layout and hashes, METHODS.md, tamper detection, and a byte-identical re-import."""
+
+import json
+import zipfile
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.common.models import Job, JobStatus
+from annotator.corpus.clustering import story_clusters_update
+from annotator.corpus.models import Article
+from annotator.projects.models import Label, Project, Snapshot
+from annotator.projects.snapshots import (
+    TAMPERED,
+    canonical_json,
+    content_hash_of,
+    score_tables,
+    snapshot_freeze,
+    snapshot_import,
+    snapshot_verify,
+)
+from annotator.scoring.services import score_chunk
+from annotator.training.models import LexiconTerm, ModelVersion
+from annotator.training.services import model_version_activate, model_version_create, model_version_train
+from tests.annotator.projects.factories import make_user
+
+
+@pytest.fixture
+def gold_study(db, settings, tmp_path):
+    """The demo project with story clusters and its gold layer (no model)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ARTEFACT_DIR = tmp_path / "artefacts"
+    call_command("load_demo", stdout=StringIO())
+    story_clusters_update()
+    project = Project.objects.get(slug="demo-framing")
+    Project.objects.filter(pk=project.pk).update(bootstrap_resamples=200, syndication_rule="once")
+    project.refresh_from_db()
+    return project, get_user_model().objects.get(username="demo-curator")
+
+
+@pytest.fixture
+def study(gold_study):
+    """The same with a trained, active model that has scored the corpus (slow: trains a model)."""
+    project, curator = gold_study
+    version = model_version_train(version_id=model_version_create(project=project).pk)
+    model_version_activate(version=version)
+    ids = list(Article.objects.filter(project_links__project=project).order_by("pk").values_list("pk", flat=True))
+    job = Job.objects.create(
+        kind=Job.Kind.SCORING, project=project, status=JobStatus.RUNNING, params={"model_version": version.pk}
+    )
+    score_chunk(job_id=job.pk, article_ids=ids)
+    return project, curator
+
+
+def _zip(snapshot: Snapshot) -> zipfile.ZipFile:
+    return zipfile.ZipFile(snapshot.archive.path)
+
+
+def test_freeze_writes_a_hashed_archive_with_data_model_manifest_and_methods(study):
+    project, curator = study
+    snapshot = snapshot_freeze(project=project, by=curator, name="Pre-registration freeze")
+    assert Path(snapshot.archive.path).parent.name == "snapshots"
+    with _zip(snapshot) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+        methods = zf.read("METHODS.md").decode()
+        articles = [json.loads(line) for line in zf.read("data/articles.jsonl").splitlines()]
+        gold = [json.loads(line) for line in zf.read("data/gold_spans.jsonl").splitlines()]
+        tables = json.loads(zf.read("data/scores.json"))
+        files = {name: zf.read(name) for name in names - {"manifest.json", "METHODS.md"}}
+    assert {"data/articles.jsonl", "data/outlets.jsonl", "data/codebook.json", "data/gold_spans.jsonl",
+            "model/model.json", "model/manifest.json", "data/scores.json", "data/agreement.json"} <= names  # fmt: skip
+    # Every file is listed with its sha256, and the content hash is recomputable from the files alone.
+    import hashlib
+
+    assert manifest["files"] == {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}
+    assert content_hash_of(manifest["files"]) == manifest["content_hash"] == snapshot.content_hash
+    assert len(articles) == project.articles.count() == manifest["counts"]["articles"]
+    assert {a["id"] for a in articles} == set(project.articles.values_list("pk", flat=True))
+    assert all(len(a["content_hash"]) == 64 and a["text"] for a in articles)
+    assert len(gold) == Span.objects.filter(project=project, layer=Layer.GOLD).count()
+    labels = Label.objects.filter(project=project).count()
+    assert len(tables) == labels * 2 * 2  # label x (model, gold) x (all, month)
+    assert {(t["query"]["source"], t["query"]["period"]) for t in tables} == {
+        ("model", "all"), ("model", "month"), ("gold", "all"), ("gold", "month")
+    }  # fmt: skip
+    assert all(t["query"]["syndication"] == "once" for t in tables)
+    version = ModelVersion.objects.get(project=project, is_active=True)
+    assert manifest["model"]["number"] == version.number
+    assert "Framing scores are loaded terms per 1,000 tokens" in methods
+    assert "200 resamples" in methods and f"seed {project.random_seed}" in methods
+    assert "counted once" in methods and f"model version {version.number}" in methods
+    assert snapshot.content_hash in methods
+
+
+def test_content_hash_depends_on_the_data_only(gold_study):
+    project, curator = gold_study
+    first = snapshot_freeze(project=project, by=curator, name="A")
+    again = snapshot_freeze(project=project, by=curator, name="B")
+    assert first.content_hash == again.content_hash
+    article = project.articles.order_by("pk").first()
+    label = Label.objects.get(project=project, name="loaded term")
+    word = article.text.split()[3]
+    start = article.text.index(word)
+    Span.objects.create(project=project, article=article, layer=Layer.GOLD, label=label, start_char=start,
+                        end_char=start + len(word), text=word)  # fmt: skip
+    assert snapshot_freeze(project=project, by=curator, name="C").content_hash != first.content_hash
+
+
+def test_reimported_study_recomputes_byte_identical_score_tables(study):
+    project, curator = study
+    snapshot = snapshot_freeze(project=project, by=curator, name="Freeze")
+    with _zip(snapshot) as zf:
+        archived = zf.read("data/scores.json")
+    n_articles = Article.objects.count()
+    report = snapshot_import(archive_path=snapshot.archive.path, by=curator, slug="demo-replication")
+    copy = report.project
+    # Same instance: the articles dedupe (no new rows) and the study is re-created around them.
+    assert Article.objects.count() == n_articles and report.articles_reused == project.articles.count()
+    assert copy.articles.count() == project.articles.count()
+    assert Span.objects.filter(project=copy, layer=Layer.GOLD).count() == report.gold_spans > 0
+    assert Adjudication.objects.filter(project=copy).count() == Adjudication.objects.filter(project=project).count()
+    new_version = ModelVersion.objects.get(project=copy, is_active=True)
+    assert Path(new_version.artefact_path).is_dir() and LexiconTerm.objects.filter(model_version=new_version).exists()
+    assert report.rescored == copy.articles.count()
+    assert canonical_json(score_tables(project=copy)) == archived
+    assert Snapshot.objects.get(project=copy).content_hash == snapshot.content_hash
+
+    # Then as on another instance: drop the demo projects and their articles, keep only the archive.
+    path = Path(snapshot.archive.path).with_name("moved.zip")
+    path.write_bytes(Path(snapshot.archive.path).read_bytes())
+    Span.objects.all().delete()
+    for p in Project.objects.all():
+        p.snapshots.all().delete()
+        p.delete()
+    Article.objects.all().delete()
+    report = snapshot_import(archive_path=path, by=curator, slug="elsewhere")
+    assert report.articles_created == report.project.articles.count() > 0 and report.articles_reused == 0
+    assert report.clusters_created == 4 and report.cluster_mismatches == 0
+    assert canonical_json(score_tables(project=report.project)) == archived
+
+
+def test_tampering_is_detected_on_download_and_import(gold_study, tmp_path):
+    project, curator = gold_study
+    snapshot = snapshot_freeze(project=project, by=curator, name="Freeze")
+    snapshot_verify(snapshot=snapshot)  # untouched: fine
+    source = Path(snapshot.archive.path)
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(forged, "w") as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == "data/gold_spans.jsonl":
+                body = body.replace(b'"loaded term"', b'"euphemism"', 1)
+            zout.writestr(info, body)
+    with pytest.raises(ApplicationError, match="data/gold_spans.jsonl does not match its sha256") as err:
+        snapshot_import(archive_path=forged, by=curator, slug="forged")
+    assert err.value.message.startswith(TAMPERED.split("{")[0])
+    assert not Project.objects.filter(slug="forged").exists()
+    source.write_bytes(forged.read_bytes())
+    with pytest.raises(ApplicationError, match="modified since it was frozen"):
+        snapshot_verify(snapshot=snapshot)
+
+
+def test_bad_requests_are_refused(gold_study):
+    project, curator = gold_study
+    annotator = get_user_model().objects.get(username="demo-annotator")
+    with pytest.raises(ApplicationError, match="Only curators and owners") as err:
+        snapshot_freeze(project=project, by=annotator, name="x")
+    assert err.value.status_code == 403
+    with pytest.raises(ApplicationError, match="needs a name"):
+        snapshot_freeze(project=project, by=curator, name="  ")
+    snapshot = snapshot_freeze(project=project, by=curator, name="ok")
+    with pytest.raises(ApplicationError, match="already exists"):
+        snapshot_import(archive_path=snapshot.archive.path, by=curator, slug=project.slug)
+    with pytest.raises(ApplicationError, match="No snapshot archive"):
+        snapshot_import(archive_path="/nonexistent.zip", by=curator)
+
+
+def test_commands_freeze_and_import(gold_study):
+    project, curator = gold_study
+    out = StringIO()
+    call_command("freeze_study", "--project", project.slug, "--name", "CLI freeze", stdout=out)
+    snapshot = Snapshot.objects.get(project=project, name="CLI freeze")
+    assert snapshot.content_hash in out.getvalue() and snapshot.archive.path in out.getvalue()
+    out = StringIO()
+    call_command(
+        "import_snapshot", snapshot.archive.path, "--slug", "cli-copy", "--owner", curator.username, stdout=out
+    )
+    assert Project.objects.filter(slug="cli-copy").exists() and "cli-copy" in out.getvalue()
+    with pytest.raises(CommandError, match="no project"):
+        call_command("freeze_study", "--project", "nope", "--name", "x", stdout=StringIO())
+    with pytest.raises(CommandError, match="no user"):
+        call_command("import_snapshot", snapshot.archive.path, "--owner", "ghost", stdout=StringIO())
+
+
+def test_api_and_page_list_create_and_download(gold_study, client):
+    from tests.annotator.projects.factories import PASSWORD
+
+    project, curator = gold_study
+    curator.set_password(PASSWORD)
+    curator.save()
+    client.login(username=curator.username, password=PASSWORD)
+    created = client.post(f"/api/v1/projects/{project.slug}/snapshots/create/", {"name": "Via API"},
+                          content_type="application/json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert len(body["content_hash"]) == 64 and body["download_url"].endswith("/download/")
+    listed = client.get(f"/api/v1/projects/{project.slug}/snapshots/").json()
+    assert [s["name"] for s in listed] == ["Via API"]
+    download = client.get(body["download_url"])
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    archive = b"".join(download.streaming_content)
+    assert zipfile.ZipFile(__import__("io").BytesIO(archive)).read("METHODS.md")
+    page = client.get(f"/projects/{project.slug}/snapshots/")
+    assert page.status_code == 200 and b"Via API" in page.content and body["content_hash"].encode() in page.content
+    viewer = make_user()
+    client.logout()
+    client.login(username=viewer.username, password=PASSWORD)
+    assert client.get(f"/api/v1/projects/{project.slug}/snapshots/").status_code == 404
