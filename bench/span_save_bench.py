@@ -190,6 +190,48 @@ class Session:
             raise RuntimeError(f"login failed ({status})")
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """User+system CPU of the gunicorn master and its workers (from /proc), to separate work from waiting."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == master_pid or ppid == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def queries_per_save(fixture: dict) -> list[str]:
+    """The SQL of one save through Django's test client against the same database (what the test asserts)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from annotator.corpus.models import Article
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(fixture["user"])
+    pk = fixture["article_ids"][0]
+    text = Article.objects.values_list("text", flat=True).get(pk=pk)
+    payload = {"label": fixture["labels"][0], "start_char": 0, "end_char": 3, "text": text[:3]}
+    url = f"/api/v1/projects/{fixture['project'].slug}/articles/{pk}/spans/create/"
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, {**payload, "client_id": str(uuid.uuid4())}, content_type="application/json")
+    if response.status_code != 201:
+        raise RuntimeError(f"span create failed: {response.status_code} {response.content[:300]!r}")
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -204,6 +246,8 @@ def run(args: argparse.Namespace) -> dict:
     from annotator.corpus.models import Article
 
     n_spans = Span.objects.count()
+    sqls = queries_per_save(fixture)
+    load_before = load_average()
     proc, port = start_server(url=args.database_url, data_dir=data_dir, workers=args.workers)
     try:
         session = Session(port)
@@ -213,7 +257,10 @@ def run(args: argparse.Namespace) -> dict:
         texts = dict(Article.objects.filter(pk__in=fixture["article_ids"][:200]).values_list("pk", "text"))
         slug = fixture["project"].slug
         timings = []
+        cpu_start = 0.0
         for i in range(args.warmup + args.requests):
+            if i == args.warmup:
+                cpu_start = server_cpu_seconds(proc.pid)
             pk = rng.choice(list(texts))
             text = texts[pk]
             start = rng.randrange(0, len(text) - 30)
@@ -232,6 +279,7 @@ def run(args: argparse.Namespace) -> dict:
                 raise RuntimeError(f"span create failed: {status} {data[:300]!r}")
             if i >= args.warmup:
                 timings.append(elapsed)
+        server_cpu_ms = (server_cpu_seconds(proc.pid) - cpu_start) * 1000 / len(timings)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -242,7 +290,11 @@ def run(args: argparse.Namespace) -> dict:
         "p95_ms": round(percentile(timings, 95), 2),
         "p99_ms": round(percentile(timings, 99), 2),
         "max_ms": round(max(timings), 2),
+        "server_cpu_ms_per_request": round(server_cpu_ms, 2),
+        "queries_per_save": len(sqls),
         "workers": args.workers,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
     }
     print(json.dumps(result, indent=2))
     return result

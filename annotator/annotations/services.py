@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql.subqueries import InsertQuery
 
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
@@ -67,20 +69,63 @@ def _note_validate(note: str) -> str:
     return note
 
 
-def _existing_for_client_id(*, client_id: uuid.UUID, project: Project, article: Article, user) -> Span | None:
-    span = Span.objects.filter(client_id=client_id).first()
+def _existing_for_client_id(*, client_id: uuid.UUID, project: Project, article_id: int, user) -> Span | None:
+    span = Span.objects.select_related("label").filter(client_id=client_id).first()
     if span is None:
         return None
-    if span.annotator_id != user.pk or span.article_id != article.pk or span.project_id != project.pk:
+    if span.annotator_id != user.pk or span.article_id != article_id or span.project_id != project.pk:
         raise ApplicationError("This client_id was already used for another span.", {"client_id": ["Already used."]})
     return span
 
 
-@transaction.atomic
+def _span_context_sql() -> str:
+    article, link = Article._meta, ProjectArticle._meta
+    label, version = Label._meta, CodebookVersion._meta
+    return (
+        f"SELECT SUBSTR(a.{article.get_field('text').column}, %s, %s),"
+        f" (SELECT l.name FROM {label.db_table} l WHERE l.id = %s AND l.project_id = %s),"
+        f" (SELECT v.id FROM {version.db_table} v WHERE v.project_id = %s ORDER BY v.number DESC LIMIT 1)"
+        f" FROM {link.db_table} pa INNER JOIN {article.db_table} a ON a.id = pa.article_id"
+        " WHERE pa.project_id = %s AND pa.article_id = %s"
+    )
+
+
+def _span_context(*, project: Project, article_id: int, label_id: int, start_char: int, end_char: int) -> tuple | None:
+    """ONE query: is the article in the project, the covered slice of its text (not the whole text), the label's
+    name if the label is in the project's codebook, and the latest codebook version. None if not in the project.
+
+    The slice is taken by the database (`SUBSTR`, 1-based, counting characters = code points on PostgreSQL and
+    SQLite), so a save never loads a 20,000-word article. Written as SQL (portable to both backends) because
+    this runs on every span save and building the equivalent ORM query cost more CPU than running it.
+    """
+    params = [start_char + 1, end_char - start_char, label_id, project.pk, project.pk, project.pk, article_id]
+    with connections[router.db_for_read(ProjectArticle)].cursor() as cursor:
+        cursor.execute(_span_context_sql(), params)
+        return cursor.fetchone()
+
+
+def _insert_ignoring_duplicate_client_id(span: Span) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the client_id already exists.
+
+    One statement and no savepoint: a retry (same client_id) or a concurrent duplicate cannot abort the
+    surrounding transaction. The only unique constraint on spans is the partial index on client_id.
+    """
+    fields = [f for f in Span._meta.concrete_fields if f is not Span._meta.pk]
+    query = InsertQuery(Span, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [span])
+    compiler = query.get_compiler(using=router.db_for_write(Span))
+    compiler.returning_fields = [Span._meta.pk]
+    with compiler.connection.cursor() as cursor:
+        for sql, params in compiler.as_sql():
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def span_create(
     *,
     project: Project,
-    article: Article,
+    article: Article | int,
     user,
     label_id: int,
     start_char: int,
@@ -91,49 +136,64 @@ def span_create(
 ) -> tuple[Span, bool]:
     """Create the user's span in the annotator layer; returns (span, created).
 
-    A retry with the same `client_id` returns the span the first attempt made (created=False).
+    Rules, all checked here: the user may annotate in the project; the article is in the project; the label is
+    in the project's codebook; the offsets are inside the text and `text` equals the article's text there; the
+    note is not too long. A retry with the same `client_id` returns the span the first attempt made
+    (created=False); a client_id used for someone else's span is refused.
+
+    Cost (the hot path of the annotator page): the role comes from the request's cached membership (see
+    `project_get_for_user`), then one SELECT for article-in-project + covered slice + label + codebook version,
+    and one INSERT ... ON CONFLICT DO NOTHING RETURNING id. Not wrapped in `transaction.atomic` on purpose: the
+    only write is that single statement (atomic by itself), so a transaction or savepoint would add round trips
+    and protect nothing (READ COMMITTED would not stop a concurrent codebook edit either).
     """
+    article_id = article if isinstance(article, int) else article.pk
     _check_may_annotate(project=project, user=user)
-    if client_id is not None:
-        existing = _existing_for_client_id(client_id=client_id, project=project, article=article, user=user)
-        if existing is not None:
-            return existing, False
-    if not ProjectArticle.objects.filter(project=project, article_id=article.pk).exists():
-        raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
-    label = _label_for(project=project, label_id=label_id)
-    span_offsets_validate(text=article.text, start_char=start_char, end_char=end_char, span_text=text)
-    version_id = (
-        CodebookVersion.objects.filter(project=project).order_by("-number").values_list("pk", flat=True).first()
+    errors: dict[str, list[str]] = {}
+    if start_char < 0:
+        errors["start_char"] = ["Must be 0 or more."]
+    if start_char >= end_char:
+        errors["end_char"] = ["Must be greater than start_char (a span covers at least 1 character)."]
+    elif end_char - start_char > SPAN_MAX_CHARS:
+        errors["end_char"] = [f"A span covers at most {SPAN_MAX_CHARS} characters."]
+    if errors:
+        raise ApplicationError("The span offsets fall outside the article text.", errors)
+    note = _note_validate(note)
+    row = _span_context(
+        project=project, article_id=article_id, label_id=label_id, start_char=start_char, end_char=end_char
     )
+    if row is None:
+        raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
+    covered, label_name, version_id = row
+    if covered != text or len(covered) != end_char - start_char:  # a slice past the end comes back shorter
+        # Rare path: the full text gives the precise message (end past the text, or a different text there).
+        full = Article.objects.filter(pk=article_id).values_list("text", flat=True).get()
+        span_offsets_validate(text=full, start_char=start_char, end_char=end_char, span_text=text)
+    if label_name is None:
+        raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
     span = Span(
         project=project,
-        article=article,
+        article_id=article_id,
         layer=Layer.ANNOTATOR,
         annotator=user,
-        label=label,
+        label=Label(pk=label_id, project_id=project.pk, name=label_name),
         start_char=start_char,
         end_char=end_char,
         text=text,
-        note=_note_validate(note),
+        note=note,
         codebook_version_id=version_id,
         client_id=client_id,
     )
-    # Foreign keys were checked above; skip full_clean's per-FK queries and the client_id lookup (the
-    # unique constraint is the backstop for a concurrent retry, handled below).
-    span.full_clean(
-        exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
-    )
-    try:
-        with transaction.atomic():
-            span.save(force_insert=True)
-    except IntegrityError:
-        if client_id is None:
-            raise
-        existing = _existing_for_client_id(client_id=client_id, project=project, article=article, user=user)
-        if existing is None:
-            raise
-        return existing, False
-    return span, True
+    new_id = _insert_ignoring_duplicate_client_id(span)
+    if new_id is not None:
+        span.pk = new_id
+        span._state.adding = False
+        span._state.db = router.db_for_write(Span)
+        return span, True
+    existing = _existing_for_client_id(client_id=client_id, project=project, article_id=article_id, user=user)
+    if existing is None:  # pragma: no cover - ON CONFLICT only fires for an existing client_id
+        raise ApplicationError("The span could not be saved; try again.")
+    return existing, False
 
 
 def _own_span(*, span: Span, user) -> None:

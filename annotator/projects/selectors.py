@@ -18,11 +18,25 @@ def project_list_for_user(*, user) -> QuerySet[Project]:
     return Project.objects.filter(memberships__user=user).distinct().order_by("name")
 
 
+# `project_get_for_user` remembers the role it read on the Project instance it returns (one instance per
+# request), so the services called next in the same request check the permission without a second query.
+_ROLE_CACHE_ATTR = "_member_roles"
+
+
 def membership_role(*, project: Project, user) -> str | None:
     """The user's role in the project, or None for non-members."""
     if not user.is_authenticated:
         return None
+    cached = getattr(project, _ROLE_CACHE_ATTR, None)
+    if cached is not None and user.pk in cached:
+        return cached[user.pk]
     return Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+
+
+def membership_role_forget(*, project: Project) -> None:
+    """Drop the roles remembered on this Project instance (called by the membership services)."""
+    if hasattr(project, _ROLE_CACHE_ATTR):
+        delattr(project, _ROLE_CACHE_ATTR)
 
 
 def project_get_for_user(*, slug: str, user) -> tuple[Project, str]:
@@ -37,7 +51,9 @@ def project_get_for_user(*, slug: str, user) -> tuple[Project, str]:
     )
     if membership is None:
         raise Http404("No such project.")
-    return membership.project, membership.role
+    project = membership.project
+    setattr(project, _ROLE_CACHE_ATTR, {user.pk: membership.role})
+    return project, membership.role
 
 
 def article_get_for_project(*, project: Project, article_id: int) -> Article:

@@ -21,7 +21,7 @@ from annotator.projects.models import (
     Role,
 )
 from annotator.projects.permissions import role_can
-from annotator.projects.selectors import assignment_queue, membership_role
+from annotator.projects.selectors import assignment_queue, membership_role, membership_role_forget
 
 LABEL_FIELDS = (
     "name",
@@ -128,6 +128,7 @@ def membership_update(*, membership: Membership, role: str, by=None) -> Membersh
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role"])
+    membership_role_forget(project=membership.project)
     return membership
 
 

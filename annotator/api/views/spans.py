@@ -53,13 +53,14 @@ class SpanCreateApi(APIView):
     )
     def post(self, request: Request, slug: str, article_id: int) -> Response:
         project, _ = project_get_for_user(slug=slug, user=request.user)
-        article = article_get_for_project(project=project, article_id=article_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # span_create checks that the article is in the project (404 otherwise) in the same query that reads
+        # the covered slice of its text: the hot path never loads the whole article.
         span, created = span_create(
             project=project,
-            article=article,
+            article=article_id,
             user=request.user,
             label_id=data["label"],
             start_char=data["start_char"],
