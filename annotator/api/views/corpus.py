@@ -126,11 +126,15 @@ class OutletFilter(django_filters.FilterSet):
         fields = ["country", "language", "leaning", "is_wire_agency"]
 
 
-class OutletOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Outlet
-        fields = ["id", "slug", "name", "country", "language", "leaning", "homepage", "is_wire_agency"]
-        read_only_fields = fields
+class OutletOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+    language = serializers.CharField()
+    leaning = serializers.CharField()
+    homepage = serializers.CharField(help_text="The outlet's web address; empty when unknown.")
+    is_wire_agency = serializers.BooleanField(help_text="A news agency whose copy other outlets syndicate.")
 
 
 class OutletListApi(generics.ListAPIView):
