@@ -92,6 +92,27 @@ class SnapshotDownloadApi(APIView):
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")
 
 
+class TermSuggestionOutputSerializer(serializers.Serializer):
+    term = serializers.CharField(help_text="Normalised: tokens, lower-cased, one space apart.")
+    label = serializers.CharField()
+    n_annotators = serializers.IntegerField(help_text="Distinct annotators whose spans agree on it.")
+    n_agreements = serializers.IntegerField(help_text="Matched span pairs.")
+    n_articles = serializers.IntegerField()
+    examples = serializers.ListField(child=serializers.CharField())
+    occurrences = serializers.IntegerField(help_text="Whole-word occurrences in the project's articles.")
+    gold_occurrences = serializers.IntegerField()
+    gold_covered = serializers.IntegerField(help_text="Occurrences inside a gold span of the label.")
+    gold_precision = serializers.FloatField(allow_null=True)
+    frequency = serializers.DictField(child=serializers.FloatField(), help_text="outlet slug → per 1,000 tokens")
+
+
+class TermVerificationOutputSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    label = serializers.CharField()
+    articles = serializers.ListField(child=serializers.IntegerField(), help_text="Article ids, most uncertain first.")
+    queued = serializers.DictField(child=serializers.IntegerField(), help_text="username → assignments added")
+
+
 class TermSuggestionListApi(APIView):
     permission_classes = [IsProjectCurator]
 
@@ -106,6 +127,7 @@ class TermSuggestionListApi(APIView):
             OpenApiParameter("min_annotators", int, description="distinct annotators who agree (default 2)"),
             OpenApiParameter("limit", int, description="at most this many terms (default 200)"),
         ],
+        responses=TermSuggestionOutputSerializer(many=True),
         summary="New lexicon terms from agreed annotator spans, with gold precision and frequency per outlet.",
     )
     def get(self, request: Request, slug: str) -> Response:
@@ -126,6 +148,7 @@ class TermVerificationSendApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
+        responses={201: TermVerificationOutputSerializer},
         summary="Queue the articles containing a term for annotators to verify, most uncertain first.",
     )
     def post(self, request: Request, slug: str) -> Response:
