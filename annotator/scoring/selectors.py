@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 from django.db.models.functions import TruncDate
 
@@ -118,17 +118,14 @@ def article_table(*, project: Project, resolved: ResolvedSource, label: Label, p
     # One join (score → article), only the columns this query needs, numpy arrays: about 1 s per million rows.
     rows = rows.order_by("article_id")
     once = syndication == "once"
-    fields = ["article__outlet_id", "n_tokens", "n_spans"] + (["article__cluster_id"] if once else [])
+    fields = ["article__outlet_id", "n_tokens", "n_spans"]
+    if once:
+        fields += ["article_id", "article__cluster_id", "article__cluster__representative_id"]
     *ints, score_sum = _int_columns(rows, fields)
     outlet_ids, n_tokens, n_spans = ints[:3]
     keep = None
-    if once:  # the first article (lowest id) of each story cluster stands for the cluster
-        clusters = ints[3]
-        keep = np.ones(len(clusters), dtype=bool)
-        in_cluster = np.flatnonzero(clusters >= 0)
-        keep[in_cluster] = False
-        _, first = np.unique(clusters[in_cluster], return_index=True)
-        keep[in_cluster[first]] = True
+    if once:
+        keep = _one_article_per_cluster(article_ids=ints[3], clusters=ints[4], representatives=ints[5])
     periods = [""] * len(outlet_ids)
     if period != "all":
         cache: dict = {}
@@ -150,6 +147,21 @@ def article_table(*, project: Project, resolved: ResolvedSource, label: Label, p
         "n_spans": n_spans,
         "score_sum": score_sum,
     }
+
+
+def _one_article_per_cluster(
+    *, article_ids: np.ndarray, clusters: np.ndarray, representatives: np.ndarray
+) -> np.ndarray:
+    """Keep articles outside clusters and each cluster's representative (its syndication source); when the
+    representative is not among the scored articles, the cluster's lowest-id scored article stands for it."""
+    keep = (clusters < 0) | (article_ids == representatives)
+    in_cluster = np.flatnonzero(clusters >= 0)
+    covered = set(clusters[keep & (clusters >= 0)].tolist())
+    _, first = np.unique(clusters[in_cluster], return_index=True)
+    for row in in_cluster[first].tolist():
+        if int(clusters[row]) not in covered:
+            keep[row] = True
+    return keep
 
 
 def _period_iso(day, period: str) -> str:
@@ -246,7 +258,28 @@ def _score_row(est, *, outlet: str, period: str, label: str, resolved: ResolvedS
 
 
 def human_scores_refresh_if_stale(*, project: Project, source_key: str) -> None:
-    """Human layers change with every edit: recount when spans or assignments changed since the last count."""
+    """Human layers change with every edit: recount when spans or assignments changed since the last count.
+
+    Concurrent requests (the dashboard asks for several tables at once) must not recount together: both would
+    delete and re-insert the same rows and collide on the unique (article, source, label). The recount runs
+    under a lock on the project row and re-checks staleness once it holds it.
+    """
+    if _human_marker_state(project=project, source_key=source_key) is None:
+        return
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        state = _human_marker_state(project=project, source_key=source_key)
+        if state is None:  # another request recounted while this one waited for the lock
+            return
+        human_scores_refresh(project=project, source=source_key)
+        ScoreCache.objects.update_or_create(
+            project=project, key=f"human-marker:{source_key}",
+            defaults={"fingerprint": state, "result": {}, "query": {}},
+        )  # fmt: skip
+
+
+def _human_marker_state(*, project: Project, source_key: str) -> str | None:
+    """The new marker when the human source's counts are stale, None when they are current."""
     from annotator.annotations.models import Span
     from annotator.projects.models import Assignment
 
@@ -256,13 +289,10 @@ def human_scores_refresh_if_stale(*, project: Project, source_key: str) -> None:
     latest_change = max([t for t in (last_span, last_assignment) if t is not None], default=None)
     n_spans = Span.objects.filter(project=project).count()
     marker = ScoreCache.objects.filter(project=project, key=f"human-marker:{source_key}").first()
-    state = f"{latest_change}|{n_spans}"
-    if last_count is None or marker is None or marker.fingerprint != hashlib.sha256(state.encode()).hexdigest():
-        human_scores_refresh(project=project, source=source_key)
-        ScoreCache.objects.update_or_create(
-            project=project, key=f"human-marker:{source_key}",
-            defaults={"fingerprint": hashlib.sha256(state.encode()).hexdigest(), "result": {}, "query": {}},
-        )  # fmt: skip
+    state = hashlib.sha256(f"{latest_change}|{n_spans}".encode()).hexdigest()
+    if last_count is None or marker is None or marker.fingerprint != state:
+        return state
+    return None
 
 
 def outlet_comparison(

@@ -219,7 +219,8 @@ class TestComparisons:
         expected_pairs = {frozenset(pair) for pair in itertools.combinations(slugs, 2)}
         assert {frozenset((r["group_a"], r["group_b"])) for r in rows} == expected_pairs
         for row in rows:
-            assert row["p_value"] <= row["p_holm"] <= 1 and row["p_value"] <= row["p_bh"] <= row["p_holm"]
+            assert row["p_value"] <= row["p_holm"] + 1e-12 and row["p_holm"] <= 1
+            assert row["p_value"] <= row["p_bh"] <= row["p_holm"] + 1e-12  # BH never exceeds Holm (up to rounding)
         csv = login(world["viewer"]).get(url + "&format=csv")
         frame = pd.read_csv(io.BytesIO(csv.content))
         assert {"p_value", "p_holm", "p_bh", "difference"} <= set(frame.columns) and len(frame) == 3
@@ -244,6 +245,23 @@ class TestTermChoiceAndDistinctiveTerms:
         assert alpha["terrorists"]["share"] == pytest.approx(2 / 3)
         listed = login(world["viewer"]).get(f"{API}/{slug}/concepts/").json()
         assert [c["slug"] for c in listed] == ["armed-opposition"]
+
+    def test_an_outlet_that_never_mentions_the_concept_gets_null_shares(self, world):
+        slug = world["project"].slug
+        payload = {"name": "Authority", "slug": "authority", "variants": [{"name": "regime"}, {"name": "government"}]}
+        assert (
+            login(world["curator"])
+            .post(f"{API}/{slug}/concepts/create/", payload, content_type="application/json")
+            .status_code
+            == 201
+        )
+        rows = login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority").json()
+        beta = [r for r in rows if r["outlet"] == world["outlets"]["Beta"].slug]
+        assert beta and all(r["n_mentions"] == 0 and r["share"] is None for r in beta)
+        gamma = {r["variant"]: r for r in rows if r["outlet"] == world["outlets"]["Gamma"].slug}
+        assert (gamma["regime"]["share"], gamma["government"]["share"]) == (1.0, 0.0)
+        csv = login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority&format=csv")
+        assert pd.read_csv(io.BytesIO(csv.content))["share"].isna().sum() == len(beta)
 
     def test_concept_errors(self, world):
         slug = world["project"].slug

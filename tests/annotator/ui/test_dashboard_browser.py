@@ -99,9 +99,9 @@ def open_dashboard(page, live_server):
 
 
 def redraw(page, select: str, value: str) -> None:
-    before = page.evaluate("document.body.dataset.dashboardReady")
+    before = page.locator("body").get_attribute("data-dashboard-ready")
     page.select_option(select, value)
-    page.wait_for_function(f"document.body.dataset.dashboardReady !== '{before}'")
+    page.wait_for_selector(f"body[data-dashboard-ready]:not([data-dashboard-ready='{before}'])", state="attached")
 
 
 def test_dashboard_charts_tables_examples_and_downloads(page, live_server, model_scores, screenshot, tmp_path):
@@ -160,11 +160,18 @@ def test_dashboard_charts_tables_examples_and_downloads(page, live_server, model
 
     # A distinctive word → its occurrences in that outlet.
     page.locator("#distinctive button.word").first.click()
-    page.wait_for_function("document.querySelector('#examples h3')?.textContent.includes(' in ')")
+    page.wait_for_selector("#examples h3:has-text(' in ')")
     screenshot("dashboard-gold")
 
 
-def test_viewer_sees_no_score_button_and_outlet_blind_annotator_gets_403(page, live_server, demo, client):
+def test_annotator_sees_no_score_button_charts_need_no_eval_and_outlet_blind_gets_403(
+    page, live_server, demo, client, monkeypatch
+):
+    from annotator.common import security
+
+    monkeypatch.setattr(security, "CHART_PAGES", frozenset())  # the strict site policy: no 'unsafe-eval'
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     from django.contrib.auth import get_user_model
 
     annotator = get_user_model().objects.get(username="demo-annotator")
@@ -179,6 +186,11 @@ def test_viewer_sees_no_score_button_and_outlet_blind_annotator_gets_403(page, l
     page.wait_for_selector("body[data-dashboard-ready]")
     assert page.locator("#score-button").count() == 0
     assert page.locator("#chart-outlets .mark-rect.role-mark path").count() >= 3  # gold source (no active model)
+    assert page.locator("#dash-error").is_hidden()
+    assert "unsafe-eval" not in page.request.get(f"{live_server.url}/projects/{SLUG}/scores/").headers.get(
+        "content-security-policy", ""
+    )
+    assert violations == [], violations
 
 
 def test_score_corpus_button_follows_a_real_run(page, live_server, demo, celery_worker, screenshot):
@@ -201,5 +213,5 @@ def test_score_corpus_button_follows_a_real_run(page, live_server, demo, celery_
     assert page.locator("#score-progress").get_attribute("data-status") == "succeeded"
     n_articles = demo.articles.count()
     assert f"{n_articles} / {n_articles} articles" in page.locator("#score-progress .text").text_content()
-    page.wait_for_function("document.querySelectorAll('#chart-outlets .mark-rect.role-mark path').length > 0")
+    page.wait_for_selector("#chart-outlets .mark-rect.role-mark path", state="attached")
     screenshot("dashboard-scored")

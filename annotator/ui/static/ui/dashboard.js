@@ -239,6 +239,12 @@ function initLexicon() {
 const dash = { views: {}, csv: {}, data: {} };
 const ESTIMATE_COLOURS = { domain: ["uncorrected", "corrected"], range: ["#4c78a8", "#f58518"] };
 
+function estimateScale(data) {
+  // Only the estimates present get a legend entry (human sources have no corrected rate).
+  const present = ESTIMATE_COLOURS.domain.filter((e) => data.some((d) => d.estimate === e));
+  return { domain: present, range: ESTIMATE_COLOURS.range.slice(0, present.length) };
+}
+
 function state() {
   return {
     label: document.getElementById("ctl-label").value,
@@ -268,7 +274,16 @@ async function draw(chart, elementId, spec, onClick) {
   dash.views[chart]?.finalize();
   delete dash.views[chart];
   if (!spec) return;
-  const result = await window.vegaEmbed(el, spec, { actions: false, renderer: "svg" });
+  // The expression interpreter instead of `new Function`: the page works under a CSP without 'unsafe-eval'.
+  const result = await window.vegaEmbed(el, spec, {
+    actions: false,
+    renderer: "svg",
+    ast: true,
+    expr: window.vega.expressionInterpreter,
+    // No injected <style> elements (the CSP allows stylesheets from this origin only): dashboard.css styles them.
+    defaultStyle: false,
+    tooltip: { disableDefaultStyle: true },
+  });
   dash.views[chart] = result.view;
   if (onClick) {
     result.view.addEventListener("click", (_event, item) => {
@@ -310,7 +325,7 @@ async function loadOutlets(s) {
     encoding: {
       x: { field: "outlet", type: "nominal", title: null, axis: { labelAngle: 0 }, sort: { field: "rate", op: "max", order: "descending" } },
       xOffset: { field: "estimate", sort: ESTIMATE_COLOURS.domain },
-      color: { field: "estimate", title: null, scale: ESTIMATE_COLOURS, legend: { orient: "top" } },
+      color: { field: "estimate", title: null, scale: estimateScale(data), legend: { orient: "top" } },
       tooltip,
     },
     layer: [
@@ -486,6 +501,7 @@ function initDashboard() {
     const el = document.getElementById(id);
     el.innerHTML = options.map((o) => `<option value="${esc(o.value)}"${o.value === selected ? " selected" : ""}>${esc(o.name)}</option>`).join("");
   };
+  document.getElementById("controls").addEventListener("submit", (event) => event.preventDefault());
   fill("ctl-source", config.sources, config.sources[0]?.value);
   fill("ctl-syndication", config.syndicationRules.map((r) => ({ value: r, name: r.replace("_", " ") })), config.syndication);
 
