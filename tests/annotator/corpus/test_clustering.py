@@ -180,3 +180,27 @@ def test_syndication_rules_use_the_clusters(demo_project):
     excluded, tokens_excluded, methods = _total(demo_project, "exclude_wire")
     assert excluded == n_gold - copies.count() and all(m.endswith("syndication=exclude_wire") for m in methods)
     assert tokens_all - tokens_excluded == sum(copies.values_list("n_tokens", flat=True))
+
+
+def test_once_credits_each_story_to_its_syndication_source(demo_project):
+    from annotator.annotations.selectors import gold_article_ids
+
+    gold = Article.objects.filter(pk__in=gold_article_ids(project=demo_project)).select_related(
+        "outlet", "cluster__representative__outlet"
+    )
+    members: dict[int, list] = {}
+    expected: dict[str, int] = {}
+    for article in gold.order_by("pk"):
+        if article.cluster_id is None:
+            expected[article.outlet.slug] = expected.get(article.outlet.slug, 0) + 1
+        else:
+            members.setdefault(article.cluster_id, []).append(article)
+    for group in members.values():
+        # The representative (syndication source) stands for its cluster; if it is not scored, the first member.
+        standing = next((a for a in group if a.pk == a.cluster.representative_id), group[0])
+        expected[standing.outlet.slug] = expected.get(standing.outlet.slug, 0) + 1
+    rows = framing_scores(
+        project=demo_project, query=ScoreQuery(label="loaded term", source="gold", syndication="once")
+    )
+    assert {r["outlet"]: r["n_articles"] for r in rows} == expected
+    assert "wire-service-daily" in expected
