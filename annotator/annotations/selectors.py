@@ -19,6 +19,20 @@ def span_list_for_annotator(*, project: Project, article: Article, user) -> Quer
     )
 
 
+SPAN_ROW_FIELDS = ("id", "label_id", "start_char", "end_char", "text", "note", "client_id")
+
+
+def span_rows_for_annotator(*, project: Project, article: Article | int, user) -> list[dict]:
+    """The user's own spans on an article as plain dicts (no model instances: the annotator page of a long
+    article carries 1,000+ of them)."""
+    rows = (
+        Span.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR, annotator=user)
+        .order_by("start_char", "end_char", "id")
+        .values(*SPAN_ROW_FIELDS)
+    )
+    return [{**row, "client_id": str(row["client_id"]) if row["client_id"] else None} for row in rows]
+
+
 def span_get_for_user(*, project: Project, span_id: int, user) -> Span:
     """One of the user's own spans in the project; Http404 for anyone else's."""
     span = (

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator.annotations.selectors import span_list_for_annotator
+from annotator.annotations.selectors import span_rows_for_annotator
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import (
     article_get_for_project,
@@ -58,18 +58,6 @@ def project_next(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("ui:annotate", slug=slug, article_id=next_id)
 
 
-def _span_json(span) -> dict:
-    return {
-        "id": span.pk,
-        "label_id": span.label_id,
-        "start_char": span.start_char,
-        "end_char": span.end_char,
-        "text": span.text,
-        "note": span.note,
-        "client_id": str(span.client_id) if span.client_id else None,
-    }
-
-
 @login_required
 @ensure_csrf_cookie
 def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
@@ -91,7 +79,7 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
             {"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey, "description": lb.description}
             for lb in labels
         ],
-        "spans": [_span_json(s) for s in span_list_for_annotator(project=project, article=article, user=request.user)],
+        "spans": span_rows_for_annotator(project=project, article=article, user=request.user),
         "api": api,
         "urls": {
             "previous": reverse("ui:annotate", args=[slug, previous_id]) if previous_id else None,

@@ -114,7 +114,7 @@ def test_select_with_mouse_label_with_hotkey_and_reload(page, live_server, scree
     page.reload()
     page.wait_for_selector("body[data-annotator-ready='1']")
     assert drawn(page, "actor label") == [[body.index("Takfiri"), body.index("Takfiri") + 7, "Takfiri"]]
-    assert "Takfiri" in page.inner_text("[data-testid=span-list]")
+    page.wait_for_selector("[data-testid=span-list] .span-text:has-text('Takfiri')")
     # A second, overlapping and a nested span, for the screenshot and the drawing.
     a = body.index("Takfiri Daesh terrorists")
     select_text(page, u16(body, a), u16(body, a + len("Takfiri Daesh terrorists")))
@@ -190,7 +190,8 @@ def test_overlap_relabel_note_delete_undo_redo(page, live_server, world, seed_ar
         labels["euphemism"].pk,
         "<img src=x onerror=window.__pwned=9> is a group label",
     )
-    assert "onerror" in page.inner_text("[data-testid=span-list]")
+    # The side list is patched just after the frame that drew the change.
+    page.wait_for_selector("[data-testid=span-list] .span-note:has-text('onerror')")
     # Delete, then undo (comes back, saved again), then redo (gone again).
     page.click(f'[data-span-label="euphemism"][data-span-start="{inner}"] >> nth=-1')
     page.click("[data-testid=delete-span]")

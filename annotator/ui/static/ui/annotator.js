@@ -311,6 +311,15 @@ class Annotator {
     this.labelsById = new Map(this.labels.map((l) => [l.id, l]));
     this.labelsByKey = new Map(this.labels.filter((l) => l.hotkey).map((l) => [l.hotkey.toLowerCase(), l]));
     this.spans = new Map(); // key -> span
+    // The text is drawn as paragraph blocks; each block knows the spans that touch it, so a change
+    // redraws one block from a handful of spans instead of filtering all of them.
+    this.blocks = textBlocks(this.text);
+    this.blockStarts = Uint32Array.from(this.blocks.map((b) => b[0]));
+    this.blockSpans = this.blocks.map(() => new Set());
+    this.blockEls = [];
+    this.sortedKeys = []; // span keys in list order (start asc, end desc), for the side list
+    this.listItems = null; // key -> <li>, once the side list is built
+    this.listDirty = new Set();
     this.undoStack = [];
     this.redoStack = [];
     this.selectedKey = null;
@@ -327,7 +336,6 @@ class Annotator {
       this.outbox.ids[s.client_id || `server-${s.id}`] ??= s.id;
     }
     this.replayOutbox();
-    this.blocks = textBlocks(this.text);
     this.render();
     this.bind();
     this.outbox.pump();
@@ -340,7 +348,48 @@ class Annotator {
     span.us = this.map.toUtf16(span.start);
     span.ue = this.map.toUtf16(span.end);
     span.text = this.text.slice(span.us, span.ue);
+    if (this.spans.has(span.key)) this.removeFromModel(span.key);
     this.spans.set(span.key, span);
+    const [first, last] = this.blockRange(span.us, span.ue);
+    for (let i = first; i <= last; i++) this.blockSpans[i].add(span);
+    this.sortedKeys.splice(this.sortedIndex(span), 0, span.key);
+    this.listChanged(span.key);
+  }
+  removeFromModel(key) {
+    const span = this.spans.get(key);
+    if (!span) return;
+    this.spans.delete(key);
+    const [first, last] = this.blockRange(span.us, span.ue);
+    for (let i = first; i <= last; i++) this.blockSpans[i].delete(span);
+    const at = this.sortedIndex(span);
+    if (this.sortedKeys[at] === key) this.sortedKeys.splice(at, 1);
+    else this.sortedKeys = this.sortedKeys.filter((k) => k !== key);
+    this.listChanged(key);
+  }
+  spanOrder(a, b) {
+    return a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  }
+  sortedIndex(span) {
+    // First position whose span sorts at or after `span` (binary search; the list stays sorted).
+    let lo = 0, hi = this.sortedKeys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const other = this.spans.get(this.sortedKeys[mid]) || span;
+      if (this.spanOrder(other, span) < 0) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+  blockIndex(u) {
+    // The block holding UTF-16 offset u (binary search over block starts).
+    let lo = 0, hi = this.blockStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.blockStarts[mid] <= u) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+  blockRange(us, ue) {
+    return [this.blockIndex(us), this.blockIndex(Math.max(us, ue - 1))];
   }
   replayOutbox() {
     for (const item of this.outbox.pending(this.cfg.articleId)) {
@@ -354,16 +403,19 @@ class Annotator {
         if (item.data.label !== undefined) span.label_id = item.data.label;
         if (item.data.note !== undefined) span.note = item.data.note;
         span.state = "pending";
-      } else if (item.op === "delete") this.spans.delete(item.key);
+      } else if (item.op === "delete") this.removeFromModel(item.key);
     }
   }
   onSaved(item) {
     if (item.article !== this.cfg.articleId) return;
     const span = this.spans.get(item.key);
-    if (span && !this.outbox.items.some((i, n) => n > 0 && i.key === item.key)) {
+    if (span && span.state !== "saved" && !this.outbox.items.some((i, n) => n > 0 && i.key === item.key)) {
       span.state = "saved";
-      for (const el of this.el.querySelectorAll(`[data-span-key="${CSS.escape(item.key)}"]`)) el.classList.remove("pending");
-      this.renderList();
+      const [first, last] = this.blockRange(span.us, span.ue);
+      for (let i = first; i <= last; i++) {
+        for (const el of this.blockEls[i]?.querySelectorAll(`[data-span-key="${CSS.escape(item.key)}"]`) || []) el.classList.remove("pending");
+      }
+      this.listChanged(item.key);
     }
   }
   onFailure(item, err) {
@@ -373,7 +425,7 @@ class Annotator {
     this.toast(`Could not save ${what}: ${err.message} ${detail}`.trim(), "error");
     if (item.article === this.cfg.articleId && item.op === "create" && span) {
       const range = this.rangeOf(item.key);
-      this.spans.delete(item.key);
+      this.removeFromModel(item.key);
       this.render(range);
     }
   }
@@ -390,7 +442,7 @@ class Annotator {
     const inverse = this.apply(cmd);
     const after = this.rangeOf(key);
     const ranges = [before, after].filter(Boolean);
-    this.render(ranges.length ? [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] : null);
+    if (ranges.length) this.render([Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))]);
     return inverse;
   }
   apply(cmd) {
@@ -405,7 +457,7 @@ class Annotator {
     const span = this.spans.get(cmd.key);
     if (!span) return { op: "noop" };
     if (cmd.op === "delete") {
-      this.spans.delete(cmd.key);
+      this.removeFromModel(cmd.key);
       if (this.selectedKey === cmd.key) this.closePopover();
       this.outbox.push({ ...base, op: "delete" });
       return { op: "create", span: { key: span.key, start: span.start, end: span.end, label_id: span.label_id, note: span.note } };
@@ -416,6 +468,7 @@ class Annotator {
       if (cmd.data.label !== undefined) span.label_id = cmd.data.label;
       if (cmd.data.note !== undefined) span.note = cmd.data.note;
       span.state = "pending";
+      this.listChanged(cmd.key);
       this.outbox.push({ ...base, op: "update", data: cmd.data });
       return { op: "update", key: cmd.key, data: before };
     }
@@ -439,10 +492,14 @@ class Annotator {
     const r = sel.getRangeAt(0);
     if (r.collapsed || !r.intersectsNode(this.el)) return null;
     const offset = (node, off) => {
+      // Count from the start of the node's block, not of the article: a 20k-word prefix is slow to serialise.
+      if (node === this.el) return off < this.blocks.length ? this.blocks[off][0] : this.text.length;
+      const blk = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement).closest(".blk");
+      const i = blk && blk.parentElement === this.el ? Number(blk.dataset.i) : -1;
       const pre = document.createRange();
-      pre.setStart(this.el, 0);
+      pre.setStart(i >= 0 ? blk : this.el, 0);
       pre.setEnd(node, off);
-      return pre.toString().length;
+      return (i >= 0 ? this.blocks[i][0] : 0) + pre.toString().length;
     };
     const s = this.el.contains(r.startContainer) ? offset(r.startContainer, r.startOffset) : 0;
     const e = this.el.contains(r.endContainer) ? offset(r.endContainer, r.endOffset) : this.text.length;
@@ -457,21 +514,28 @@ class Annotator {
     const [us, ue] = snapped;
     const span = { key: uuid4(), start: this.map.toCodePoints(us), end: this.map.toCodePoints(ue), label_id: labelId, note: "" };
     this.exec({ op: "create", span });
-    window.getSelection().collapse(this.el, 0);
     this.placeCaretAt(ue);
   }
   placeCaretAt(u) {
-    // Put the (collapsed) selection at UTF-16 offset u inside the article text.
-    const walker = document.createTreeWalker(this.el, NodeFilter.SHOW_TEXT);
-    let seen = 0;
+    // Put the (collapsed) selection at UTF-16 offset u inside the article text (walking one block only).
+    const i = this.blockIndex(Math.min(u, Math.max(0, this.text.length - 1)));
+    const root = this.blockEls[i] || this.el;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let seen = root === this.el ? 0 : this.blocks[i][0];
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (seen + node.length >= u) {
         window.getSelection().collapse(node, u - seen);
-        this.updateCaret();
+        this.scheduleCaret();
         return;
       }
       seen += node.length;
     }
+  }
+  scheduleCaret() {
+    // Reading the caret's position forces a layout: do it once per frame, at the frame, not per event.
+    if (this.caretPending) return;
+    this.caretPending = true;
+    requestAnimationFrame(() => { this.caretPending = false; this.updateCaret(); });
   }
   updateCaret() {
     const caret = $("caret");
@@ -493,66 +557,109 @@ class Annotator {
 
   // -- drawing
   render(range = null) {
-    // The text is drawn as blocks (paragraph-sized inline <span>s); a change redraws only the blocks it
-    // touches, so a long article stays fast. Blocks add no text: offsets and selection are unchanged.
-    const spans = [...this.spans.values()];
-    if (!range || this.el.children.length !== this.blocks.length) {
-      const els = this.blocks.map(([from, to]) => {
+    // Each paragraph block is its own display:block element (content-visibility: auto): a change redraws
+    // and re-lays-out only the blocks it touches, from the spans bucketed on those blocks.
+    const draw = (i) => {
+      const [from, to] = this.blocks[i];
+      renderSpans(this.blockEls[i], this.text, [...this.blockSpans[i]], this.labelsById, this.selectedKey, from, to);
+    };
+    if (!range || this.blockEls.length !== this.blocks.length) {
+      this.blockEls = this.blocks.map((_, i) => {
         const blk = document.createElement("span");
         blk.className = "blk";
-        renderSpans(blk, this.text, spans, this.labelsById, this.selectedKey, from, to);
+        blk.dataset.i = String(i);
         return blk;
       });
-      this.el.replaceChildren(...els);
-    } else {
-      this.blocks.forEach(([from, to], i) => {
-        if (from < range[1] && to > range[0]) {
-          renderSpans(this.el.children[i], this.text, spans, this.labelsById, this.selectedKey, from, to);
-        }
-      });
+      this.blocks.forEach((_, i) => draw(i));
+      this.el.replaceChildren(...this.blockEls);
+      this.listItems = null;
+      this.scheduleList();
+      return;
     }
-    this.scheduleList();
+    const [first, last] = this.blockRange(range[0], Math.max(range[0] + 1, range[1]));
+    for (let i = first; i <= last; i++) draw(i);
   }
   rangeOf(key) {
     const span = this.spans.get(key);
     return span ? [span.us, span.ue] : null;
   }
+  listChanged(key) {
+    if (!this.listItems) return; // not built yet: the first build includes it
+    this.listDirty.add(key);
+    this.scheduleList();
+  }
   scheduleList() {
-    // The side list is rebuilt after the next paint, so drawing a span is never held up by it.
+    // The side list is built and patched after the next paint, so drawing a span is never held up by it.
+    // A patch (a few <li>) runs right after the next frame; the first full build waits for an idle moment.
     if (this.listPending) return;
     this.listPending = true;
-    const run = () => { this.listPending = false; this.renderList(); };
-    if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 400 });
+    const run = () => { this.listPending = false; this.listItems ? this.patchList() : this.renderList(); };
+    if (this.listItems) requestAnimationFrame(() => setTimeout(run, 0));
+    else if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 300 });
     else setTimeout(run, 50);
+  }
+  listItem(span) {
+    const label = this.labelsById.get(span.label_id);
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "span-item" + (span.state !== "saved" ? " pending" : "");
+    button.dataset.spanKey = span.key;
+    button.style.setProperty("--c", label ? label.colour : "#999");
+    const sw = document.createElement("span"); sw.className = "swatch";
+    const name = document.createElement("span"); name.className = "span-label"; name.textContent = label ? label.name : "?";
+    const txt = document.createElement("span"); txt.className = "span-text"; txt.textContent = span.text;
+    button.append(sw, name, txt);
+    if (span.note) {
+      const note = document.createElement("span"); note.className = "span-note"; note.textContent = span.note;
+      button.append(note);
+    }
+    li.append(button);
+    return li;
   }
   renderList() {
     const list = $("span-list");
-    const spans = [...this.spans.values()].sort((a, b) => a.us - b.us || b.ue - a.ue);
-    $("span-count").textContent = String(spans.length);
-    const items = spans.map((span) => {
-      const label = this.labelsById.get(span.label_id);
-      const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "span-item" + (span.state !== "saved" ? " pending" : "");
-      button.dataset.spanKey = span.key;
-      button.style.setProperty("--c", label ? label.colour : "#999");
-      const sw = document.createElement("span"); sw.className = "swatch";
-      const name = document.createElement("span"); name.className = "span-label"; name.textContent = label ? label.name : "?";
-      const txt = document.createElement("span"); txt.className = "span-text"; txt.textContent = span.text;
-      button.append(sw, name, txt);
-      if (span.note) {
-        const note = document.createElement("span"); note.className = "span-note"; note.textContent = span.note;
-        button.append(note);
-      }
-      li.append(button);
+    this.listItems = new Map();
+    this.listDirty.clear();
+    const items = this.sortedKeys.map((key) => {
+      const li = this.listItem(this.spans.get(key));
+      this.listItems.set(key, li);
       return li;
     });
     list.replaceChildren(...items);
-    if (!items.length) {
+    this.listEmptyState();
+  }
+  patchList() {
+    // Only the spans that changed: insert, replace or remove their <li>; the other 1,000 stay untouched.
+    const list = $("span-list");
+    for (const key of this.listDirty) {
+      const old = this.listItems.get(key);
+      const span = this.spans.get(key);
+      if (!span) {
+        if (old) { old.remove(); this.listItems.delete(key); }
+        continue;
+      }
+      const li = this.listItem(span);
+      if (old) old.replaceWith(li);
+      else {
+        const at = this.sortedKeys.indexOf(key);
+        let next = null;
+        for (let j = at + 1; j < this.sortedKeys.length && !next; j++) next = this.listItems.get(this.sortedKeys[j]) || null;
+        list.insertBefore(li, next);
+      }
+      this.listItems.set(key, li);
+    }
+    this.listDirty.clear();
+    this.listEmptyState();
+  }
+  listEmptyState() {
+    const list = $("span-list");
+    $("span-count").textContent = String(this.spans.size);
+    const empty = list.querySelector("li.muted");
+    if (!this.spans.size && !empty) {
       const li = document.createElement("li"); li.className = "muted"; li.textContent = "No spans yet.";
       list.append(li);
-    }
+    } else if (this.spans.size && empty) empty.remove();
   }
   setStatus(state, message) {
     const el = $("save-status");
@@ -697,7 +804,7 @@ class Annotator {
       this.updateCaret();
     });
     this.el.addEventListener("blur", () => { $("caret").hidden = true; });
-    document.addEventListener("selectionchange", () => this.updateCaret());
+    document.addEventListener("selectionchange", () => this.scheduleCaret());
     this.el.addEventListener("keydown", (e) => this.onTextKey(e));
     document.addEventListener("keydown", (e) => this.onKey(e));
     window.addEventListener("beforeunload", (e) => {
@@ -716,7 +823,7 @@ class Annotator {
     const granularity = e.ctrlKey && move[1] === "character" ? "word" : move[1];
     sel.modify(e.shiftKey ? "extend" : "move", move[0], granularity);
     e.preventDefault();
-    this.updateCaret();
+    this.scheduleCaret();
   }
   onKey(e) {
     const t = e.target;
