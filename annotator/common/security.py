@@ -1,0 +1,73 @@
+"""Content Security Policy (django-csp) for every page, with one looser policy for the Swagger UI.
+
+The app's pages load scripts, styles, images and fonts from their own origin only; an inline <script> runs only
+when it carries the per-request nonce (`<script nonce="{{ request.csp_nonce }}">`), so HTML or JavaScript that
+slips into article text, notes or labels cannot execute even if a template forgot to escape it. Inline `style`
+*attributes* are allowed (`style-src-attr`): the templates colour labels with `style="--c: #hex"`; a `<style>`
+element is not. Pages may not be framed (`frame-ancestors 'none'`, and X-Frame-Options: DENY), forms post only
+to this origin.
+
+The two chart pages (Scores dashboard, agreement) also get 'unsafe-eval' in script-src: the vendored Vega
+compiles chart expressions with `new Function`. That allows eval() of strings by scripts already on the page, not
+inline or foreign scripts. Vendoring vega-interpreter and passing `{ast: true, expr: vega.expressionInterpreter}`
+to vegaEmbed would remove it (CHART_PAGES below).
+
+The Swagger UI at /api/docs/ is drf-spectacular's page, which takes swagger-ui from cdn.jsdelivr.net and has an
+inline <style> block: that path alone gets SWAGGER_UI_POLICY (the CDN for scripts, styles and images, inline
+styles). Its script is served from the same URL (`?script=`, SpectacularSwaggerSplitView), not inline.
+"""
+
+from __future__ import annotations
+
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.http import HttpRequest, HttpResponseBase
+
+SWAGGER_UI_PATH = "/api/docs/"
+# URL names (namespace "ui") of the pages that draw Vega charts.
+CHART_PAGES = frozenset({"ui:scores", "ui:agreement"})
+SWAGGER_UI_CDN = "https://cdn.jsdelivr.net"
+
+DIRECTIVES: dict[str, list] = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF],
+    "style-src-attr": [UNSAFE_INLINE],
+    "img-src": [SELF, "data:", "blob:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+
+CONTENT_SECURITY_POLICY: dict = {"DIRECTIVES": DIRECTIVES}
+
+CHART_PAGE_POLICY: dict[str, list] = {"script-src": [SELF, NONCE, UNSAFE_EVAL]}
+
+SWAGGER_UI_POLICY: dict[str, list] = {
+    "script-src": [SELF, SWAGGER_UI_CDN],
+    "style-src": [SELF, SWAGGER_UI_CDN, UNSAFE_INLINE],
+    "img-src": [SELF, "data:", SWAGGER_UI_CDN],
+}
+
+
+class FramescopeCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware; chart pages and the Swagger UI get their policies on top of the site policy."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request=request, response=response, report_only=report_only)
+        if report_only:
+            return parts
+        extra: dict[str, list] = {}
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name in CHART_PAGES:
+            extra = CHART_PAGE_POLICY
+        elif request.path_info == SWAGGER_UI_PATH:
+            extra = SWAGGER_UI_POLICY
+        if extra:
+            parts.replace = {**(parts.replace or {}), **extra}
+        return parts
