@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
+from annotator.common.jsonsafe import json_safe
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
@@ -206,7 +207,11 @@ def agreement_job_run(*, job_id: int) -> dict:
     )  # fmt: skip
     result = agreement_compute(project=job.project, filters=AgreementFilters(**params))
     Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.SUCCEEDED, result=result, progress_done=3, finished_at=timezone.now(), message="Done"
+        status=JobStatus.SUCCEEDED,
+        result=json_safe(result),
+        progress_done=3,
+        finished_at=timezone.now(),
+        message="Done",
     )
     return {"job_id": job.pk, "status": JobStatus.SUCCEEDED}
 

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.db.models.functions import TruncDate
 
 from annotator.common.errors import ApplicationError
+from annotator.common.jsonsafe import json_safe
 from annotator.corpus.models import Outlet
 from annotator.projects.models import Label, Project
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
@@ -224,6 +225,7 @@ def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = Tru
                     est, outlet=outlet, period=period_start_iso, label=label.name, resolved=resolved, query=query
                 )
             )
+    rows = json_safe(rows)  # an outlet with no tokens has an undefined rate: null, never NaN
     ScoreCache.objects.update_or_create(
         project=project,
         key=key,

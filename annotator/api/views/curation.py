@@ -75,9 +75,18 @@ class AssignmentProgressApi(APIView):
 class CurationArticleListApi(APIView):
     permission_classes = [IsProjectCurator]
 
+    class OutputSerializer(serializers.Serializer):
+        article_id = serializers.IntegerField()
+        title = serializers.CharField()
+        outlet = serializers.CharField()
+        is_calibration = serializers.BooleanField()
+        finished = serializers.IntegerField(help_text="Annotators who marked the article done.")
+        gold_spans = serializers.IntegerField()
+        adjudication = serializers.CharField(allow_null=True, help_text="in_progress, done, or null.")
+
     @extend_schema(
         operation_id="projects_curate_articles_list",
-        responses={200: dict},
+        responses={200: OutputSerializer(many=True)},
         summary="Articles with finished annotators, gold spans, adjudication.",
     )
     def get(self, request: Request, slug: str) -> Response:
