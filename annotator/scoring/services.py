@@ -37,9 +37,10 @@ def model_source(version: ModelVersion) -> str:
 @lru_cache(maxsize=4)
 def _loaded_model(artefact_path: str):
     """One model per worker process and artefact: loading is far slower than scoring a chunk."""
-    from ml.artefact import load_model
+    from ml import artefact
 
-    return load_model(artefact_path)
+    model, _manifest = artefact.load(artefact_path)
+    return model
 
 
 def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=None):
@@ -213,6 +214,8 @@ def _annotator_id(source: str) -> int:
 @transaction.atomic
 def human_scores_refresh(*, project: Project, source: str) -> int:
     """Rebuild the per-article counts of a human layer (gold or one annotator); returns articles counted."""
+    # Two requests refreshing at once would both delete and re-insert: the project row serialises them.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
     article_ids = human_source_articles(project=project, source=source)
     spans = Span.objects.filter(project=project, article_id__in=article_ids)
     if source == "gold":
