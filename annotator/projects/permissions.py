@@ -9,6 +9,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "edit_codebook": frozenset({Role.OWNER, Role.CURATOR}),
     "manage_articles": frozenset({Role.OWNER, Role.CURATOR}),
     "manage_members": frozenset({Role.OWNER}),
+    "manage_project": frozenset({Role.OWNER}),
 }
 
 

@@ -132,6 +132,89 @@ def membership_update(*, membership: Membership, role: str, by=None) -> Membersh
     return membership
 
 
+PROJECT_SETTING_FIELDS = (
+    "name",
+    "description",
+    "guidelines",
+    "annotators_per_article",
+    "overlap_fraction",
+    "blind",
+    "outlet_blind",
+    "snap_to_words",
+    "one_per_cluster",
+    "stratify_by",
+    "calibration_size",
+    "training_source",
+    "score_new_articles",
+    "syndication_rule",
+    "bootstrap_resamples",
+)
+MAX_ANNOTATORS_PER_ARTICLE = 20
+BOOTSTRAP_RANGE = (100, 100_000)
+
+
+def _project_settings_errors(project: Project, fields: dict) -> dict[str, list[str]]:
+    """Field errors for new project settings (normalises `stratify_by` in place)."""
+    from annotator.projects.assignment import strata_validate
+
+    errors: dict[str, list[str]] = {}
+    if "name" in fields and not str(fields["name"]).strip():
+        errors["name"] = ["A project needs a name."]
+    k = fields.get("annotators_per_article", project.annotators_per_article)
+    if not isinstance(k, int) or not 1 <= k <= MAX_ANNOTATORS_PER_ARTICLE:
+        errors["annotators_per_article"] = [f"Between 1 and {MAX_ANNOTATORS_PER_ARTICLE}."]
+    overlap = fields.get("overlap_fraction", project.overlap_fraction)
+    if not isinstance(overlap, int | float) or not 0.0 <= overlap <= 1.0:
+        errors["overlap_fraction"] = ["A share between 0 and 1 (e.g. 0.2 for 20%)."]
+    if "stratify_by" in fields:
+        try:
+            fields["stratify_by"] = strata_validate(fields["stratify_by"])
+        except ApplicationError as err:
+            errors.update(err.extra or {"stratify_by": [err.message]})
+    calibration = fields.get("calibration_size", project.calibration_size)
+    if not isinstance(calibration, int) or calibration < 0:
+        errors["calibration_size"] = ["0 or more articles."]
+    resamples = fields.get("bootstrap_resamples", project.bootstrap_resamples)
+    if not isinstance(resamples, int) or not BOOTSTRAP_RANGE[0] <= resamples <= BOOTSTRAP_RANGE[1]:
+        errors["bootstrap_resamples"] = [f"Between {BOOTSTRAP_RANGE[0]:,} and {BOOTSTRAP_RANGE[1]:,}."]
+    for name, choices in (
+        ("training_source", Project.TrainingSource.values),
+        ("syndication_rule", Project.SyndicationRule.values),
+    ):
+        if name in fields and fields[name] not in choices:
+            errors[name] = [f"Choose one of {', '.join(choices)}."]
+    return errors
+
+
+@transaction.atomic
+def project_update(*, project: Project, by=None, **fields) -> Project:
+    """Change a project's settings (owner only); every value is checked and errors name the field."""
+    _require(project=project, user=by, capability="manage_project")
+    unknown = set(fields) - set(PROJECT_SETTING_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown project setting(s): {', '.join(sorted(unknown))}.")
+    errors = _project_settings_errors(project, fields)
+    if errors:
+        raise ApplicationError("The settings are not valid.", errors)
+    for name, value in fields.items():
+        setattr(project, name, value.strip() if name == "name" else value)
+    project.full_clean(exclude=["slug", "created_by"])
+    project.save(update_fields=list(fields) or None)
+    return project
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by=None) -> None:
+    """Remove a member (their spans stay, attributed to them); the last owner cannot be removed."""
+    _require(project=membership.project, user=by, capability="manage_members")
+    if membership.role == Role.OWNER:
+        owners = Membership.objects.select_for_update().filter(project=membership.project, role=Role.OWNER)
+        if owners.count() <= 1:
+            raise ApplicationError("A project needs at least one owner.", {"member": ["This is the last owner."]})
+    membership.delete()
+    membership_role_forget(project=membership.project)
+
+
 @transaction.atomic
 def project_add_articles(
     *,
