@@ -15,6 +15,23 @@ SHARED = ROOT.parent / "shared"
 ARTIFACTS_DIR = Path(os.environ.get("FRAMESCOPE_ARTIFACTS_DIR", ROOT / "test-artifacts"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that drives Chromium is a browser test, marked or not."""
+    for item in items:
+        if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under FRAMESCOPE_REQUIRE_BROWSER (CI), a skipped browser test is a failure, whatever skipped it."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("FRAMESCOPE_REQUIRE_BROWSER") and item.get_closest_marker("browser"):
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped under FRAMESCOPE_REQUIRE_BROWSER: {report.longrepr}"
+
+
 def wait_for(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
     """Poll until predicate() is truthy; return its value or fail with what was awaited."""
     deadline = time.monotonic() + timeout
