@@ -162,9 +162,29 @@ def score_chunk(*, job_id: int, article_ids: list[int]) -> int:
 
 
 def _finish_if_complete(*, job_id: int) -> None:
-    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, progress_done__gte=F("progress_total")).update(
+    finished = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, progress_done__gte=F("progress_total")).update(
         status=JobStatus.SUCCEEDED, finished_at=timezone.now(), message="Done"
     )
+    if finished:  # exactly one chunk sees the transition: warm the dashboard's default tables once
+        from annotator.scoring.tasks import score_cache_warm_task
+
+        job = Job.objects.only("project_id").get(pk=job_id)
+        score_cache_warm_task.delay(job.project_id)
+
+
+def score_cache_warm(*, project_id: int) -> int:
+    """Compute the per-outlet table of every label from the active model, so the first reader waits for nothing."""
+    from annotator.scoring.selectors import ScoreQuery, framing_scores
+
+    project = Project.objects.get(pk=project_id)
+    if not ModelVersion.objects.filter(project=project, is_active=True).exists():
+        return 0
+    labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
+    for name in labels:
+        framing_scores(
+            project=project, query=ScoreQuery(label=name, source="model", syndication=project.syndication_rule)
+        )
+    return len(labels)
 
 
 def scoring_run_fail(*, job_id: int, reason: str) -> None:

@@ -34,3 +34,8 @@ def scoring_run_plan_task(job_id: int) -> dict:
 )
 def score_chunk_task(job_id: int, article_ids: list[int]) -> dict:
     return {"job_id": job_id, "scored": services.score_chunk(job_id=job_id, article_ids=article_ids)}
+
+
+@shared_task(name="annotator.scoring.tasks.score_cache_warm_task", acks_late=True)
+def score_cache_warm_task(project_id: int) -> dict:
+    return {"project_id": project_id, "tables": services.score_cache_warm(project_id=project_id)}

@@ -5,7 +5,7 @@ import pytest
 from annotator.annotations.models import Layer, Span
 from annotator.common.models import Job, JobStatus
 from annotator.scoring import services
-from annotator.scoring.models import ArticleScore
+from annotator.scoring.models import ArticleScore, ScoreCache
 from annotator.training import services as training
 from annotator.training.models import ModelVersion
 from tests.annotator.training.synthetic import synthetic_project
@@ -63,6 +63,12 @@ def test_scoring_covers_every_article_and_label_once(celery_worker):
     ledger = sum(s.n_spans for s in loaded if s.article.outlet.name == "Ledger")
     assert herald > ledger
     assert Span.objects.filter(project=project, layer=Layer.GOLD).count() == gold_before
+
+    # The finished run warms the dashboard's per-outlet table of every label.
+    def warmed():
+        return ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == n_labels
+
+    wait_for(warmed, timeout=60, what="the score cache to be warmed for every label")
 
     # Running the same chunks again (a redelivered task) changes nothing.
     before = results(version)
