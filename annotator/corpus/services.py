@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -311,18 +312,35 @@ class _ImportRun:
 # parameter it scans every row of the outlet, which makes a large import quadratic.
 _STORED_KEY_SQL = {
     "id": "SELECT external_id, batch_id, id FROM corpus_article "
-    "WHERE outlet_id = %s AND NOT (external_id = '') AND external_id IN ({placeholders})",
+    "WHERE outlet_id = %s AND NOT (external_id = '') AND external_id {match}",
     "hash": "SELECT content_hash, batch_id, id FROM corpus_article "
-    "WHERE outlet_id = %s AND external_id = '' AND content_hash IN ({placeholders})",
+    "WHERE outlet_id = %s AND external_id = '' AND content_hash {match}",
 }
 
 
 def _stored_keys(*, outlet_id: int, kind: str, keys: list[str]) -> list[tuple[str, int | None, int]]:
     """(key, batch id, article id) of the stored articles of one outlet with these external ids or hashes."""
-    sql = _STORED_KEY_SQL[kind].format(placeholders=", ".join(["%s"] * len(keys)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [outlet_id, *keys])
+        if connection.vendor == "postgresql":
+            # One array parameter: a list of 900 placeholders costs psycopg ~5 ms per query to parse.
+            cursor.execute(_STORED_KEY_SQL[kind].format(match="= ANY(%s::text[])"), [outlet_id, keys])
+        else:
+            placeholders = ", ".join(["%s"] * len(keys))
+            cursor.execute(_STORED_KEY_SQL[kind].format(match=f"IN ({placeholders})"), [outlet_id, *keys])
         return cursor.fetchall()
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """Django's SQLite form of an aware datetime: naive UTC, ``YYYY-MM-DD HH:MM:SS[.ffffff]``."""
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _json(value: dict[str, Any]) -> str:
+    """The metadata as JSON text (orjson: ~10x faster than json.dumps; json.dumps for what orjson refuses)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 # -- the insert itself: one small class per backend -------------------------------------------------
@@ -346,19 +364,23 @@ class ArticleInsertWriter:
     def adapt_datetime(value: datetime) -> Any:
         """What the backend stores for an aware datetime (Django's own adapter, ~10x slower per call)."""
         if connection.vendor == "sqlite":
-            return str(value.astimezone(UTC).replace(tzinfo=None))
+            return _sqlite_datetime(value)
         return connection.ops.adapt_datetimefield_value(value)
 
     def values(self, rows: list[ArticleRow], *, outlet_ids: dict[str, int], batch_id: int) -> list[tuple]:
-        adapt = self.adapt_datetime if connection.vendor == "sqlite" else (lambda value: value)
-        now = adapt(timezone.now())
+        """The rows as tuples in ``columns`` order, ready for executemany or COPY."""
+        sqlite = connection.vendor == "sqlite"
+        now = timezone.now()
+        if sqlite:
+            now = _sqlite_datetime(now)
+        json_of = _json
         return [
             (
                 outlet_ids[r.outlet_slug],
                 r.title,
                 r.text,
                 r.url,
-                adapt(r.published_at) if r.published_at else None,
+                (_sqlite_datetime(r.published_at) if sqlite else r.published_at) if r.published_at else None,
                 r.language,
                 r.byline,
                 r.external_id,
@@ -367,7 +389,7 @@ class ArticleInsertWriter:
                 batch_id,
                 None,
                 False,
-                json.dumps(r.metadata),
+                json_of(r.metadata) if r.metadata else "{}",
                 now,
             )  # fmt: skip
             for r in rows

@@ -8,6 +8,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from hashlib import sha256
 from typing import Any
 
 from django.utils.text import slugify
@@ -93,19 +94,22 @@ def _text_field(fields: dict[str, Any], name: str) -> str:
     return value
 
 
-def _check_text(fields: dict[str, Any]) -> str:
+def _check_text(fields: dict[str, Any]) -> tuple[str, bytes]:
+    """The text and its UTF-8 bytes (made once: the hash and the token count both use them)."""
     text = fields.get("text")
-    if text is None or (isinstance(text, str) and not text.strip()):
-        raise RowRejected("missing text")
-    if not isinstance(text, str):
+    if type(text) is not str:
+        if text is None:
+            raise RowRejected("missing text")
         raise RowRejected(f"text must be a string, got {type(text).__name__}")
-    if "\x00" in text:
-        raise RowRejected("text contains a NUL character")
     try:
-        text.encode("utf-8")
+        data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise RowRejected(f"text contains an unpaired surrogate at character {exc.start} (not valid Unicode)") from None
-    return text
+    if b"\x00" in data:
+        raise RowRejected("text contains a NUL character")
+    if not text.strip():
+        raise RowRejected("missing text")
+    return text, data
 
 
 def _check_url(url: str) -> str:
@@ -123,7 +127,7 @@ def parse_row(raw: RawRow, *, default_outlet: str = "") -> ArticleRow:
     if raw.fields is None:
         raise RowRejected(raw.error or "unreadable row")
     fields = raw.fields
-    text = _check_text(fields)
+    text, data = _check_text(fields)
     name = _text_field(fields, "outlet") or default_outlet
     if not name.strip():
         raise RowRejected("missing outlet (no 'outlet' field and no --outlet given)")
@@ -136,8 +140,8 @@ def parse_row(raw: RawRow, *, default_outlet: str = "") -> ArticleRow:
         outlet_name=name,
         outlet_slug=slug,
         text=text,
-        content_hash=content_hash(text),
-        n_tokens=count_tokens_fast(text),
+        content_hash=sha256(data).hexdigest(),
+        n_tokens=count_tokens_fast(text, data),
         title=_text_field(fields, "title"),
         url=_check_url(_text_field(fields, "url")),
         published_at=parse_datetime(fields.get("published_at")),

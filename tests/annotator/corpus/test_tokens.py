@@ -31,3 +31,36 @@ def test_matches_regex_across_unicode_blocks():
     for _ in range(20_000):
         text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
         assert count_tokens_fast(text) == count_tokens(text), repr(text)
+
+
+def test_matches_regex_on_long_texts_with_and_without_many_joiners():
+    # Long texts take the byte-count paths that short ones do not: many joiners (> _JOINER_LOOP_MAX), the
+    # UTF-8 bytes passed in by the caller, letters of other scripts mixed with the common punctuation.
+    rng = random.Random(3)
+    words = [
+        "it's",
+        "well-known",
+        "a--b",
+        "x-",
+        "-y",
+        "l’état",
+        "naïve",
+        "日本",
+        "—",
+        "“q”",
+        "…",
+        "ok",
+        "9_9",
+        "'",
+        "-",
+    ]
+    for _ in range(2_000):
+        text = " ".join(rng.choices(words, k=rng.randint(0, 120)))
+        expected = count_tokens(text)
+        assert count_tokens_fast(text) == expected, repr(text)
+        assert count_tokens_fast(text, text.encode("utf-8")) == expected, repr(text)
+
+
+def test_unpaired_surrogate_falls_back_to_the_regex():
+    text = "bad \ud800 surrogate it's"
+    assert count_tokens_fast(text) == count_tokens(text) == 3
