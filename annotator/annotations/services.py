@@ -15,6 +15,7 @@ from django.db.models.sql.subqueries import InsertQuery
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
+from annotator.projects.blinding import matches_with_mask
 from annotator.projects.models import CodebookVersion, Label, Project, ProjectArticle
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_role
@@ -165,6 +166,8 @@ def span_create(
     if row is None:
         raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
     covered, label_name, version_id = row
+    if project.outlet_blind and covered != text and matches_with_mask(shown=text, actual=covered):
+        text = covered  # a blinded annotator saw MASK where the outlet is named; store the real text
     if covered != text or len(covered) != end_char - start_char:  # a slice past the end comes back shorter
         # Rare path: the full text gives the precise message (end past the text, or a different text there).
         full = Article.objects.filter(pk=article_id).values_list("text", flat=True).get()

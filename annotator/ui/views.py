@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as dc_replace
+
 import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.annotations.selectors import span_rows_for_annotator
+from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import (
     article_get_for_project,
@@ -38,6 +41,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def project_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
     queue = assignment_queue(project=project, user=request.user)
+    if outlet_blind_applies(project=project, role=role):
+        titles = blind_titles(article_ids=[item.article_id for item in queue.items])
+        queue = dc_replace(queue, items=[dc_replace(i, title=titles.get(i.article_id, "")) for i in queue.items])
     context = {
         "project": project,
         "role": role,
@@ -68,18 +74,26 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
     previous_id, next_id = queue.neighbours(article.pk)
     labels = list(label_list(project=project))
     api = f"/api/v1/projects/{project.slug}"
+    blind = outlet_blind_applies(project=project, role=role)
+    spans = span_rows_for_annotator(project=project, article=article, user=request.user)
+    title, text = article.title, article.text
+    if blind:
+        blinder = OutletBlinder(article)
+        title, text = blinder.title, blinder.text
+        for row in spans:
+            row["text"] = blinder.span_text(row["start_char"], row["end_char"])
     config = {
         "project": project.slug,
         "articleId": article.pk,
         "userId": request.user.pk,
         "canAnnotate": role_can(role, "annotate"),
         "snap": project.snap_to_words,
-        "text": article.text,
+        "text": text,
         "labels": [
             {"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey, "description": lb.description}
             for lb in labels
         ],
-        "spans": span_rows_for_annotator(project=project, article=article, user=request.user),
+        "spans": spans,
         "api": api,
         "urls": {
             "previous": reverse("ui:annotate", args=[slug, previous_id]) if previous_id else None,
@@ -92,7 +106,8 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         "project": project,
         "article": article,
         "labels": labels,
-        "show_outlet": not project.outlet_blind,
+        "title": title,
+        "show_outlet": not blind,
         "queue": queue,
         "position": index + 1 if index is not None else None,
         "status": queue.items[index].status if index is not None else None,

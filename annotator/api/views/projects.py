@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 
 from annotator.annotations.selectors import span_list_for_annotator
 from annotator.api.views.spans import SpanOutputSerializer
+from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
 from annotator.projects.models import Assignment
 from annotator.projects.selectors import (
     article_get_for_project,
@@ -103,9 +106,13 @@ class QueueApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
         queue = assignment_queue(project=project, user=request.user)
-        data = {"progress": _progress(queue), "next_article_id": queue.next_open(), "items": queue.items}
+        items = queue.items
+        if outlet_blind_applies(project=project, role=role):
+            titles = blind_titles(article_ids=[item.article_id for item in items])
+            items = [replace(item, title=titles.get(item.article_id, "")) for item in items]
+        data = {"progress": _progress(queue), "next_article_id": queue.next_open(), "items": items}
         return Response(self.OutputSerializer(data).data)
 
 
@@ -115,6 +122,8 @@ class ArticleForAnnotationApi(APIView):
         title = serializers.CharField()
         text = serializers.CharField(trim_whitespace=False)
         outlet = serializers.CharField(allow_null=True)
+        byline = serializers.CharField(allow_null=True)
+        url = serializers.CharField(allow_null=True)
         published_at = serializers.DateTimeField(allow_null=True)
         status = serializers.CharField()
         position = serializers.IntegerField(allow_null=True, help_text="0-based index in the user's queue.")
@@ -123,30 +132,44 @@ class ArticleForAnnotationApi(APIView):
         progress = ProgressSerializer()
         spans = SpanOutputSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, summary="An article with the current user's own spans (blind).")
+    @extend_schema(
+        responses=OutputSerializer,
+        summary="An article with the current user's own spans (blind). In an outlet-blind project an annotator "
+        "gets no outlet, byline or URL, '[outlet]' in the title and the outlet masked in the text (same offsets).",
+    )
     def get(self, request: Request, slug: str, article_id: int) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
         article = article_get_for_project(project=project, article_id=article_id)
-        return Response(self.OutputSerializer(article_for_annotation(project, article, request.user)).data)
+        return Response(self.OutputSerializer(article_for_annotation(project, article, request.user, role)).data)
 
 
-def article_for_annotation(project, article, user) -> dict:
+def article_for_annotation(project, article, user, role: str | None = None) -> dict:
     """The data the annotator page needs for one article (shared by the API and the page)."""
     queue = assignment_queue(project=project, user=user)
     index = queue.index_of(article.pk)
     previous_id, next_id = queue.neighbours(article.pk)
+    spans = list(span_list_for_annotator(project=project, article=article, user=user))
+    blind = outlet_blind_applies(project=project, role=role)
+    title, text = article.title, article.text
+    if blind:
+        blinder = OutletBlinder(article)
+        title, text = blinder.title, blinder.text
+        for span in spans:
+            span.text = blinder.span_text(span.start_char, span.end_char)
     return {
         "id": article.pk,
-        "title": article.title,
-        "text": article.text,
-        "outlet": None if project.outlet_blind else article.outlet.name,
+        "title": title,
+        "text": text,
+        "outlet": None if blind else article.outlet.name,
+        "byline": None if blind else article.byline,
+        "url": None if blind else article.url,
         "published_at": article.published_at,
         "status": queue.items[index].status if index is not None else Assignment.Status.TODO,
         "position": index,
         "previous_article_id": previous_id,
         "next_article_id": next_id,
         "progress": _progress(queue),
-        "spans": span_list_for_annotator(project=project, article=article, user=user),
+        "spans": spans,
     }
 
 

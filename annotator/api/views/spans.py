@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from annotator.annotations.selectors import span_get_for_user, span_list_for_annotator
 from annotator.annotations.services import span_create, span_delete, span_update
+from annotator.projects.blinding import MASK, OutletBlinder, matches_with_mask, outlet_blind_applies
 from annotator.projects.selectors import article_get_for_project, project_get_for_user
 
 
@@ -31,9 +32,13 @@ class SpanOutputSerializer(serializers.Serializer):
 class SpanListApi(APIView):
     @extend_schema(responses=SpanOutputSerializer(many=True), summary="The current user's spans on an article.")
     def get(self, request: Request, slug: str, article_id: int) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
         article = article_get_for_project(project=project, article_id=article_id)
-        spans = span_list_for_annotator(project=project, article=article, user=request.user)
+        spans = list(span_list_for_annotator(project=project, article=article, user=request.user))
+        if outlet_blind_applies(project=project, role=role):
+            blinder = OutletBlinder(article)
+            for span in spans:
+                span.text = blinder.span_text(span.start_char, span.end_char)
         return Response(SpanOutputSerializer(spans, many=True).data)
 
 
@@ -52,7 +57,7 @@ class SpanCreateApi(APIView):
         summary="Create a span; a retry with the same client_id returns the first one (200).",
     )
     def post(self, request: Request, slug: str, article_id: int) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -69,6 +74,10 @@ class SpanCreateApi(APIView):
             note=data["note"],
             client_id=data["client_id"],
         )
+        if outlet_blind_applies(project=project, role=role):
+            # Echo what the blinded annotator was shown (never the real text, which may name the outlet).
+            shown = data["text"]
+            span.text = shown if matches_with_mask(shown=shown, actual=span.text) else MASK * len(span.text)
         return Response(
             SpanOutputSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -81,12 +90,15 @@ class SpanUpdateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=SpanOutputSerializer, summary="Relabel a span or edit its note.")
     def patch(self, request: Request, slug: str, span_id: int) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
         span = span_get_for_user(project=project, span_id=span_id, user=request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         span = span_update(span=span, user=request.user, label_id=data.get("label"), note=data.get("note"))
+        if outlet_blind_applies(project=project, role=role):
+            article = article_get_for_project(project=project, article_id=span.article_id)
+            span.text = OutletBlinder(article).span_text(span.start_char, span.end_char)
         return Response(SpanOutputSerializer(span).data)
 
 
