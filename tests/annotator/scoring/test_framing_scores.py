@@ -94,3 +94,19 @@ def test_demo_corpus_ranks_outlets_by_their_invented_habits(db):
     )
     assert diff["difference"] > 0 and diff["ci_low"] > 0
     assert diff["p_value"] < 0.05
+
+
+def test_demo_term_choice_shows_each_outlets_name_for_the_armed_opposition(db):
+    from annotator.scoring.selectors import term_choice
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    project = Project.objects.get(slug="demo-framing")
+    rows = term_choice(project=project, concept_slug="armed-opposition")
+    favourite = {}
+    for row in rows:
+        if row["share"] is not None and row["share"] > favourite.get(row["outlet"], ("", -1))[1]:
+            favourite[row["outlet"]] = (row["variant"], row["share"])
+    assert favourite["the-levant-herald"][0] == "terrorists"
+    assert favourite["coastal-courier"][0] == "rebels"
+    assert favourite["northern-ledger"][0] == "militants"
+    assert favourite["wire-service-daily"][0] == "armed groups"

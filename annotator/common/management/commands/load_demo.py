@@ -50,6 +50,7 @@ class Command(BaseCommand):
         self._import(SEEDS / "seed_article", "txt", "seed-outlet")
         project = self._project(users)
         n_gold = self._demo_gold(project)
+        self._concepts(project)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: project '{project.slug}' with {project.articles.count()} articles, {n_gold} demo gold spans."
@@ -110,6 +111,25 @@ class Command(BaseCommand):
                 project=project, annotator=users[username], article_ids=sorted(ids)
             )
         return project
+
+    def _concepts(self, project: Project) -> None:
+        """The term-choice question the demo is built around: what do outlets call the armed opposition?"""
+        from annotator.scoring.concepts import concept_create
+        from annotator.scoring.models import Concept
+
+        if Concept.objects.filter(project=project, slug="armed-opposition").exists():
+            return
+        concept_create(
+            project=project,
+            name="Armed opposition",
+            slug="armed-opposition",
+            variants=[
+                {"name": "terrorists", "terms": ["terrorist", "terrorists", "Takfiri", "Takfiris"]},
+                {"name": "rebels", "terms": ["rebel", "rebels", "opposition fighters"]},
+                {"name": "militants", "terms": ["militant", "militants", "insurgent", "insurgents"]},
+                {"name": "armed groups", "terms": ["armed group", "armed groups", "fighters"]},
+            ],
+        )
 
     def _demo_gold(self, project: Project) -> int:
         """Gold spans from the rule list on two thirds of the articles (the rest stay for annotators)."""
