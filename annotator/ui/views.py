@@ -19,6 +19,7 @@ from annotator.projects.permissions import role_can
 from annotator.projects.selectors import (
     article_get_for_project,
     assignment_queue,
+    codebook_changes_since_last_work,
     label_list,
     project_get_for_user,
     project_list_for_user,
@@ -51,8 +52,14 @@ def project_page(request: HttpRequest, slug: str) -> HttpResponse:
         "next_article_id": queue.next_open(),
         "labels": label_list(project=project),
         "guidelines_html": render_guidelines(project.guidelines),
+        **_codebook_changes(project, request.user),
     }
     return render(request, "ui/project.html", context)
+
+
+def _codebook_changes(project, user) -> dict:
+    changes = codebook_changes_since_last_work(project=project, user=user)
+    return {"codebook_changes": changes, "codebook_latest_change": changes[-1].number if changes else None}
 
 
 @login_required
@@ -90,7 +97,15 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         "snap": project.snap_to_words,
         "text": text,
         "labels": [
-            {"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey, "description": lb.description}
+            {
+                "id": lb.pk,
+                "name": lb.full_name,
+                "colour": lb.colour,
+                "hotkey": lb.hotkey,
+                "description": lb.description,
+                "positive_examples": lb.positive_examples,
+                "negative_examples": lb.negative_examples,
+            }
             for lb in labels
         ],
         "spans": spans,
@@ -113,5 +128,6 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         "status": queue.items[index].status if index is not None else None,
         "config": config,
         "guidelines_html": render_guidelines(project.guidelines),
+        **_codebook_changes(project, request.user),
     }
     return render(request, "ui/annotate.html", context)

@@ -724,6 +724,39 @@ class Annotator {
     pop.style.left = `${Math.max(8, left)}px`;
     (pop.querySelector(".label-btn.current") || pop.querySelector("button")).focus();
   }
+  toggleLabelHelp(labelId, anchor) {
+    // The label's definition and its positive / negative examples, next to the label button.
+    const pop = $("label-help");
+    if (!pop.hidden && pop.dataset.labelId === String(labelId)) return this.closeLabelHelp();
+    const label = this.labelsById.get(labelId);
+    if (!label) return;
+    pop.dataset.labelId = String(labelId);
+    $("label-help-name").textContent = label.name;
+    $("label-help-def").textContent = label.description || "No definition yet.";
+    const fill = (id, title, examples) => {
+      const box = $(id);
+      box.replaceChildren();
+      if (!examples || !examples.length) return;
+      const h = document.createElement("strong"); h.textContent = title;
+      const ul = document.createElement("ul");
+      for (const e of examples) { const li = document.createElement("li"); li.textContent = e; ul.append(li); }
+      box.append(h, ul);
+    };
+    fill("label-help-pos", "Examples", label.positive_examples);
+    fill("label-help-neg", "Not this label", label.negative_examples);
+    pop.hidden = false;
+    const r = anchor.getBoundingClientRect();
+    pop.style.top = `${window.scrollY + r.top}px`;
+    pop.style.left = `${Math.max(8, window.scrollX + r.left - pop.offsetWidth - 10)}px`;
+    $("label-help-close").focus();
+  }
+  closeLabelHelp() {
+    const pop = $("label-help");
+    if (pop.hidden) return;
+    pop.hidden = true;
+    const b = document.querySelector(`[data-help-for="${pop.dataset.labelId}"]`);
+    if (b) b.focus();
+  }
   closePopover() {
     const pop = $("span-popover");
     if (pop.hidden) return;
@@ -775,6 +808,11 @@ class Annotator {
       this.openPopover(b.dataset.spanKey, anchor);
     });
     $("pop-close").addEventListener("click", () => this.closePopover());
+    for (const b of document.querySelectorAll("[data-help-for]")) {
+      b.addEventListener("mousedown", (e) => e.preventDefault()); // keep the text selection
+      b.addEventListener("click", () => this.toggleLabelHelp(Number(b.dataset.helpFor), b));
+    }
+    $("label-help-close").addEventListener("click", () => this.closeLabelHelp());
     $("pop-delete").addEventListener("click", () => {
       const key = this.selectedKey;
       this.closePopover();
@@ -790,6 +828,8 @@ class Annotator {
     document.addEventListener("mousedown", (e) => {
       const pop = $("span-popover");
       if (!pop.hidden && !pop.contains(e.target) && !e.target.closest(".ann, #span-list")) this.closePopover();
+      const help = $("label-help");
+      if (!help.hidden && !help.contains(e.target) && !e.target.closest("[data-help-for]")) this.closeLabelHelp();
     });
     $("btn-undo").addEventListener("click", () => this.undo());
     $("btn-redo").addEventListener("click", () => this.redo());
@@ -830,7 +870,8 @@ class Annotator {
     const typing = t instanceof HTMLElement && (t.closest("input, textarea, select") || t.isContentEditable);
     const pop = $("span-popover");
     if (e.key === "Escape") {
-      if (!pop.hidden) { this.closePopover(); e.preventDefault(); }
+      if (!$("label-help").hidden) { this.closeLabelHelp(); e.preventDefault(); }
+      else if (!pop.hidden) { this.closePopover(); e.preventDefault(); }
       else window.getSelection().collapseToEnd?.();
       return;
     }
