@@ -27,7 +27,7 @@ from ml.features import load_external_lexicon
 from ml.lexicon import LexiconClassifier
 from ml.spans import Span, as_span
 
-FORMAT = "framescope-lexicon/1"
+FORMAT = "framescope-lexicon/2"
 MODEL_FILE = "model.json"
 MANIFEST_FILE = "manifest.json"
 _SOURCES = ("lexicon.py", "features.py", "tokenise.py", "spans.py")
@@ -89,9 +89,9 @@ def to_dict(model: LexiconClassifier) -> dict:
         "suffixes_": list(model.suffixes_),
         "suffix_support_": model.suffix_support_.tolist(),
         "suffix_seen_": model.suffix_seen_.tolist(),
-        "context_vocab_": sorted(model.context_vocab_, key=model.context_vocab_.__getitem__),
-        "suffix_vocab_": sorted(model.suffix_vocab_, key=model.suffix_vocab_.__getitem__),
-        "term_vocab_": sorted(model.term_vocab_, key=model.term_vocab_.__getitem__),
+        "context_vocab_": [int(h) for h in model.context_vocab_],
+        "suffix_vocab_": [int(h) for h in model.suffix_vocab_],
+        "term_vocab_": list(model.term_vocab_),
         "context_models_": models,
         "constant_proba_": model.constant_proba_.tolist(),
         "thresholds_": model.thresholds_.tolist(),
@@ -120,9 +120,9 @@ def from_dict(data: dict) -> LexiconClassifier:
     model.suffixes_ = list(data["suffixes_"])
     model.suffix_support_ = np.array(data["suffix_support_"], dtype=np.int64).reshape(-1, n_labels)
     model.suffix_seen_ = np.array(data["suffix_seen_"], dtype=np.int64)
-    model.context_vocab_ = {w: i for i, w in enumerate(data["context_vocab_"])}
-    model.suffix_vocab_ = {s: i for i, s in enumerate(data["suffix_vocab_"])}
-    model.term_vocab_ = {t: i for i, t in enumerate(data["term_vocab_"])}
+    model.context_vocab_ = np.array(data["context_vocab_"], dtype=np.uint64)
+    model.suffix_vocab_ = np.array(data["suffix_vocab_"], dtype=np.uint64)
+    model.term_vocab_ = [str(t) for t in data["term_vocab_"]]
     model.context_models_ = [None if m is None else _logistic(model, m) for m in data["context_models_"]]
     model.constant_proba_ = np.array(data["constant_proba_"], dtype=float)
     model.thresholds_ = np.array(data["thresholds_"], dtype=float)

@@ -84,6 +84,8 @@ _TABLE_SIZE = 0x30000  # the BMP and the first supplementary planes; rarer code 
 def is_word_char(cp: np.ndarray) -> np.ndarray:
     """Vectorised ``\\w`` test for an array of code points."""
     table = word_table()
+    if not len(cp) or int(cp.max()) < _TABLE_SIZE:
+        return table[cp]
     out = table[np.minimum(cp, _TABLE_SIZE - 1)]
     high = cp >= _TABLE_SIZE
     if high.any():
@@ -94,6 +96,89 @@ def is_word_char(cp: np.ndarray) -> np.ndarray:
 
 def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+_HASH_BASE = np.uint64(1_000_003)
+_HASH_MAX = 40  # tokens longer than this hash their first 40 code points and their length
+H_BOS, H_EOS, H_SHORT = np.uint64(1), np.uint64(2), np.uint64(3)  # "<s>", "</s>", "<short>"
+
+
+def hash_ranges(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A 64-bit polynomial hash of each range ``cp[start : start + length]`` (vectorised, no Python per range).
+
+    Equal strings give equal hashes; :func:`hash_strings` computes the same value for Python strings.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(lengths) and 0 < lengths[0] <= _HASH_MAX and (lengths == lengths[0]).all():
+        return _hash_fixed(cp, starts, int(lengths[0]))
+    out = (lengths.astype(np.uint64) + np.uint64(7)) * np.uint64(0x9E3779B97F4A7C15)
+    if not len(starts):
+        return out
+    live = np.flatnonzero(lengths > 0)
+    k = 0
+    with np.errstate(over="ignore"):
+        while len(live) and k < _HASH_MAX:
+            out[live] = out[live] * _HASH_BASE + cp[starts[live] + k].astype(np.uint64)
+            k += 1
+            live = live[lengths[live] > k]
+    return _mix(out)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every output bit depends on every input bit (so top bits can index a filter)."""
+    with np.errstate(over="ignore"):
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def _hash_fixed(cp: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """:func:`hash_ranges` when every range has length ``n`` (no masking: n passes over the starts)."""
+    with np.errstate(over="ignore"):
+        out = np.full(len(starts), (np.uint64(n) + np.uint64(7)) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+        for k in range(n):
+            out *= _HASH_BASE
+            out += cp[starts + k].astype(np.uint64)
+    return _mix(out)
+
+
+def hash_strings(strings: list[str]) -> np.ndarray:
+    """:func:`hash_ranges` of Python strings (normalised the same way as the texts they are compared with)."""
+    if not strings:
+        return np.zeros(0, dtype=np.uint64)
+    lengths = np.array([len(s) for s in strings], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    return hash_ranges(code_points("\n".join(strings)), starts, lengths)
+
+
+class HashIndex:
+    """Maps 64-bit hashes to row numbers (``-1`` when absent) with one ``searchsorted``."""
+
+    def __init__(self, hashes: np.ndarray) -> None:
+        hashes = np.asarray(hashes, dtype=np.uint64)
+        self.order = np.argsort(hashes, kind="stable")
+        self.sorted = hashes[self.order]
+        # a 2**20-slot presence filter on the top bits: most absent queries never reach searchsorted
+        self.filter = np.zeros(1 << 20, dtype=bool)
+        self.filter[(self.sorted >> np.uint64(44)).astype(np.int64)] = True
+
+    def __len__(self) -> int:
+        return len(self.sorted)
+
+    def get(self, query: np.ndarray) -> np.ndarray:
+        query = np.asarray(query, dtype=np.uint64)
+        if not len(self.sorted) or not len(query):
+            return np.full(len(query), -1, dtype=np.int64)
+        out = np.full(len(query), -1, dtype=np.int64)
+        maybe = np.flatnonzero(self.filter[(query >> np.uint64(44)).astype(np.int64)])
+        q = query[maybe]
+        pos = np.minimum(np.searchsorted(self.sorted, q), len(self.sorted) - 1)
+        out[maybe] = np.where(self.sorted[pos] == q, self.order[pos], -1)
+        return out
 
 
 class TextBatch:
@@ -109,7 +194,7 @@ class TextBatch:
         self.lengths = lengths
         self.orig = "\n".join(texts)
         self.norm = normalise_text(self.orig)
-        cp = code_points(self.norm)
+        cp = self.cp = code_points(self.norm)
         n = len(cp)
         isw = np.zeros(n + 2, dtype=bool)  # padded: isw[i + 1] is position i
         isw[1:-1] = is_word_char(cp)
@@ -117,8 +202,54 @@ class TextBatch:
         inword = isw[1:-1] | (con & isw[:-2] & isw[2:])
         self.inword = np.concatenate([inword, [False]])  # position n (end of string) is not in a word
         self.breaks = np.flatnonzero(~self.inword)
-        self.word_pos = np.flatnonzero(self.inword)
-        self.upper = code_points(self.orig) != cp
+        self._tokens: tuple[np.ndarray, np.ndarray] | None = None
+        self._orig_cp: np.ndarray | None = None
+        self._hyphens: np.ndarray | None = None
+
+    @property
+    def scan_text(self) -> str:
+        """``" " + norm + " "`` with every code point outside a token replaced by a space.
+
+        Automaton keys are ``" " + term + " "`` (whole terms), ``" " + stem`` (token prefixes) or
+        ``ending + " "`` (token endings), see :func:`ml.lexicon.build_automaton`: a match can only begin at a
+        token start or end at a token end, so the scan reports few raw matches.
+        """
+        cp = np.empty(len(self.cp) + 2, dtype=np.uint32)
+        cp[0] = cp[-1] = 32
+        cp[1:-1] = np.where(self.inword[:-1], self.cp, np.uint32(32))
+        return cp.tobytes().decode("utf-32-le", "surrogatepass")
+
+    @property
+    def word_pos(self) -> np.ndarray:
+        return np.flatnonzero(self.inword)
+
+    @property
+    def upper(self) -> np.ndarray:
+        return self.orig_cp != self.cp
+
+    @property
+    def orig_cp(self) -> np.ndarray:
+        if self._orig_cp is None:
+            self._orig_cp = code_points(self.orig)
+        return self._orig_cp
+
+    def tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, end)`` of every token (global positions), computed once."""
+        if self._tokens is None:
+            inword = self.inword
+            edge = np.diff(inword.view(np.int8), prepend=np.int8(0))
+            starts = np.flatnonzero(edge == 1)
+            self._tokens = (starts, np.flatnonzero(edge == -1))
+        return self._tokens
+
+    def hyphen_count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Number of hyphens in each range."""
+        if self._hyphens is None:
+            self._hyphens = np.flatnonzero(self.cp == 45)
+        return np.searchsorted(self._hyphens, ends) - np.searchsorted(self._hyphens, starts)
+
+    def hash(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        return hash_ranges(self.cp, starts, ends - starts)
 
     def starts_ok(self, starts: np.ndarray) -> np.ndarray:
         prev = np.maximum(starts - 1, 0)
@@ -138,34 +269,11 @@ class TextBatch:
     def doc_of(self, positions: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.offsets, positions, side="right") - 1
 
-    def context(self, starts: np.ndarray, ends: np.ndarray, docs: np.ndarray) -> tuple[list[str], list[str]]:
-        """The words just before ``starts`` and just after ``ends`` (``<s>``/``</s>`` at a text's edge)."""
-        norm, words, breaks = self.norm, self.word_pos, self.breaks
-        doc_start = self.offsets[docs]
-        doc_end = doc_start + self.lengths[docs]
-        j = np.searchsorted(words, starts) - 1
-        p_last = words[np.maximum(j, 0)]
-        p_start = breaks[np.maximum(np.searchsorted(breaks, p_last) - 1, 0)] + 1
-        p_start = np.where(p_last < breaks[0], 0, p_start)
-        has_prev = (j >= 0) & (p_last >= doc_start)
-        k = np.searchsorted(words, ends)
-        n_first = words[np.minimum(k, len(words) - 1)] if len(words) else ends
-        n_end = self.token_end(n_first)
-        has_next = (k < len(words)) & (n_first < doc_end)
-        prevs = [
-            norm[a : b + 1] if ok else "<s>"
-            for a, b, ok in zip(p_start.tolist(), p_last.tolist(), has_prev.tolist(), strict=True)
-        ]
-        nexts = [
-            norm[a:b] if ok else "</s>"
-            for a, b, ok in zip(n_first.tolist(), n_end.tolist(), has_next.tolist(), strict=True)
-        ]
-        return prevs, nexts
-
     def capitalised(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        first = self.upper[starts]
-        second = self.upper[np.minimum(starts + 1, len(self.upper) - 1)] & (ends - starts > 1)
-        return first.astype(float), (first & second).astype(float)
+        upper_first = self.orig_cp[starts] != self.cp[starts]
+        second = np.minimum(starts + 1, len(self.cp) - 1)
+        upper_second = (self.orig_cp[second] != self.cp[second]) & (ends - starts > 1)
+        return upper_first.astype(float), (upper_first & upper_second).astype(float)
 
 
 class Stemmer:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import chain
 
 import ahocorasick
 import numpy as np
@@ -36,14 +37,19 @@ from threadpoolctl import threadpool_limits
 
 from ml.features import (
     DENSE_FEATURES,
+    H_BOS,
+    H_EOS,
+    H_SHORT,
     SUFFIX_LENGTHS,
+    HashIndex,
     Stemmer,
     TextBatch,
+    hash_ranges,
+    hash_strings,
     load_external_lexicon,
     logit,
     normalise_term,
     smoothed_rate,
-    suffix_of,
 )
 from ml.spans import Span, as_span, overlaps
 from ml.tokenise import WORD_RE
@@ -51,6 +57,7 @@ from ml.tokenise import WORD_RE
 MIN_STEM_CHARS = 4
 MIN_SUFFIX_SUPPORT = 3  # a word ending proposes candidates once marked this often ...
 SUFFIX_LIFT = 2.0  # ... and when its smoothed precision is at least this multiple of the base rate
+SUFFIX_MIN_RATE = 0.08  # ... and at least this (so a corpus with a tiny base rate does not activate every ending)
 NEIGHBOUR_CHARS = 80
 _BATCH = 2000
 
@@ -73,20 +80,34 @@ class Candidates:
     """Candidate occurrences of a batch of texts, column-wise (one array entry per candidate)."""
 
     doc: np.ndarray
-    start: np.ndarray
+    start: np.ndarray  # position in its text
     end: np.ndarray
-    term: np.ndarray  # index into the term table, -1 for a stem-only candidate
+    term: np.ndarray  # index into the term table, -1 for a token that is not an active term
     stem: np.ndarray  # index into the stem table, -1 when the stem is unknown
-    suffix: np.ndarray  # (n, 3) indices into the suffix table, -1 when unknown
-    keys: list[str] = field(default_factory=list)
-    prev: list[str] = field(default_factory=list)
-    next: list[str] = field(default_factory=list)
-    capitalised: np.ndarray | None = None
-    all_caps: np.ndarray | None = None
-    position: np.ndarray | None = None
+    suffix: np.ndarray  # (n, 3) indices into the word-ending table, -1 when unknown
+    prev: np.ndarray  # hash of the previous word (H_BOS at a text's start)
+    next: np.ndarray  # hash of the next word (H_EOS at a text's end)
+    ending: np.ndarray  # hash of the last 3 letters of the last word (H_SHORT when it has <= 4 letters)
+    word: np.ndarray  # hash of the whole candidate when it is one token, else 0
+    extra_tokens: np.ndarray
+    hyphenated: np.ndarray
+    capitalised: np.ndarray
+    all_caps: np.ndarray
+    position: np.ndarray
+    batch: TextBatch | None = None
+    gstart: np.ndarray | None = None  # positions in batch.norm
 
     def __len__(self) -> int:
         return len(self.doc)
+
+    @property
+    def keys(self) -> list[str]:
+        """The normalised text of each candidate (for inspection; the model itself works on hashes)."""
+        if self.batch is None or self.gstart is None:
+            return []
+        norm = self.batch.norm
+        gend = self.gstart + (self.end - self.start)
+        return [norm[a:b] for a, b in zip(self.gstart.tolist(), gend.tolist(), strict=True)]
 
 
 def parse_rules(rules: Iterable | None, *, name: str) -> dict[str, frozenset[str] | None]:
@@ -142,23 +163,54 @@ def check_spans(y: object, texts: list[str]) -> list[list[Span]]:
     return out
 
 
-def build_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton whose value for the i-th key is ``i``."""
+def build_automaton(
+    terms: Iterable[str], prefixes: Iterable[str] = (), endings: Iterable[str] = ()
+) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton over :attr:`ml.features.TextBatch.scan_text`.
+
+    The i-th key is ``" " + term + " "`` for the terms (whole tokens only), then ``" " + prefix`` for the
+    prefixes (token prefixes, e.g. stems), then ``ending + " "`` for the endings (``"-"``: a hyphen); its value
+    is ``i``. Use :func:`key_offsets` for :func:`scan`.
+    """
     automaton = ahocorasick.Automaton()
-    for i, key in enumerate(keys):
-        automaton.add_word(key, i)
+    i = 0
+    for term in terms:
+        automaton.add_word(" " + term + " ", i)
+        i += 1
+    for prefix in prefixes:
+        automaton.add_word(" " + prefix, i)
+        i += 1
+    for ending in endings:  # "-" (a hyphen anywhere in a token) or a word ending followed by a space
+        automaton.add_word(ending if ending == "-" else ending + " ", i)
+        i += 1
     if len(automaton):
         automaton.make_automaton()
     return automaton
 
 
-def scan(automaton: ahocorasick.Automaton, batch: TextBatch, key_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every raw match of ``automaton`` in ``batch.norm``: global start positions and key indices."""
+def key_offsets(terms: Sequence[str], prefixes: Sequence[str] = (), endings: Sequence[str] = ()) -> np.ndarray:
+    """Per automaton key: match end in the padded scan text minus the key's first code point in ``norm``."""
+    return np.array(
+        [len(t) + 1 for t in terms] + [len(p) for p in prefixes] + [max(len(e), 1) + (e != "-") for e in endings],
+        dtype=np.int64,
+    )
+
+
+def scan(automaton: ahocorasick.Automaton, batch: TextBatch, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of ``automaton`` (built by :func:`build_automaton`) in ``batch``: start positions in
+    ``batch.norm`` and key indices. ``offsets`` comes from :func:`key_offsets`."""
     if not len(automaton):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    found = np.array(list(automaton.iter(batch.norm)), dtype=np.int64).reshape(-1, 2)
+    found = np.fromiter(chain.from_iterable(automaton.iter(batch.scan_text)), dtype=np.int64).reshape(-1, 2)
     keys = found[:, 1]
-    return found[:, 0] - key_len[keys] + 1, keys
+    return found[:, 0] - offsets[keys], keys
+
+
+def banned_tables(banned: dict[str, frozenset[str] | None], terms: list[str]) -> tuple[np.ndarray, HashIndex]:
+    """Terms banned for every label: a mask over ``terms`` and the hashes of such single words."""
+    everywhere = [k for k, v in banned.items() if v is None]
+    mask = np.array([t in banned and banned[t] is None for t in terms], dtype=bool)
+    return mask, HashIndex(hash_strings([k for k in everywhere if " " not in k]))
 
 
 def contained(starts: np.ndarray, ends: np.ndarray, g_starts: np.ndarray, g_ends: np.ndarray) -> np.ndarray:
@@ -331,7 +383,8 @@ class LexiconClassifier(BaseEstimator):
             stats = table.stats(other)
             cands = table.candidates(folds[k], stats)
             blocks.append((k, cands, stats))
-        self._fit_context_vocab([c for _, c, _ in blocks])
+        self._fit_context_vocab([c for _, c, _ in blocks], table.terms)
+        table.term_col = self._term_columns(table.terms)
         final_stats = table.stats(np.arange(len(texts)))
         self._store_stats(table, final_stats)
         n_labels = len(labels)
@@ -340,7 +393,7 @@ class LexiconClassifier(BaseEstimator):
         self.constant_proba_ = np.zeros(n_labels)
         self.cv_scores_ = {}
         for li, label in enumerate(labels):
-            mats = [self._matrix(c, s, li) for _, c, s in blocks]
+            mats = [self._matrix(c, s, li, table.term_col) for _, c, s in blocks]
             ys = [table.targets(c, li) for _, c, _ in blocks]
             n_gold = table.n_gold(li)
             model, thr, scores = self._fit_label(mats, ys, n_gold)
@@ -349,13 +402,7 @@ class LexiconClassifier(BaseEstimator):
             self.context_models_.append(model)
             self.thresholds_[li] = thr
             self.cv_scores_[label] = scores
-        self.n_features_ = (
-            len(DENSE_FEATURES)
-            + 2 * (len(self.context_vocab_) + 1)
-            + len(self.suffix_vocab_)
-            + len(self.term_vocab_)
-            + 2
-        )
+        self.n_features_ = self._n_columns()
         self.lexicon_ = self._lexicon_table()
         self._build_automaton()
         return self
@@ -376,29 +423,25 @@ class LexiconClassifier(BaseEstimator):
         seed = rng.randint(np.iinfo(np.int32).max)
         return [test for _, test in KFold(self.n_splits, shuffle=True, random_state=seed).split(np.zeros(n))]
 
-    def _fit_context_vocab(self, blocks: list[Candidates]) -> None:
-        counts: dict[str, int] = defaultdict(int)
-        suffixes: dict[str, int] = defaultdict(int)
-        for cands in blocks:
-            for w in cands.prev:
-                counts[w] += 1
-            for w in cands.next:
-                counts[w] += 1
-            for key in cands.keys:
-                suffixes[suffix_of(key)] += 1
-        keep = sorted(w for w, c in counts.items() if c >= self.min_context_count)
-        self.context_vocab_ = {w: i for i, w in enumerate(keep)}
-        keep_s = sorted(s for s, c in suffixes.items() if c >= self.min_context_count)
-        self.suffix_vocab_ = {s: i for i, s in enumerate(keep_s)}
+    def _fit_context_vocab(self, blocks: list[Candidates], terms: list[str]) -> None:
+        """Neighbour words and word endings seen ``min_context_count`` times among training candidates (hashes)."""
+
+        def frequent(values: np.ndarray) -> np.ndarray:
+            uniq, counts = np.unique(values, return_counts=True)
+            return uniq[counts >= self.min_context_count]
+
+        self.context_vocab_ = frequent(np.concatenate([x for c in blocks for x in (c.prev, c.next)]))
+        self.suffix_vocab_ = frequent(np.concatenate([c.ending for c in blocks]))
         if self.term_features:
-            term_counts: dict[str, int] = defaultdict(int)
-            for cands in blocks:
-                for key in cands.keys:
-                    term_counts[key] += 1
-            keep_t = sorted(t for t, c in term_counts.items() if c >= self.min_context_count)
+            ids = frequent(np.concatenate([c.term[c.term >= 0] for c in blocks]))
+            self.term_vocab_ = sorted(terms[i] for i in ids.tolist())
         else:
-            keep_t = []
-        self.term_vocab_ = {t: i for i, t in enumerate(keep_t)}
+            self.term_vocab_ = []
+
+    def _term_columns(self, terms: list[str]) -> np.ndarray:
+        """Per entry of a term table, its one-hot column among ``term_vocab_`` (``len(term_vocab_)`` = other)."""
+        col = {t: i for i, t in enumerate(self.term_vocab_)}
+        return np.array([col.get(t, len(col)) for t in terms] + [len(col)], dtype=np.int64)
 
     def _fit_label(self, mats: list[sp.csr_matrix], ys: list[np.ndarray], n_gold: int):
         y_all = np.concatenate(ys) if ys else np.zeros(0)
@@ -455,29 +498,73 @@ class LexiconClassifier(BaseEstimator):
         self._active_term = np.zeros(len(self.terms_), dtype=bool)
         self._active_term[active] = True
         # one automaton key per distinct string; a key can be a term, a marked stem, or both
-        # payload: [term index, stem index, proposes by ending, proposes by hyphen]
-        payloads: dict[str, list[int]] = {self.terms_[i]: [int(i), -1, 0, 0] for i in active}
+        # keys: active terms (whole tokens), then marked stems (token prefixes); word endings and hyphens are
+        # found from the token table instead
+        stem_rows = []
         if self.use_stems and len(self.stems_):
-            for i in np.flatnonzero(self.stem_support_.max(axis=1) >= self.min_support):
-                stem = self.stems_[i]
-                if len(stem) >= MIN_STEM_CHARS:
-                    payloads.setdefault(stem, [-1, -1, 0, 0])[1] = int(i)
-        self.suffix_index_ = {s: i for i, s in enumerate(self.suffixes_)}
+            stem_rows = [
+                int(i)
+                for i in np.flatnonzero(self.stem_support_.max(axis=1) >= self.min_support)
+                if len(self.stems_[i]) >= MIN_STEM_CHARS
+            ]
+        term_keys = [self.terms_[i] for i in active]
+        stem_keys = [self.stems_[i] for i in stem_rows]
+        ending_keys = []
         if self.use_shapes:
             ends_active = active_suffixes(self.suffix_support_, self.suffix_seen_, self.base_rate_, self.smoothing)
-            for i in np.flatnonzero(ends_active):
-                payloads.setdefault(self.suffixes_[i], [-1, -1, 0, 0])[2] = 1
-            payloads.setdefault("-", [-1, -1, 0, 0])[3] = 1
-        keys = list(payloads)
-        self._key_term = np.array([payloads[k][0] for k in keys], dtype=np.int64)
-        self._key_stem = np.array([payloads[k][1] for k in keys], dtype=np.int64)
-        self._key_suffix = np.array([payloads[k][2] for k in keys], dtype=bool)
-        self._key_hyphen = np.array([payloads[k][3] for k in keys], dtype=bool)
-        self._key_len = np.array([len(k) for k in keys], dtype=np.int64)
-        self.automaton_ = build_automaton(keys)
+            ending_keys = ["-", *(self.suffixes_[i] for i in np.flatnonzero(ends_active))]
+        n_shape = len(ending_keys)
+        self._key_term = np.concatenate([active, np.full(len(stem_rows) + n_shape, -1)]).astype(np.int64)
+        self._key_stem = np.array([-1] * len(term_keys) + stem_rows + [-1] * n_shape, dtype=np.int64)
+        # for ending keys: the least token length (an ending proposes words at least two letters longer)
+        self._key_min_len = np.array(
+            [0] * (len(term_keys) + len(stem_keys)) + [0 if e == "-" else len(e) + 2 for e in ending_keys],
+            dtype=np.int64,
+        )
+        self._key_shape = np.arange(len(self._key_term)) >= len(term_keys) + len(stem_keys)
+        self._key_offset = key_offsets(term_keys, stem_keys, ending_keys)
+        self._term_len = np.array([len(t) for t in self.terms_], dtype=np.int64)
+        self.automaton_ = build_automaton(term_keys, stem_keys, ending_keys)
+        # word endings that propose shape candidates, looked up by hash over every token of a batch
+        self.suffix_index_ = HashIndex(hash_strings(self.suffixes_))
+        single = [int(i) for i in active if " " not in self.terms_[i]]
+        self._word_terms = HashIndex(hash_strings([self.terms_[i] for i in single]))
+        self._single_terms = np.array(single, dtype=np.int64)
+        self._term_banned, self._banned_words = banned_tables(self._banned, self.terms_)
+        # per label: pinned terms, terms banned for that label, single words banned for that label
+        self._label_pinned = [
+            np.array([rule_applies(self._pinned, t, lab) for t in self.terms_], dtype=bool) for lab in self.labels_
+        ]
+        self._label_banned = [
+            np.array([rule_applies(self._banned, t, lab) for t in self.terms_], dtype=bool) for lab in self.labels_
+        ]
+        self._label_banned_words = [
+            HashIndex(hash_strings([k for k in self._banned if " " not in k and rule_applies(self._banned, k, lab)]))
+            for lab in self.labels_
+        ]
+        self._term_col = self._term_columns(self.terms_)
+        self._stem_cache: dict[int, int] = {}
         # the stem of each term's last token, for the stem features of term candidates
         last_stems = self._stemmer.many([t.rsplit(" ", 1)[-1] for t in self.terms_]) if self.terms_ else []
         self._term_stem = np.array([self.stem_index_.get(s, -1) for s in last_stems], dtype=np.int64)
+
+    def _stem_ids(self, batch: TextBatch, starts: np.ndarray, ends: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """Index in ``stems_`` of the stem of each token (``-1`` if unknown); stems each distinct word once."""
+        if not len(starts):
+            return np.zeros(0, dtype=np.int64)
+        uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        cache = self._stem_cache
+        known = [cache.get(h) for h in uniq.tolist()]
+        missing = [i for i, k in enumerate(known) if k is None]
+        if missing:
+            norm = batch.norm
+            pos = first[missing]
+            words = [norm[a:b] for a, b in zip(starts[pos].tolist(), ends[pos].tolist(), strict=True)]
+            if len(cache) > 1_000_000:
+                cache.clear()
+            for i, stem in zip(missing, self._stemmer.many(words), strict=True):
+                known[i] = cache[int(uniq[i])] = self.stem_index_.get(stem, -1)
+        return np.array(known, dtype=np.int64)[inverse]
 
     def _active_terms(self, support: np.ndarray, external: np.ndarray, terms: list[str]) -> np.ndarray:
         pinned = np.array([t in self._pinned for t in terms], dtype=bool)
@@ -533,7 +620,7 @@ class LexiconClassifier(BaseEstimator):
                 support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li],
                 self.suffix_support_[:, li], self.suffix_seen_,
             )  # fmt: skip
-            proba[:, li] = model.predict_proba(self._design(cands, stats, self._term_external))[:, 1]
+            proba[:, li] = model.predict_proba(self._design(cands, stats, self._term_external, self._term_col))[:, 1]
         return proba
 
     def _predict_batch(self, texts: list[str]) -> list[list[Span]]:
@@ -545,11 +632,13 @@ class LexiconClassifier(BaseEstimator):
         for li, label in enumerate(self.labels_):
             score = proba[:, li].copy()
             if self._pinned or self._banned:
-                for j, key in enumerate(cands.keys):
-                    if rule_applies(self._pinned, key, label):
-                        score[j] = 1.0
-                    elif rule_applies(self._banned, key, label):
-                        score[j] = -1.0
+                is_term = cands.term >= 0
+                t = np.maximum(cands.term, 0)
+                banned = self._label_banned_words[li].get(cands.word) >= 0
+                if len(self.terms_):
+                    banned |= is_term & self._label_banned[li][t]
+                    score[is_term & self._label_pinned[li][t]] = 1.0
+                score[banned] = -1.0
             keep = np.flatnonzero(score >= min(self.thresholds_[li], 1.0))
             order = keep[np.lexsort((cands.start[keep] - cands.end[keep], -score[keep]))]
             chosen: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -564,60 +653,53 @@ class LexiconClassifier(BaseEstimator):
         return out
 
     def _candidates(self, texts: list[str]) -> Candidates:
-        """Candidate occurrences: lexicon terms on token boundaries, and tokens whose marked stem is a prefix."""
-        if not len(self.automaton_) or not texts:
+        """Candidates: lexicon terms on token boundaries, tokens with a marked stem, tokens of a loaded shape."""
+        if not texts:
             return _empty_candidates()
         batch = TextBatch(texts)
-        starts, keys = scan(self.automaton_, batch, self._key_len)
-        ends = starts + self._key_len[keys]
-        ok_start = batch.starts_ok(starts)
+        starts, keys = scan(self.automaton_, batch, self._key_offset)
         t_idx, s_idx = self._key_term[keys], self._key_stem[keys]
-        is_term = ok_start & (t_idx >= 0) & batch.ends_ok(ends)
-        is_stem = ok_start & ~is_term & (s_idx >= 0)
+        is_term = t_idx >= 0
+        is_stem = s_idx >= 0
+        is_shape = self._key_shape[keys]
+        ends = np.where(is_term, starts + self._term_len[np.maximum(t_idx, 0)], 0)
+        term_rows = t_idx[is_term]
         # stem candidates: the whole token, kept if it has exactly that stem and is not itself an active term
         st_start = starts[is_stem]
         st_end = batch.token_end(st_start)
-        st_stem = s_idx[is_stem]
-        norm = batch.norm
-        words = [norm[a:b] for a, b in zip(st_start.tolist(), st_end.tolist(), strict=True)]
-        stems = self._stemmer.many(words) if words else []
-        index, active, stem_names = self.term_index_, self._active_term, self.stems_
-        st_term = np.array([index.get(w, -1) for w in words], dtype=np.int64)
-        keep = np.array(
-            [
-                st == stem_names[k] and (t < 0 or not active[t])
-                for st, k, t in zip(stems, st_stem.tolist(), st_term.tolist(), strict=True)
-            ],
-            dtype=bool,
+        st_hash = batch.hash(st_start, st_end)
+        hit = self._word_terms.get(st_hash)
+        keep = (self._stem_ids(batch, st_start, st_end, st_hash) == s_idx[is_stem]) & (hit < 0)
+        st_start, st_end, st_stem = st_start[keep], st_end[keep], s_idx[is_stem][keep]
+        # shape candidates: whole tokens ending in a loaded-looking word ending, or hyphenated
+        t_start, t_end = batch.tokens()
+        tok = np.searchsorted(t_start, starts[is_shape], side="right") - 1
+        tok = np.unique(tok[t_end[tok] - t_start[tok] >= self._key_min_len[keys[is_shape]]])
+        sh_start, sh_end = t_start[tok], t_end[tok]
+        sh_hash = batch.hash(sh_start, sh_end)
+        hit = self._word_terms.get(sh_hash)
+        sh_term = np.where(hit >= 0, self._single_terms[np.maximum(hit, 0)], -1)
+        sh_stem = self._stem_ids(batch, sh_start, sh_end, sh_hash)
+        return build_candidates(
+            batch,
+            np.concatenate([starts[is_term], st_start, sh_start]),
+            np.concatenate([ends[is_term], st_end, sh_end]),
+            np.concatenate([term_rows, np.full(len(st_start), -1), sh_term]),
+            np.concatenate([self._term_stem[term_rows], st_stem, sh_stem]),
+            term_banned=self._term_banned,
+            banned_words=self._banned_words,
+            suffix_index=self.suffix_index_,
         )
-        term_rows = t_idx[is_term]
-        # shape candidates: whole tokens ending in a loaded-looking suffix, or hyphenated
-        by_suffix = self._key_suffix[keys] & batch.ends_ok(ends) & ~batch.starts_ok(starts)
-        by_hyphen = self._key_hyphen[keys] & batch.inword[starts]
-        sh_pos = np.unique(np.concatenate([starts[by_suffix], starts[by_hyphen]]))
-        sh_start = batch.token_start(sh_pos)
-        sh_end = batch.token_end(sh_pos)
-        sh_words = [norm[a:b] for a, b in zip(sh_start.tolist(), sh_end.tolist(), strict=True)]
-        sh_stems = self._stemmer.many(sh_words) if sh_words else []
-        sh_term = np.array([index.get(w, -1) for w in sh_words], dtype=np.int64)
-        sh_stem = np.array([self.stem_index_.get(s, -1) for s in sh_stems], dtype=np.int64)
-        c_start = np.concatenate([starts[is_term], st_start[keep], sh_start])
-        c_end = np.concatenate([ends[is_term], st_end[keep], sh_end])
-        c_term = np.concatenate([term_rows, st_term[keep], sh_term])
-        c_stem = np.concatenate([self._term_stem[term_rows], st_stem[keep], sh_stem])
-        c_keys = [self.terms_[t] for t in term_rows.tolist()]
-        c_keys += [w for w, k in zip(words, keep.tolist(), strict=True) if k] + sh_words
-        return build_candidates(batch, c_start, c_end, c_term, c_stem, c_keys, self._banned, self.suffix_index_)
 
     # -------------------------------------------------------------- features
-    def _matrix(self, cands: Candidates, stats: _Stats, li: int) -> sp.csr_matrix:
+    def _matrix(self, cands: Candidates, stats: _Stats, li: int, term_col: np.ndarray) -> sp.csr_matrix:
         support = np.where(cands.term >= 0, stats.term_support[np.maximum(cands.term, 0), li], 0)
         seen = np.where(cands.term >= 0, stats.term_seen[np.maximum(cands.term, 0)], 0)
         cstats = _CandidateStats(
             support, seen, stats.stem_support[:, li], stats.stem_seen, stats.base_rate[li],
             stats.suffix_support[:, li], stats.suffix_seen,
         )  # fmt: skip
-        return self._design(cands, cstats, stats.term_external)
+        return self._design(cands, cstats, stats.term_external, term_col)
 
     def _suffix_features(self, cands: Candidates, st: _CandidateStats) -> tuple[np.ndarray, np.ndarray]:
         has = cands.suffix >= 0
@@ -629,7 +711,12 @@ class LexiconClassifier(BaseEstimator):
         rows = np.arange(len(rate))
         return rate[rows, best], np.log1p(support[rows, best])
 
-    def _design(self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray) -> sp.csr_matrix:
+    def _n_columns(self) -> int:
+        return len(DENSE_FEATURES) + 2 * (len(self.context_vocab_) + 1) + len(self.suffix_vocab_) + len(self.term_vocab_) + 2
+
+    def _design(
+        self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray, term_col: np.ndarray
+    ) -> sp.csr_matrix:
         n = len(cands)
         a = self.smoothing
         precision = smoothed_rate(st.support, st.seen, prior=st.base_rate, strength=a)
@@ -639,7 +726,6 @@ class LexiconClassifier(BaseEstimator):
         stem_seen = np.where(has_stem, st.stem_seen[s_idx] if len(st.stem_seen) else 0, 0)
         stem_precision = smoothed_rate(stem_support, stem_seen, prior=st.base_rate, strength=a)
         external = np.where(cands.term >= 0, term_external[np.maximum(cands.term, 0)] if len(term_external) else 0, 0)
-        extra_tokens = np.fromiter((k.count(" ") for k in cands.keys), dtype=float, count=n)
         length = (cands.end - cands.start).astype(float)
         dense = np.column_stack(
             [
@@ -653,29 +739,34 @@ class LexiconClassifier(BaseEstimator):
                 np.log1p(stem_seen),
                 external,
                 (external > 0).astype(float),
-                extra_tokens,
+                cands.extra_tokens,
                 cands.capitalised,
                 cands.all_caps,
                 cands.position,
                 np.log(length),
                 neighbour_sum(cands, np.maximum(precision, stem_precision)),
                 *self._suffix_features(cands, st),
-                np.fromiter(("-" in k for k in cands.keys), dtype=float, count=n),
+                cands.hyphenated,
             ]
         )
-        vocab, n_vocab = self.context_vocab_, len(self.context_vocab_)
-        rare = n_vocab
-        prev_ids = np.fromiter((vocab.get(w, rare) for w in cands.prev), dtype=np.int64, count=n)
-        next_ids = np.fromiter((vocab.get(w, rare) for w in cands.next), dtype=np.int64, count=n)
-        suffixes, n_suf = self.suffix_vocab_, len(self.suffix_vocab_)
-        suf_ids = np.fromiter((suffixes.get(suffix_of(k), n_suf) for k in cands.keys), dtype=np.int64, count=n)
-        terms, n_terms = self.term_vocab_, len(self.term_vocab_)
-        term_ids = np.fromiter((terms.get(k, n_terms) for k in cands.keys), dtype=np.int64, count=n)
+        n_vocab, n_suf, n_terms = len(self.context_vocab_), len(self.suffix_vocab_), len(self.term_vocab_)
+        prev_ids = _sorted_lookup(self.context_vocab_, cands.prev, n_vocab)
+        next_ids = _sorted_lookup(self.context_vocab_, cands.next, n_vocab)
+        suf_ids = _sorted_lookup(self.suffix_vocab_, cands.ending, n_suf)
+        term_ids = np.where(cands.term >= 0, term_col[np.maximum(cands.term, 0)], n_terms)
         base = 2 * (n_vocab + 1) + n_suf + 1
         cols = np.concatenate([prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1), term_ids + base])
         rows = np.tile(np.arange(n), 4)
         onehot = sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, base + n_terms + 1))
         return sp.hstack([sp.csr_matrix(dense), onehot], format="csr")
+
+
+def _sorted_lookup(vocab: np.ndarray, query: np.ndarray, missing: int) -> np.ndarray:
+    """Position of each query hash in the sorted ``vocab``, ``missing`` when absent."""
+    if not len(vocab) or not len(query):
+        return np.full(len(query), missing, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(vocab, query), len(vocab) - 1)
+    return np.where(vocab[pos] == query, pos, missing)
 
 
 @dataclass
@@ -706,7 +797,8 @@ def active_suffixes(support: np.ndarray, seen: np.ndarray, base_rate: np.ndarray
     if not len(support):
         return np.zeros(0, dtype=bool)
     rate = smoothed_rate(support, seen[:, None], prior=base_rate[None, :], strength=smoothing)
-    return ((support >= MIN_SUFFIX_SUPPORT) & (rate >= SUFFIX_LIFT * base_rate[None, :])).any(axis=1)
+    floor = np.maximum(SUFFIX_LIFT * base_rate[None, :], SUFFIX_MIN_RATE)
+    return ((support >= MIN_SUFFIX_SUPPORT) & (rate >= floor)).any(axis=1)
 
 
 def build_candidates(
@@ -715,48 +807,74 @@ def build_candidates(
     ends: np.ndarray,
     terms: np.ndarray,
     stems: np.ndarray,
-    keys: list[str],
-    banned: dict[str, frozenset[str] | None],
-    suffix_index: dict[str, int],
+    *,
+    term_banned: np.ndarray,
+    banned_words: HashIndex,
+    suffix_index: HashIndex,
 ) -> Candidates:
     """Sort candidates (global positions in ``batch``) by position, drop duplicates and banned ones, add context.
 
-    Duplicates (same range) keep the first one given, so pass term matches before stem and shape matches.
+    Everything is computed with numpy over the whole batch: context words and word endings are 64-bit hashes
+    of token ranges (:func:`ml.features.hash_ranges`), looked up with ``searchsorted``. Duplicates (same range)
+    keep the first one given, so pass term matches before stem and shape matches. ``term_banned[t]`` bans term
+    ``t`` for every label; ``banned_words`` holds the hashes of single words banned for every label.
     """
-    if len(starts):
-        _, first = np.unique(starts * (int(ends.max()) + 1) + ends, return_index=True)
-        starts, ends, terms, stems = starts[first], ends[first], terms[first], stems[first]
-        keys = [keys[i] for i in first.tolist()]
-    banned_any = {k for k, v in banned.items() if v is None}
-    if banned_any:
-        ok = np.array([k not in banned_any for k in keys], dtype=bool)
-        starts, ends, terms, stems = starts[ok], ends[ok], terms[ok], stems[ok]
-        keys = [k for k, o in zip(keys, ok.tolist(), strict=True) if o]
     if not len(starts):
         return _empty_candidates()
-    order = np.lexsort((ends, starts))
-    starts, ends, terms, stems = starts[order], ends[order], terms[order], stems[order]
-    keys = [keys[i] for i in order.tolist()]
+    _, first = np.unique(starts * (int(ends.max()) + 1) + ends, return_index=True)  # sorted by (start, end)
+    starts, ends, terms, stems = starts[first], ends[first], terms[first], stems[first]
+    t_start, t_end = batch.tokens()
+    n_tok = len(t_start)
+    ti = np.searchsorted(t_start, starts, side="right") - 1  # token holding the first code point
+    tj = np.searchsorted(t_start, ends - 1, side="right") - 1  # token holding the last code point
+    extra = tj - ti
+    single = extra == 0
+    word = np.zeros(len(starts), dtype=np.uint64)
+    word[single] = batch.hash(starts[single], ends[single])
+    ok = ~(single & (banned_words.get(word) >= 0))
+    if len(term_banned):
+        ok &= ~((terms >= 0) & term_banned[np.maximum(terms, 0)])
+    if not ok.all():
+        starts, ends, terms, stems, ti, tj, extra, word = (
+            x[ok] for x in (starts, ends, terms, stems, ti, tj, extra, word)
+        )
+    if not len(starts):
+        return _empty_candidates()
     docs = batch.doc_of(starts)
-    prevs, nexts = batch.context(starts, ends, docs)
+    # previous / next word (same text only)
+    p = ti - 1
+    has_prev = (p >= 0) & (t_start[np.maximum(p, 0)] >= batch.offsets[docs])
+    nx = tj + 1
+    has_next = (nx < n_tok) & (t_start[np.minimum(nx, n_tok - 1)] < batch.offsets[docs] + batch.lengths[docs])
+    prev = np.full(len(starts), H_BOS, dtype=np.uint64)
+    nxt = np.full(len(starts), H_EOS, dtype=np.uint64)
+    pi, ni = p[has_prev], nx[has_next]
+    prev[has_prev] = batch.hash(t_start[pi], t_end[pi])
+    nxt[has_next] = batch.hash(t_start[ni], t_end[ni])
+    # word endings of the last word
+    last_len = ends - t_start[tj]
+    suffix = np.full((len(starts), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
+    for j, n in enumerate(SUFFIX_LENGTHS):
+        rows = np.flatnonzero(last_len > n + 1)
+        suffix[rows, j] = suffix_index.get(hash_ranges(batch.cp, ends[rows] - n, np.full(len(rows), n)))
+    ending = np.full(len(starts), H_SHORT, dtype=np.uint64)
+    long_ = np.flatnonzero(last_len > 4)
+    ending[long_] = hash_ranges(batch.cp, ends[long_] - 3, np.full(len(long_), 3))
     caps, upper = batch.capitalised(starts, ends)
     local = starts - batch.offsets[docs]
     position = local / np.maximum(batch.lengths[docs], 1)
-    suffix = np.full((len(keys), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
-    for i, key in enumerate(keys):
-        last = key.rsplit(" ", 1)[-1]
-        for j, n in enumerate(SUFFIX_LENGTHS):
-            if len(last) > n + 1:
-                suffix[i, j] = suffix_index.get(last[-n:], -1)
+    hyphenated = (batch.hyphen_count(starts, ends) > 0).astype(float)
     return Candidates(
-        docs, local, ends - batch.offsets[docs], terms, stems, suffix, keys, prevs, nexts, caps, upper, position
-    )
+        docs, local, ends - batch.offsets[docs], terms, stems, suffix, prev, nxt, ending, word,
+        extra.astype(float), hyphenated, caps, upper, position, batch, starts,
+    )  # fmt: skip
 
 
 def _empty_candidates() -> Candidates:
     e = np.zeros(0, dtype=np.int64)
     f = np.zeros(0)
-    return Candidates(e, e, e, e, e, np.zeros((0, len(SUFFIX_LENGTHS)), dtype=np.int64), [], [], [], f, f, f)
+    h = np.zeros(0, dtype=np.uint64)
+    return Candidates(e, e, e, e, e, np.zeros((0, len(SUFFIX_LENGTHS)), dtype=np.int64), h, h, h, h, f, f, f, f, f)
 
 
 def neighbour_sum(cands: Candidates, weight: np.ndarray) -> np.ndarray:
@@ -821,7 +939,7 @@ class _TrainingTable:
         g_start = np.array([s.start for doc in gold for s in doc], dtype=np.int64) + batch.offsets[g_doc]
         g_end = np.array([s.end for doc in gold for s in doc], dtype=np.int64) + batch.offsets[g_doc]
         g_label = np.array([label_index[s.label] for doc in gold for s in doc], dtype=np.int64)
-        self.gold_keys = set(zip(g_start.tolist(), g_end.tolist(), g_label.tolist(), strict=True))
+        self.gold_codes = np.unique(self._span_code(g_start, g_end, g_label))
         self.gold_per_label = np.bincount(g_label, minlength=self.n_labels)
 
         def inside(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -830,30 +948,42 @@ class _TrainingTable:
             ]
             return np.column_stack(cols) if cols else np.zeros((len(starts), 0), dtype=bool)
 
-        # tokens, their stems and whether they are inside a marked span
-        t_start = np.flatnonzero(batch.inword[:-1] & ~np.concatenate([[False], batch.inword[:-2]]))
-        t_end = batch.token_end(t_start)
+        # tokens (hashed), their stems and whether they are inside a marked span; Python only per distinct word
+        t_start, t_end = batch.tokens()
+        t_doc = batch.doc_of(t_start)
+        t_hash = batch.hash(t_start, t_end)
+        _, first, inverse = np.unique(t_hash, return_index=True, return_inverse=True)
         norm = batch.norm
-        words = [norm[a:b] for a, b in zip(t_start.tolist(), t_end.tolist(), strict=True)]
-        distinct = list(dict.fromkeys(words))
-        stem_of = dict(zip(distinct, model._stemmer.many(distinct), strict=True))
+        distinct = [norm[a:b] for a, b in zip(t_start[first].tolist(), t_end[first].tolist(), strict=True)]
+        d_stems = model._stemmer.many(distinct)
         stems: dict[str, int] = {}
-        t_stem = np.array([stems.setdefault(stem_of[w], len(stems)) for w in words], dtype=np.int64)
+        d_stem = np.array([stems.setdefault(st, len(stems)) for st in d_stems], dtype=np.int64)
+        d_prefix = np.array([w.startswith(st) for w, st in zip(distinct, d_stems, strict=True)], dtype=bool)
+        t_stem = d_stem[inverse]
         self.stems = list(stems)
         self.stem_len_ok = np.array([len(s) >= MIN_STEM_CHARS for s in self.stems], dtype=bool)
-        self.t_start, self.t_end, self.t_stem, self.t_words = t_start, t_end, t_stem, words
-        self.t_doc = batch.doc_of(t_start)
+        self.t_start, self.t_end, self.t_stem, self.t_hash = t_start, t_end, t_stem, t_hash
+        self.t_doc = t_doc
         self.t_inside = inside(t_start, t_end)
-        self.t_prefix = np.array([w.startswith(stem_of[w]) for w in words], dtype=bool)
-        self.t_hyphen = np.array(["-" in w for w in words], dtype=bool)
-        suffixes: dict[str, int] = {}
-        self.t_suffix = np.full((len(words), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
-        for i, w in enumerate(words):
-            for j, n in enumerate(SUFFIX_LENGTHS):
-                if len(w) > n + 1:
-                    self.t_suffix[i, j] = suffixes.setdefault(w[-n:], len(suffixes))
-        self.suffixes = list(suffixes)
-        self.suffix_index = suffixes
+        self.t_prefix = d_prefix[inverse]
+        self.t_hyphen = batch.hyphen_count(t_start, t_end) > 0
+        # word endings of 2-4 letters (of words at least two letters longer), as a table of distinct endings
+        t_len = t_end - t_start
+        self.t_suffix = np.full((len(t_start), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
+        suffix_hashes, suffix_pos = [], []
+        for n in SUFFIX_LENGTHS:
+            rows = np.flatnonzero(t_len > n + 1)
+            suffix_hashes.append(hash_ranges(batch.cp, t_end[rows] - n, np.full(len(rows), n)))
+            suffix_pos.append(t_end[rows] - n)
+        all_hashes = np.concatenate(suffix_hashes)
+        uniq, s_first = np.unique(all_hashes, return_index=True)
+        all_pos = np.concatenate(suffix_pos)
+        all_len = np.concatenate([np.full(len(h), n) for h, n in zip(suffix_hashes, SUFFIX_LENGTHS, strict=True)])
+        self.suffixes = [norm[a : a + n] for a, n in zip(all_pos[s_first].tolist(), all_len[s_first].tolist(), strict=True)]
+        self.suffix_index = HashIndex(uniq)
+        for j, n in enumerate(SUFFIX_LENGTHS):
+            rows = np.flatnonzero(t_len > n + 1)
+            self.t_suffix[rows, j] = np.searchsorted(uniq, suffix_hashes[j])
         # the term table: marked spans and their sub-n-grams, external words, pinned terms
         marked: dict[str, None] = {}
         for a, b in zip(g_start.tolist(), g_end.tolist(), strict=True):
@@ -866,15 +996,19 @@ class _TrainingTable:
         ext = model._external.strength if model._external else {}
         terms = list(dict.fromkeys([*marked, *ext, *model._pinned]))
         self.terms = terms
-        index = {t: i for i, t in enumerate(terms)}
+        self.term_banned, self.banned_words = banned_tables(model._banned, terms)
         self.term_external = np.array([ext.get(t, 0.0) for t in terms])
         self.term_pinned = np.array([t in model._pinned for t in terms], dtype=bool)
-        self.t_term = np.array([index.get(w, -1) for w in words], dtype=np.int64)
+        single = [i for i, t in enumerate(terms) if " " not in t]
+        self.term_words = HashIndex(hash_strings([terms[i] for i in single]))
+        self.single_terms = np.array(single, dtype=np.int64)
+        hit = self.term_words.get(t_hash)
+        self.t_term = np.where(hit >= 0, self.single_terms[np.maximum(hit, 0)], -1)
         last_stems = model._stemmer.many([t.rsplit(" ", 1)[-1] for t in terms])
         self.term_stem = np.array([stems.get(s, -1) for s in last_stems], dtype=np.int64)
         # term occurrences on token boundaries
         key_len = np.array([len(t) for t in terms], dtype=np.int64)
-        starts, keys = scan(build_automaton(terms), batch, key_len)
+        starts, keys = scan(build_automaton(terms), batch, key_offsets(terms))
         ends = starts + key_len[keys]
         ok = batch.starts_ok(starts) & batch.ends_ok(ends)
         self.m_start, self.m_end, self.m_term = starts[ok], ends[ok], keys[ok]
@@ -918,7 +1052,6 @@ class _TrainingTable:
         rows = np.flatnonzero(in_docs[self.m_doc] & active[self.m_term])
         terms = self.m_term[rows]
         starts, ends, stems = [self.m_start[rows]], [self.m_end[rows]], [self.term_stem[terms]]
-        keys = [self.terms[t] for t in terms.tolist()]
         term_ids = [terms]
         t_term = self.t_term
         is_active_term = (t_term >= 0) & active[np.maximum(t_term, 0)]
@@ -939,17 +1072,20 @@ class _TrainingTable:
             ends.append(self.t_end[tok])
             stems.append(self.t_stem[tok])
             term_ids.append(token_term[tok])
-            keys += [self.t_words[j] for j in tok.tolist()]
         return build_candidates(
             self.batch, np.concatenate(starts), np.concatenate(ends), np.concatenate(term_ids),
-            np.concatenate(stems), keys, model._banned, self.suffix_index,
+            np.concatenate(stems), term_banned=self.term_banned, banned_words=self.banned_words,
+            suffix_index=self.suffix_index,
         )  # fmt: skip
 
     def targets(self, cands: Candidates, li: int) -> np.ndarray:
         starts = cands.start + self.batch.offsets[cands.doc]
         ends = cands.end + self.batch.offsets[cands.doc]
-        gold = self.gold_keys
-        return np.array([(s, e, li) in gold for s, e in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=int)
+        return np.isin(self._span_code(starts, ends, li), self.gold_codes).astype(int)
+
+    def _span_code(self, starts: np.ndarray, ends: np.ndarray, labels: np.ndarray | int) -> np.ndarray:
+        size = len(self.batch.norm) + 2
+        return (starts * size + ends) * max(self.n_labels, 1) + labels
 
     def n_gold(self, li: int) -> int:
         return int(self.gold_per_label[li])
@@ -1032,7 +1168,7 @@ def _term_occurrences(automaton: ahocorasick.Automaton, terms: list[str], texts:
         return []
     batch = TextBatch(texts)
     key_len = np.array([len(t) for t in terms], dtype=np.int64)
-    starts, keys = scan(automaton, batch, key_len)
+    starts, keys = scan(automaton, batch, key_offsets(terms))
     ends = starts + key_len[keys]
     ok = batch.starts_ok(starts) & batch.ends_ok(ends)
     starts, ends, keys = starts[ok], ends[ok], keys[ok]
