@@ -7,6 +7,7 @@ are committed in ONE transaction per chunk. A run killed at any point leaves who
 skips what is already there, so a kill + rerun ends with exactly one copy of every row.
 """
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from annotator.corpus.models import Article, ImportBatch, Outlet
 logger = logging.getLogger(__name__)
 
 ERRORS_STORED_MAX = 1000
+SQLITE_IMPORT_CACHE_KIB = -32768  # negative: KiB, i.e. 32 MB
 DB_IN_CHUNK = 900  # parameters per IN (...) lookup, under every backend's limit
 STRICT_FAILED = "strict mode: {n} row(s) rejected, nothing was imported"
 
@@ -143,6 +145,25 @@ def import_batch_run(
     return summary
 
 
+@contextlib.contextmanager
+def _sqlite_import_cache() -> Iterator[None]:
+    """SQLite: a 32 MB page cache for the run (default 2 MB) keeps the index pages that random keys (hashes,
+    external ids) touch in memory: ~10% less CPU per insert. The connection's own setting is restored after.
+    Durability is unchanged (WAL with synchronous=NORMAL, from settings)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (previous,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
 def _in_chunks(values: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), DB_IN_CHUNK):
         yield values[start : start + DB_IN_CHUNK]
@@ -174,8 +195,9 @@ class _ImportRun:
         reader.check_decompressed_size()
         if self.batch.strict:
             self._validate_all(self._reader())
-        for chunk in self._chunks(reader):
-            self._process(chunk)
+        with _sqlite_import_cache():
+            for chunk in self._chunks(reader):
+                self._process(chunk)
 
     def _reader(self) -> Reader:
         return reader_for(

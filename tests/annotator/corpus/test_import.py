@@ -254,3 +254,27 @@ def test_a_failing_post_import_hook_does_not_fail_the_import(tmp_path, monkeypat
     out, _ = run(write_jsonl(tmp_path / "a.jsonl", [article(1)]))
     assert "1 created" in out and ImportBatch.objects.get().status == JobStatus.SUCCEEDED
     assert "post-import hook" in caplog.text and "hook broke" in caplog.text
+
+
+def test_sqlite_import_raises_the_page_cache_only_for_the_run(tmp_path):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the page cache pragma is SQLite's")
+    seen = []
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+
+    def progress(summary):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            seen.append(cursor.fetchone()[0])
+
+    batch = services.import_batch_create(source_name="a.jsonl", format="jsonl")
+    path = write_jsonl(tmp_path / "a.jsonl", [article(i) for i in range(3)])
+    services.import_batch_run(batch_id=batch.pk, path=path, batch_size=2, on_progress=progress)
+    assert seen == [services.SQLITE_IMPORT_CACHE_KIB] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before != services.SQLITE_IMPORT_CACHE_KIB
