@@ -19,6 +19,33 @@ def span_list_for_annotator(*, project: Project, article: Article, user) -> Quer
     )
 
 
+def suggestion_list_for_article(*, project: Project, article: Article) -> QuerySet[Span]:
+    """The active model version's suggestion spans on an article (none if no version is active).
+
+    Suggestions live in their own layer: they are never an annotator's span, never gold, never in agreement.
+    """
+    from annotator.training.models import ModelVersion
+
+    active = ModelVersion.objects.filter(project=project, is_active=True).values("pk")[:1]
+    return (
+        Span.objects.filter(project=project, article=article, layer=Layer.SUGGESTION, model_version__in=active)
+        .select_related("label", "model_version")
+        .order_by("start_char", "end_char", "id")
+    )
+
+
+def span_rows_for_others(*, project: Project, article: Article, user) -> list[dict]:
+    """Other annotators' spans on an article (annotator layer), for the read-only view of non-blind projects.
+    Callers must check `project.blind` first (see annotator.api.views.spans.OtherSpanListApi)."""
+    rows = (
+        Span.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR)
+        .exclude(annotator=user)
+        .order_by("start_char", "end_char", "id")
+        .values("id", "label_id", "start_char", "end_char", "text", "annotator__username")
+    )
+    return [{**row, "annotator": row.pop("annotator__username")} for row in rows]
+
+
 SPAN_ROW_FIELDS = ("id", "label_id", "start_char", "end_char", "text", "note", "client_id")
 
 

@@ -123,6 +123,27 @@ def _insert_ignoring_duplicate_client_id(span: Span) -> int | None:
     return row[0] if row else None
 
 
+def _offsets_precheck(*, start_char: int, end_char: int) -> None:
+    """What can be checked without the text (the rest is checked against the covered slice)."""
+    errors: dict[str, list[str]] = {}
+    if start_char < 0:
+        errors["start_char"] = ["Must be 0 or more."]
+    if start_char >= end_char:
+        errors["end_char"] = ["Must be greater than start_char (a span covers at least 1 character)."]
+    elif end_char - start_char > SPAN_MAX_CHARS:
+        errors["end_char"] = [f"A span covers at most {SPAN_MAX_CHARS} characters."]
+    if errors:
+        raise ApplicationError("The span offsets fall outside the article text.", errors)
+
+
+def _suggestion_check(*, project: Project, article_id: int, suggestion_id: int) -> None:
+    exists = Span.objects.filter(pk=suggestion_id, project=project, article_id=article_id, layer=Layer.SUGGESTION)
+    if not exists.exists():
+        raise ApplicationError(
+            "Unknown suggestion.", {"accepted_suggestion": ["Not a model suggestion on this article."]}
+        )
+
+
 def span_create(
     *,
     project: Project,
@@ -134,8 +155,13 @@ def span_create(
     text: str,
     note: str = "",
     client_id: uuid.UUID | None = None,
+    accepted_suggestion_id: int | None = None,
 ) -> tuple[Span, bool]:
     """Create the user's span in the annotator layer; returns (span, created).
+
+    `accepted_suggestion_id`: the model suggestion the annotator accepted to make this span (recorded in
+    `provenance`); it must be a suggestion on the same article of the project. The suggestion itself is not
+    touched: it stays in the suggestion layer and never becomes gold.
 
     Rules, all checked here: the user may annotate in the project; the article is in the project; the label is
     in the project's codebook; the offsets are inside the text and `text` equals the article's text there; the
@@ -150,15 +176,7 @@ def span_create(
     """
     article_id = article if isinstance(article, int) else article.pk
     _check_may_annotate(project=project, user=user)
-    errors: dict[str, list[str]] = {}
-    if start_char < 0:
-        errors["start_char"] = ["Must be 0 or more."]
-    if start_char >= end_char:
-        errors["end_char"] = ["Must be greater than start_char (a span covers at least 1 character)."]
-    elif end_char - start_char > SPAN_MAX_CHARS:
-        errors["end_char"] = [f"A span covers at most {SPAN_MAX_CHARS} characters."]
-    if errors:
-        raise ApplicationError("The span offsets fall outside the article text.", errors)
+    _offsets_precheck(start_char=start_char, end_char=end_char)
     note = _note_validate(note)
     row = _span_context(
         project=project, article_id=article_id, label_id=label_id, start_char=start_char, end_char=end_char
@@ -174,6 +192,10 @@ def span_create(
         span_offsets_validate(text=full, start_char=start_char, end_char=end_char, span_text=text)
     if label_name is None:
         raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
+    provenance = {}
+    if accepted_suggestion_id is not None:
+        _suggestion_check(project=project, article_id=article_id, suggestion_id=accepted_suggestion_id)
+        provenance = {"accepted_suggestion": accepted_suggestion_id}
     span = Span(
         project=project,
         article_id=article_id,
@@ -186,6 +208,7 @@ def span_create(
         note=note,
         codebook_version_id=version_id,
         client_id=client_id,
+        provenance=provenance,
     )
     new_id = _insert_ignoring_duplicate_client_id(span)
     if new_id is not None:

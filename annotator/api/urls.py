@@ -40,6 +40,16 @@ urlpatterns += [
         span_views.SpanCreateApi.as_view(),
         name="span-create",
     ),
+    path(
+        "projects/<slug:slug>/articles/<int:article_id>/suggestions/",
+        span_views.SuggestionListApi.as_view(),
+        name="suggestion-list",
+    ),
+    path(
+        "projects/<slug:slug>/articles/<int:article_id>/others/",
+        span_views.OtherSpanListApi.as_view(),
+        name="other-span-list",
+    ),
     path("projects/<slug:slug>/spans/<int:span_id>/update/", span_views.SpanUpdateApi.as_view(), name="span-update"),
     path("projects/<slug:slug>/spans/<int:span_id>/delete/", span_views.SpanDeleteApi.as_view(), name="span-delete"),
 ]

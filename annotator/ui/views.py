@@ -110,6 +110,8 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         ],
         "spans": spans,
         "api": api,
+        "suggestionsUrl": f"{api}/articles/{article.pk}/suggestions/",
+        "othersUrl": None if project.blind else f"{api}/articles/{article.pk}/others/",
         "urls": {
             "previous": reverse("ui:annotate", args=[slug, previous_id]) if previous_id else None,
             "next": reverse("ui:annotate", args=[slug, next_id]) if next_id else None,

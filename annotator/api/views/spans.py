@@ -8,8 +8,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.annotations.selectors import span_get_for_user, span_list_for_annotator
+from annotator.annotations.selectors import (
+    span_get_for_user,
+    span_list_for_annotator,
+    span_rows_for_others,
+    suggestion_list_for_article,
+)
 from annotator.annotations.services import span_create, span_delete, span_update
+from annotator.common.errors import ApplicationError
 from annotator.projects.blinding import MASK, OutletBlinder, matches_with_mask, outlet_blind_applies
 from annotator.projects.selectors import article_get_for_project, project_get_for_user
 
@@ -25,6 +31,7 @@ class SpanOutputSerializer(serializers.Serializer):
     note = serializers.CharField(trim_whitespace=False)
     client_id = serializers.UUIDField(allow_null=True)
     codebook_version_id = serializers.IntegerField(allow_null=True)
+    provenance = serializers.JSONField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -50,6 +57,20 @@ class SpanCreateApi(APIView):
         text = serializers.CharField(trim_whitespace=False, max_length=5000)
         note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, default="")
         client_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+        provenance = serializers.DictField(
+            required=False,
+            default=dict,
+            help_text='Only {"accepted_suggestion": <suggestion span id>} when the span accepts a model suggestion.',
+        )
+
+        def validate_provenance(self, value: dict) -> dict:
+            unknown = set(value) - {"accepted_suggestion"}
+            if unknown:
+                raise serializers.ValidationError(f"Unknown provenance key(s): {', '.join(sorted(unknown))}.")
+            suggestion = value.get("accepted_suggestion")
+            if suggestion is not None and (not isinstance(suggestion, int) or isinstance(suggestion, bool)):
+                raise serializers.ValidationError("accepted_suggestion is a suggestion span id (an integer).")
+            return value
 
     @extend_schema(
         request=InputSerializer,
@@ -73,6 +94,7 @@ class SpanCreateApi(APIView):
             text=data["text"],
             note=data["note"],
             client_id=data["client_id"],
+            accepted_suggestion_id=data["provenance"].get("accepted_suggestion"),
         )
         if outlet_blind_applies(project=project, role=role):
             # Echo what the blinded annotator was shown (never the real text, which may name the outlet).
@@ -109,3 +131,61 @@ class SpanDeleteApi(APIView):
         span = span_get_for_user(project=project, span_id=span_id, user=request.user)
         span_delete(span=span, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SuggestionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label_id = serializers.IntegerField()
+    label = serializers.CharField(source="label.name")
+    start_char = serializers.IntegerField()
+    end_char = serializers.IntegerField()
+    text = serializers.CharField(trim_whitespace=False)
+    score = serializers.FloatField(allow_null=True)
+    model_version = serializers.IntegerField(source="model_version.number")
+
+
+class SuggestionListApi(APIView):
+    @extend_schema(
+        responses=SuggestionOutputSerializer(many=True),
+        summary="The active model version's suggestions on an article (read-only; accept one by creating a span "
+        'with provenance {"accepted_suggestion": id}).',
+    )
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        article = article_get_for_project(project=project, article_id=article_id)
+        suggestions = list(suggestion_list_for_article(project=project, article=article))
+        if outlet_blind_applies(project=project, role=role):
+            blinder = OutletBlinder(article)
+            for s in suggestions:
+                s.text = blinder.span_text(s.start_char, s.end_char)
+        return Response(SuggestionOutputSerializer(suggestions, many=True).data)
+
+
+class OtherSpanOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label_id = serializers.IntegerField()
+    start_char = serializers.IntegerField()
+    end_char = serializers.IntegerField()
+    text = serializers.CharField(trim_whitespace=False)
+    annotator = serializers.CharField()
+
+
+BLIND_REFUSAL = "This project is blind: annotators do not see each other's spans."
+
+
+class OtherSpanListApi(APIView):
+    @extend_schema(
+        responses=OtherSpanOutputSerializer(many=True),
+        summary="Other annotators' spans on an article, read-only; only in projects that are not blind (403).",
+    )
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        if project.blind:
+            raise ApplicationError(BLIND_REFUSAL, {"project": [BLIND_REFUSAL]}, status_code=403)
+        article = article_get_for_project(project=project, article_id=article_id)
+        rows = span_rows_for_others(project=project, article=article, user=request.user)
+        if outlet_blind_applies(project=project, role=role):
+            blinder = OutletBlinder(article)
+            for row in rows:
+                row["text"] = blinder.span_text(row["start_char"], row["end_char"])
+        return Response(OtherSpanOutputSerializer(rows, many=True).data)

@@ -128,13 +128,25 @@ export function renderSpans(container, text, spans, labelsById, selectedKey, fro
       const span = covering[j];
       const label = labelsById.get(span.label_id);
       const el = document.createElement("span");
-      el.className = "ann" + (span.state !== "saved" ? " pending" : "") + (span.key === selectedKey ? " selected" : "");
-      el.dataset.spanKey = span.key;
-      el.dataset.spanStart = String(span.start);
-      el.dataset.spanEnd = String(span.end);
-      el.dataset.spanLabel = label ? label.name : "?";
+      if (span.kind === "suggestion") {
+        // A model suggestion: dashed outline, no span data attributes (it is not one of the user's spans).
+        el.className = "sugg" + (span.key === selectedKey ? " focused" : "");
+        el.dataset.suggId = String(span.id);
+        el.dataset.suggLabel = label ? label.name : "?";
+        el.title = `Suggestion: ${label ? label.name : "?"}${span.score != null ? ` (${span.score.toFixed(2)})` : ""} — click, then press a to accept`;
+      } else if (span.kind === "other") {
+        el.className = "other";
+        el.dataset.otherAnnotator = span.annotator;
+        el.title = `${span.annotator}: ${label ? label.name : "?"} (read-only)`;
+      } else {
+        el.className = "ann" + (span.state !== "saved" ? " pending" : "") + (span.key === selectedKey ? " selected" : "");
+        el.dataset.spanKey = span.key;
+        el.dataset.spanStart = String(span.start);
+        el.dataset.spanEnd = String(span.end);
+        el.dataset.spanLabel = label ? label.name : "?";
+        el.title = label ? label.name : "";
+      }
       el.style.setProperty("--c", label ? label.colour : "#999");
-      el.title = label ? label.name : "";
       (stack.length ? stack[stack.length - 1].el : frag).appendChild(el);
       stack.push({ span, el, inner: 0 });
     }
@@ -320,6 +332,8 @@ class Annotator {
     this.sortedKeys = []; // span keys in list order (start asc, end desc), for the side list
     this.listItems = null; // key -> <li>, once the side list is built
     this.listDirty = new Set();
+    this.overlays = { suggestion: new Map(), other: new Map() }; // kind -> key -> item (never user spans)
+    this.focusedSuggestion = null;
     this.undoStack = [];
     this.redoStack = [];
     this.selectedKey = null;
@@ -339,6 +353,7 @@ class Annotator {
     this.render();
     this.bind();
     this.outbox.pump();
+    this.initOverlayToggles();
     document.body.dataset.annotatorReady = "1";
     performance.mark("annotator-ready");
   }
@@ -450,8 +465,9 @@ class Annotator {
     if (cmd.op === "create") {
       const span = { ...cmd.span, state: "pending" };
       this.addToModel(span);
-      this.outbox.push({ ...base, op: "create", data: {
-        label: span.label_id, start_char: span.start, end_char: span.end, text: span.text, note: span.note || "" } });
+      const data = { label: span.label_id, start_char: span.start, end_char: span.end, text: span.text, note: span.note || "" };
+      if (span.provenance) data.provenance = span.provenance;
+      this.outbox.push({ ...base, op: "create", data });
       return { op: "delete", key: span.key };
     }
     const span = this.spans.get(cmd.key);
@@ -460,7 +476,8 @@ class Annotator {
       this.removeFromModel(cmd.key);
       if (this.selectedKey === cmd.key) this.closePopover();
       this.outbox.push({ ...base, op: "delete" });
-      return { op: "create", span: { key: span.key, start: span.start, end: span.end, label_id: span.label_id, note: span.note } };
+      return { op: "create", span: { key: span.key, start: span.start, end: span.end, label_id: span.label_id, note: span.note,
+        provenance: span.provenance } };
     }
     if (cmd.op === "update") {
       const before = {};
@@ -483,6 +500,77 @@ class Annotator {
     const cmd = this.redoStack.pop();
     if (!cmd) return this.toast("Nothing to redo.");
     this.undoStack.push(this.applyAndDraw(cmd));
+  }
+
+  // -- overlays: model suggestions and (in non-blind projects) other annotators' spans, both read-only
+  initOverlayToggles() {
+    const sugg = $("suggestions-toggle");
+    const key = `framescope:suggestions:${this.cfg.userId}`;
+    if (sugg) {
+      let on = false;
+      try { on = localStorage.getItem(key) === "1"; } catch { on = false; }
+      sugg.checked = on;
+      sugg.addEventListener("change", () => {
+        try { localStorage.setItem(key, sugg.checked ? "1" : "0"); } catch { /* not remembered */ }
+        this.loadOverlay("suggestion", sugg.checked);
+      });
+      if (on) this.loadOverlay("suggestion", true);
+    }
+    const others = $("others-toggle");
+    if (others) others.addEventListener("change", () => this.loadOverlay("other", others.checked));
+  }
+  async loadOverlay(kind, on) {
+    const items = this.overlays[kind];
+    const touched = [...items.values()].map((i) => [i.us, i.ue]);
+    for (const item of items.values()) this.unbucket(item);
+    items.clear();
+    if (kind === "suggestion") this.focusedSuggestion = null;
+    if (on) {
+      const url = kind === "suggestion" ? this.cfg.suggestionsUrl : this.cfg.othersUrl;
+      try {
+        const rows = await api("GET", url);
+        for (const row of rows) {
+          const item = { ...row, kind, key: `${kind === "suggestion" ? "sugg" : "other"}-${row.id}`,
+            start: row.start_char, end: row.end_char, us: this.map.toUtf16(row.start_char), ue: this.map.toUtf16(row.end_char) };
+          items.set(item.key, item);
+          const [first, last] = this.blockRange(item.us, item.ue);
+          for (let i = first; i <= last; i++) this.blockSpans[i].add(item);
+          touched.push([item.us, item.ue]);
+        }
+        const what = kind === "suggestion" ? "model suggestion" : "span by other annotators";
+        $(kind === "suggestion" ? "suggestions-count" : "others-count").textContent = `${rows.length}`;
+        if (!rows.length) this.toast(`No ${what}s on this article.`);
+      } catch (err) {
+        this.toast(`Could not load ${kind === "suggestion" ? "suggestions" : "other annotators' spans"}: ${err.message}`, "error");
+      }
+    }
+    for (const range of touched) this.render(range);
+    document.body.dataset[kind === "suggestion" ? "suggestions" : "others"] = on ? "shown" : "hidden";
+  }
+  unbucket(item) {
+    const [first, last] = this.blockRange(item.us, item.ue);
+    for (let i = first; i <= last; i++) this.blockSpans[i].delete(item);
+  }
+  focusSuggestion(key) {
+    const item = this.overlays.suggestion.get(key);
+    if (!item) return;
+    this.focusedSuggestion = key;
+    for (const el of this.el.querySelectorAll(".sugg.focused")) el.classList.remove("focused");
+    for (const el of this.el.querySelectorAll(`.sugg[data-sugg-id="${item.id}"]`)) el.classList.add("focused");
+    const label = this.labelsById.get(item.label_id);
+    this.toast(`Suggestion “${this.text.slice(item.us, item.ue).slice(0, 40)}” (${label ? label.name : "?"}): press a to accept.`);
+  }
+  acceptSuggestion(key) {
+    const item = this.overlays.suggestion.get(key);
+    if (!item) return;
+    if (!this.cfg.canAnnotate) return this.toast("You cannot annotate in this project.", "error");
+    this.unbucket(item);
+    this.overlays.suggestion.delete(key);
+    this.focusedSuggestion = null;
+    $("suggestions-count").textContent = String(this.overlays.suggestion.size);
+    this.exec({ op: "create", span: { key: uuid4(), start: item.start, end: item.end, label_id: item.label_id, note: "",
+      provenance: { accepted_suggestion: item.id } } });
+    this.render([item.us, item.ue]);
   }
 
   // -- selection
@@ -794,6 +882,8 @@ class Annotator {
     this.el.addEventListener("click", (e) => {
       const sel = window.getSelection();
       if (sel && !sel.isCollapsed) return;
+      const hit = e.target.closest(".ann, .sugg");
+      if (hit && hit.classList.contains("sugg")) return this.focusSuggestion(`sugg-${hit.dataset.suggId}`);
       const target = e.target.closest(".ann");
       if (!target) return;
       const keys = [];
@@ -898,6 +988,7 @@ class Annotator {
     if ($("guidelines").open) return;
     const label = this.labelsByKey.get(key);
     if (label) { e.preventDefault(); return this.labelSelection(label.id); }
+    if (key === "a" && this.focusedSuggestion) { e.preventDefault(); return this.acceptSuggestion(this.focusedSuggestion); }
     if (e.key === "?") { e.preventDefault(); return $("guidelines").showModal(); }
     if (key === "w") { this.snap.checked = !this.snap.checked; return this.toast(`Snap to words ${this.snap.checked ? "on" : "off"}.`); }
     if (key === "d") { e.preventDefault(); return this.finish("done"); }
