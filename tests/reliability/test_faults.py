@@ -130,6 +130,7 @@ def test_scoring_job_survives_a_redis_restart(mode, redis_broker_only, worker_en
 
         def under_way() -> bool:
             job.refresh_from_db()
+            assert job.status != JobStatus.FAILED, job.error
             return 6 <= job.progress_done <= total - 20
 
         wait_for(under_way, timeout=120, interval=0.05, what="scoring to be under way")
