@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 
@@ -80,15 +81,17 @@ def main() -> None:
     t0 = time.perf_counter()
     texts, gold, _ = synthetic_corpus(args.articles, words=args.words, spans_per_article=args.spans_per_article)
     t_gen = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = LexiconClassifier(random_state=0).fit(texts, gold)
-    t_fit = time.perf_counter() - t0
+    t_fit, c_fit = time.perf_counter() - t0, time.process_time() - c0
     result = {
         "articles": len(texts),
         "words": sum(len(t.split()) for t in texts),
         "spans": sum(map(len, gold)),
         "generate_seconds": round(t_gen, 1),
-        "fit_seconds": round(t_fit, 1),
+        "fit_wall_seconds": round(t_fit, 1),
+        "fit_cpu_seconds": round(c_fit, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "lexicon_terms": len(model.lexicon_),
         "internal_cv": model.cv_scores_,
         "machine": f"{platform.machine()} Python {platform.python_version()}",

@@ -362,6 +362,8 @@ DENSE_FEATURES = (
     "suffix_precision",
     "log_suffix_support",
     "hyphenated",
+    "text_loadedness",
+    "text_external",
 )
 
 SUFFIX_LENGTHS = (2, 3, 4)

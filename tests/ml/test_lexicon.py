@@ -150,3 +150,29 @@ def test_counted_baseline_keeps_precise_marked_terms(corpus):
     assert "slammed" in terms and "radical" not in terms
     text = "They slammed it."
     assert [(s.start, s.end) for s in base.predict([text])[0]] == [(5, 12)]
+
+
+def test_hashes_of_text_ranges_equal_hashes_of_strings():
+    from ml.features import TextBatch, hash_strings
+
+    batch = TextBatch(["Radical far-left plan", "a radical-ish PLAN"])
+    starts, ends = batch.tokens()
+    words = [batch.norm[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert words == ["radical", "far-left", "plan", "a", "radical-ish", "plan"]
+    np.testing.assert_array_equal(batch.hash(starts, ends), hash_strings(words))
+    assert len(set(hash_strings(words).tolist())) == 5  # equal words hash alike, different ones differ
+    long_word = "x" * 60
+    assert hash_strings([long_word])[0] != hash_strings([long_word + "y"])[0]  # length is part of the hash
+
+
+def test_scan_reports_only_whole_terms_and_token_prefixes():
+    from ml.features import TextBatch
+    from ml.lexicon import build_automaton, key_offsets, scan
+
+    batch = TextBatch(["The award-winning war (war) warden.", "War!"])
+    terms, prefixes = ["war", "award"], ["ward"]
+    starts, keys = scan(build_automaton(terms, prefixes), batch, key_offsets(terms, prefixes))
+    found = sorted((int(s), int(k)) for s, k in zip(starts, keys, strict=True))
+    norm = batch.norm
+    assert [norm[s : s + len((terms + prefixes)[k])] for s, k in found] == ["war", "war", "ward", "war"]
+    assert found[-1][0] == batch.offsets[1]  # "War" at the start of the second text, matched case-insensitively

@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from ml import artefact
+from ml.features import HashIndex
 from ml.lexicon import LexiconClassifier
 from tests.ml.test_lexicon import make_corpus
 
@@ -49,3 +51,31 @@ def test_tampered_or_missing_files_are_rejected(tmp_path, trained):
         artefact.load(tmp_path / "m")
     with pytest.raises(artefact.ArtefactError, match="not a model directory"):
         artefact.load(tmp_path / "nothing")
+
+
+def test_every_fitted_attribute_round_trips(tmp_path, trained):
+    """save → load restores each public fitted attribute (a missing one broke predict after loading before)."""
+    model, texts, spans = trained
+    artefact.save(model, tmp_path / "m", texts=texts, spans=spans)
+    loaded, _ = artefact.load(tmp_path / "m")
+    fitted = [k for k in vars(model) if k.endswith("_") and not k.startswith("_")]
+    assert {"suffixes_", "context_vocab_", "thresholds_", "automaton_"} <= set(fitted)
+    for name in fitted:
+        assert hasattr(loaded, name), name
+        a, b = getattr(model, name), getattr(loaded, name)
+        if name == "automaton_":
+            assert len(a) == len(b)
+        elif name == "context_models_":
+            for x, y in zip(a, b, strict=True):
+                np.testing.assert_array_equal(x.coef_, y.coef_)
+                np.testing.assert_array_equal(x.intercept_, y.intercept_)
+        elif isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        elif isinstance(a, HashIndex):
+            np.testing.assert_array_equal(a.sorted, b.sorted, err_msg=name)
+        elif isinstance(a, dict) and name == "cv_scores_":
+            assert {k: {m: float(v) for m, v in s.items()} for k, s in a.items()} == b
+        else:
+            assert a == b, name
+    unseen = ["A bizarre, do-nothing regime slammed the far-left council.", "Nothing loaded here."]
+    assert loaded.predict(unseen) == model.predict(unseen)
