@@ -9,6 +9,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from ml.evaluation import evaluate
 from ml.spans import Span
+from ml.tokenise import count_tokens
 
 Progress = Callable[[int, int], None]
 
@@ -56,6 +57,8 @@ def cross_validate(
     result: dict = {"grouped_kfold": None, "leave_one_outlet_out": None}
     oof = out_of_fold_predictions(estimator, texts, spans, groups=groups, progress=progress)
     result["grouped_kfold"] = evaluate(texts, spans, oof)
+    # The adjusted-count correction of outlet rates needs the false positives per token of this evaluation.
+    result["grouped_kfold"]["n_tokens"] = sum(count_tokens(t) for t in texts)
     if outlets is not None and len(set(outlets)) >= 3:
         per_outlet = {}
         logo = LeaveOneGroupOut()

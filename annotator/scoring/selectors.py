@@ -102,6 +102,8 @@ def _errors_for(version: ModelVersion | None, label: str) -> ClassifierErrors | 
     if not m or not m.get("tp_pred"):
         return None
     tp = int(m["tp_pred"])
+    # The precision/recall ratio: on BABE it tracks the experts' per-outlet rates better than the adjusted count
+    # (which assumes false positives per token are the same in every outlet); see docs/benchmarks.md.
     return ClassifierErrors(tp=tp, fp=int(m["n_pred"]) - tp, fn=int(m["n_gold"]) - int(m["tp_gold"]))
 
 

@@ -24,9 +24,8 @@ from ml.stats.bootstrap import (
     stream,
 )
 from ml.stats.data import ArticleCounts, split_by_group
-from ml.stats.errors import ClassifierErrors
+from ml.stats.errors import PER, ClassifierErrors
 
-PER = 1000.0
 TOK, SPANS, HAS, SCORE = 0, 1, 2, 3
 CORRECTION_STREAM = "precision/recall"
 
@@ -169,7 +168,7 @@ def group_rates(
     )
     factors = None
     if errors is not None:
-        factors = errors.draw_factors(size=n_resamples, rng=stream(seed, CORRECTION_STREAM))
+        factors = errors.draw_corrections(size=n_resamples, rng=stream(seed, CORRECTION_STREAM))
     settings = {"method": how.value, "n_resamples": n_resamples, "seed": seed, "confidence": confidence}
     return {
         key: _summarise(key, d, errors=errors, factors=factors, how=how, settings=settings) for key, d in draws.items()
@@ -202,9 +201,11 @@ def _summarise(key, d: GroupDraws, *, errors, factors, how: IntervalMethod, sett
     fields["rate_ci_low"], fields["rate_ci_high"] = ci(rate_draws, rate, rate_jack)
     fields["share_ci_low"], fields["share_ci_high"] = ci(d.sums[:, HAS] / max(d.n, 1), share, share_jack)
     if errors is not None:
-        fields["corrected_rate"] = rate * errors.factor
-        fields["corrected_n_spans"] = float(total[SPANS] * errors.factor)
-        lo, hi = ci(rate_draws * factors, rate * errors.factor, rate_jack * errors.factor)
+        offset, scale = factors
+        corrected = errors.correct(rate)
+        fields["corrected_rate"] = corrected
+        fields["corrected_n_spans"] = corrected * total[TOK] / PER
+        lo, hi = ci(np.maximum((rate_draws - offset) * scale, 0.0), corrected, errors.correct(rate_jack))
         fields["corrected_rate_ci_low"], fields["corrected_rate_ci_high"] = lo, hi
     if d.values.shape[1] > SCORE:
         prob = float(ratio(total[SCORE], total[TOK]))

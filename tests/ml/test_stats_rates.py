@@ -156,3 +156,54 @@ def test_classifier_errors_need_a_true_positive():
 def test_mixed_group_key_types_are_rejected():
     with pytest.raises(ValueError, match="mutually comparable"):
         group_rates(ArticleCounts(groups=np.array(["a", 1], dtype=object), n_tokens=[1, 1], n_spans=[0, 0]))
+
+
+def test_adjusted_count_subtracts_false_positives_and_divides_by_recall():
+    from ml.stats import ArticleCounts, ClassifierErrors, group_rates
+
+    # CV: 80 true positives, 40 false positives over 20,000 tokens (2 per 1k), 20 missed: recall 0.8.
+    errors = ClassifierErrors(tp=80, fp=40, fn=20, n_tokens=20_000)
+    assert errors.fp_rate == pytest.approx(2.0) and errors.factor == pytest.approx(1.25)
+    counts = ArticleCounts(
+        groups=["loaded", "loaded", "neutral", "neutral"], n_tokens=[1000] * 4, n_spans=[12, 10, 2, 2]
+    )
+    rates = group_rates(counts, errors=errors, n_resamples=400, seed=1)
+    # loaded: observed 11 per 1k → (11 - 2) / 0.8; neutral: observed 2 per 1k, all of it false positives → 0.
+    assert rates["loaded"].corrected_rate == pytest.approx((11 - 2) / 0.8)
+    assert rates["neutral"].corrected_rate == pytest.approx(0.0)
+    assert (
+        rates["loaded"].corrected_rate_ci_low
+        <= rates["loaded"].corrected_rate
+        <= rates["loaded"].corrected_rate_ci_high
+    )
+    assert rates["neutral"].corrected_rate_ci_low >= 0.0
+
+
+def test_adjusted_count_recovers_true_rates_where_the_ratio_over_counts_neutral_outlets():
+    import numpy as np
+
+    from ml.stats import ArticleCounts, ClassifierErrors, group_rates
+
+    rng = np.random.default_rng(3)
+    true_rate = {"neutral": 1.0, "middle": 10.0, "loaded": 30.0}  # per 1k tokens
+    recall, fp_per_1k = 0.6, 4.0
+    groups, tokens, spans = [], [], []
+    for name, rate in true_rate.items():
+        for _ in range(400):
+            n = 500
+            real = rng.poisson(rate * n / 1000)
+            found = rng.binomial(real, recall) + rng.poisson(fp_per_1k * n / 1000)
+            groups.append(name), tokens.append(n), spans.append(found)
+    tp, fn = 6000, 4000  # CV counts consistent with recall 0.6
+    fp = int(fp_per_1k * 2_000_000 / 1000)
+    adjusted = group_rates(
+        ArticleCounts(groups=groups, n_tokens=tokens, n_spans=spans),
+        errors=ClassifierErrors(tp=tp, fp=fp, fn=fn, n_tokens=2_000_000), n_resamples=300, seed=2,
+    )  # fmt: skip
+    ratio = group_rates(
+        ArticleCounts(groups=groups, n_tokens=tokens, n_spans=spans),
+        errors=ClassifierErrors(tp=tp, fp=fp, fn=fn), n_resamples=300, seed=2,
+    )  # fmt: skip
+    for name, rate in true_rate.items():
+        assert adjusted[name].corrected_rate == pytest.approx(rate, rel=0.25, abs=0.6)
+    assert ratio["neutral"].corrected_rate > 3 * true_rate["neutral"]  # the ratio keeps the false positives
