@@ -239,8 +239,9 @@ def main() -> None:
         print(summary[-1] if summary else output[-2000:])
         print(f"import_corpus: {seconds:.1f} s wall (incl. process start) = {rate:,.0f} articles/s; "
               f"peak RSS {rss / 2**20:,.0f} MB (import + parser process)")  # fmt: skip
+        load_after = os.getloadavg()[0]
         print(f"import process CPU time {cpu:.1f} s ({args.n / cpu:,.0f} articles per CPU-second of the import "
-              f"and its parser process); load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")  # fmt: skip
+              f"and its parser process); load average {load_before:.1f} before, {load_after:.1f} after")  # fmt: skip
         if server is not None:
             total = cpu + server.seconds
             print(f"PostgreSQL server backend CPU {server.seconds:.1f} s; import + server {total:.1f} s = "

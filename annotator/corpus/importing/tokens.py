@@ -9,8 +9,9 @@ a word byte, except where a single joiner between two word bytes folds two runs 
     tokens = count(" a") + count(" -a") + count("--a")      in  b" " + classes
 
 (the three patterns cannot overlap themselves, so ``bytes.count`` is exact). Joiners are rare, so the last
-two terms are found by looking at the neighbours of each joiner, unless there are many. The common non-ASCII punctuation of news copy (curly quotes, dashes, ellipsis, no-break space)
-is mapped to an ASCII byte of the same class. Letters and digits of other scripts are word characters
+two terms are found by looking at the neighbours of each joiner, unless there are many. The common non-ASCII
+punctuation of news copy (curly quotes, dashes, ellipsis, no-break space) is mapped to an ASCII byte of the
+same class. Letters and digits of other scripts are word characters
 (``str.isalnum()`` is exactly what ``\\w`` adds beyond ``_``): when every other non-ASCII character is one, all
 bytes >= 0x80 are word bytes (a multi-byte letter is a longer run, the same count); otherwise (emoji,
 symbols, combining marks) the regex is used. The equivalence is fuzz-tested against ``ml.tokenise.count_tokens``
