@@ -24,13 +24,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article, Outlet, StoryCluster
-from ml.near_duplicates import Cluster, Document, NearDuplicateIndex
+
+if TYPE_CHECKING:  # the index pulls in datasketch and scipy: load it when clustering runs, not with the app
+    from ml.near_duplicates import Cluster, Document
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,8 @@ def _source_hints() -> _SourceHints:
 
 def _documents(queryset, hints: _SourceHints, info: dict[int, tuple]) -> Iterable[list[Document]]:
     fields = ("pk", "text", "published_at", "outlet_id", "external_id", "content_hash")
+    from ml.near_duplicates import Document
+
     batch: list[Document] = []
     for pk, text, published_at, outlet_id, external_id, content_hash in (
         queryset.order_by("pk").values_list(*fields).iterator(chunk_size=READ_CHUNK)
@@ -135,6 +140,8 @@ def story_clusters_update(
     if new_ids is not None and not new_ids:
         return summary
     hints = _source_hints()
+    from ml.near_duplicates import NearDuplicateIndex
+
     index = NearDuplicateIndex(threshold=threshold)
     info: dict[int, tuple] = {}
     total = Article.objects.count()
