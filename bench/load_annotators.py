@@ -38,6 +38,7 @@ from bench.worker_sizing import (
     DEFAULT_DB,
     PASSWORD,
     ROOT,
+    cpu_seconds,
     django_setup,
     ensure_corpus,
     ensure_database,
@@ -123,6 +124,7 @@ class Annotator(threading.Thread):
         self.base, self.username, self.slug = base, username, slug
         self.articles, self.labels, self.duration, self.think = articles, labels, duration, think
         self.ready = ready
+        self.retried = False
         self.rng = random.Random(seed)
         self.log = ClientLog()
 
@@ -140,6 +142,18 @@ class Annotator(threading.Thread):
         response = call()
         self.log.latencies[kind].append((time.perf_counter() - t0) * 1000)
         return response
+
+    def retrying(self, kind: str, call):
+        """The response, retrying a dropped connection up to 5 times (None if every attempt failed)."""
+        self.retried = False
+        for _ in range(5):
+            try:
+                return self.timed(kind, call)
+            except Exception as exc:  # noqa: BLE001 - a lost answer
+                self.log.errors.append(f"{kind}: {exc.__class__.__name__}")
+                self.log.retries += 1
+                self.retried = True
+        return None
 
     def create(self, http) -> None:
         article_id = self.rng.choice(list(self.articles))
@@ -180,10 +194,10 @@ class Annotator(threading.Thread):
         if self.rng.random() < 0.5:
             change["label"] = self.rng.choice(self.labels)
         url = f"{self.base}/api/v1/projects/{self.slug}/spans/{span_id}/update/"
-        response = self.timed("update", lambda: http.patch(url, json=change, timeout=30))
-        if response.status_code == 200:
+        response = self.retrying("update", lambda: http.patch(url, json=change, timeout=30))  # same values: safe
+        if response is not None and response.status_code == 200:
             self.log.last[span_id] = (change.get("label", label), change["note"])
-        else:
+        elif response is not None:
             self.log.errors.append(f"update {response.status_code}: {response.text[:120]}")
 
     def delete(self, http) -> None:
@@ -192,10 +206,11 @@ class Annotator(threading.Thread):
             return self.create(http)
         span_id = self.rng.choice(live)
         url = f"{self.base}/api/v1/projects/{self.slug}/spans/{span_id}/delete/"
-        response = self.timed("delete", lambda: http.delete(url, timeout=30))
-        if response.status_code == 204:
+        response = self.retrying("delete", lambda: http.delete(url, timeout=30))
+        # 404 on a retry: the first attempt deleted it and its answer was lost.
+        if response is not None and (response.status_code == 204 or (response.status_code == 404 and self.retried)):
             self.log.deleted.add(span_id)
-        else:
+        elif response is not None:
             self.log.errors.append(f"delete {response.status_code}: {response.text[:120]}")
 
     def run(self) -> None:
@@ -343,11 +358,18 @@ def main() -> None:
             client.start()
         ready.wait(timeout=600)  # logins (PBKDF2) are not part of the timed phase
         t0 = time.perf_counter()
+        cpu0 = {"web": cpu_seconds(server.pid), "client": time.process_time()}
+        cpu0["scoring"] = sum(cpu_seconds(w.pid) for w in workers)
         while any(c.is_alive() for c in clients):
             loads.append(load_average())
             for client in clients:
                 client.join(timeout=10 / len(clients))
         elapsed = time.perf_counter() - t0
+        cores_used = {
+            "web": (cpu_seconds(server.pid) - cpu0["web"]) / elapsed,
+            "client": (time.process_time() - cpu0["client"]) / elapsed,
+            "scoring": (sum(cpu_seconds(w.pid) for w in workers) - cpu0["scoring"]) / elapsed,
+        }
     finally:
         stop.set()
         if keeper.is_alive():
@@ -374,6 +396,8 @@ def main() -> None:
         "update": percentiles(merged("update")),
         "delete": percentiles(merged("delete")),
         "all_saves": percentiles(saves),
+        "cpu_cores_used": {name: round(value, 2) for name, value in cores_used.items()},
+        "web_cpu_ms_per_request": round(cores_used["web"] * elapsed * 1000 / max(1, len(saves)), 1),
         "retries": sum(c.log.retries for c in clients),
         "errors": len(errors),
         "error_examples": errors[:5],
