@@ -164,3 +164,46 @@ def test_settings_link_only_for_owners(world):
     other = Client()
     other.force_login(ann)
     assert 'data-testid="settings-link"' not in other.get(f"/projects/{project.slug}/").content.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_owner_edits_codebook_in_browser_and_annotator_sees_and_dismisses_the_change(page, live_server, screenshot):
+    import datetime as _dt
+
+    from django.utils import timezone
+
+    from tests.annotator.projects.factories import PASSWORD
+    from tests.conftest import browser_login
+
+    owner, ann = make_user("set-owner"), make_user("set-ann")
+    article = make_article(text="Troops liberate the town.")
+    project = make_project(owner=owner, articles=[article], annotators=[ann], name="Settings study")
+    label = Label.objects.filter(project=project).first()
+    span_create(project=project, article=article, user=ann, label_id=label.pk, start_char=0, end_char=6, text="Troops")
+    Span.objects.update(updated_at=timezone.now() - _dt.timedelta(minutes=5))
+    CodebookVersion.objects.update(created_at=timezone.now() - _dt.timedelta(hours=1))
+    browser_login(page, live_server, owner.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    page.click("[data-testid=settings-link]")
+    page.fill("[data-testid=label-add] input[name=name]", "dehumanising")
+    page.fill("[data-testid=label-add] input[name=hotkey]", "6")
+    page.fill("[data-testid=label-add] textarea[name=description]", "Likens people to animals.")
+    page.fill("[data-testid=label-add] textarea[name=positive_examples]", "infestation\nswarm")
+    page.click("[data-testid=label-add] button[type=submit]")
+    assert "Label 'dehumanising' added" in page.inner_text(".messages")
+    assert Label.objects.get(project=project, name="dehumanising").positive_examples == ["infestation", "swarm"]
+    page.fill("[data-testid=member-add] input[name=username]", "no-such-person")
+    page.click("[data-testid=member-add] button[type=submit]")
+    assert "No user called 'no-such-person'" in page.inner_text(".messages")
+    screenshot("project-settings")
+    page.context.clear_cookies()
+    browser_login(page, live_server, ann.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    page.wait_for_selector("[data-testid=codebook-changes]:not([hidden])")
+    assert "Added label 'dehumanising'" in page.inner_text("[data-testid=codebook-changes]")
+    page.click("[data-testid=codebook-changes] [data-dismiss]")
+    assert page.is_hidden("[data-testid=codebook-changes]")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.is_hidden("[data-testid=codebook-changes]")  # dismissed until a newer version appears
