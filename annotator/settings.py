@@ -161,6 +161,9 @@ else:
         }
     }
 
+# Sessions are read on every request: from the cache first (written through to the database, so none is lost).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Long jobs: scoring chunk size, and how long a job may go without a heartbeat before it counts as lost.
 SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", "500"))
 SCORING_STALE_SECONDS = int(os.environ.get("SCORING_STALE_SECONDS", "300"))
