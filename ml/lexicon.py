@@ -189,21 +189,26 @@ def build_automaton(
 
 
 def key_offsets(terms: Sequence[str], prefixes: Sequence[str] = (), endings: Sequence[str] = ()) -> np.ndarray:
-    """Per automaton key: match end in the padded scan text minus the key's first code point in ``norm``."""
+    """Per automaton key, what :func:`scan` subtracts from a match end to get the match start in ``norm``.
+
+    For a terms-only automaton this is just each term's length.
+    """
     return np.array(
-        [len(t) + 1 for t in terms] + [len(p) for p in prefixes] + [max(len(e), 1) + (e != "-") for e in endings],
+        [len(t) for t in terms] + [len(p) - 1 for p in prefixes] + [0 if e == "-" else len(e) for e in endings],
         dtype=np.int64,
     )
 
 
 def scan(automaton: ahocorasick.Automaton, batch: TextBatch, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every match of ``automaton`` (built by :func:`build_automaton`) in ``batch``: start positions in
-    ``batch.norm`` and key indices. ``offsets`` comes from :func:`key_offsets`."""
+    ``batch.norm`` and key indices. ``offsets`` comes from :func:`key_offsets` (for terms only: their lengths).
+    """
     if not len(automaton):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     found = np.fromiter(chain.from_iterable(automaton.iter(batch.scan_text)), dtype=np.int64).reshape(-1, 2)
     keys = found[:, 1]
-    return found[:, 0] - offsets[keys], keys
+    # a match ending at index e of the padded scan text (" " + norm + " ") ends at e - 1 in norm
+    return found[:, 0] - offsets[keys] - 1, keys
 
 
 def banned_tables(banned: dict[str, frozenset[str] | None], terms: list[str]) -> tuple[np.ndarray, HashIndex]:
