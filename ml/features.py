@@ -201,7 +201,7 @@ class TextBatch:
         con = (cp == 45) | (cp == 39)
         inword = isw[1:-1] | (con & isw[:-2] & isw[2:])
         self.inword = np.concatenate([inword, [False]])  # position n (end of string) is not in a word
-        self.breaks = np.flatnonzero(~self.inword)
+        self._breaks: np.ndarray | None = None
         self._tokens: tuple[np.ndarray, np.ndarray] | None = None
         self._orig_cp: np.ndarray | None = None
         self._hyphens: np.ndarray | None = None
@@ -218,6 +218,13 @@ class TextBatch:
         cp[0] = cp[-1] = 32
         cp[1:-1] = np.where(self.inword[:-1], self.cp, np.uint32(32))
         return cp.tobytes().decode("utf-32-le", "surrogatepass")
+
+    @property
+    def breaks(self) -> np.ndarray:
+        """Positions outside every token (computed on first use)."""
+        if self._breaks is None:
+            self._breaks = np.flatnonzero(~self.inword)
+        return self._breaks
 
     @property
     def word_pos(self) -> np.ndarray:

@@ -671,14 +671,14 @@ class LexiconClassifier(BaseEstimator):
         ends = np.where(is_term, starts + self._term_len[np.maximum(t_idx, 0)], 0)
         term_rows = t_idx[is_term]
         # stem candidates: the whole token, kept if it has exactly that stem and is not itself an active term
+        t_start, t_end = batch.tokens()
         st_start = starts[is_stem]
-        st_end = batch.token_end(st_start)
+        st_end = t_end[np.searchsorted(t_start, st_start)]
         st_hash = batch.hash(st_start, st_end)
         hit = self._word_terms.get(st_hash)
         keep = (self._stem_ids(batch, st_start, st_end, st_hash) == s_idx[is_stem]) & (hit < 0)
         st_start, st_end, st_stem = st_start[keep], st_end[keep], s_idx[is_stem][keep]
         # shape candidates: whole tokens ending in a loaded-looking word ending, or hyphenated
-        t_start, t_end = batch.tokens()
         tok = np.searchsorted(t_start, starts[is_shape], side="right") - 1
         tok = np.unique(tok[t_end[tok] - t_start[tok] >= self._key_min_len[keys[is_shape]]])
         sh_start, sh_end = t_start[tok], t_end[tok]
