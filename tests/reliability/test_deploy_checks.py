@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    unset = {"DEBUG", "SECURE_SSL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # as in production
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DEBUG="0",
         SECURE_SSL="1",
