@@ -255,7 +255,18 @@ def project_add_articles(
     ProjectArticle.objects.bulk_create(
         [ProjectArticle(project=project, article_id=pk) for pk in new_ids], ignore_conflicts=True, batch_size=2000
     )
+    if new_ids and project.score_new_articles:
+        _score_new_articles(project=project, article_ids=new_ids)
     return len(new_ids)
+
+
+def _score_new_articles(*, project: Project, article_ids: list[int]) -> None:
+    """With an active model, articles that join the project are scored too (project.score_new_articles)."""
+    from annotator.scoring.services import scoring_run_start
+    from annotator.training.models import ModelVersion
+
+    if ModelVersion.objects.filter(project=project, is_active=True).exists():
+        scoring_run_start(project=project, article_ids=article_ids)
 
 
 def _as_date(value: dt.datetime | dt.date) -> dt.date:

@@ -109,3 +109,19 @@ def test_kill_a_worker_mid_scoring_then_resume_gives_the_uninterrupted_result(
     assert fresh.status == JobStatus.SUCCEEDED
     assert results(version) == resumed
     assert len(resumed[0]) == len(articles) * project.labels.count()
+
+
+def test_articles_added_to_a_project_with_an_active_model_are_scored(celery_worker):
+    from annotator.projects.services import project_add_articles
+    from tests.annotator.projects.factories import make_article
+
+    project, articles, version = trained_project(n_per_outlet=4, seed=21)
+    owner = project.memberships.get(role="owner").user
+    late = make_article(text="Later the terrorists liberated nothing, officials said.", outlet=articles[0].outlet)
+    assert project_add_articles(project=project, by=owner, article_ids=[late.pk]) == 1
+    job = Job.objects.filter(project=project, kind=Job.Kind.SCORING).latest("created_at")
+    assert job.params["article_ids"] == [late.pk]
+    job = wait_job(job)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    scored = ArticleScore.objects.filter(source=f"model:{version.pk}", article=late)
+    assert scored.count() == project.labels.count()
