@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from annotator.annotations.models import Layer, Span
+from annotator.annotations.selectors import gold_article_ids
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Project
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
@@ -51,10 +52,12 @@ def training_data(*, project: Project, source: str) -> TrainingData:
     by_article: dict[int, set[tuple[int, int, str]]] = {}
     for article_id, start, end, label in span_rows.iterator(chunk_size=5000):
         by_article.setdefault(article_id, set()).add((start, end, label))
-    done = Assignment.objects.filter(project=project, status=Assignment.Status.DONE).values_list(
-        "article_id", flat=True
-    )
-    article_ids = sorted(set(by_article) | set(done))
+    if source == "gold":
+        covered = gold_article_ids(project=project)
+    else:
+        done = Assignment.objects.filter(project=project, status=Assignment.Status.DONE)
+        covered = set(done.values_list("article_id", flat=True))
+    article_ids = sorted(set(by_article) | covered)
     data = TrainingData()
     articles = Article.objects.filter(pk__in=article_ids).select_related("outlet").only("id", "text", "outlet__slug")
     for article in articles.order_by("id").iterator(chunk_size=1000):

@@ -63,8 +63,7 @@ def _artefact_dir(version: ModelVersion) -> Path:
 
 def model_version_train(*, version_id: int) -> ModelVersion:
     """Train, cross-validate and store one version. Safe to run twice: a finished version is left as it is."""
-    from ml.artefact import save_model
-
+    from ml import artefact
     from ml.lexicon import LexiconClassifier
     from ml.validation import cross_validate
 
@@ -97,22 +96,11 @@ def model_version_train(*, version_id: int) -> ModelVersion:
     _progress(version.id, 0.75, "Fitting the final model on all labelled articles")
     model = estimator.fit(data.texts, data.spans, groups=data.article_ids)
     data_hash = data.data_hash()
-    artefact = save_model(
-        model,
-        _artefact_dir(version),
-        manifest={
-            "project": project.slug,
-            "version": version.number,
-            "data_hash": data_hash,
-            "training_source": version.training_source,
-            "n_articles": len(data.texts),
-            "n_spans": data.n_spans,
-            "metrics": metrics,
-        },
-    )
+    directory = _artefact_dir(version)
+    artefact.save(model, directory, metrics=metrics, data_sha256=data_hash)
     _progress(version.id, 0.9, "Storing the lexicon")
     with transaction.atomic():
-        _store_lexicon(version=version, model=model, pinned={t for t, _ in pinned})
+        _store_lexicon(version=version, model=model, pinned=set(pinned), banned=set(banned))
         ModelVersion.objects.filter(pk=version.id).update(
             status=JobStatus.SUCCEEDED,
             progress=1.0,
@@ -121,7 +109,7 @@ def model_version_train(*, version_id: int) -> ModelVersion:
             n_articles=len(data.texts),
             n_spans=data.n_spans,
             metrics=metrics,
-            artefact_path=str(artefact),
+            artefact_path=str(directory),
             finished_at=timezone.now(),
             heartbeat_at=timezone.now(),
         )
@@ -129,7 +117,8 @@ def model_version_train(*, version_id: int) -> ModelVersion:
     return version
 
 
-def _store_lexicon(*, version: ModelVersion, model, pinned: set[str]) -> None:
+def _store_lexicon(*, version: ModelVersion, model, pinned: set[tuple[str, str]], banned: set[tuple[str, str]]) -> None:
+    """The readable lexicon; banned terms are left out (the model never predicts them)."""
     labels = {label.name: label for label in Label.objects.filter(project=version.project)}
     LexiconTerm.objects.filter(model_version=version).delete()
     rows = [
@@ -141,10 +130,10 @@ def _store_lexicon(*, version: ModelVersion, model, pinned: set[str]) -> None:
             support=int(entry.support),
             n_seen=int(entry.n_seen),
             precision=float(entry.precision),
-            is_pinned=bool(entry.pinned or entry.term in pinned),
+            is_pinned=bool(entry.pinned or (entry.term, entry.label) in pinned),
         )
         for entry in model.lexicon_
-        if entry.label in labels
+        if entry.label in labels and (entry.term, entry.label) not in banned
     ]
     LexiconTerm.objects.bulk_create(rows, batch_size=2000)
 

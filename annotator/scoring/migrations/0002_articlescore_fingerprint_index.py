@@ -4,17 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('corpus', '0002_article_text_lz4'),
-        ('projects', '0001_initial'),
-        ('scoring', '0001_initial'),
-        ('training', '0001_initial'),
+        ("corpus", "0002_article_text_lz4"),
+        ("projects", "0001_initial"),
+        ("scoring", "0001_initial"),
+        ("training", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='articlescore',
-            index=models.Index(fields=['project', 'source', 'computed_at'], name='article_score_fingerprint'),
+            model_name="articlescore",
+            index=models.Index(fields=["project", "source", "computed_at"], name="article_score_fingerprint"),
         ),
     ]

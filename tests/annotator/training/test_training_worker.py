@@ -10,6 +10,7 @@ from annotator.common.models import JobStatus
 from annotator.projects.models import Label
 from annotator.training import selectors, services
 from annotator.training.models import LexiconTerm, ModelVersion
+from ml import artefact
 from tests.annotator.training.synthetic import synthetic_project
 from tests.conftest import wait_for
 
@@ -72,6 +73,11 @@ def test_pinned_and_banned_terms_are_honoured_by_the_next_training(celery_worker
     }
     assert "terrorists" not in terms
     assert terms.get("convoys") is True
+    model, _ = artefact.load(version.artefact_path)
+    text = "The terrorists left as convoys arrived; takfiri fighters stayed."
+    predicted = {text[s.start : s.end].lower() for s in model.predict([text])[0]}
+    assert "terrorists" not in predicted
+    assert "convoys" in predicted
 
 
 def test_too_little_data_fails_with_a_reason(celery_worker):
