@@ -176,3 +176,13 @@ def test_scan_reports_only_whole_terms_and_token_prefixes():
     norm = batch.norm
     assert [norm[s : s + len((terms + prefixes)[k])] for s, k in found] == ["war", "war", "ward", "war"]
     assert found[-1][0] == batch.offsets[1]  # "War" at the start of the second text, matched case-insensitively
+
+
+def test_a_text_gets_the_same_spans_alone_or_in_any_batch(corpus, fitted):
+    """Scoring is chunked: a resumed run must equal an uninterrupted one, so predict may not depend on the batch."""
+    texts = corpus[0][:40]
+    together = fitted.predict(texts)
+    alone = [fitted.predict([t])[0] for t in texts]
+    reversed_batch = fitted.predict(texts[::-1])[::-1]
+    assert together == alone == reversed_batch
+    assert any(together)
