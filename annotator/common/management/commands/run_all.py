@@ -31,6 +31,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}; Ctrl-C stops both.\n"
         )
+        # A SIGTERM (a process manager, `timeout`) must stop the worker too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             call_command("runserver", addr, use_reloader=False)
         except KeyboardInterrupt:
