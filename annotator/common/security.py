@@ -12,9 +12,9 @@ compiles chart expressions with `new Function`. That allows eval() of strings by
 inline or foreign scripts. Vendoring vega-interpreter and passing `{ast: true, expr: vega.expressionInterpreter}`
 to vegaEmbed would remove it (CHART_PAGES below).
 
-The Swagger UI at /api/docs/ is drf-spectacular's page, which takes swagger-ui from cdn.jsdelivr.net and has an
-inline <style> block: that path alone gets SWAGGER_UI_POLICY (the CDN for scripts, styles and images, inline
-styles). Its script is served from the same URL (`?script=`, SpectacularSwaggerSplitView), not inline.
+The Swagger UI at /api/docs/ is drf-spectacular's page with swagger-ui served from our own static files
+(drf-spectacular-sidecar, no CDN); it has an inline <style> block, so that path alone gets SWAGGER_UI_POLICY
+(inline styles). Its script is served from the same URL (`?script=`, SpectacularSwaggerSplitView), not inline.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from django.http import HttpRequest, HttpResponseBase
 SWAGGER_UI_PATH = "/api/docs/"
 # URL names (namespace "ui") of the pages that draw Vega charts.
 CHART_PAGES = frozenset({"ui:scores", "ui:agreement"})
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net"
 
 DIRECTIVES: dict[str, list] = {
     "default-src": [SELF],
@@ -46,11 +45,7 @@ CONTENT_SECURITY_POLICY: dict = {"DIRECTIVES": DIRECTIVES}
 
 CHART_PAGE_POLICY: dict[str, list] = {"script-src": [SELF, NONCE, UNSAFE_EVAL]}
 
-SWAGGER_UI_POLICY: dict[str, list] = {
-    "script-src": [SELF, SWAGGER_UI_CDN],
-    "style-src": [SELF, SWAGGER_UI_CDN, UNSAFE_INLINE],
-    "img-src": [SELF, "data:", SWAGGER_UI_CDN],
-}
+SWAGGER_UI_POLICY: dict[str, list] = {"style-src": [SELF, UNSAFE_INLINE]}
 
 
 class FramescopeCSPMiddleware(CSPMiddleware):

@@ -164,7 +164,7 @@ def test_swagger_ui_works_under_its_own_policy(owner_client):
     csp = csp_directives(page["Content-Security-Policy"])
     assert "'unsafe-inline'" not in csp["script-src"]
     for src in re.findall(r'<script src="([^"]+)"', html):
-        assert src.startswith(("https://cdn.jsdelivr.net/", "/api/docs/")), src
+        assert src.startswith(("/static/", "/api/docs/")), src  # no CDN: this machine and many servers have none
         assert any(src.startswith(allowed.strip("'")) or allowed == "'self'" for allowed in csp["script-src"])
     assert not re.findall(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html), "no inline script on the docs page"
     script_url = re.search(r'<script src="(/api/docs/[^"]+)"', html).group(1).replace("&amp;", "&")
