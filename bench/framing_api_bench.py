@@ -33,34 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._django import django_setup, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_dash"
 SLUG = "bench-framing"
 LABEL = "loaded term"
 PORT = 8765
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str, data_dir: Path) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["FRAMESCOPE_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _copy(cursor, table: str, columns: list[str], lines) -> None:
@@ -230,7 +209,7 @@ def main() -> None:
 
     data_dir = ROOT / "var" / "h-dash-bench"
     ensure_database(args.database_url)
-    setup_django(args.database_url, data_dir)
+    django_setup(args.database_url, data_dir)
     from annotator.projects.models import Project
     from annotator.scoring.models import ArticleScore, ScoreCache
 

@@ -319,7 +319,7 @@ def main() -> None:
         parser.error("--duration and --annotators must be positive")
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     ensure_database(args.database_url)
-    django_setup(args.database_url, args.broker_url)
+    django_setup(args.database_url, DATA_DIR, args.broker_url)
     fixture = ensure_corpus(n_articles=3000)
     project = fixture["project"]
     names = ensure_annotators(project, args.annotators)

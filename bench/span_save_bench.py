@@ -25,33 +25,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench._django import django_setup, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_ann"
 BENCH_USER, BENCH_PASSWORD, BENCH_SLUG = "bench-annotator", "bench-password-123", "bench-framing"
 WORDS = "the regime forces liberate area militants claimed so-called terrorists rebels town said officials".split()
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def django_setup(url: str, data_dir: Path) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["FRAMESCOPE_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def article_text(n_words: int, rng: random.Random) -> str:

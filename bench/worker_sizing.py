@@ -24,6 +24,8 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
+from bench._django import django_setup, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_rel"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
@@ -40,30 +42,6 @@ HABITS = {
     "Ledger": ["militants", "fighters"],
 }
 LOADED = ("terrorists", "liberated", "takfiri", "regime")
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def django_setup(database_url: str, broker_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["CELERY_BROKER_URL"] = broker_url
-    os.environ["FRAMESCOPE_DATA_DIR"] = str(DATA_DIR)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def article_text(rng: random.Random, words: list[str], n_words: int = 300) -> str:
@@ -338,7 +316,7 @@ def main() -> None:
     args = parser.parse_args()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     ensure_database(args.database_url)
-    django_setup(args.database_url, args.broker_url)
+    django_setup(args.database_url, DATA_DIR, args.broker_url)
     fixture = ensure_corpus(n_articles=args.articles)
     from annotator.celery import app
 
