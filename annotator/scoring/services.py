@@ -148,6 +148,9 @@ def score_chunk(*, job_id: int, article_ids: list[int]) -> int:
             )  # fmt: skip
     ids = [a.id for a in articles]
     with transaction.atomic():
+        # A chunk can run twice at once (a redelivered message next to a resumed plan): the article rows are
+        # the lock, so the second waits, sees the first's results and counts nothing twice.
+        list(Article.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
         already = set(
             ArticleScore.objects.filter(source=source, article_id__in=ids).values_list("article_id", flat=True)
         )

@@ -15,7 +15,6 @@ from django.core.management import call_command
 from annotator.annotations.models import Layer, Span
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label, Project
-from annotator.scoring.concepts import concept_create
 from annotator.scoring.models import ArticleScore
 from annotator.training.models import ModelVersion
 from tests.conftest import browser_login, wait_for
@@ -33,16 +32,7 @@ def demo(transactional_db, settings):
     project = Project.objects.get(slug=SLUG)
     project.bootstrap_resamples = 200
     project.save()
-    concept_create(
-        project=project,
-        name="Armed opposition",
-        slug="armed-opposition",
-        variants=[
-            {"name": "terrorists", "terms": ["terrorist", "terrorists"]},
-            {"name": "rebels", "terms": ["rebel", "rebels"]},
-            {"name": "militants", "terms": ["militant", "militants"]},
-        ],
-    )
+    # load_demo defines the "armed-opposition" concept (terrorists / rebels / militants / armed groups).
     return project
 
 
