@@ -1,174 +1,14 @@
 // Framescope annotator page. Vanilla ES module, no build step, no dependencies.
 //
-// Offsets: the server stores code-point offsets (Python string indices); the DOM counts UTF-16 code
-// units. Conversion happens only here, at the edge (cpToUtf16 / utf16ToCp). Article text and notes
-// are untrusted: they only ever reach the DOM as text nodes / textContent, never as HTML.
+// Offsets, snapping, drawing and selection live in text_spans.js (shared with the curator page);
+// JSON calls in http.js. Article text and notes are untrusted: they only ever reach the DOM as text
+// nodes / textContent, never as HTML.
 
-// ---- offsets ------------------------------------------------------------------------------------
-
-const isHigh = (c) => c >= 0xd800 && c <= 0xdbff;
-const isLow = (c) => c >= 0xdc00 && c <= 0xdfff;
-
-/** Index tables for one text: code point -> UTF-16 unit and back. Built once, O(n). */
-export class OffsetMap {
-  constructor(text) {
-    this.text = text;
-    const n = text.length;
-    this.u16ToCpTable = new Uint32Array(n + 1);
-    const cpToU16 = [];
-    let cp = 0;
-    for (let u = 0; u < n; ) {
-      const width = isHigh(text.charCodeAt(u)) && u + 1 < n && isLow(text.charCodeAt(u + 1)) ? 2 : 1;
-      cpToU16.push(u);
-      this.u16ToCpTable[u] = cp;
-      if (width === 2) this.u16ToCpTable[u + 1] = cp + 1; // inside a pair: rounds up to the next code point
-      u += width;
-      cp += 1;
-    }
-    cpToU16.push(n);
-    this.u16ToCpTable[n] = cp;
-    this.cpToU16Table = Uint32Array.from(cpToU16);
-    this.length = cp;
-  }
-  toUtf16(cp) {
-    if (!Number.isInteger(cp) || cp < 0 || cp > this.length) throw new RangeError(`code point offset ${cp} outside 0..${this.length}`);
-    return this.cpToU16Table[cp];
-  }
-  toCodePoints(u) {
-    if (!Number.isInteger(u) || u < 0 || u > this.text.length) throw new RangeError(`UTF-16 offset ${u} outside 0..${this.text.length}`);
-    return this.u16ToCpTable[u];
-  }
-}
-
-let cachedMap = null;
-function mapFor(text) {
-  if (!cachedMap || cachedMap.text !== text) cachedMap = new OffsetMap(text);
-  return cachedMap;
-}
-/** Code-point offset (Python index) -> UTF-16 offset (JS index) in `text`. */
-export const cpToUtf16 = (text, cp) => mapFor(text).toUtf16(cp);
-/** UTF-16 offset (JS index) -> code-point offset (Python index) in `text`. */
-export const utf16ToCp = (text, u) => mapFor(text).toCodePoints(u);
-
-// ---- snapping -----------------------------------------------------------------------------------
-
-const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;
-const JOINER = /^['’\-]$/u;
-const SPACE = /\s/u;
-
-function cpAt(text, u) {
-  const c = text.codePointAt(u);
-  return c === undefined ? "" : String.fromCodePoint(c);
-}
-function cpBefore(text, u) {
-  if (u <= 0) return "";
-  const lo = text.charCodeAt(u - 1);
-  if (isLow(lo) && u >= 2 && isHigh(text.charCodeAt(u - 2))) return text.slice(u - 2, u);
-  return text[u - 1];
-}
-const isWord = (ch) => ch !== "" && WORD_CHAR.test(ch);
-
-/** Clean a selection [s, e) (UTF-16): never split a surrogate pair, trim whitespace, and with
- * `toWords` trim punctuation and grow to whole words. Returns [s, e] or null if nothing is left. */
-export function snapRange(text, s, e, toWords) {
-  if (s > e) [s, e] = [e, s];
-  if (s > 0 && isLow(text.charCodeAt(s)) && isHigh(text.charCodeAt(s - 1))) s -= 1;
-  if (e < text.length && isLow(text.charCodeAt(e)) && isHigh(text.charCodeAt(e - 1))) e += 1;
-  const keep = toWords ? isWord : (ch) => !SPACE.test(ch);
-  while (s < e && !keep(cpAt(text, s))) s += cpAt(text, s).length;
-  while (e > s && !keep(cpBefore(text, e))) e -= cpBefore(text, e).length;
-  if (s >= e) return null;
-  if (toWords) {
-    for (;;) {
-      const before = cpBefore(text, s);
-      if (isWord(before)) s -= before.length;
-      else if (JOINER.test(before) && isWord(cpBefore(text, s - before.length))) s -= before.length;
-      else break;
-    }
-    for (;;) {
-      const after = cpAt(text, e);
-      if (isWord(after)) e += after.length;
-      else if (JOINER.test(after) && isWord(cpAt(text, e + after.length))) e += after.length;
-      else break;
-    }
-  }
-  return [s, e];
-}
-
-// ---- rendering ----------------------------------------------------------------------------------
-
-/** Draw text with spans as nested <span class="ann"> elements. Overlapping spans are split where they
- * cross, so every piece is properly nested; each piece carries its span's data-span-* attributes. */
-export function renderSpans(container, text, spans, labelsById, selectedKey, from0 = 0, to0 = text.length) {
-  // Only [from0, to0) of the text is drawn into `container`; spans are clipped to it.
-  const sorted = spans.filter((s) => s.us < to0 && s.ue > from0)
-    .sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
-  const cuts = new Set([from0, to0]);
-  for (const s of sorted) { cuts.add(Math.max(s.us, from0)); cuts.add(Math.min(s.ue, to0)); }
-  const bounds = [...cuts].sort((a, b) => a - b);
-  const frag = document.createDocumentFragment();
-  const stack = []; // {span, el, inner}
-  let active = [];
-  let next = 0;
-  const close = (entry) => {
-    const height = entry.inner + 1;
-    entry.el.style.setProperty("--depth", String(height - 1));
-    if (stack.length) stack[stack.length - 1].inner = Math.max(stack[stack.length - 1].inner, height);
-  };
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const from = bounds[i], to = bounds[i + 1];
-    active = active.filter((s) => s.ue > from);
-    while (next < sorted.length && Math.max(sorted[next].us, from0) <= from) active.push(sorted[next++]);
-    const covering = active.filter((s) => Math.max(s.us, from0) <= from && Math.min(s.ue, to0) >= to);
-    covering.sort((a, b) => a.us - b.us || b.ue - a.ue || (a.key < b.key ? -1 : 1));
-    let k = 0;
-    while (k < stack.length && k < covering.length && stack[k].span === covering[k]) k++;
-    while (stack.length > k) close(stack.pop());
-    for (let j = k; j < covering.length; j++) {
-      const span = covering[j];
-      const label = labelsById.get(span.label_id);
-      const el = document.createElement("span");
-      if (span.kind === "suggestion") {
-        // A model suggestion: dashed outline, no span data attributes (it is not one of the user's spans).
-        el.className = "sugg" + (span.key === selectedKey ? " focused" : "");
-        el.dataset.suggId = String(span.id);
-        el.dataset.suggLabel = label ? label.name : "?";
-        el.title = `Suggestion: ${label ? label.name : "?"}${span.score != null ? ` (${span.score.toFixed(2)})` : ""} — click, then press a to accept`;
-      } else if (span.kind === "other") {
-        el.className = "other";
-        el.dataset.otherAnnotator = span.annotator;
-        el.title = `${span.annotator}: ${label ? label.name : "?"} (read-only)`;
-      } else {
-        el.className = "ann" + (span.state !== "saved" ? " pending" : "") + (span.key === selectedKey ? " selected" : "");
-        el.dataset.spanKey = span.key;
-        el.dataset.spanStart = String(span.start);
-        el.dataset.spanEnd = String(span.end);
-        el.dataset.spanLabel = label ? label.name : "?";
-        el.title = label ? label.name : "";
-      }
-      el.style.setProperty("--c", label ? label.colour : "#999");
-      (stack.length ? stack[stack.length - 1].el : frag).appendChild(el);
-      stack.push({ span, el, inner: 0 });
-    }
-    (stack.length ? stack[stack.length - 1].el : frag).appendChild(document.createTextNode(text.slice(from, to)));
-  }
-  while (stack.length) close(stack.pop());
-  container.replaceChildren(frag);
-}
-
-/** Split the text into paragraph blocks [from, to), each ending after a newline. Each block is drawn
- * as its own display:block element, so the browser re-lays out only the paragraph that changed. */
-export function textBlocks(text) {
-  const blocks = [];
-  let from = 0;
-  while (from < text.length) {
-    let to = text.indexOf("\n", from);
-    to = to === -1 ? text.length : to + 1;
-    blocks.push([from, to]);
-    from = to;
-  }
-  return blocks.length ? blocks : [[0, 0]];
-}
+import { api, errorText, HttpError } from "./http.js";
+import {
+  OffsetMap, cpToUtf16, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange, textBlocks,
+  utf16ToCp,
+} from "./text_spans.js";
 
 // ---- the page -----------------------------------------------------------------------------------
 
@@ -181,38 +21,6 @@ function uuid4() {
   b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-function csrfToken() {
-  const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : "";
-}
-
-class HttpError extends Error {
-  constructor(status, body) {
-    super((body && body.detail) || `HTTP ${status}`);
-    this.status = status;
-    this.body = body;
-    // Network trouble, server errors, an expired session or CSRF token: keep and retry.
-    this.retryable = status === 0 || status >= 500 || [401, 403, 408, 429].includes(status);
-  }
-}
-
-async function api(method, url, data) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: data === undefined ? undefined : JSON.stringify(data),
-    });
-  } catch (err) {
-    throw new HttpError(0, { detail: "Network error: the server could not be reached." });
-  }
-  const body = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new HttpError(response.status, body);
-  return body;
 }
 
 /** A persistent, ordered queue of changes (localStorage) sent one by one; retried with backoff. */
@@ -436,8 +244,7 @@ class Annotator {
   onFailure(item, err) {
     const span = this.spans.get(item.key);
     const what = span ? `“${span.text.slice(0, 40)}”` : "a span";
-    const detail = err.body && err.body.errors ? Object.values(err.body.errors).flat().join(" ") : "";
-    this.toast(`Could not save ${what}: ${err.message} ${detail}`.trim(), "error");
+    this.toast(`Could not save ${what}: ${errorText(err)}`, "error");
     if (item.article === this.cfg.articleId && item.op === "create" && span) {
       const range = this.rangeOf(item.key);
       this.removeFromModel(item.key);
@@ -575,23 +382,7 @@ class Annotator {
 
   // -- selection
   selectionRange() {
-    const sel = window.getSelection();
-    if (!sel || !sel.rangeCount) return null;
-    const r = sel.getRangeAt(0);
-    if (r.collapsed || !r.intersectsNode(this.el)) return null;
-    const offset = (node, off) => {
-      // Count from the start of the node's block, not of the article: a 20k-word prefix is slow to serialise.
-      if (node === this.el) return off < this.blocks.length ? this.blocks[off][0] : this.text.length;
-      const blk = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement).closest(".blk");
-      const i = blk && blk.parentElement === this.el ? Number(blk.dataset.i) : -1;
-      const pre = document.createRange();
-      pre.setStart(i >= 0 ? blk : this.el, 0);
-      pre.setEnd(node, off);
-      return (i >= 0 ? this.blocks[i][0] : 0) + pre.toString().length;
-    };
-    const s = this.el.contains(r.startContainer) ? offset(r.startContainer, r.startOffset) : 0;
-    const e = this.el.contains(r.endContainer) ? offset(r.endContainer, r.endOffset) : this.text.length;
-    return [s, e];
+    return selectionOffsets(this.el, this.blocks, this.text.length);
   }
   labelSelection(labelId) {
     if (!this.cfg.canAnnotate) return this.toast("You cannot annotate in this project.", "error");
@@ -608,16 +399,7 @@ class Annotator {
     // Put the (collapsed) selection at UTF-16 offset u inside the article text (walking one block only).
     const i = this.blockIndex(Math.min(u, Math.max(0, this.text.length - 1)));
     const root = this.blockEls[i] || this.el;
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    let seen = root === this.el ? 0 : this.blocks[i][0];
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      if (seen + node.length >= u) {
-        window.getSelection().collapse(node, u - seen);
-        this.scheduleCaret();
-        return;
-      }
-      seen += node.length;
-    }
+    if (placeCaret(root, root === this.el ? 0 : this.blocks[i][0], u)) this.scheduleCaret();
   }
   scheduleCaret() {
     // Reading the caret's position forces a layout: do it once per frame, at the frame, not per event.
@@ -626,21 +408,7 @@ class Annotator {
     requestAnimationFrame(() => { this.caretPending = false; this.updateCaret(); });
   }
   updateCaret() {
-    const caret = $("caret");
-    const sel = window.getSelection();
-    if (document.activeElement !== this.el || !sel.rangeCount || !sel.isCollapsed || !this.el.contains(sel.focusNode)) {
-      caret.hidden = true;
-      return;
-    }
-    const r = document.createRange();
-    r.setStart(sel.focusNode, sel.focusOffset);
-    const rects = r.getClientRects();
-    const rect = rects.length ? rects[0] : r.getBoundingClientRect();
-    const host = this.el.parentElement.getBoundingClientRect();
-    caret.style.left = `${rect.left - host.left}px`;
-    caret.style.top = `${rect.top - host.top}px`;
-    caret.style.height = `${rect.height || 20}px`;
-    caret.hidden = false;
+    drawCaret(this.el, $("caret"));
   }
 
   // -- drawing
@@ -944,16 +712,7 @@ class Annotator {
   }
   onTextKey(e) {
     // Caret browsing inside the read-only text: arrows move, Shift extends, Ctrl/Alt by word.
-    const moves = { ArrowLeft: ["backward", "character"], ArrowRight: ["forward", "character"],
-      ArrowUp: ["backward", "line"], ArrowDown: ["forward", "line"], Home: ["backward", "lineboundary"], End: ["forward", "lineboundary"] };
-    const move = moves[e.key];
-    if (!move || e.altKey) return;
-    const sel = window.getSelection();
-    if (!sel.rangeCount || !this.el.contains(sel.focusNode)) this.placeCaretAt(0);
-    const granularity = e.ctrlKey && move[1] === "character" ? "word" : move[1];
-    sel.modify(e.shiftKey ? "extend" : "move", move[0], granularity);
-    e.preventDefault();
-    this.scheduleCaret();
+    if (moveCaretByKey(e, this.el, () => this.placeCaretAt(0))) this.scheduleCaret();
   }
   onKey(e) {
     const t = e.target;

@@ -1,0 +1,40 @@
+// JSON calls to the Framescope API from the pages: same-origin session with the CSRF token; a failed
+// call throws HttpError carrying the status and the {"detail", "errors"} body.
+
+export function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+export class HttpError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+    // Network trouble, server errors, an expired session or CSRF token: keep and retry.
+    this.retryable = status === 0 || status >= 500 || [401, 403, 408, 429].includes(status);
+  }
+}
+
+export async function api(method, url, data) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: data === undefined ? undefined : JSON.stringify(data),
+    });
+  } catch (err) {
+    throw new HttpError(0, { detail: "Network error: the server could not be reached." });
+  }
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw new HttpError(response.status, body);
+  return body;
+}
+
+/** One line for a person: the message and the field errors of a failed call. */
+export function errorText(err) {
+  const errors = err.body && err.body.errors ? Object.values(err.body.errors).flat().join(" ") : "";
+  return `${err.message} ${errors}`.trim();
+}
