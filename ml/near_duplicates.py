@@ -7,6 +7,11 @@ and a pair is kept when the signature estimate of the Jaccard similarity reaches
 Texts with the same SHA-256 are exact duplicates and are grouped without any estimate.  Clusters
 are the connected components of kept pairs.  The signatures are computed with numpy for a whole
 batch at once (see ``docs/statistics.md``, "Near-duplicates").
+
+Two ways in: :class:`NearDuplicateIndex` holds a whole corpus (texts in, clusters out), and for a
+corpus whose signatures are stored elsewhere (a database) :func:`text_signatures` computes them once
+per text, :class:`SignatureMatcher` finds the kept pairs between a few new signatures and a stream
+of stored ones, and :func:`connected_components` groups the pairs.  Both give the same clusters.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -29,6 +35,8 @@ _BATCH_SHINGLES = 150_000
 _CHUNK_VALUES = 300_000  # hash values per numpy pass: small enough to stay in cache
 _WORD_CACHE_LIMIT = 2_000_000
 _word_cache: dict[str, int] = {}
+_PAIR_CHUNK = 50_000  # candidate pairs compared per numpy pass
+SIGNATURE_DTYPE = np.dtype("<u4")  # stored signatures: little-endian uint32, whatever the machine
 
 
 @dataclass(frozen=True)
@@ -323,12 +331,8 @@ class NearDuplicateIndex:
 
     def _link(self, new: np.ndarray) -> None:
         pairs = self._bands.candidates(self._bands.keys(self._signatures[new]), new)
-        needed = self.threshold * self.num_perm
-        for start in range(0, len(pairs), 50_000):
-            chunk = pairs[start : start + 50_000]
-            agree = np.count_nonzero(self._signatures[chunk[:, 0]] == self._signatures[chunk[:, 1]], axis=1)
-            for i, j in chunk[agree >= needed].tolist():
-                self._union(i, j)
+        for i, j in _kept(pairs, self._signatures, self._signatures, threshold=self.threshold).tolist():
+            self._union(i, j)
 
     def _assignment(self, i: int, exact: bool, first_new: int, roots_before: set[int]) -> Assignment:
         root = self._find(i)
@@ -381,8 +385,7 @@ class NearDuplicateIndex:
 
     def _source_key(self, i: int) -> tuple:
         d = self._docs[i]
-        published = d.published_at.timestamp() if d.published_at is not None else float("inf")
-        return (not d.is_agency, published, i)
+        return source_order(is_agency=d.is_agency, published_at=d.published_at, position=i)
 
 
 def find_near_duplicates(
@@ -397,3 +400,135 @@ def find_near_duplicates(
     index = NearDuplicateIndex(threshold=threshold, num_perm=num_perm, shingle_size=shingle_size, seed=seed)
     index.add(documents)
     return index.clusters()
+
+
+def source_order(*, is_agency: bool, published_at: datetime | None, position: int) -> tuple:
+    """Sort key of a cluster's likely source: agency copies first, then the earliest (undated last), then position."""
+    published = published_at.timestamp() if published_at is not None else float("inf")
+    return (not is_agency, published, position)
+
+
+def _kept(pairs: np.ndarray, left: np.ndarray, right: np.ndarray, *, threshold: float) -> np.ndarray:
+    """The candidate pairs (row in ``left``, row in ``right``) whose signatures agree on ``threshold`` of values."""
+    needed = threshold * left.shape[1]
+    kept = []
+    for start in range(0, len(pairs), _PAIR_CHUNK):
+        chunk = pairs[start : start + _PAIR_CHUNK]
+        agree = np.count_nonzero(left[chunk[:, 0]] == right[chunk[:, 1]], axis=1)
+        kept.append(chunk[agree >= needed])
+    return np.concatenate(kept) if kept else np.empty((0, 2), dtype=np.int64)
+
+
+def signature_scheme(
+    *, num_perm: int = DEFAULT_NUM_PERM, shingle_size: int = DEFAULT_SHINGLE_SIZE, seed: int = 1
+) -> str:
+    """Name of the signature parameters: stored signatures are comparable only under the same scheme."""
+    return f"minhash-w{shingle_size}-p{num_perm}-s{seed}"
+
+
+@lru_cache(maxsize=4)
+def _hasher(num_perm: int, seed: int) -> MinHasher:
+    return MinHasher(num_perm=num_perm, seed=seed)
+
+
+def text_signatures(
+    texts: Sequence[str], *, num_perm: int = DEFAULT_NUM_PERM, shingle_size: int = DEFAULT_SHINGLE_SIZE, seed: int = 1
+) -> list[bytes]:
+    """MinHash signature of each text as ``num_perm`` little-endian uint32 values; ``b""`` for a text without words.
+
+    The values are those :class:`NearDuplicateIndex` computes, so stored signatures can stand in for the texts.
+    """
+    _check_params(0.5, num_perm, shingle_size)
+    sets = [shingle_hashes(t, shingle_size=shingle_size) for t in texts]
+    signatures = _hasher(num_perm, seed).signatures(sets).astype(SIGNATURE_DTYPE)
+    return [sig.tobytes() if len(s) else b"" for sig, s in zip(signatures, sets, strict=True)]
+
+
+def signatures_from_bytes(blobs: Sequence[bytes], *, num_perm: int = DEFAULT_NUM_PERM) -> tuple[np.ndarray, np.ndarray]:
+    """Decode stored signatures: a (k, num_perm) uint32 array of the non-empty ones and their positions in ``blobs``."""
+    size = num_perm * SIGNATURE_DTYPE.itemsize
+    rows = np.array([i for i, b in enumerate(blobs) if len(b)], dtype=np.int64)
+    for i in rows.tolist():
+        if len(blobs[i]) != size:
+            raise ValueError(f"signature {i} has {len(blobs[i])} bytes, expected {size} ({num_perm} uint32 values)")
+    data = b"".join(bytes(blobs[i]) for i in rows.tolist())
+    return np.frombuffer(data, dtype=SIGNATURE_DTYPE).reshape(len(rows), num_perm).astype(np.uint32), rows
+
+
+class SignatureMatcher:
+    """Kept pairs between a fixed set of probe signatures and any other signatures, fed in chunks.
+
+    The probe's LSH band keys are built once and sorted; each chunk is banded the same way as in
+    :class:`NearDuplicateIndex`, looked up with ``np.searchsorted``, and a candidate pair is kept when the
+    signatures agree on at least ``threshold`` of their values.  Memory: the probe only (no texts).
+
+    Parameters
+    ----------
+    ids : one id per probe signature.
+    signatures : (len(ids), num_perm) uint32 array (see :func:`signatures_from_bytes`).
+    threshold : Jaccard similarity above which two texts are copies.
+    seed : the seed the signatures were made with.
+
+    Examples
+    --------
+    >>> text = "The minister said on Monday that the new border rules would take effect next spring."
+    >>> sigs, _ = signatures_from_bytes(text_signatures([text, text.replace("spring", "summer")]))
+    >>> SignatureMatcher(["a"], sigs[:1], threshold=0.3).matches(["b"], sigs[1:])
+    [('a', 'b')]
+    """
+
+    def __init__(self, ids: Sequence[Hashable], signatures: np.ndarray, *, threshold: float, seed: int = 1) -> None:
+        num_perm = signatures.shape[1] if signatures.ndim == 2 else DEFAULT_NUM_PERM
+        _check_params(threshold, num_perm, DEFAULT_SHINGLE_SIZE)
+        if len(ids) != len(signatures):
+            raise ValueError(f"got {len(ids)} ids for {len(signatures)} signatures")
+        tuned = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.threshold = threshold
+        self._band = _BandIndex(bands=tuned.b, rows=tuned.r, seed=seed)
+        self._ids = list(ids)
+        self._signatures = signatures
+        keys = self._band.keys(signatures).ravel()
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._owner = (order // tuned.b).astype(np.int64)
+
+    def matches(self, ids: Sequence[Hashable], signatures: np.ndarray) -> list[tuple[Hashable, Hashable]]:
+        """(probe id, other id) for each kept pair; a signature is never paired with its own id."""
+        if len(ids) != len(signatures):
+            raise ValueError(f"got {len(ids)} ids for {len(signatures)} signatures")
+        if not len(ids) or not len(self._ids):
+            return []
+        keys = self._band.keys(signatures).ravel()
+        others = np.repeat(np.arange(len(signatures)), self._band.bands)
+        lo = np.searchsorted(self._keys, keys, side="left")
+        hi = np.searchsorted(self._keys, keys, side="right")
+        hit = np.flatnonzero(hi > lo)
+        if hit.size == 0:
+            return []
+        counts = hi[hit] - lo[hit]
+        firsts = np.repeat(lo[hit] - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
+        pairs = np.unique(np.column_stack([self._owner[firsts], np.repeat(others[hit], counts)]), axis=0)
+        kept = _kept(pairs, self._signatures, signatures, threshold=self.threshold)
+        return [(self._ids[i], ids[j]) for i, j in kept.tolist() if self._ids[i] != ids[j]]
+
+
+def connected_components(edges: Iterable[tuple[Hashable, Hashable]]) -> list[list[Hashable]]:
+    """Groups of ids joined by ``edges`` (union-find), each sorted, in order of their smallest member."""
+    parent: dict[Hashable, Hashable] = {}
+
+    def find(x: Hashable) -> Hashable:
+        root = parent.setdefault(x, x)
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[Hashable, list[Hashable]] = {}
+    for x in parent:
+        groups.setdefault(find(x), []).append(x)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])

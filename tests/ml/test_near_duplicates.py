@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from ml.near_duplicates import Document, MinHasher, NearDuplicateIndex, find_near_duplicates, shingle_hashes
+from ml.near_duplicates import (
+    Document,
+    MinHasher,
+    NearDuplicateIndex,
+    SignatureMatcher,
+    connected_components,
+    find_near_duplicates,
+    shingle_hashes,
+    signatures_from_bytes,
+    text_signatures,
+)
 
 RNG = np.random.default_rng(0)
 WORDS = [f"w{i}" for i in range(3000)]
@@ -160,3 +170,67 @@ def test_empty_texts_only_group_as_exact_duplicates():
         [("e1", "", None, None, False), ("e2", "", None, None, False), ("t", "text", None, None, False)]
     )
     assert [c.members for c in clusters] == [["e1", "e2"]]
+
+
+def _corpus_with_copies(n_originals: int = 60, seed: int = 5) -> list[tuple[str, str]]:
+    rng = np.random.default_rng(seed)
+    docs = []
+    for o in range(n_originals):
+        base = " ".join(rng.choice(WORDS, size=200))
+        docs.append((f"o{o}", base))
+        for c in range(int(rng.integers(0, 3))):
+            docs.append((f"o{o}c{c}", _edit(base, rng.uniform(0.02, 0.2), seed=o * 10 + c)))
+    docs += [("empty1", ""), ("empty2", ""), ("punct", " ,,; "), ("twin1", docs[0][1]), ("twin2", docs[0][1])]
+    order = rng.permutation(len(docs))
+    return [docs[i] for i in order]
+
+
+def _groups(clusters) -> set[frozenset]:
+    return {frozenset(c) for c in clusters}
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5])
+def test_stored_signatures_matched_in_chunks_give_the_index_clusters(threshold):
+    docs = _corpus_with_copies()
+    ids = [d for d, _ in docs]
+    expected = _groups(
+        c.members for c in find_near_duplicates([(d, t, None, None, False) for d, t in docs], threshold=threshold)
+    )
+    assert any(len(g) > 2 for g in expected) and any({"o0", "twin1"} <= g for g in expected)
+    blobs = text_signatures([t for _, t in docs])
+    assert blobs[ids.index("empty1")] == b"" and blobs[ids.index("punct")] == b""
+    signatures, rows = signatures_from_bytes(blobs)
+    signed = [ids[i] for i in rows.tolist()]
+    # Incremental, as after imports: the first 2/3 are stored; the rest is new and compared with stored chunks.
+    new = len(signed) * 2 // 3
+    matcher = SignatureMatcher(signed[new:], signatures[new:], threshold=threshold)
+    edges = [
+        e
+        for start in range(0, len(signed), 17)
+        for e in matcher.matches(signed[start : start + 17], signatures[start : start + 17])
+    ]
+    assert all(a in signed[new:] for a, _ in edges)
+    # The stored part's own clusters are known (from an earlier run); exact twins without words by their text.
+    earlier = find_near_duplicates(
+        [(d, t, None, None, False) for d, t in docs if d in set(signed[:new])], threshold=threshold
+    )
+    edges += [(c.members[0], m) for c in earlier for m in c.members[1:]]
+    edges += [("empty1", "empty2")]
+    assert _groups(connected_components(edges)) == expected
+
+
+def test_signatures_are_the_index_signatures_and_bad_blobs_are_refused():
+    texts = [_text(50), _text(80)]
+    index = NearDuplicateIndex()
+    index.add([(i, t, None, None, False) for i, t in enumerate(texts)])
+    signatures, rows = signatures_from_bytes(text_signatures(texts))
+    assert rows.tolist() == [0, 1] and np.array_equal(signatures, index._signatures)
+    with pytest.raises(ValueError, match="expected 512"):
+        signatures_from_bytes([b"\x00" * 10])
+    with pytest.raises(ValueError, match="got 1 ids for 2 signatures"):
+        SignatureMatcher(["a"], signatures, threshold=0.3)
+
+
+def test_connected_components_join_chains_and_sort_groups():
+    assert connected_components([(5, 3), (3, 9), (1, 2), (2, 2)]) == [[1, 2], [3, 5, 9]]
+    assert connected_components([]) == []
