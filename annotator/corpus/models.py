@@ -105,3 +105,11 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"Article {self.pk}"
+
+
+class ArticleSignature(models.Model):
+    """An article's MinHash signature, kept so that clustering a new batch hashes only the new articles' texts."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="signature")
+    scheme = models.CharField(max_length=40, help_text="Shingle size, signature length and seed (ml.near_duplicates).")
+    minhash = models.BinaryField(help_text="Little-endian uint32 values; empty for a text without words.")
