@@ -8,7 +8,7 @@ two-sided permutation p-value: articles of the two groups are pooled, group memb
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import combinations
 
@@ -244,6 +244,25 @@ def _adjusted(results: list[RateDifference]) -> list[RateDifference]:
     return [replace(r, p_holm=float(h), p_bh=float(b)) for r, h, b in zip(results, p_holm, p_bh, strict=True)]
 
 
+def _adjusted_table(
+    counts: ArticleCounts,
+    s: _Settings,
+    groups: Sequence[Hashable] | None,
+    *,
+    what: str,
+    pairs: Callable[[list[Hashable], dict[Hashable, GroupDraws]], Iterable[tuple]],
+) -> list[RateDifference]:
+    """The body shared by the table functions: one bootstrap for all groups, each pair compared, p-values adjusted.
+
+    ``pairs(keys, draws)`` yields ``(name_a, name_b, draws_a, draws_b)`` for every comparison of the table.
+    """
+    draws, factors = _prepare(counts, s, groups)
+    keys = list(draws) if groups is None else list(dict.fromkeys(groups))
+    if len(keys) < 2:
+        raise ValueError(f"{what} needs at least two groups")
+    return _adjusted([_compare(a, b, da, db, s, factors) for a, b, da, db in pairs(keys, draws)])
+
+
 def pairwise_differences(
     counts: ArticleCounts,
     *,
@@ -257,11 +276,13 @@ def pairwise_differences(
 ) -> list[RateDifference]:
     """Every pair (a, b) of ``groups`` (default: all, sorted), with Holm and BH adjusted p-values."""
     s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
-    draws, factors = _prepare(counts, s, groups)
-    keys = list(draws) if groups is None else list(dict.fromkeys(groups))
-    if len(keys) < 2:
-        raise ValueError("a pairwise table needs at least two groups")
-    return _adjusted([_compare(a, b, draws[a], draws[b], s, factors) for a, b in combinations(keys, 2)])
+    return _adjusted_table(
+        counts,
+        s,
+        groups,
+        what="a pairwise table",
+        pairs=lambda keys, draws: ((a, b, draws[a], draws[b]) for a, b in combinations(keys, 2)),
+    )
 
 
 def one_vs_rest(
@@ -276,7 +297,10 @@ def one_vs_rest(
 ) -> list[RateDifference]:
     """Each group against all other articles, with Holm and BH adjusted p-values."""
     s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
-    draws, factors = _prepare(counts, s, None)
-    if len(draws) < 2:
-        raise ValueError("one-vs-rest needs at least two groups")
-    return _adjusted([_compare(k, REST, d, _rest(draws, k), s, factors) for k, d in draws.items()])
+    return _adjusted_table(
+        counts,
+        s,
+        None,
+        what="one-vs-rest",
+        pairs=lambda keys, draws: ((k, REST, draws[k], _rest(draws, k)) for k in keys),
+    )
