@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from annotator.common.health import healthz, readyz
 from annotator.common.login import RateLimitedLoginView
 
+# A body Django refuses before any view runs (over DATA_UPLOAD_MAX_MEMORY_SIZE, ...) gets the API's JSON error body.
+handler400 = "annotator.api.exception_handlers.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),

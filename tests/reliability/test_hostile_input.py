@@ -141,17 +141,23 @@ def test_lexicon_kwic_and_annotator_page_do_not_run_injected_markup(page, live_s
 
 
 @pytest.mark.django_db
-def test_request_body_over_the_memory_limit_is_refused_with_400(hostile_world, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+def test_json_body_over_the_10_mib_limit_is_refused_with_the_api_error_body(hostile_world, settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 10 * 1024 * 1024  # the shipped limit, not a test-sized one
     project, article = hostile_world["project"], hostile_world["article"]
     label = Label.objects.get(project=project, name="loaded term")
     before = Span.objects.count()
-    body = {"label": label.pk, "start_char": 4, "end_char": 10, "text": "regime", "note": "x" * (100 * 1024)}
+    note = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024)
+    body = {"label": label.pk, "start_char": 4, "end_char": 10, "text": "regime", "note": note}
     url = reverse("api:span-create", args=[project.slug, article.pk])
     client = login(hostile_world["annotator"])
-    client.raise_request_exception = False  # as in production: Django answers 400 (RequestDataTooBig)
+    client.raise_request_exception = False  # as in production: Django refuses the body (RequestDataTooBig)
     response = client.post(url, json.dumps(body), content_type="application/json")
-    assert response.status_code in (400, 413), response.status_code
+    assert response.status_code == 413, response.status_code
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "The request body is larger than the limit of 10,485,760 bytes; send less per request.",
+        "errors": {"limit": 10_485_760, "setting": "DATA_UPLOAD_MAX_MEMORY_SIZE"},
+    }
     assert Span.objects.count() == before
 
 
