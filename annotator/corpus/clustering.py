@@ -12,9 +12,14 @@
   source outlet, or when its own metadata says ``republished_from`` / ``source_outlet``. Articles in no cluster
   are never wire copies (their source is not in the corpus, so excluding them would lose the story).
 
-Incremental use (after an import): the index is rebuilt from every stored article's text, read in chunks, and
-only the clusters that contain one of the new articles are written. Cost: about 1 ms of CPU per article
-(a 100,000-article corpus takes 1-2 minutes and ~1 GB of memory, the texts being held by the index).
+Incremental and lean: each article's MinHash signature is computed once and kept (``ArticleSignature``). Placing a
+new batch hashes only the new articles' texts, then streams the stored signatures in chunks and compares them with
+the new ones by LSH band keys; the new articles' matches, joined with the clusters they touch, are the clusters to
+write. Because the stored clusters are the connected components of every earlier pair, this equals a full rebuild
+(same members, representatives and wire-copy flags; tests/annotator/corpus/test_clustering.py). Texts are never
+all in memory: a full rebuild signs the unsigned articles chunk by chunk and then holds only the signatures
+(512 bytes an article). Labels (representative, source outlet, wire copy) are recomputed for every cluster, since
+a new article's metadata can make an outlet a source. See docs/benchmarks.md, "Near-duplicates".
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -30,10 +35,10 @@ from django.conf import settings
 from django.db import transaction
 
 from annotator.common.errors import ApplicationError
-from annotator.corpus.models import Article, Outlet, StoryCluster
+from annotator.corpus.models import Article, ArticleSignature, Outlet, StoryCluster
 
-if TYPE_CHECKING:  # the index pulls in datasketch and scipy: load it when clustering runs, not with the app
-    from ml.near_duplicates import Cluster, Document
+if TYPE_CHECKING:  # the matcher pulls in datasketch and scipy: load it when clustering runs, not with the app
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +46,9 @@ READ_CHUNK = 2000
 WRITE_CHUNK = 900  # ids per IN (...) in updates, under every backend's parameter limit
 COPY_KEYS = ("republished_from", "source_outlet")
 METHOD_EXACT, METHOD_NEAR = "exact", "minhash-lsh"
+STAGE_SIGNED, STAGE_COMPARED = "signed", "compared"
 
-ProgressCallback = Callable[[int, int], None]
+ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass
@@ -50,6 +56,8 @@ class ClusterSummary:
     threshold: float
     n_articles: int = 0
     n_new_articles: int | None = None
+    full_rebuild: bool = False
+    n_signed: int = 0
     n_clusters_written: int = 0
     n_clusters_deleted: int = 0
     n_clustered_articles: int = 0
@@ -67,6 +75,15 @@ class _SourceHints:
     source_outlet_ids: frozenset[int]
     source_external_ids: frozenset[str]
     says_copy: frozenset[int]  # articles whose own metadata names a source
+
+
+@dataclass(frozen=True)
+class _Member:
+    pk: int
+    published_at: object
+    outlet_id: int
+    external_id: str
+    content_hash: str
 
 
 def _check_threshold(threshold: object) -> float:
@@ -102,24 +119,9 @@ def _source_hints() -> _SourceHints:
     return _SourceHints(frozenset(outlet_ids), frozenset(named_ids), frozenset(says_copy))
 
 
-def _documents(queryset, hints: _SourceHints, info: dict[int, tuple]) -> Iterable[list[Document]]:
-    fields = ("pk", "text", "published_at", "outlet_id", "external_id", "content_hash")
-    from ml.near_duplicates import Document
-
-    batch: list[Document] = []
-    for pk, text, published_at, outlet_id, external_id, content_hash in (
-        queryset.order_by("pk").values_list(*fields).iterator(chunk_size=READ_CHUNK)
-    ):
-        is_source = outlet_id in hints.source_outlet_ids or (
-            bool(external_id) and external_id in hints.source_external_ids
-        )
-        info[pk] = (outlet_id, content_hash)
-        batch.append(Document(pk, text, published_at, outlet_id, is_source))
-        if len(batch) >= READ_CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _chunks(ids: list, size: int = WRITE_CHUNK) -> Iterable[list]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def story_clusters_update(
@@ -128,104 +130,238 @@ def story_clusters_update(
     threshold: float | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ClusterSummary:
-    """Cluster the corpus (``article_ids=None``: every cluster is rebuilt) or place new articles into clusters.
+    """Cluster the corpus (``article_ids=None``: full rebuild) or place new articles into the stored clusters.
 
-    With ``article_ids``, only the clusters that end up containing one of those articles are (re)written; the
-    others are left as they are. Idempotent: running it twice writes the same clusters.
+    Incremental placement hashes only the new (and any still unsigned) articles and equals a full rebuild; it falls
+    back to one when the stored clusters were made with another threshold or signature scheme. Idempotent.
     """
+    from ml.near_duplicates import signature_scheme
+
     started = time.monotonic()
     threshold = _check_threshold(settings.NEAR_DUP_THRESHOLD if threshold is None else threshold)
-    new_ids = None if article_ids is None else set(int(pk) for pk in article_ids)
+    new_ids = None if article_ids is None else {int(pk) for pk in article_ids}
     summary = ClusterSummary(threshold=threshold, n_new_articles=None if new_ids is None else len(new_ids))
     if new_ids is not None and not new_ids:
         return summary
-    hints = _source_hints()
-    from ml.near_duplicates import NearDuplicateIndex
-
-    index = NearDuplicateIndex(threshold=threshold)
-    info: dict[int, tuple] = {}
-    total = Article.objects.count()
-    for docs in _documents(Article.objects.all(), hints, info):
-        index.add(docs)
-        if on_progress is not None:
-            on_progress(len(index), total)
-    summary.n_articles = len(index)
-    clusters = index.clusters()
-    if new_ids is not None:
-        clusters = [c for c in clusters if new_ids.intersection(c.members)]
-    written, deleted, copies = _write(clusters, hints=hints, info=info, threshold=threshold, full=new_ids is None)
-    summary.n_clusters_written, summary.n_clusters_deleted, summary.n_wire_copies = written, deleted, copies
-    summary.n_clustered_articles = sum(c.size for c in clusters)
+    progress = on_progress or (lambda stage, done, total: None)
+    with transaction.atomic():
+        scheme = signature_scheme()
+        stale = StoryCluster.objects.exclude(threshold=threshold).exists()
+        stale = ArticleSignature.objects.exclude(scheme=scheme).delete()[0] > 0 or stale
+        if stale:
+            new_ids = None
+        summary.full_rebuild = new_ids is None
+        signed = _sign_unsigned(scheme=scheme, on_progress=progress)
+        summary.n_signed = len(signed)
+        probe = None if new_ids is None else sorted(new_ids | signed)
+        edges = _similar_pairs(probe, threshold=threshold, on_progress=progress) + _wordless_twins()
+        summary.n_articles = Article.objects.count()
+        components = _components(edges, incremental=probe is not None)
+        written, deleted = _write_membership(components, threshold=threshold, full=probe is None)
+        copies = _label_clusters(_source_hints(), written=set(written))
+    summary.n_clusters_written, summary.n_clusters_deleted, summary.n_wire_copies = len(written), deleted, copies
+    summary.n_clustered_articles = sum(len(c) for c in components)
     summary.seconds = round(time.monotonic() - started, 3)
     logger.info("story clusters: %s", summary.as_dict())
     return summary
 
 
-def _is_copy(member: int, cluster: Cluster, hints: _SourceHints) -> bool:
-    if member == cluster.representative:
-        return False
-    return cluster.source_outlet in hints.source_outlet_ids or member in hints.says_copy
+def _sign_unsigned(*, scheme: str, on_progress: ProgressCallback) -> set[int]:
+    """Compute and store the signature of every article that has none; texts are read a chunk at a time."""
+    from ml.near_duplicates import text_signatures
+
+    unsigned = list(Article.objects.filter(signature__isnull=True).order_by("pk").values_list("pk", flat=True))
+    for done, chunk in enumerate(_chunks(unsigned, READ_CHUNK)):
+        rows = list(Article.objects.filter(pk__in=chunk).order_by("pk").values_list("pk", "text"))
+        blobs = text_signatures([text for _, text in rows])
+        ArticleSignature.objects.bulk_create(
+            [
+                ArticleSignature(article_id=pk, scheme=scheme, minhash=blob)
+                for (pk, _), blob in zip(rows, blobs, strict=True)
+            ],
+            ignore_conflicts=True,  # a concurrent or retried run signed it already: same bytes
+        )
+        on_progress(STAGE_SIGNED, min((done + 1) * READ_CHUNK, len(unsigned)), len(unsigned))
+    return set(unsigned)
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), WRITE_CHUNK):
-        yield ids[start : start + WRITE_CHUNK]
+def _decode(rows: list[tuple[int, bytes]]) -> tuple[list[int], np.ndarray]:
+    from ml.near_duplicates import signatures_from_bytes
+
+    signatures, kept = signatures_from_bytes([blob for _, blob in rows])
+    return [rows[i][0] for i in kept.tolist()], signatures
+
+
+def _stored_signatures() -> Iterator[tuple[list[int], np.ndarray, int]]:
+    """Every stored signature, in chunks: (ids of the texts with words, their signatures, rows read)."""
+    rows: list[tuple[int, bytes]] = []
+    query = ArticleSignature.objects.order_by("article_id").values_list("article_id", "minhash")
+    for row in query.iterator(chunk_size=READ_CHUNK):
+        rows.append(row)
+        if len(rows) >= READ_CHUNK:
+            yield (*_decode(rows), len(rows))
+            rows = []
+    if rows:
+        yield (*_decode(rows), len(rows))
+
+
+def _similar_pairs(
+    probe: list[int] | None, *, threshold: float, on_progress: ProgressCallback
+) -> list[tuple[int, int]]:
+    """Kept LSH pairs between the probe articles (``None``: all) and every stored signature."""
+    import numpy as np
+
+    from ml.near_duplicates import SignatureMatcher
+
+    total = ArticleSignature.objects.count()
+    if probe is None:
+        parts = list(_stored_signatures())
+        ids = [pk for part in parts for pk in part[0]]
+        signatures = np.concatenate([part[1] for part in parts]) if parts else np.empty((0, 128), dtype=np.uint32)
+        chunks: Iterable = (
+            (ids[s : s + READ_CHUNK], signatures[s : s + READ_CHUNK]) for s in range(0, len(ids), READ_CHUNK)
+        )
+        del parts
+    else:
+        rows = [
+            row
+            for chunk in _chunks(probe)
+            for row in ArticleSignature.objects.filter(article_id__in=chunk).values_list("article_id", "minhash")
+        ]
+        ids, signatures = _decode(rows)
+        chunks = ((chunk_ids, chunk_sigs) for chunk_ids, chunk_sigs, _ in _stored_signatures())
+    matcher = SignatureMatcher(ids, signatures, threshold=threshold)
+    edges: list[tuple[int, int]] = []
+    done = 0
+    for chunk_ids, chunk_sigs in chunks:
+        edges += matcher.matches(chunk_ids, chunk_sigs)
+        done += len(chunk_ids)
+        on_progress(STAGE_COMPARED, done, total)
+    return edges
+
+
+def _wordless_twins() -> list[tuple[int, int]]:
+    """Pairs of identical texts without words (no signature to compare); texts with words pair by signature."""
+    first: dict[str, int] = {}
+    edges = []
+    query = Article.objects.filter(signature__minhash=b"").order_by("pk").values_list("content_hash", "pk")
+    for digest, pk in query.iterator(chunk_size=READ_CHUNK):
+        if first.setdefault(digest, pk) != pk:
+            edges.append((first[digest], pk))
+    return edges
+
+
+def _components(edges: list[tuple[int, int]], *, incremental: bool) -> list[list[int]]:
+    """Clusters to write: the components of the new pairs, joined (incremental) with the stored clusters they touch."""
+    from ml.near_duplicates import connected_components
+
+    if incremental:
+        nodes = sorted({pk for edge in edges for pk in edge})
+        touched = {
+            cid
+            for chunk in _chunks(nodes)
+            for cid in Article.objects.filter(pk__in=chunk, cluster__isnull=False).values_list("cluster_id", flat=True)
+        }
+        first: dict[int, int] = {}
+        for chunk in _chunks(sorted(touched)):
+            for pk, cid in Article.objects.filter(cluster_id__in=chunk).order_by("pk").values_list("pk", "cluster_id"):
+                if first.setdefault(cid, pk) != pk:
+                    edges.append((first[cid], pk))
+    return connected_components(edges)
 
 
 @transaction.atomic
-def _write(
-    clusters: list[Cluster], *, hints: _SourceHints, info: dict[int, tuple], threshold: float, full: bool
-) -> tuple[int, int, int]:
-    """Store the clusters (reusing StoryCluster rows members already share); returns (written, deleted, copies)."""
+def _write_membership(components: list[list[int]], *, threshold: float, full: bool) -> tuple[list[int], int]:
+    """Point the members at StoryCluster rows (reusing the row most members share); returns (written ids, deleted)."""
     current = dict(Article.objects.filter(cluster__isnull=False).values_list("pk", "cluster_id"))
-    claimed: set[int] = set()
+    claimed: list[int] = []
     touched_old: set[int] = set()
-    in_clusters: set[int] = set()
-    n_copies = 0
-    for cluster in clusters:
-        members = sorted(cluster.members)
-        in_clusters.update(members)
+    for members in components:
         votes = Counter(current[m] for m in members if m in current)
-        reuse = next((cid for cid, _ in votes.most_common() if cid not in claimed), None)
         touched_old.update(votes)
-        method = METHOD_EXACT if len({info[m][1] for m in members}) == 1 else METHOD_NEAR
-        fields = {
-            "representative_id": cluster.representative,
-            "source_outlet_id": cluster.source_outlet,
-            "method": method,
-            "threshold": threshold,
-            "size": len(members),
-        }
+        reuse = next((cid for cid, _ in votes.most_common() if cid not in claimed), None)
         if reuse is None:
-            row = StoryCluster.objects.create(**fields)
-        else:
-            StoryCluster.objects.filter(pk=reuse).update(**fields)
-            row = StoryCluster(pk=reuse)
-        claimed.add(row.pk)
-        copies = [m for m in members if _is_copy(m, cluster, hints)]
-        n_copies += len(copies)
-        others = sorted(set(members) - set(copies))
-        for ids, flag in ((copies, True), (others, False)):
-            for chunk in _chunks(ids):
-                Article.objects.filter(pk__in=chunk).update(cluster_id=row.pk, is_wire_copy=flag)
-    deleted = 0
+            reuse = StoryCluster.objects.create(threshold=threshold, size=len(members)).pk
+        claimed.append(reuse)
+        moved = [m for m in members if current.get(m) != reuse]
+        for chunk in _chunks(moved):
+            Article.objects.filter(pk__in=chunk).update(cluster_id=reuse)
+    for chunk in _chunks(claimed):
+        StoryCluster.objects.filter(pk__in=chunk).exclude(threshold=threshold).update(threshold=threshold)
     if full:
-        stale = [pk for pk in current if pk not in in_clusters]
-        for chunk in _chunks(stale):
-            Article.objects.filter(pk__in=chunk).update(cluster=None, is_wire_copy=False)
-        Article.objects.filter(cluster__isnull=True, is_wire_copy=True).update(is_wire_copy=False)
+        in_clusters = {m for members in components for m in members}
+        for chunk in _chunks([pk for pk in current if pk not in in_clusters]):
+            Article.objects.filter(pk__in=chunk).update(cluster=None)
         deleted, _ = StoryCluster.objects.filter(articles__isnull=True).delete()
-    else:
-        # Clusters that lost members to a written one: recount; fewer than two left → no longer a cluster.
-        for cid in touched_old - claimed:
-            left = list(Article.objects.filter(cluster_id=cid).values_list("pk", flat=True))
-            if len(left) < 2:
-                Article.objects.filter(pk__in=left).update(cluster=None, is_wire_copy=False)
-                StoryCluster.objects.filter(pk=cid).delete()
-                deleted += 1
-            else:
-                StoryCluster.objects.filter(pk=cid).update(size=len(left))
-    return len(clusters), deleted, n_copies
+        return claimed, deleted
+    # Clusters that lost members to a written one: fewer than two left → no longer a cluster.
+    deleted = 0
+    for cid in touched_old - set(claimed):
+        left = list(Article.objects.filter(cluster_id=cid).values_list("pk", flat=True))
+        if len(left) < 2:
+            Article.objects.filter(pk__in=left).update(cluster=None)
+            StoryCluster.objects.filter(pk=cid).delete()
+            deleted += 1
+    return claimed, deleted
+
+
+def _is_source(member: _Member, hints: _SourceHints) -> bool:
+    return member.outlet_id in hints.source_outlet_ids or (
+        bool(member.external_id) and member.external_id in hints.source_external_ids
+    )
+
+
+def _labels(members: list[_Member], hints: _SourceHints) -> tuple[dict, set[int]]:
+    """A cluster's row fields (representative, source outlet, method, size) and its wire copies."""
+    from ml.near_duplicates import source_order
+
+    rep = min(
+        members,
+        key=lambda m: source_order(is_agency=_is_source(m, hints), published_at=m.published_at, position=m.pk),
+    )
+    from_source = rep.outlet_id in hints.source_outlet_ids
+    copies = {m.pk for m in members if m.pk != rep.pk and (from_source or m.pk in hints.says_copy)}
+    fields = {
+        "representative_id": rep.pk,
+        "source_outlet_id": rep.outlet_id,
+        "method": METHOD_EXACT if len({m.content_hash for m in members}) == 1 else METHOD_NEAR,
+        "size": len(members),
+    }
+    return fields, copies
+
+
+def _label_clusters(hints: _SourceHints, *, written: set[int]) -> int:
+    """Set every cluster's representative, method, size and wire copies from its members (only rows that change).
+
+    All clusters, not only the written ones: a new article's metadata can turn an outlet into a source.
+    Returns the number of wire copies in the ``written`` clusters.
+    """
+    members: dict[int, list[_Member]] = {}
+    flags: dict[int, bool] = {}
+    fields = ("pk", "cluster_id", "published_at", "outlet_id", "external_id", "content_hash", "is_wire_copy")
+    query = Article.objects.filter(cluster__isnull=False).order_by("pk").values_list(*fields)
+    for pk, cid, published_at, outlet_id, external_id, digest, flag in query.iterator(chunk_size=READ_CHUNK):
+        members.setdefault(cid, []).append(_Member(pk, published_at, outlet_id, external_id, digest))
+        flags[pk] = flag
+    rows = {
+        row["pk"]: row
+        for row in StoryCluster.objects.values("pk", "representative_id", "source_outlet_id", "method", "size")
+    }
+    to_flag: dict[bool, list[int]] = {True: [], False: []}
+    n_copies = 0
+    for cid, group in members.items():
+        wanted, copies = _labels(group, hints)
+        if any(rows[cid][k] != v for k, v in wanted.items()):
+            StoryCluster.objects.filter(pk=cid).update(**wanted)
+        n_copies += len(copies) if cid in written else 0
+        for m in group:
+            if flags[m.pk] != (m.pk in copies):
+                to_flag[m.pk in copies].append(m.pk)
+    for flag, ids in to_flag.items():
+        for chunk in _chunks(ids):
+            Article.objects.filter(pk__in=chunk).update(is_wire_copy=flag)
+    Article.objects.filter(cluster__isnull=True, is_wire_copy=True).update(is_wire_copy=False)
+    return n_copies
 
 
 def story_clusters_after_import(summary) -> None:

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from annotator.common.errors import ApplicationError
 from annotator.corpus import clustering
 from annotator.corpus.clustering import story_clusters_after_import, story_clusters_update
-from annotator.corpus.models import Article, Outlet, StoryCluster
+from annotator.corpus.models import Article, ArticleSignature, Outlet, StoryCluster
 from annotator.corpus.services import POST_IMPORT_HOOKS, import_batch_create, import_batch_run
 from annotator.projects.models import Project
 from annotator.scoring.selectors import ScoreQuery, framing_scores
@@ -115,6 +115,97 @@ def test_new_articles_join_existing_clusters_and_singletons_are_dropped(demo, tm
     assert StoryCluster.objects.count() == 4
 
 
+def _words(seed: int, n: int) -> list[str]:
+    import numpy as np
+
+    return [f"w{seed}x{i}" for i in np.random.default_rng(seed).integers(0, 10**6, size=n)]
+
+
+def _batches() -> list[list[dict]]:
+    """The demo corpus in three imports, plus copies that join, bridge and re-label clusters in later batches."""
+    rows = _demo_rows()
+    a, b, c = _words(1, 60), _words(2, 60), _words(5, 60)
+    extra_first = [
+        {"outlet": "Island Post", "external_id": "ip-a", "text": " ".join(a), "published_at": "2025-01-02T00:00:00Z"},
+        {"outlet": "Hill Times", "external_id": "ht-b", "text": " ".join(b), "published_at": "2025-01-01T00:00:00Z"},
+        {"outlet": "Hill Times", "external_id": "ht-a2", "text": " ".join(a[:55] + _words(3, 5))},
+        {"outlet": "Island Post", "external_id": "ip-empty", "text": " ... "},
+        {"outlet": "Hill Times", "external_id": "ht-c", "text": " ".join(c)},
+        {
+            "outlet": "Island Post",
+            "external_id": "ip-c",
+            "text": " ".join(c[1:]),
+            "published_at": "2025-01-01T00:00:00Z",
+        },
+    ]
+    extra_later = [
+        # Two thirds of a and of b: a copy of both, so the a and b clusters become one story.
+        {"outlet": "Valley News", "external_id": "vn-ab", "text": " ".join(a[:40] + b[:40])},
+        {"outlet": "Valley News", "external_id": "vn-b2", "text": " ".join(b[5:] + _words(4, 5))},
+        {"outlet": "Hill Times", "external_id": "ht-empty", "text": " ... "},
+        # Names Hill Times as its source: Hill Times becomes a source outlet, which re-labels older clusters.
+        {
+            "outlet": "Valley News",
+            "external_id": "vn-last",
+            "text": "Unrelated words here.",
+            "source_outlet": "Hill Times",
+        },
+    ]
+    third = len(rows) // 3
+    return [rows[:third] + extra_first, rows[third : 2 * third], rows[2 * third :] + extra_later]
+
+
+def _state() -> dict:
+    """Everything a rebuild decides, by external id (cluster row ids may differ)."""
+    ext = dict(Article.objects.values_list("pk", "external_id"))
+    out = {}
+    for cluster in StoryCluster.objects.all():
+        members = frozenset(ext[pk] for pk in cluster.articles.values_list("pk", flat=True))
+        copies = frozenset(cluster.articles.filter(is_wire_copy=True).values_list("external_id", flat=True))
+        out[members] = (ext[cluster.representative_id], cluster.source_outlet_id, cluster.method, cluster.size, copies)
+    assert not Article.objects.filter(cluster__isnull=True, is_wire_copy=True).exists()
+    return out
+
+
+def test_batch_by_batch_equals_one_full_rebuild_and_hashes_only_new_articles(db, tmp_path):
+    for n, rows in enumerate(_batches()):
+        batch_id = _import(write_jsonl(tmp_path / f"b{n}.jsonl", rows))
+        ids = list(Article.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+        summary = story_clusters_update(article_ids=ids)
+        assert (
+            not summary.full_rebuild
+            and summary.n_signed == len(ids) == ArticleSignature.objects.filter(article_id__in=ids).count()
+        )
+        if n == 0:
+            first_ab = {ext for g in _stored_groups() for ext in g if ext.startswith(("ip-a", "ht-a2"))}
+            assert first_ab == {"ip-a", "ht-a2"}
+    incremental = _state()
+    groups = set(incremental)
+    assert _expected_groups() <= groups
+    assert frozenset({"ip-a", "ht-a2", "ht-b", "vn-ab", "vn-b2"}) in groups  # merged through the bridge
+    assert frozenset({"ip-empty", "ht-empty"}) in groups  # texts without words: exact twins only
+    merged = incremental[frozenset({"ip-a", "ht-a2", "ht-b", "vn-ab", "vn-b2"})]
+    # The earliest, from Hill Times, which the last batch made a source outlet: every other member is a copy now.
+    assert merged[0] == "ht-b" and merged[4] == {"ip-a", "ht-a2", "vn-ab", "vn-b2"}
+    assert incremental[frozenset({"ht-c", "ip-c"})][::4] == ("ht-c", {"ip-c"})  # re-labelled, though not touched
+    # The command's full rebuild, from the stored signatures, and one from the texts alone, agree with it.
+    call_command("cluster_stories", stdout=StringIO(), stderr=StringIO())
+    assert _state() == incremental
+    ArticleSignature.objects.all().delete()
+    StoryCluster.objects.all().delete()
+    summary = story_clusters_update()
+    assert summary.full_rebuild and summary.n_signed == Article.objects.count()
+    assert _state() == incremental
+
+
+def test_incremental_run_falls_back_to_a_full_rebuild_for_another_threshold(demo, tmp_path):
+    batch_id = _import(write_jsonl(tmp_path / "one.jsonl", [{"outlet": "Island Post", "text": "A lemon cake."}]))
+    ids = list(Article.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+    summary = story_clusters_update(article_ids=ids, threshold=0.5)
+    assert summary.full_rebuild and summary.n_signed == 1
+    assert set(StoryCluster.objects.values_list("threshold", flat=True)) == {0.5}
+
+
 def test_bad_threshold_is_refused(db):
     with pytest.raises(ApplicationError, match="strictly between 0 and 1"):
         story_clusters_update(threshold=1.5)
@@ -129,7 +220,8 @@ def test_command_reports_progress_and_result(db):
     out, err = StringIO(), StringIO()
     call_command("cluster_stories", "--threshold", "0.3", stdout=out, stderr=err)
     assert "4 story cluster(s) written" in out.getvalue() and "8 wire copies" in out.getvalue()
-    assert "indexed 49 / 49 articles (100 %)" in err.getvalue()
+    assert "signed 49 / 49 articles (100 %)" in err.getvalue() and "compared 49 / 49 articles (100 %)" in err.getvalue()
+    assert "49 newly hashed" in out.getvalue() and "full rebuild" in out.getvalue()
 
 
 def test_import_hook_is_registered_and_queues_one_task_per_batch(db, monkeypatch, django_capture_on_commit_callbacks):

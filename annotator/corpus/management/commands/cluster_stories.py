@@ -1,4 +1,8 @@
-"""python manage.py cluster_stories [--threshold 0.3] [--batch ID]: (re)build the story clusters of the corpus."""
+"""python manage.py cluster_stories [--threshold 0.3] [--batch ID]: (re)build the story clusters of the corpus.
+
+Without ``--batch`` every cluster is rebuilt from the stored signatures (unsigned articles are hashed first);
+with it, only the batch's articles are hashed and placed into the stored clusters.
+"""
 
 from typing import Any
 
@@ -29,13 +33,15 @@ class Command(BaseCommand):
             if batch is None:
                 raise CommandError(f"no import batch with id {options['batch']}")
             ids = list(batch.articles.values_list("pk", flat=True))
-        last = [-1]
+        last = [("", -1)]
 
-        def progress(done: int, total: int) -> None:
+        def progress(stage: str, done: int, total: int) -> None:
             percent = int(100 * done / max(total, 1))
-            if percent != last[0]:
-                last[0] = percent
-                self.stderr.write(f"\rindexed {done:,} / {total:,} articles ({percent} %)", ending="")
+            if (stage, percent) != last[0]:
+                if stage != last[0][0] and last[0][0]:
+                    self.stderr.write("")
+                last[0] = (stage, percent)
+                self.stderr.write(f"\r{stage} {done:,} / {total:,} articles ({percent} %)", ending="")
                 self.stderr.flush()
 
         try:
@@ -43,10 +49,12 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(f"{exc.message} {exc.extra or ''}".strip()) from None
         self.stderr.write("")
+        mode = "full rebuild" if summary.full_rebuild else "incremental"
         self.stdout.write(
             self.style.SUCCESS(
                 f"{summary.n_clusters_written} story cluster(s) written ({summary.n_clustered_articles} articles, "
-                f"{summary.n_wire_copies} wire copies), {summary.n_clusters_deleted} removed; "
-                f"threshold {summary.threshold}, {summary.n_articles} articles indexed in {summary.seconds:.1f} s."
+                f"{summary.n_wire_copies} wire copies), {summary.n_clusters_deleted} removed; threshold "
+                f"{summary.threshold}, {summary.n_articles} articles ({summary.n_signed} newly hashed), {mode}, "
+                f"in {summary.seconds:.1f} s."
             )
         )
