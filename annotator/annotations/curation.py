@@ -1,7 +1,9 @@
 """Curation: a curator builds an article's gold layer from the annotators' spans, then marks it adjudicated.
 
 Gold spans carry their provenance: ``{"from_spans": [annotator span ids], "annotators": [user ids],
-"by": curator id, "action": "accept" | "bulk_accept" | "create" | "edit"}``.
+"by": curator id, "action": "accept" | "bulk_accept" | "create" | "edit"}``; "create" is a span drawn by the
+curator (no source), "edit" one whose label, boundaries or note the curator changed (``"edited_by"``). Two gold
+spans never share offsets and label.
 
 Rejection is recorded, not silent: the rejected annotator span gets ``provenance["curation"] =
 {"status": "rejected", "by": curator id}`` (annotators never see provenance), it is removed from any gold
@@ -55,6 +57,23 @@ def _label(project: Project, label_id: int) -> Label:
 def _in_project(project: Project, article: Article) -> None:
     if not ProjectArticle.objects.filter(project=project, article_id=article.pk).exists():
         raise ApplicationError("This article is not part of the project.", status_code=404)
+
+
+def _no_duplicate_gold(*, project: Project, article_id: int, start: int, end: int, label: Label, pk=None) -> None:
+    """Refuse a second gold span with the same offsets and label (accepting would merge into it anyway)."""
+    twin = (
+        Span.objects.filter(
+            project=project, article_id=article_id, layer=Layer.GOLD, start_char=start, end_char=end, label=label
+        )
+        .exclude(pk=pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if twin is not None:
+        raise ApplicationError(
+            "There is already a gold span with this label at these offsets.",
+            {"end_char": [f"Gold span #{twin} is {label.name} at {start}-{end}."]},
+        )
 
 
 def _add_source(gold: Span, sources: list[Span]) -> None:
@@ -169,6 +188,7 @@ def gold_span_create(
     _in_project(project, article)
     label = _label(project, label_id)
     span_offsets_validate(text=article.text, start_char=start_char, end_char=end_char, span_text=text)
+    _no_duplicate_gold(project=project, article_id=article.pk, start=start_char, end=end_char, label=label)
     gold = Span(
         project=project,
         article=article,
@@ -216,6 +236,10 @@ def gold_span_update(
             )
         span_offsets_validate(text=text, start_char=start, end_char=end, span_text=text[start:end])
         span.start_char, span.end_char, span.text = start, end, text[start:end]
+    _no_duplicate_gold(
+        project=project, article_id=span.article_id, start=span.start_char, end=span.end_char, label=span.label,
+        pk=span.pk,
+    )  # fmt: skip
     if note is not None:
         span.note = note
     span.provenance = {**(span.provenance or {}), "action": "edit", "edited_by": by.pk}
@@ -233,6 +257,10 @@ def gold_span_delete(*, project: Project, span: Span, by) -> None:
     curator_check(project=project, user=by)
     if span.project_id != project.pk or span.layer != Layer.GOLD:
         raise ApplicationError("No such gold span in this project.", status_code=404)
+    # Read the sources from the locked row: an accept since `span` was loaded may have added one.
+    span = Span.objects.select_for_update().filter(pk=span.pk).first()
+    if span is None:
+        raise ApplicationError("This gold span was already deleted.", status_code=404)
     source_ids = (span.provenance or {}).get("from_spans", [])
     for source in Span.objects.filter(pk__in=source_ids, layer=Layer.ANNOTATOR):
         prov = dict(source.provenance or {})

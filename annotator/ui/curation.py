@@ -1,7 +1,9 @@
 """Curator pages: the article list and the stacked article view, agreement (table, chart, drill-down), and
 assignments (generate + progress). Curators and owners only (annotators and viewers 403, non-members 404).
 
-Article text is always rendered as text: segments are plain strings that the template autoescapes.
+Article text is always rendered as text: segments are plain strings that the template autoescapes. The gold
+row is drawn and edited in the browser by curation.js (draw, relabel, move boundaries, note, delete) through the
+curation API; accept / reject / bulk accept / adjudicate are plain form posts handled by `curate_action`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
 from annotator.annotations import curation
@@ -59,6 +63,7 @@ def curate_list_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@ensure_csrf_cookie
 def curate_page(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
     project = _curator_project(request, slug)
     article = article_get_for_project(project=project, article_id=article_id)
@@ -66,36 +71,46 @@ def curate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespons
     text = view["article"]["text"]
     for row in view["annotators"]:
         row["segments"] = segments(text, row["spans"])
-    gold_segments = segments(text, view["gold"])
+    labels = label_list(project=project)
     context = {
         "project": project,
         "article": article,
         "view": view,
-        "gold_segments": gold_segments,
-        "labels": label_list(project=project),
+        "labels": labels,
         "n_disagreements": sum(d["n_disagreements"] for d in view["disagreements"]),
+        "gold_config": _gold_config(project, article, text, labels, view["gold"]),
     }
     return render(request, "ui/curate.html", context)
+
+
+def _gold_config(project, article, text: str, labels, gold: list[dict]) -> dict:
+    """What curation.js needs to draw and edit the gold layer through the curation API."""
+    return {
+        "text": text,
+        "snap": project.snap_to_words,
+        "labels": [{"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey} for lb in labels],
+        "gold": gold,
+        "urls": {
+            "create": reverse("api:gold-create", args=[project.slug, article.pk]),
+            "gold": reverse("api:gold-update", args=[project.slug, 0]).removesuffix("0/"),
+        },
+    }
 
 
 def _run_action(request: HttpRequest, project, article) -> str:
     action = request.POST.get("action", "")
     span_id = request.POST.get("span_id", "")
-    if action in ("accept", "reject", "delete_gold"):
+    if action in ("accept", "reject"):
         if not span_id.isdigit():
             raise ApplicationError("Choose a span.")
-        layer = Layer.GOLD if action == "delete_gold" else Layer.ANNOTATOR
-        span = Span.objects.filter(pk=int(span_id), project=project, article=article, layer=layer).first()
+        span = Span.objects.filter(pk=int(span_id), project=project, article=article, layer=Layer.ANNOTATOR).first()
         if span is None:
             raise Http404("No such span on this article.")
         if action == "accept":
             gold = curation.gold_span_accept(project=project, span=span, by=request.user)
             return f"Accepted “{span.text[:60]}” as gold span #{gold.pk}."
-        if action == "reject":
-            curation.annotator_span_reject(project=project, span=span, by=request.user)
-            return f"Rejected “{span.text[:60]}”."
-        curation.gold_span_delete(project=project, span=span, by=request.user)
-        return "Removed the gold span."
+        curation.annotator_span_reject(project=project, span=span, by=request.user)
+        return f"Rejected “{span.text[:60]}”."
     if action == "bulk_accept":
         summary = curation.gold_bulk_accept(project=project, by=request.user, article=article)
         return f"Accepted {summary['gold_created']} agreed span(s) ({summary['already_gold']} already gold)."

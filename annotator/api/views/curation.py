@@ -14,16 +14,37 @@ from rest_framework.views import APIView
 
 from annotator.annotations import curation
 from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.services import NOTE_MAX_CHARS
 from annotator.common.permissions import IsProjectCurator, IsProjectOwner, project_from_request
+from annotator.corpus.models import Article
 from annotator.projects.assignment import assignment_progress, assignments_generate
+from annotator.projects.models import Project
 from annotator.projects.selectors import article_get_for_project
 
 
-def _span_in_project(project, span_id: int, layer: str) -> Span:
-    span = Span.objects.select_related("label", "article").filter(pk=span_id, project=project, layer=layer).first()
-    if span is None:
-        raise Http404("No such span in this project.")
-    return span
+class CurationApi(APIView):
+    """A curator endpoint: curators and owners only; the URL's project, article and span, looked up once each.
+
+    An article or span of another project, or a span of the wrong layer, is a 404.
+    """
+
+    permission_classes = [IsProjectCurator]
+
+    def project(self) -> Project:
+        return project_from_request(self.request, self)
+
+    def article(self) -> Article:
+        return article_get_for_project(project=self.project(), article_id=self.kwargs["article_id"])
+
+    def span(self, layer: str) -> Span:
+        span = (
+            Span.objects.select_related("label", "article")
+            .filter(pk=self.kwargs["span_id"], project=self.project(), layer=layer)
+            .first()
+        )
+        if span is None:
+            raise Http404("No such span in this project.")
+        return span
 
 
 class GoldSpanOutputSerializer(serializers.Serializer):
@@ -38,7 +59,7 @@ class GoldSpanOutputSerializer(serializers.Serializer):
     provenance = serializers.JSONField()
 
 
-class AssignmentGenerateApi(APIView):
+class AssignmentGenerateApi(CurationApi):
     permission_classes = [IsProjectOwner]
 
     class InputSerializer(serializers.Serializer):
@@ -46,15 +67,13 @@ class AssignmentGenerateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: dict}, summary="Generate balanced assignments (owner).")
     def post(self, request: Request, slug: str) -> Response:
-        project = project_from_request(request, self)
+        project = self.project()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(assignments_generate(project=project, by=request.user, seed=data.validated_data["seed"]))
 
 
-class AssignmentProgressApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class AssignmentProgressApi(CurationApi):
     class OutputSerializer(serializers.Serializer):
         annotator_id = serializers.IntegerField()
         username = serializers.CharField()
@@ -68,13 +87,11 @@ class AssignmentProgressApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True), summary="Assignment progress per annotator.")
     def get(self, request: Request, slug: str) -> Response:
-        project = project_from_request(request, self)
+        project = self.project()
         return Response(self.OutputSerializer(assignment_progress(project=project), many=True).data)
 
 
-class CurationArticleListApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class CurationArticleListApi(CurationApi):
     class OutputSerializer(serializers.Serializer):
         article_id = serializers.IntegerField()
         title = serializers.CharField()
@@ -90,29 +107,25 @@ class CurationArticleListApi(APIView):
         summary="Articles with finished annotators, gold spans, adjudication.",
     )
     def get(self, request: Request, slug: str) -> Response:
-        return Response(curation.curation_article_list(project=project_from_request(request, self)))
+        return Response(curation.curation_article_list(project=self.project()))
 
 
-class CurationArticleApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class CurationArticleApi(CurationApi):
     @extend_schema(responses={200: dict}, summary="All annotators' spans, gold and disagreements on one article.")
     def get(self, request: Request, slug: str, article_id: int) -> Response:
-        project = project_from_request(request, self)
-        article = article_get_for_project(project=project, article_id=article_id)
+        project = self.project()
+        article = self.article()
         return Response(curation.curation_article_view(project=project, article=article))
 
 
-class SpanAcceptApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class SpanAcceptApi(CurationApi):
     class InputSerializer(serializers.Serializer):
         label = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="Other label id.")
 
     @extend_schema(request=InputSerializer, responses=GoldSpanOutputSerializer, summary="Accept a span into gold.")
     def post(self, request: Request, slug: str, span_id: int) -> Response:
-        project = project_from_request(request, self)
-        span = _span_in_project(project, span_id, Layer.ANNOTATOR)
+        project = self.project()
+        span = self.span(Layer.ANNOTATOR)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         gold = curation.gold_span_accept(
@@ -121,31 +134,29 @@ class SpanAcceptApi(APIView):
         return Response(GoldSpanOutputSerializer(gold).data)
 
 
-class SpanRejectApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class SpanRejectApi(CurationApi):
     @extend_schema(request=None, responses={200: dict}, summary="Reject an annotator's span (recorded).")
     def post(self, request: Request, slug: str, span_id: int) -> Response:
-        project = project_from_request(request, self)
-        span = _span_in_project(project, span_id, Layer.ANNOTATOR)
+        project = self.project()
+        span = self.span(Layer.ANNOTATOR)
         span = curation.annotator_span_reject(project=project, span=span, by=request.user)
         return Response({"id": span.pk, "curation": span.provenance["curation"]["status"]})
 
 
-class GoldSpanCreateApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class GoldSpanCreateApi(CurationApi):
     class InputSerializer(serializers.Serializer):
         label = serializers.IntegerField()
         start_char = serializers.IntegerField(min_value=0)
         end_char = serializers.IntegerField(min_value=1)
         text = serializers.CharField(trim_whitespace=False, max_length=5000)
-        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, default="")
+        note = serializers.CharField(
+            trim_whitespace=False, allow_blank=True, required=False, default="", max_length=NOTE_MAX_CHARS
+        )
 
     @extend_schema(request=InputSerializer, responses={201: GoldSpanOutputSerializer}, summary="Draw a gold span.")
     def post(self, request: Request, slug: str, article_id: int) -> Response:
-        project = project_from_request(request, self)
-        article = article_get_for_project(project=project, article_id=article_id)
+        project = self.project()
+        article = self.article()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -156,19 +167,17 @@ class GoldSpanCreateApi(APIView):
         return Response(GoldSpanOutputSerializer(gold).data, status=status.HTTP_201_CREATED)
 
 
-class GoldSpanUpdateApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class GoldSpanUpdateApi(CurationApi):
     class InputSerializer(serializers.Serializer):
         label = serializers.IntegerField(required=False)
         start_char = serializers.IntegerField(required=False, min_value=0)
         end_char = serializers.IntegerField(required=False, min_value=1)
-        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False)
+        note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, max_length=NOTE_MAX_CHARS)
 
     @extend_schema(request=InputSerializer, responses=GoldSpanOutputSerializer, summary="Edit a gold span.")
     def patch(self, request: Request, slug: str, span_id: int) -> Response:
-        project = project_from_request(request, self)
-        span = _span_in_project(project, span_id, Layer.GOLD)
+        project = self.project()
+        span = self.span(Layer.GOLD)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -180,21 +189,19 @@ class GoldSpanUpdateApi(APIView):
 
     @extend_schema(request=None, responses={204: None}, summary="Delete a gold span.")
     def delete(self, request: Request, slug: str, span_id: int) -> Response:
-        project = project_from_request(request, self)
-        curation.gold_span_delete(project=project, span=_span_in_project(project, span_id, Layer.GOLD), by=request.user)
+        project = self.project()
+        curation.gold_span_delete(project=project, span=self.span(Layer.GOLD), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GoldBulkAcceptApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class GoldBulkAcceptApi(CurationApi):
     class InputSerializer(serializers.Serializer):
         article_id = serializers.IntegerField(required=False, allow_null=True, default=None)
         min_annotators = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=2)
 
     @extend_schema(request=InputSerializer, responses={200: dict}, summary="Accept all exact agreements.")
     def post(self, request: Request, slug: str) -> Response:
-        project = project_from_request(request, self)
+        project = self.project()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -207,16 +214,14 @@ class GoldBulkAcceptApi(APIView):
         return Response(summary)
 
 
-class AdjudicationSetApi(APIView):
-    permission_classes = [IsProjectCurator]
-
+class AdjudicationSetApi(CurationApi):
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Adjudication.Status.choices, default=Adjudication.Status.DONE)
 
     @extend_schema(request=InputSerializer, responses={200: dict}, summary="Mark the article's gold layer done.")
     def post(self, request: Request, slug: str, article_id: int) -> Response:
-        project = project_from_request(request, self)
-        article = article_get_for_project(project=project, article_id=article_id)
+        project = self.project()
+        article = self.article()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         adj = curation.adjudication_set(

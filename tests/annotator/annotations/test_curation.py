@@ -9,9 +9,9 @@ from annotator.annotations import curation
 from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.annotations.selectors import gold_article_ids
 from annotator.common.errors import ApplicationError
-from annotator.projects.services import membership_add
+from annotator.projects.services import membership_add, project_add_articles
 from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, finish, make_world, mark
-from tests.annotator.projects.factories import make_user
+from tests.annotator.projects.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,63 @@ def test_curator_drawn_and_edited_gold_spans_survive_and_validate(world):
         curation.gold_span_update(project=world.project, span=g, by=world.curator, end_char=10_000)
     edited.refresh_from_db()
     assert edited.text == "on Monday"
+
+
+def test_two_gold_spans_never_share_offsets_and_label(world):
+    a = world.articles[0]
+    lt, actor = world.labels["loaded term"].pk, world.labels["actor label"].pk
+    start = a.text.index("regime")
+    first = curation.gold_span_create(
+        project=world.project, article=a, by=world.curator, label_id=lt, start_char=start, end_char=start + 6,
+        text="regime",
+    )  # fmt: skip
+    with pytest.raises(ApplicationError, match="already a gold span") as refused:
+        curation.gold_span_create(
+            project=world.project, article=a, by=world.curator, label_id=lt, start_char=start, end_char=start + 6,
+            text="regime",
+        )  # fmt: skip
+    assert refused.value.extra == {"end_char": [f"Gold span #{first.pk} is loaded term at {start}-{start + 6}."]}
+    # the same offsets under another label are a different gold span; relabelling it onto the first is refused
+    second = curation.gold_span_create(
+        project=world.project, article=a, by=world.curator, label_id=actor, start_char=start, end_char=start + 6,
+        text="regime",
+    )  # fmt: skip
+    with pytest.raises(ApplicationError, match="already a gold span"):
+        curation.gold_span_update(project=world.project, span=second, by=world.curator, label_id=lt)
+    second.refresh_from_db()
+    assert second.label_id == actor and len(gold(world)) == 2
+
+
+def test_gold_edit_on_emoji_text_relabels_moves_and_notes_in_code_points(world):
+    text = "👍🏽 Fans cheered.\r\nThe re\u0301gime's so-called reforms."
+    article = make_article(text=text, title="Emoji", outlet=world.articles[0].outlet)
+    project_add_articles(project=world.project, by=world.owner, article_ids=[article.pk])
+    start = text.index("so-called")
+    g = curation.gold_span_create(
+        project=world.project, article=article, by=world.curator, label_id=world.labels["loaded term"].pk,
+        start_char=start, end_char=start + 9, text="so-called",
+    )  # fmt: skip
+    new_start = text.index("re\u0301gime")
+    edited = curation.gold_span_update(
+        project=world.project, span=g, by=world.curator, label_id=world.labels["scare quotes"].pk,
+        start_char=new_start, note="<b>check</b>",
+    )  # fmt: skip
+    edited.refresh_from_db()
+    assert (edited.start_char, edited.end_char) == (22, start + 9)
+    assert edited.text == "re\u0301gime's so-called" == text[22 : start + 9]
+    assert (edited.label.name, edited.note) == ("scare quotes", "<b>check</b>")
+    assert edited.provenance["action"] == "edit" and edited.provenance["from_spans"] == []
+
+
+def test_deleting_an_accepted_gold_span_puts_its_sources_back_to_undecided(world):
+    s1, s2 = world.spans["liberate1"], world.spans["liberate2"]
+    g = curation.gold_span_accept(project=world.project, span=s1, by=world.curator)
+    curation.gold_span_accept(project=world.project, span=s2, by=world.curator)
+    curation.gold_span_delete(project=world.project, span=g, by=world.curator)
+    assert gold(world) == []
+    for source in (s1, s2):
+        source.refresh_from_db()
+        assert "curation" not in source.provenance
 
 
 def test_bulk_accept_takes_exact_agreement_of_all_finishers_only(world):

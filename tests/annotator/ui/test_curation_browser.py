@@ -1,5 +1,8 @@
 """The curator flow in a real Chromium: open an article with two annotators' spans, accept one, bulk accept the
-agreed ones, mark adjudicated; then the gold spans in the database; and the agreement page renders its chart."""
+agreed ones, mark adjudicated; then the gold spans in the database; and the agreement page renders its chart.
+Then the gold row itself: draw gold spans over a selection (mouse and keyboard), relabel, move boundaries by a
+token and from a new selection, note, delete, with exact code-point offsets after an emoji, CRLF and a combining
+accent; and an annotator refused."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ import os
 import pytest
 
 from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.projects.services import project_add_articles
 from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, make_world
-from tests.annotator.projects.factories import PASSWORD
-from tests.conftest import browser_login
+from tests.annotator.projects.factories import PASSWORD, make_article
+from tests.conftest import browser_login, wait_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -88,3 +92,177 @@ def test_annotator_cannot_open_curator_pages(page, live_server, world):
     assert response.status == 403
     page.goto(f"{live_server.url}/projects/{world.project.slug}/")
     assert page.locator("[data-testid=curation-links]").count() == 0
+
+
+# An emoji with a skin tone (2 code points, 4 UTF-16 units), CRLF and a combining accent before the spans:
+# a code-point / UTF-16 slip anywhere would move every offset after them.
+EMOJI_TEXT = "👍🏽 Fans cheered.\r\nThe re\u0301gime's so-called reforms liberate no one."
+
+
+@pytest.fixture
+def emoji_article(world):
+    article = make_article(text=EMOJI_TEXT, title="Emoji story", outlet=world.articles[0].outlet)
+    project_add_articles(project=world.project, by=world.owner, article_ids=[article.pk])
+    return article
+
+
+def u16(text: str, cp: int) -> int:
+    return len(text[:cp].encode("utf-16-le")) // 2
+
+
+def select_gold_text(page, word: str, *, nth: int = 0) -> None:
+    """Select `word` in the gold row's text as a mouse drag would (a DOM range over UTF-16 offsets)."""
+    start = -1
+    for _ in range(nth + 1):
+        start = EMOJI_TEXT.index(word, start + 1)
+    page.evaluate(
+        """([s, e]) => {
+            const el = document.querySelector('[data-testid=gold-text]');
+            const locate = (u) => {
+                const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+                let seen = 0;
+                for (let n = w.nextNode(); n; n = w.nextNode()) {
+                    if (seen + n.length >= u) return [n, u - seen];
+                    seen += n.length;
+                }
+            };
+            const r = document.createRange();
+            r.setStart(...locate(s)); r.setEnd(...locate(e));
+            const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+        }""",
+        [u16(EMOJI_TEXT, start), u16(EMOJI_TEXT, start + len(word))],
+    )
+
+
+def gold_rows(article):
+    spans = Span.objects.filter(article=article, layer=Layer.GOLD).select_related("label").order_by("start_char")
+    return [(s.start_char, s.end_char, s.text, s.label.name) for s in spans]
+
+
+def at(word: str) -> tuple[int, int]:
+    start = EMOJI_TEXT.index(word)
+    return start, start + len(word)
+
+
+def wait_gold_saved(page, n_spans: int) -> None:
+    page.wait_for_selector("[data-testid=gold-status][data-state=saved]")
+    wait_for(lambda: page.locator("[data-testid=gold-span]").count() == n_spans, what=f"{n_spans} gold span(s)")
+
+
+def test_curator_draws_edits_and_deletes_gold_spans(page, live_server, screenshot, world, emoji_article):
+    browser_login(page, live_server, world.curator.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{emoji_article.pk}/")
+    page.wait_for_selector("body[data-curation-ready='1']")
+    assert page.inner_text("[data-testid=gold-list]") == "No gold spans yet."
+
+    # Draw: select, then a label's number key; and select, then click a label button.
+    select_gold_text(page, "so-called")
+    page.keyboard.press("1")
+    wait_gold_saved(page, 1)
+    select_gold_text(page, "reforms")
+    page.click(f"#gold-labels [data-label-id='{world.labels['actor label'].pk}']")
+    wait_gold_saved(page, 2)
+    (s, e), (rs, re_) = at("so-called"), at("reforms")
+    assert gold_rows(emoji_article) == [(s, e, "so-called", "loaded term"), (rs, re_, "reforms", "actor label")]
+    drawn = Span.objects.get(article=emoji_article, layer=Layer.GOLD, text="so-called")
+    assert drawn.provenance == {"from_spans": [], "annotators": [], "by": world.curator.pk, "action": "create"}
+    assert "drawn by curator" in page.inner_text(f"[data-testid=gold-span][data-span-id='{drawn.pk}']")
+
+    # The same extent and label again is refused with a clear message, and nothing is added.
+    select_gold_text(page, "so-called")
+    page.keyboard.press("1")
+    page.wait_for_selector("[data-testid=gold-status][data-state=error]")
+    assert "already a gold span with this label" in page.inner_text("[data-testid=gold-status]")
+    assert len(gold_rows(emoji_article)) == 2
+
+    # Edit: click the span in the text, relabel with a button, then with a number key.
+    page.click(f"[data-testid=gold-text] .ann[data-span-key='{drawn.pk}']")
+    page.wait_for_selector(f"[data-testid=gold-editor][data-span-id='{drawn.pk}']")
+    page.click(f"#gold-editor-labels [data-label-id='{world.labels['scare quotes'].pk}']")
+    page.wait_for_selector("#gold-editor-labels .current:has-text('scare quotes')")
+    page.keyboard.press("2")
+    page.wait_for_selector("#gold-editor-labels .current:has-text('euphemism')")
+    assert gold_rows(emoji_article)[0] == (s, e, "so-called", "euphemism")
+
+    # Boundaries by a token: start right ("-called"), back left, end right ("so-called reforms").
+    page.keyboard.press("]")
+    page.wait_for_selector("[data-testid=gold-editor-text]:text-is('-called')")
+    page.click("[data-testid=start-left]")
+    page.wait_for_selector("[data-testid=gold-editor-text]:text-is('so-called')")
+    page.keyboard.press("}")
+    page.wait_for_selector("[data-testid=gold-editor-text]:text-is('so-called reforms')")
+    assert gold_rows(emoji_article)[0] == (s, re_, "so-called reforms", "euphemism")
+
+    # Boundaries from a new selection, across the combining accent: "régime's so-called".
+    select_gold_text(page, "re\u0301gime's so-called")
+    page.click("[data-testid=apply-selection]")
+    page.wait_for_selector("[data-testid=gold-editor-text]:text-is('re\u0301gime\\'s so-called')")
+    start = EMOJI_TEXT.index("re\u0301gime")
+    assert gold_rows(emoji_article)[0] == (start, e, "re\u0301gime's so-called", "euphemism")
+    assert (
+        EMOJI_TEXT[start:e] == "re\u0301gime's so-called" and start == 22
+    )  # emoji 2 + " Fans cheered." 14 + CRLF 2 + "The " 4 code points
+
+    # A note (hostile text stays text).
+    page.fill("[data-testid=gold-note]", '<img src=x onerror="window.__pwned=1"> check wording')
+    page.click("[data-testid=gold-save-note]")
+    page.wait_for_selector("[data-testid=gold-list] .span-note:has-text('check wording')")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("[data-testid=gold-list] img").count() == 0
+
+    # Delete the other span from its list entry.
+    other = Span.objects.get(article=emoji_article, layer=Layer.GOLD, text="reforms")
+    page.click(f"[data-testid=gold-span][data-span-id='{other.pk}'] button")
+    page.wait_for_selector(f"[data-testid=gold-editor][data-span-id='{other.pk}']")
+    page.click("[data-testid=gold-delete]")
+    wait_gold_saved(page, 1)
+    screenshot("curation_gold_edit")
+
+    edited = Span.objects.get(pk=drawn.pk)
+    assert gold_rows(emoji_article) == [(start, e, "re\u0301gime's so-called", "euphemism")]
+    assert edited.note == '<img src=x onerror="window.__pwned=1"> check wording'
+    assert edited.provenance["action"] == "edit" and edited.provenance["from_spans"] == []
+    assert edited.provenance["edited_by"] == world.curator.pk
+    # The page was never reloaded: the same document shows the state the database holds.
+    page.reload()
+    page.wait_for_selector("body[data-curation-ready='1']")
+    assert page.locator("[data-testid=gold-text] .ann").all_inner_texts() == ["re\u0301gime's so-called"]
+
+
+def test_keyboard_only_draw_and_delete(page, live_server, world):
+    browser_login(page, live_server, world.curator.username, PASSWORD)
+    article = world.articles[0]
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{article.pk}/")
+    page.wait_for_selector("body[data-curation-ready='1']")
+    page.focus("[data-testid=gold-text]")
+    page.keyboard.press("Control+ArrowRight")  # past "Syrian"
+    page.keyboard.press("Control+Shift+ArrowRight")  # select " troops"
+    page.keyboard.press("3")
+    wait_for(lambda: page.locator("[data-testid=gold-span]").count() == 1, what="the drawn gold span")
+    assert gold(world) == [("troops", "actor label")]
+    page.keyboard.press("Delete")  # the new span is the chosen one
+    page.wait_for_selector("[data-testid=gold-list] li.muted")
+    assert gold(world) == []
+
+
+def test_annotator_cannot_edit_gold_through_the_api(page, live_server, world):
+    target = world.spans["claimed2"]
+    browser_login(page, live_server, world.ann1.username, PASSWORD)
+    response = page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{world.articles[0].pk}/")
+    assert response.status == 403
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/")
+    status, body = page.evaluate(
+        """async ([url, body]) => {
+            const token = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
+            const r = await fetch(url, {method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token}});
+            return [r.status, await r.json()];
+        }""",
+        [
+            f"/api/v1/projects/{world.project.slug}/curate/articles/{world.articles[0].pk}/gold/",
+            {"label": target.label_id, "start_char": target.start_char, "end_char": target.end_char,
+             "text": target.text},
+        ],
+    )  # fmt: skip
+    assert status == 403 and body["detail"]
+    assert Span.objects.filter(project=world.project, layer=Layer.GOLD).count() == 0
