@@ -115,13 +115,20 @@ def hash_ranges(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.n
     out = (lengths.astype(np.uint64) + np.uint64(7)) * np.uint64(0x9E3779B97F4A7C15)
     if not len(starts):
         return out
-    live = np.flatnonzero(lengths > 0)
-    k = 0
+    # longest first, so the ranges still being hashed at step k are a prefix (slices, no fancy indexing)
+    order = np.argsort(-np.minimum(lengths, _HASH_MAX), kind="stable")
+    s_starts = starts[order]
+    acc = out[order]
+    live_at = np.bincount(np.minimum(lengths, _HASH_MAX), minlength=_HASH_MAX + 1)[::-1].cumsum()[::-1]
     with np.errstate(over="ignore"):
-        while len(live) and k < _HASH_MAX:
-            out[live] = out[live] * _HASH_BASE + cp[starts[live] + k].astype(np.uint64)
-            k += 1
-            live = live[lengths[live] > k]
+        for k in range(_HASH_MAX):
+            n_live = int(live_at[k + 1])  # ranges longer than k
+            if not n_live:
+                break
+            head = acc[:n_live]
+            head *= _HASH_BASE
+            head += cp[s_starts[:n_live] + k].astype(np.uint64)
+    out[order] = acc
     return _mix(out)
 
 
@@ -243,10 +250,11 @@ class TextBatch:
     def tokens(self) -> tuple[np.ndarray, np.ndarray]:
         """``(start, end)`` of every token (global positions), computed once."""
         if self._tokens is None:
-            inword = self.inword
-            edge = np.diff(inword.view(np.int8), prepend=np.int8(0))
-            starts = np.flatnonzero(edge == 1)
-            self._tokens = (starts, np.flatnonzero(edge == -1))
+            # inword ends with False, so the changes alternate start, end, start, end, ...
+            change = np.flatnonzero(self.inword[1:] != self.inword[:-1]) + 1
+            if len(self.inword) and self.inword[0]:
+                change = np.concatenate([[0], change])
+            self._tokens = (change[0::2], change[1::2])
         return self._tokens
 
     def hyphen_count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

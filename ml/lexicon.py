@@ -29,6 +29,7 @@ from itertools import chain
 import ahocorasick
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
@@ -59,7 +60,7 @@ MIN_SUFFIX_SUPPORT = 3  # a word ending proposes candidates once marked this oft
 SUFFIX_LIFT = 2.0  # ... and when its smoothed precision is at least this multiple of the base rate
 SUFFIX_MIN_RATE = 0.08  # ... and at least this (so a corpus with a tiny base rate does not activate every ending)
 NEIGHBOUR_CHARS = 80
-_BATCH = 2000
+_BATCH = 500  # texts per vectorised batch: its arrays stay cache-sized (faster than 2,000)
 
 
 @dataclass(frozen=True)
@@ -626,7 +627,8 @@ class LexiconClassifier(BaseEstimator):
                 support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li],
                 self.suffix_support_[:, li], self.suffix_seen_,
             )  # fmt: skip
-            proba[:, li] = model.predict_proba(self._design(cands, stats, self._term_external, self._term_col))[:, 1]
+            dense, one_hot = self._parts(cands, stats, self._term_external, self._term_col)
+            proba[:, li] = expit(self._decision(dense, one_hot, li))
         return proba
 
     def _predict_batch(self, texts: list[str]) -> list[list[Span]]:
@@ -680,7 +682,9 @@ class LexiconClassifier(BaseEstimator):
         st_start, st_end, st_stem = st_start[keep], st_end[keep], s_idx[is_stem][keep]
         # shape candidates: whole tokens ending in a loaded-looking word ending, or hyphenated
         tok = np.searchsorted(t_start, starts[is_shape], side="right") - 1
-        tok = np.unique(tok[t_end[tok] - t_start[tok] >= self._key_min_len[keys[is_shape]]])
+        chosen = np.zeros(len(t_start), dtype=bool)  # a token can end in several active endings: once each
+        chosen[tok[t_end[tok] - t_start[tok] >= self._key_min_len[keys[is_shape]]]] = True
+        tok = np.flatnonzero(chosen)
         sh_start, sh_end = t_start[tok], t_end[tok]
         sh_hash = batch.hash(sh_start, sh_end)
         hit = self._word_terms.get(sh_hash)
@@ -729,7 +733,20 @@ class LexiconClassifier(BaseEstimator):
     def _design(
         self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray, term_col: np.ndarray
     ) -> sp.csr_matrix:
+        """The design matrix of the context model: dense features, then one-hot previous word, next word,
+        word ending and term (see :meth:`_parts`)."""
+        dense, one_hot = self._parts(cands, st, term_external, term_col)
         n = len(cands)
+        cols = np.concatenate(one_hot)
+        rows = np.tile(np.arange(n), len(one_hot))
+        onehot = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, self._n_columns() - dense.shape[1]))
+        return sp.hstack([sp.csr_matrix(dense), onehot], format="csr")
+
+    def _parts(
+        self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray, term_col: np.ndarray
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The dense feature block and, per one-hot group, each candidate's column (offset into the one-hot
+        block). Training stacks them into a sparse matrix; prediction dots them with the coefficients."""
         a = self.smoothing
         precision = smoothed_rate(st.support, st.seen, prior=st.base_rate, strength=a)
         has_stem = cands.stem >= 0
@@ -739,6 +756,7 @@ class LexiconClassifier(BaseEstimator):
         stem_precision = smoothed_rate(stem_support, stem_seen, prior=st.base_rate, strength=a)
         external = np.where(cands.term >= 0, term_external[np.maximum(cands.term, 0)] if len(term_external) else 0, 0)
         length = (cands.end - cands.start).astype(float)
+        loadedness = np.maximum(precision, stem_precision)
         dense = np.column_stack(
             [
                 np.log1p(st.support),
@@ -756,30 +774,51 @@ class LexiconClassifier(BaseEstimator):
                 cands.all_caps,
                 cands.position,
                 np.log(length),
-                neighbour_sum(cands, np.maximum(precision, stem_precision)),
+                neighbour_sum(cands, loadedness),
                 *self._suffix_features(cands, st),
                 cands.hyphenated,
-                *text_sums(cands, np.maximum(precision, stem_precision), external),
+                *text_sums(cands, loadedness, external),
             ]
         )
         n_vocab, n_suf, n_terms = len(self.context_vocab_), len(self.suffix_vocab_), len(self.term_vocab_)
-        prev_ids = _sorted_lookup(self.context_vocab_, cands.prev, n_vocab)
-        next_ids = _sorted_lookup(self.context_vocab_, cands.next, n_vocab)
-        suf_ids = _sorted_lookup(self.suffix_vocab_, cands.ending, n_suf)
+        context = self._context_index()
+        prev_ids = _lookup(context, cands.prev, n_vocab)
+        next_ids = _lookup(context, cands.next, n_vocab)
+        suf_ids = _lookup(self._suffix_vocab_index(), cands.ending, n_suf)
         term_ids = np.where(cands.term >= 0, term_col[np.maximum(cands.term, 0)], n_terms)
         base = 2 * (n_vocab + 1) + n_suf + 1
-        cols = np.concatenate([prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1), term_ids + base])
-        rows = np.tile(np.arange(n), 4)
-        onehot = sp.csr_matrix((np.ones(4 * n), (rows, cols)), shape=(n, base + n_terms + 1))
-        return sp.hstack([sp.csr_matrix(dense), onehot], format="csr")
+        return dense, [prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1), term_ids + base]
+
+    def _context_index(self) -> HashIndex:
+        """Hash index over ``context_vocab_`` (cached; rebuilt when the vocabulary array changes)."""
+        cached = getattr(self, "_context_index_cache", None)
+        if cached is None or cached[0] is not self.context_vocab_:
+            cached = self._context_index_cache = (self.context_vocab_, HashIndex(self.context_vocab_))
+        return cached[1]
+
+    def _suffix_vocab_index(self) -> HashIndex:
+        cached = getattr(self, "_suffix_index_cache", None)
+        if cached is None or cached[0] is not self.suffix_vocab_:
+            cached = self._suffix_index_cache = (self.suffix_vocab_, HashIndex(self.suffix_vocab_))
+        return cached[1]
+
+    def _decision(self, dense: np.ndarray, one_hot: list[np.ndarray], li: int) -> np.ndarray:
+        """The logistic model's decision function, without building the design matrix: the dense block times
+        its coefficients plus, per one-hot group, the coefficient of each candidate's column."""
+        model = self.context_models_[li]
+        coef = model.coef_.ravel()
+        n_dense = dense.shape[1]
+        out = dense @ coef[:n_dense] + float(model.intercept_[0])
+        w = coef[n_dense:]
+        for cols in one_hot:
+            out += w[cols]
+        return out
 
 
-def _sorted_lookup(vocab: np.ndarray, query: np.ndarray, missing: int) -> np.ndarray:
-    """Position of each query hash in the sorted ``vocab``, ``missing`` when absent."""
-    if not len(vocab) or not len(query):
-        return np.full(len(query), missing, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(vocab, query), len(vocab) - 1)
-    return np.where(vocab[pos] == query, pos, missing)
+def _lookup(index: HashIndex, query: np.ndarray, missing: int) -> np.ndarray:
+    """Row of each query hash in ``index``, ``missing`` when absent."""
+    found = index.get(query)
+    return np.where(found >= 0, found, missing)
 
 
 @dataclass
