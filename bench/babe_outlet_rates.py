@@ -1,14 +1,15 @@
 """Corrected per-outlet rates of loaded words on BABE: train on part of the articles, compare with the experts.
 
-    .venv/bin/python -m bench.babe_outlet_rates [--csv PATH] [--test-share 0.5] [--seed 0]
+    .venv/bin/python -m bench.babe_outlet_rates [--csv PATH] [--test-share 0.5] [--seed 0] [--prior-spans 20]
 
 Articles (news_link groups) are split once into a training and a held-out part. On the training part the model
-is fitted, and its span precision/recall is measured by grouped cross-validation there (never on the held-out
-part). On the held-out part the model's spans per 1,000 tokens per outlet are corrected with those
-cross-validated counts (``ml.stats`` adjusted count, Beta-posterior uncertainty inside the bootstrap) and
-compared with the experts' own rate on the same sentences. Two corrections are compared: the
-precision/recall ratio the app uses, and the adjusted count (subtract the cross-validated false positives per
-token, divide by recall).
+is fitted, and its errors are measured by grouped cross-validation there (never on the held-out part). On the
+held-out part the model's spans per 1,000 tokens per outlet are corrected with those cross-validated counts and
+compared with the experts' own rate on the same sentences. Three corrections are compared: the pooled
+precision/recall ratio, the adjusted count (subtract the cross-validated false positives per token, divide by
+recall) and the per-outlet precision/recall ratio partially pooled towards the pooled one (``StratifiedErrors``).
+The experts' rate on the training part (no model at all) is shown as a baseline. Bootstrap units are articles
+(news_link), in the held-out part and in the cross-validation.
 """
 
 from __future__ import annotations
@@ -26,14 +27,30 @@ from sklearn.model_selection import GroupShuffleSplit
 from ml.babe import read_babe
 from ml.evaluation import MICRO, span_scores
 from ml.lexicon import LexiconClassifier
-from ml.stats import ArticleCounts, ClassifierErrors, group_rates
+from ml.stats import ArticleCounts, ClassifierErrors, StratifiedErrors, group_rates
+from ml.stats.strata import DEFAULT_PRIOR_SPANS
 from ml.tokenise import count_tokens
 from ml.validation import out_of_fold_predictions
 
 DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "babe" / "final_labels_SG2.train.csv"
 
 
-def run(csv: Path, *, test_share: float, seed: int, resamples: int) -> dict:
+def per_article(keys: list, columns: dict[str, list]) -> tuple[list, dict[str, np.ndarray]]:
+    """Sum per-sentence columns over articles (news_link); returns the article keys in first-seen order."""
+    order = list(dict.fromkeys(keys))
+    index = {k: i for i, k in enumerate(order)}
+    rows = np.array([index[k] for k in keys])
+    return order, {name: np.bincount(rows, weights=v, minlength=len(order)) for name, v in columns.items()}
+
+
+def relative_error(estimate: float, truth: float) -> float:
+    """``|estimate - truth| / truth`` (0 when both are 0, infinite when only the truth is 0)."""
+    if truth == 0:
+        return 0.0 if estimate == 0 else float("inf")
+    return abs(estimate - truth) / truth
+
+
+def run(csv: Path, *, test_share: float, seed: int, resamples: int, prior_spans: float) -> dict:
     data = read_babe(csv)
     rows = data.rows
     groups = np.array(data.groups)
@@ -45,77 +62,133 @@ def run(csv: Path, *, test_share: float, seed: int, resamples: int) -> dict:
     model = LexiconClassifier(random_state=seed)
     oof = out_of_fold_predictions(model, tr_x, tr_y, groups=tr_g)
     cv = span_scores(tr_y, oof, partial=True)[MICRO]
-    ratio_errors = ClassifierErrors(tp=cv.tp_pred, fp=cv.n_pred - cv.tp_pred, fn=cv.n_gold - cv.tp_gold)
-    ac_errors = ClassifierErrors(
-        tp=cv.tp_pred, fp=cv.n_pred - cv.tp_pred, fn=cv.n_gold - cv.tp_gold, n_tokens=sum(map(count_tokens, tr_x))
+    tr_tokens = [count_tokens(t) for t in tr_x]
+    errors = dict(tp=cv.tp_pred, fp=cv.n_pred - cv.tp_pred, fn=cv.n_gold - cv.tp_gold)
+    ratio_errors = ClassifierErrors(**errors)
+    ac_errors = ClassifierErrors(**errors, n_tokens=sum(tr_tokens))
+    outlet_of = {groups[i]: rows[i].outlet for i in range(len(rows))}
+    cv_links, cv_sums = per_article(
+        tr_g, {"gold": [len(s) for s in tr_y], "predicted": [len(p) for p in oof], "tokens": tr_tokens}
+    )
+    cv_outlets = [outlet_of[k] for k in cv_links]
+    strata = StratifiedErrors(
+        strata=cv_outlets, gold=cv_sums["gold"], predicted=cv_sums["predicted"], prior_spans=prior_spans
     )
     model.fit(tr_x, tr_y, groups=tr_g)
     te_x = [texts[i] for i in test]
     predicted = model.predict(te_x)
     seconds = time.perf_counter() - t0
-    outlets = [rows[i].outlet for i in test]
-    tokens = [count_tokens(t) for t in te_x]
-    expert = group_rates(
-        ArticleCounts(groups=outlets, n_tokens=tokens, n_spans=[len(gold[i]) for i in test]),
-        n_resamples=resamples, seed=seed,
-    )  # fmt: skip
-    predicted_counts = ArticleCounts(groups=outlets, n_tokens=tokens, n_spans=[len(p) for p in predicted])
-    model_rates = group_rates(predicted_counts, errors=ratio_errors, n_resamples=resamples, seed=seed)
-    ac_rates = group_rates(predicted_counts, errors=ac_errors, n_resamples=resamples, seed=seed)
+    links, sums = per_article(
+        [groups[i] for i in test],
+        {
+            "tokens": [count_tokens(t) for t in te_x],
+            "gold": [len(gold[i]) for i in test],
+            "predicted": [len(p) for p in predicted],
+            "sentences": [1] * len(test),
+        },
+    )
+    outlets = [outlet_of[k] for k in links]
+    settings = dict(n_resamples=resamples, seed=seed)
+    expert = group_rates(ArticleCounts(groups=outlets, n_tokens=sums["tokens"], n_spans=sums["gold"]), **settings)
+    predicted_counts = ArticleCounts(groups=outlets, n_tokens=sums["tokens"], n_spans=sums["predicted"])
+    pooled = group_rates(predicted_counts, errors=ratio_errors, **settings)
+    adjusted = group_rates(predicted_counts, errors=ac_errors, **settings)
+    stratified = group_rates(predicted_counts, errors=strata, **settings)
+    sentences = dict(zip(*np.unique([rows[i].outlet for i in test], return_counts=True), strict=True))
     table = []
     for outlet in sorted(expert):
-        e, m, ac = expert[outlet], model_rates[outlet], ac_rates[outlet]
+        e, p, ac, st = expert[outlet], pooled[outlet], adjusted[outlet], stratified[outlet]
+        in_cv = np.array(cv_outlets) == outlet
+        train_rate = cv_sums["gold"][in_cv].sum() / cv_sums["tokens"][in_cv].sum() * 1000 if in_cv.any() else None
         table.append(
             {
                 "outlet": outlet,
-                "sentences": e.n_articles,
+                "sentences": int(sentences[outlet]),
+                "articles": e.n_articles,
+                "cv_articles": int(in_cv.sum()),
                 "expert_rate": e.rate,
-                "model_rate": m.rate,
-                "corrected_rate": m.corrected_rate,
-                "corrected_ci": [m.corrected_rate_ci_low, m.corrected_rate_ci_high],
-                "relative_error": abs(m.corrected_rate - e.rate) / e.rate if e.rate else None,
+                "expert_ci": [e.rate_ci_low, e.rate_ci_high],
+                "training_expert_rate": train_rate,
+                "training_expert_error": None if train_rate is None else relative_error(train_rate, e.rate),
+                "model_rate": p.rate,
+                "model_error": relative_error(p.rate, e.rate),
+                "pooled_rate": p.corrected_rate,
+                "pooled_error": relative_error(p.corrected_rate, e.rate),
                 "adjusted_count_rate": ac.corrected_rate,
-                "adjusted_count_error": abs(ac.corrected_rate - e.rate) / e.rate if e.rate else None,
+                "adjusted_count_error": relative_error(ac.corrected_rate, e.rate),
+                "stratified_rate": st.corrected_rate,
+                "stratified_ci": [st.corrected_rate_ci_low, st.corrected_rate_ci_high],
+                "stratified_error": relative_error(st.corrected_rate, e.rate),
+                "stratified_factor": strata.for_stratum(outlet).factor,
             }
         )
-    rho = spearmanr([r["expert_rate"] for r in table], [r["corrected_rate"] for r in table]).statistic
-    rho_ac = spearmanr([r["expert_rate"] for r in table], [r["adjusted_count_rate"] for r in table]).statistic
-    rho_raw = spearmanr([r["expert_rate"] for r in table], [r["model_rate"] for r in table]).statistic
+
+    def rank_agreement(column: str) -> dict:
+        rated = [r for r in table if r[column] is not None]
+        truth, values = [r["expert_rate"] for r in rated], [r[column] for r in rated]
+        return {
+            "n_outlets": len(rated),
+            "spearman": float(spearmanr(truth, values).statistic),
+            "same_order": list(np.argsort(truth, kind="stable")) == list(np.argsort(values, kind="stable")),
+            "within_25": sum(1 for r in rated if r[column.replace("_rate", "_error")] <= 0.25),
+        }
+
     return {
         "csv": str(csv),
+        "seed": seed,
+        "prior_spans": prior_spans,
         "train_sentences": len(train),
         "test_sentences": len(test),
         "cv_precision": cv.precision,
         "cv_recall": cv.recall,
         "table": table,
-        "spearman_corrected": float(rho),
-        "spearman_uncorrected": float(rho_raw),
-        "spearman_adjusted_count": float(rho_ac),
-        "max_relative_error": max(r["relative_error"] for r in table if r["relative_error"] is not None),
+        "ranking": {
+            c: rank_agreement(c)
+            for c in ("training_expert_rate", "model_rate", "pooled_rate", "adjusted_count_rate", "stratified_rate")
+        },
         "seconds": seconds,
         "machine": f"{platform.machine()} Python {platform.python_version()}",
     }
 
 
 def markdown(result: dict) -> str:
+    def cell(rate: float | None, error: float | None) -> str:
+        if rate is None:
+            return "–"
+        return f"{rate:.1f} ({error:.0%} {'✓' if error is not None and error <= 0.25 else '✗'})"
+
     lines = [
-        "| outlet | held-out sentences | experts per 1k tokens | model, uncorrected | corrected, P/R ratio (95 % CI) "
-        "| error | corrected, adjusted count | error |",
+        "| outlet | held-out sentences (articles) | experts, held-out (95 % CI) | experts, training half | "
+        "model, uncorrected | pooled P/R ratio | adjusted count | per-outlet P/R ratio (95 % CI) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["table"]:
-        lo, hi = r["corrected_ci"]
+        elo, ehi = r["expert_ci"]
+        slo, shi = r["stratified_ci"]
         lines.append(
-            f"| {r['outlet']} | {r['sentences']} | {r['expert_rate']:.1f} | {r['model_rate']:.1f} | "
-            f"{r['corrected_rate']:.1f} ({lo:.1f}–{hi:.1f}) | {r['relative_error']:.0%} | "
-            f"{r['adjusted_count_rate']:.1f} | {r['adjusted_count_error']:.0%} |"
+            f"| {r['outlet']} | {r['sentences']} ({r['articles']}) | {r['expert_rate']:.1f} ({elo:.1f}–{ehi:.1f}) | "
+            f"{cell(r['training_expert_rate'], r['training_expert_error'])} | "
+            f"{cell(r['model_rate'], r['model_error'])} | {cell(r['pooled_rate'], r['pooled_error'])} | "
+            f"{cell(r['adjusted_count_rate'], r['adjusted_count_error'])} | "
+            f"{cell(r['stratified_rate'], r['stratified_error'])} [{slo:.1f}–{shi:.1f}] |"
         )
+    names = {
+        "training_expert_rate": "experts of the training half (no model)",
+        "model_rate": "uncorrected",
+        "pooled_rate": "pooled P/R ratio",
+        "adjusted_count_rate": "adjusted count",
+        "stratified_rate": f"per-outlet P/R ratio (m = {result['prior_spans']:g})",
+    }
+    ranking = "; ".join(
+        f"{name}: Spearman {result['ranking'][c]['spearman']:.3f}, "
+        f"{'same' if result['ranking'][c]['same_order'] else 'different'} order, "
+        f"{result['ranking'][c]['within_25']}/{result['ranking'][c]['n_outlets']} within 25 %"
+        for c, name in names.items()
+    )
     lines.append(
-        f"\nCross-validated span precision {result['cv_precision']:.3f}, recall {result['cv_recall']:.3f} "
-        f"(training part only). Spearman rank correlation with the experts: corrected "
-        f"{result['spearman_corrected']:.3f} (P/R ratio), {result['spearman_adjusted_count']:.3f} (adjusted count), "
-        f"uncorrected {result['spearman_uncorrected']:.3f}. "
-        f"Largest relative error of a P/R-corrected rate: {result['max_relative_error']:.0%}."
+        f"\nSeed {result['seed']}: {result['train_sentences']} training / {result['test_sentences']} held-out sentences. "
+        f"Cross-validated span precision {result['cv_precision']:.3f}, recall {result['cv_recall']:.3f} "
+        f"(training part only). Against the experts' held-out rates — {ranking}."
     )
     return "\n".join(lines)
 
@@ -126,9 +199,12 @@ def main() -> None:
     parser.add_argument("--test-share", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--prior-spans", type=float, default=DEFAULT_PRIOR_SPANS)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    result = run(args.csv, test_share=args.test_share, seed=args.seed, resamples=args.resamples)
+    result = run(
+        args.csv, test_share=args.test_share, seed=args.seed, resamples=args.resamples, prior_spans=args.prior_spans
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     print(markdown(result))

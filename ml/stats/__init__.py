@@ -10,6 +10,7 @@ from ml.stats.logodds import TermScore, distinctive_terms
 from ml.stats.multitest import benjamini_hochberg, holm
 from ml.stats.periods import Granularity, period_start, period_starts
 from ml.stats.rates import GroupRate, group_rates
+from ml.stats.strata import StratifiedErrors, StratumRatio
 from ml.stats.variants import VariantShare, variant_shares
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "Granularity",
     "GroupRate",
     "RateDifference",
+    "StratifiedErrors",
+    "StratumRatio",
     "TermScore",
     "VariantShare",
     "benjamini_hochberg",

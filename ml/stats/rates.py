@@ -25,6 +25,7 @@ from ml.stats.bootstrap import (
 )
 from ml.stats.data import ArticleCounts, split_by_group
 from ml.stats.errors import PER, ClassifierErrors
+from ml.stats.strata import StratifiedErrors
 
 TOK, SPANS, HAS, SCORE = 0, 1, 2, 3
 CORRECTION_STREAM = "precision/recall"
@@ -116,7 +117,7 @@ def _jackknife(values: np.ndarray, num: int, den: int | None) -> np.ndarray:
 def group_rates(
     counts: ArticleCounts,
     *,
-    errors: ClassifierErrors | None = None,
+    errors: ClassifierErrors | StratifiedErrors | None = None,
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -129,8 +130,10 @@ def group_rates(
     ----------
     counts : ArticleCounts
         One row per article.
-    errors : ClassifierErrors, optional
-        Cross-validated TP/FP/FN of the model that produced the spans; adds ``corrected_*`` fields.
+    errors : ClassifierErrors or StratifiedErrors, optional
+        Cross-validated errors of the model that produced the spans; adds ``corrected_*`` fields. A
+        ``ClassifierErrors`` corrects every group alike (one draw of the errors per resample, shared by all groups);
+        a ``StratifiedErrors`` corrects each group with the ratio of the stratum of the same name.
     n_resamples, confidence, seed :
         Bootstrap settings; the same seed gives the same intervals.
     method : {"percentile", "bca"}
@@ -156,8 +159,8 @@ def group_rates(
         raise ValueError(f"method must be one of {[m.value for m in IntervalMethod]}, got {method!r}") from None
     if exact_max_articles is not None:
         exact_max_articles = check_positive_int("exact_max_articles", exact_max_articles, minimum=0)
-    if errors is not None and not isinstance(errors, ClassifierErrors):
-        raise ValueError("errors must be a ClassifierErrors (tp, fp, fn) or None")
+    if errors is not None and not isinstance(errors, ClassifierErrors | StratifiedErrors):
+        raise ValueError("errors must be a ClassifierErrors (tp, fp, fn), a StratifiedErrors or None")
 
     draws = bootstrap_groups(
         counts.matrix(),
@@ -166,13 +169,22 @@ def group_rates(
         seed=seed,
         exact_max_articles=exact_max_articles,
     )
-    factors = None
-    if errors is not None:
-        factors = errors.draw_corrections(size=n_resamples, rng=stream(seed, CORRECTION_STREAM))
+    shared = None
+    if isinstance(errors, ClassifierErrors):
+        shared = errors.draw_corrections(size=n_resamples, rng=stream(seed, CORRECTION_STREAM))
+
+    def correction(key: Hashable):
+        if not isinstance(errors, StratifiedErrors):
+            return errors, shared
+        stratum = errors.for_stratum(key)
+        return stratum, stratum.draw_corrections(size=n_resamples, rng=stream(seed, CORRECTION_STREAM, key))
+
     settings = {"method": how.value, "n_resamples": n_resamples, "seed": seed, "confidence": confidence}
-    return {
-        key: _summarise(key, d, errors=errors, factors=factors, how=how, settings=settings) for key, d in draws.items()
-    }
+    out = {}
+    for key, d in draws.items():
+        group_errors, factors = correction(key)
+        out[key] = _summarise(key, d, errors=group_errors, factors=factors, how=how, settings=settings)
+    return out
 
 
 def _summarise(key, d: GroupDraws, *, errors, factors, how: IntervalMethod, settings: dict) -> GroupRate:
