@@ -303,8 +303,11 @@ class GoldRow {
     if (label) {
       // With text selected in the gold row a label key draws; otherwise it relabels the chosen gold span.
       e.preventDefault();
-      if (selectionOffsets(this.el, this.blocks, this.text.length) || !this.selectedKey) return this.create(label.id);
-      return this.relabel(label.id);
+      const inGold = selectionOffsets(this.el, this.blocks, this.text.length);
+      if (!inGold && !window.getSelection().isCollapsed) {
+        return this.toast("Select the text in the gold row: the annotators' rows are read-only.");
+      }
+      return inGold || !this.selectedKey ? this.create(label.id) : this.relabel(label.id);
     }
     if (!this.selectedKey) return;
     if (STEP_KEYS[e.key]) { e.preventDefault(); return this.step(...STEP_KEYS[e.key]); }
