@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -169,6 +170,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", "500"))
 SCORING_STALE_SECONDS = int(os.environ.get("SCORING_STALE_SECONDS", "300"))
 TRAINING_STALE_SECONDS = int(os.environ.get("TRAINING_STALE_SECONDS", "300"))
+# Agreement jobs report no progress while computing: queued or running this long counts as stalled.
+AGREEMENT_STALE_SECONDS = int(os.environ.get("AGREEMENT_STALE_SECONDS", "900"))
+# How often Celery beat runs the stale-job recovery (`-B` in `make run`, the `beat` service in compose).
+STALE_JOB_RECOVERY_SECONDS = int(os.environ.get("STALE_JOB_RECOVERY_SECONDS", "300"))
+if STALE_JOB_RECOVERY_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        f"STALE_JOB_RECOVERY_SECONDS must be a positive number of seconds, not {STALE_JOB_RECOVERY_SECONDS}."
+    )
 
 # Celery. Default broker: kombu's filesystem transport in the data dir, so a real worker runs
 # without a server; set CELERY_BROKER_URL=redis://… in production.
@@ -200,6 +209,16 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_QUEUES_ALL = "default,imports,training,scoring"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "recover-stale-jobs": {
+        "task": "annotator.common.tasks.stale_jobs_recover_task",
+        "schedule": STALE_JOB_RECOVERY_SECONDS,
+        # A tick that waited longer than one interval (no worker running) is dropped, not piled up.
+        "options": {"expires": STALE_JOB_RECOVERY_SECONDS},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SYNC_EVERY = 1  # the schedule file is rewritten after every tick sent: its age is beat's healthcheck
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {

@@ -16,7 +16,9 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -220,6 +222,25 @@ def agreement_job_fail(*, job_id: int, reason: str) -> None:
     Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
         status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
     )
+
+
+def agreement_jobs_fail_stale(*, now=None) -> int:
+    """Mark agreement jobs that stalled as failed (a killed worker, a lost message); the page then computes afresh."""
+    now = now or timezone.now()
+    seconds = settings.AGREEMENT_STALE_SECONDS
+    stale_before = now - timedelta(seconds=seconds)
+    jobs = Job.objects.filter(kind=Job.Kind.AGREEMENT)
+    running = jobs.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before).update(
+        status=JobStatus.FAILED, finished_at=now, message="Failed",
+        error=f"The computation started more than {seconds} s ago and never finished (the worker was killed or "
+        "crashed). Open the agreement page again to recompute.",
+    )  # fmt: skip
+    queued = jobs.filter(status=JobStatus.QUEUED, created_at__lt=stale_before).update(
+        status=JobStatus.FAILED, finished_at=now, message="Failed",
+        error=f"No worker took the job up within {seconds} s (the queued message was lost, or no worker serves the "
+        "default queue). Open the agreement page again to recompute.",
+    )  # fmt: skip
+    return running + queued
 
 
 def agreement_get_or_compute(*, project: Project, filters: AgreementFilters, by=None) -> Job:

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from sklearn.metrics import cohen_kappa_score
 
-from annotator.annotations.agreement import AgreementFilters, agreement_compute, agreement_data
+from annotator.annotations.agreement import (
+    AgreementFilters,
+    agreement_compute,
+    agreement_data,
+    agreement_job_create,
+    agreement_jobs_fail_stale,
+)
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.projects.services import label_update
@@ -128,6 +136,24 @@ def test_api_get_stores_a_job_and_serves_it_until_the_data_changes(world):
     assert client.get(url).json()["job_id"] != body["job_id"]  # changed data: recomputed
     assert client.get(url, {"label": "nope"}).status_code == 400
     assert client.get(url, {"threshold": "2"}).status_code == 400
+
+
+def test_a_stalled_job_is_failed_with_a_reason_and_the_next_get_recomputes(world, settings):
+    client = Client()
+    client.force_login(world.curator)
+    url = f"/api/v1/projects/{world.project.slug}/agreement/"
+    stalled = agreement_job_create(project=world.project, filters=AgreementFilters(), queue=False)
+    started = timezone.now()
+    Job.objects.filter(pk=stalled.pk).update(status=JobStatus.RUNNING, heartbeat_at=started)
+    assert client.get(url).json()["job_id"] == stalled.pk  # a running job is served, not computed again
+    limit = timedelta(seconds=settings.AGREEMENT_STALE_SECONDS)
+    assert agreement_jobs_fail_stale(now=started + limit - timedelta(seconds=1)) == 0  # still within its time
+    assert agreement_jobs_fail_stale(now=started + limit + timedelta(seconds=1)) == 1
+    stalled.refresh_from_db()
+    assert stalled.status == JobStatus.FAILED and "never finished" in stalled.error
+    fresh = client.get(url).json()
+    assert fresh["job_id"] != stalled.pk and fresh["status"] == "succeeded"
+    assert agreement_jobs_fail_stale(now=started + 2 * limit) == 0  # a finished job is never failed
 
 
 def test_management_command_json_and_table(world):

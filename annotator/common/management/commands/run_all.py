@@ -1,4 +1,4 @@
-"""`make run`: the web server and a real Celery worker side by side; Ctrl-C stops both."""
+"""`make run`: the web server and a real Celery worker (with beat embedded) side by side; Ctrl-C stops both."""
 
 import os
 import signal
@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Start the development web server and a Celery worker on all queues."
+    help = "Start the development web server and a Celery worker on all queues, with the periodic tasks (beat)."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default=os.environ.get("FRAMESCOPE_ADDR", "127.0.0.1:8000"))
@@ -23,13 +23,14 @@ class Command(BaseCommand):
                 sys.executable, "-m", "celery", "-A", "annotator", "worker",
                 "-Q", settings.CELERY_QUEUES_ALL, "-c", str(concurrency), "-l", "warning",
                 "-n", f"framescope-dev-{os.getpid()}@%h",
+                "-B",  # beat embedded: the periodic stale-job recovery (settings.CELERY_BEAT_SCHEDULE)
             ],
         )  # fmt: skip
         host = addr if ":" in addr else f"127.0.0.1:{addr}"
         self.stdout.write(self.style.SUCCESS(f"\n  Framescope is at http://{host}/"))
         self.stdout.write("  Log in as demo-admin / demo-admin-pw (admin) or demo-annotator / demo-annotator-pw")
         self.stdout.write(
-            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}; Ctrl-C stops both.\n"
+            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}, with beat; Ctrl-C stops both.\n"
         )
         # A SIGTERM (a process manager, `timeout`) must stop the worker too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
