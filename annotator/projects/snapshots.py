@@ -23,7 +23,7 @@ import io
 import json
 import shutil
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,8 @@ from annotator.corpus.models import Article, Outlet, StoryCluster
 from annotator.projects.models import CodebookVersion, Label, Membership, Project, ProjectArticle, Role, Snapshot
 from annotator.projects.selectors import membership_role
 from annotator.training.models import LexiconTerm, ModelVersion
+
+FreezeProgress = Callable[[int, int, str], None]  # (done, total, message)
 
 FORMAT = "framescope-snapshot/1"
 SCORE_PERIODS = ("all", "month")
@@ -211,18 +213,23 @@ def _model(project: Project) -> tuple[dict | None, list[dict], dict[str, bytes]]
     return info, terms, files
 
 
-def score_tables(*, project: Project) -> list[dict]:
+def _score_sources(project: Project) -> list[str]:
+    return (["model"] if ModelVersion.objects.filter(project=project, is_active=True).exists() else []) + ["gold"]
+
+
+def score_tables(*, project: Project, on_table: Callable[[int], None] | None = None) -> list[dict]:
     """Framing scores for each label × source (active model, gold) × period (all, month), uncached."""
     from annotator.scoring.selectors import ScoreQuery, framing_scores
 
-    sources = (["model"] if ModelVersion.objects.filter(project=project, is_active=True).exists() else []) + ["gold"]
     tables = []
     for label in Label.objects.filter(project=project).order_by("order", "name"):
-        for source in sources:
+        for source in _score_sources(project):
             for period in SCORE_PERIODS:
                 query = ScoreQuery(label=label.name, source=source, period=period, syndication=project.syndication_rule)
                 rows = framing_scores(project=project, query=query, use_cache=False)
                 tables.append({"query": dict(query.__dict__), "rows": rows})
+                if on_table is not None:
+                    on_table(len(tables))
     return tables
 
 
@@ -296,21 +303,51 @@ def _period(articles: list[dict]) -> str:
     return f"{dates[0]} to {dates[-1]}" if dates else ""
 
 
-@transaction.atomic
-def snapshot_freeze(*, project: Project, by, name: str) -> Snapshot:
-    """Freeze the study as it is now into an immutable, hashed archive and a Snapshot row."""
+def _check_freeze(project: Project, by, name: str) -> str:
+    """The cleaned name, after the checks that need no data read (also run before a freeze is queued)."""
     _check_curator(project, by)
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ApplicationError("A snapshot needs a name of 1 to 200 characters.", {"name": ["Give a short name."]})
+    if not ProjectArticle.objects.filter(project=project).exists():
+        raise ApplicationError("The project has no articles to freeze.", {"project": ["empty"]})
+    return name
+
+
+def snapshot_freeze(
+    *,
+    project: Project,
+    by,
+    name: str,
+    on_progress: FreezeProgress | None = None,
+    on_saved: Callable[[Snapshot], None] | None = None,
+) -> Snapshot:
+    """Freeze the study as it is now into an immutable, hashed archive and a Snapshot row.
+
+    ``on_progress(done, total, message)`` is called after each step (each score table is one); ``on_saved``
+    runs in the transaction that saves the Snapshot row (a job marks itself done there: no half-finished state).
+    """
+    name = _check_freeze(project, by, name)
+    n_tables = Label.objects.filter(project=project).count() * len(_score_sources(project)) * len(SCORE_PERIODS)
+    total = n_tables + 4
+
+    def step(done: int, message: str) -> None:
+        if on_progress is not None:
+            on_progress(done, total, message)
+
+    step(0, "Reading articles")
     outlets, articles = _article_rows(project)
     if not articles:
         raise ApplicationError("The project has no articles to freeze.", {"project": ["empty"]})
+    step(1, "Reading the codebook, gold layer and model")
     codebook = _codebook(project)
     gold, adjudications = _gold(project)
     model, terms, model_files = _model(project)
-    tables = score_tables(project=project)
+    step(2, f"Computing {n_tables} score tables")
+    tables = score_tables(project=project, on_table=lambda n: step(2 + n, f"Score table {n} of {n_tables}"))
+    step(2 + n_tables, "Computing agreement")
     agreement = _agreement(project)
+    step(3 + n_tables, "Writing the archive")
     archive = _Archive()
     archive.add("data/project.json", canonical_json({"name": project.name, "slug": project.slug,
                                                      "description": project.description,
@@ -371,9 +408,83 @@ def snapshot_freeze(*, project: Project, by, name: str) -> Snapshot:
         manifest={**manifest, "archive_sha256": _sha256(body), "methods": methods},
         created_by=by,
     )
-    snapshot.archive.save(f"{project.slug}-{content_hash[:12]}.zip", ContentFile(body), save=False)
-    snapshot.save()
+    with transaction.atomic():
+        snapshot.archive.save(f"{project.slug}-{content_hash[:12]}.zip", ContentFile(body), save=False)
+        snapshot.save()
+        if on_saved is not None:
+            on_saved(snapshot)
+    step(total, "Done")
     return snapshot
+
+
+# --- freezing in the background (page and API) ------------------------------------------------------------------
+
+
+def snapshot_job_create(*, project: Project, by, name: str) -> Job:
+    """Queue a freeze as a Job (the page and API poll ``jobs/<id>/``); bad input is refused before queueing.
+
+    A second request with the same name while one is queued or running returns that job (a double click).
+    """
+    name = _check_freeze(project, by, name)
+    with transaction.atomic():
+        running = Job.objects.filter(
+            project=project, kind=Job.Kind.SNAPSHOT, status__in=[JobStatus.QUEUED, JobStatus.RUNNING], params__name=name
+        ).first()
+        if running is not None:
+            return running
+        job = Job.objects.create(
+            kind=Job.Kind.SNAPSHOT, project=project, created_by=by, params={"name": name}, message="Queued"
+        )
+        from annotator.projects.tasks import snapshot_freeze_task
+
+        transaction.on_commit(lambda: snapshot_freeze_task.delay(job.pk))
+    return job
+
+
+def snapshot_job_run(*, job_id: int) -> dict:
+    """Freeze for a queued Job, reporting progress in the row; a finished job is left alone (retry-safe)."""
+    job = Job.objects.select_related("project", "created_by").get(pk=job_id)
+    if job.status == JobStatus.SUCCEEDED:
+        return {"job_id": job.pk, "status": job.status, **job.result}
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), error="", message="Started"
+    )
+
+    def progress(done: int, total: int, message: str) -> None:
+        Job.objects.filter(pk=job.pk).update(
+            progress_done=done, progress_total=total, message=message[:500], heartbeat_at=timezone.now()
+        )
+
+    def finished(snapshot: Snapshot) -> None:
+        from django.urls import reverse
+
+        result = {
+            "snapshot_id": snapshot.pk,
+            "name": snapshot.name,
+            "content_hash": snapshot.content_hash,
+            "download_url": reverse(
+                "api:snapshot-download", kwargs={"slug": job.project.slug, "snapshot_id": snapshot.pk}
+            ),
+        }
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.SUCCEEDED, result=result, finished_at=timezone.now(), message="Done"
+        )
+
+    snapshot_freeze(project=job.project, by=job.created_by, name=job.params["name"], on_progress=progress,
+                    on_saved=finished)  # fmt: skip
+    job.refresh_from_db()
+    return {"job_id": job.pk, "status": job.status, **job.result}
+
+
+def snapshot_job_fail(*, job_id: int, reason: str) -> None:
+    Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
+        status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
+    )
+
+
+def snapshot_jobs_recent(*, project: Project, limit: int = 5) -> list[Job]:
+    """The project's latest freeze jobs, newest first (the page shows their progress or result)."""
+    return list(Job.objects.filter(project=project, kind=Job.Kind.SNAPSHOT).order_by("-created_at", "-pk")[:limit])
 
 
 # --- verifying and reading an archive ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Pages for research rigour: a project's frozen snapshots (freeze, list, download) and term suggestions from
 agreed annotator spans (with a form that sends a term to annotators for verification).
 
-Both pages need the curator role or above; the writes go through the same services as the API.
+Both pages need the curator role or above; the writes go through the same services as the API. A freeze runs on a
+worker (a Job); the page shows its progress (static/ui/snapshots.js polls the job) and the download link when done.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import role_at_least
 from annotator.projects.models import Membership, Role
 from annotator.projects.selectors import project_get_for_user
-from annotator.projects.snapshots import snapshot_freeze, snapshot_list
+from annotator.projects.snapshots import snapshot_job_create, snapshot_jobs_recent, snapshot_list
 from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
 
 
@@ -28,20 +30,25 @@ def _curator_project(request: HttpRequest, slug: str):
 
 
 @login_required
+@ensure_csrf_cookie
 def snapshots_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = _curator_project(request, slug)
     if request.method == "POST":
         try:
-            snapshot = snapshot_freeze(project=project, by=request.user, name=request.POST.get("name", ""))
+            job = snapshot_job_create(project=project, by=request.user, name=request.POST.get("name", ""))
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Snapshot '{snapshot.name}' frozen: {snapshot.content_hash}")
+            messages.info(request, f"Freezing '{job.params['name']}': the progress is shown below.")
         return redirect(reverse("ui:snapshots", kwargs={"slug": project.slug}))
     snapshots = list(snapshot_list(project=project))
     for s in snapshots:
         s.download_url = reverse("api:snapshot-download", kwargs={"slug": project.slug, "snapshot_id": s.pk})
-    return render(request, "ui/snapshots.html", {"project": project, "role": role, "snapshots": snapshots})
+    context = {
+        "project": project, "role": role, "snapshots": snapshots, "jobs": snapshot_jobs_recent(project=project),
+        "config": {"api": f"/api/v1/projects/{project.slug}"},
+    }  # fmt: skip
+    return render(request, "ui/snapshots.html", context)
 
 
 def _int(value: str | None, default: int) -> int:

@@ -18,10 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotator.api.views.scoring import JobOutputSerializer
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import IsProjectCurator, project_from_request
 from annotator.projects.models import Membership, Snapshot
-from annotator.projects.snapshots import snapshot_freeze, snapshot_list, snapshot_verify
+from annotator.projects.snapshots import snapshot_job_create, snapshot_list, snapshot_verify
 from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
 
 
@@ -58,16 +59,18 @@ class SnapshotCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: SnapshotOutputSerializer},
-        summary="Freeze the study now (curator or owner): articles, codebook, gold, model, score tables.",
-        description="Runs in the request: the score tables are recomputed (every label × model/gold × all/month).",
+        responses={202: JobOutputSerializer},
+        summary="Freeze the study (curator or owner): queues a job; poll jobs/<id>/ for progress and the result.",
+        description="The worker recomputes every score table (label × model/gold × all/month) and writes the archive. "
+        "When the job has succeeded, its result holds snapshot_id, content_hash and download_url. Bad input (no name, "
+        "no articles, not a curator) is refused at once; the same name while a freeze is queued returns that job.",
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_from_request(request, self)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        snapshot = snapshot_freeze(project=project, by=request.user, name=serializer.validated_data["name"])
-        return Response(SnapshotOutputSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+        job = snapshot_job_create(project=project, by=request.user, name=serializer.validated_data["name"])
+        return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SnapshotDownloadApi(APIView):

@@ -30,17 +30,21 @@ from annotator.training.services import model_version_activate, model_version_cr
 from tests.annotator.projects.factories import make_user
 
 
-@pytest.fixture
-def gold_study(db, settings, tmp_path):
-    """The demo project with story clusters and its gold layer (no model)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.ARTEFACT_DIR = tmp_path / "artefacts"
+def _demo_study() -> tuple[Project, object]:
     call_command("load_demo", stdout=StringIO())
     story_clusters_update()
     project = Project.objects.get(slug="demo-framing")
     Project.objects.filter(pk=project.pk).update(bootstrap_resamples=200, syndication_rule="once")
     project.refresh_from_db()
     return project, get_user_model().objects.get(username="demo-curator")
+
+
+@pytest.fixture
+def gold_study(db, settings, tmp_path):
+    """The demo project with story clusters and its gold layer (no model)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ARTEFACT_DIR = tmp_path / "artefacts"
+    return _demo_study()
 
 
 @pytest.fixture
@@ -184,8 +188,11 @@ def test_bad_requests_are_refused(gold_study):
 def test_commands_freeze_and_import(gold_study):
     project, curator = gold_study
     out = StringIO()
-    call_command("freeze_study", "--project", project.slug, "--name", "CLI freeze", stdout=out)
+    err = StringIO()
+    call_command("freeze_study", "--project", project.slug, "--name", "CLI freeze", stdout=out, stderr=err)
     snapshot = Snapshot.objects.get(project=project, name="CLI freeze")
+    total = snapshot.manifest["counts"]["score_tables"] + 4
+    assert f"[0/{total}] Reading articles" in err.getvalue() and f"[{total}/{total}] Done" in err.getvalue()
     assert snapshot.content_hash in out.getvalue() and snapshot.archive.path in out.getvalue()
     out = StringIO()
     call_command(
@@ -198,27 +205,75 @@ def test_commands_freeze_and_import(gold_study):
         call_command("import_snapshot", snapshot.archive.path, "--owner", "ghost", stdout=StringIO())
 
 
-def test_api_and_page_list_create_and_download(gold_study, client):
+def test_api_and_page_queue_a_freeze_that_a_real_worker_finishes(celery_worker, client):
     from tests.annotator.projects.factories import PASSWORD
+    from tests.conftest import wait_for
 
-    project, curator = gold_study
+    project, curator = _demo_study()  # committed (transactional test): the worker reads the same data and media
     curator.set_password(PASSWORD)
     curator.save()
     client.login(username=curator.username, password=PASSWORD)
-    created = client.post(f"/api/v1/projects/{project.slug}/snapshots/create/", {"name": "Via API"},
-                          content_type="application/json")  # fmt: skip
-    assert created.status_code == 201, created.content
-    body = created.json()
-    assert len(body["content_hash"]) == 64 and body["download_url"].endswith("/download/")
+    url = f"/api/v1/projects/{project.slug}/snapshots/create/"
+    assert client.post(url, {"name": " "}, content_type="application/json").status_code == 400
+    created = client.post(url, {"name": "Via API"}, content_type="application/json")
+    assert created.status_code == 202, created.content
+    job_id = created.json()["id"]
+    assert created.json()["kind"] == "snapshot" and created.json()["status"] in ("queued", "running", "succeeded")
+    job = wait_for(
+        lambda: Job.objects.filter(pk=job_id, status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED]).first(),
+        timeout=120,
+        what="the snapshot job",
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    polled = client.get(f"/api/v1/projects/{project.slug}/jobs/{job_id}/").json()
+    n_tables = Label.objects.filter(project=project).count() * 2  # gold only (no model) × all/month
+    assert polled["progress_done"] == polled["progress_total"] == n_tables + 4 and polled["progress"] == 1.0
+    result = polled["result"]
+    snapshot = Snapshot.objects.get(pk=result["snapshot_id"])
+    assert result["content_hash"] == snapshot.content_hash and snapshot.created_by == curator
     listed = client.get(f"/api/v1/projects/{project.slug}/snapshots/").json()
     assert [s["name"] for s in listed] == ["Via API"]
-    download = client.get(body["download_url"])
+    download = client.get(result["download_url"])
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     archive = b"".join(download.streaming_content)
     assert zipfile.ZipFile(__import__("io").BytesIO(archive)).read("METHODS.md")
     page = client.get(f"/projects/{project.slug}/snapshots/")
-    assert page.status_code == 200 and b"Via API" in page.content and body["content_hash"].encode() in page.content
+    assert page.status_code == 200 and b"Via API" in page.content and snapshot.content_hash.encode() in page.content
+    assert f'data-job="{job_id}" data-status="succeeded"'.encode() in page.content
+    assert result["download_url"].encode() in page.content
+    # The page's form queues the same way.
+    posted = client.post(f"/projects/{project.slug}/snapshots/", {"name": "Via page"}, follow=True)
+    assert b"Freezing &#x27;Via page&#x27;" in posted.content
+    job = wait_for(
+        lambda: Job.objects.filter(params__name="Via page", status=JobStatus.SUCCEEDED).first(),
+        timeout=120,
+        what="the page's snapshot job",
+    )
+    assert Snapshot.objects.filter(project=project, name="Via page").count() == 1
     viewer = make_user()
     client.logout()
     client.login(username=viewer.username, password=PASSWORD)
     assert client.get(f"/api/v1/projects/{project.slug}/snapshots/").status_code == 404
+
+
+def test_freeze_job_is_retry_safe_and_fails_with_the_reason(gold_study, django_capture_on_commit_callbacks):
+    from annotator.projects.snapshots import snapshot_job_create, snapshot_job_run
+    from annotator.projects.tasks import snapshot_freeze_task
+
+    project, curator = gold_study
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        job = snapshot_job_create(project=project, by=curator, name="Twice")
+        assert snapshot_job_create(project=project, by=curator, name="Twice").pk == job.pk  # a double click
+    assert len(queued) == 1
+    first = snapshot_job_run(job_id=job.pk)
+    again = snapshot_job_run(job_id=job.pk)  # a redelivered message
+    assert first == again and first["status"] == JobStatus.SUCCEEDED
+    assert Snapshot.objects.filter(project=project, name="Twice").count() == 1
+    with pytest.raises(ApplicationError, match="Only curators"):
+        snapshot_job_create(project=project, by=get_user_model().objects.get(username="demo-annotator"), name="x")
+    assert Job.objects.filter(kind=Job.Kind.SNAPSHOT).count() == 1
+    # A job that cannot succeed (here: its name was emptied) ends failed with the service's message.
+    broken = Job.objects.create(kind=Job.Kind.SNAPSHOT, project=project, created_by=curator, params={"name": ""})
+    snapshot_freeze_task.apply(args=[broken.pk])
+    broken.refresh_from_db()
+    assert broken.status == JobStatus.FAILED and broken.error.startswith("A snapshot needs a name")

@@ -1,4 +1,7 @@
-"""python manage.py freeze_study --project SLUG --name NAME [--user USERNAME]: freeze a study into a snapshot."""
+"""python manage.py freeze_study --project SLUG --name NAME [--user USERNAME]: freeze a study into a snapshot.
+
+Runs in this process (no worker needed), printing each step to stderr; the page and API queue the same freeze as a job.
+"""
 
 from typing import Any
 
@@ -27,8 +30,12 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"no user {options['user']!r}")
+
+        def progress(done: int, total: int, message: str) -> None:
+            self.stderr.write(f"[{done}/{total}] {message}")
+
         try:
-            snapshot = snapshot_freeze(project=project, by=user, name=options["name"])
+            snapshot = snapshot_freeze(project=project, by=user, name=options["name"], on_progress=progress)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         counts = snapshot.manifest["counts"]

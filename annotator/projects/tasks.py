@@ -1,0 +1,25 @@
+"""Project tasks (default queue): freeze a study snapshot for a queued Job."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from annotator.common.errors import ApplicationError
+from annotator.projects import snapshots
+
+
+def _fail_job(self, exc, task_id, args, kwargs, einfo) -> None:
+    reason = exc.message if isinstance(exc, ApplicationError) else f"{exc.__class__.__name__}: {exc}"
+    snapshots.snapshot_job_fail(job_id=args[0], reason=reason)
+
+
+@shared_task(
+    name="annotator.projects.tasks.snapshot_freeze_task",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    on_failure=_fail_job,
+)
+def snapshot_freeze_task(job_id: int) -> dict:
+    return snapshots.snapshot_job_run(job_id=job_id)
