@@ -1,14 +1,17 @@
 """Corrected per-outlet rates of loaded words on BABE: train on part of the articles, compare with the experts.
 
     .venv/bin/python -m bench.babe_outlet_rates [--csv PATH] [--test-share 0.5] [--seed 0] [--prior-spans 20]
+    .venv/bin/python -m bench.babe_outlet_rates --seeds 0 1 2 3 4     # summary over several splits
 
 Articles (news_link groups) are split once into a training and a held-out part. On the training part the model
 is fitted, and its errors are measured by grouped cross-validation there (never on the held-out part). On the
 held-out part the model's spans per 1,000 tokens per outlet are corrected with those cross-validated counts and
 compared with the experts' own rate on the same sentences. Three corrections are compared: the pooled
 precision/recall ratio, the adjusted count (subtract the cross-validated false positives per token, divide by
-recall) and the per-outlet precision/recall ratio partially pooled towards the pooled one (``StratifiedErrors``).
-The experts' rate on the training part (no model at all) is shown as a baseline. Bootstrap units are articles
+recall), the per-outlet precision/recall ratio partially pooled towards the pooled one (``StratifiedErrors``), and
+a calibrated probability sum (every candidate occurrence's score calibrated out-of-fold by isotonic regression,
+summed, and scaled by the cross-validated number of gold spans per candidate that overlaps one; point estimate
+only). The experts' rate on the training part (no model at all) is shown as a baseline. Bootstrap units are articles
 (news_link), in the held-out part and in the cross-validation.
 """
 
@@ -22,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 from scipy.stats import spearmanr
-from sklearn.model_selection import GroupShuffleSplit
+from sklearn.base import clone
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
-from ml.babe import read_babe
+from ml.babe import LOADED, read_babe
 from ml.evaluation import MICRO, span_scores
 from ml.lexicon import LexiconClassifier
 from ml.stats import ArticleCounts, ClassifierErrors, StratifiedErrors, group_rates
@@ -41,6 +46,36 @@ def per_article(keys: list, columns: dict[str, list]) -> tuple[list, dict[str, n
     index = {k: i for i, k in enumerate(order)}
     rows = np.array([index[k] for k in keys])
     return order, {name: np.bincount(rows, weights=v, minlength=len(order)) for name, v in columns.items()}
+
+
+def candidate_scores(model: LexiconClassifier, texts: list[str], gold: list) -> tuple[np.ndarray, ...]:
+    """Every candidate occurrence of the loaded label: its text, its score, whether it overlaps a gold span."""
+    cands, proba = model.score_candidates(texts)
+    score = proba[:, model.labels_.index(LOADED)]
+    where = zip(cands.doc.tolist(), cands.start.tolist(), cands.end.tolist(), strict=True)
+    hit = np.array([any(g.start < e and s < g.end for g in gold[d]) for d, s, e in where], dtype=bool)
+    return np.asarray(cands.doc), score, hit
+
+
+def calibrated_probability_sum(
+    model: LexiconClassifier, tr_x: list[str], tr_y: list, tr_g: list, fitted: LexiconClassifier, te_x: list[str]
+) -> np.ndarray:
+    """Expected gold spans per held-out text: calibrated candidate scores summed, times gold spans per hit."""
+    scores, hits = [], []
+    for fit_rows, cal_rows in GroupKFold(n_splits=5).split(tr_x, groups=tr_g):
+        fold = clone(model).fit(
+            [tr_x[i] for i in fit_rows], [tr_y[i] for i in fit_rows], groups=[tr_g[i] for i in fit_rows]
+        )
+        _, score, hit = candidate_scores(fold, [tr_x[i] for i in cal_rows], [tr_y[i] for i in cal_rows])
+        scores.append(score)
+        hits.append(hit)
+    calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+        np.concatenate(scores), np.concatenate(hits)
+    )
+    # gold spans per candidate that overlaps one: covers gold spans no candidate reaches and spans hit twice
+    per_hit = sum(len(y) for y in tr_y) / np.concatenate(hits).sum()
+    doc, score, _ = candidate_scores(fitted, te_x, [[] for _ in te_x])
+    return per_hit * np.bincount(doc, weights=calibrator.predict(score), minlength=len(te_x))
 
 
 def relative_error(estimate: float, truth: float) -> float:
@@ -77,6 +112,7 @@ def run(csv: Path, *, test_share: float, seed: int, resamples: int, prior_spans:
     model.fit(tr_x, tr_y, groups=tr_g)
     te_x = [texts[i] for i in test]
     predicted = model.predict(te_x)
+    probability_sum = calibrated_probability_sum(LexiconClassifier(random_state=seed), tr_x, tr_y, tr_g, model, te_x)
     seconds = time.perf_counter() - t0
     links, sums = per_article(
         [groups[i] for i in test],
@@ -85,6 +121,7 @@ def run(csv: Path, *, test_share: float, seed: int, resamples: int, prior_spans:
             "gold": [len(gold[i]) for i in test],
             "predicted": [len(p) for p in predicted],
             "sentences": [1] * len(test),
+            "probability_sum": probability_sum,
         },
     )
     outlets = [outlet_of[k] for k in links]
@@ -98,6 +135,8 @@ def run(csv: Path, *, test_share: float, seed: int, resamples: int, prior_spans:
     table = []
     for outlet in sorted(expert):
         e, p, ac, st = expert[outlet], pooled[outlet], adjusted[outlet], stratified[outlet]
+        in_group = np.array(outlets) == outlet
+        calibrated = sums["probability_sum"][in_group].sum() / sums["tokens"][in_group].sum() * 1000
         in_cv = np.array(cv_outlets) == outlet
         train_rate = cv_sums["gold"][in_cv].sum() / cv_sums["tokens"][in_cv].sum() * 1000 if in_cv.any() else None
         table.append(
@@ -120,6 +159,8 @@ def run(csv: Path, *, test_share: float, seed: int, resamples: int, prior_spans:
                 "stratified_ci": [st.corrected_rate_ci_low, st.corrected_rate_ci_high],
                 "stratified_error": relative_error(st.corrected_rate, e.rate),
                 "stratified_factor": strata.for_stratum(outlet).factor,
+                "calibrated_rate": calibrated,
+                "calibrated_error": relative_error(calibrated, e.rate),
             }
         )
 
@@ -144,7 +185,14 @@ def run(csv: Path, *, test_share: float, seed: int, resamples: int, prior_spans:
         "table": table,
         "ranking": {
             c: rank_agreement(c)
-            for c in ("training_expert_rate", "model_rate", "pooled_rate", "adjusted_count_rate", "stratified_rate")
+            for c in (
+                "training_expert_rate",
+                "model_rate",
+                "pooled_rate",
+                "adjusted_count_rate",
+                "calibrated_rate",
+                "stratified_rate",
+            )
         },
         "seconds": seconds,
         "machine": f"{platform.machine()} Python {platform.python_version()}",
@@ -159,8 +207,9 @@ def markdown(result: dict) -> str:
 
     lines = [
         "| outlet | held-out sentences (articles) | experts, held-out (95 % CI) | experts, training half | "
-        "model, uncorrected | pooled P/R ratio | adjusted count | per-outlet P/R ratio (95 % CI) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "model, uncorrected | pooled P/R ratio | adjusted count | calibrated probability sum | "
+        "per-outlet P/R ratio [95 % CI] |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["table"]:
         elo, ehi = r["expert_ci"]
@@ -170,6 +219,7 @@ def markdown(result: dict) -> str:
             f"{cell(r['training_expert_rate'], r['training_expert_error'])} | "
             f"{cell(r['model_rate'], r['model_error'])} | {cell(r['pooled_rate'], r['pooled_error'])} | "
             f"{cell(r['adjusted_count_rate'], r['adjusted_count_error'])} | "
+            f"{cell(r['calibrated_rate'], r['calibrated_error'])} | "
             f"{cell(r['stratified_rate'], r['stratified_error'])} [{slo:.1f}–{shi:.1f}] |"
         )
     names = {
@@ -177,6 +227,7 @@ def markdown(result: dict) -> str:
         "model_rate": "uncorrected",
         "pooled_rate": "pooled P/R ratio",
         "adjusted_count_rate": "adjusted count",
+        "calibrated_rate": "calibrated probability sum",
         "stratified_rate": f"per-outlet P/R ratio (m = {result['prior_spans']:g})",
     }
     ranking = "; ".join(
@@ -193,21 +244,55 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+COLUMNS = {
+    "training_expert": "experts of the training half (no model)",
+    "model": "model, uncorrected",
+    "pooled": "pooled P/R ratio",
+    "adjusted_count": "adjusted count",
+    "calibrated": "calibrated probability sum",
+    "stratified": "per-outlet P/R ratio",
+}
+#: Outlets with fewer held-out sentences have experts' rates too noisy for a 25 % test (see docs/benchmarks.md).
+MIN_SENTENCES = 40
+
+
+def summary(results: list[dict]) -> str:
+    """Per correction, over several splits: outlets within 25 % (large / small outlets), median error, Spearman."""
+    lines = [
+        f"| estimate | within 25 %, outlets with ≥ {MIN_SENTENCES} held-out sentences | within 25 %, smaller outlets "
+        "| median relative error (≥ 40 sentences) | Spearman, mean (range) | same order |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for column, name in COLUMNS.items():
+        rows = [r for res in results for r in res["table"] if r[f"{column}_rate"] is not None]
+        large = [r[f"{column}_error"] for r in rows if r["sentences"] >= MIN_SENTENCES]
+        small = [r[f"{column}_error"] for r in rows if r["sentences"] < MIN_SENTENCES]
+        rho = [res["ranking"][f"{column}_rate"]["spearman"] for res in results]
+        same = sum(res["ranking"][f"{column}_rate"]["same_order"] for res in results)
+        lines.append(
+            f"| {name} | {sum(e <= 0.25 for e in large)}/{len(large)} | {sum(e <= 0.25 for e in small)}/{len(small)} | "
+            f"{np.median(large):.0%} | {np.mean(rho):.3f} ({min(rho):.3f}–{max(rho):.3f}) | {same}/{len(results)} |"
+        )
+    seeds = ", ".join(str(r["seed"]) for r in results)
+    lines.append(f"\nSeeds {seeds}; per-outlet ratio with m = {results[0]['prior_spans']:g}.")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--test-share", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", help="run several splits and print a summary")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--prior-spans", type=float, default=DEFAULT_PRIOR_SPANS)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    result = run(
-        args.csv, test_share=args.test_share, seed=args.seed, resamples=args.resamples, prior_spans=args.prior_spans
-    )
+    settings = dict(test_share=args.test_share, resamples=args.resamples, prior_spans=args.prior_spans)
+    results = [run(args.csv, seed=seed, **settings) for seed in (args.seeds or [args.seed])]
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    print(markdown(result))
+        args.json.write_text(json.dumps(results if args.seeds else results[0], indent=2))
+    print(summary(results) if args.seeds else markdown(results[0]))
 
 
 if __name__ == "__main__":
