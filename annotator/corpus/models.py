@@ -74,7 +74,27 @@ class StoryCluster(models.Model):
 
 
 class Article(models.Model):
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="articles")
+    """One news article.
+
+    Every index is written on every import row, so each one is here for a query that needs it (migration
+    corpus.0004 dropped the ones nothing used; see docs/importing.md § Indexes):
+
+    - primary key: lookups by id, the API's default order;
+    - ``article_unique_outlet_external_id`` / ``article_unique_outlet_content`` (partial, unique): the import's
+      de-duplication lookups and its race-safe guarantee of one copy per (outlet, external id) else (outlet,
+      content hash), also the snapshot restore's article lookups;
+    - (outlet, published_at): the outlet filter and per-outlet date ranges (API, project sampling, scores),
+      and the outlet foreign key's own checks (PROTECT on delete), so ``outlet`` needs no index of its own;
+    - published_at: date ranges across all outlets (API ``published_after``/``published_before``);
+    - batch: an import's articles (resume watermark, post-import hooks, the batch's article list);
+    - cluster: a story cluster's articles (API ``cluster`` filter, clustering updates).
+
+    ``content_hash`` alone has no index: it is only ever looked up together with the outlet, which the partial
+    unique index above serves.
+    """
+
+    # No index of its own: (outlet, published_at) and the unique constraints all start with outlet_id.
+    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="articles", db_index=False)
     title = models.CharField(max_length=1000, blank=True)
     # Stored exactly as given: span offsets are code-point indices into this string.
     text = models.TextField()
@@ -83,7 +103,7 @@ class Article(models.Model):
     language = models.CharField(max_length=20, blank=True)
     byline = models.CharField(max_length=500, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
-    content_hash = models.CharField(max_length=64, db_index=True)
+    content_hash = models.CharField(max_length=64)
     n_tokens = models.PositiveIntegerField(default=0)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
     cluster = models.ForeignKey(StoryCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")

@@ -313,43 +313,73 @@ class _ImportRun:
 
     def _existing_keys(self, rows: list[ArticleRow]) -> dict[tuple[str, str, str], bool]:
         """(outlet slug, kind, key) → whether an earlier attempt of this batch wrote it, for rows already stored."""
-        by_outlet: dict[str, tuple[list[str], list[str]]] = {}
+        wanted: dict[str, list[tuple[int, str]]] = {"id": [], "hash": []}
         for row in rows:
-            ids, hashes = by_outlet.setdefault(row.outlet_slug, ([], []))
-            (ids if row.external_id else hashes).append(row.external_id or row.content_hash)
+            outlet_id = self.outlet_ids[row.outlet_slug]
+            if outlet_id >= 0:  # (a dry run's outlet that would be created has no articles)
+                kind, key = row.dedup_key
+                wanted[kind].append((outlet_id, key))
+        slug_of = {outlet_id: slug for slug, outlet_id in self.outlet_ids.items()}
+        stored_keys = STORED_KEY_LOOKUPS.get(connection.vendor, _stored_keys_by_outlet)
         found: dict[tuple[str, str, str], bool] = {}
         batch_id, watermark = self.batch.pk, self.resume_watermark
-        for slug, (ids, hashes) in by_outlet.items():
-            outlet_id = self.outlet_ids[slug]
-            if outlet_id < 0:
-                continue
-            for kind, keys in (("id", ids), ("hash", hashes)):
-                for part in _in_chunks(keys):
-                    for key, owner, pk in _stored_keys(outlet_id=outlet_id, kind=kind, keys=part):
-                        found[(slug, kind, key)] = owner == batch_id and pk <= watermark
+        for kind, pairs in wanted.items():
+            if pairs:
+                for outlet_id, key, owner, pk in stored_keys(kind=kind, pairs=pairs):
+                    found[(slug_of[outlet_id], kind, key)] = owner == batch_id and pk <= watermark
         return found
 
 
-# The literal '' (not a bound parameter) lets SQLite see that the partial unique index applies; with a
-# parameter it scans every row of the outlet, which makes a large import quadratic.
-_STORED_KEY_SQL = {
-    "id": "SELECT external_id, batch_id, id FROM corpus_article "
-    "WHERE outlet_id = %s AND NOT (external_id = '') AND external_id {match}",
-    "hash": "SELECT content_hash, batch_id, id FROM corpus_article "
-    "WHERE outlet_id = %s AND external_id = '' AND content_hash {match}",
-}
+# -- the de-dup lookup: (outlet id, key) pairs → the stored articles with them; one function per backend --------
+StoredKey = tuple[int, str, int | None, int]  # (outlet id, key, batch id, article id)
+_KEY_COLUMN = {"id": "external_id", "hash": "content_hash"}
+# Each kind's condition is the predicate of its partial unique index, spelt as in the model's constraint, so
+# that the planner (SQLite too) sees that the index applies. The literal '' (not a bound parameter) matters
+# for SQLite: with a parameter it scans every row of the outlet, which makes a large import quadratic.
+_KEY_CONDITION = {"id": "NOT (a.external_id = '')", "hash": "a.external_id = ''"}
 
 
-def _stored_keys(*, outlet_id: int, kind: str, keys: list[str]) -> list[tuple[str, int | None, int]]:
-    """(key, batch id, article id) of the stored articles of one outlet with these external ids or hashes."""
+def _stored_keys_postgresql(*, kind: str, pairs: list[tuple[int, str]]) -> list[StoredKey]:
+    """One query for a whole chunk: the pairs as two arrays, unnested and joined to the partial unique index.
+
+    A join on ``unnest`` makes the planner probe the unique index once per key. The earlier form, ``outlet_id =
+    %s AND key = ANY(%s)`` per outlet, was planned as a scan of the outlet's (outlet_id, published_at) index
+    with the keys as a filter while the table's statistics lag behind a bulk load: every chunk read every
+    article of the outlet (quadratic; 50 ms of server CPU per 2,000-row chunk at 30,000 articles, vs 3 ms)."""
+    column = _KEY_COLUMN[kind]
+    sql = (
+        f"SELECT a.outlet_id, a.{column}, a.batch_id, a.id "
+        "FROM unnest(%s::bigint[], %s::text[]) AS wanted(outlet_id, key) "
+        f"JOIN corpus_article a ON a.outlet_id = wanted.outlet_id AND a.{column} = wanted.key "
+        f"AND {_KEY_CONDITION[kind]}"
+    )
+    outlet_ids, keys = zip(*pairs, strict=True)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array parameter: a list of 900 placeholders costs psycopg ~5 ms per query to parse.
-            cursor.execute(_STORED_KEY_SQL[kind].format(match="= ANY(%s::text[])"), [outlet_id, keys])
-        else:
-            placeholders = ", ".join(["%s"] * len(keys))
-            cursor.execute(_STORED_KEY_SQL[kind].format(match=f"IN ({placeholders})"), [outlet_id, *keys])
+        cursor.execute(sql, [list(outlet_ids), list(keys)])
         return cursor.fetchall()
+
+
+def _stored_keys_by_outlet(*, kind: str, pairs: list[tuple[int, str]]) -> list[StoredKey]:
+    """Per outlet, ``key IN (…)`` lists of at most DB_IN_CHUNK parameters (SQLite and any other backend)."""
+    column = _KEY_COLUMN[kind]
+    by_outlet: dict[int, list[str]] = {}
+    for outlet_id, key in pairs:
+        by_outlet.setdefault(outlet_id, []).append(key)
+    found: list[StoredKey] = []
+    with connection.cursor() as cursor:
+        for outlet_id, keys in by_outlet.items():
+            for part in _in_chunks(keys):
+                placeholders = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    f"SELECT a.outlet_id, a.{column}, a.batch_id, a.id FROM corpus_article a "
+                    f"WHERE a.outlet_id = %s AND {_KEY_CONDITION[kind]} AND a.{column} IN ({placeholders})",
+                    [outlet_id, *part],
+                )
+                found.extend(cursor.fetchall())
+    return found
+
+
+STORED_KEY_LOOKUPS: dict[str, Callable[..., list[StoredKey]]] = {"postgresql": _stored_keys_postgresql}
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -368,6 +398,14 @@ def _json(value: dict[str, Any]) -> str:
 # -- the insert itself: one small class per backend -------------------------------------------------
 
 
+def _metadata_json(value: dict[str, Any]) -> str:
+    return _json(value) if value else "{}"
+
+
+def _unchanged(value: dict[str, Any]) -> dict[str, Any]:
+    return value
+
+
 class ArticleInsertWriter:
     """Multi-row INSERT … ON CONFLICT DO NOTHING (SQLite ≥ 3.24, PostgreSQL): fast and race-safe."""
 
@@ -378,9 +416,9 @@ class ArticleInsertWriter:
 
     def __init__(self) -> None:
         meta = Article._meta
-        db_columns = [meta.get_field(name).column for name in self.columns]
+        self.db_columns = [meta.get_field(name).column for name in self.columns]
         self.table = meta.db_table
-        self.column_sql = ", ".join(connection.ops.quote_name(column) for column in db_columns)
+        self.column_sql = ", ".join(connection.ops.quote_name(column) for column in self.db_columns)
 
     @staticmethod
     def adapt_datetime(value: datetime) -> Any:
@@ -389,13 +427,20 @@ class ArticleInsertWriter:
             return _sqlite_datetime(value)
         return connection.ops.adapt_datetimefield_value(value)
 
-    def values(self, rows: list[ArticleRow], *, outlet_ids: dict[str, int], batch_id: int) -> list[tuple]:
-        """The rows as tuples in ``columns`` order, ready for executemany or COPY."""
+    def values(
+        self,
+        rows: list[ArticleRow],
+        *,
+        outlet_ids: dict[str, int],
+        batch_id: int,
+        metadata_of: Callable[[dict[str, Any]], Any] = _metadata_json,
+    ) -> list[tuple]:
+        """The rows as tuples in ``columns`` order, ready for executemany or COPY; ``metadata_of`` makes the
+        metadata column's value from the dict (default: JSON text)."""
         sqlite = connection.vendor == "sqlite"
         now = timezone.now()
         if sqlite:
             now = _sqlite_datetime(now)
-        json_of = _json
         return [
             (
                 outlet_ids[r.outlet_slug],
@@ -411,7 +456,7 @@ class ArticleInsertWriter:
                 batch_id,
                 None,
                 False,
-                json_of(r.metadata) if r.metadata else "{}",
+                metadata_of(r.metadata),
                 now,
             )  # fmt: skip
             for r in rows
@@ -426,14 +471,36 @@ class ArticleInsertWriter:
 
 
 class ArticleCopyWriter(ArticleInsertWriter):
-    """PostgreSQL: COPY FROM STDIN (rows are already de-duplicated); a concurrent import's conflicting row
-    makes the COPY fail as a whole, and the chunk is then retried with INSERT … ON CONFLICT DO NOTHING."""
+    """PostgreSQL: binary COPY FROM STDIN (rows are already de-duplicated); a concurrent import's conflicting row
+    makes the COPY fail as a whole, and the chunk is then retried with INSERT … ON CONFLICT DO NOTHING.
+
+    Binary, not text: the server takes each value as it is (length-prefixed) instead of scanning every
+    character of a ~3 KB article for escapes and delimiters, and psycopg does not escape it either (measured:
+    server 28-30 → 22 µs per article, client 7-9 → 3 µs). Binary values must be in the exact wire format of
+    each column's type, so the types are read from the catalogue (not assumed), and the metadata goes as a dict
+    that psycopg's jsonb dumper serialises with the same JSON function as the INSERT path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+                [self.table],
+            )
+            type_of = dict(cursor.fetchall())
+        self.column_types = [int(type_of[column]) for column in self.db_columns]
 
     def write(self, rows: list[ArticleRow], *, outlet_ids: dict[str, int], batch_id: int) -> int:
-        values = self.values(rows, outlet_ids=outlet_ids, batch_id=batch_id)
+        from psycopg.types.json import set_json_dumps
+
+        values = self.values(rows, outlet_ids=outlet_ids, batch_id=batch_id, metadata_of=_unchanged)
+        sql = f"COPY {self.table} ({self.column_sql}) FROM STDIN (FORMAT BINARY)"
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                with cursor.cursor.copy(f"COPY {self.table} ({self.column_sql}) FROM STDIN") as copy:
+            # wrap_database_errors: psycopg's own UniqueViolation becomes Django's IntegrityError, as for execute().
+            with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+                set_json_dumps(_json, context=cursor.cursor)
+                with cursor.cursor.copy(sql) as copy:
+                    copy.set_types(self.column_types)
                     for value in values:
                         copy.write_row(value)
             return len(values)

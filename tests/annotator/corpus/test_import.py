@@ -106,6 +106,45 @@ def test_dedup_rules_within_file_and_against_db(tmp_path):
     assert Article.objects.filter(text="no id").count() == 3
 
 
+def test_rerun_finds_both_kinds_of_key_across_outlets_in_one_chunk(tmp_path):
+    rows = [article(1), article(1, outlet="Evening Post"), {"outlet": "Daily Courier", "text": "no id"},
+            {"outlet": "Evening Post", "text": "no id"}, {"outlet": "Third", "text": "no id", "external_id": "a1"}]  # fmt: skip
+    path = write_jsonl(tmp_path / "a.jsonl", rows)
+    assert "5 created" in run(path)[0]
+    path.write_text(path.read_text() + json.dumps(article(2, outlet="Evening Post")) + "\n")
+    out, _ = run(path)
+    assert "6 rows read, 1 created, 5 duplicates skipped" in out
+    assert Article.objects.count() == 6
+
+
+def test_a_row_written_by_a_concurrent_import_after_the_lookup_is_kept_once(tmp_path, monkeypatch):
+    """The window between the de-dup lookup and the write: the conflicting rows count as duplicates, the
+    others are written (PostgreSQL: the COPY fails as a whole and the chunk is retried with INSERT)."""
+    lookup = services._ImportRun._existing_keys
+
+    def lookup_then_a_concurrent_write(import_run, rows):
+        found = lookup(import_run, rows)
+        outlet = Outlet.objects.get(slug="daily-courier")
+        Article.objects.create(outlet=outlet, text="theirs", external_id="a1", content_hash=content_hash("theirs"))
+        Article.objects.create(outlet=outlet, text="no id", content_hash=content_hash("no id"))
+        return found
+
+    monkeypatch.setattr(services._ImportRun, "_existing_keys", lookup_then_a_concurrent_write)
+    rows = [article(0), article(1), article(2), {"outlet": "Daily Courier", "text": "no id", "title": "mine"}]
+    out, _ = run(write_jsonl(tmp_path / "a.jsonl", rows))
+    assert "4 rows read, 2 created, 2 duplicates skipped" in out
+    assert Article.objects.get(external_id="a1").text == "theirs"
+    assert Article.objects.get(text="no id").title == ""
+    assert sorted(Article.objects.filter(batch__isnull=False).values_list("external_id", flat=True)) == ["a0", "a2"]
+
+
+def test_metadata_of_every_json_type_is_stored_as_given(tmp_path):
+    metadata = {"nested": {"list": [1, 2.5, None, True], "text": "café 😀 “q”"}, "empty": {}, "n": -7}
+    run(write_jsonl(tmp_path / "a.jsonl", [article(1, **metadata), article(2)]))
+    assert Article.objects.get(external_id="a1").metadata == metadata
+    assert Article.objects.get(external_id="a2").metadata == {}
+
+
 def test_bad_rows_are_reported_and_good_rows_imported(tmp_path):
     path = tmp_path / "mixed.jsonl"
     lines = [
