@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -40,13 +41,23 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article, Outlet, StoryCluster
-from annotator.projects.models import CodebookVersion, Label, Membership, Project, ProjectArticle, Role, Snapshot
+from annotator.projects.models import (
+    Assignment,
+    CodebookVersion,
+    Label,
+    Membership,
+    Project,
+    ProjectArticle,
+    Role,
+    Snapshot,
+)
 from annotator.projects.selectors import membership_role
 from annotator.training.models import LexiconTerm, ModelVersion
 
 FreezeProgress = Callable[[int, int, str], None]  # (done, total, message)
 
 FORMAT = "framescope-snapshot/1"
+ANNOTATOR_NAMES_REAL, ANNOTATOR_NAMES_PSEUDONYMS = "usernames", "pseudonyms"
 SCORE_PERIODS = ("all", "month")
 PROJECT_SETTINGS = (
     "annotators_per_article",
@@ -181,6 +192,36 @@ def _gold(project: Project) -> tuple[list[dict], list[dict]]:
         .values_list("article_id", "status")
     ]
     return spans, adjudications
+
+
+def _annotator_layer(project: Project, *, with_names: bool) -> tuple[list[dict], list[dict], list[dict]]:
+    """Annotators, their assignments and their annotator-layer spans; usernames become ``annotator-NN`` (numbered
+    in user-id order) unless ``with_names``. Span notes are left out (free text that may name people)."""
+    spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator__isnull=False)
+    assignments = Assignment.objects.filter(project=project)
+    user_ids = sorted(
+        set(spans.values_list("annotator_id", flat=True)) | set(assignments.values_list("annotator_id", flat=True))
+    )
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    alias = {uid: names[uid] if with_names else f"annotator-{i:02d}" for i, uid in enumerate(user_ids, start=1)}
+    annotators = [{"name": alias[uid]} for uid in user_ids]
+    assignment_rows = [
+        {"article": a, "annotator": alias[u], "status": st, "is_calibration": cal, "position": pos}
+        for a, u, st, cal, pos in assignments.order_by("annotator_id", "position", "article_id").values_list(
+            "article_id", "annotator_id", "status", "is_calibration", "position"
+        )
+    ]
+    span_rows = [
+        {
+            "article": s.article_id, "annotator": alias[s.annotator_id], "label": s.label.name,
+            "start_char": s.start_char, "end_char": s.end_char, "text": s.text,
+            "codebook_version": s.codebook_version.number if s.codebook_version_id else None,
+        }
+        for s in spans.select_related("label", "codebook_version").order_by(
+            "article_id", "annotator_id", "start_char", "end_char", "label__name", "pk"
+        )
+    ]  # fmt: skip
+    return annotators, assignment_rows, span_rows
 
 
 def _model(project: Project) -> tuple[dict | None, list[dict], dict[str, bytes]]:
@@ -321,8 +362,11 @@ def snapshot_freeze(
     name: str,
     on_progress: FreezeProgress | None = None,
     on_saved: Callable[[Snapshot], None] | None = None,
+    with_names: bool = False,
 ) -> Snapshot:
     """Freeze the study as it is now into an immutable, hashed archive and a Snapshot row.
+
+    The annotator layers go in with pseudonyms (``annotator-01`` …) unless ``with_names`` keeps the usernames.
 
     ``on_progress(done, total, message)`` is called after each step (each score table is one); ``on_saved``
     runs in the transaction that saves the Snapshot row (a job marks itself done there: no half-finished state).
@@ -342,6 +386,7 @@ def snapshot_freeze(
     step(1, "Reading the codebook, gold layer and model")
     codebook = _codebook(project)
     gold, adjudications = _gold(project)
+    annotators, assignments, annotator_spans = _annotator_layer(project, with_names=with_names)
     model, terms, model_files = _model(project)
     step(2, f"Computing {n_tables} score tables")
     tables = score_tables(project=project, on_table=lambda n: step(2 + n, f"Score table {n} of {n_tables}"))
@@ -359,6 +404,9 @@ def snapshot_freeze(
     archive.add("data/codebook.json", canonical_json(codebook))
     archive.add("data/gold_spans.jsonl", _jsonl(gold))
     archive.add("data/adjudications.jsonl", _jsonl(adjudications))
+    archive.add("data/annotators.jsonl", _jsonl(annotators))
+    archive.add("data/assignments.jsonl", _jsonl(assignments))
+    archive.add("data/annotator_spans.jsonl", _jsonl(annotator_spans))
     archive.add("data/lexicon_terms.jsonl", _jsonl(terms))
     archive.add("data/model_version.json", canonical_json(model))
     archive.add("data/scores.json", canonical_json(tables))
@@ -388,7 +436,11 @@ def snapshot_freeze(
             "clusters": len({a["cluster"] for a in articles if a["cluster"] is not None}),
             "lexicon_terms": len(terms),
             "score_tables": len(tables),
+            "annotators": len(annotators),
+            "annotator_spans": len(annotator_spans),
+            "assignments": len(assignments),
         },  # fmt: skip
+        "annotator_names": ANNOTATOR_NAMES_REAL if with_names else ANNOTATOR_NAMES_PSEUDONYMS,
         "model": model,
         "score_queries": [t["query"] for t in tables],
         "settings": _settings(project),
@@ -420,7 +472,7 @@ def snapshot_freeze(
 # --- freezing in the background (page and API) ------------------------------------------------------------------
 
 
-def snapshot_job_create(*, project: Project, by, name: str) -> Job:
+def snapshot_job_create(*, project: Project, by, name: str, with_names: bool = False) -> Job:
     """Queue a freeze as a Job (the page and API poll ``jobs/<id>/``); bad input is refused before queueing.
 
     A second request with the same name while one is queued or running returns that job (a double click).
@@ -433,7 +485,11 @@ def snapshot_job_create(*, project: Project, by, name: str) -> Job:
         if running is not None:
             return running
         job = Job.objects.create(
-            kind=Job.Kind.SNAPSHOT, project=project, created_by=by, params={"name": name}, message="Queued"
+            kind=Job.Kind.SNAPSHOT,
+            project=project,
+            created_by=by,
+            message="Queued",
+            params={"name": name, "with_names": bool(with_names)},
         )
         from annotator.projects.tasks import snapshot_freeze_task
 
@@ -471,7 +527,7 @@ def snapshot_job_run(*, job_id: int) -> dict:
         )
 
     snapshot_freeze(project=job.project, by=job.created_by, name=job.params["name"], on_progress=progress,
-                    on_saved=finished)  # fmt: skip
+                    on_saved=finished, with_names=bool(job.params.get("with_names")))  # fmt: skip
     job.refresh_from_db()
     return {"job_id": job.pk, "status": job.status, **job.result}
 
@@ -581,6 +637,10 @@ class ImportReport:
     gold_spans: int = 0
     clusters_created: int = 0
     cluster_mismatches: int = 0
+    annotators: int = 0
+    annotators_created: int = 0
+    annotator_spans: int = 0
+    assignments: int = 0
     rescored: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -689,6 +749,62 @@ def _import_codebook(data: SnapshotArchive, project: Project) -> tuple[dict[str,
     return labels, versions
 
 
+def _check_offsets(rows: list[dict], mapping: dict[int, int], texts: dict[int, str], what: str, key: str) -> None:
+    for s in rows:
+        if texts[mapping[s["article"]]][s["start_char"] : s["end_char"]] != s["text"]:
+            raise ApplicationError(
+                f"{what} {s['start_char']}-{s['end_char']} does not match the text of article {s['article']}.",
+                {key: ["offset mismatch"]},
+            )
+
+
+def _import_annotator_layer(
+    data: SnapshotArchive, project: Project, mapping: dict[int, int], labels: dict[str, Label],
+    versions: dict[int, CodebookVersion], texts: dict[int, str], report: ImportReport,
+) -> None:  # fmt: skip
+    """Annotators (inactive users without a password), their assignments and spans, so agreement can be recomputed.
+
+    Pseudonyms become ``<slug>.annotator-NN`` (one set per imported project); real usernames (a snapshot made with
+    names) attach to the user of that name here, created if missing.
+    """
+    if "data/annotator_spans.jsonl" not in data.files:
+        report.warnings.append("This snapshot predates annotator layers: agreement cannot be recomputed from it.")
+        return
+    real = data.manifest.get("annotator_names") == ANNOTATOR_NAMES_REAL
+    users = {}
+    for row in data.jsonl("data/annotators.jsonl"):
+        username = row["name"] if real else f"{project.slug}.{row['name']}"
+        user, created = get_user_model().objects.get_or_create(username=username[:150], defaults={"is_active": False})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            report.annotators_created += 1
+        users[row["name"]] = user
+        Membership.objects.get_or_create(project=project, user=user, defaults={"role": Role.ANNOTATOR})
+    report.annotators = len(users)
+    assignments = data.jsonl("data/assignments.jsonl")
+    Assignment.objects.bulk_create(
+        [
+            Assignment(project=project, article_id=mapping[a["article"]], annotator=users[a["annotator"]],
+                       status=a["status"], is_calibration=a["is_calibration"], position=a["position"])
+            for a in assignments
+        ],
+        batch_size=2000,
+    )  # fmt: skip
+    spans = data.jsonl("data/annotator_spans.jsonl")
+    _check_offsets(spans, mapping, texts, "Annotator span", "annotator_spans")
+    Span.objects.bulk_create(
+        [
+            Span(project=project, article_id=mapping[s["article"]], layer=Layer.ANNOTATOR,
+                 annotator=users[s["annotator"]], label=labels[s["label"]], start_char=s["start_char"],
+                 end_char=s["end_char"], text=s["text"], codebook_version=versions.get(s["codebook_version"]))
+            for s in spans
+        ],
+        batch_size=2000,
+    )  # fmt: skip
+    report.assignments, report.annotator_spans = len(assignments), len(spans)
+
+
 def _import_model(data: SnapshotArchive, project: Project, labels: dict[str, Label], by) -> ModelVersion | None:
     from ml import artefact
 
@@ -776,13 +892,10 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
         labels, versions = _import_codebook(data, project)
         texts = dict(Article.objects.filter(pk__in=list(mapping.values())).values_list("pk", "text"))
         gold = []
-        for s in data.jsonl("data/gold_spans.jsonl"):
+        gold_rows = data.jsonl("data/gold_spans.jsonl")
+        _check_offsets(gold_rows, mapping, texts, "Gold span", "gold_spans")
+        for s in gold_rows:
             article_id = mapping[s["article"]]
-            if texts[article_id][s["start_char"] : s["end_char"]] != s["text"]:
-                raise ApplicationError(
-                    f"Gold span {s['start_char']}-{s['end_char']} does not match the text of article {s['article']}.",
-                    {"gold_spans": ["offset mismatch"]},
-                )
             gold.append(
                 Span(
                     project=project, article_id=article_id, layer=Layer.GOLD, label=labels[s["label"]],
@@ -798,6 +911,7 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
                 for a in data.jsonl("data/adjudications.jsonl")
             ]
         )
+        _import_annotator_layer(data, project, mapping, labels, versions, texts, report)
         version = _import_model(data, project, labels, by)
         snapshot = Snapshot(
             project=project, name=data.manifest["name"], content_hash=data.manifest["content_hash"],

@@ -35,7 +35,10 @@ def snapshots_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = _curator_project(request, slug)
     if request.method == "POST":
         try:
-            job = snapshot_job_create(project=project, by=request.user, name=request.POST.get("name", ""))
+            job = snapshot_job_create(
+                project=project, by=request.user, name=request.POST.get("name", ""),
+                with_names=request.POST.get("with_names") == "on",
+            )  # fmt: skip
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:

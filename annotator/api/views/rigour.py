@@ -56,6 +56,9 @@ class SnapshotCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
+        with_names = serializers.BooleanField(
+            default=False, help_text="Keep annotators' usernames in the annotator layers (default: annotator-01 …)."
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -69,7 +72,7 @@ class SnapshotCreateApi(APIView):
         project = project_from_request(request, self)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = snapshot_job_create(project=project, by=request.user, name=serializer.validated_data["name"])
+        job = snapshot_job_create(project=project, by=request.user, **serializer.validated_data)
         return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

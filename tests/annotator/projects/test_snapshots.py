@@ -14,7 +14,7 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.clustering import story_clusters_update
 from annotator.corpus.models import Article
-from annotator.projects.models import Label, Project, Snapshot
+from annotator.projects.models import Assignment, Label, Project, Snapshot
 from annotator.projects.snapshots import (
     TAMPERED,
     canonical_json,
@@ -277,3 +277,77 @@ def test_freeze_job_is_retry_safe_and_fails_with_the_reason(gold_study, django_c
     snapshot_freeze_task.apply(args=[broken.pk])
     broken.refresh_from_db()
     assert broken.status == JobStatus.FAILED and broken.error.startswith("A snapshot needs a name")
+
+
+@pytest.fixture
+def layered_study(db, settings, tmp_path):
+    """Two annotators who agree on some spans and not on others (tests/annotator/annotations/helpers.py)."""
+    from tests.annotator.annotations.helpers import annotate_standard, make_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ARTEFACT_DIR = tmp_path / "artefacts"
+    world = make_world(name="Layered study")
+    annotate_standard(world)
+    return world.project, world.curator
+
+
+def _agreement_table(project: Project) -> bytes:
+    from annotator.annotations.agreement import AgreementFilters, agreement_compute
+
+    return canonical_json(agreement_compute(project=project, filters=AgreementFilters())["table"])
+
+
+def test_annotator_layers_travel_pseudonymised_and_agreement_is_recomputed_from_them(layered_study):
+    project, curator = layered_study
+    spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR)
+    real_names = set(spans.values_list("annotator__username", flat=True))
+    assert len(real_names) >= 2 and Assignment.objects.filter(project=project, status="done").exists()
+    snapshot = snapshot_freeze(project=project, by=curator, name="Layers")
+    with _zip(snapshot) as zf:
+        archived = json.loads(zf.read("data/agreement.json"))
+        layer_files = b"".join(zf.read(f"data/{n}.jsonl") for n in ("annotators", "assignments", "annotator_spans"))
+        names = [json.loads(line)["name"] for line in zf.read("data/annotators.jsonl").splitlines()]
+    assert archived["computed"] and canonical_json(archived["table"]) == _agreement_table(project)
+    assert any(row["value"] not in (None, 1.0) for row in archived["table"])  # real disagreement, not a trivial 1.0
+    assert snapshot.manifest["annotator_names"] == "pseudonyms" and names[0] == "annotator-01"
+    assert snapshot.manifest["counts"]["annotator_spans"] == spans.count()
+    assert not any(name.encode() in layer_files for name in real_names)
+
+    # On another instance: only the archive is left; the layers come back under per-project pseudonyms.
+    path = Path(snapshot.archive.path).with_name("layers.zip")
+    path.write_bytes(Path(snapshot.archive.path).read_bytes())
+    Span.objects.all().delete()
+    for p in Project.objects.all():
+        p.snapshots.all().delete()
+        p.delete()
+    Article.objects.all().delete()
+    report = snapshot_import(archive_path=path, by=curator, slug="layers-copy")
+    copy = report.project
+    assert report.annotator_spans == Span.objects.filter(project=copy, layer=Layer.ANNOTATOR).count() > 0
+    assert report.annotators == report.annotators_created == len(names)
+    imported = set(
+        Span.objects.filter(project=copy, layer=Layer.ANNOTATOR).values_list("annotator__username", flat=True)
+    )
+    assert imported <= {f"layers-copy.{n}" for n in names}
+    assert not get_user_model().objects.filter(username__startswith="layers-copy.", is_active=True).exists()
+    assert _agreement_table(copy) == canonical_json(archived["table"])
+
+
+def test_a_snapshot_with_names_reattaches_the_layers_to_the_same_users(layered_study):
+    project, curator = layered_study
+    before = sorted(
+        Span.objects.filter(project=project, layer=Layer.ANNOTATOR).values_list(
+            "annotator__username", "article__external_id", "start_char", "end_char", "label__name"
+        )
+    )
+    snapshot = snapshot_freeze(project=project, by=curator, name="Named", with_names=True)
+    assert snapshot.manifest["annotator_names"] == "usernames"
+    n_users = get_user_model().objects.count()
+    report = snapshot_import(archive_path=snapshot.archive.path, by=curator, slug="named-copy")
+    assert report.annotators_created == 0 and get_user_model().objects.count() == n_users
+    after = sorted(
+        Span.objects.filter(project=report.project, layer=Layer.ANNOTATOR).values_list(
+            "annotator__username", "article__external_id", "start_char", "end_char", "label__name"
+        )
+    )
+    assert after == before and _agreement_table(report.project) == _agreement_table(project)

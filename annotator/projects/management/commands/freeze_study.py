@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True, help="project slug")
         parser.add_argument("--name", required=True, help="a short name for the snapshot")
         parser.add_argument("--user", default=None, help="record this user as its author (must be curator/owner)")
+        parser.add_argument(
+            "--with-names",
+            action="store_true",
+            help="keep the annotators' usernames in the annotator layers (default: pseudonyms annotator-01 …)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = Project.objects.filter(slug=options["project"]).first()
@@ -35,14 +40,17 @@ class Command(BaseCommand):
             self.stderr.write(f"[{done}/{total}] {message}")
 
         try:
-            snapshot = snapshot_freeze(project=project, by=user, name=options["name"], on_progress=progress)
+            snapshot = snapshot_freeze(
+                project=project, by=user, name=options["name"], on_progress=progress, with_names=options["with_names"]
+            )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         counts = snapshot.manifest["counts"]
         self.stdout.write(
             self.style.SUCCESS(
                 f"Snapshot {snapshot.pk} '{snapshot.name}': {counts['articles']} articles, {counts['gold_spans']} gold "
-                f"spans, {counts['score_tables']} score tables.\n  content hash {snapshot.content_hash}\n"
+                f"spans, {counts['annotator_spans']} annotator spans by {counts['annotators']} annotators "
+                f"({snapshot.manifest['annotator_names']}), {counts['score_tables']} score tables.\n  content hash {snapshot.content_hash}\n"
                 f"  archive {snapshot.archive.path}"
             )
         )

@@ -32,7 +32,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Project '{r['project']}': {r['articles_created']} articles created, {r['articles_reused']} reused, "
-                f"{r['gold_spans']} gold spans, {r['rescored']} articles re-scored with the imported model."
+                f"{r['gold_spans']} gold spans, {r['annotator_spans']} annotator spans by {r['annotators']} annotators, "
+                f"{r['rescored']} articles re-scored with the imported model."
             )
         )
         for warning in report.warnings:
