@@ -1,7 +1,9 @@
 """Writes for scoring: run the active model over a project's corpus in resumable chunks, refresh human counts.
 
-Results are keyed by (article, source, label) and every chunk replaces its own articles' rows inside one
-transaction, so a chunk that runs twice (redelivery after a crash, a manual resume) changes nothing.
+Results are keyed by (article, source, label). A chunk writes its articles' counts and suggestion spans together,
+in one transaction under the articles' row locks, and only while its plan is the job's current one and the job is
+running: so a chunk that runs twice (a redelivered message) changes nothing, and the chunks a resume re-planned
+away, or that are still queued when the run has finished, write nothing at all.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from annotator.annotations.models import Layer, Span
@@ -55,7 +58,11 @@ def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=N
 def scoring_run_start(
     *, project: Project, user=None, version: ModelVersion | None = None, article_ids=None, chunk_size: int | None = None
 ) -> Job:
-    """Queue scoring of every not-yet-scored article of the project with the active (or given) version."""
+    """Queue scoring of every not-yet-scored article of the project with the active (or given) version.
+
+    A run of the whole project while one of the same version is unfinished returns that run: two would plan the
+    same articles, score them twice, and the second to reach an article would not count it.
+    """
     from annotator.scoring.tasks import scoring_run_plan_task
 
     version = version or ModelVersion.objects.filter(project=project, is_active=True).first()
@@ -63,6 +70,11 @@ def scoring_run_start(
         raise ApplicationError(NO_ACTIVE_MODEL)
     if version.status != JobStatus.SUCCEEDED:
         raise ApplicationError("Only a successfully trained model version can score articles.")
+    if article_ids is None:
+        Project.objects.select_for_update().filter(pk=project.pk).first()  # two clicks at once start one run
+        running = _unfinished_runs(version=version).filter(params__article_ids=None).order_by("pk").first()
+        if running is not None:
+            return running
     job = Job.objects.create(
         kind=Job.Kind.SCORING,
         project=project,
@@ -81,41 +93,56 @@ def scoring_run_start(
 def scoring_run_plan(*, job_id: int) -> int:
     """Split the articles still missing scores into chunks and queue them; returns the number of chunks.
 
-    Also how a crashed or interrupted run resumes: only articles without results are planned again.
+    Also how a crashed or interrupted run resumes: only articles without results are planned again, and the new
+    plan supersedes the old one, whose chunks may still be queued (a resume does not remove them from the broker).
     """
     from annotator.scoring.tasks import score_chunk_task
 
-    job = Job.objects.select_related("project").get(pk=job_id)
-    version = ModelVersion.objects.get(pk=job.params["model_version"])
-    project = job.project
-    total = Article.objects.filter(project_links__project=project)
-    if job.params.get("article_ids") is not None:
-        total = total.filter(pk__in=job.params["article_ids"])
-    missing = list(
-        _articles_to_score(project=project, version=version, article_ids=job.params.get("article_ids"))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    n_total = total.count()
-    Job.objects.filter(pk=job_id).update(
-        status=JobStatus.RUNNING if missing else JobStatus.SUCCEEDED,
-        progress_total=n_total,
-        progress_done=n_total - len(missing),
-        started_at=job.started_at or timezone.now(),
-        heartbeat_at=timezone.now(),
-        finished_at=None if missing else timezone.now(),
-        message=f"Scoring {len(missing)} articles" if missing else "Nothing left to score",
-    )
-    size = int(job.params.get("chunk_size") or settings.SCORING_CHUNK_SIZE)
-    chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
-    for chunk in chunks:
-        score_chunk_task.delay(job_id, chunk)
+    with transaction.atomic():
+        # The job row is the fence: a chunk of the old plan commits either before this (and is not planned again)
+        # or after it (and finds its plan superseded, so it rolls back); progress is then never counted twice.
+        job = Job.objects.select_for_update().get(pk=job_id)
+        version = ModelVersion.objects.get(pk=job.params["model_version"])
+        article_ids = job.params.get("article_ids")
+        total = Article.objects.filter(project_links__project_id=job.project_id)
+        if article_ids is not None:
+            total = total.filter(pk__in=article_ids)
+        missing = list(
+            _articles_to_score(project=job.project, version=version, article_ids=article_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        n_total = total.count()
+        plan = int(job.params.get("plan") or 0) + 1
+        Job.objects.filter(pk=job_id).update(
+            params={**job.params, "plan": plan},
+            status=JobStatus.RUNNING if missing else JobStatus.SUCCEEDED,
+            progress_total=n_total,
+            progress_done=n_total - len(missing),
+            started_at=job.started_at or timezone.now(),
+            heartbeat_at=timezone.now(),
+            finished_at=None if missing else timezone.now(),
+            message=f"Scoring {len(missing)} articles" if missing else "Nothing left to score",
+        )
+        size = int(job.params.get("chunk_size") or settings.SCORING_CHUNK_SIZE)
+        chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
+
+        def queue_chunks() -> None:
+            for chunk in chunks:
+                score_chunk_task.delay(job_id, chunk, plan)
+
+        transaction.on_commit(queue_chunks)
     return len(chunks)
 
 
-def score_chunk(*, job_id: int, article_ids: list[int]) -> int:
-    """Predict spans for these articles and store them with their per-label counts; returns newly scored."""
+def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
+    """Predict spans for these articles and store them with their per-label counts; returns newly scored.
+
+    A chunk of a superseded plan, or of a run that is no longer running, writes nothing and returns 0.
+    """
     job = Job.objects.select_related("project").get(pk=job_id)
+    if job.status != JobStatus.RUNNING or job.params.get("plan") != plan:
+        return 0  # checked again under the job's row lock below; this only saves the prediction
     version = ModelVersion.objects.get(pk=job.params["model_version"])
     project = job.project
     source = model_source(version)
@@ -148,31 +175,80 @@ def score_chunk(*, job_id: int, article_ids: list[int]) -> int:
             )  # fmt: skip
     ids = [a.id for a in articles]
     with transaction.atomic():
-        # A chunk can run twice at once (a redelivered message next to a resumed plan): the article rows are
-        # the lock, so the second waits, sees the first's results and counts nothing twice.
-        list(Article.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        # A chunk can run twice at once (a redelivered message): the article rows are the lock, so the second
+        # waits, sees the first's results and counts nothing twice.
+        _lock_articles(Article.objects.filter(pk__in=ids))
         already = set(
             ArticleScore.objects.filter(source=source, article_id__in=ids).values_list("article_id", flat=True)
         )
-        Span.objects.filter(model_version=version, article_id__in=ids).delete()
-        ArticleScore.objects.filter(source=source, article_id__in=ids).delete()
+        _results_delete(version=version, article_ids=ids)
         Span.objects.bulk_create(spans, batch_size=2000)
         ArticleScore.objects.bulk_create(scores, batch_size=2000)
         new = len(set(ids) - already)
-        Job.objects.filter(pk=job_id).update(progress_done=F("progress_done") + new, heartbeat_at=timezone.now())
-    _finish_if_complete(job_id=job_id)
+        # The update waits for the job's row lock and then re-checks the plan and status on the committed row.
+        counted = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, params__plan=plan).update(
+            progress_done=Least(F("progress_done") + new, F("progress_total")), heartbeat_at=timezone.now()
+        )
+        if not counted:
+            transaction.set_rollback(True)
+            return 0
+        _finish_if_complete(job_id=job_id, project_id=project.pk)
     return new
 
 
-def _finish_if_complete(*, job_id: int) -> None:
+def _lock_articles(articles) -> None:
+    list(articles.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
+def _results_delete(*, version: ModelVersion, article_ids=None) -> None:
+    """A version's counts and suggestion spans always go together (callers hold the articles' locks)."""
+    spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
+    scores = ArticleScore.objects.filter(source=model_source(version))
+    if article_ids is not None:
+        spans, scores = spans.filter(article_id__in=article_ids), scores.filter(article_id__in=article_ids)
+    spans.delete()
+    scores.delete()
+
+
+def _finish_if_complete(*, job_id: int, project_id: int) -> None:
+    """Called inside the chunk's transaction, holding the job's row lock: exactly one chunk sees the transition."""
     finished = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, progress_done__gte=F("progress_total")).update(
         status=JobStatus.SUCCEEDED, finished_at=timezone.now(), message="Done"
     )
-    if finished:  # exactly one chunk sees the transition: warm the dashboard's default tables once
+    if finished:  # warm the dashboard's default tables once
         from annotator.scoring.tasks import score_cache_warm_task
 
-        job = Job.objects.only("project_id").get(pk=job_id)
-        score_cache_warm_task.delay(job.project_id)
+        transaction.on_commit(lambda: score_cache_warm_task.delay(project_id))
+
+
+def _unfinished_runs(*, version: ModelVersion):
+    return Job.objects.filter(
+        kind=Job.Kind.SCORING,
+        project_id=version.project_id,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+        params__model_version=version.pk,
+    )
+
+
+@transaction.atomic
+def scoring_results_clear(*, version: ModelVersion) -> int:
+    """Discard a version's counts and suggestion spans together, so the next run scores every article again.
+
+    Returns the number of articles cleared.
+    """
+    unfinished = _unfinished_runs(version=version).first()
+    if unfinished is not None:
+        raise ApplicationError(
+            f"Scoring run {unfinished.pk} of this model version is still {unfinished.status}: "
+            "wait until it has finished before discarding its results."
+        )
+    scored = ArticleScore.objects.filter(source=model_source(version)).values("article_id")
+    with_spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).values("article_id")
+    articles = Article.objects.filter(Q(pk__in=scored) | Q(pk__in=with_spans))
+    n_articles = articles.count()
+    _lock_articles(articles)
+    _results_delete(version=version)
+    return n_articles
 
 
 def score_cache_warm(*, project_id: int) -> int:

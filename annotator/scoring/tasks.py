@@ -1,4 +1,8 @@
-"""Scoring runs on the `scoring` queue: one planning task, then idempotent chunk tasks (acks_late)."""
+"""Scoring runs on the `scoring` queue: one planning task, then idempotent chunk tasks (acks_late).
+
+A chunk carries the number of the plan that queued it: after a resume re-planned the job, the old plan's chunks
+still in the broker are no-ops.
+"""
 
 from celery import shared_task
 from django.db import OperationalError
@@ -32,8 +36,8 @@ def scoring_run_plan_task(job_id: int) -> dict:
     max_retries=5,
     on_failure=_fail_job,
 )
-def score_chunk_task(job_id: int, article_ids: list[int]) -> dict:
-    return {"job_id": job_id, "scored": services.score_chunk(job_id=job_id, article_ids=article_ids)}
+def score_chunk_task(job_id: int, article_ids: list[int], plan: int) -> dict:
+    return {"job_id": job_id, "scored": services.score_chunk(job_id=job_id, article_ids=article_ids, plan=plan)}
 
 
 @shared_task(name="annotator.scoring.tasks.score_cache_warm_task", acks_late=True)

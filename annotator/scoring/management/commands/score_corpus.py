@@ -1,4 +1,5 @@
-"""`python manage.py score_corpus --project SLUG [--wait] [--resume]`: score the corpus with the active model."""
+"""`python manage.py score_corpus --project SLUG [--wait] [--resume | --rescore]`: score the corpus with the active
+model."""
 
 import time
 
@@ -8,6 +9,7 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.projects.models import Project
 from annotator.scoring import services
+from annotator.training.models import ModelVersion
 
 
 class Command(BaseCommand):
@@ -16,13 +18,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True)
         parser.add_argument("--resume", action="store_true", help="re-plan the project's unfinished scoring runs")
+        parser.add_argument(
+            "--rescore",
+            action="store_true",
+            help="discard the active version's scores and suggestions first, then score every article again",
+        )
         parser.add_argument("--wait", action="store_true", help="follow progress until the run finishes")
         parser.add_argument("--timeout", type=float, default=6 * 3600.0)
 
-    def handle(self, *args, project: str, resume: bool, wait: bool, timeout: float, **options):
+    def handle(self, *args, project: str, resume: bool, rescore: bool, wait: bool, timeout: float, **options):
         proj = Project.objects.filter(slug=project).first()
         if proj is None:
             raise CommandError(f"No project with slug {project!r}.")
+        if resume and rescore:
+            raise CommandError("Use either --resume or --rescore.")
         if resume:
             jobs = Job.objects.filter(
                 project=proj, kind=Job.Kind.SCORING, status__in=[JobStatus.RUNNING, JobStatus.QUEUED]
@@ -34,6 +43,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Resumed scoring run {job.pk}: {chunks} chunks queued.")
         else:
             try:
+                if rescore:
+                    self._clear_active_version(proj)
                 job = services.scoring_run_start(project=proj)
             except ApplicationError as exc:
                 raise CommandError(exc.message) from None
@@ -55,3 +66,10 @@ class Command(BaseCommand):
         if job.status == JobStatus.FAILED:
             raise CommandError(f"Scoring failed: {job.error}")
         self.stdout.write(self.style.SUCCESS(f"Scored {job.progress_done} articles."))
+
+    def _clear_active_version(self, project: Project) -> None:
+        version = ModelVersion.objects.filter(project=project, is_active=True).first()
+        if version is None:
+            raise ApplicationError(services.NO_ACTIVE_MODEL)
+        n_articles = services.scoring_results_clear(version=version)
+        self.stdout.write(f"Discarded the scores of {n_articles} articles from model version v{version.number}.")
