@@ -8,16 +8,28 @@ a new headline, lose 0-2 sentences, gain 0-2 new sentences and have 5-10 % of th
 Distractor pairs are two independent articles on the same topic that share one quoted sentence: they
 are NOT copies.  Everything else is unrelated filler.  Pairs are scored at cluster level (every pair
 inside a predicted cluster against every pair inside a true cluster).
+
+Incremental, as after an import (story clustering in the app, with stored signatures):
+
+    .venv/bin/python -m bench.near_dup_bench --incremental [--db postgres] [--articles 100000] [--new 1000]
+
+stores ``--articles`` articles (first run only: inserted, then one full rebuild, timed), then twice adds ``--new``
+articles and places them with ``story_clusters_update(article_ids=...)``: the first round is timed (CPU of this
+process, wall, peak RSS via /proc VmHWM reset), the second measures the Python/numpy allocation peak with
+tracemalloc. The database server's own CPU is not in the CPU figure (it is in wall).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import time
-from datetime import datetime, timedelta
+import tracemalloc
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 
@@ -104,6 +116,90 @@ def pairs(clusters) -> set[tuple[str, str]]:
     return {tuple(sorted(p)) for c in clusters for p in combinations(c, 2)}
 
 
+def _peak_rss_reset() -> None:
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _store(docs) -> list[int]:
+    from annotator.corpus.models import Article, Outlet
+
+    outlets = {}
+    for _, _, _, name, agency in docs:
+        if name not in outlets:
+            outlets[name], _ = Outlet.objects.get_or_create(name=name, slug=name, defaults={"is_wire_agency": agency})
+    rows = [
+        Article(
+            outlet=outlets[name],
+            text=text,
+            external_id=doc_id,
+            published_at=None if published is None else published.replace(tzinfo=UTC),
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        )
+        for doc_id, text, published, name, _ in docs
+    ]
+    ids = []
+    for start in range(0, len(rows), 2000):
+        ids += [a.pk for a in Article.objects.bulk_create(rows[start : start + 2000])]
+    return ids
+
+
+def incremental(args) -> None:
+    """Place ``--new`` articles into a corpus of ``--articles`` stored ones (see the module docstring)."""
+    from bench._django import django_setup, ensure_database
+
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = args.database_url if args.db == "postgres" else f"sqlite:///{data_dir / f'near-dup-{args.articles}.sqlite3'}"
+    if args.db == "postgres":
+        ensure_database(url)
+    django_setup(url, data_dir)
+    from annotator.corpus.clustering import story_clusters_update
+    from annotator.corpus.models import Article
+
+    docs, _ = build(args.articles + 2 * args.new, args.copies, args.distractors, args.seed)
+    stored, rounds = docs[: args.articles], [docs[args.articles + r * args.new :][: args.new] for r in range(2)]
+    del docs
+    Article.objects.filter(external_id__in=[d[0] for r in rounds for d in r]).delete()  # an earlier run's rounds
+    held = Article.objects.count()
+    if held not in (0, args.articles):
+        raise SystemExit(f"the benchmark database holds {held} articles, expected 0 or {args.articles}: drop it")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()}, {args.db}")
+    if held == 0:
+        _store(stored)
+        t, cpu = time.perf_counter(), time.process_time()
+        summary = story_clusters_update()
+        print(
+            f"full rebuild, {args.articles} articles (all hashed): {time.perf_counter() - t:.1f} s wall, "
+            f"{time.process_time() - cpu:.1f} s CPU, {summary.n_clusters_written} clusters"
+        )
+    del stored
+    for r, new_docs in enumerate(rounds):
+        ids = _store(new_docs)
+        if r == 1:
+            tracemalloc.start()
+        _peak_rss_reset()
+        rss = _peak_rss_mb()
+        t, cpu = time.perf_counter(), time.process_time()
+        summary = story_clusters_update(article_ids=ids)
+        wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+        line = f"round {r + 1}: {len(ids)} new into {summary.n_articles - len(ids)} stored: {wall:.2f} s wall, {cpu:.2f} s CPU"
+        if r == 0:
+            line += f", peak RSS {_peak_rss_mb():.0f} MB (was {rss:.0f} MB before)"
+        else:
+            line += f", tracemalloc peak {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MB"
+            tracemalloc.stop()
+        print(
+            f"{line}; {summary.n_clusters_written} clusters written, {summary.n_signed} hashed, load {os.getloadavg()}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100_000)
@@ -114,7 +210,15 @@ def main() -> None:
     parser.add_argument("--num-perm", type=int, default=DEFAULT_NUM_PERM)
     parser.add_argument("--shingle-size", type=int, default=DEFAULT_SHINGLE_SIZE)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--incremental", action="store_true", help="stored corpus + new batches (the app's path)")
+    parser.add_argument("--new", type=int, default=1_000, help="--incremental: articles per new batch")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/fs_near_dup_bench")
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parent.parent / "var" / "bench-near-dup"))
     args = parser.parse_args()
+    if args.incremental:
+        incremental(args)
+        return
 
     t = time.perf_counter()
     docs, truth = build(args.articles, args.copies, args.distractors, args.seed)
