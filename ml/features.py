@@ -116,7 +116,8 @@ def hash_ranges(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.n
     if not len(starts):
         return out
     # longest first, so the ranges still being hashed at step k are a prefix (slices, no fancy indexing)
-    order = np.argsort(-np.minimum(lengths, _HASH_MAX), kind="stable")
+    capped = np.minimum(lengths, _HASH_MAX)
+    order = np.argsort((_HASH_MAX - capped).astype(np.uint8), kind="stable")  # radix sort on small keys
     s_starts = starts[order]
     acc = out[order]
     live_at = np.bincount(np.minimum(lengths, _HASH_MAX), minlength=_HASH_MAX + 1)[::-1].cumsum()[::-1]
@@ -163,15 +164,24 @@ def hash_strings(strings: list[str]) -> np.ndarray:
 
 
 class HashIndex:
-    """Maps 64-bit hashes to row numbers (``-1`` when absent) with one ``searchsorted``."""
+    """Maps 64-bit hashes to row numbers (``-1`` when absent).
+
+    A direct-mapped table on the top bits of the hash (at least 4 slots per key) answers most queries with one
+    array look-up; the few queries that land on a slot shared by several keys fall back to ``searchsorted``.
+    """
 
     def __init__(self, hashes: np.ndarray) -> None:
         hashes = np.asarray(hashes, dtype=np.uint64)
         self.order = np.argsort(hashes, kind="stable")
         self.sorted = hashes[self.order]
-        # a 2**20-slot presence filter on the top bits: most absent queries never reach searchsorted
-        self.filter = np.zeros(1 << 20, dtype=bool)
-        self.filter[(self.sorted >> np.uint64(44)).astype(np.int64)] = True
+        self.bits = max(10, int(np.ceil(np.log2(max(len(hashes), 1) * 4))))
+        self.shift = np.uint64(64 - self.bits)
+        slots = (self.sorted >> self.shift).astype(np.int64)
+        counts = np.bincount(slots, minlength=1 << self.bits)
+        self.slot_row = np.full(1 << self.bits, -1, dtype=np.int64)  # -2: shared slot, ask searchsorted
+        self.slot_row[slots] = np.where(counts[slots] == 1, self.order, -2)
+        self.slot_hash = np.zeros(1 << self.bits, dtype=np.uint64)
+        self.slot_hash[slots] = self.sorted
 
     def __len__(self) -> int:
         return len(self.sorted)
@@ -180,11 +190,14 @@ class HashIndex:
         query = np.asarray(query, dtype=np.uint64)
         if not len(self.sorted) or not len(query):
             return np.full(len(query), -1, dtype=np.int64)
-        out = np.full(len(query), -1, dtype=np.int64)
-        maybe = np.flatnonzero(self.filter[(query >> np.uint64(44)).astype(np.int64)])
-        q = query[maybe]
-        pos = np.minimum(np.searchsorted(self.sorted, q), len(self.sorted) - 1)
-        out[maybe] = np.where(self.sorted[pos] == q, self.order[pos], -1)
+        slot = (query >> self.shift).astype(np.int64)
+        row = self.slot_row[slot]
+        out = np.where((row >= 0) & (self.slot_hash[slot] == query), row, -1)
+        shared = np.flatnonzero(row == -2)
+        if len(shared):
+            q = query[shared]
+            pos = np.minimum(np.searchsorted(self.sorted, q), len(self.sorted) - 1)
+            out[shared] = np.where(self.sorted[pos] == q, self.order[pos], -1)
         return out
 
 

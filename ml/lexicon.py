@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import ahocorasick
 import numpy as np
@@ -60,6 +59,7 @@ MIN_SUFFIX_SUPPORT = 3  # a word ending proposes candidates once marked this oft
 SUFFIX_LIFT = 2.0  # ... and when its smoothed precision is at least this multiple of the base rate
 SUFFIX_MIN_RATE = 0.08  # ... and at least this (so a corpus with a tiny base rate does not activate every ending)
 NEIGHBOUR_CHARS = 80
+_MATCH = np.dtype([("end", np.int64), ("key", np.int64)])  # one pyahocorasick match, read without a tuple split
 _BATCH = 500  # texts per vectorised batch: its arrays stay cache-sized (faster than 2,000)
 
 
@@ -206,10 +206,10 @@ def scan(automaton: ahocorasick.Automaton, batch: TextBatch, offsets: np.ndarray
     """
     if not len(automaton):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    found = np.fromiter(chain.from_iterable(automaton.iter(batch.scan_text)), dtype=np.int64).reshape(-1, 2)
-    keys = found[:, 1]
+    found = np.fromiter(automaton.iter(batch.scan_text), dtype=_MATCH)
+    keys = found["key"]
     # a match ending at index e of the padded scan text (" " + norm + " ") ends at e - 1 in norm
-    return found[:, 0] - offsets[keys] - 1, keys
+    return found["end"] - offsets[keys] - 1, keys
 
 
 def banned_tables(banned: dict[str, frozenset[str] | None], terms: list[str]) -> tuple[np.ndarray, HashIndex]:
@@ -637,7 +637,10 @@ class LexiconClassifier(BaseEstimator):
         out: list[list[Span]] = [[] for _ in texts]
         if not len(cands):
             return out
-        for li, label in enumerate(self.labels_):
+        gstart = cands.gstart
+        gend = gstart + (cands.end - cands.start)
+        picked = []  # per label: indices of the chosen candidates and their scores
+        for li in range(len(self.labels_)):
             score = proba[:, li].copy()
             if self._pinned or self._banned:
                 is_term = cands.term >= 0
@@ -648,16 +651,18 @@ class LexiconClassifier(BaseEstimator):
                     score[is_term & self._label_pinned[li][t]] = 1.0
                 score[banned] = -1.0
             keep = np.flatnonzero(score >= min(self.thresholds_[li], 1.0))
-            order = keep[np.lexsort((cands.start[keep] - cands.end[keep], -score[keep]))]
-            chosen: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for j in order:
-                d, s, e = int(cands.doc[j]), int(cands.start[j]), int(cands.end[j])
-                if any(overlaps(s, e, a, b) for a, b in chosen[d]):
-                    continue
-                chosen[d].append((s, e))
-                out[d].append(Span(s, e, label, round(float(min(score[j], 1.0)), 6)))
-        for doc in out:
-            doc.sort(key=lambda s: (s.start, s.end, s.label))
+            chosen = _non_overlapping(keep, gstart[keep], gend[keep], score[keep])
+            picked.append((chosen, np.full(len(chosen), li), np.minimum(score[chosen], 1.0)))
+        rows = np.concatenate([p[0] for p in picked])
+        label_ids = np.concatenate([p[1] for p in picked])
+        scores = np.concatenate([p[2] for p in picked])
+        order = np.lexsort((label_ids, cands.end[rows], gstart[rows]))  # by text, start, end, label
+        labels = self.labels_
+        for d, s, e, li, sc in zip(
+            cands.doc[rows][order].tolist(), cands.start[rows][order].tolist(), cands.end[rows][order].tolist(),
+            label_ids[order].tolist(), scores[order].tolist(), strict=True,
+        ):  # fmt: skip
+            out[d].append(Span(s, e, labels[li], round(sc, 6)))
         return out
 
     def _candidates(self, texts: list[str]) -> Candidates:
@@ -813,6 +818,33 @@ class LexiconClassifier(BaseEstimator):
         for cols in one_hot:
             out += w[cols]
         return out
+
+
+def _non_overlapping(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Of candidates ``rows`` (sorted by start, global positions), keep the best-scoring one of each group of
+    overlapping ones (greedily by descending score, longer first on ties). Candidates that overlap nothing are
+    kept without a Python loop; only the overlapping ones go through the greedy pass."""
+    if not len(rows):
+        return rows
+    reach_before = np.concatenate([[-1], np.maximum.accumulate(ends)[:-1]])
+    next_start = np.concatenate([starts[1:], [np.iinfo(np.int64).max]])
+    clash = (starts < reach_before) | (ends > next_start)
+    if not clash.any():
+        return rows
+    group = np.cumsum(starts >= reach_before)  # a new group starts where nothing earlier reaches
+    c = np.flatnonzero(clash)
+    order = c[np.lexsort((starts[c] - ends[c], -score[c]))]
+    taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    accepted = []
+    for j, g, s, e in zip(
+        order.tolist(), group[order].tolist(), starts[order].tolist(), ends[order].tolist(), strict=True
+    ):
+        if not any(overlaps(s, e, a, b) for a, b in taken[g]):
+            taken[g].append((s, e))
+            accepted.append(j)
+    keep = ~clash
+    keep[accepted] = True
+    return rows[keep]
 
 
 def _lookup(index: HashIndex, query: np.ndarray, missing: int) -> np.ndarray:
