@@ -78,4 +78,5 @@ def annotate_standard(world: World) -> dict:
     return spans
 
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test users only: hashing dominates otherwise
+# Kept for the modules that still import it; tests/conftest.py (`_fast_password_hashing`) already does this for all.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -25,13 +25,8 @@ from annotator.common.models import Job, JobStatus
 from annotator.projects.services import label_update
 from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report
 from ml.tokenise import token_spans
-from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, finish, make_world, mark
+from tests.annotator.annotations.helpers import annotate_standard, finish, make_world, mark
 from tests.conftest import wait_for
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashers(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture

@@ -113,8 +113,7 @@ def test_articles_document_their_filters_and_annotations_their_layers(schema):
 
 
 @pytest.fixture
-def admin_world(settings) -> dict:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def admin_world() -> dict:
     admin = get_user_model().objects.create_superuser("coverage-admin", password="x-admin-123")
     annotator = make_user()
     outlets = [make_outlet("Alpha"), make_outlet("Beta")]

@@ -7,17 +7,12 @@ import pytest
 from django.test import Client
 
 from annotator.annotations.models import Layer, Span
-from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, make_world
+from tests.annotator.annotations.helpers import annotate_standard, make_world
 from tests.annotator.projects.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["owner", "curator", "annotator", "viewer", "outsider"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashers(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture

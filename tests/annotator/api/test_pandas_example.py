@@ -49,8 +49,7 @@ def example_code() -> str:
 
 
 @pytest.fixture
-def study(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def study():
     user = get_user_model().objects.create_user("researcher", password="x-researcher-1")
     project = project_create(name="Framing study", slug="framing-study", created_by=user, bootstrap_resamples=200)
     codebook_create_default(project=project, by=user)

@@ -40,11 +40,6 @@ CORPUS = {
 }  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # four users per test
-
-
 def login(user) -> Client:
     client = Client()
     client.force_login(user)

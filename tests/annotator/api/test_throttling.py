@@ -24,11 +24,6 @@ urlpatterns = [path("expensive/", ExpensiveProbeApi.as_view())]
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
     yield

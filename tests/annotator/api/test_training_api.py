@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/projects"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(user) -> Client:
     client = Client()
     client.force_login(user)

@@ -26,8 +26,7 @@ SLUG = "demo-framing"
 
 
 @pytest.fixture
-def demo(transactional_db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def demo(transactional_db):
     call_command("load_demo", stdout=io.StringIO())
     project = Project.objects.get(slug=SLUG)
     project.bootstrap_resamples = 200

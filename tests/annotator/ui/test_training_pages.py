@@ -32,11 +32,6 @@ METRICS = {
 }  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(user) -> Client:
     client = Client()
     client.force_login(user)
