@@ -853,13 +853,13 @@ def _rescore(project: Project, version: ModelVersion, article_ids: list[int], by
 
     job = Job.objects.create(
         kind=Job.Kind.SCORING, project=project, created_by=by, status=JobStatus.RUNNING,
-        params={"model_version": version.pk, "article_ids": None, "chunk_size": settings.SCORING_CHUNK_SIZE},
+        params={"model_version": version.pk, "article_ids": None, "chunk_size": settings.SCORING_CHUNK_SIZE, "plan": 1},
         progress_total=len(article_ids), started_at=timezone.now(), message="Scoring the imported snapshot",
     )  # fmt: skip
     done = 0
     size = settings.SCORING_CHUNK_SIZE
     for start in range(0, len(article_ids), size):
-        done += score_chunk(job_id=job.pk, article_ids=article_ids[start : start + size])
+        done += score_chunk(job_id=job.pk, article_ids=article_ids[start : start + size], plan=1)
     return done
 
 

@@ -55,9 +55,10 @@ def study(gold_study):
     model_version_activate(version=version)
     ids = list(Article.objects.filter(project_links__project=project).order_by("pk").values_list("pk", flat=True))
     job = Job.objects.create(
-        kind=Job.Kind.SCORING, project=project, status=JobStatus.RUNNING, params={"model_version": version.pk}
-    )
-    score_chunk(job_id=job.pk, article_ids=ids)
+        kind=Job.Kind.SCORING, project=project, status=JobStatus.RUNNING, progress_total=len(ids),
+        params={"model_version": version.pk, "plan": 1},
+    )  # fmt: skip
+    assert score_chunk(job_id=job.pk, article_ids=ids, plan=1) == len(ids)
     return project, curator
 
 
