@@ -6,8 +6,13 @@
 The data and the SQLite database live in a temp dir (never in the repo). The import runs as a child process
 (``manage.py import_corpus``: reading, validation, hashing, token counts, de-dup, outlets, progress rows), so its
 peak RSS is measured alone (os.wait4). The baseline then loads the same rows, already prepared in memory, with
-the fastest raw path of the backend (psycopg COPY on PostgreSQL, sqlite3 executemany on SQLite) into the same
+the fastest raw path of the backend (psycopg binary COPY on PostgreSQL, sqlite3 executemany on SQLite) into the same
 emptied table: the physical limit of the database on this machine.
+
+The machine may be shared, so besides the wall time the bench prints the CPU seconds of each process (the
+import, its parser process, the PostgreSQL backend, from wait4 and /proc), the CPU that *other* processes used
+during the run (from /proc/stat) and the load average before and after: on a busy machine the wall time is
+pessimistic and the CPU seconds are the comparable figures.
 """
 
 import argparse
@@ -20,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -79,6 +85,36 @@ def process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_cpu() -> float:
+    """CPU seconds all cores of this machine have spent busy since boot (/proc/stat: everything but idle, iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of a process, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def machine_description() -> str:
+    """CPU model and count, for the record."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")  # fmt: skip
+    return f"{os.cpu_count()} × {model}"
+
+
+def load_average() -> str:
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 class ServerCpu:
     """CPU seconds of the PostgreSQL backends serving one database (same machine), sampled from /proc.
 
@@ -107,8 +143,17 @@ class ServerCpu:
         return sum(self.seen.values())
 
 
-def run_child(cmd: list[str], env: dict[str, str], server: ServerCpu | None = None) -> tuple[float, float, int, str]:
-    """Run a child; return (wall seconds, CPU seconds incl. its children, peak summed RSS in bytes, output).
+@dataclass
+class ChildRun:
+    seconds: float  # wall, including the start of the process
+    cpu: float  # CPU seconds of the child and its children (wait4)
+    children_cpu: float  # of which its children (the parser process), sampled from /proc: a slight underestimate
+    rss: int  # peak bytes (see run_child)
+    output: str
+
+
+def run_child(cmd: list[str], env: dict[str, str], server: ServerCpu | None = None) -> ChildRun:
+    """Run a child and measure it (see ChildRun).
 
     ru_maxrss of wait4 is the largest single process; the import may run a parser process beside it, so the
     peak of their *sum* is sampled from /proc every 0.1 s and the larger of the two figures is reported.
@@ -118,9 +163,11 @@ def run_child(cmd: list[str], env: dict[str, str], server: ServerCpu | None = No
     chunks: list[str] = []
     reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read() if proc.stdout else ""), daemon=True)
     reader.start()
-    peak_sum = 0
+    peak_sum, children_cpu = 0, {}
     while reader.is_alive():
         peak_sum = max(peak_sum, rss_of_tree(proc.pid))
+        for child in children_of(proc.pid):
+            children_cpu[child] = process_cpu(child) or children_cpu.get(child, 0.0)
         if server is not None:
             server.sample()
         reader.join(timeout=0.1)
@@ -130,7 +177,8 @@ def run_child(cmd: list[str], env: dict[str, str], server: ServerCpu | None = No
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output}")
-    return seconds, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss * 1024, peak_sum), output
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(seconds, cpu, sum(children_cpu.values()), max(usage.ru_maxrss * 1024, peak_sum), output)
 
 
 def baseline_rows(path: Path) -> list[tuple]:
@@ -149,7 +197,7 @@ def baseline_rows(path: Path) -> list[tuple]:
             rows.append((OUTLETS.index(r["outlet"]) + 1, r["title"], text, r["url"],
                          datetime.fromisoformat(r["published_at"]), "", "", r["external_id"],
                          hashlib.sha256(text.encode()).hexdigest(), count_tokens(text), None, None, False,
-                         json.dumps({"section": r["section"]}), now))  # fmt: skip
+                         {"section": r["section"]}, now))  # fmt: skip
     return rows
 
 
@@ -160,19 +208,21 @@ COLUMNS = (
 
 
 def baseline_postgres(url: str, rows: list[tuple]) -> tuple[float, float]:
-    """(wall seconds, server backend CPU seconds) of one COPY of ``rows``."""
+    """(wall seconds, server backend CPU seconds) of one binary COPY of ``rows`` (the import's own COPY format)."""
     import psycopg
 
     with psycopg.connect(url) as conn:
-        conn.execute("DELETE FROM corpus_article")
-        conn.execute("DELETE FROM corpus_outlet")
+        conn.execute("TRUNCATE corpus_article, corpus_outlet CASCADE")
+        types = dict(conn.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = "
+                                  "'corpus_article'::regclass AND attnum > 0").fetchall())  # fmt: skip
         for i, name in enumerate(OUTLETS, start=1):
             conn.execute("INSERT INTO corpus_outlet (id, name, slug, country, language, leaning, homepage, "
                          "is_wire_agency, created_at) VALUES (%s, %s, %s, '', '', '', '', false, now())",
                          (i, name, f"baseline-{i}"))  # fmt: skip
         conn.commit()
         started, server_started = time.perf_counter(), process_cpu(conn.info.backend_pid) or 0.0
-        with conn.cursor() as cur, cur.copy(f"COPY corpus_article ({COLUMNS}) FROM STDIN") as copy:
+        with conn.cursor() as cur, cur.copy(f"COPY corpus_article ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([int(types[column.strip()]) for column in COLUMNS.split(",")])
             for row in rows:
                 copy.write_row(row)
         conn.commit()
@@ -193,13 +243,48 @@ def baseline_sqlite(db_path: Path, rows: list[tuple]) -> float:
         [(i, name, f"baseline-{i}") for i, name in enumerate(OUTLETS, start=1)],
     )
     conn.commit()
-    prepared = [(*r[:4], r[4].isoformat(" ")[:26], *r[5:13], r[13], r[14].isoformat(" ")[:26]) for r in rows]
+    prepared = [
+        (*r[:4], r[4].isoformat(" ")[:26], *r[5:13], json.dumps(r[13]), r[14].isoformat(" ")[:26]) for r in rows
+    ]
     started = time.perf_counter()
     conn.executemany(f"INSERT INTO corpus_article ({COLUMNS}) VALUES ({', '.join('?' * 15)})", prepared)
     conn.commit()
     seconds = time.perf_counter() - started
     conn.close()
     return seconds
+
+
+def report(
+    args: argparse.Namespace,
+    size: int,
+    run: ChildRun,
+    server: ServerCpu | None,
+    *,
+    load: tuple[str, str],
+    machine_busy: float,
+) -> None:
+    """Print the import's figures: wall and CPU time of each process, and how busy the machine was."""
+    summary = [line for line in run.output.splitlines() if line.startswith("Import ")]
+    rate = args.n / run.seconds
+    server_cpu = server.seconds if server is not None else 0.0
+    ours = run.cpu + server_cpu
+    print(f"machine: {machine_description()}; started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"backend: {args.db}; {args.n:,} articles, {size / 1e6:,.0f} MB of JSONL, batch size {args.batch_size}")
+    print(summary[-1] if summary else run.output[-2000:])
+    print(f"import_corpus: {run.seconds:.1f} s wall (incl. process start) = {rate:,.0f} articles/s; "
+          f"peak RSS {run.rss / 2**20:,.0f} MB (import + parser process)")  # fmt: skip
+    print(f"CPU: import process {run.cpu - run.children_cpu:.1f} s + parser process {run.children_cpu:.1f} s"
+          + (f" + PostgreSQL backend {server_cpu:.1f} s" if server is not None else " (SQLite: in the import process)")
+          + f" = {ours:.1f} s = {args.n / ours:,.0f} articles per CPU-second")  # fmt: skip
+    others = max(0.0, machine_busy - ours)
+    print(f"machine during the run: {machine_busy:.1f} busy CPU-s on {os.cpu_count()} cores in {run.seconds:.1f} s, "
+          f"of which other processes {others:.1f} s ({others / run.seconds:.1f} cores); "
+          f"load average (1/5/15 min) {load[0]} before, {load[1]} after")  # fmt: skip
+    if others / run.seconds > 0.25:
+        print(
+            "NOTE: the machine was not quiet (other processes used over a quarter of a core): the wall time "
+            "and articles/s are pessimistic; the CPU seconds are the comparable figures."
+        )
 
 
 def main() -> None:
@@ -231,26 +316,16 @@ def main() -> None:
         run_child([sys.executable, "manage.py", "migrate", "-v0"], env)
         server = ServerCpu(f"{admin_url}/postgres", name) if args.db == "postgres" else None
         cmd = [sys.executable, "manage.py", "import_corpus", str(data), "--batch-size", str(args.batch_size)]
-        load_before = os.getloadavg()[0]
-        seconds, cpu, rss, output = run_child(cmd, env, server)
-        summary = [line for line in output.splitlines() if line.startswith("Import ")]
-        rate = args.n / seconds
-        print(f"backend: {args.db}; {args.n:,} articles, {size / 1e6:,.0f} MB of JSONL, batch size {args.batch_size}")
-        print(summary[-1] if summary else output[-2000:])
-        print(f"import_corpus: {seconds:.1f} s wall (incl. process start) = {rate:,.0f} articles/s; "
-              f"peak RSS {rss / 2**20:,.0f} MB (import + parser process)")  # fmt: skip
-        load_after = os.getloadavg()[0]
-        print(f"import process CPU time {cpu:.1f} s ({args.n / cpu:,.0f} articles per CPU-second of the import "
-              f"and its parser process); load average {load_before:.1f} before, {load_after:.1f} after")  # fmt: skip
-        if server is not None:
-            total = cpu + server.seconds
-            print(f"PostgreSQL server backend CPU {server.seconds:.1f} s; import + server {total:.1f} s = "
-                  f"{args.n / total:,.0f} articles per CPU-second")  # fmt: skip
+        load_before, busy_before = load_average(), machine_busy_cpu()
+        run = run_child(cmd, env, server)
+        load_after, machine_busy = load_average(), machine_busy_cpu() - busy_before
+        report(args, size, run, server, load=(load_before, load_after), machine_busy=machine_busy)
+        rate = args.n / run.seconds
         if args.no_baseline:
             return
         rows = baseline_rows(data)
         if args.db == "postgres":
-            (base_seconds, base_server_cpu), label = baseline_postgres(args.database_url, rows), "psycopg COPY"
+            (base_seconds, base_server_cpu), label = baseline_postgres(args.database_url, rows), "psycopg binary COPY"
             print(f"baseline COPY: server backend CPU {base_server_cpu:.1f} s")
         else:
             base_seconds, label = baseline_sqlite(tmpdir / "var" / "framescope.sqlite3", rows), "sqlite3 executemany"
