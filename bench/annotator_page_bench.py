@@ -17,6 +17,7 @@ import random
 import statistics
 import sys
 
+from bench._processes import percentile
 from bench.span_save_bench import (
     BENCH_PASSWORD,
     BENCH_USER,
@@ -26,7 +27,6 @@ from bench.span_save_bench import (
     django_setup,
     ensure_database,
     ensure_fixture,
-    percentile,
     start_server,
 )
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bench._django import django_setup, ensure_database
+from bench._processes import start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_dash"
@@ -140,20 +141,7 @@ def serve(url: str, data_dir: Path) -> subprocess.Popen:
         **os.environ, "DATABASE_URL": url, "FRAMESCOPE_DATA_DIR": str(data_dir), "DEBUG": "0",
         "PYTHONPATH": str(ROOT), "API_THROTTLE_EXPENSIVE": "100000/min",
     }  # fmt: skip
-    cmd = [
-        str(ROOT / ".venv/bin/gunicorn"), "annotator.wsgi", "-w", "2", "-b", f"127.0.0.1:{PORT}",
-        "--timeout", "600", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2)  # noqa: S310 - local server
-            return proc
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("gunicorn did not come up")
+    return start_gunicorn(env=env, workers=2, timeout=600, port=PORT)[0]
 
 
 def get(path: str, token: str) -> tuple[float, list]:

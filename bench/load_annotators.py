@@ -22,27 +22,21 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bench._django import django_setup, ensure_database
+from bench._processes import cpu_seconds, load_average, start_gunicorn
 from bench.worker_sizing import (
     DATA_DIR,
     DEFAULT_BROKER,
     DEFAULT_DB,
     PASSWORD,
-    ROOT,
-    cpu_seconds,
-    django_setup,
     ensure_corpus,
-    ensure_database,
-    load_average,
     start_workers,
     stop_workers,
     worker_env,
@@ -50,12 +44,6 @@ from bench.worker_sizing import (
 
 ANNOTATOR_PREFIX = "bench-load-"
 P95_FLOOR_MS = 100.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_annotators(project, n: int) -> list[str]:
@@ -81,28 +69,6 @@ def ensure_annotators(project, n: int) -> list[str]:
         project=project, layer=Layer.ANNOTATOR, annotator__username__startswith=ANNOTATOR_PREFIX
     ).delete()
     return names
-
-
-def start_gunicorn(*, env: dict[str, str], workers: int, threads: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    cmd = [
-        gunicorn, "annotator.wsgi:application", "-b", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", str(threads), "--timeout", "120", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    import requests
-
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start")
 
 
 @dataclass
@@ -332,7 +298,8 @@ def main() -> None:
     env = {**worker_env(args.database_url, args.broker_url), "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1",
            "CACHE_URL": args.broker_url}  # fmt: skip
     workers = [] if args.no_scoring else start_workers(1, env, queues="scoring,default", nice=args.worker_nice)
-    server, base = start_gunicorn(env=env, workers=args.web_workers, threads=args.threads)
+    server, port = start_gunicorn(env=env, workers=args.web_workers, threads=args.threads)
+    base = f"http://127.0.0.1:{port}"
     stop = threading.Event()
     keeper = ScoringKeeper(fixture, stop)
     loads: list[str] = []

@@ -16,7 +16,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench._django import django_setup, ensure_database
+from bench._processes import cpu_seconds, load_average, percentile, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_ann"
@@ -108,14 +108,7 @@ def ensure_fixture(*, n_spans: int, n_articles: int = 2000, words_per_article: i
     return {"project": project, "user": user, "article_ids": article_ids, "labels": labels}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(*, url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -123,20 +116,7 @@ def start_server(*, url: str, data_dir: Path, workers: int) -> tuple[subprocess.
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    cmd = [gunicorn, "annotator.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start")
+    return start_gunicorn(env=env, workers=workers)
 
 
 class Session:
@@ -169,23 +149,6 @@ class Session:
             raise RuntimeError(f"login failed ({status})")
 
 
-def server_cpu_seconds(master_pid: int) -> float:
-    """User+system CPU of the gunicorn master and its workers (from /proc), to separate work from waiting."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(entry.name), int(fields[1])
-        if pid == master_pid or ppid == master_pid:
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 def queries_per_save(fixture: dict) -> list[str]:
     """The SQL of one save through Django's test client against the same database (what the test asserts)."""
     from django.db import connection
@@ -205,15 +168,6 @@ def queries_per_save(fixture: dict) -> list[str]:
     if response.status_code != 201:
         raise RuntimeError(f"span create failed: {response.status_code} {response.content[:300]!r}")
     return [q["sql"] for q in ctx.captured_queries]
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -239,7 +193,7 @@ def run(args: argparse.Namespace) -> dict:
         cpu_start = 0.0
         for i in range(args.warmup + args.requests):
             if i == args.warmup:
-                cpu_start = server_cpu_seconds(proc.pid)
+                cpu_start = cpu_seconds(proc.pid)
             pk = rng.choice(list(texts))
             text = texts[pk]
             start = rng.randrange(0, len(text) - 30)
@@ -258,7 +212,7 @@ def run(args: argparse.Namespace) -> dict:
                 raise RuntimeError(f"span create failed: {status} {data[:300]!r}")
             if i >= args.warmup:
                 timings.append(elapsed)
-        server_cpu_ms = (server_cpu_seconds(proc.pid) - cpu_start) * 1000 / len(timings)
+        server_cpu_ms = (cpu_seconds(proc.pid) - cpu_start) * 1000 / len(timings)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

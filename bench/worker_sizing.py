@@ -25,6 +25,7 @@ from pathlib import Path
 from unittest import mock
 
 from bench._django import django_setup, ensure_database
+from bench._processes import cpu_seconds, load_average, postgres_cpu_seconds, rss_mib, runqueue_wait_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_rel"
@@ -180,75 +181,6 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-def rss_mib(pid: int) -> float:
-    """RSS of a process plus its direct children (a prefork worker and its pool process), in MiB."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(entry.name) == pid or int(fields.get("PPid", "0").strip()) == pid:
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its direct children (from /proc/<pid>/stat)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def runqueue_wait_seconds(pid: int) -> float:
-    """Seconds a process and its direct children spent runnable but waiting for a CPU (/proc/<pid>/schedstat)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if int(entry.name) == pid or ppid == pid:
-                total += int((entry / "schedstat").read_text().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of every postgres process (the server shares the machine's cores with the workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat.split("(", 1)[1].rsplit(")", 1)
-        if name.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def clear_scores(version) -> None:
