@@ -172,6 +172,8 @@ SCORING_STALE_SECONDS = int(os.environ.get("SCORING_STALE_SECONDS", "300"))
 TRAINING_STALE_SECONDS = int(os.environ.get("TRAINING_STALE_SECONDS", "300"))
 # Agreement jobs report no progress while computing: queued or running this long counts as stalled.
 AGREEMENT_STALE_SECONDS = int(os.environ.get("AGREEMENT_STALE_SECONDS", "900"))
+# A snapshot freeze reports each step (each score table); this long without one counts as lost.
+SNAPSHOT_STALE_SECONDS = int(os.environ.get("SNAPSHOT_STALE_SECONDS", "900"))
 # How often Celery beat runs the stale-job recovery (`-B` in `make run`, the `beat` service in compose).
 STALE_JOB_RECOVERY_SECONDS = int(os.environ.get("STALE_JOB_RECOVERY_SECONDS", "300"))
 if STALE_JOB_RECOVERY_SECONDS <= 0:

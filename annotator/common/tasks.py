@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from annotator.annotations.agreement import agreement_jobs_fail_stale
 from annotator.common.models import Job, JobStatus
+from annotator.projects.snapshots import snapshot_jobs_fail_stale
 from annotator.scoring.services import scoring_runs_resume_stale
 from annotator.training.services import model_versions_reap_stale
 
@@ -28,4 +29,5 @@ def stale_jobs_recover_task() -> dict:
         "trainings_failed": model_versions_reap_stale(),
         "scoring_runs_resumed": len(scoring_runs_resume_stale()),
         "agreement_jobs_failed": agreement_jobs_fail_stale(),
+        "snapshot_jobs_failed": snapshot_jobs_fail_stale(),
     }
