@@ -25,7 +25,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -536,6 +536,27 @@ def snapshot_job_fail(*, job_id: int, reason: str) -> None:
     Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
         status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
     )
+
+
+def snapshot_jobs_fail_stale(*, now=None) -> int:
+    """Fail freeze jobs whose worker died (no step for SNAPSHOT_STALE_SECONDS) or whose message was lost.
+
+    Failing, not re-queueing: a freeze that is only slow would otherwise run twice. The page then offers a new one.
+    """
+    now = now or timezone.now()
+    seconds = settings.SNAPSHOT_STALE_SECONDS
+    before = now - timedelta(seconds=seconds)
+    jobs = Job.objects.filter(kind=Job.Kind.SNAPSHOT)
+    running = jobs.filter(status=JobStatus.RUNNING, heartbeat_at__lt=before).update(
+        status=JobStatus.FAILED, finished_at=now, message="Failed",
+        error=f"The freeze reported no progress for {seconds} s (the worker was killed or crashed). Freeze again.",
+    )  # fmt: skip
+    queued = jobs.filter(status=JobStatus.QUEUED, created_at__lt=before).update(
+        status=JobStatus.FAILED, finished_at=now, message="Failed",
+        error=f"No worker took the freeze up within {seconds} s (no worker serves the default queue, or the "
+        "message was lost). Freeze again.",
+    )  # fmt: skip
+    return running + queued
 
 
 def snapshot_jobs_recent(*, project: Project, limit: int = 5) -> list[Job]:

@@ -352,3 +352,28 @@ def test_a_snapshot_with_names_reattaches_the_layers_to_the_same_users(layered_s
         )
     )
     assert after == before and _agreement_table(report.project) == _agreement_table(project)
+
+
+def test_stale_freeze_jobs_fail_with_the_reason_and_live_ones_are_left_alone(gold_study):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotator.common.tasks import stale_jobs_recover_task
+
+    project, curator = gold_study
+    old = timezone.now() - timedelta(hours=1)
+
+    def job(status, **fields):
+        made = Job.objects.create(kind=Job.Kind.SNAPSHOT, project=project, status=status, params={"name": "x"})
+        Job.objects.filter(pk=made.pk).update(**fields)
+        return made
+
+    dead = job(JobStatus.RUNNING, heartbeat_at=old)
+    lost = job(JobStatus.QUEUED, created_at=old)
+    live = job(JobStatus.RUNNING, heartbeat_at=timezone.now())
+    assert stale_jobs_recover_task.apply().get()["snapshot_jobs_failed"] == 2
+    for made in (dead, lost, live):
+        made.refresh_from_db()
+    assert dead.status == lost.status == JobStatus.FAILED and live.status == JobStatus.RUNNING
+    assert "no progress" in dead.error and "No worker took the freeze up" in lost.error
