@@ -77,7 +77,12 @@ class _Settings:
 
 def _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors) -> _Settings:
     if errors is not None and not isinstance(errors, ClassifierErrors):
-        raise ValueError("errors must be a ClassifierErrors (tp, fp, fn) or None")
+        # with one factor per outlet, "equal corrected rates" is no longer "equal rates": the permutation test
+        # of the uncorrected difference would not test the corrected one
+        raise ValueError(
+            "errors must be a ClassifierErrors (tp, fp, fn) or None; per-stratum corrections (StratifiedErrors) "
+            "apply to group_rates only, not to comparisons"
+        )
     if exact_max_articles is not None:
         exact_max_articles = check_positive_int("exact_max_articles", exact_max_articles, minimum=0)
     return _Settings(

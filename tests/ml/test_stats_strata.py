@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ml.stats import ArticleCounts, StratifiedErrors, group_rates
+from ml.stats import ArticleCounts, StratifiedErrors, compare_groups, group_rates
 
 # Two outlets whose model errors differ, as on BABE: the loaded one has many true spans and the model finds half of
 # them; the neutral one has few, and most of the model's spans there are false positives.
@@ -125,3 +125,10 @@ def test_a_stratum_without_predictions_or_articles_needs_pooling():
 def test_group_rates_rejects_other_error_objects():
     with pytest.raises(ValueError, match="StratifiedErrors"):
         group_rates(ArticleCounts(groups=["a"], n_tokens=[1], n_spans=[0]), errors={"a": 1.0})
+
+
+def test_comparisons_refuse_per_stratum_corrections_with_the_reason():
+    counts = ArticleCounts(groups=["a", "b"], n_tokens=[100, 100], n_spans=[1, 2])
+    errors = StratifiedErrors(strata=["a", "b"], gold=[1, 2], predicted=[2, 2])
+    with pytest.raises(ValueError, match="apply to group_rates only"):
+        compare_groups(counts, group_a="a", group_b="b", errors=errors)
