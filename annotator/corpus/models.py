@@ -77,14 +77,14 @@ class Article(models.Model):
     """One news article.
 
     Every index is written on every import row, so each one is here for a query that needs it (migration
-    corpus.0004 dropped the ones nothing used; see docs/importing.md § Indexes):
+    corpus.0004 dropped the ones nothing used; see docs/importing.md, Indexes):
 
     - primary key: lookups by id, the API's default order;
     - ``article_unique_outlet_external_id`` / ``article_unique_outlet_content`` (partial, unique): the import's
       de-duplication lookups and its race-safe guarantee of one copy per (outlet, external id) else (outlet,
       content hash), also the snapshot restore's article lookups;
     - (outlet, published_at): the outlet filter and per-outlet date ranges (API, project sampling, scores),
-      and the outlet foreign key's own checks (PROTECT on delete), so ``outlet`` needs no index of its own;
+      and the check that a deleted outlet has no articles (PROTECT), so ``outlet`` needs no index of its own;
     - published_at: date ranges across all outlets (API ``published_after``/``published_before``);
     - batch: an import's articles (resume watermark, post-import hooks, the batch's article list);
     - cluster: a story cluster's articles (API ``cluster`` filter, clustering updates).

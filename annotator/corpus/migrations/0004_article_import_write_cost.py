@@ -9,7 +9,7 @@ few hundred words) is first compressed and, if still too large, moved to the TOA
 with an entry in the TOAST index: for news text that costs more server CPU than the rest of the row. With the
 target at 8160 a row up to ~8 KB is stored as it is, in the table's own page; longer texts are compressed
 (lz4, migration 0002) and toasted as before. The text is stored byte for byte either way; the price is disk
-space (short articles are not compressed). See docs/importing.md § PostgreSQL storage.
+space (short articles are not compressed). See docs/importing.md, PostgreSQL storage.
 """
 
 import django.db.models.deletion
