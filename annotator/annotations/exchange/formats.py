@@ -80,6 +80,36 @@ def _json_lines(stream: TextIO, source: str) -> Iterator[tuple[int, dict[str, An
         yield number, value
 
 
+def _check_offset_unit(unit: Any) -> None:
+    if unit != OFFSET_UNIT:
+        raise RecordProblem(f"offset_unit {unit!r} is not supported (only {OFFSET_UNIT!r})")
+
+
+def _article_fields(meta: dict[str, Any], where: str, *, id_key: str = "article_id") -> dict[str, Any]:
+    """An ArticleRecord's identifying fields from a file's metadata object (``where``: its name in messages)."""
+    article_id = meta.get(id_key)
+    return {
+        "article_id": _int(article_id, f"{where}.{id_key}") if article_id is not None else None,
+        **{name: _str(meta.get(name), f"{where}.{name}") for name in ("external_id", "outlet", "title", "url")},
+    }
+
+
+def _labelled_span(
+    *, start: Any, end: Any, label: Any, text: Any, layer: Any, annotator: Any, note: Any, line: int, where: str = ""
+) -> SpanRecord:
+    """A span of a tool's export (doccano, Label Studio) from its raw values; ``where`` prefixes offset field names."""
+    return SpanRecord(
+        start=_int(start, f"{where}start"),
+        end=_int(end, f"{where}end"),
+        label=_str(label, "label", required=True),
+        text=_str(text, f"{where}text") or None,
+        layer=_str(layer, "layer") or None,
+        annotator=_str(annotator, "annotator") or None,
+        note=_str(note, "note"),
+        line=line,
+    )
+
+
 class ExchangeFormat:
     """A file format for a project's annotations: ``write`` records out, ``read`` them back."""
 
@@ -98,6 +128,24 @@ class ExchangeFormat:
         raise NotImplementedError
 
     def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        raise NotImplementedError
+
+
+class JsonLinesFormat(ExchangeFormat):
+    """One JSON object per line, one article per object: subclasses turn an object into a record (``_record``)."""
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        for item in _json_lines(stream, source):
+            if isinstance(item, dict):
+                yield item
+                continue
+            line, data = item
+            try:
+                yield self._record(data, line)
+            except RecordProblem as exc:
+                yield row_error(source, line, str(exc))
+
+    def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
         raise NotImplementedError
 
 
@@ -122,7 +170,7 @@ def _span_from_native(value: Any, line: int) -> SpanRecord:
     )
 
 
-class NativeFormat(ExchangeFormat):
+class NativeFormat(JsonLinesFormat):
     """One JSON object per article: its metadata, its exact text and its spans, lossless."""
 
     name = "native"
@@ -164,35 +212,16 @@ class NativeFormat(ExchangeFormat):
                 row["adjudication"] = a.adjudication
             yield _dumps(row) + "\n"
 
-    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
-        for item in _json_lines(stream, source):
-            if isinstance(item, dict):
-                yield item
-                continue
-            line, data = item
-            try:
-                yield self._record(data, line)
-            except RecordProblem as exc:
-                yield row_error(source, line, str(exc))
-
-    @staticmethod
-    def _record(data: dict[str, Any], line: int) -> ArticleRecord:
-        unit = data.get("offset_unit", OFFSET_UNIT)
-        if unit != OFFSET_UNIT:
-            raise RecordProblem(f"offset_unit {unit!r} is not supported (only {OFFSET_UNIT!r})")
+    def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
+        _check_offset_unit(data.get("offset_unit", OFFSET_UNIT))
         article = _object(data.get("article", {}), "article")
         spans = data.get("spans", [])
         if not isinstance(spans, list):
             raise RecordProblem("spans must be a list")
-        article_id = article.get("id")
         return ArticleRecord(
             text=_str(data.get("text"), "text", required=True),
             spans=[_span_from_native(s, line) for s in spans],
-            article_id=_int(article_id, "article.id") if article_id is not None else None,
-            external_id=_str(article.get("external_id"), "article.external_id"),
-            outlet=_str(article.get("outlet"), "article.outlet"),
-            title=_str(article.get("title"), "article.title"),
-            url=_str(article.get("url"), "article.url"),
+            **_article_fields(article, "article", id_key="id"),
             published_at=_str(article.get("published_at"), "article.published_at") or None,
             metadata=_object(article.get("metadata") or {}, "article.metadata"),
             adjudication=_str(data.get("adjudication"), "adjudication") or None,
@@ -203,7 +232,7 @@ class NativeFormat(ExchangeFormat):
 # --- doccano JSONL -----------------------------------------------------------------------------------------
 
 
-class DoccanoFormat(ExchangeFormat):
+class DoccanoFormat(JsonLinesFormat):
     """doccano's sequence-labelling JSONL: ``{"text", "label": [[start, end, "label"]], "meta"}``.
 
     ``meta.label_details`` runs parallel to ``label`` and names each span's annotator, layer, text and note.
@@ -233,17 +262,6 @@ class DoccanoFormat(ExchangeFormat):
             }
             yield _dumps(row) + "\n"
 
-    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
-        for item in _json_lines(stream, source):
-            if isinstance(item, dict):
-                yield item
-                continue
-            line, data = item
-            try:
-                yield self._record(data, line)
-            except RecordProblem as exc:
-                yield row_error(source, line, str(exc))
-
     @staticmethod
     def _triples(data: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
         if "entities" in data and "label" not in data:  # doccano's relation-project export
@@ -266,9 +284,7 @@ class DoccanoFormat(ExchangeFormat):
 
     def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
         meta = _object(data.get("meta") or {}, "meta")
-        unit = meta.get("offset_unit", OFFSET_UNIT)
-        if unit != OFFSET_UNIT:
-            raise RecordProblem(f"offset_unit {unit!r} is not supported (only {OFFSET_UNIT!r})")
+        _check_offset_unit(meta.get("offset_unit", OFFSET_UNIT))
         triples = self._triples(data)
         details = meta.get("label_details") or [{}] * len(triples)
         if not isinstance(details, list) or len(details) != len(triples):
@@ -277,27 +293,19 @@ class DoccanoFormat(ExchangeFormat):
         for (start, end, label), detail in zip(triples, details, strict=True):
             detail = _object(detail, "a label_details entry")
             spans.append(
-                SpanRecord(
-                    start=_int(start, "start"),
-                    end=_int(end, "end"),
-                    label=_str(label, "label", required=True),
-                    text=_str(detail.get("text"), "text") or None,
-                    layer=_str(detail.get("layer"), "layer") or None,
-                    annotator=_str(detail.get("annotator"), "annotator") or None,
-                    note=_str(detail.get("note"), "note"),
+                _labelled_span(
+                    start=start,
+                    end=end,
+                    label=label,
+                    text=detail.get("text"),
+                    layer=detail.get("layer"),
+                    annotator=detail.get("annotator"),
+                    note=detail.get("note"),
                     line=line,
                 )
             )
-        article_id = meta.get("article_id")
         return ArticleRecord(
-            text=_str(data.get("text"), "text", required=True),
-            spans=spans,
-            article_id=_int(article_id, "meta.article_id") if article_id is not None else None,
-            external_id=_str(meta.get("external_id"), "meta.external_id"),
-            outlet=_str(meta.get("outlet"), "meta.outlet"),
-            title=_str(meta.get("title"), "meta.title"),
-            url=_str(meta.get("url"), "meta.url"),
-            line=line,
+            text=_str(data.get("text"), "text", required=True), spans=spans, **_article_fields(meta, "meta"), line=line
         )
 
 
@@ -387,8 +395,7 @@ class LabelStudioFormat(ExchangeFormat):
 
     def _record(self, task: dict[str, Any], number: int) -> ArticleRecord:
         data = _object(task.get("data"), "data")
-        if data.get("offset_unit", OFFSET_UNIT) != OFFSET_UNIT:
-            raise RecordProblem(f"offset_unit {data['offset_unit']!r} is not supported (only {OFFSET_UNIT!r})")
+        _check_offset_unit(data.get("offset_unit", OFFSET_UNIT))
         annotations = task.get("annotations") or []
         if not isinstance(annotations, list):
             raise RecordProblem("annotations must be a list")
@@ -408,28 +415,25 @@ class LabelStudioFormat(ExchangeFormat):
                 if not isinstance(labels, list) or not labels:
                     raise RecordProblem("a labels result needs value.labels, a non-empty list")
                 note = (result.get("meta") or {}).get("text") or []
-                for label in labels:
-                    spans.append(
-                        SpanRecord(
-                            start=_int(value.get("start"), "value.start"),
-                            end=_int(value.get("end"), "value.end"),
-                            label=_str(label, "label", required=True),
-                            text=_str(value.get("text"), "value.text") or None,
-                            layer=layer,
-                            annotator=annotator,
-                            note="\n".join(n for n in note if isinstance(n, str)),
-                            line=number,
-                        )
+                note = "\n".join(n for n in note if isinstance(n, str))
+                spans.extend(
+                    _labelled_span(
+                        start=value.get("start"),
+                        end=value.get("end"),
+                        label=label,
+                        text=value.get("text"),
+                        layer=layer,
+                        annotator=annotator,
+                        note=note,
+                        line=number,
+                        where="value.",
                     )
-        article_id = data.get("article_id")
+                    for label in labels
+                )
         return ArticleRecord(
             text=_str(data.get("text"), "data.text", required=True),
             spans=spans,
-            article_id=_int(article_id, "data.article_id") if article_id is not None else None,
-            external_id=_str(data.get("external_id"), "data.external_id"),
-            outlet=_str(data.get("outlet"), "data.outlet"),
-            title=_str(data.get("title"), "data.title"),
-            url=_str(data.get("url"), "data.url"),
+            **_article_fields(data, "data"),
             line=number,
         )
 
@@ -634,8 +638,7 @@ class CsvFormat(ExchangeFormat):
     def _record(row: dict[str, Any], line: int) -> ArticleRecord:
         if None in row:
             raise RecordProblem("the row has more cells than the header")
-        if row.get("offset_unit") not in (None, "", OFFSET_UNIT):
-            raise RecordProblem(f"offset_unit {row['offset_unit']!r} is not supported (only {OFFSET_UNIT!r})")
+        _check_offset_unit(row.get("offset_unit") or OFFSET_UNIT)
         article_id, version = (row.get("article_id") or "").strip(), (row.get("codebook_version") or "").strip()
         text = row.get("article_text")
         span = SpanRecord(

@@ -357,6 +357,58 @@ def test_per_record_errors_with_line_numbers_and_nothing_written(world):
     assert report.spans_created == 5 + 1 + 1
 
 
+FOREIGN_UNIT = {
+    "native": '{"text": "abc", "offset_unit": "utf16", "spans": []}\n',
+    "doccano": '{"text": "abc", "label": [], "meta": {"offset_unit": "utf16"}}\n',
+    "labelstudio": '[{"data": {"text": "abc", "offset_unit": "utf16"}}]',
+    "csv": "article_id,start,end,label,offset_unit\r\n1,0,1,x,utf16\r\n",
+}
+BAD_OFFSET = {  # a span whose start is no integer, and the name the message must give it
+    "doccano": ('{"text": "abc", "label": [["one", 2, "x"]], "meta": {"article_id": 7}}\n', "start"),
+    "labelstudio": (
+        '[{"data": {"text": "abc"}, "annotations": [{"result": [{"type": "labels", "value": '
+        '{"start": "one", "end": 2, "labels": ["x"]}}]}]}]',
+        "value.start",
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(FOREIGN_UNIT))
+def test_every_reader_refuses_another_offset_unit(fmt):
+    (error,) = FORMATS[fmt]().read(io.StringIO(FOREIGN_UNIT[fmt]), source="in")
+    assert error["message"].endswith("offset_unit 'utf16' is not supported (only 'codepoint')"), error
+
+
+@pytest.mark.parametrize("fmt", sorted(BAD_OFFSET))
+def test_doccano_and_label_studio_readers_name_the_bad_span_field(fmt):
+    data, field = BAD_OFFSET[fmt]
+    (error,) = FORMATS[fmt]().read(io.StringIO(data), source="in")
+    assert f"{field} must be an integer (a code-point offset), got 'one'" in error["message"], error
+
+
+@pytest.mark.parametrize("fmt", ["doccano", "labelstudio"])
+def test_doccano_and_label_studio_readers_give_the_same_span_and_article_fields(fmt):
+    rows = {
+        "doccano": '{"text": "the regime said", "label": [[4, 10, "loaded term"]], "meta": {"article_id": 7, '
+        '"outlet": "herald", "label_details": [{"annotator": "ann", "text": "regime", "note": "n"}]}}\n',
+        "labelstudio": '[{"data": {"text": "the regime said", "article_id": 7, "outlet": "herald"}, "annotations": '
+        '[{"completed_by": {"username": "ann"}, "result": [{"type": "labels", "meta": {"text": ["n"]}, '
+        '"value": {"start": 4, "end": 10, "text": "regime", "labels": ["loaded term"]}}]}]}]',
+    }
+    (record,) = FORMATS[fmt]().read(io.StringIO(rows[fmt]), source="in")
+    assert (record.text, record.article_id, record.outlet, record.external_id, record.line) == (
+        "the regime said",
+        7,
+        "herald",
+        "",
+        1,
+    )
+    (span,) = record.spans
+    assert (span.start, span.end, span.label, span.text, span.annotator, span.note, span.layer, span.line) == (
+        4, 10, "loaded term", "regime", "ann", "n", None, 1
+    )  # fmt: skip
+
+
 def test_csv_errors_name_the_physical_line(world):
     data = export(world.project, "csv")
     rows = data.split("\r\n")
