@@ -377,3 +377,23 @@ def test_stale_freeze_jobs_fail_with_the_reason_and_live_ones_are_left_alone(gol
         made.refresh_from_db()
     assert dead.status == lost.status == JobStatus.FAILED and live.status == JobStatus.RUNNING
     assert "no progress" in dead.error and "No worker took the freeze up" in lost.error
+
+
+def test_page_follows_a_freeze_on_a_real_worker_in_the_browser(live_server, celery_worker, page, screenshot):
+    from tests.conftest import browser_login
+
+    project, _ = _demo_study()
+    browser_login(page, live_server, "demo-curator", "demo-curator-pw")
+    page.goto(f"{live_server.url}/projects/{project.slug}/snapshots/")
+    page.fill("input[name=name]", "From the browser")
+    page.check("input[name=with_names]")
+    page.click("[data-testid=freeze-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=freeze-jobs] tr[data-job]")
+    # snapshots.js polls the job and reloads the page when it is done: the download link then appears.
+    link = page.wait_for_selector('tr[data-status="succeeded"] td.result a[download]', timeout=120_000)
+    screenshot("snapshots-freeze-done")
+    snapshot = Snapshot.objects.get(project=project, name="From the browser")
+    assert link.get_attribute("href").endswith(f"/snapshots/{snapshot.pk}/download/")
+    assert snapshot.manifest["annotator_names"] == "usernames"
+    assert page.locator("[data-testid=snapshots]").inner_text().count(snapshot.content_hash) == 1
+    assert page.request.get(f"{live_server.url}{link.get_attribute('href')}").status == 200
