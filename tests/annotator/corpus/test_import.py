@@ -317,3 +317,27 @@ def test_sqlite_import_raises_the_page_cache_only_for_the_run(tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         assert cursor.fetchone()[0] == before != services.SQLITE_IMPORT_CACHE_KIB
+
+
+@pytest.mark.parametrize("kind", ["id", "hash"])
+def test_dedup_lookup_probes_the_unique_index_not_the_outlets_articles(tmp_path, kind):
+    """The lookup stays one index probe per key while the table's statistics lag behind a bulk load (the
+    earlier per-outlet ``= ANY`` form was planned as a scan of all the outlet's articles: quadratic)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = [article(i, external_id=f"e{i}" if kind == "id" else "") for i in range(3000)]
+    run(write_jsonl(tmp_path / "a.jsonl", rows))  # no ANALYZE after it, as during an import
+    outlet_id = Outlet.objects.get().pk
+    keys = [f"e{i}" if kind == "id" else content_hash(f"Body of article {i}.") for i in range(2998, 3400)]
+    lookup = services.STORED_KEY_LOOKUPS.get(connection.vendor, services._stored_keys_by_outlet)
+    with CaptureQueriesContext(connection) as queries:
+        found = lookup(kind=kind, pairs=[(outlet_id, key) for key in keys])
+    assert sorted(key for _, key, _, _ in found) == sorted(keys[:2])
+    explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    index = "article_unique_outlet_external_id" if kind == "id" else "article_unique_outlet_content"
+    for query in queries.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute(explain + query["sql"])
+            plan = " ".join(str(line) for line in cursor.fetchall())
+        assert index in plan and "outlet__" not in plan and "Seq Scan" not in plan and "SCAN a" not in plan, plan
