@@ -10,6 +10,10 @@ Two corrections, both in the spirit of Forman's (2008) adjusted count:
 * **Precision/recall ratio** (when no token total is given): ``observed * precision / recall``. It corrects
   the overall level but scales every outlet alike, so neutral outlets stay over-counted.
 
+Both use one set of counts for every outlet. When the model errs differently by outlet (on BABE its false
+positives pile up in neutral outlets' sentences), use :class:`ml.stats.strata.StratifiedErrors`, the
+precision/recall ratio per outlet, partially pooled.
+
 Uncertainty: ``recall ~ Beta(TP + 1, FN + 1)``, ``precision ~ Beta(TP + 1, FP + 1)`` and the false-positive
 rate per token ``~ Gamma(FP + 1) / n_tokens`` (the flat-prior posterior of a Poisson rate), drawn once per
 bootstrap resample.
