@@ -211,17 +211,19 @@ def _similar_pairs(
     """Kept LSH pairs between the probe articles (``None``: all) and every stored signature."""
     import numpy as np
 
-    from ml.near_duplicates import SignatureMatcher
+    from ml.near_duplicates import DEFAULT_NUM_PERM, SignatureMatcher
 
-    total = ArticleSignature.objects.count()
     if probe is None:
         parts = list(_stored_signatures())
         ids = [pk for part in parts for pk in part[0]]
-        signatures = np.concatenate([part[1] for part in parts]) if parts else np.empty((0, 128), dtype=np.uint32)
-        chunks: Iterable = (
-            (ids[s : s + READ_CHUNK], signatures[s : s + READ_CHUNK]) for s in range(0, len(ids), READ_CHUNK)
-        )
+        empty = np.empty((0, DEFAULT_NUM_PERM), dtype=np.uint32)
+        signatures = np.concatenate([part[1] for part in parts]) if parts else empty
         del parts
+        total = len(ids)
+        chunks: Iterable = (
+            (ids[s : s + READ_CHUNK], signatures[s : s + READ_CHUNK], len(ids[s : s + READ_CHUNK]))
+            for s in range(0, len(ids), READ_CHUNK)
+        )
     else:
         rows = [
             row
@@ -229,13 +231,14 @@ def _similar_pairs(
             for row in ArticleSignature.objects.filter(article_id__in=chunk).values_list("article_id", "minhash")
         ]
         ids, signatures = _decode(rows)
-        chunks = ((chunk_ids, chunk_sigs) for chunk_ids, chunk_sigs, _ in _stored_signatures())
+        total = ArticleSignature.objects.count()
+        chunks = _stored_signatures()
     matcher = SignatureMatcher(ids, signatures, threshold=threshold)
     edges: list[tuple[int, int]] = []
     done = 0
-    for chunk_ids, chunk_sigs in chunks:
+    for chunk_ids, chunk_sigs, n_read in chunks:
         edges += matcher.matches(chunk_ids, chunk_sigs)
-        done += len(chunk_ids)
+        done += n_read
         on_progress(STAGE_COMPARED, done, total)
     return edges
 
