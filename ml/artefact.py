@@ -27,7 +27,7 @@ from ml.features import load_external_lexicon
 from ml.lexicon import LexiconClassifier
 from ml.spans import Span, as_span
 
-FORMAT = "framescope-lexicon/2"
+FORMAT = "framescope-lexicon/3"  # 3: adds the text model (text_vocab_, text_models_, text_C_)
 MODEL_FILE = "model.json"
 MANIFEST_FILE = "manifest.json"
 _SOURCES = ("lexicon.py", "features.py", "tokenise.py", "spans.py")
@@ -93,6 +93,12 @@ def to_dict(model: LexiconClassifier) -> dict:
         "suffix_vocab_": [int(h) for h in model.suffix_vocab_],
         "term_vocab_": list(model.term_vocab_),
         "context_models_": models,
+        "text_vocab_": [int(h) for h in model.text_vocab_],
+        "text_models_": [
+            None if m is None else {"coef": m.coef_.ravel().tolist(), "intercept": float(m.intercept_[0])}
+            for m in model.text_models_
+        ],
+        "text_C_": model.text_C_.tolist(),
         "constant_proba_": model.constant_proba_.tolist(),
         "thresholds_": model.thresholds_.tolist(),
         "cv_scores_": {k: {m: float(v) for m, v in s.items()} for k, s in model.cv_scores_.items()},
@@ -103,7 +109,10 @@ def to_dict(model: LexiconClassifier) -> dict:
 def from_dict(data: dict) -> LexiconClassifier:
     """Rebuild a fitted model from :func:`to_dict` output."""
     if data.get("format") != FORMAT:
-        raise ArtefactError(f"unsupported model format {data.get('format')!r}; this code reads {FORMAT!r}")
+        raise ArtefactError(
+            f"unsupported model format {data.get('format')!r}; this code reads {FORMAT!r} "
+            "(a model saved by an older version must be trained again, e.g. with `python -m ml train`)"
+        )
     params = dict(data["params"])
     params["pinned"] = tuple(r if isinstance(r, str) else tuple(r) for r in params["pinned"])
     params["banned"] = tuple(r if isinstance(r, str) else tuple(r) for r in params["banned"])
@@ -124,6 +133,9 @@ def from_dict(data: dict) -> LexiconClassifier:
     model.suffix_vocab_ = np.array(data["suffix_vocab_"], dtype=np.uint64)
     model.term_vocab_ = [str(t) for t in data["term_vocab_"]]
     model.context_models_ = [None if m is None else _logistic(model, m) for m in data["context_models_"]]
+    model.text_vocab_ = np.array(data["text_vocab_"], dtype=np.uint64)
+    model.text_models_ = [None if m is None else _logistic(model, m) for m in data["text_models_"]]
+    model.text_C_ = np.array(data["text_C_"], dtype=float)
     model.constant_proba_ = np.array(data["constant_proba_"], dtype=float)
     model.thresholds_ = np.array(data["thresholds_"], dtype=float)
     model.cv_scores_ = data["cv_scores_"]

@@ -392,6 +392,9 @@ DENSE_FEATURES = (
     "hyphenated",
     "text_loadedness",
     "text_external",
+    "text_prior",
+    "text_probability",
+    "text_probability_x_precision",
 )
 
 SUFFIX_LENGTHS = (2, 3, 4)

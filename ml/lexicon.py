@@ -60,6 +60,8 @@ SUFFIX_LIFT = 2.0  # ... and when its smoothed precision is at least this multip
 SUFFIX_MIN_RATE = 0.08  # ... and at least this (so a corpus with a tiny base rate does not activate every ending)
 NEIGHBOUR_CHARS = 80
 _MATCH = np.dtype([("end", np.int64), ("key", np.int64)])  # one pyahocorasick match, read without a tuple split
+TEXT_MODEL_C = (0.03, 0.1, 0.3, 1.0)  # the text model's regularisation is picked among these by CV
+TEXT_PRIOR_CLIP = 6.0  # log-odds
 _BATCH = 500  # texts per vectorised batch: its arrays stay cache-sized (faster than 2,000)
 
 
@@ -97,6 +99,7 @@ class Candidates:
     position: np.ndarray
     batch: TextBatch | None = None
     gstart: np.ndarray | None = None  # positions in batch.norm
+    text_prior: np.ndarray | None = None  # (n, n_labels): the text model's log-odds for the candidate's text
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -390,6 +393,7 @@ class LexiconClassifier(BaseEstimator):
             cands = table.candidates(folds[k], stats)
             blocks.append((k, cands, stats))
         self._fit_context_vocab([c for _, c, _ in blocks], table.terms)
+        self._fit_text_models([c for _, c, _ in blocks], table)
         table.term_col = self._term_columns(table.terms)
         final_stats = table.stats(np.arange(len(texts)))
         self._store_stats(table, final_stats)
@@ -443,6 +447,100 @@ class LexiconClassifier(BaseEstimator):
             self.term_vocab_ = sorted(terms[i] for i in ids.tolist())
         else:
             self.term_vocab_ = []
+
+    def _text_bags(self, cands: Candidates, n_docs: int) -> sp.csr_matrix:
+        """Per text, which ``text_vocab_`` words occur as a one-word candidate or next to a candidate (binary)."""
+        single = cands.word != 0
+        hashes = np.concatenate([cands.word[single], cands.prev, cands.next])
+        docs = np.concatenate([cands.doc[single], cands.doc, cands.doc])
+        col = self._text_vocab_index().get(hashes)
+        ok = col >= 0
+        n_vocab = len(self.text_vocab_)
+        bags = sp.csr_matrix((np.ones(int(ok.sum())), (docs[ok], col[ok])), shape=(n_docs, n_vocab))
+        bags.sum_duplicates()
+        bags.data[:] = 1.0
+        return bags
+
+    def _text_vocab_index(self) -> HashIndex:
+        cached = getattr(self, "_text_index_cache", None)
+        if cached is None or cached[0] is not self.text_vocab_:
+            cached = self._text_index_cache = (self.text_vocab_, HashIndex(self.text_vocab_))
+        return cached[1]
+
+    def _fit_text_models(self, blocks: list[Candidates], table: _TrainingTable) -> None:
+        """Per label, a bag-of-words logistic model of "this text has a marked span of the label", over the words
+        the candidates show (the candidates themselves and their neighbours). Its cross-fitted log-odds become
+        each candidate's ``text_prior`` feature: most false alarms are in texts with no marked word at all."""
+        n_docs = table.n_docs
+        words = np.concatenate([x for c in blocks for x in (c.word[c.word != 0], c.prev, c.next)])
+        uniq, counts = np.unique(words, return_counts=True)
+        self.text_vocab_ = uniq[counts >= self.min_context_count]
+        has = table.doc_labels
+        block_docs = [np.unique(c.doc) for c in blocks]
+        for c in blocks:
+            c.text_prior = np.zeros((len(c), has.shape[1]))
+        bags = [self._text_bags(c, n_docs)[d] for c, d in zip(blocks, block_docs, strict=True)]
+        self.text_models_ = []
+        self.text_C_ = np.zeros(has.shape[1])
+        for li in range(has.shape[1]):
+            ys = [has[d, li] for d in block_docs]
+            y_all = np.concatenate(ys)
+            if not 0 < y_all.sum() < len(y_all):
+                self.text_models_.append(None)
+                continue
+            # the regularisation with the best cross-fitted log-loss (training folds only)
+            best = None
+            for C in TEXT_MODEL_C:
+                oof = [
+                    self._text_decision_fit(
+                        sp.vstack([b for j, b in enumerate(bags) if j != k]).tocsr(),
+                        np.concatenate([t for j, t in enumerate(ys) if j != k]),
+                        bags[k],
+                        C,
+                    )
+                    for k in range(len(blocks))
+                ]
+                z = np.concatenate(oof)
+                loss = float(np.mean(np.logaddexp(0.0, -z * (2 * y_all - 1))))
+                if best is None or loss < best[0] - 1e-9:
+                    best = (loss, C, oof)
+            _, C, oof = best
+            self.text_C_[li] = C
+            for c, d, o in zip(blocks, block_docs, oof, strict=True):
+                prior = np.zeros(n_docs)
+                prior[d] = o
+                c.text_prior[:, li] = prior[c.doc]
+            self.text_models_.append(self._new_text_lr(C).fit(sp.vstack(bags).tocsr(), y_all))
+
+    def _text_decision_fit(self, x: sp.csr_matrix, y: np.ndarray, x_test: sp.csr_matrix, C: float) -> np.ndarray:
+        if y.min() == y.max():
+            return np.zeros(x_test.shape[0])
+        return np.clip(self._new_text_lr(C).fit(x, y).decision_function(x_test), -TEXT_PRIOR_CLIP, TEXT_PRIOR_CLIP)
+
+    def _new_text_lr(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, max_iter=2000, solver="liblinear", random_state=0)
+
+    def _text_prior(self, cands: Candidates) -> np.ndarray:
+        """Per candidate and label, the text model's log-odds that the candidate's text holds a marked span."""
+        out = np.zeros((len(cands), len(self.labels_)))
+        if not len(cands) or all(model is None for model in self.text_models_):
+            return out
+        n_docs = int(cands.doc.max()) + 1
+        single = cands.word != 0
+        hashes = np.concatenate([cands.word[single], cands.prev, cands.next])
+        docs = np.concatenate([cands.doc[single], cands.doc, cands.doc])
+        col = self._text_vocab_index().get(hashes)
+        ok = col >= 0
+        # binary bag: each (text, word) pair once
+        pair = np.unique(docs[ok] * (len(self.text_vocab_) + 1) + col[ok])
+        p_doc, p_col = pair // (len(self.text_vocab_) + 1), pair % (len(self.text_vocab_) + 1)
+        for li, model in enumerate(self.text_models_):
+            if model is None:
+                continue
+            w = model.coef_.ravel()
+            per_doc = np.bincount(p_doc, weights=w[p_col], minlength=n_docs) + float(model.intercept_[0])
+            out[:, li] = np.clip(per_doc, -TEXT_PRIOR_CLIP, TEXT_PRIOR_CLIP)[cands.doc]
+        return out
 
     def _term_columns(self, terms: list[str]) -> np.ndarray:
         """Per entry of a term table, its one-hot column among ``term_vocab_`` (``len(term_vocab_)`` = other)."""
@@ -618,6 +716,7 @@ class LexiconClassifier(BaseEstimator):
         if not len(cands):
             return proba
         seen = np.where(cands.term >= 0, self.term_seen_[np.maximum(cands.term, 0)], 0)
+        text_prior = self._text_prior(cands)
         for li, model in enumerate(self.context_models_):
             if model is None:
                 proba[:, li] = self.constant_proba_[li]
@@ -625,7 +724,7 @@ class LexiconClassifier(BaseEstimator):
             support = np.where(cands.term >= 0, self.term_support_[np.maximum(cands.term, 0), li], 0)
             stats = _CandidateStats(
                 support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li],
-                self.suffix_support_[:, li], self.suffix_seen_,
+                self.suffix_support_[:, li], self.suffix_seen_, text_prior[:, li],
             )  # fmt: skip
             dense, one_hot = self._parts(cands, stats, self._term_external, self._term_col)
             proba[:, li] = expit(self._decision(dense, one_hot, li))
@@ -662,7 +761,7 @@ class LexiconClassifier(BaseEstimator):
             cands.doc[rows][order].tolist(), cands.start[rows][order].tolist(), cands.end[rows][order].tolist(),
             label_ids[order].tolist(), scores[order].tolist(), strict=True,
         ):  # fmt: skip
-            out[d].append(Span(s, e, labels[li], round(sc, 6)))
+            out[d].append(Span.trusted(s, e, labels[li], round(sc, 6)))  # start < end, label known
         return out
 
     def _candidates(self, texts: list[str]) -> Candidates:
@@ -712,7 +811,7 @@ class LexiconClassifier(BaseEstimator):
         seen = np.where(cands.term >= 0, stats.term_seen[np.maximum(cands.term, 0)], 0)
         cstats = _CandidateStats(
             support, seen, stats.stem_support[:, li], stats.stem_seen, stats.base_rate[li],
-            stats.suffix_support[:, li], stats.suffix_seen,
+            stats.suffix_support[:, li], stats.suffix_seen, cands.text_prior[:, li],
         )  # fmt: skip
         return self._design(cands, cstats, stats.term_external, term_col)
 
@@ -783,6 +882,9 @@ class LexiconClassifier(BaseEstimator):
                 *self._suffix_features(cands, st),
                 cands.hyphenated,
                 *text_sums(cands, loadedness, external),
+                st.text_prior,
+                expit(st.text_prior),
+                expit(st.text_prior) * precision,
             ]
         )
         n_vocab, n_suf, n_terms = len(self.context_vocab_), len(self.suffix_vocab_), len(self.term_vocab_)
@@ -874,6 +976,7 @@ class _CandidateStats:
     base_rate: float
     suffix_support: np.ndarray  # per suffix, for this label
     suffix_seen: np.ndarray
+    text_prior: np.ndarray  # per candidate, for this label
 
 
 def active_suffixes(support: np.ndarray, seen: np.ndarray, base_rate: np.ndarray, smoothing: float) -> np.ndarray:
@@ -1035,6 +1138,8 @@ class _TrainingTable:
         g_label = np.array([label_index[s.label] for doc in gold for s in doc], dtype=np.int64)
         self.gold_codes = np.unique(self._span_code(g_start, g_end, g_label))
         self.gold_per_label = np.bincount(g_label, minlength=self.n_labels)
+        self.doc_labels = np.zeros((self.n_docs, self.n_labels), dtype=int)
+        self.doc_labels[g_doc, g_label] = 1
 
         def inside(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
             cols = [

@@ -186,3 +186,53 @@ def test_a_text_gets_the_same_spans_alone_or_in_any_batch(corpus, fitted):
     reversed_batch = fitted.predict(texts[::-1])[::-1]
     assert together == alone == reversed_batch
     assert any(together)
+
+
+def test_text_model_raises_the_prior_of_texts_that_look_like_marked_ones():
+    """Texts about the 'senate' carry marked words, texts about the 'weather' never do: the text model learns it
+    (from the words it sees: the candidates and their neighbours)."""
+    rng = np.random.RandomState(4)
+    texts, spans = [], []
+    for i in range(120):
+        topic = "senate" if i % 2 else "weather"
+        word = LOADED[rng.randint(len(LOADED))]
+        text = f"The report said the {word} {topic} plan was new."
+        start = text.index(f" {word} ") + 1
+        texts.append(text)
+        spans.append([Span(start, start + len(word), "loaded")] if topic == "senate" else [])
+    model = LexiconClassifier(external_lexicon=None, n_splits=3, random_state=0).fit(texts, spans)
+    assert model.text_models_[0] is not None and model.text_C_[0] > 0
+    probe = ["The report said the radical senate plan was new.", "The report said the radical weather plan was new."]
+    cands, _ = model.score_candidates(probe)
+    prior = model._text_prior(cands)[:, 0]
+    assert prior[cands.doc == 0].min() > prior[cands.doc == 1].max()
+    assert [len(doc) for doc in model.predict(probe)] == [1, 0]
+
+
+def test_hash_index_finds_every_key_also_when_keys_share_a_slot():
+    from ml.features import HashIndex
+
+    rng = np.random.RandomState(0)
+    keys = rng.randint(0, 2**62, size=300, dtype=np.int64).astype(np.uint64)
+    keys[:50] = (keys[:50] & np.uint64(0xFFFF)) | np.uint64(7 << 50)  # 50 keys with the same top bits
+    index = HashIndex(keys)
+    np.testing.assert_array_equal(index.get(keys), np.arange(300))
+    absent = keys + np.uint64(1)
+    assert (index.get(absent) == -1).all()
+    assert (HashIndex(np.zeros(0, dtype=np.uint64)).get(keys) == -1).all()
+
+
+def test_overlapping_candidates_keep_the_best_scoring_one_like_a_greedy_pass():
+    from ml.lexicon import _non_overlapping
+    from ml.spans import overlaps
+
+    rng = np.random.RandomState(1)
+    starts = np.sort(rng.randint(0, 400, size=200))
+    ends = starts + rng.randint(1, 12, size=200)
+    score = rng.rand(200)
+    kept = set(_non_overlapping(np.arange(200), starts, ends, score).tolist())
+    greedy: list[int] = []
+    for j in sorted(range(200), key=lambda j: (-score[j], starts[j] - ends[j])):
+        if not any(overlaps(starts[j], ends[j], starts[k], ends[k]) for k in greedy):
+            greedy.append(j)
+    assert kept == set(greedy)

@@ -65,8 +65,11 @@ def test_every_fitted_attribute_round_trips(tmp_path, trained):
         a, b = getattr(model, name), getattr(loaded, name)
         if name == "automaton_":
             assert len(a) == len(b)
-        elif name == "context_models_":
+        elif name in ("context_models_", "text_models_"):
             for x, y in zip(a, b, strict=True):
+                assert (x is None) == (y is None), name
+                if x is None:
+                    continue
                 np.testing.assert_array_equal(x.coef_, y.coef_)
                 np.testing.assert_array_equal(x.intercept_, y.intercept_)
         elif isinstance(a, np.ndarray):
@@ -79,3 +82,18 @@ def test_every_fitted_attribute_round_trips(tmp_path, trained):
             assert a == b, name
     unseen = ["A bizarre, do-nothing regime slammed the far-left council.", "Nothing loaded here."]
     assert loaded.predict(unseen) == model.predict(unseen)
+
+
+def test_a_model_saved_in_an_older_format_is_refused_with_a_clear_message(tmp_path, trained):
+    model, texts, spans = trained
+    artefact.save(model, tmp_path / "m", texts=texts, spans=spans)
+    data = json.loads((tmp_path / "m" / "model.json").read_text())
+    data["format"] = "framescope-lexicon/2"
+    del data["text_models_"]
+    body = json.dumps(data).encode()
+    (tmp_path / "m" / "model.json").write_bytes(body)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    manifest["model_sha256"] = __import__("hashlib").sha256(body).hexdigest()
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(artefact.ArtefactError, match="lexicon/2.*trained again"):
+        artefact.load(tmp_path / "m")
