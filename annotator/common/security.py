@@ -7,10 +7,8 @@ slips into article text, notes or labels cannot execute even if a template forgo
 element is not. Pages may not be framed (`frame-ancestors 'none'`, and X-Frame-Options: DENY), forms post only
 to this origin.
 
-The two chart pages (Scores dashboard, agreement) also get 'unsafe-eval' in script-src: the vendored Vega
-compiles chart expressions with `new Function`. That allows eval() of strings by scripts already on the page, not
-inline or foreign scripts. Vendoring vega-interpreter and passing `{ast: true, expr: vega.expressionInterpreter}`
-to vegaEmbed would remove it (CHART_PAGES below).
+No page needs 'unsafe-eval': the chart pages (Scores dashboard, agreement) draw through `ui/charts.js`, which has
+the vendored vega-interpreter evaluate chart expressions instead of Vega compiling them with `new Function`.
 
 The Swagger UI at /api/docs/ is drf-spectacular's page with swagger-ui served from our own static files
 (drf-spectacular-sidecar, no CDN); it has an inline <style> block, so that path alone gets SWAGGER_UI_POLICY
@@ -19,13 +17,11 @@ The Swagger UI at /api/docs/ is drf-spectacular's page with swagger-ui served fr
 
 from __future__ import annotations
 
-from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.http import HttpRequest, HttpResponseBase
 
 SWAGGER_UI_PATH = "/api/docs/"
-# URL names (namespace "ui") of the pages that draw Vega charts.
-CHART_PAGES = frozenset({"ui:scores", "ui:agreement"})
 
 DIRECTIVES: dict[str, list] = {
     "default-src": [SELF],
@@ -43,13 +39,11 @@ DIRECTIVES: dict[str, list] = {
 
 CONTENT_SECURITY_POLICY: dict = {"DIRECTIVES": DIRECTIVES}
 
-CHART_PAGE_POLICY: dict[str, list] = {"script-src": [SELF, NONCE, UNSAFE_EVAL]}
-
 SWAGGER_UI_POLICY: dict[str, list] = {"style-src": [SELF, UNSAFE_INLINE]}
 
 
 class FramescopeCSPMiddleware(CSPMiddleware):
-    """django-csp's middleware; chart pages and the Swagger UI get their policies on top of the site policy."""
+    """django-csp's middleware; the Swagger UI gets its policy on top of the site policy."""
 
     def get_policy_parts(
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
@@ -57,12 +51,6 @@ class FramescopeCSPMiddleware(CSPMiddleware):
         parts = super().get_policy_parts(request=request, response=response, report_only=report_only)
         if report_only:
             return parts
-        extra: dict[str, list] = {}
-        match = getattr(request, "resolver_match", None)
-        if match is not None and match.view_name in CHART_PAGES:
-            extra = CHART_PAGE_POLICY
-        elif request.path_info == SWAGGER_UI_PATH:
-            extra = SWAGGER_UI_POLICY
-        if extra:
-            parts.replace = {**(parts.replace or {}), **extra}
+        if request.path_info == SWAGGER_UI_PATH:
+            parts.replace = {**(parts.replace or {}), **SWAGGER_UI_POLICY}
         return parts

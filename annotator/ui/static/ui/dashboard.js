@@ -1,5 +1,7 @@
 // Models, lexicon and scores pages: everything goes through the JSON API (/api/v1/projects/<slug>/...).
-// Charts: the vendored Vega-Lite + vega-embed (window.vegaEmbed), drawn as SVG; no CDN at run time.
+// Charts: the vendored Vega-Lite + vega-embed (charts.js), drawn as SVG; no CDN at run time.
+
+import { embedChart } from "./charts.js";
 
 const config = JSON.parse(document.getElementById("page-config")?.textContent || "{}");
 const page = document.querySelector("[data-page]")?.dataset.page;
@@ -274,16 +276,7 @@ async function draw(chart, elementId, spec, onClick) {
   dash.views[chart]?.finalize();
   delete dash.views[chart];
   if (!spec) return;
-  // The expression interpreter instead of `new Function`: the page works under a CSP without 'unsafe-eval'.
-  const result = await window.vegaEmbed(el, spec, {
-    actions: false,
-    renderer: "svg",
-    ast: true,
-    expr: window.vega.expressionInterpreter,
-    // No injected <style> elements (the CSP allows stylesheets from this origin only): dashboard.css styles them.
-    defaultStyle: false,
-    tooltip: { disableDefaultStyle: true },
-  });
+  const result = await embedChart(el, spec);
   dash.views[chart] = result.view;
   if (onClick) {
     result.view.addEventListener("click", (_event, item) => {
