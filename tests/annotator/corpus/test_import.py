@@ -145,6 +145,19 @@ def test_metadata_of_every_json_type_is_stored_as_given(tmp_path):
     assert Article.objects.get(external_id="a2").metadata == {}
 
 
+def test_copy_format_markers_and_offsets_are_stored_as_given(tmp_path):
+    """Backslashes, tabs and the text format's NULL marker are data; a UTC offset is kept as the same instant."""
+    text = "\\N\tback\\slash \\. end\\"
+    run(
+        write_jsonl(
+            tmp_path / "a.jsonl", [article(1, text=text, title="\\N", published_at="2024-05-01T10:00:00+02:00")]
+        )
+    )
+    stored = Article.objects.get(external_id="a1")
+    assert (stored.text, stored.title) == (text, "\\N")
+    assert stored.published_at.isoformat() == "2024-05-01T08:00:00+00:00"
+
+
 def test_bad_rows_are_reported_and_good_rows_imported(tmp_path):
     path = tmp_path / "mixed.jsonl"
     lines = [
