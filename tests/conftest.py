@@ -7,8 +7,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -207,6 +211,15 @@ def screenshot(page) -> Callable[[str], Path]:
         return path
 
     return take
+
+
+def client_login(user, **client_kwargs) -> "Client":
+    """A Django test client logged in as user (no password check: force_login)."""
+    from django.test import Client
+
+    client = Client(**client_kwargs)
+    client.force_login(user)
+    return client
 
 
 def browser_login(page, live_server, username: str, password: str) -> None:
