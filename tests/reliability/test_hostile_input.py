@@ -13,7 +13,6 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from annotator.annotations.models import Span
@@ -24,7 +23,7 @@ from annotator.corpus.models import Article, ImportBatch
 from annotator.projects.models import Label
 from annotator.training.models import LexiconTerm, ModelVersion
 from tests.annotator.projects.factories import PASSWORD, make_article, make_outlet, make_project, make_user
-from tests.conftest import browser_login
+from tests.conftest import browser_login, client_login
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -63,19 +62,13 @@ def hostile_world(db):
     return {"owner": owner, "annotator": annotator, "project": project, "article": article, "other": other}
 
 
-def login(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
 # --- markup stays text -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
 def test_every_page_showing_texts_notes_or_terms_escapes_them(hostile_world):
     project, article = hostile_world["project"], hostile_world["article"]
-    owner, annotator = login(hostile_world["owner"]), login(hostile_world["annotator"])
+    owner, annotator = client_login(hostile_world["owner"]), client_login(hostile_world["annotator"])
     pages = {
         "project": (owner, reverse("ui:project", args=[project.slug])),
         "annotate (annotator)": (annotator, reverse("ui:annotate", args=[project.slug, article.pk])),
@@ -101,7 +94,7 @@ def test_every_page_showing_texts_notes_or_terms_escapes_them(hostile_world):
 def test_kwic_and_article_api_return_the_text_as_json_data(hostile_world):
     """The JSON carries the exact text (the browser escapes it when drawing); its content type is not HTML."""
     project = hostile_world["project"]
-    owner = login(hostile_world["owner"])
+    owner = client_login(hostile_world["owner"])
     response = owner.get(f"/api/v1/projects/{project.slug}/examples/", {"term": "regime", "width": 200})
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     rows = response.json()
@@ -149,7 +142,7 @@ def test_json_body_over_the_10_mib_limit_is_refused_with_the_api_error_body(host
     note = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024)
     body = {"label": label.pk, "start_char": 4, "end_char": 10, "text": "regime", "note": note}
     url = reverse("api:span-create", args=[project.slug, article.pk])
-    client = login(hostile_world["annotator"])
+    client = client_login(hostile_world["annotator"])
     client.raise_request_exception = False  # as in production: Django refuses the body (RequestDataTooBig)
     response = client.post(url, json.dumps(body), content_type="application/json")
     assert response.status_code == 413, response.status_code
@@ -172,7 +165,7 @@ def test_gz_bomb_uploaded_through_the_admin_fails_with_a_message_and_writes_noth
     staff = make_user()
     staff.is_staff = staff.is_superuser = True
     staff.save()
-    client = login(staff)
+    client = client_login(staff)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
             reverse("admin:corpus_importbatch_upload"), {"file": SimpleUploadedFile("bomb.jsonl.gz", bomb)}
@@ -208,7 +201,7 @@ def api_get_urls(project_slug: str, ids: dict[str, int]) -> list[str]:
 @pytest.mark.django_db
 def test_sql_ish_filter_values_never_crash_or_leak(hostile_world):
     project, article = hostile_world["project"], hostile_world["article"]
-    client = login(hostile_world["annotator"])
+    client = client_login(hostile_world["annotator"])
     ids = {"article_id": article.pk, "number": 1, "span_id": Span.objects.filter(project=project).first().pk}
     urls = api_get_urls(project.slug, ids) + ["/api/v1/articles/", "/api/v1/outlets/", "/api/v1/projects/"]
     assert len(urls) >= 15
@@ -224,7 +217,7 @@ def test_sql_ish_filter_values_never_crash_or_leak(hostile_world):
 def test_an_annotator_gets_404_for_other_projects_ids_on_pages_too(hostile_world):
     project, other = hostile_world["project"], hostile_world["other"]
     foreign_article = other.articles.first()
-    client = login(hostile_world["annotator"])
+    client = client_login(hostile_world["annotator"])
     assert client.get(reverse("ui:project", args=[other.slug])).status_code == 404
     assert client.get(reverse("ui:annotate", args=[other.slug, foreign_article.pk])).status_code == 404
     # A foreign article through one's own project is not found either.
@@ -255,7 +248,7 @@ def test_every_state_changing_url_refuses_a_post_without_csrf_token(hostile_worl
     staff = hostile_world["owner"]
     staff.is_staff = staff.is_superuser = True
     staff.save()
-    client = login(staff, enforce_csrf_checks=True)
+    client = client_login(staff, enforce_csrf_checks=True)
     checked, skipped = [], []
     for name, groups in all_url_patterns():
         kwargs = {group: SAMPLE_KWARGS.get(group, 1) for group in groups}

@@ -12,6 +12,7 @@ from annotator.annotations.models import Span
 from annotator.projects.models import Role
 from annotator.projects.services import membership_add
 from tests.annotator.annotations.test_exchange import TEXTS, World, build_world, export, fresh_project, make_user
+from tests.conftest import client_login
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world() -> World:
     return build_world()
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(world: World, **params) -> str:
@@ -48,7 +43,7 @@ def spans_in(native: str) -> set[tuple]:
 
 
 def test_owner_streams_every_format(world):
-    client = login(world.owner)
+    client = client_login(world.owner)
     response = fetch(client, url(world, format="native"), 200)
     assert response.streaming and response["Content-Type"] == "application/jsonl; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{world.project.slug}-all-native.jsonl"'
@@ -62,12 +57,12 @@ def test_owner_streams_every_format(world):
 def test_viewer_may_export_everything(world):
     viewer = make_user()
     membership_add(project=world.project, user=viewer, role=Role.VIEWER, by=world.owner)
-    native = body(fetch(login(viewer), url(world, format="native"), 200))
+    native = body(fetch(client_login(viewer), url(world, format="native"), 200))
     assert len(spans_in(native)) == Span.objects.filter(project=world.project).count()
 
 
 def test_blind_annotator_gets_only_their_own_spans(world):
-    client = login(world.a1)
+    client = client_login(world.a1)
     mine = spans_in(body(fetch(client, url(world, format="native"), 200)))
     assert mine and {(layer, who) for _, layer, who, _ in mine} == {("annotator", world.a1.username)}
     assert (
@@ -82,25 +77,27 @@ def test_blind_annotator_gets_only_their_own_spans(world):
 def test_annotator_in_an_open_project_sees_everyone(world):
     world.project.blind = False
     world.project.save(update_fields=["blind"])
-    everything = spans_in(body(fetch(login(world.a1), url(world, format="native"), 200)))
+    everything = spans_in(body(fetch(client_login(world.a1), url(world, format="native"), 200)))
     assert len(everything) == Span.objects.filter(project=world.project).count()
 
 
 def test_outlet_blind_annotator_gets_no_outlet_or_url(world):
     world.project.outlet_blind = True
     world.project.save(update_fields=["outlet_blind"])
-    rows = [json.loads(line) for line in body(fetch(login(world.a1), url(world, format="native"), 200)).splitlines()]
+    rows = [
+        json.loads(line) for line in body(fetch(client_login(world.a1), url(world, format="native"), 200)).splitlines()
+    ]
     assert rows and all(r["article"]["outlet"] == "" and r["article"]["url"] == "" for r in rows)
-    owner_rows = body(fetch(login(world.owner), url(world, format="native"), 200)).splitlines()
+    owner_rows = body(fetch(client_login(world.owner), url(world, format="native"), 200)).splitlines()
     assert json.loads(owner_rows[0])["article"]["outlet"] != ""
 
 
 def test_strangers_and_bad_parameters(world):
-    fetch(login(make_user()), url(world, format="native"), 404)
+    fetch(client_login(make_user()), url(world, format="native"), 404)
     assert Client().get(url(world, format="native")).status_code in (401, 403)
-    bad = fetch(login(world.owner), url(world, format="xml"), 400).json()
+    bad = fetch(client_login(world.owner), url(world, format="xml"), 400).json()
     assert "format" in bad["errors"]
-    missing = fetch(login(world.owner), url(world, format="csv", annotator="ghost"), 404).json()
+    missing = fetch(client_login(world.owner), url(world, format="csv", annotator="ghost"), 404).json()
     assert "ghost" in missing["detail"]
 
 
@@ -116,20 +113,20 @@ def upload(data: str, name: str = "spans.jsonl") -> SimpleUploadedFile:
 
 
 def test_page_shows_links_and_the_form_by_role(world):
-    owner_html = login(world.owner).get(page(world)).content.decode()
+    owner_html = client_login(world.owner).get(page(world)).content.decode()
     assert 'data-testid="import-form"' in owner_html and "format=conll&amp;layer=gold" in owner_html
-    annotator_html = login(world.a1).get(page(world)).content.decode()
+    annotator_html = client_login(world.a1).get(page(world)).content.decode()
     assert 'data-testid="import-form"' not in annotator_html
     assert "layer=gold" not in annotator_html and "format=native&amp;layer=annotator" in annotator_html
-    project_html = login(world.a1).get(f"/projects/{world.project.slug}/").content.decode()
+    project_html = client_login(world.a1).get(f"/projects/{world.project.slug}/").content.decode()
     assert page(world) in project_html
-    response = login(world.a1).post(page(world), {"format": "native", "file": upload("")})
+    response = client_login(world.a1).post(page(world), {"format": "native", "file": upload("")})
     assert response.status_code == 403
 
 
 def test_upload_dry_run_then_import_then_errors(world):
     target = fresh_project(world)
-    client = login(world.owner)
+    client = client_login(world.owner)
     data = export(world.project, "native")
     address = f"/projects/{target.slug}/exchange/"
     response = client.post(address, {"format": "native", "dry_run": "on", "file": upload(data)})

@@ -8,6 +8,7 @@ from django.test import Client
 from annotator.annotations.models import Span
 from annotator.projects.models import Label
 from tests.annotator.projects.factories import PASSWORD, make_article, make_project, make_user
+from tests.conftest import client_login
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +23,6 @@ def world():
     project = make_project(owner=owner, articles=articles, annotators=[ann, other])
     labels = {label.name: label for label in Label.objects.filter(project=project)}
     return project, articles, owner, ann, other, labels
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def span_payload(label, word, **extra):
@@ -45,12 +40,12 @@ class TestReadEndpoints:
     def test_project_list_shows_only_my_projects(self, world):
         project, *_, ann, other, labels = world
         make_project(owner=make_user())
-        response = assert_fetch(login(ann), "get", f"{API}/", 200)
+        response = assert_fetch(client_login(ann), "get", f"{API}/", 200)
         assert [p["slug"] for p in response.json()] == [project.slug]
 
     def test_detail_labels_queue_article(self, world):
         project, articles, _, ann, _, labels = world
-        client = login(ann)
+        client = client_login(ann)
         detail = assert_fetch(client, "get", f"{API}/{project.slug}/", 200).json()
         assert detail["role"] == "annotator"
         assert [label["hotkey"] for label in detail["labels"]] == ["1", "2", "3", "4", "5"]
@@ -70,13 +65,13 @@ class TestReadEndpoints:
     def test_non_member_gets_404(self, world, path):
         project, articles, *_ = world
         url = f"{API}/{project.slug}" + path.format(a=articles[0].pk)
-        response = assert_fetch(login(make_user()), "get", url, 404)
+        response = assert_fetch(client_login(make_user()), "get", url, 404)
         assert set(response.json()) == {"detail", "errors"}
 
     def test_article_outside_project_is_404(self, world):
         project, _, _, ann, _, _ = world
         stranger = make_article(text="not in the project")
-        assert_fetch(login(ann), "get", f"{API}/{project.slug}/articles/{stranger.pk}/", 404)
+        assert_fetch(client_login(ann), "get", f"{API}/{project.slug}/articles/{stranger.pk}/", 404)
 
     def test_anonymous_is_refused(self, world):
         project, *_ = world
@@ -86,7 +81,7 @@ class TestReadEndpoints:
 class TestSpanCrud:
     def test_create_list_update_delete(self, world):
         project, articles, _, ann, _, labels = world
-        client = login(ann)
+        client = client_login(ann)
         base = f"{API}/{project.slug}"
         created = assert_fetch(
             client, "post", f"{base}/articles/{articles[0].pk}/spans/create/", 201,
@@ -106,7 +101,7 @@ class TestSpanCrud:
 
     def test_retry_with_same_client_id_returns_existing(self, world):
         project, articles, _, ann, _, labels = world
-        client = login(ann)
+        client = client_login(ann)
         url = f"{API}/{project.slug}/articles/{articles[0].pk}/spans/create/"
         payload = span_payload(labels["loaded term"], "liberate", client_id=str(uuid.uuid4()))
         first = assert_fetch(client, "post", url, 201, data=payload).json()
@@ -128,7 +123,7 @@ class TestSpanCrud:
         project, articles, _, ann, _, labels = world
         url = f"{API}/{project.slug}/articles/{articles[0].pk}/spans/create/"
         response = assert_fetch(
-            login(ann), "post", url, 400, data={**span_payload(labels["euphemism"], "Takfiri"), **change}
+            client_login(ann), "post", url, 400, data={**span_payload(labels["euphemism"], "Takfiri"), **change}
         )
         body = response.json()
         assert set(body) == {"detail", "errors"} and field in body["errors"], body
@@ -137,7 +132,7 @@ class TestSpanCrud:
     def test_emoji_offsets_are_code_points(self, world):
         project, articles, _, ann, _, labels = world
         url = f"{API}/{project.slug}/articles/{articles[0].pk}/spans/create/"
-        assert_fetch(login(ann), "post", url, 201, data=span_payload(labels["euphemism"], "done"))
+        assert_fetch(client_login(ann), "post", url, 201, data=span_payload(labels["euphemism"], "done"))
         assert Span.objects.get().start_char == TEXT.index("done")
 
     def test_csrf_is_enforced_for_session_auth(self, world):
@@ -156,8 +151,10 @@ class TestSpanCrud:
     def test_blind_other_annotators_spans_are_invisible_and_untouchable(self, world):
         project, articles, _, ann, other, labels = world
         url = f"{API}/{project.slug}/articles/{articles[0].pk}/spans/create/"
-        mine = assert_fetch(login(ann), "post", url, 201, data=span_payload(labels["euphemism"], "Takfiri")).json()
-        other_client = login(other)
+        mine = assert_fetch(
+            client_login(ann), "post", url, 201, data=span_payload(labels["euphemism"], "Takfiri")
+        ).json()
+        other_client = client_login(other)
         article = assert_fetch(other_client, "get", f"{API}/{project.slug}/articles/{articles[0].pk}/", 200).json()
         assert article["spans"] == []
         assert (
@@ -172,7 +169,7 @@ class TestSpanCrud:
 class TestAssignmentStatus:
     def test_done_then_next_and_progress(self, world):
         project, articles, _, ann, _, _ = world
-        client = login(ann)
+        client = client_login(ann)
         url = f"{API}/{project.slug}/articles/{articles[0].pk}/status/"
         body = assert_fetch(client, "post", url, 200, data={"status": "done"}).json()
         assert body["next_article_id"] == articles[1].pk
@@ -180,5 +177,5 @@ class TestAssignmentStatus:
         bad = assert_fetch(client, "post", url, 400, data={"status": "finished"}).json()
         assert "status" in bad["errors"]
         # Another annotator's progress is their own.
-        other_queue = assert_fetch(login(world[4]), "get", f"{API}/{project.slug}/queue/", 200).json()
+        other_queue = assert_fetch(client_login(world[4]), "get", f"{API}/{project.slug}/queue/", 200).json()
         assert other_queue["progress"]["done"] == 0

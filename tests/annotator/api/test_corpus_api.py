@@ -19,15 +19,10 @@ from annotator.corpus.tasks import import_batch_task
 from annotator.projects.models import Label, Role
 from annotator.projects.services import label_create, membership_add
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
+from tests.conftest import client_login
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def day(iso: str) -> datetime:
@@ -76,23 +71,28 @@ def ids(response) -> set[int]:
 class TestArticleVisibility:
     def test_staff_see_every_article_members_their_projects_outsiders_none(self, world):
         w = world
-        assert ids(login(w["staff"]).get(f"{API}/articles/")) >= {w["a1"].pk, w["a2"].pk, w["a3"].pk, w["hidden"].pk}
-        assert ids(login(w["owner"]).get(f"{API}/articles/")) == {w["a1"].pk, w["a2"].pk, w["a3"].pk}
-        assert ids(login(w["viewer"]).get(f"{API}/articles/")) == {w["a1"].pk, w["a2"].pk}
-        assert ids(login(w["outsider"]).get(f"{API}/articles/")) == set()
+        assert ids(client_login(w["staff"]).get(f"{API}/articles/")) >= {
+            w["a1"].pk,
+            w["a2"].pk,
+            w["a3"].pk,
+            w["hidden"].pk,
+        }
+        assert ids(client_login(w["owner"]).get(f"{API}/articles/")) == {w["a1"].pk, w["a2"].pk, w["a3"].pk}
+        assert ids(client_login(w["viewer"]).get(f"{API}/articles/")) == {w["a1"].pk, w["a2"].pk}
+        assert ids(client_login(w["outsider"]).get(f"{API}/articles/")) == set()
 
     def test_an_article_of_another_project_is_a_404_and_anonymous_is_refused(self, world):
-        assert login(world["viewer"]).get(f"{API}/articles/{world['a3'].pk}/").status_code == 404
-        assert login(world["owner"]).get(f"{API}/articles/{world['hidden'].pk}/").status_code == 404
+        assert client_login(world["viewer"]).get(f"{API}/articles/{world['a3'].pk}/").status_code == 404
+        assert client_login(world["owner"]).get(f"{API}/articles/{world['hidden'].pk}/").status_code == 404
         assert Client().get(f"{API}/articles/").status_code == 403
 
     def test_outlet_blind_annotator_gets_null_outlet_fields_viewer_does_not(self, world):
         w = world
-        masked = login(w["annotator"]).get(f"{API}/articles/{w['a1'].pk}/").json()
+        masked = client_login(w["annotator"]).get(f"{API}/articles/{w['a1'].pk}/").json()
         assert masked["title"] == "Crackdown" and masked["text"] == w["a1"].text
         for field in ("outlet", "outlet_name", "url", "byline", "external_id", "metadata", "cluster_id"):
             assert masked[field] is None, field
-        shown = login(w["viewer"]).get(f"{API}/articles/{w['a1'].pk}/").json()
+        shown = client_login(w["viewer"]).get(f"{API}/articles/{w['a1'].pk}/").json()
         assert (shown["outlet"], shown["url"], shown["byline"]) == (
             w["planet"].slug,
             "https://planet.example/1",
@@ -100,11 +100,11 @@ class TestArticleVisibility:
         )
         assert shown["cluster_id"] == w["cluster"].pk
         # The annotator's other project is not outlet-blind: its article keeps its outlet.
-        assert login(w["annotator"]).get(f"{API}/articles/{w['a3'].pk}/").json()["outlet"] == w["planet"].slug
+        assert client_login(w["annotator"]).get(f"{API}/articles/{w['a3'].pk}/").json()["outlet"] == w["planet"].slug
 
     def test_outlet_blind_annotator_cannot_recover_outlets_with_filters_or_the_outlet_list(self, world):
         w = world
-        client = login(w["annotator"])
+        client = client_login(w["annotator"])
         # Planet is visible through the open project, but filtering by it must not reveal the blind article a1.
         assert ids(client.get(f"{API}/articles/", {"outlet": w["planet"].slug})) == {w["a3"].pk}
         assert ids(client.get(f"{API}/articles/", {"cluster": w["cluster"].pk})) == set()
@@ -117,13 +117,13 @@ class TestArticleVisibility:
 
 class TestArticleFilters:
     def test_outlet_filter_takes_several_slugs(self, world):
-        w, client = world, login(world["owner"])
+        w, client = world, client_login(world["owner"])
         assert ids(client.get(f"{API}/articles/", {"outlet": w["courier"].slug})) == {w["a2"].pk}
         both = client.get(f"{API}/articles/", {"outlet": [w["courier"].slug, w["planet"].slug]})
         assert ids(both) == {w["a1"].pk, w["a2"].pk, w["a3"].pk}
 
     def test_published_after_is_inclusive_and_before_exclusive(self, world):
-        w, client = world, login(world["owner"])
+        w, client = world, client_login(world["owner"])
         assert ids(client.get(f"{API}/articles/", {"published_after": "2024-02-05"})) == {w["a2"].pk, w["a3"].pk}
         assert ids(client.get(f"{API}/articles/", {"published_before": "2024-02-05"})) == {w["a1"].pk}
         window = {"published_after": "2024-01-01T00:00:00Z", "published_before": "2024-03-01T00:00:00Z"}
@@ -133,14 +133,17 @@ class TestArticleFilters:
 
     def test_project_filter_only_for_projects_the_user_is_in(self, world):
         w = world
-        assert ids(login(w["owner"]).get(f"{API}/articles/", {"project": w["open"].slug})) == {w["a3"].pk}
-        refused = login(w["viewer"]).get(f"{API}/articles/", {"project": w["open"].slug})
+        assert ids(client_login(w["owner"]).get(f"{API}/articles/", {"project": w["open"].slug})) == {w["a3"].pk}
+        refused = client_login(w["viewer"]).get(f"{API}/articles/", {"project": w["open"].slug})
         assert refused.status_code == 400 and "project" in refused.json()["errors"]
         # Staff see everything, so they may filter by any project.
-        assert ids(login(w["staff"]).get(f"{API}/articles/", {"project": w["blind"].slug})) == {w["a1"].pk, w["a2"].pk}
+        assert ids(client_login(w["staff"]).get(f"{API}/articles/", {"project": w["blind"].slug})) == {
+            w["a1"].pk,
+            w["a2"].pk,
+        }
 
     def test_full_text_search_in_title_and_text(self, world):
-        w, client = world, login(world["owner"])
+        w, client = world, client_login(world["owner"])
         assert ids(client.get(f"{API}/articles/", {"q": "ceasefire"})) == {w["a2"].pk}
         assert ids(client.get(f"{API}/articles/", {"q": "festival"})) == {w["a3"].pk}  # title and text
         assert ids(client.get(f"{API}/articles/", {"q": "regime protesters"})) == {w["a1"].pk}  # every word
@@ -148,7 +151,7 @@ class TestArticleFilters:
         assert ids(client.get(f"{API}/articles/", {"q": "Secret"})) == set()  # not in the user's projects
 
     def test_cluster_and_wire_copy(self, world):
-        w, client = world, login(world["owner"])
+        w, client = world, client_login(world["owner"])
         assert ids(client.get(f"{API}/articles/", {"cluster": w["cluster"].pk})) == {w["a1"].pk, w["a2"].pk}
         assert ids(client.get(f"{API}/articles/", {"is_wire_copy": "true"})) == {w["a2"].pk}
         assert ids(client.get(f"{API}/articles/", {"is_wire_copy": "false"})) == {w["a1"].pk, w["a3"].pk}
@@ -156,7 +159,7 @@ class TestArticleFilters:
 
 class TestSparseFieldsAndFormats:
     def test_lists_leave_out_the_text_unless_asked(self, world):
-        client = login(world["owner"])
+        client = client_login(world["owner"])
         row = client.get(f"{API}/articles/").json()["results"][0]
         assert "text" not in row and {"id", "title", "outlet", "published_at"} <= set(row)
         rows = client.get(f"{API}/articles/", {"fields": "id,text"}).json()["results"]
@@ -165,20 +168,20 @@ class TestSparseFieldsAndFormats:
         assert "text" in client.get(f"{API}/articles/{world['a1'].pk}/").json()
 
     def test_unknown_field_is_a_400_naming_the_choices(self, world):
-        response = login(world["owner"]).get(f"{API}/articles/", {"fields": "id,body"})
+        response = client_login(world["owner"]).get(f"{API}/articles/", {"fields": "id,body"})
         assert response.status_code == 400
         message = response.json()["errors"]["fields"][0]
         assert "'body'" in message and "text" in message
 
     def test_csv_with_sparse_fields_reads_into_pandas(self, world):
-        response = login(world["owner"]).get(f"{API}/articles/", {"fields": "id,title,outlet", "format": "csv"})
+        response = client_login(world["owner"]).get(f"{API}/articles/", {"fields": "id,title,outlet", "format": "csv"})
         assert response["Content-Type"].startswith("text/csv")
         frame = pd.read_csv(io.StringIO(response.content.decode()))
         assert list(frame.columns) == ["id", "title", "outlet"]
         assert set(frame["title"]) == {"Crackdown", "Ceasefire", "Festival"}
 
     def test_cursor_pagination_walks_every_article_once(self, world):
-        client = login(world["owner"])
+        client = client_login(world["owner"])
         url, seen = f"{API}/articles/?page_size=2&ordering=id", []
         while url:
             page = client.get(url).json()
@@ -189,7 +192,7 @@ class TestSparseFieldsAndFormats:
 
 class TestOutlets:
     def test_filters_and_ordering(self, world):
-        client = login(world["staff"])
+        client = client_login(world["staff"])
         slugs = lambda **q: [r["slug"] for r in client.get(f"{API}/outlets/", q).json()["results"]]  # noqa: E731
         assert slugs(country="us") == [world["planet"].slug]
         assert slugs(language="fr") == [world["herald"].slug]
@@ -198,14 +201,14 @@ class TestOutlets:
         assert names == sorted(names, reverse=True) and len(names) >= 3
 
     def test_bad_ordering_is_a_400(self, world):
-        response = login(world["staff"]).get(f"{API}/outlets/", {"ordering": "text"})
+        response = client_login(world["staff"]).get(f"{API}/outlets/", {"ordering": "text"})
         assert response.status_code == 400 and "name" in response.json()["errors"]["ordering"][0]
 
     def test_members_see_outlets_of_their_articles_only(self, world):
-        slugs = {r["slug"] for r in login(world["viewer"]).get(f"{API}/outlets/").json()["results"]}
+        slugs = {r["slug"] for r in client_login(world["viewer"]).get(f"{API}/outlets/").json()["results"]}
         assert slugs == {world["planet"].slug, world["courier"].slug}
-        assert login(world["viewer"]).get(f"{API}/outlets/{world['herald'].slug}/").status_code == 404
-        assert login(world["staff"]).get(f"{API}/outlets/{world['herald'].slug}/").json()["country"] == "FR"
+        assert client_login(world["viewer"]).get(f"{API}/outlets/{world['herald'].slug}/").status_code == 404
+        assert client_login(world["staff"]).get(f"{API}/outlets/{world['herald'].slug}/").json()["country"] == "FR"
 
 
 JSONL_OK = {"outlet": "Upload Gazette", "title": "Fine", "text": "A fine article.", "external_id": "u1"}
@@ -222,7 +225,7 @@ class TestImportBatches:
         staff = world["staff"]
         staff.is_superuser = True
         staff.save()
-        client = login(staff)
+        client = client_login(staff)
         body = (
             json.dumps(JSONL_OK) + "\n" + json.dumps({"outlet": "Upload Gazette", "title": "no text"}) + "\n"
         ).encode()
@@ -250,7 +253,7 @@ class TestImportBatches:
         settings.MEDIA_ROOT = tmp_path
         world["staff"].is_superuser = True
         world["staff"].save()
-        client = login(world["staff"])
+        client = client_login(world["staff"])
         response = self.upload(client, "corpus.docx", b"PK...")
         assert response.status_code == 400 and response.json()["errors"]["format"]
         settings.IMPORT_UPLOAD_MAX_BYTES = 10
@@ -260,17 +263,17 @@ class TestImportBatches:
 
     def test_only_staff_may_upload(self, world, settings, tmp_path):
         settings.MEDIA_ROOT = tmp_path
-        response = self.upload(login(world["owner"]), "corpus.jsonl", json.dumps(JSONL_OK).encode())
+        response = self.upload(client_login(world["owner"]), "corpus.jsonl", json.dumps(JSONL_OK).encode())
         assert response.status_code == 403 and "staff" in response.json()["detail"]
         assert ImportBatch.objects.count() == 0
 
     def test_staff_list_every_batch_others_only_their_own(self, world):
         mine = ImportBatch.objects.create(source_name="mine.jsonl", format="jsonl", user=world["owner"])
         other = ImportBatch.objects.create(source_name="other.csv", format="csv", user=world["staff"])
-        assert ids(login(world["staff"]).get(f"{API}/import-batches/")) == {mine.pk, other.pk}
-        assert ids(login(world["owner"]).get(f"{API}/import-batches/")) == {mine.pk}
-        assert login(world["owner"]).get(f"{API}/import-batches/{other.pk}/").status_code == 404
-        assert login(world["viewer"]).get(f"{API}/import-batches/{mine.pk}/errors/").status_code == 404
+        assert ids(client_login(world["staff"]).get(f"{API}/import-batches/")) == {mine.pk, other.pk}
+        assert ids(client_login(world["owner"]).get(f"{API}/import-batches/")) == {mine.pk}
+        assert client_login(world["owner"]).get(f"{API}/import-batches/{other.pk}/").status_code == 404
+        assert client_login(world["viewer"]).get(f"{API}/import-batches/{mine.pk}/errors/").status_code == 404
 
 
 class TestProjectAnnotations:
@@ -299,14 +302,14 @@ class TestProjectAnnotations:
         }
 
     def test_blind_annotator_sees_only_own_spans_without_outlets(self, world, spans):
-        client = login(world["annotator"])
+        client = client_login(world["annotator"])
         page = client.get(spans["url"]).json()["results"]
         assert [r["id"] for r in page] == [spans["mine"].pk] and page[0]["outlet"] is None
         refused = client.get(spans["url"], {"layer": "gold"})
         assert refused.status_code == 403 and "blind" in refused.json()["detail"]
 
     def test_curator_sees_layers_and_filters(self, world, spans):
-        client = login(spans["curator"])
+        client = client_login(spans["curator"])
         assert ids(client.get(spans["url"])) == {spans["mine"].pk, spans["theirs"].pk, spans["gold"].pk}
         gold = client.get(spans["url"], {"layer": "gold"}).json()["results"]
         assert [(r["id"], r["layer"], r["outlet"]) for r in gold] == [(spans["gold"].pk, "gold", world["courier"].slug)]
@@ -318,7 +321,7 @@ class TestProjectAnnotations:
         assert set(csv["text"]) == {"regime", "cracked", "Rebels"}
 
     def test_non_members_get_404(self, world, spans):
-        assert login(world["outsider"]).get(spans["url"]).status_code == 404
+        assert client_login(world["outsider"]).get(spans["url"]).status_code == 404
 
 
 class TestCodebookVersions:
@@ -326,14 +329,14 @@ class TestCodebookVersions:
         project = world["open"]
         label_create(project=project, name="euphemism-2", by=world["owner"], changelog="Added a second euphemism.")
         url = f"{API}/projects/{project.slug}/codebook/versions/"
-        versions = login(world["annotator"]).get(url).json()
+        versions = client_login(world["annotator"]).get(url).json()
         assert [v["number"] for v in versions] == list(range(1, len(versions) + 1))
         latest = versions[-1]
         assert latest["changelog"] == "Added a second euphemism." and latest["created_by"] == world["owner"].username
         assert "euphemism-2" in {label["name"] for label in latest["labels"]} and latest["n_labels"] == len(
             latest["labels"]
         )
-        detail = login(world["annotator"]).get(f"{url}{latest['number']}/").json()
+        detail = client_login(world["annotator"]).get(f"{url}{latest['number']}/").json()
         assert detail == latest
-        assert login(world["annotator"]).get(f"{url}999/").status_code == 404
-        assert login(world["outsider"]).get(url).status_code == 404
+        assert client_login(world["annotator"]).get(f"{url}999/").status_code == 404
+        assert client_login(world["outsider"]).get(url).status_code == 404

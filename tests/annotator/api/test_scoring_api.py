@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-from django.test import Client
 
 from annotator.annotations.models import Layer, Span
 from annotator.common.models import Job, JobStatus
@@ -19,6 +18,7 @@ from annotator.scoring.models import ArticleScore, Concept
 from annotator.training.models import ModelVersion
 from ml.tokenise import count_tokens
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
+from tests.conftest import client_login
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/projects"
@@ -38,12 +38,6 @@ CORPUS = {
          ["rebels", "terrorists", "regime"]),
     ],
 }  # fmt: skip
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -96,7 +90,7 @@ def scores_url(w, **params) -> str:
 
 class TestFramingScores:
     def test_gold_rates_per_outlet_are_spans_per_thousand_tokens(self, world):
-        rows = login(world["viewer"]).get(scores_url(world)).json()
+        rows = client_login(world["viewer"]).get(scores_url(world)).json()
         by_outlet = {r["outlet"]: r for r in rows}
         assert set(by_outlet) == {o.slug for o in world["outlets"].values()}
         for name, outlet in world["outlets"].items():
@@ -111,11 +105,11 @@ class TestFramingScores:
             assert "bootstrap" in row["method"] and "200 resamples" in row["method"]
 
     def test_a_label_without_spans_scores_zero(self, world):
-        rows = login(world["owner"]).get(scores_url(world, label="euphemism")).json()
+        rows = client_login(world["owner"]).get(scores_url(world, label="euphemism")).json()
         assert len(rows) == 3 and all(r["rate_per_1k"] == 0 and r["n_spans"] == 0 for r in rows)
 
     def test_monthly_rows_add_up_to_the_totals(self, world):
-        rows = login(world["viewer"]).get(scores_url(world, period="month")).json()
+        rows = client_login(world["viewer"]).get(scores_url(world, period="month")).json()
         alpha = world["outlets"]["Alpha"].slug
         months = sorted((r["period_start"][:7], r["n_spans"]) for r in rows if r["outlet"] == alpha)
         assert months == [("2024-01", 2), ("2024-02", 1)]
@@ -123,21 +117,21 @@ class TestFramingScores:
 
     def test_outlet_filter(self, world):
         beta = world["outlets"]["Beta"].slug
-        rows = login(world["viewer"]).get(scores_url(world, outlet=beta)).json()
+        rows = client_login(world["viewer"]).get(scores_url(world, outlet=beta)).json()
         assert [r["outlet"] for r in rows] == [beta]
 
     def test_exclude_wire_drops_wire_copies(self, world):
         alpha_first = world["articles"]["Alpha"][0]
         alpha_first.is_wire_copy = True
         alpha_first.save()
-        rows = login(world["viewer"]).get(scores_url(world, syndication="exclude_wire")).json()
+        rows = client_login(world["viewer"]).get(scores_url(world, syndication="exclude_wire")).json()
         alpha = next(r for r in rows if r["outlet"] == world["outlets"]["Alpha"].slug)
         text = CORPUS["Alpha"][1][0]
         assert (alpha["n_articles"], alpha["n_spans"]) == (1, 1)
         assert alpha["rate_per_1k"] == pytest.approx(1000 / count_tokens(text))
 
     def test_new_gold_span_invalidates_the_cache(self, world):
-        client = login(world["viewer"])
+        client = client_login(world["viewer"])
         beta = world["outlets"]["Beta"].slug
         before = {r["outlet"]: r for r in client.get(scores_url(world)).json()}[beta]
         article = world["articles"]["Beta"][0]
@@ -151,7 +145,7 @@ class TestFramingScores:
         assert after["rate_per_1k"] == pytest.approx((before["n_spans"] + 1) / before["n_tokens"] * 1000)
 
     def test_csv_reads_with_pandas_as_is_both_ways(self, world):
-        client = login(world["viewer"])
+        client = client_login(world["viewer"])
         as_json = client.get(scores_url(world)).json()
         for response in (
             client.get(scores_url(world, format="csv")),
@@ -179,7 +173,7 @@ class TestFramingScores:
                     project=project, article=article, source=f"model:{version.pk}", model_version=version,
                     label=label, n_spans=2, n_tokens=article.n_tokens, score_sum=1.5,
                 )  # fmt: skip
-        rows = login(world["viewer"]).get(scores_url(world, source="model")).json()
+        rows = client_login(world["viewer"]).get(scores_url(world, source="model")).json()
         assert len(rows) == 3
         for row in rows:
             assert row["model_version"] == 1 and row["source"] == "model"
@@ -193,7 +187,7 @@ class TestComparisons:
     def test_a_vs_b_difference_is_the_difference_of_rates(self, world):
         o = {k: v.slug for k, v in world["outlets"].items()}
         url = f"{API}/{world['project'].slug}/framing-scores/compare/?label=loaded term&source=gold&a={o['Alpha']}&b={o['Beta']}"
-        [row] = login(world["viewer"]).get(url).json()
+        [row] = client_login(world["viewer"]).get(url).json()
         assert (row["group_a"], row["group_b"]) == (o["Alpha"], o["Beta"])
         assert row["difference"] == pytest.approx(expected_rate("Alpha")[2] - expected_rate("Beta")[2])
         assert 0 < row["p_value"] <= 1 and row["ci_low"] <= row["difference"] <= row["ci_high"]
@@ -201,14 +195,14 @@ class TestComparisons:
     def test_a_vs_rest(self, world):
         gamma = world["outlets"]["Gamma"].slug
         url = f"{API}/{world['project'].slug}/framing-scores/compare/?label=loaded term&source=gold&a={gamma}"
-        [row] = login(world["viewer"]).get(url).json()
+        [row] = client_login(world["viewer"]).get(url).json()
         rest_spans = expected_rate("Alpha")[0] + expected_rate("Beta")[0]
         rest_tokens = expected_rate("Alpha")[1] + expected_rate("Beta")[1]
         assert row["rate_b"] == pytest.approx(rest_spans / rest_tokens * 1000)
 
     def test_pairwise_table_has_every_pair_with_adjusted_p_values(self, world):
         url = f"{API}/{world['project'].slug}/framing-scores/compare/?label=loaded term&source=gold"
-        rows = login(world["viewer"]).get(url).json()
+        rows = client_login(world["viewer"]).get(url).json()
         assert len(rows) == 3
         slugs = sorted(o.slug for o in world["outlets"].values())
         expected_pairs = {frozenset(pair) for pair in itertools.combinations(slugs, 2)}
@@ -216,7 +210,7 @@ class TestComparisons:
         for row in rows:
             eps = 1e-12  # the adjusted p-values are products/minima of floats: allow rounding in the last digit
             assert row["p_value"] <= row["p_bh"] + eps and row["p_bh"] <= row["p_holm"] + eps and row["p_holm"] <= 1
-        csv = login(world["viewer"]).get(url + "&format=csv")
+        csv = client_login(world["viewer"]).get(url + "&format=csv")
         frame = pd.read_csv(io.BytesIO(csv.content))
         assert {"p_value", "p_holm", "p_bh", "difference"} <= set(frame.columns) and len(frame) == 3
 
@@ -228,61 +222,63 @@ class TestTermChoiceAndDistinctiveTerms:
             "name": "Armed opposition", "slug": "armed-opposition",
             "variants": [{"name": "terrorists", "terms": ["terrorist", "terrorists"]}, {"name": "rebels", "terms": ["rebel", "rebels"]}],
         }  # fmt: skip
-        response = login(world["curator"]).post(
+        response = client_login(world["curator"]).post(
             f"{API}/{slug}/concepts/create/", payload, content_type="application/json"
         )
         assert response.status_code == 201, response.content
         assert Concept.objects.filter(project=world["project"], slug="armed-opposition").exists()
-        rows = login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=armed-opposition").json()
+        rows = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=armed-opposition").json()
         alpha = {r["variant"]: r for r in rows if r["outlet"] == world["outlets"]["Alpha"].slug}
         # Alpha: "terrorists" twice, "Rebels" once.
         assert (alpha["terrorists"]["count"], alpha["rebels"]["count"]) == (2, 1)
         assert alpha["terrorists"]["share"] == pytest.approx(2 / 3)
-        listed = login(world["viewer"]).get(f"{API}/{slug}/concepts/").json()
+        listed = client_login(world["viewer"]).get(f"{API}/{slug}/concepts/").json()
         assert [c["slug"] for c in listed] == ["armed-opposition"]
 
     def test_an_outlet_that_never_mentions_the_concept_gets_null_shares(self, world):
         slug = world["project"].slug
         payload = {"name": "Authority", "slug": "authority", "variants": [{"name": "regime"}, {"name": "government"}]}
         assert (
-            login(world["curator"])
+            client_login(world["curator"])
             .post(f"{API}/{slug}/concepts/create/", payload, content_type="application/json")
             .status_code
             == 201
         )
-        rows = login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority").json()
+        rows = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority").json()
         beta = [r for r in rows if r["outlet"] == world["outlets"]["Beta"].slug]
         assert beta and all(r["n_mentions"] == 0 and r["share"] is None for r in beta)
         gamma = {r["variant"]: r for r in rows if r["outlet"] == world["outlets"]["Gamma"].slug}
         assert (gamma["regime"]["share"], gamma["government"]["share"]) == (1.0, 0.0)
-        csv = login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority&format=csv")
+        csv = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority&format=csv")
         assert pd.read_csv(io.BytesIO(csv.content))["share"].isna().sum() == len(beta)
 
     def test_concept_errors(self, world):
         slug = world["project"].slug
         bad = {"name": "x", "slug": "x", "variants": [{"name": "only one"}]}
-        response = login(world["curator"]).post(f"{API}/{slug}/concepts/create/", bad, content_type="application/json")
+        response = client_login(world["curator"]).post(
+            f"{API}/{slug}/concepts/create/", bad, content_type="application/json"
+        )
         assert response.status_code == 400 and set(response.json()) == {"detail", "errors"}
-        response = login(world["annotator"]).post(
+        response = client_login(world["annotator"]).post(
             f"{API}/{slug}/concepts/create/", bad, content_type="application/json"
         )
         assert response.status_code == 403
-        response = login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=nope")
+        response = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=nope")
         assert response.status_code == 404 and "concept" in response.json()["errors"]
 
     def test_distinctive_terms(self, world):
         slug, gamma = world["project"].slug, world["outlets"]["Gamma"].slug
-        rows = login(world["viewer"]).get(f"{API}/{slug}/distinctive-terms/?outlet={gamma}").json()
+        rows = client_login(world["viewer"]).get(f"{API}/{slug}/distinctive-terms/?outlet={gamma}").json()
         assert rows and all(r["outlet"] == gamma for r in rows)
         assert all(r["count_group"] + r["count_rest"] >= 3 for r in rows)
-        response = login(world["viewer"]).get(f"{API}/{slug}/distinctive-terms/?outlet=nowhere")
+        response = client_login(world["viewer"]).get(f"{API}/{slug}/distinctive-terms/?outlet=nowhere")
         assert response.status_code == 400 and "outlet" in response.json()["errors"]
 
 
 class TestExamples:
     def test_term_occurrences_with_context_link_to_the_annotator(self, world):
         slug = world["project"].slug
-        rows = login(world["viewer"]).get(f"{API}/{slug}/examples/?term=TERRORISTS&width=10").json()
+        rows = client_login(world["viewer"]).get(f"{API}/{slug}/examples/?term=TERRORISTS&width=10").json()
         assert len(rows) == 3  # Alpha twice, Gamma once
         first = rows[0]
         article = world["articles"]["Alpha"][0]
@@ -292,11 +288,15 @@ class TestExamples:
 
     def test_label_spans_from_gold_for_one_outlet(self, world):
         slug, gamma = world["project"].slug, world["outlets"]["Gamma"].slug
-        rows = login(world["viewer"]).get(f"{API}/{slug}/examples/?label=loaded term&source=gold&outlet={gamma}").json()
+        rows = (
+            client_login(world["viewer"])
+            .get(f"{API}/{slug}/examples/?label=loaded term&source=gold&outlet={gamma}")
+            .json()
+        )
         assert [r["match"] for r in rows] == ["rebels", "terrorists", "regime"]
 
     def test_examples_need_exactly_one_of_term_and_label(self, world):
-        response = login(world["viewer"]).get(f"{API}/{world['project'].slug}/examples/")
+        response = client_login(world["viewer"]).get(f"{API}/{world['project'].slug}/examples/")
         assert response.status_code == 400 and "term" in response.json()["errors"]
 
 
@@ -311,7 +311,7 @@ class TestPermissionsAndErrors:
 
     @pytest.mark.parametrize("path", READ_PATHS + ["concepts/", "jobs/1/"])
     def test_non_member_gets_404(self, world, path):
-        response = login(make_user()).get(f"{API}/{world['project'].slug}/{path}")
+        response = client_login(make_user()).get(f"{API}/{world['project'].slug}/{path}")
         assert response.status_code == 404 and set(response.json()) == {"detail", "errors"}
 
     @pytest.mark.parametrize("path", READ_PATHS)
@@ -319,13 +319,13 @@ class TestPermissionsAndErrors:
         project = world["project"]
         project.outlet_blind = True
         project.save()
-        response = login(world["annotator"]).get(f"{API}/{project.slug}/{path}")
+        response = client_login(world["annotator"]).get(f"{API}/{project.slug}/{path}")
         assert response.status_code == 403
         assert "outlet-blind" in response.json()["detail"]
-        assert login(world["viewer"]).get(scores_url(world)).status_code == 200  # viewers still may
+        assert client_login(world["viewer"]).get(scores_url(world)).status_code == 200  # viewers still may
 
     def test_annotators_may_read_scores_when_not_outlet_blind(self, world):
-        assert login(world["annotator"]).get(scores_url(world)).status_code == 200
+        assert client_login(world["annotator"]).get(scores_url(world)).status_code == 200
 
     @pytest.mark.parametrize(
         "params, field",
@@ -339,31 +339,31 @@ class TestPermissionsAndErrors:
         ],
     )
     def test_bad_parameters_are_400_with_detail_and_errors(self, world, params, field):
-        response = login(world["viewer"]).get(scores_url(world, **params))
+        response = client_login(world["viewer"]).get(scores_url(world, **params))
         assert response.status_code == 400, response.content
         body = response.json()
         assert set(body) == {"detail", "errors"} and field in body["errors"]
 
     def test_compare_b_without_a_and_unknown_outlet(self, world):
         base = f"{API}/{world['project'].slug}/framing-scores/compare/?label=loaded term&source=gold"
-        response = login(world["viewer"]).get(base + "&b=x")
+        response = client_login(world["viewer"]).get(base + "&b=x")
         assert response.status_code == 400 and "a" in response.json()["errors"]
-        response = login(world["viewer"]).get(base + "&a=nowhere")
+        response = client_login(world["viewer"]).get(base + "&a=nowhere")
         assert response.status_code == 400 and "a" in response.json()["errors"]
 
     def test_model_source_without_active_model_is_400(self, world):
-        response = login(world["viewer"]).get(scores_url(world, source="model"))
+        response = client_login(world["viewer"]).get(scores_url(world, source="model"))
         assert response.status_code == 400 and "source" in response.json()["errors"]
 
 
 class TestScoringRunsAndJobs:
     def test_annotator_and_viewer_cannot_start_a_run(self, world):
         for user in (world["annotator"], world["viewer"]):
-            response = login(user).post(f"{API}/{world['project'].slug}/score/")
+            response = client_login(user).post(f"{API}/{world['project'].slug}/score/")
             assert response.status_code == 403
 
     def test_without_an_active_model_starting_is_400(self, world):
-        response = login(world["curator"]).post(f"{API}/{world['project'].slug}/score/")
+        response = client_login(world["curator"]).post(f"{API}/{world['project'].slug}/score/")
         assert response.status_code == 400
         assert "no active model" in response.json()["detail"]
         assert not Job.objects.exists()
@@ -371,11 +371,11 @@ class TestScoringRunsAndJobs:
     def test_curator_starts_a_run_and_reads_its_job(self, world):
         project = world["project"]
         ModelVersion.objects.create(project=project, number=1, status=JobStatus.SUCCEEDED, is_active=True)
-        response = login(world["curator"]).post(f"{API}/{project.slug}/score/")
+        response = client_login(world["curator"]).post(f"{API}/{project.slug}/score/")
         assert response.status_code == 202, response.content
         job = response.json()
         assert job["kind"] == "scoring" and job["status"] == "queued"
-        detail = login(world["viewer"]).get(f"{API}/{project.slug}/jobs/{job['id']}/").json()
+        detail = client_login(world["viewer"]).get(f"{API}/{project.slug}/jobs/{job['id']}/").json()
         assert detail["id"] == job["id"] and detail["progress"] == 0
         other = make_project(owner=world["owner"])
-        assert login(world["owner"]).get(f"{API}/{other.slug}/jobs/{job['id']}/").status_code == 404
+        assert client_login(world["owner"]).get(f"{API}/{other.slug}/jobs/{job['id']}/").status_code == 404

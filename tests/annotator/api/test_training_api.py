@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from annotator.common.models import JobStatus
@@ -16,15 +15,10 @@ from annotator.projects.models import Label, Role
 from annotator.projects.services import membership_add
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from tests.annotator.projects.factories import make_article, make_project, make_user
+from tests.conftest import client_login
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/projects"
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -64,11 +58,11 @@ def url(w, path: str) -> str:
 
 class TestModelVersions:
     def test_list_newest_first_with_status_metrics_and_failure_reason(self, world):
-        rows = login(world["viewer"]).get(url(world, "models/")).json()
+        rows = client_login(world["viewer"]).get(url(world, "models/")).json()
         assert [(r["number"], r["status"]) for r in rows] == [(2, "failed"), (1, "succeeded")]
         assert rows[0]["error"] == "There is nothing to learn from yet."
         assert rows[1]["metrics"]["grouped_kfold"]["word"]["micro"]["f1"] == pytest.approx(0.646)
-        detail = login(world["viewer"]).get(url(world, "models/1/")).json()
+        detail = client_login(world["viewer"]).get(url(world, "models/1/")).json()
         assert detail["n_articles"] == 40 and detail["is_active"] is False
 
     def test_a_silent_running_version_is_reported_failed(self, world):
@@ -76,20 +70,20 @@ class TestModelVersions:
             project=world["project"], number=3, status=JobStatus.RUNNING,
             heartbeat_at=timezone.now() - timedelta(hours=2),
         )  # fmt: skip
-        rows = login(world["viewer"]).get(url(world, "models/")).json()
+        rows = client_login(world["viewer"]).get(url(world, "models/")).json()
         assert rows[0]["status"] == "failed" and "stopped reporting" in rows[0]["error"]
 
     def test_unknown_version_is_404_and_non_member_404(self, world):
-        assert login(world["viewer"]).get(url(world, "models/99/")).status_code == 404
+        assert client_login(world["viewer"]).get(url(world, "models/99/")).status_code == 404
         for path in ("models/", "models/1/", "models/1/terms/", "term-rules/"):
-            response = login(make_user()).get(url(world, path))
+            response = client_login(make_user()).get(url(world, path))
             assert response.status_code == 404 and set(response.json()) == {"detail", "errors"}
 
     def test_curator_queues_training_annotator_and_viewer_cannot(self, world):
         for user in (world["annotator"], world["viewer"]):
-            response = login(user).post(url(world, "models/train/"), {}, content_type="application/json")
+            response = client_login(user).post(url(world, "models/train/"), {}, content_type="application/json")
             assert response.status_code == 403 and set(response.json()) == {"detail", "errors"}
-        response = login(world["curator"]).post(
+        response = client_login(world["curator"]).post(
             url(world, "models/train/"), {"source": "all"}, content_type="application/json"
         )
         assert response.status_code == 202, response.content
@@ -98,7 +92,7 @@ class TestModelVersions:
         assert ModelVersion.objects.get(project=world["project"], number=3).created_by == world["curator"]
 
     def test_train_with_a_bad_source_is_400(self, world):
-        response = login(world["owner"]).post(
+        response = client_login(world["owner"]).post(
             url(world, "models/train/"), {"source": "web"}, content_type="application/json"
         )
         assert response.status_code == 400 and "source" in response.json()["errors"]
@@ -106,17 +100,17 @@ class TestModelVersions:
 
     def test_only_the_owner_activates_and_only_a_succeeded_version(self, world):
         for user in (world["curator"], world["annotator"]):
-            assert login(user).post(url(world, "models/1/activate/")).status_code == 403
-        response = login(world["owner"]).post(url(world, "models/2/activate/"))
+            assert client_login(user).post(url(world, "models/1/activate/")).status_code == 403
+        response = client_login(world["owner"]).post(url(world, "models/2/activate/"))
         assert response.status_code == 400 and "successfully trained" in response.json()["detail"]
-        response = login(world["owner"]).post(url(world, "models/1/activate/"))
+        response = client_login(world["owner"]).post(url(world, "models/1/activate/"))
         assert response.status_code == 200 and response.json()["is_active"] is True
         assert ModelVersion.objects.get(pk=world["done"].pk).is_active
 
 
 class TestLexiconTerms:
     def test_filter_by_label_and_order(self, world):
-        client = login(world["viewer"])
+        client = client_login(world["viewer"])
         rows = client.get(url(world, "models/1/terms/?label=loaded term")).json()
         assert [r["term"] for r in rows] == ["terrorists", "regime", "liberate"]  # by weight, highest first
         rows = client.get(url(world, "models/1/terms/?ordering=-support")).json()
@@ -124,7 +118,7 @@ class TestLexiconTerms:
         assert rows[0]["precision"] == pytest.approx(0.75) and rows[0]["n_seen"] == 40
 
     def test_csv_export_reads_with_pandas_and_json_export_is_an_attachment(self, world):
-        client = login(world["viewer"])
+        client = client_login(world["viewer"])
         response = client.get(url(world, "models/1/terms/?format=csv&download=true"))
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
         assert response["Content-Disposition"].endswith('-lexicon-v1.csv"')
@@ -135,7 +129,7 @@ class TestLexiconTerms:
         assert exported["Content-Disposition"].endswith('-lexicon-v1.json"') and len(exported.json()) == 4
 
     def test_bad_label_or_ordering_is_400(self, world):
-        client = login(world["viewer"])
+        client = client_login(world["viewer"])
         for query, field in (("label=nope", "label"), ("ordering=random", "ordering")):
             response = client.get(url(world, f"models/1/terms/?{query}"))
             assert response.status_code == 400 and field in response.json()["errors"]
@@ -143,7 +137,7 @@ class TestLexiconTerms:
 
 class TestTermRules:
     def test_curator_pins_and_bans_lists_and_deletes(self, world):
-        client = login(world["curator"])
+        client = client_login(world["curator"])
         label = world["labels"]["loaded term"]
         response = client.post(
             url(world, "term-rules/create/"), {"term": "  Freedom  Fighters ", "label": label.pk, "action": "pin"},
@@ -157,7 +151,7 @@ class TestTermRules:
             content_type="application/json",
         )  # fmt: skip
         assert again.json()["id"] == rule["id"] and again.json()["action"] == "ban"
-        listed = login(world["viewer"]).get(url(world, "term-rules/")).json()
+        listed = client_login(world["viewer"]).get(url(world, "term-rules/")).json()
         assert [(r["term"], r["action"]) for r in listed] == [("freedom fighters", "ban")]
         assert client.delete(url(world, f"term-rules/{rule['id']}/delete/")).status_code == 204
         assert not TermRule.objects.exists()
@@ -167,7 +161,7 @@ class TestTermRules:
         label = world["labels"]["loaded term"]
         payload = {"term": "regime", "label": label.pk, "action": "pin"}
         assert (
-            login(world["annotator"])
+            client_login(world["annotator"])
             .post(url(world, "term-rules/create/"), payload, content_type="application/json")
             .status_code
             == 403
@@ -178,7 +172,7 @@ class TestTermRules:
             ({**payload, "label": other_label.pk}, "label"),
             ({**payload, "term": "   "}, "term"),
         ):
-            response = login(world["curator"]).post(
+            response = client_login(world["curator"]).post(
                 url(world, "term-rules/create/"), bad, content_type="application/json"
             )
             assert response.status_code == 400, response.content

@@ -8,13 +8,12 @@ import os
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label, Project
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from tests.annotator.projects.factories import make_article, make_project, make_user
-from tests.conftest import browser_login, wait_for
+from tests.conftest import browser_login, client_login, wait_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -30,12 +29,6 @@ METRICS = {
         "daily-planet": {"n_texts": 12, "exact": {"micro": PRF}, "partial": {"micro": PRF}, "word": {"micro": {**PRF, "f1": 0.5555}}},
     },
 }  # fmt: skip
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -62,16 +55,16 @@ def world(db):
 class TestServerRenderedPages:
     def test_models_page_lists_versions_with_failure_reason_and_role_buttons(self, world):
         slug = world["project"].slug
-        html = login(world["owner"]).get(f"/projects/{slug}/models/").content.decode()
+        html = client_login(world["owner"]).get(f"/projects/{slug}/models/").content.decode()
         assert "Only 2 annotated articles." in html and "0.700" in html  # failure reason; word micro F1
         assert 'id="train-button"' in html and 'class="activate"' in html
-        curator = login(world["curator"]).get(f"/projects/{slug}/models/").content.decode()
+        curator = client_login(world["curator"]).get(f"/projects/{slug}/models/").content.decode()
         assert 'id="train-button"' in curator and 'class="activate"' not in curator
-        annotator = login(world["annotator"]).get(f"/projects/{slug}/models/").content.decode()
+        annotator = client_login(world["annotator"]).get(f"/projects/{slug}/models/").content.decode()
         assert 'id="train-button"' not in annotator and 'class="activate"' not in annotator
 
     def test_model_detail_shows_exact_partial_word_and_leave_one_outlet_out(self, world):
-        html = login(world["annotator"]).get(f"/projects/{world['project'].slug}/models/1/").content.decode()
+        html = client_login(world["annotator"]).get(f"/projects/{world['project'].slug}/models/1/").content.decode()
         for measure, f1 in (("exact", "0.432"), ("partial", "0.615"), ("word", "0.778")):
             table = html.split(f'data-testid="metrics-{measure}"')[1].split("</table>")[0]
             assert "loaded term" in table and f1 in table and "all labels (micro)" in table
@@ -82,29 +75,34 @@ class TestServerRenderedPages:
         project = world["project"]
         project.outlet_blind = True
         project.save()
-        html = login(world["annotator"]).get(f"/projects/{project.slug}/models/1/").content.decode()
+        html = client_login(world["annotator"]).get(f"/projects/{project.slug}/models/1/").content.decode()
         assert "daily-planet" not in html
-        assert "daily-planet" in login(world["owner"]).get(f"/projects/{project.slug}/models/1/").content.decode()
-        assert login(world["annotator"]).get(f"/projects/{project.slug}/scores/").status_code == 403
+        assert (
+            "daily-planet" in client_login(world["owner"]).get(f"/projects/{project.slug}/models/1/").content.decode()
+        )
+        assert client_login(world["annotator"]).get(f"/projects/{project.slug}/scores/").status_code == 403
 
     def test_lexicon_page_shows_terms_and_export_links(self, world):
         slug = world["project"].slug
-        html = login(world["curator"]).get(f"/projects/{slug}/lexicon/").content.decode()
+        html = client_login(world["curator"]).get(f"/projects/{slug}/lexicon/").content.decode()
         assert 'data-term="regime"' in html and "1.75" in html and "0.75" in html
         assert f"/api/v1/projects/{slug}/models/1/terms/?format=csv" in html
         assert 'data-action="pin"' in html
-        assert 'data-action="pin"' not in login(world["annotator"]).get(f"/projects/{slug}/lexicon/").content.decode()
+        assert (
+            'data-action="pin"'
+            not in client_login(world["annotator"]).get(f"/projects/{slug}/lexicon/").content.decode()
+        )
 
     def test_non_members_get_404_and_unknown_versions_404(self, world):
         slug = world["project"].slug
-        stranger = login(make_user())
+        stranger = client_login(make_user())
         for path in ("models/", "models/1/", "lexicon/", "scores/", "models/1/lexicon/"):
             assert stranger.get(f"/projects/{slug}/{path}").status_code == 404
-        assert login(world["owner"]).get(f"/projects/{slug}/models/9/").status_code == 404
+        assert client_login(world["owner"]).get(f"/projects/{slug}/models/9/").status_code == 404
 
     def test_project_page_links_to_the_new_pages(self, world):
         slug = world["project"].slug
-        html = login(world["annotator"]).get(f"/projects/{slug}/").content.decode()
+        html = client_login(world["annotator"]).get(f"/projects/{slug}/").content.decode()
         assert f"/projects/{slug}/models/" in html and f"/projects/{slug}/scores/" in html
 
 
