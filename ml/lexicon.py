@@ -510,10 +510,11 @@ class LexiconClassifier(BaseEstimator):
                 prior = np.zeros(n_docs)
                 prior[d] = o
                 c.text_prior[:, li] = prior[c.doc]
-            self.text_models_.append(self._new_text_lr(C).fit(sp.vstack(bags).tocsr(), y_all))
+            x_all = sp.vstack(bags).tocsr()
+            self.text_models_.append(self._new_text_lr(C).fit(x_all, y_all) if x_all.shape[1] else None)
 
     def _text_decision_fit(self, x: sp.csr_matrix, y: np.ndarray, x_test: sp.csr_matrix, C: float) -> np.ndarray:
-        if y.min() == y.max():
+        if not len(y) or not x_test.shape[0] or y.min() == y.max() or not x.shape[1]:
             return np.zeros(x_test.shape[0])
         return np.clip(self._new_text_lr(C).fit(x, y).decision_function(x_test), -TEXT_PRIOR_CLIP, TEXT_PRIOR_CLIP)
 
