@@ -37,14 +37,18 @@ class Project(models.Model):
     outlet_blind = models.BooleanField(default=False, help_text="Annotators do not see outlet, byline or URL.")
     snap_to_words = models.BooleanField(default=True)
     one_per_cluster = models.BooleanField(default=True, help_text="Assign one article per story cluster.")
-    stratify_by = models.JSONField(default=list, blank=True, help_text='Strata for assignment, e.g. ["outlet", "month"].')
+    stratify_by = models.JSONField(
+        default=list, blank=True, help_text='Strata for assignment, e.g. ["outlet", "month"].'
+    )
     calibration_size = models.PositiveIntegerField(default=0)
     random_seed = models.PositiveIntegerField(default=20261126)
 
     # Training and scoring settings
     training_source = models.CharField(max_length=8, choices=TrainingSource.choices, default=TrainingSource.GOLD)
     score_new_articles = models.BooleanField(default=True)
-    syndication_rule = models.CharField(max_length=16, choices=SyndicationRule.choices, default=SyndicationRule.PER_OUTLET)
+    syndication_rule = models.CharField(
+        max_length=16, choices=SyndicationRule.choices, default=SyndicationRule.PER_OUTLET
+    )
     bootstrap_resamples = models.PositiveIntegerField(default=1000)
 
     class Meta:

@@ -9,4 +9,3 @@ def test_words_keep_hyphens_and_apostrophes_and_offsets_are_code_points():
         assert text[start:end] == word
     assert count_tokens(text) == 6
     assert token_spans("a b") == [(0, 1), (2, 3)]
-
