@@ -225,6 +225,8 @@ class TextBatch:
         self._tokens: tuple[np.ndarray, np.ndarray] | None = None
         self._orig_cp: np.ndarray | None = None
         self._hyphens: np.ndarray | None = None
+        self._token_hash: np.ndarray | None = None
+        self._hashed: np.ndarray | None = None
 
     @property
     def scan_text(self) -> str:
@@ -234,10 +236,10 @@ class TextBatch:
         ``ending + " "`` (token endings), see :func:`ml.lexicon.build_automaton`: a match can only begin at a
         token start or end at a token end, so the scan reports few raw matches.
         """
-        cp = np.empty(len(self.cp) + 2, dtype=np.uint32)
-        cp[0] = cp[-1] = 32
-        cp[1:-1] = np.where(self.inword[:-1], self.cp, np.uint32(32))
-        return cp.tobytes().decode("utf-32-le", "surrogatepass")
+        masked = np.where(self.inword[:-1], self.cp, np.uint32(32))
+        if not len(masked) or int(masked.max()) < 256:  # Latin-1 text: one byte per code point decodes faster
+            return " " + masked.astype(np.uint8).tobytes().decode("latin-1") + " "
+        return " " + masked.tobytes().decode("utf-32-le", "surrogatepass") + " "
 
     @property
     def breaks(self) -> np.ndarray:
@@ -278,6 +280,22 @@ class TextBatch:
 
     def hash(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         return hash_ranges(self.cp, starts, ends - starts)
+
+    def token_hash(self, tokens: np.ndarray) -> np.ndarray:
+        """:meth:`hash` of whole tokens by index into :meth:`tokens`; each token is hashed once per batch (a
+        candidate's word is often another candidate's neighbour)."""
+        t_start, t_end = self.tokens()
+        if self._token_hash is None:
+            self._token_hash = np.zeros(len(t_start), dtype=np.uint64)
+            self._hashed = np.zeros(len(t_start), dtype=bool)
+        todo = tokens[~self._hashed[tokens]]
+        if len(todo):
+            fresh = np.zeros(len(t_start), dtype=bool)
+            fresh[todo] = True
+            todo = np.flatnonzero(fresh)
+            self._token_hash[todo] = hash_ranges(self.cp, t_start[todo], t_end[todo] - t_start[todo])
+            self._hashed[todo] = True
+        return self._token_hash[tokens]
 
     def starts_ok(self, starts: np.ndarray) -> np.ndarray:
         prev = np.maximum(starts - 1, 0)

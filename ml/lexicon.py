@@ -780,8 +780,9 @@ class LexiconClassifier(BaseEstimator):
         # stem candidates: the whole token, kept if it has exactly that stem and is not itself an active term
         t_start, t_end = batch.tokens()
         st_start = starts[is_stem]
-        st_end = t_end[np.searchsorted(t_start, st_start)]
-        st_hash = batch.hash(st_start, st_end)
+        st_tok = np.searchsorted(t_start, st_start)
+        st_end = t_end[st_tok]
+        st_hash = batch.token_hash(st_tok)
         hit = self._word_terms.get(st_hash)
         keep = (self._stem_ids(batch, st_start, st_end, st_hash) == s_idx[is_stem]) & (hit < 0)
         st_start, st_end, st_stem = st_start[keep], st_end[keep], s_idx[is_stem][keep]
@@ -791,7 +792,7 @@ class LexiconClassifier(BaseEstimator):
         chosen[tok[t_end[tok] - t_start[tok] >= self._key_min_len[keys[is_shape]]]] = True
         tok = np.flatnonzero(chosen)
         sh_start, sh_end = t_start[tok], t_end[tok]
-        sh_hash = batch.hash(sh_start, sh_end)
+        sh_hash = batch.token_hash(tok)
         hit = self._word_terms.get(sh_hash)
         sh_term = np.where(hit >= 0, self._single_terms[np.maximum(hit, 0)], -1)
         sh_stem = self._stem_ids(batch, sh_start, sh_end, sh_hash)
@@ -1018,7 +1019,7 @@ def build_candidates(
     extra = tj - ti
     single = extra == 0
     word = np.zeros(len(starts), dtype=np.uint64)
-    word[single] = batch.hash(starts[single], ends[single])
+    word[single] = batch.token_hash(ti[single])  # a one-token candidate is a whole token
     ok = ~(single & (banned_words.get(word) >= 0))
     if len(term_banned):
         ok &= ~((terms >= 0) & term_banned[np.maximum(terms, 0)])
@@ -1037,8 +1038,8 @@ def build_candidates(
     prev = np.full(len(starts), H_BOS, dtype=np.uint64)
     nxt = np.full(len(starts), H_EOS, dtype=np.uint64)
     pi, ni = p[has_prev], nx[has_next]
-    prev[has_prev] = batch.hash(t_start[pi], t_end[pi])
-    nxt[has_next] = batch.hash(t_start[ni], t_end[ni])
+    prev[has_prev] = batch.token_hash(pi)
+    nxt[has_next] = batch.token_hash(ni)
     # word endings of the last word
     last_len = ends - t_start[tj]
     suffix = np.full((len(starts), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
