@@ -85,7 +85,7 @@ def is_word_char(cp: np.ndarray) -> np.ndarray:
     """Vectorised ``\\w`` test for an array of code points."""
     table = word_table()
     if not len(cp) or int(cp.max()) < _TABLE_SIZE:
-        return table[cp]
+        return np.take(table, cp)  # faster than table[cp] on a uint32 index
     out = table[np.minimum(cp, _TABLE_SIZE - 1)]
     high = cp >= _TABLE_SIZE
     if high.any():
