@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -69,6 +70,7 @@ def run(csv: Path, *, folds: int, seed: int, variants: bool) -> dict:
         "folds": rows,
         "mean": summary,
         "machine": f"{platform.machine()} {platform.python_version()}",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -103,6 +105,7 @@ def main() -> None:
         args.json.write_text(json.dumps(result, indent=2))
     print(markdown(result))
     print(f"model - baseline (mean word F1): {result['mean']['model_minus_baseline']:+.3f}")
+    print(f"machine: {result['machine']}, load average at the end: {result['load_average']}")
 
 
 if __name__ == "__main__":

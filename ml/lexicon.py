@@ -10,12 +10,15 @@ How it works (the long version is docs/model.md):
 2. **Candidates.** One pyahocorasick pass over the lower-cased text finds lexicon terms (kept only when they
    start and end on token boundaries) and marked stems (as token prefixes, kept when the whole token has
    that stem).
-3. **Context model.** Per label, a scikit-learn ``LogisticRegression`` scores each candidate occurrence from
+3. **Text model.** Per label, a bag-of-words ``LogisticRegression`` over the words the candidates expose (each
+   one-word candidate and every candidate's neighbours) estimates whether the text holds a marked span; its
+   cross-fitted log-odds are each candidate's *text prior* (most false alarms sit in texts with nothing marked).
+4. **Context model.** Per label, a scikit-learn ``LogisticRegression`` scores each candidate occurrence from
    the term's lexicon statistics (smoothed precision, support, n_seen), its stem's, the external strength,
    capitalisation, position, length, the loadedness of neighbouring candidates and one-hot previous/next
    words and suffix. The lexicon statistics used to *train* it are cross-fitted (computed without the
    candidate's own fold), so the model learns how far to trust a count.
-4. **Threshold.** Per label, the probability cut-off that maximises span F1 on internal cross-validation
+5. **Threshold.** Per label, the probability cut-off that maximises span F1 on internal cross-validation
    predictions over the training data (never on test data).
 """
 
