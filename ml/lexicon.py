@@ -295,6 +295,14 @@ class LexiconClassifier(BaseEstimator):
     context_vocab_, suffix_vocab_, term_vocab_ : dict
     context_models_ : list of LogisticRegression or None
         One per label (``None`` when the training data had no positive or no negative candidate).
+    text_vocab_ : ndarray of uint64
+        Hashes of the words the text model knows (candidates' words and neighbours seen ``min_context_count``
+        times).
+    text_models_ : list of LogisticRegression or None
+        Per label, "this text holds a marked span" from the candidates' words; ``None`` when every training text
+        (or none) has a span of the label. Its log-odds are each candidate's ``text_prior`` feature.
+    text_C_ : ndarray
+        Per label, the text model's ``C``, chosen by internal cross-validation (0 when there is no text model).
     thresholds_ : ndarray
     cv_scores_ : dict
         Internal cross-validation precision/recall/F1 per label at the chosen threshold.
