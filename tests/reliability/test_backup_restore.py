@@ -85,9 +85,14 @@ def test_pg_dump_and_data_archive_restore_into_a_fresh_database(settings, tmp_pa
         version = training.model_version_create(project=project)
     version = training.model_version_train(version_id=version.pk)
     training.model_version_activate(version=version)
-    with mock.patch("annotator.scoring.tasks.scoring_run_plan_task.delay"):
+    with (
+        mock.patch("annotator.scoring.tasks.scoring_run_plan_task.delay"),
+        mock.patch("annotator.scoring.tasks.score_chunk_task.delay"),
+    ):
         job = scoring.scoring_run_start(project=project)
-    scoring.score_chunk(job_id=job.pk, article_ids=[a.pk for a in articles])
+        scoring.scoring_run_plan(job_id=job.pk)
+    job.refresh_from_db()
+    scoring.score_chunk(job_id=job.pk, article_ids=[a.pk for a in articles], plan=job.params["plan"])
     assert ModelVersion.objects.get(pk=version.pk).artefact_path.startswith(str(data_dir))
     before = {
         "counts": [Article.objects.count(), Span.objects.count(), ArticleScore.objects.count(),
