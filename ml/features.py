@@ -95,6 +95,14 @@ def is_word_char(cp: np.ndarray) -> np.ndarray:
 
 
 def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` in the narrowest of uint8 (ASCII; ``isascii`` is free), uint16 (the Basic
+    Multilingual Plane) and uint32: smaller arrays are faster to build and index. Every user widens or compares
+    the values, so the dtype never changes a result."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    utf16 = text.encode("utf-16-le", "surrogatepass")
+    if len(utf16) == 2 * len(text):  # no surrogate pairs: every code point is one 16-bit unit
+        return np.frombuffer(utf16, dtype=np.uint16)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
@@ -236,6 +244,11 @@ class TextBatch:
         ``ending + " "`` (token endings), see :func:`ml.lexicon.build_automaton`: a match can only begin at a
         token start or end at a token end, so the scan reports few raw matches.
         """
+        if self.cp.dtype == np.uint8:  # ASCII
+            return " " + np.where(self.inword[:-1], self.cp, np.uint8(32)).tobytes().decode("ascii") + " "
+        if self.cp.dtype == np.uint16:
+            masked16 = np.where(self.inword[:-1], self.cp, np.uint16(32))
+            return " " + masked16.tobytes().decode("utf-16-le", "surrogatepass") + " "
         masked = np.where(self.inword[:-1], self.cp, np.uint32(32))
         if not len(masked) or int(masked.max()) < 256:  # Latin-1 text: one byte per code point decodes faster
             return " " + masked.astype(np.uint8).tobytes().decode("latin-1") + " "

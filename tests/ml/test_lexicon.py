@@ -188,6 +188,25 @@ def test_a_text_gets_the_same_spans_alone_or_in_any_batch(corpus, fitted):
     assert any(together)
 
 
+def test_ascii_bmp_and_wider_batches_give_the_same_spans(corpus, fitted):
+    """A batch's code points are uint8 (ASCII), uint16 (BMP) or uint32 (any text beyond the BMP in it): the
+    narrow arrays are a speed-up only, so a text's spans may not depend on what else shares its batch."""
+    from ml.features import TextBatch
+
+    texts = corpus[0][:40]
+    bmp, wide = "Ça “radical” plan — bizarre", "The 𝔘 regime slammed a radical plan"
+    assert [TextBatch(b).cp.dtype for b in (texts, [*texts, bmp], [*texts, wide])] == [np.uint8, np.uint16, np.uint32]
+    ascii_only = fitted.predict(texts)
+    assert fitted.predict([*texts, bmp])[:-1] == ascii_only == fitted.predict([*texts, wide])[:-1]
+    assert fitted.predict([bmp, wide]) == [fitted.predict([bmp])[0], fitted.predict([wide])[0]]
+    assert fitted.predict([wide])[0]  # the text beyond the BMP still gets its loaded words
+    for extra in ("x", "é", "“", "𝔘"):  # the scan text is the same whatever the dtype
+        assert (
+            TextBatch([texts[0], extra]).scan_text
+            == " " + texts[0].lower().rstrip(".") + "  " + (extra if extra.isalnum() else " ") + " "
+        )
+
+
 def test_text_model_raises_the_prior_of_texts_that_look_like_marked_ones():
     """Texts about the 'senate' carry marked words, texts about the 'weather' never do: the text model learns it
     (from the words it sees: the candidates and their neighbours)."""
