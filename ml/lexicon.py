@@ -1054,12 +1054,13 @@ def build_candidates(
     # word endings of the last word
     last_len = ends - t_start[tj]
     suffix = np.full((len(starts), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
+    ending = np.full(len(starts), H_SHORT, dtype=np.uint64)
     for j, n in enumerate(SUFFIX_LENGTHS):
         rows = np.flatnonzero(last_len > n + 1)
-        suffix[rows, j] = suffix_index.get(hash_ranges(batch.cp, ends[rows] - n, np.full(len(rows), n)))
-    ending = np.full(len(starts), H_SHORT, dtype=np.uint64)
-    long_ = np.flatnonzero(last_len > 4)
-    ending[long_] = hash_ranges(batch.cp, ends[long_] - 3, np.full(len(long_), 3))
+        hashes = hash_ranges(batch.cp, ends[rows] - n, np.full(len(rows), n))
+        suffix[rows, j] = suffix_index.get(hashes)
+        if n == 3:  # the one-hot ending feature is the 3-letter ending of words longer than 4 letters: same rows
+            ending[rows] = hashes
     caps, upper = batch.capitalised(starts, ends)
     local = starts - batch.offsets[docs]
     position = local / np.maximum(batch.lengths[docs], 1)
