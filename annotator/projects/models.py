@@ -46,6 +46,12 @@ class Project(models.Model):
     # Training and scoring settings
     training_source = models.CharField(max_length=8, choices=TrainingSource.choices, default=TrainingSource.GOLD)
     score_new_articles = models.BooleanField(default=True)
+    follow_outlets = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Slugs of outlets whose newly imported articles join this project (and are scored); ["*"] follows '
+        "every outlet.",
+    )
     syndication_rule = models.CharField(
         max_length=16, choices=SyndicationRule.choices, default=SyndicationRule.PER_OUTLET
     )

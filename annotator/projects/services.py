@@ -146,6 +146,7 @@ PROJECT_SETTING_FIELDS = (
     "calibration_size",
     "training_source",
     "score_new_articles",
+    "follow_outlets",
     "syndication_rule",
     "bootstrap_resamples",
 )
@@ -177,6 +178,11 @@ def _project_settings_errors(project: Project, fields: dict) -> dict[str, list[s
     resamples = fields.get("bootstrap_resamples", project.bootstrap_resamples)
     if not isinstance(resamples, int) or not BOOTSTRAP_RANGE[0] <= resamples <= BOOTSTRAP_RANGE[1]:
         errors["bootstrap_resamples"] = [f"Between {BOOTSTRAP_RANGE[0]:,} and {BOOTSTRAP_RANGE[1]:,}."]
+    if "follow_outlets" in fields:
+        try:
+            fields["follow_outlets"] = _followed_outlets_validate(fields["follow_outlets"])
+        except ApplicationError as err:
+            errors["follow_outlets"] = [err.message]
     for name, choices in (
         ("training_source", Project.TrainingSource.values),
         ("syndication_rule", Project.SyndicationRule.values),
@@ -184,6 +190,22 @@ def _project_settings_errors(project: Project, fields: dict) -> dict[str, list[s
         if name in fields and fields[name] not in choices:
             errors[name] = [f"Choose one of {', '.join(choices)}."]
     return errors
+
+
+FOLLOW_EVERY_OUTLET = "*"
+
+
+def _followed_outlets_validate(value) -> list[str]:
+    """Outlet slugs (or "*") as a sorted list without repeats; unknown outlets are named."""
+    if not isinstance(value, list | tuple) or not all(isinstance(slug, str) for slug in value):
+        raise ApplicationError('A list of outlet slugs, or ["*"] for every outlet.')
+    slugs = sorted({slug.strip() for slug in value if slug.strip()})
+    if FOLLOW_EVERY_OUTLET in slugs:
+        return [FOLLOW_EVERY_OUTLET]
+    unknown = set(slugs) - set(Outlet.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    if unknown:
+        raise ApplicationError(f"No outlet with slug {', '.join(repr(s) for s in sorted(unknown))}.")
+    return slugs
 
 
 @transaction.atomic
@@ -267,6 +289,23 @@ def _score_new_articles(*, project: Project, article_ids: list[int]) -> None:
 
     if ModelVersion.objects.filter(project=project, is_active=True).exists():
         scoring_run_start(project=project, article_ids=article_ids)
+
+
+def project_articles_after_import(summary) -> None:
+    """Post-import hook: projects that follow an outlet take its newly imported articles (and score them).
+
+    Runs after the import has committed; project_add_articles skips what a project already has, so running it
+    again for the same batch (a retried import) adds nothing twice.
+    """
+    imported = Article.objects.filter(batch_id=summary.batch_id)
+    for project in Project.objects.only("pk", "slug", "follow_outlets", "score_new_articles"):
+        followed = set(project.follow_outlets or [])
+        if not followed:
+            continue
+        articles = imported if FOLLOW_EVERY_OUTLET in followed else imported.filter(outlet__slug__in=followed)
+        ids = list(articles.values_list("pk", flat=True))
+        if ids:
+            project_add_articles(project=project, article_ids=ids)
 
 
 def _as_date(value: dt.datetime | dt.date) -> dt.date:

@@ -46,10 +46,22 @@ class SettingsForm(forms.Form):
     calibration_size = forms.IntegerField(min_value=0, max_value=10_000, label="Calibration articles")
     training_source = forms.ChoiceField(choices=Project.TrainingSource.choices)
     score_new_articles = forms.BooleanField(required=False)
+    follow_outlets = forms.MultipleChoiceField(
+        required=False,
+        label="Take new imports from",
+        help_text="Newly imported articles of these outlets join the project (and are scored).",
+        widget=forms.CheckboxSelectMultiple,
+    )
     syndication_rule = forms.ChoiceField(choices=Project.SyndicationRule.choices)
     bootstrap_resamples = forms.IntegerField(
         min_value=services.BOOTSTRAP_RANGE[0], max_value=services.BOOTSTRAP_RANGE[1]
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["follow_outlets"].choices = [(services.FOLLOW_EVERY_OUTLET, "Every outlet")] + list(
+            Outlet.objects.order_by("name").values_list("slug", "name")
+        )
 
 
 def _lines(value: str) -> list[str]:
