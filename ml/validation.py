@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from sklearn.base import clone
@@ -44,6 +45,25 @@ def out_of_fold_predictions(
     return [p if p is not None else [] for p in predictions]
 
 
+def spans_per_outlet(
+    gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Span]], *, outlets: Sequence
+) -> dict[str, dict[str, dict[str, list[int]]]]:
+    """``{label: {outlet: {"gold": [...], "predicted": [...]}}}``, one entry per article of the outlet.
+
+    What :class:`ml.stats.StratifiedErrors` needs to correct each outlet's rate with its own ratio of gold to
+    out-of-fold predicted spans: its bootstrap resamples articles, so per-outlet sums alone would not do.
+    """
+    labels = sorted({s.label for article in (*gold, *predicted) for s in article})
+    out: dict[str, dict[str, dict[str, list[int]]]] = {label: {} for label in labels}
+    for article_gold, article_pred, outlet in zip(gold, predicted, outlets, strict=True):
+        n_gold, n_pred = Counter(s.label for s in article_gold), Counter(s.label for s in article_pred)
+        for label in labels:
+            counts = out[label].setdefault(str(outlet), {"gold": [], "predicted": []})
+            counts["gold"].append(n_gold[label])
+            counts["predicted"].append(n_pred[label])
+    return out
+
+
 def cross_validate(
     estimator,
     texts: Sequence[str],
@@ -53,12 +73,18 @@ def cross_validate(
     outlets: Sequence | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Metrics of :func:`ml.evaluation.evaluate` from grouped k-fold, plus leave-one-outlet-out when ≥ 3 outlets."""
+    """Metrics of :func:`ml.evaluation.evaluate` from grouped k-fold, plus leave-one-outlet-out when ≥ 3 outlets.
+
+    With ``outlets``, ``grouped_kfold["per_outlet_spans"]`` holds each article's gold and out-of-fold predicted
+    span counts by label and outlet (:func:`spans_per_outlet`), for the per-outlet rate correction.
+    """
     result: dict = {"grouped_kfold": None, "leave_one_outlet_out": None}
     oof = out_of_fold_predictions(estimator, texts, spans, groups=groups, progress=progress)
     result["grouped_kfold"] = evaluate(texts, spans, oof)
     # The adjusted-count correction of outlet rates needs the false positives per token of this evaluation.
     result["grouped_kfold"]["n_tokens"] = sum(count_tokens(t) for t in texts)
+    if outlets is not None:
+        result["grouped_kfold"]["per_outlet_spans"] = spans_per_outlet(spans, oof, outlets=outlets)
     if outlets is not None and len(set(outlets)) >= 3:
         per_outlet = {}
         logo = LeaveOneGroupOut()

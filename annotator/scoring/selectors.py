@@ -20,11 +20,24 @@ from annotator.projects.models import Label, Project
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
 from annotator.scoring.services import human_scores_refresh, model_source
 from annotator.training.models import ModelVersion
-from ml.stats import ArticleCounts, ClassifierErrors, group_rates, pairwise_differences, period_start
+from ml.stats import (
+    ArticleCounts,
+    ClassifierErrors,
+    StratifiedErrors,
+    group_rates,
+    pairwise_differences,
+    period_start,
+)
 from ml.stats.comparison import compare_groups
+from ml.stats.strata import DEFAULT_PRIOR_SPANS
 
 SYNDICATION_RULES = ("per_outlet", "once", "exclude_wire")
 PERIODS = ("all", "year", "month", "week")
+POOLED_CORRECTION = "pooled precision/recall ratio"
+PER_OUTLET_CORRECTION = f"per-outlet precision/recall ratio (m={DEFAULT_PRIOR_SPANS:g})"
+#: Part of the cache fingerprint: change it when the correction a query uses changes for the same counts, so
+#: cached rows are recomputed.
+CORRECTION_VERSION = "per-outlet-1"
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ def _fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
         .first()
     )
     return hashlib.sha256(
-        f"{resolved.source_key}|{last}|{project.bootstrap_resamples}|{project.random_seed}".encode()
+        f"{resolved.source_key}|{last}|{project.bootstrap_resamples}|{project.random_seed}|{CORRECTION_VERSION}".encode()
     ).hexdigest()
 
 
@@ -95,7 +108,7 @@ def _label(project: Project, name: str) -> Label:
 
 
 def _errors_for(version: ModelVersion | None, label: str) -> ClassifierErrors | None:
-    """Cross-validated partial-match span counts of the version for this label, for the rate correction."""
+    """Cross-validated partial-match span counts of the version for this label: the pooled rate correction."""
     if version is None:
         return None
     m = ((version.metrics or {}).get("grouped_kfold") or {}).get("partial", {}).get(label)
@@ -105,6 +118,56 @@ def _errors_for(version: ModelVersion | None, label: str) -> ClassifierErrors | 
     # The precision/recall ratio: on BABE it tracks the experts' per-outlet rates better than the adjusted count
     # (which assumes false positives per token are the same in every outlet); see docs/benchmarks.md.
     return ClassifierErrors(tp=tp, fp=int(m["n_pred"]) - tp, fn=int(m["n_gold"]) - int(m["tp_gold"]))
+
+
+class _OutletStrata(StratifiedErrors):
+    """Per-outlet errors for groups named ``outlet|period``: every period of an outlet gets the outlet's ratio."""
+
+    def for_stratum(self, stratum):
+        return super().for_stratum(str(stratum).partition("|")[0])
+
+
+def _stratified_errors_for(version: ModelVersion | None, label: str) -> StratifiedErrors | None:
+    """Per-outlet gold and out-of-fold predicted spans of each cross-validated article, when training stored them
+    (versions trained before they were stored, or whose cross-validation has no span of the label, get None)."""
+    if version is None:
+        return None
+    per_outlet = ((version.metrics or {}).get("grouped_kfold") or {}).get("per_outlet_spans")
+    if not per_outlet or label not in per_outlet:
+        return None
+    strata, gold, predicted = [], [], []
+    for outlet, counts in per_outlet[label].items():
+        strata += [outlet] * len(counts["gold"])
+        gold += counts["gold"]
+        predicted += counts["predicted"]
+    try:
+        return _OutletStrata(strata=strata, gold=gold, predicted=predicted, prior_spans=DEFAULT_PRIOR_SPANS)
+    except ValueError:  # no gold or no predicted span of this label in cross-validation: no ratio to estimate
+        return None
+
+
+def _rate_correction(
+    version: ModelVersion | None, label: str
+) -> tuple[ClassifierErrors | StratifiedErrors | None, str]:
+    """The correction framing-score rows use, and its name for their ``method``: per outlet when the version
+    stored per-outlet counts, else pooled, else none."""
+    stratified = _stratified_errors_for(version, label)
+    if stratified is not None:
+        return stratified, PER_OUTLET_CORRECTION
+    pooled = _errors_for(version, label)
+    return pooled, (POOLED_CORRECTION if pooled is not None else "")
+
+
+def _comparison_correction(version: ModelVersion | None, label: str) -> tuple[ClassifierErrors | None, str]:
+    """Comparisons keep the pooled ratio: with one factor per outlet the permutation test of the uncorrected
+    difference would no longer test the corrected one (ml.stats.comparison refuses StratifiedErrors)."""
+    pooled = _errors_for(version, label)
+    if pooled is None:
+        return None, ""
+    why = ""
+    if _stratified_errors_for(version, label) is not None:
+        why = f" (framing-score rates use the {PER_OUTLET_CORRECTION}; comparisons cannot)"
+    return pooled, f"correction: {POOLED_CORRECTION}{why}"
 
 
 def article_table(*, project: Project, resolved: ResolvedSource, label: Label, period: str, syndication: str) -> dict:
@@ -214,7 +277,7 @@ def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = Tru
             n_spans=table["n_spans"],
             score_sum=table["score_sum"] if resolved.version else None,
         )
-        errors = _errors_for(resolved.version, label.name)
+        errors, correction = _rate_correction(resolved.version, label.name)
         estimates = group_rates(
             counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed
         )
@@ -224,7 +287,13 @@ def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = Tru
                 continue
             rows.append(
                 _score_row(
-                    est, outlet=outlet, period=period_start_iso, label=label.name, resolved=resolved, query=query
+                    est,
+                    outlet=outlet,
+                    period=period_start_iso,
+                    label=label.name,
+                    resolved=resolved,
+                    query=query,
+                    correction=correction,
                 )
             )
     rows = json_safe(rows)  # an outlet with no tokens has an undefined rate: null, never NaN
@@ -236,7 +305,9 @@ def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = Tru
     return rows
 
 
-def _score_row(est, *, outlet: str, period: str, label: str, resolved: ResolvedSource, query: ScoreQuery) -> dict:
+def _score_row(
+    est, *, outlet: str, period: str, label: str, resolved: ResolvedSource, query: ScoreQuery, correction: str
+) -> dict:
     return {
         "outlet": outlet,
         "label": label,
@@ -257,7 +328,8 @@ def _score_row(est, *, outlet: str, period: str, label: str, resolved: ResolvedS
         "corrected_rate_ci_high": est.corrected_rate_ci_high,
         "model_version": resolved.version.number if resolved.version else None,
         "method": f"{est.method} bootstrap over articles, {est.n_resamples} resamples, seed {est.seed}, "
-        f"{est.confidence:.0%} CI; syndication={query.syndication}",
+        f"{est.confidence:.0%} CI; syndication={query.syndication}"
+        + (f"; correction: {correction}" if correction and est.corrected_rate is not None else ""),
     }
 
 
@@ -313,11 +385,18 @@ def outlet_comparison(
     for name, value in (("a", a), ("b", b)):
         if value and value not in known:
             raise ApplicationError("Unknown outlet.", {name: [f"no scored articles for outlet {value!r}"]})
+    errors, correction = _comparison_correction(resolved.version, lab.name)
     result = compare_groups(
-        counts, group_a=a, group_b=b, errors=_errors_for(resolved.version, lab.name),
-        n_resamples=project.bootstrap_resamples, seed=project.random_seed,
+        counts, group_a=a, group_b=b, errors=errors, n_resamples=project.bootstrap_resamples,
+        seed=project.random_seed,
     )  # fmt: skip
-    return result.to_dict()
+    return _with_correction(result.to_dict(), correction)
+
+
+def _with_correction(row: dict, correction: str) -> dict:
+    if correction:
+        row["method"] = f"{row['method']}; {correction}"
+    return row
 
 
 def outlet_comparison_table(
@@ -331,11 +410,11 @@ def outlet_comparison_table(
     if len(set(table["outlet"])) < 2:
         return []
     counts = ArticleCounts(groups=table["outlet"], n_tokens=table["n_tokens"], n_spans=table["n_spans"])
+    errors, correction = _comparison_correction(resolved.version, lab.name)
     results = pairwise_differences(
-        counts, errors=_errors_for(resolved.version, lab.name), n_resamples=project.bootstrap_resamples,
-        seed=project.random_seed,
-    )  # fmt: skip
-    return [r.to_dict() for r in results]
+        counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed
+    )
+    return [_with_correction(r.to_dict(), correction) for r in results]
 
 
 def concept_get(*, project: Project, slug: str) -> Concept:
