@@ -16,7 +16,6 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +26,7 @@ from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.common.models import Job, JobStatus
+from annotator.common.services import jobs_fail_stale
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
 from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report, compare_spans
@@ -226,21 +226,14 @@ def agreement_job_fail(*, job_id: int, reason: str) -> None:
 
 def agreement_jobs_fail_stale(*, now=None) -> int:
     """Mark agreement jobs that stalled as failed (a killed worker, a lost message); the page then computes afresh."""
-    now = now or timezone.now()
     seconds = settings.AGREEMENT_STALE_SECONDS
-    stale_before = now - timedelta(seconds=seconds)
-    jobs = Job.objects.filter(kind=Job.Kind.AGREEMENT)
-    running = jobs.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before).update(
-        status=JobStatus.FAILED, finished_at=now, message="Failed",
-        error=f"The computation started more than {seconds} s ago and never finished (the worker was killed or "
-        "crashed). Open the agreement page again to recompute.",
+    return jobs_fail_stale(
+        kind=Job.Kind.AGREEMENT, seconds=seconds, now=now,
+        running_error=f"The computation started more than {seconds} s ago and never finished (the worker was killed "
+        "or crashed). Open the agreement page again to recompute.",
+        queued_error=f"No worker took the job up within {seconds} s (the queued message was lost, or no worker serves "
+        "the default queue). Open the agreement page again to recompute.",
     )  # fmt: skip
-    queued = jobs.filter(status=JobStatus.QUEUED, created_at__lt=stale_before).update(
-        status=JobStatus.FAILED, finished_at=now, message="Failed",
-        error=f"No worker took the job up within {seconds} s (the queued message was lost, or no worker serves the "
-        "default queue). Open the agreement page again to recompute.",
-    )  # fmt: skip
-    return running + queued
 
 
 def agreement_get_or_compute(*, project: Project, filters: AgreementFilters, by=None) -> Job:

@@ -25,7 +25,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.permissions import role_at_least
+from annotator.common.services import jobs_fail_stale
 from annotator.corpus.models import Article, Outlet, StoryCluster
 from annotator.projects.models import (
     Assignment,
@@ -543,20 +544,14 @@ def snapshot_jobs_fail_stale(*, now=None) -> int:
 
     Failing, not re-queueing: a freeze that is only slow would otherwise run twice. The page then offers a new one.
     """
-    now = now or timezone.now()
     seconds = settings.SNAPSHOT_STALE_SECONDS
-    before = now - timedelta(seconds=seconds)
-    jobs = Job.objects.filter(kind=Job.Kind.SNAPSHOT)
-    running = jobs.filter(status=JobStatus.RUNNING, heartbeat_at__lt=before).update(
-        status=JobStatus.FAILED, finished_at=now, message="Failed",
-        error=f"The freeze reported no progress for {seconds} s (the worker was killed or crashed). Freeze again.",
-    )  # fmt: skip
-    queued = jobs.filter(status=JobStatus.QUEUED, created_at__lt=before).update(
-        status=JobStatus.FAILED, finished_at=now, message="Failed",
-        error=f"No worker took the freeze up within {seconds} s (no worker serves the default queue, or the "
+    return jobs_fail_stale(
+        kind=Job.Kind.SNAPSHOT, seconds=seconds, now=now,
+        running_error=f"The freeze reported no progress for {seconds} s (the worker was killed or crashed). "
+        "Freeze again.",
+        queued_error=f"No worker took the freeze up within {seconds} s (no worker serves the default queue, or the "
         "message was lost). Freeze again.",
     )  # fmt: skip
-    return running + queued
 
 
 def snapshot_jobs_recent(*, project: Project, limit: int = 5) -> list[Job]:

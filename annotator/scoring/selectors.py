@@ -136,7 +136,9 @@ def _stratified_errors_for(version: ModelVersion | None, label: str) -> Stratifi
     if not per_outlet or label not in per_outlet:
         return None
     strata, gold, predicted = [], [], []
-    for outlet, counts in per_outlet[label].items():
+    # In outlet order, not the stored dict's: PostgreSQL's jsonb and a snapshot's canonical JSON reorder keys, and
+    # the seeded bootstrap must draw the same articles whatever the storage did.
+    for outlet, counts in sorted(per_outlet[label].items()):
         strata += [outlet] * len(counts["gold"])
         gold += counts["gold"]
         predicted += counts["predicted"]

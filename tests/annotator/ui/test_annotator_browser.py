@@ -9,6 +9,7 @@ import pytest
 from annotator.annotations.models import Span
 from annotator.projects.models import Assignment, Label
 from tests.annotator.projects.factories import PASSWORD, make_article, make_project, make_user
+from tests.annotator.ui.text_selection import select_text, u16
 from tests.conftest import browser_login, wait_for
 
 # Playwright runs an event loop in this thread; the session browser may start before the test DB is set up.
@@ -46,31 +47,6 @@ def world(transactional_db, seed_article):
 def open_article(page, live_server, project, article):
     page.goto(f"{live_server.url}/projects/{project.slug}/articles/{article.pk}/")
     page.wait_for_selector("body[data-annotator-ready='1']")
-
-
-def select_text(page, start_u16: int, end_u16: int) -> None:
-    """Select [start, end) (UTF-16 offsets) of the article text as a mouse drag would, via the DOM."""
-    page.evaluate(
-        """([s, e]) => {
-            const el = document.querySelector('[data-testid=article-text]');
-            const locate = (u) => {
-                const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-                let seen = 0;
-                for (let n = w.nextNode(); n; n = w.nextNode()) {
-                    if (seen + n.length >= u) return [n, u - seen];
-                    seen += n.length;
-                }
-            };
-            const r = document.createRange();
-            r.setStart(...locate(s)); r.setEnd(...locate(e));
-            const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
-        }""",
-        [start_u16, end_u16],
-    )
-
-
-def u16(text: str, cp: int) -> int:
-    return len(text[:cp].encode("utf-16-le")) // 2
 
 
 def wait_saved(page):

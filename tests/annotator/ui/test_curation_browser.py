@@ -14,6 +14,7 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.projects.services import project_add_articles
 from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, make_world
 from tests.annotator.projects.factories import PASSWORD, make_article
+from tests.annotator.ui.text_selection import select_text, u16
 from tests.conftest import browser_login, wait_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -106,32 +107,12 @@ def emoji_article(world):
     return article
 
 
-def u16(text: str, cp: int) -> int:
-    return len(text[:cp].encode("utf-16-le")) // 2
-
-
 def select_gold_text(page, word: str, *, nth: int = 0) -> None:
     """Select `word` in the gold row's text as a mouse drag would (a DOM range over UTF-16 offsets)."""
     start = -1
     for _ in range(nth + 1):
         start = EMOJI_TEXT.index(word, start + 1)
-    page.evaluate(
-        """([s, e]) => {
-            const el = document.querySelector('[data-testid=gold-text]');
-            const locate = (u) => {
-                const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-                let seen = 0;
-                for (let n = w.nextNode(); n; n = w.nextNode()) {
-                    if (seen + n.length >= u) return [n, u - seen];
-                    seen += n.length;
-                }
-            };
-            const r = document.createRange();
-            r.setStart(...locate(s)); r.setEnd(...locate(e));
-            const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
-        }""",
-        [u16(EMOJI_TEXT, start), u16(EMOJI_TEXT, start + len(word))],
-    )
+    select_text(page, u16(EMOJI_TEXT, start), u16(EMOJI_TEXT, start + len(word)), testid="gold-text")
 
 
 def gold_rows(article):
