@@ -266,8 +266,13 @@ def score_cache_warm(*, project_id: int) -> int:
     return len(labels)
 
 
-def scoring_run_fail(*, job_id: int, reason: str) -> None:
-    Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
+def scoring_run_fail(*, job_id: int, reason: str, plan: int | None = None) -> None:
+    """Mark the run failed with ``reason``; given the ``plan`` of a failed chunk, only while that plan is current (a
+    chunk of a superseded plan, e.g. a message queued before a resume, must not fail the run that replaced it)."""
+    jobs = Job.objects.filter(pk=job_id)
+    if plan is not None:
+        jobs = jobs.filter(params__plan=plan)
+    jobs.exclude(status=JobStatus.SUCCEEDED).update(
         status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
     )
 

@@ -14,6 +14,12 @@ def _fail_job(self, exc, task_id, args, kwargs, einfo) -> None:
     services.scoring_run_fail(job_id=args[0], reason=f"{exc.__class__.__name__}: {exc}")
 
 
+def _fail_job_of_chunk(self, exc, task_id, args, kwargs, einfo) -> None:
+    # A message queued before plans were numbered carries none: it may still fail a run that has no plan number.
+    plan = args[2] if len(args) > 2 else kwargs.get("plan")
+    services.scoring_run_fail(job_id=args[0], reason=f"{exc.__class__.__name__}: {exc}", plan=plan)
+
+
 @shared_task(
     name="annotator.scoring.tasks.scoring_run_plan_task",
     acks_late=True,
@@ -34,7 +40,7 @@ def scoring_run_plan_task(job_id: int) -> dict:
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,
-    on_failure=_fail_job,
+    on_failure=_fail_job_of_chunk,
 )
 def score_chunk_task(job_id: int, article_ids: list[int], plan: int) -> dict:
     return {"job_id": job_id, "scored": services.score_chunk(job_id=job_id, article_ids=article_ids, plan=plan)}

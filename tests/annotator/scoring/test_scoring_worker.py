@@ -193,3 +193,23 @@ def test_articles_added_to_a_project_with_an_active_model_are_scored(celery_work
     assert job.status == JobStatus.SUCCEEDED, job.error
     scored = ArticleScore.objects.filter(source=f"model:{version.pk}", article=late)
     assert scored.count() == project.labels.count()
+
+
+@pytest.mark.django_db
+def test_a_failing_chunk_of_a_superseded_plan_does_not_fail_the_run_that_replaced_it():
+    from annotator.scoring.tasks import _fail_job_of_chunk
+    from tests.annotator.projects.factories import make_project
+
+    job = Job.objects.create(
+        kind=Job.Kind.SCORING, project=make_project(), status=JobStatus.RUNNING, params={"plan": 2}
+    )
+    _fail_job_of_chunk(None, RuntimeError("old worker's bug"), "task-1", (job.pk, [1, 2], 1), {}, None)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and not job.error
+
+    _fail_job_of_chunk(
+        None, RuntimeError("model file unreadable"), "task-2", (job.pk,), {"article_ids": [1], "plan": 2}, None
+    )
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "RuntimeError: model file unreadable"
