@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from annotator.corpus.models import Article
+from annotator.corpus.models import Article, ArticleSignature
 from tests.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
 
-N_ROWS = 6000
+# Large enough that the import is still running when the test sees its first committed chunks, even on a busy machine.
+N_ROWS = 20000
 
 
 def write_corpus(path):
@@ -54,7 +55,7 @@ def gone(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("parse_in_child", [False, True], ids=["in-process", "parser-subprocess"])
-def test_sigkill_midway_then_rerun_gives_exactly_one_copy(tmp_path, transactional_db, worker_env, parse_in_child):
+def test_sigkill_midway_then_rerun_gives_exactly_one_copy(tmp_path, celery_worker, worker_env, parse_in_child):
     path = tmp_path / "corpus.jsonl"
     write_corpus(path)
     env = {**worker_env, "IMPORT_PARALLEL_MIN_BYTES": "0" if parse_in_child else str(10**12)}
@@ -82,3 +83,12 @@ def test_sigkill_midway_then_rerun_gives_exactly_one_copy(tmp_path, transactiona
     assert Article.objects.filter(external_id="").count() == expected_hash_rows
     assert Article.objects.count() == len(expected_ids) + expected_hash_rows
     assert f"{N_ROWS} rows read, {len(expected_ids) + expected_hash_rows - partial} created" in rerun.stdout
+
+    # The rerun queued the batch's story clustering; it runs on the worker and must be done before the test's
+    # database is emptied (its writes would otherwise deadlock with the flush).
+    def clustered():
+        from django.core.cache import cache
+
+        return ArticleSignature.objects.count() == Article.objects.count() and not cache.get("story-clusters:running")
+
+    wait_for(clustered, timeout=180, what="the rerun's articles to be clustered")
