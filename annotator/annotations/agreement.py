@@ -26,7 +26,7 @@ from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.common.models import Job, JobStatus
-from annotator.common.services import jobs_fail_stale
+from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
 from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report, compare_spans
@@ -219,9 +219,7 @@ def agreement_job_run(*, job_id: int) -> dict:
 
 
 def agreement_job_fail(*, job_id: int, reason: str) -> None:
-    Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
-        status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
-    )
+    job_fail(job_id=job_id, reason=reason)
 
 
 def agreement_jobs_fail_stale(*, now=None) -> int:

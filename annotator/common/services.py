@@ -9,6 +9,14 @@ from django.utils import timezone
 from annotator.common.models import Job, JobStatus
 
 
+def job_fail(*, job_id: int, reason: str, **conditions) -> None:
+    """Mark the job failed with ``reason`` (cut to 5,000 characters) unless it already succeeded; ``conditions`` are
+    further filters the job row must match (e.g. the plan a failed chunk belongs to)."""
+    Job.objects.filter(pk=job_id, **conditions).exclude(status=JobStatus.SUCCEEDED).update(
+        status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
+    )
+
+
 def jobs_fail_stale(
     *, kind: str, seconds: int, running_error: str, queued_error: str, now: datetime | None = None
 ) -> int:

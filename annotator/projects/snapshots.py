@@ -40,7 +40,7 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.permissions import role_at_least
-from annotator.common.services import jobs_fail_stale
+from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article, Outlet, StoryCluster
 from annotator.projects.models import (
     Assignment,
@@ -534,9 +534,7 @@ def snapshot_job_run(*, job_id: int) -> dict:
 
 
 def snapshot_job_fail(*, job_id: int, reason: str) -> None:
-    Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
-        status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
-    )
+    job_fail(job_id=job_id, reason=reason)
 
 
 def snapshot_jobs_fail_stale(*, now=None) -> int:

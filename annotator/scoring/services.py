@@ -23,6 +23,7 @@ from annotator.annotations.models import Layer, Span
 from annotator.annotations.selectors import gold_article_ids
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
+from annotator.common.services import job_fail
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Label, Project
 from annotator.scoring.models import ArticleScore
@@ -269,12 +270,7 @@ def score_cache_warm(*, project_id: int) -> int:
 def scoring_run_fail(*, job_id: int, reason: str, plan: int | None = None) -> None:
     """Mark the run failed with ``reason``; given the ``plan`` of a failed chunk, only while that plan is current (a
     chunk of a superseded plan, e.g. a message queued before a resume, must not fail the run that replaced it)."""
-    jobs = Job.objects.filter(pk=job_id)
-    if plan is not None:
-        jobs = jobs.filter(params__plan=plan)
-    jobs.exclude(status=JobStatus.SUCCEEDED).update(
-        status=JobStatus.FAILED, error=reason[:5000], finished_at=timezone.now(), message="Failed"
-    )
+    job_fail(job_id=job_id, reason=reason, **({} if plan is None else {"params__plan": plan}))
 
 
 def scoring_runs_resume_stale(*, project: Project | None = None, now=None) -> list[int]:

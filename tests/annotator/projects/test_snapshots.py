@@ -66,6 +66,18 @@ def _zip(snapshot: Snapshot) -> zipfile.ZipFile:
     return zipfile.ZipFile(snapshot.archive.path)
 
 
+def keep_only_the_archive(snapshot, name: str) -> Path:
+    """As on another instance: a copy of the snapshot's archive, and no project, article or span left."""
+    path = Path(snapshot.archive.path).with_name(name)
+    path.write_bytes(Path(snapshot.archive.path).read_bytes())
+    Span.objects.all().delete()
+    for p in Project.objects.all():
+        p.snapshots.all().delete()
+        p.delete()
+    Article.objects.all().delete()
+    return path
+
+
 def test_freeze_writes_a_hashed_archive_with_data_model_manifest_and_methods(study):
     project, curator = study
     snapshot = snapshot_freeze(project=project, by=curator, name="Pre-registration freeze")
@@ -137,13 +149,7 @@ def test_reimported_study_recomputes_byte_identical_score_tables(study):
     assert Snapshot.objects.get(project=copy).content_hash == snapshot.content_hash
 
     # Then as on another instance: drop the demo projects and their articles, keep only the archive.
-    path = Path(snapshot.archive.path).with_name("moved.zip")
-    path.write_bytes(Path(snapshot.archive.path).read_bytes())
-    Span.objects.all().delete()
-    for p in Project.objects.all():
-        p.snapshots.all().delete()
-        p.delete()
-    Article.objects.all().delete()
+    path = keep_only_the_archive(snapshot, "moved.zip")
     report = snapshot_import(archive_path=path, by=curator, slug="elsewhere")
     assert report.articles_created == report.project.articles.count() > 0 and report.articles_reused == 0
     assert report.clusters_created == 4 and report.cluster_mismatches == 0
@@ -315,13 +321,7 @@ def test_annotator_layers_travel_pseudonymised_and_agreement_is_recomputed_from_
     assert not any(name.encode() in layer_files for name in real_names)
 
     # On another instance: only the archive is left; the layers come back under per-project pseudonyms.
-    path = Path(snapshot.archive.path).with_name("layers.zip")
-    path.write_bytes(Path(snapshot.archive.path).read_bytes())
-    Span.objects.all().delete()
-    for p in Project.objects.all():
-        p.snapshots.all().delete()
-        p.delete()
-    Article.objects.all().delete()
+    path = keep_only_the_archive(snapshot, "layers.zip")
     report = snapshot_import(archive_path=path, by=curator, slug="layers-copy")
     copy = report.project
     assert report.annotator_spans == Span.objects.filter(project=copy, layer=Layer.ANNOTATOR).count() > 0
