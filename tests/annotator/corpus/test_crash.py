@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from annotator.corpus.models import Article, ArticleSignature
+from annotator.corpus.models import Article
+from tests.annotator.corpus.helpers import wait_for_story_clustering
 from tests.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
@@ -84,11 +85,4 @@ def test_sigkill_midway_then_rerun_gives_exactly_one_copy(tmp_path, celery_worke
     assert Article.objects.count() == len(expected_ids) + expected_hash_rows
     assert f"{N_ROWS} rows read, {len(expected_ids) + expected_hash_rows - partial} created" in rerun.stdout
 
-    # The rerun queued the batch's story clustering; it runs on the worker and must be done before the test's
-    # database is emptied (its writes would otherwise deadlock with the flush).
-    def clustered():
-        from django.core.cache import cache
-
-        return ArticleSignature.objects.count() == Article.objects.count() and not cache.get("story-clusters:running")
-
-    wait_for(clustered, timeout=180, what="the rerun's articles to be clustered")
+    wait_for_story_clustering()  # the rerun queued it on the worker

@@ -8,9 +8,10 @@ from annotator.corpus import services as corpus
 from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import ProjectArticle
 from annotator.projects.services import project_update
-from annotator.scoring.models import ArticleScore
-from tests.annotator.corpus.helpers import write_jsonl
+from annotator.scoring.models import ArticleScore, ScoreCache
+from tests.annotator.corpus.helpers import wait_for_story_clustering, write_jsonl
 from tests.annotator.projects.factories import make_project
+from tests.conftest import wait_for
 
 
 def import_rows(tmp_path, rows, name="new.jsonl"):
@@ -97,3 +98,12 @@ def test_new_imports_of_a_followed_outlet_are_scored_by_the_active_model(celery_
     assert job.params["article_ids"] == [late.pk]
     scored = ArticleScore.objects.filter(source=f"model:{version.pk}", article=late)
     assert scored.count() == project.labels.count()
+
+    # The finished run warms the dashboard's tables and the import queued story clustering, both on the worker:
+    # wait for them before the test's database is emptied (their writes would deadlock with the flush).
+    wait_for(
+        lambda: ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == project.labels.count(),
+        timeout=120,
+        what="the score cache to be warmed",
+    )
+    wait_for_story_clustering()
