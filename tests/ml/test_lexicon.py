@@ -207,6 +207,32 @@ def test_ascii_bmp_and_wider_batches_give_the_same_spans(corpus, fitted):
         )
 
 
+def test_ascii_batches_find_the_same_tokens_as_the_code_point_path():
+    """An ASCII batch is built from byte translations (a speed-up): tokens, ``inword`` and the scan text must equal
+    what the code-point path gives for the same text, connectors at every edge included."""
+    from ml.features import TextBatch
+
+    texts = [
+        "-a far-left, 'quoted' plan-- isn't it? o'neil's x-ray-",
+        "'", "-", "a-", "-a", "a'-b", "A--B don't", "", "_under_score_ 42-year-old",
+        "Trailing hyphen-",
+    ]
+    fast = TextBatch(texts)
+    slow = TextBatch([*texts, "é"])  # one non-ASCII text sends the whole batch down the code-point path
+    assert fast.cp.dtype == np.uint8 and slow.cp.dtype == np.uint16
+    n = len(fast.norm)
+    assert fast.norm == slow.norm[:n]
+    np.testing.assert_array_equal(fast.inword[:n], slow.inword[:n])
+    assert not fast.inword[n]
+    k = len(fast.tokens()[0])
+    np.testing.assert_array_equal(fast.tokens()[0], slow.tokens()[0][:k])
+    np.testing.assert_array_equal(fast.tokens()[1], slow.tokens()[1][:k])
+    assert fast.scan_text[: n + 1] == slow.scan_text[: n + 1]
+    words = [fast.norm[a:b] for a, b in zip(*(x.tolist() for x in fast.tokens()), strict=True)]
+    assert "far-left" in words and "isn't" in words and "o'neil's" in words and "x-ray" in words
+    assert "42-year-old" in words and "_under_score_" in words and "a'-b" not in words
+
+
 def test_text_model_raises_the_prior_of_texts_that_look_like_marked_ones():
     """Texts about the 'senate' carry marked words, texts about the 'weather' never do: the text model learns it
     (from the words it sees: the candidates and their neighbours)."""
