@@ -660,28 +660,33 @@ class LexiconClassifier(BaseEstimator):
             for lab in self.labels_
         ]
         self._term_col = self._term_columns(self.terms_)
-        self._stem_cache: dict[int, int] = {}
+        # word hash -> stem row, sorted by hash (see _stem_ids)
+        self._stem_cache = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
         # the stem of each term's last token, for the stem features of term candidates
         last_stems = self._stemmer.many([t.rsplit(" ", 1)[-1] for t in self.terms_]) if self.terms_ else []
         self._term_stem = np.array([self.stem_index_.get(s, -1) for s in last_stems], dtype=np.int64)
 
     def _stem_ids(self, batch: TextBatch, starts: np.ndarray, ends: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-        """Index in ``stems_`` of the stem of each token (``-1`` if unknown); stems each distinct word once."""
+        """Index in ``stems_`` of the stem of each token (``-1`` if unknown). Words are stemmed once per model: a
+        sorted cache of word hashes answers known words with one ``searchsorted``; only new words are stemmed."""
         if not len(starts):
             return np.zeros(0, dtype=np.int64)
-        uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        cache = self._stem_cache
-        known = [cache.get(h) for h in uniq.tolist()]
-        missing = [i for i, k in enumerate(known) if k is None]
-        if missing:
-            norm = batch.norm
-            pos = first[missing]
-            words = [norm[a:b] for a, b in zip(starts[pos].tolist(), ends[pos].tolist(), strict=True)]
-            if len(cache) > 1_000_000:
-                cache.clear()
-            for i, stem in zip(missing, self._stemmer.many(words), strict=True):
-                known[i] = cache[int(uniq[i])] = self.stem_index_.get(stem, -1)
-        return np.array(known, dtype=np.int64)[inverse]
+        known_hashes, known_ids = self._stem_cache
+        pos = np.minimum(np.searchsorted(known_hashes, hashes), max(len(known_hashes) - 1, 0))
+        found = known_hashes[pos] == hashes if len(known_hashes) else np.zeros(len(hashes), dtype=bool)
+        if found.all():
+            return known_ids[pos]
+        new, first = np.unique(hashes[~found], return_index=True)
+        rows = np.flatnonzero(~found)[first]
+        norm = batch.norm
+        words = [norm[a:b] for a, b in zip(starts[rows].tolist(), ends[rows].tolist(), strict=True)]
+        new_ids = np.array([self.stem_index_.get(stem, -1) for stem in self._stemmer.many(words)], dtype=np.int64)
+        if len(known_hashes) > 1_000_000:  # bound the memory of a long-running worker
+            known_hashes, known_ids = known_hashes[:0], known_ids[:0]
+        merged = np.concatenate([known_hashes, new])
+        order = np.argsort(merged, kind="stable")
+        self._stem_cache = (merged[order], np.concatenate([known_ids, new_ids])[order])
+        return self._stem_ids(batch, starts, ends, hashes)
 
     def _active_terms(self, support: np.ndarray, external: np.ndarray, terms: list[str]) -> np.ndarray:
         pinned = np.array([t in self._pinned for t in terms], dtype=bool)
