@@ -6,6 +6,7 @@ Everything the lexicon model computes about *one occurrence* of a candidate term
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -255,8 +256,15 @@ class TextBatch:
         con &= isw[:-2]
         con &= isw[2:]
         self.inword = np.zeros(n + 1, dtype=bool)  # position n (end of string) is not in a word
-        np.logical_or(w, con, out=self.inword[:-1])
-        self._scan_text = " " + np.where(self.inword[:-1], cp, np.uint8(32)).tobytes().decode("ascii") + " "
+        inword = np.logical_or(w, con, out=self.inword[:-1])
+        # " " + (token characters kept, others a space) + " ", by arithmetic on the bytes (np.where copies 4x slower)
+        scan = np.empty(n + 2, dtype=np.uint8)
+        scan[0] = scan[-1] = 32
+        np.multiply(cp, inword, out=scan[1:-1])
+        space = np.logical_not(inword).view(np.uint8)
+        space <<= 5  # 1 -> 32
+        scan[1:-1] |= space
+        self._scan_text = codecs.ascii_decode(scan)[0]
 
     @property
     def scan_text(self) -> str:
