@@ -333,11 +333,8 @@ class TextBatch:
         if self._token_hash is None:
             self._token_hash = np.zeros(len(t_start), dtype=np.uint64)
             self._hashed = np.zeros(len(t_start), dtype=bool)
-        todo = tokens[~self._hashed[tokens]]
+        todo = tokens[~self._hashed[tokens]]  # a token asked for twice here is hashed twice: cheaper than a dedup
         if len(todo):
-            fresh = np.zeros(len(t_start), dtype=bool)
-            fresh[todo] = True
-            todo = np.flatnonzero(fresh)
             self._token_hash[todo] = hash_ranges(self.cp, t_start[todo], t_end[todo] - t_start[todo])
             self._hashed[todo] = True
         return self._token_hash[tokens]

@@ -1035,27 +1035,27 @@ def build_candidates(
     extra = tj - ti
     single = extra == 0
     word = np.zeros(len(starts), dtype=np.uint64)
-    word[single] = batch.token_hash(ti[single])  # a one-token candidate is a whole token
+    # a one-token candidate is a whole token; its neighbours are hashed in the same call below (one pass is cheaper)
+    single_rows = np.flatnonzero(single)
+    p, nx = ti - 1, tj + 1
+    hashed = batch.token_hash(np.concatenate([ti[single_rows], np.maximum(p, 0), np.minimum(nx, n_tok - 1)]))
+    word[single_rows] = hashed[: len(single_rows)]
+    prev_all, next_all = hashed[len(single_rows) : len(single_rows) + len(p)], hashed[len(single_rows) + len(p) :]
     ok = ~(single & (banned_words.get(word) >= 0))
     if len(term_banned):
         ok &= ~((terms >= 0) & term_banned[np.maximum(terms, 0)])
     if not ok.all():
-        starts, ends, terms, stems, ti, tj, extra, word = (
-            x[ok] for x in (starts, ends, terms, stems, ti, tj, extra, word)
+        starts, ends, terms, stems, ti, tj, extra, word, p, nx, prev_all, next_all = (
+            x[ok] for x in (starts, ends, terms, stems, ti, tj, extra, word, p, nx, prev_all, next_all)
         )
     if not len(starts):
         return _empty_candidates()
     docs = batch.doc_of(starts)
     # previous / next word (same text only)
-    p = ti - 1
     has_prev = (p >= 0) & (t_start[np.maximum(p, 0)] >= batch.offsets[docs])
-    nx = tj + 1
     has_next = (nx < n_tok) & (t_start[np.minimum(nx, n_tok - 1)] < batch.offsets[docs] + batch.lengths[docs])
-    prev = np.full(len(starts), H_BOS, dtype=np.uint64)
-    nxt = np.full(len(starts), H_EOS, dtype=np.uint64)
-    pi, ni = p[has_prev], nx[has_next]
-    prev[has_prev] = batch.token_hash(pi)
-    nxt[has_next] = batch.token_hash(ni)
+    prev = np.where(has_prev, prev_all, H_BOS)
+    nxt = np.where(has_next, next_all, H_EOS)
     # word endings of the last word
     last_len = ends - t_start[tj]
     suffix = np.full((len(starts), len(SUFFIX_LENGTHS)), -1, dtype=np.int64)
