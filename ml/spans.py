@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Span:
     """A labelled half-open range of code points ``text[start:end]``.
 
@@ -37,8 +37,10 @@ class Span:
         """A span from values the caller has already validated (the model's own predictions): skips
         ``__post_init__``'s checks, which cost more than the span itself when a model emits millions."""
         span = object.__new__(cls)
-        fields = span.__dict__  # a frozen dataclass sets its fields the same way, through object's machinery
-        fields["start"], fields["end"], fields["label"], fields["score"] = start, end, label, score
+        _set_start(span, start)  # the slots' own descriptors: what a frozen dataclass's __init__ does, unchecked
+        _set_end(span, end)
+        _set_label(span, label)
+        _set_score(span, score)
         return span
 
     @property
@@ -51,6 +53,10 @@ class Span:
         if self.score is not None:
             out["score"] = round(float(self.score), 6)
         return out
+
+
+# slotted: no per-span __dict__ (a model emits millions of spans: half the objects for the garbage collector)
+_set_start, _set_end, _set_label, _set_score = (getattr(Span, f).__set__ for f in ("start", "end", "label", "score"))
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
