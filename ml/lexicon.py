@@ -641,6 +641,7 @@ class LexiconClassifier(BaseEstimator):
         self._key_shape = np.arange(len(self._key_term)) >= len(term_keys) + len(stem_keys)
         self._key_offset = key_offsets(term_keys, stem_keys, ending_keys)
         self._term_len = np.array([len(t) for t in self.terms_], dtype=np.int64)
+        self._term_extra = np.array([t.count(" ") for t in self.terms_], dtype=np.int64)  # words after the first
         self.automaton_ = build_automaton(term_keys, stem_keys, ending_keys)
         # word endings that propose shape candidates, looked up by hash over every token of a batch
         self.suffix_index_ = HashIndex(hash_strings(self.suffixes_))
@@ -793,17 +794,20 @@ class LexiconClassifier(BaseEstimator):
         is_shape = self._key_shape[keys]
         ends = np.where(is_term, starts + self._term_len[np.maximum(t_idx, 0)], 0)
         term_rows = t_idx[is_term]
-        # stem candidates: the whole token, kept if it has exactly that stem and is not itself an active term
         t_start, t_end = batch.tokens()
+        match_tok = np.searchsorted(t_start, starts, side="right") - 1  # the token each match begins in
+        term_first = match_tok[is_term]  # a term match begins at a token start and spans its words
+        term_last = term_first + self._term_extra[term_rows]
+        # stem candidates: the whole token, kept if it has exactly that stem and is not itself an active term
         st_start = starts[is_stem]
-        st_tok = np.searchsorted(t_start, st_start)
+        st_tok = match_tok[is_stem]
         st_end = t_end[st_tok]
         st_hash = batch.token_hash(st_tok)
         hit = self._word_terms.get(st_hash)
         keep = (self._stem_ids(batch, st_start, st_end, st_hash) == s_idx[is_stem]) & (hit < 0)
-        st_start, st_end, st_stem = st_start[keep], st_end[keep], s_idx[is_stem][keep]
+        st_tok, st_start, st_end, st_stem = st_tok[keep], st_start[keep], st_end[keep], s_idx[is_stem][keep]
         # shape candidates: whole tokens ending in a loaded-looking word ending, or hyphenated
-        tok = np.searchsorted(t_start, starts[is_shape], side="right") - 1
+        tok = match_tok[is_shape]
         chosen = np.zeros(len(t_start), dtype=bool)  # a token can end in several active endings: once each
         chosen[tok[t_end[tok] - t_start[tok] >= self._key_min_len[keys[is_shape]]]] = True
         tok = np.flatnonzero(chosen)
@@ -821,6 +825,7 @@ class LexiconClassifier(BaseEstimator):
             term_banned=self._term_banned,
             banned_words=self._banned_words,
             suffix_index=self.suffix_index_,
+            token_range=(np.concatenate([term_first, st_tok, tok]), np.concatenate([term_last, st_tok, tok])),
         )
 
     # -------------------------------------------------------------- features
@@ -1016,12 +1021,14 @@ def build_candidates(
     term_banned: np.ndarray,
     banned_words: HashIndex,
     suffix_index: HashIndex,
+    token_range: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Candidates:
     """Sort candidates (global positions in ``batch``) by position, drop duplicates and banned ones, add context.
 
     Everything is computed with numpy over the whole batch: context words and word endings are 64-bit hashes
     of token ranges (:func:`ml.features.hash_ranges`), looked up with ``searchsorted``. Duplicates (same range)
-    keep the first one given, so pass term matches before stem and shape matches. ``term_banned[t]`` bans term
+    keep the first one given, so pass term matches before stem and shape matches. ``token_range`` (the indices of
+    each candidate's first and last token in ``batch.tokens()``) saves two searches when the caller knows them. ``term_banned[t]`` bans term
     ``t`` for every label; ``banned_words`` holds the hashes of single words banned for every label.
     """
     if not len(starts):
@@ -1030,8 +1037,11 @@ def build_candidates(
     starts, ends, terms, stems = starts[first], ends[first], terms[first], stems[first]
     t_start, t_end = batch.tokens()
     n_tok = len(t_start)
-    ti = np.searchsorted(t_start, starts, side="right") - 1  # token holding the first code point
-    tj = np.searchsorted(t_start, ends - 1, side="right") - 1  # token holding the last code point
+    if token_range is None:
+        ti = np.searchsorted(t_start, starts, side="right") - 1  # token holding the first code point
+        tj = np.searchsorted(t_start, ends - 1, side="right") - 1  # token holding the last code point
+    else:
+        ti, tj = token_range[0][first], token_range[1][first]
     extra = tj - ti
     single = extra == 0
     word = np.zeros(len(starts), dtype=np.uint64)
