@@ -117,6 +117,32 @@ class Candidates:
         return [norm[a:b] for a, b in zip(self.gstart.tolist(), gend.tolist(), strict=True)]
 
 
+@dataclass
+class PredictedSpans:
+    """Predicted spans as columns: ``doc`` (index of the text), ``start``/``end`` (offsets in it), ``label`` (index
+    into the model's ``labels_``) and ``score``."""
+
+    doc: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    @classmethod
+    def empty(cls) -> PredictedSpans:
+        e = np.zeros(0, dtype=np.int64)
+        return cls(e, e, e, e, np.zeros(0))
+
+    @classmethod
+    def concatenate(cls, parts: list[PredictedSpans]) -> PredictedSpans:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("doc", "start", "end", "label", "score")))
+
+
 def parse_rules(rules: Iterable | None, *, name: str) -> dict[str, frozenset[str] | None]:
     """``["term", ("term", "label"), ...]`` → ``{key: labels or None (= every label)}``."""
     out: dict[str, set[str] | None] = {}
@@ -716,11 +742,30 @@ class LexiconClassifier(BaseEstimator):
         """Per text, the predicted spans (label and score), sorted by start; at most one span per word and label."""
         check_is_fitted(self)
         texts = check_texts(X)
-        out: list[list[Span]] = []
+        found = self._predict_arrays(texts)
+        out: list[list[Span]] = [[] for _ in texts]
+        labels = self.labels_
+        for d, s, e, li, sc in zip(
+            found.doc.tolist(), found.start.tolist(), found.end.tolist(), found.label.tolist(), found.score.tolist(),
+            strict=True,
+        ):  # fmt: skip
+            out[d].append(Span.trusted(s, e, labels[li], round(sc, 6)))  # start < end, label known
+        return out
+
+    def predict_arrays(self, X: Sequence[str]) -> PredictedSpans:
+        """:meth:`predict` as columns, for callers that store or count spans without a Python object per span
+        (scoring a corpus): one row per span, ordered by text, start, end, label; ``score`` is not rounded."""
+        check_is_fitted(self)
+        return self._predict_arrays(check_texts(X))
+
+    def _predict_arrays(self, texts: list[str]) -> PredictedSpans:
+        parts = []
         with threadpool_limits(limits=1):
             for lo in range(0, len(texts), _BATCH):
-                out.extend(self._predict_batch(texts[lo : lo + _BATCH]))
-        return out
+                found = self._predict_batch(texts[lo : lo + _BATCH])
+                found.doc += lo
+                parts.append(found)
+        return PredictedSpans.concatenate(parts)
 
     def score_candidates(self, X: Sequence[str]) -> tuple[Candidates, np.ndarray]:
         """All candidate occurrences of a batch and their probability per label (``n_candidates × n_labels``)."""
@@ -748,12 +793,11 @@ class LexiconClassifier(BaseEstimator):
             proba[:, li] = expit(self._decision(dense, one_hot, li))
         return proba
 
-    def _predict_batch(self, texts: list[str]) -> list[list[Span]]:
+    def _predict_batch(self, texts: list[str]) -> PredictedSpans:
         cands = self._candidates(texts)
         proba = self._proba(cands)
-        out: list[list[Span]] = [[] for _ in texts]
         if not len(cands):
-            return out
+            return PredictedSpans.empty()
         gstart = cands.gstart
         gend = gstart + (cands.end - cands.start)
         picked = []  # per label: indices of the chosen candidates and their scores
@@ -774,13 +818,8 @@ class LexiconClassifier(BaseEstimator):
         label_ids = np.concatenate([p[1] for p in picked])
         scores = np.concatenate([p[2] for p in picked])
         order = np.lexsort((label_ids, cands.end[rows], gstart[rows]))  # by text, start, end, label
-        labels = self.labels_
-        for d, s, e, li, sc in zip(
-            cands.doc[rows][order].tolist(), cands.start[rows][order].tolist(), cands.end[rows][order].tolist(),
-            label_ids[order].tolist(), scores[order].tolist(), strict=True,
-        ):  # fmt: skip
-            out[d].append(Span.trusted(s, e, labels[li], round(sc, 6)))  # start < end, label known
-        return out
+        rows = rows[order]
+        return PredictedSpans(cands.doc[rows], cands.start[rows], cands.end[rows], label_ids[order], scores[order])
 
     def _candidates(self, texts: list[str]) -> Candidates:
         """Candidates: lexicon terms on token boundaries, tokens with a marked stem, tokens of a loaded shape."""

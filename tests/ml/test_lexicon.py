@@ -281,3 +281,20 @@ def test_overlapping_candidates_keep_the_best_scoring_one_like_a_greedy_pass():
         if not any(overlaps(starts[j], ends[j], starts[k], ends[k]) for k in greedy):
             greedy.append(j)
     assert kept == set(greedy)
+
+
+def test_predict_arrays_holds_the_same_spans_as_predict(corpus, fitted):
+    """Scoring stores spans from the columns without Span objects: they must be predict's spans, row for row."""
+    texts = corpus[0][:60] + ["", "No loaded word here."]
+    spans = fitted.predict(texts)
+    found = fitted.predict_arrays(texts)
+    as_rows = [
+        (d, s, e, fitted.labels_[li], round(sc, 6))
+        for d, s, e, li, sc in zip(
+            found.doc.tolist(), found.start.tolist(), found.end.tolist(), found.label.tolist(), found.score.tolist(),
+            strict=True,
+        )
+    ]
+    assert as_rows == [(d, s.start, s.end, s.label, s.score) for d, doc in enumerate(spans) for s in doc]
+    assert len(found) > 10
+    assert len(fitted.predict_arrays([])) == 0
