@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotator.common.copy import copy_rows
 from annotator.common.models import JobStatus
 from annotator.corpus.importing.errors import ImportFileError, RowError, row_error
 from annotator.corpus.importing.parsers import ArticleRow
@@ -482,30 +483,11 @@ class ArticleCopyWriter(ArticleInsertWriter):
     each column's type, so the types are read from the catalogue (not assumed), and the metadata goes as a dict
     that psycopg's jsonb dumper serialises with the same JSON function as the INSERT path."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
-                [self.table],
-            )
-            type_of = dict(cursor.fetchall())
-        self.column_types = [int(type_of[column]) for column in self.db_columns]
-
     def write(self, rows: list[ArticleRow], *, outlet_ids: dict[str, int], batch_id: int) -> int:
-        from psycopg.types.json import set_json_dumps
-
         values = self.values(rows, outlet_ids=outlet_ids, batch_id=batch_id, metadata_of=_unchanged)
-        sql = f"COPY {self.table} ({self.column_sql}) FROM STDIN (FORMAT BINARY)"
         try:
-            # wrap_database_errors: psycopg's own UniqueViolation becomes Django's IntegrityError, as for execute().
-            with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
-                set_json_dumps(_json, context=cursor.cursor)
-                with cursor.cursor.copy(sql) as copy:
-                    copy.set_types(self.column_types)
-                    for value in values:
-                        copy.write_row(value)
-            return len(values)
+            with transaction.atomic():
+                return copy_rows(self.table, self.db_columns, values, json_dumps=_json)
         except IntegrityError:
             logger.info("COPY hit a conflicting row (concurrent import?); retrying the chunk with INSERT")
             return super().write(rows, outlet_ids=outlet_ids, batch_id=batch_id)
