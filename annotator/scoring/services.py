@@ -9,7 +9,7 @@ away, or that are still queued when the run has finished, write nothing at all.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import timedelta
 from functools import lru_cache
 
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from annotator.annotations.models import Layer, Span
 from annotator.annotations.selectors import gold_article_ids
+from annotator.common.copy import rows_insert
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.services import job_fail
@@ -148,33 +149,14 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     project = job.project
     source = model_source(version)
     model = _loaded_model(version.artefact_path)
-    articles = list(Article.objects.filter(pk__in=article_ids).only("id", "text", "n_tokens").order_by("pk"))
-    predictions = model.predict([a.text for a in articles])
-    labels = {label.name: label for label in Label.objects.filter(project=project)}
-    spans, scores = [], []
-    for article, predicted in zip(articles, predictions, strict=True):
-        counts: Counter = Counter()
-        prob: defaultdict = defaultdict(float)
-        for s in predicted:
-            if s.label not in labels:
-                continue
-            counts[s.label] += 1
-            prob[s.label] += float(s.score or 0.0)
-            spans.append(
-                Span(
-                    project=project, article=article, layer=Layer.SUGGESTION, label=labels[s.label],
-                    start_char=s.start, end_char=s.end, text=article.text[s.start : s.end],
-                    model_version=version, score=s.score,
-                )
-            )  # fmt: skip
-        for name, label in labels.items():
-            scores.append(
-                ArticleScore(
-                    project=project, article=article, source=source, model_version=version, label=label,
-                    n_spans=counts[name], n_tokens=article.n_tokens, score_sum=prob[name],
-                )
-            )  # fmt: skip
-    ids = [a.id for a in articles]
+    articles = list(Article.objects.filter(pk__in=article_ids).order_by("pk").values_list("id", "text", "n_tokens"))
+    ids = [pk for pk, _text, _n in articles]
+    texts = [text for _pk, text, _n in articles]
+    spans, scores = _chunk_results(
+        found=model.predict_arrays(texts), model_labels=model.labels_, articles=articles,
+        labels=dict(Label.objects.filter(project=project).values_list("name", "pk")),
+        project_id=project.pk, version_id=version.pk, source=source,
+    )  # fmt: skip
     with transaction.atomic():
         # A chunk can run twice at once (a redelivered message): the article rows are the lock, so the second
         # waits, sees the first's results and counts nothing twice.
@@ -183,8 +165,8 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
             ArticleScore.objects.filter(source=source, article_id__in=ids).values_list("article_id", flat=True)
         )
         _results_delete(version=version, article_ids=ids)
-        Span.objects.bulk_create(spans, batch_size=2000)
-        ArticleScore.objects.bulk_create(scores, batch_size=2000)
+        rows_insert(Span, SUGGESTION_FIELDS, spans)
+        rows_insert(ArticleScore, SCORE_FIELDS, scores)
         new = len(set(ids) - already)
         # The update waits for the job's row lock and then re-checks the plan and status on the committed row.
         counted = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, params__plan=plan).update(
@@ -195,6 +177,56 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
             return 0
         _finish_if_complete(job_id=job_id, project_id=project.pk)
     return new
+
+
+SUGGESTION = Layer.SUGGESTION.value  # the plain string: COPY takes values as they are
+SUGGESTION_FIELDS = (
+    "project_id", "article_id", "layer", "label_id", "start_char", "end_char", "text", "model_version_id", "score",
+    "note", "provenance", "created_at", "updated_at",
+)  # fmt: skip
+SCORE_FIELDS = (
+    "project_id", "article_id", "source", "model_version_id", "label_id", "n_spans", "n_tokens", "score_sum",
+    "computed_at",
+)  # fmt: skip
+
+
+def _chunk_results(
+    *, found, model_labels, articles: list[tuple[int, str, int]], labels: dict[str, int], project_id: int,
+    version_id: int, source: str,
+) -> tuple[list[tuple], list[tuple]]:  # fmt: skip
+    """The suggestion span rows (``SUGGESTION_FIELDS``) and per-label count rows (``SCORE_FIELDS``) of a chunk's
+    predicted spans (``found``: the model's columns, ordered by article, start, end, label).
+
+    Spans of a label the project no longer has are left out. Scores are rounded to 6 decimals and summed in span
+    order, as from ``predict``, so the stored values do not depend on which of the two produced them."""
+    now = timezone.now()
+    label_ids = [labels.get(name) for name in model_labels]
+    n_labels = len(model_labels)
+    counts = [[0] * n_labels for _ in articles]
+    sums = [[0.0] * n_labels for _ in articles]
+    spans = []
+    for d, start, end, li, score in zip(
+        found.doc.tolist(), found.start.tolist(), found.end.tolist(), found.label.tolist(), found.score.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        label_id = label_ids[li]
+        if label_id is None:
+            continue
+        score = round(score, 6)
+        counts[d][li] += 1
+        sums[d][li] += score
+        pk, text, _n_tokens = articles[d]
+        spans.append(
+            (project_id, pk, SUGGESTION, label_id, start, end, text[start:end], version_id, score, "", {}, now, now)
+        )  # fmt: skip
+    index = {name: li for li, name in enumerate(model_labels)}
+    scores = []
+    for d, (pk, _text, n_tokens) in enumerate(articles):
+        for name, label_id in labels.items():
+            li = index.get(name)
+            n, total = (counts[d][li], sums[d][li]) if li is not None else (0, 0.0)
+            scores.append((project_id, pk, source, version_id, label_id, n, n_tokens, total, now))
+    return spans, scores
 
 
 def _lock_articles(articles) -> None:

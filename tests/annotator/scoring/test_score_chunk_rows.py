@@ -1,0 +1,118 @@
+"""The rows a scoring chunk stores, in-process (no worker): exactly the model's predictions, by either writer."""
+
+from collections import Counter, defaultdict
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from annotator.annotations.models import Layer, Span
+from annotator.common.copy import rows_insert
+from annotator.common.models import JobStatus
+from annotator.projects.models import Label
+from annotator.scoring import services
+from annotator.scoring.models import ArticleScore
+from annotator.training import services as training
+from tests.annotator.training.synthetic import synthetic_project
+
+pytestmark = pytest.mark.django_db
+
+
+def trained_in_process():
+    project, articles = synthetic_project(n_per_outlet=10)
+    with mock.patch("annotator.training.tasks.model_version_train_task.delay"):
+        version = training.model_version_create(project=project, source="gold")
+    version = training.model_version_train(version_id=version.pk)
+    assert version.status == JobStatus.SUCCEEDED, version.error
+    training.model_version_activate(version=version)
+    return project, articles, version
+
+
+def score_in_process(project, chunk_size: int, on_commit) -> None:
+    chunks = []
+    with (
+        mock.patch("annotator.scoring.tasks.scoring_run_plan_task.delay"),
+        mock.patch("annotator.scoring.tasks.score_chunk_task.delay", side_effect=lambda *a: chunks.append(a)),
+        mock.patch("annotator.scoring.tasks.score_cache_warm_task.delay"),
+    ):
+        job = services.scoring_run_start(project=project, chunk_size=chunk_size)
+        with on_commit(execute=True):  # the test's transaction never commits
+            services.scoring_run_plan(job_id=job.pk)
+        for job_id, ids, plan in chunks:
+            services.score_chunk(job_id=job_id, article_ids=ids, plan=plan)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+
+
+def test_a_chunk_stores_the_spans_and_counts_that_predict_returns(django_capture_on_commit_callbacks):
+    project, articles, version = trained_in_process()
+    Label.objects.create(project=project, name="unknown to the model")  # counted, with zero spans
+    score_in_process(project, chunk_size=7, on_commit=django_capture_on_commit_callbacks)
+
+    model = services._loaded_model(version.artefact_path)
+    labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
+    expected_spans, expected_scores = [], []
+    for article, predicted in zip(articles, model.predict([a.text for a in articles]), strict=True):
+        counts, sums = Counter(), defaultdict(float)
+        for s in predicted:
+            if s.label in labels:
+                counts[s.label] += 1
+                sums[s.label] += float(s.score)
+                expected_spans.append((article.pk, s.start, s.end, s.label, s.score, article.text[s.start : s.end]))
+        expected_scores += [(article.pk, n, counts[n], article.n_tokens, sums[n]) for n in labels]
+    spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
+    stored_spans = spans.values_list("article_id", "start_char", "end_char", "label__name", "score", "text")
+    assert sorted(stored_spans) == sorted(expected_spans)
+    assert expected_spans
+    assert set(spans.values_list("project_id", "note", "annotator_id", "client_id")) == {(project.pk, "", None, None)}
+    assert all(p == {} for p in spans.values_list("provenance", flat=True))
+    assert not spans.filter(created_at__isnull=True).exists()
+    stored_scores = ArticleScore.objects.filter(source=services.model_source(version)).values_list(
+        "article_id", "label__name", "n_spans", "n_tokens", "score_sum"
+    )
+    assert sorted(stored_scores) == sorted(expected_scores)
+    assert set(ArticleScore.objects.filter(source=services.model_source(version)).values_list("model_version_id")) == {
+        (version.pk,)
+    }
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="COPY is PostgreSQL's; elsewhere rows_insert is bulk_create"
+)
+def test_rows_written_by_copy_equal_those_written_by_bulk_create():
+    project, articles, version = trained_in_process()
+    label = Label.objects.get(project=project, name="loaded term")
+    a, b = articles[0], articles[1]
+    now = a.created_at
+    fields = services.SUGGESTION_FIELDS
+    span_rows = [
+        (project.pk, a.pk, "suggestion", label.pk, 0, 3, a.text[:3], version.pk, 0.25, "", {}, now, now),
+        (project.pk, b.pk, "suggestion", label.pk, 4, 9, b.text[4:9], version.pk, None, "", {}, now, now),
+    ]
+    score_rows = [
+        (project.pk, a.pk, "copy", version.pk, label.pk, 2, 61, 1.5, now),
+        (project.pk, b.pk, "copy", version.pk, label.pk, 0, 60, 0.0, now),
+    ]
+    assert rows_insert(Span, fields, span_rows) == 2
+    assert rows_insert(ArticleScore, services.SCORE_FIELDS, score_rows) == 2
+    Span.objects.bulk_create([Span(**dict(zip(fields, r, strict=True))) for r in span_rows])
+    ArticleScore.objects.bulk_create(
+        [ArticleScore(**dict(zip(services.SCORE_FIELDS, r[:2] + ("orm",) + r[3:], strict=True))) for r in score_rows]
+    )
+
+    def span_values(rows):
+        return sorted(rows.values_list("article_id", "layer", "label_id", "start_char", "end_char", "text", "score",
+                                       "note", "provenance", "model_version_id", "annotator_id", "client_id"))  # fmt: skip
+
+    spans = Span.objects.filter(model_version=version)
+    copied, created = span_values(spans.filter(created_at=now)), span_values(spans.exclude(created_at=now))
+    assert copied == created and len(copied) == 2
+
+    def score_values(source):
+        return sorted(
+            ArticleScore.objects.filter(source=source).values_list(
+                "project_id", "article_id", "model_version_id", "label_id", "n_spans", "n_tokens", "score_sum"
+            )
+        )
+
+    assert score_values("copy") == score_values("orm") and len(score_values("copy")) == 2
