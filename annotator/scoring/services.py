@@ -164,7 +164,8 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
         already = set(
             ArticleScore.objects.filter(source=source, article_id__in=ids).values_list("article_id", flat=True)
         )
-        _results_delete(version=version, article_ids=ids)
+        if already:  # counts and suggestion spans are only written and deleted together: no counts, no spans
+            _results_delete(version=version, article_ids=sorted(already))
         rows_insert(Span, SUGGESTION_FIELDS, spans)
         rows_insert(ArticleScore, SCORE_FIELDS, scores)
         new = len(set(ids) - already)
