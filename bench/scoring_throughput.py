@@ -4,8 +4,8 @@
 
 In one process, without Celery (so only the scoring path is measured): queues a scoring run of the bench
 project with the broker calls mocked out, then calls `score_chunk` on each planned chunk in turn, exactly what a
-worker does per message. Reports articles/s and CPU seconds (this process, and every postgres process on the
-machine, which serves this process and anything else running), then over the same articles:
+worker does per message. Reports articles/s and CPU seconds (this process; every postgres process on the machine,
+which includes other work and the checkpointer; and this process's own backend), then over the same articles:
 
 - bare: `list(model.automaton_.iter(text.lower()))` per text, the texts already in memory;
 - bare + read: the same, reading the texts from the database by a server-side cursor in chunk-size batches.
@@ -30,7 +30,7 @@ from pathlib import Path
 from unittest import mock
 
 from bench._django import django_setup, ensure_database
-from bench._processes import load_average, postgres_cpu_seconds
+from bench._processes import cpu_seconds, load_average, postgres_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_scoring"
@@ -72,13 +72,16 @@ def time_scoring(fixture: dict, chunk_size: int, profile: bool) -> dict:
         job = scoring.scoring_run_start(project=fixture["project"], chunk_size=chunk_size)
         scoring.scoring_run_plan(job_id=job.pk)
         profiler = cProfile.Profile() if profile else None
+        backend = _backend_pid()
         load_start, pg0, cpu0, t0 = load_average(), postgres_cpu_seconds(), _cpu(), time.perf_counter()
+        backend0 = cpu_seconds(backend)
         if profiler:
             profiler.enable()
         scored = sum(scoring.score_chunk(job_id=j, article_ids=ids, plan=plan) for j, ids, plan in chunks)
         if profiler:
             profiler.disable()
         seconds, cpu, pg = time.perf_counter() - t0, _cpu() - cpu0, postgres_cpu_seconds() - pg0
+        backend_cpu = cpu_seconds(backend) - backend0
     job.refresh_from_db()
     if job.status != JobStatus.SUCCEEDED or scored != job.progress_total:
         raise RuntimeError(f"scoring ended {job.status} with {scored}/{job.progress_total} articles")
@@ -93,10 +96,20 @@ def time_scoring(fixture: dict, chunk_size: int, profile: bool) -> dict:
         "process_cpu_s": round(cpu, 2),
         "articles_per_process_cpu_s": round(scored / cpu, 1),
         "postgres_cpu_s": round(pg, 2),
+        "postgres_backend_cpu_s": round(backend_cpu, 2),
         "articles_per_cpu_s_with_postgres": round(scored / (cpu + pg), 1),
         "load_average_start": load_start,
         "load_average_end": load_average(),
     }
+
+
+def _backend_pid() -> int:
+    """The PostgreSQL backend serving this process: its CPU is the part of the server's that scoring costs."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 def time_bare(automaton, texts: list[str]) -> dict:
