@@ -1,10 +1,13 @@
 """Shared fixtures: a real Celery worker process, a real Chromium, users and projects."""
 
 import os
+import re
 import subprocess
 import sys
 import time
 import uuid
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +64,10 @@ def database_url_for(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+# What a worker logs at level info as a task message arrives and as its run ends (succeeded, raised, retry, ...).
+TASK_LOG_LINE = re.compile(r"Task [\w.]+\[([0-9a-f-]{36})\] (\w+)")
+
+
 class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path, queues: str, concurrency: int = 2) -> None:
         self.env = env
@@ -68,6 +75,7 @@ class WorkerProcess:
         self.queues = queues
         self.concurrency = concurrency
         self.proc: subprocess.Popen | None = None
+        self.log_offset = 0
 
     def start(self) -> "WorkerProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +85,7 @@ class WorkerProcess:
             "-c", str(self.concurrency), "-l", "info", "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
-        start_offset = self.log_path.stat().st_size
+        start_offset = self.log_offset = self.log_path.stat().st_size
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
         def ready() -> bool:
@@ -89,6 +97,19 @@ class WorkerProcess:
 
         wait_for(ready, timeout=60, what="the celery worker to be ready")
         return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def tasks_in_hand(self) -> set[str]:
+        """Ids of the task messages this worker has received and not yet finished (its log, read since start)."""
+        received: Counter[str] = Counter()
+        ended: Counter[str] = Counter()
+        with self.log_path.open() as fh:
+            fh.seek(self.log_offset)
+            for task_id, event in TASK_LOG_LINE.findall(fh.read()):
+                (received if event == "received" else ended)[task_id] += 1
+        return {task_id for task_id, n in received.items() if n > ended[task_id]}
 
     def kill(self, sig: int = 9) -> None:
         """Kill the whole worker (main process and pool children), as a crash would."""
@@ -104,6 +125,47 @@ class WorkerProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def broker_messages_waiting(queues: str) -> int:
+    """Messages sitting in the broker for these queues (not yet taken by any worker), on any transport."""
+    from annotator.celery import app
+
+    waiting = 0
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        for queue in queues.split(","):
+            waiting += channel.queue_declare(queue=queue, passive=False).message_count
+    return waiting
+
+
+def workers_wait_idle(workers: list[WorkerProcess], *, timeout: float = 60.0) -> None:
+    """Wait until no live worker runs a task and no message waits in their queues, three polls in a row.
+
+    The test database is flushed (TRUNCATE) after each worker test; a task still writing then (e.g. the story
+    clustering an import queues) deadlocks with it and leaves rows behind for the next test. A worker that does
+    not go idle in time is killed (the next test that needs it starts it again) and its queues are purged.
+    """
+    from annotator.celery import app
+
+    live = [w for w in workers if w.alive()]
+    if not live:
+        return
+    queues = ",".join(sorted({q for w in live for q in w.queues.split(",")}))
+    deadline = time.monotonic() + timeout
+    quiet_polls = 0
+    while quiet_polls < 3:
+        busy = any(w.tasks_in_hand() for w in live) or broker_messages_waiting(queues) > 0
+        quiet_polls = 0 if busy else quiet_polls + 1
+        if busy and time.monotonic() > deadline:
+            warnings.warn(
+                f"celery workers still busy after {timeout}s at teardown: killed, queues purged", stacklevel=1
+            )
+            for worker in live:
+                worker.kill()
+            app.control.purge()
+            return
+        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)
@@ -147,6 +209,7 @@ def worker_factory(worker_env) -> Iterator[Callable[..., WorkerProcess]]:
         started.append(worker)
         return worker
 
+    start.started = started  # type: ignore[attr-defined]
     yield start
     for worker in started:
         worker.stop()
@@ -161,9 +224,16 @@ def _session_worker(worker_factory) -> WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker(_session_worker, transactional_db) -> WorkerProcess:
+def workers_idle_at_teardown(worker_factory, transactional_db) -> Iterator[None]:
+    """Before the test database is flushed, let every live worker finish what it is doing (see workers_wait_idle)."""
+    yield
+    workers_wait_idle(worker_factory.started)
+
+
+@pytest.fixture
+def celery_worker(_session_worker, workers_idle_at_teardown) -> WorkerProcess:
     """A real Celery worker process sharing the test database (committed data only)."""
-    if _session_worker.proc.poll() is not None:
+    if not _session_worker.alive():
         _session_worker.start()
     return _session_worker
 
