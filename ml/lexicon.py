@@ -780,6 +780,7 @@ class LexiconClassifier(BaseEstimator):
             return proba
         seen = np.where(cands.term >= 0, self.term_seen_[np.maximum(cands.term, 0)], 0)
         text_prior = self._text_prior(cands)
+        one_hot = self._one_hot(cands, self._term_col)  # the same columns for every label
         for li, model in enumerate(self.context_models_):
             if model is None:
                 proba[:, li] = self.constant_proba_[li]
@@ -789,7 +790,7 @@ class LexiconClassifier(BaseEstimator):
                 support, seen, self.stem_support_[:, li], self.stem_seen_, self.base_rate_[li],
                 self.suffix_support_[:, li], self.suffix_seen_, text_prior[:, li],
             )  # fmt: skip
-            dense, one_hot = self._parts(cands, stats, self._term_external, self._term_col)
+            dense = self._dense(cands, stats, self._term_external)
             proba[:, li] = expit(self._decision(dense, one_hot, li))
         return proba
 
@@ -913,6 +914,10 @@ class LexiconClassifier(BaseEstimator):
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """The dense feature block and, per one-hot group, each candidate's column (offset into the one-hot
         block). Training stacks them into a sparse matrix; prediction dots them with the coefficients."""
+        return self._dense(cands, st, term_external), self._one_hot(cands, term_col)
+
+    def _dense(self, cands: Candidates, st: _CandidateStats, term_external: np.ndarray) -> np.ndarray:
+        """The dense features of one label's context model (counts, precisions, shape, neighbours, text prior)."""
         a = self.smoothing
         precision = smoothed_rate(st.support, st.seen, prior=st.base_rate, strength=a)
         has_stem = cands.stem >= 0
@@ -923,7 +928,7 @@ class LexiconClassifier(BaseEstimator):
         external = np.where(cands.term >= 0, term_external[np.maximum(cands.term, 0)] if len(term_external) else 0, 0)
         length = (cands.end - cands.start).astype(float)
         loadedness = np.maximum(precision, stem_precision)
-        dense = np.column_stack(
+        return np.column_stack(
             [
                 np.log1p(st.support),
                 np.log1p(st.seen),
@@ -949,6 +954,10 @@ class LexiconClassifier(BaseEstimator):
                 expit(st.text_prior) * precision,
             ]
         )
+
+    def _one_hot(self, cands: Candidates, term_col: np.ndarray) -> list[np.ndarray]:
+        """Per one-hot group (previous word, next word, word ending, term), each candidate's column in the one-hot
+        block; the same for every label."""
         n_vocab, n_suf, n_terms = len(self.context_vocab_), len(self.suffix_vocab_), len(self.term_vocab_)
         context = self._context_index()
         prev_ids = _lookup(context, cands.prev, n_vocab)
@@ -956,7 +965,7 @@ class LexiconClassifier(BaseEstimator):
         suf_ids = _lookup(self._suffix_vocab_index(), cands.ending, n_suf)
         term_ids = np.where(cands.term >= 0, term_col[np.maximum(cands.term, 0)], n_terms)
         base = 2 * (n_vocab + 1) + n_suf + 1
-        return dense, [prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1), term_ids + base]
+        return [prev_ids, next_ids + n_vocab + 1, suf_ids + 2 * (n_vocab + 1), term_ids + base]
 
     def _context_index(self) -> HashIndex:
         """Hash index over ``context_vocab_`` (cached; rebuilt when the vocabulary array changes)."""
