@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import ahocorasick
 import numpy as np
@@ -36,7 +37,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.validation import check_is_fitted, check_random_state
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ml.features import (
     DENSE_FEATURES,
@@ -141,6 +142,19 @@ class PredictedSpans:
         if not parts:
             return cls.empty()
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("doc", "start", "end", "label", "score")))
+
+
+@cache
+def _thread_controller() -> ThreadpoolController:
+    # Finding the loaded BLAS/OpenMP libraries takes ~3 ms: once per process, not once per predict call (the
+    # scoring job calls predict once per chunk). Libraries are all loaded by then: this module imports them.
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context manager: BLAS and OpenMP limited to one thread (the models are small; threads only add
+    synchronisation cost, badly so on a busy machine)."""
+    return _thread_controller().limit(limits=1)
 
 
 def parse_rules(rules: Iterable | None, *, name: str) -> dict[str, frozenset[str] | None]:
@@ -391,8 +405,7 @@ class LexiconClassifier(BaseEstimator):
             raise ValueError(f"threshold must be in [0, 1] or None, got {self.threshold!r}")
 
     def fit(self, X: Sequence[str], y: Sequence[Sequence], *, groups: Sequence | None = None) -> LexiconClassifier:
-        # the models are small: BLAS threads only add synchronisation cost (badly so on a busy machine)
-        with threadpool_limits(limits=1):
+        with single_threaded_blas():
             return self._fit(X, y, groups=groups)
 
     def _fit(self, X: Sequence[str], y: Sequence[Sequence], *, groups: Sequence | None = None) -> LexiconClassifier:
@@ -760,7 +773,7 @@ class LexiconClassifier(BaseEstimator):
 
     def _predict_arrays(self, texts: list[str]) -> PredictedSpans:
         parts = []
-        with threadpool_limits(limits=1):
+        with single_threaded_blas():
             for lo in range(0, len(texts), _BATCH):
                 found = self._predict_batch(texts[lo : lo + _BATCH])
                 found.doc += lo

@@ -214,7 +214,14 @@ def test_ascii_batches_find_the_same_tokens_as_the_code_point_path():
 
     texts = [
         "-a far-left, 'quoted' plan-- isn't it? o'neil's x-ray-",
-        "'", "-", "a-", "-a", "a'-b", "A--B don't", "", "_under_score_ 42-year-old",
+        "'",
+        "-",
+        "a-",
+        "-a",
+        "a'-b",
+        "A--B don't",
+        "",
+        "_under_score_ 42-year-old",
         "Trailing hyphen-",
     ]
     fast = TextBatch(texts)
@@ -291,10 +298,27 @@ def test_predict_arrays_holds_the_same_spans_as_predict(corpus, fitted):
     as_rows = [
         (d, s, e, fitted.labels_[li], round(sc, 6))
         for d, s, e, li, sc in zip(
-            found.doc.tolist(), found.start.tolist(), found.end.tolist(), found.label.tolist(), found.score.tolist(),
+            found.doc.tolist(),
+            found.start.tolist(),
+            found.end.tolist(),
+            found.label.tolist(),
+            found.score.tolist(),
             strict=True,
         )
     ]
     assert as_rows == [(d, s.start, s.end, s.label, s.score) for d, doc in enumerate(spans) for s in doc]
     assert len(found) > 10
     assert len(fitted.predict_arrays([])) == 0
+
+
+def test_single_threaded_blas_limits_every_loaded_pool_and_restores_it_on_exit():
+    from threadpoolctl import threadpool_info
+
+    from ml.lexicon import single_threaded_blas
+
+    before = {info["filepath"]: info["num_threads"] for info in threadpool_info()}
+    with single_threaded_blas():
+        assert {info["num_threads"] for info in threadpool_info()} == {1}
+    with single_threaded_blas():  # the cached controller serves every call
+        assert {info["num_threads"] for info in threadpool_info()} == {1}
+    assert {info["filepath"]: info["num_threads"] for info in threadpool_info()} == before
