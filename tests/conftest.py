@@ -89,7 +89,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
         def ready() -> bool:
-            if self.proc.poll() is not None:
+            if not self.alive():
                 pytest.fail(f"celery worker exited early; see {self.log_path}")
             with self.log_path.open() as fh:
                 fh.seek(start_offset)
@@ -113,13 +113,13 @@ class WorkerProcess:
 
     def kill(self, sig: int = 9) -> None:
         """Kill the whole worker (main process and pool children), as a crash would."""
-        if self.proc and self.proc.poll() is None:
+        if self.alive():
             subprocess.run(["pkill", f"-{sig}", "-P", str(self.proc.pid)], check=False)
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.alive():
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
