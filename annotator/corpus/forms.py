@@ -1,5 +1,6 @@
 """The admin's corpus upload form: validates the file's size, name and format; writes nothing."""
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from annotator.corpus.importing.readers import detect_format
 from annotator.corpus.models import ImportBatch
 
 UPLOAD_TOO_LARGE = "The file is {size:,} bytes; the upload limit is {limit:,} bytes (settings.IMPORT_UPLOAD_MAX_BYTES)."
-UPLOAD_FORMATS = [("", "From the file name"), ("jsonl", "JSONL"), ("csv", "CSV")]
+UPLOAD_FORMATS = [("", "From the file name"), ("jsonl", "JSONL"), ("csv", "CSV"), ("txt", "Text files (.zip)")]
 
 
 def safe_upload_name(name: str) -> str:
@@ -23,9 +24,13 @@ def safe_upload_name(name: str) -> str:
 
 
 class CorpusUploadForm(forms.Form):
-    file = forms.FileField(help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz).")
+    file = forms.FileField(
+        help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz), or a .zip of a folder of .txt files."
+    )
     format = forms.ChoiceField(choices=UPLOAD_FORMATS, required=False)
-    outlet = forms.SlugField(required=False, help_text="Outlet slug for rows without an 'outlet' field.")
+    outlet = forms.SlugField(
+        required=False, help_text="Outlet slug for rows without an 'outlet' field (required for a .zip of .txt files)."
+    )
     strict = forms.BooleanField(required=False, help_text="Import nothing if any row is bad.")
     dry_run = forms.BooleanField(required=False, help_text="Validate and count only; write no articles.")
 
@@ -45,6 +50,11 @@ class CorpusUploadForm(forms.Form):
                 cleaned["format"] = detect_format(Path(upload.name))
             except ImportFileError as exc:
                 self.add_error("format", exc.message)
-        if cleaned.get("format") == ImportBatch.Format.TXT:
-            self.add_error("format", "Folders of .txt files are imported with `manage.py import_corpus`.")
+        if cleaned.get("format") == ImportBatch.Format.TXT and upload is not None:
+            is_zip = zipfile.is_zipfile(upload)
+            upload.seek(0)
+            if not is_zip:
+                self.add_error("file", "Text files are uploaded as one .zip archive of a folder of .txt files.")
+            if not cleaned.get("outlet"):
+                self.add_error("outlet", "A .zip of .txt files needs an outlet: the files carry none.")
         return cleaned

@@ -1,4 +1,5 @@
-"""Readers turn a file (or a folder of .txt files) into raw rows, streaming: memory does not grow with size.
+"""Readers turn a file (or a folder of .txt files, or a .zip of one) into raw rows, streaming: memory does not grow
+with size.
 
 Each reader yields ``RawRow(line, fields, error)``: ``fields`` is the row as a dict of field name → value, or
 ``error`` says why the row could not be read (invalid UTF-8, invalid JSON). A file that cannot be read at all
@@ -11,6 +12,7 @@ import gzip
 import io
 import os
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +38,9 @@ class RawRow:
 
 
 def detect_format(path: Path) -> str:
-    """The format implied by a path: a folder is ``txt``; ``x.jsonl``, ``x.csv`` and their ``.gz`` forms."""
-    if path.is_dir():
+    """The format implied by a path: a folder or a ``.zip`` is ``txt``; ``x.jsonl``, ``x.csv`` and their ``.gz``
+    forms."""
+    if path.is_dir() or path.suffix.lower() == ".zip":
         return "txt"
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
@@ -46,7 +49,7 @@ def detect_format(path: Path) -> str:
         return EXTENSION_FORMATS[suffixes[-1]]
     raise ImportFileError(
         f"cannot tell the format of {path.name!r} from its extension: use .jsonl, .csv (optionally .gz) "
-        "or a folder of .txt files, or pass --format jsonl|csv|txt"
+        "or a folder of .txt files (or a .zip of one), or pass --format jsonl|csv|txt"
     )
 
 
@@ -124,7 +127,10 @@ class Reader:
         if b"\x00" in head:
             raise ImportFileError(f"{self.source} looks like a binary file, not {self.format.upper()} text")
         if head.startswith(b"PK\x03\x04"):
-            raise ImportFileError(f"{self.source} is a zip archive; unzip it first (a folder of .txt files is fine)")
+            raise ImportFileError(
+                f"{self.source} is a zip archive: only the txt format reads archives (a .zip of .txt files); "
+                "unzip a zipped JSONL or CSV file first"
+            )
 
 
 def _decode_line(raw: bytes) -> tuple[str | None, str | None]:
@@ -227,44 +233,131 @@ def _lines(stream: IO[str]) -> Iterator[str]:
         yield line
 
 
-class TxtFolderReader(Reader):
-    """A folder of ``*.txt`` files, one article each: the title on the first line, the body after it.
+@dataclass(frozen=True, slots=True)
+class _TxtFile:
+    name: str  # shown in error messages: the file name, or the member's path inside the archive
+    stem: str  # the article's external_id
+    size: int
+    location: Path | zipfile.ZipInfo
 
-    The body is stored exactly (everything after the first line break); ``external_id`` is the file stem.
+
+class TxtFolderReader(Reader):
+    """A folder of ``*.txt`` files, one article each, or a ``.zip`` archive of such a folder: the title on the first
+    line, the body after it. The body is stored exactly (everything after the first line break); ``external_id``
+    is the file stem.
+
+    An archive's ``.txt`` members must lie in one folder (its root or a single sub-folder), as a zipped folder
+    does; macOS resource forks (``__MACOSX/``) and hidden files are skipped. Its declared sizes count against
+    ``max_decompressed_bytes`` before anything is read, and :meth:`check_decompressed_size` reads every member once
+    (checking its CRC), so a corrupt or oversized archive fails before any row is written.
     """
 
     format = "txt"
 
     def _total_size(self) -> int:
-        if not self.path.is_dir():
-            raise ImportFileError(f"{self.path}: the txt format reads a folder of .txt files, not a file")
-        self._files = sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+        if self.path.is_dir():
+            self._archive = None
+            self._files = [
+                _TxtFile(p.name, p.stem, p.stat().st_size, p)
+                for p in sorted(self.path.iterdir())
+                if p.is_file() and p.suffix.lower() == ".txt"
+            ]
+            where = "the folder"
+        elif self.path.is_file() and zipfile.is_zipfile(self.path):
+            self._archive = self.path
+            self._files = self._archive_members()
+            where = "the archive"
+        elif self.path.exists():
+            raise ImportFileError(
+                f"{self.path}: the txt format reads a folder of .txt files or a .zip archive of one, not this file"
+            )
+        else:
+            raise ImportFileError(f"{self.path}: no such file or folder")
         if not self._files:
-            raise ImportFileError(f"{self.path}: the folder has no .txt files")
+            raise ImportFileError(f"{self.path}: {where} has no .txt files")
         self._done = 0
-        return sum(p.stat().st_size for p in self._files)
+        return sum(f.size for f in self._files)
+
+    def _archive_members(self) -> list[_TxtFile]:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                infos = archive.infolist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ImportFileError(f"{self.source}: not a readable zip archive ({exc})") from None
+        members = sorted(
+            (info for info in infos if not info.is_dir() and _is_article_member(info.filename)),
+            key=lambda info: info.filename,
+        )
+        folders = sorted({info.filename.rpartition("/")[0] for info in members})
+        if len(folders) > 1:
+            shown = ", ".join(f"{folder or '(root)'}/" for folder in folders[:5])
+            raise ImportFileError(
+                f"{self.source}: the archive has .txt files in {len(folders)} folders ({shown}); "
+                "zip one folder of .txt files per import"
+            )
+        encrypted = [info.filename for info in members if info.flag_bits & 0x1]
+        if encrypted:
+            raise ImportFileError(f"{self.source}: {encrypted[0]} is encrypted; archives must not be encrypted")
+        declared = sum(info.file_size for info in members)
+        if declared > self.max_decompressed_bytes:
+            raise ImportFileError(
+                f"{self.source}: the archive's .txt files hold {declared:,} bytes, over the limit of "
+                f"{self.max_decompressed_bytes:,} bytes (settings.IMPORT_MAX_DECOMPRESSED_BYTES); nothing was imported"
+            )
+        return [_TxtFile(info.filename, Path(info.filename).stem, info.file_size, info) for info in members]
 
     @property
     def bytes_read(self) -> int:
         return self._done
 
     def check_decompressed_size(self) -> None:
-        return None
+        if self._archive is None:
+            return
+        for _ in self._read_all():
+            pass
+        self._done = 0
 
     def rows(self) -> Iterator[RawRow]:
-        for number, path in enumerate(self._files, start=1):
-            self.source = path.name
-            data = path.read_bytes()
-            self._done += len(data)
-            yield self._row(number, path, data)
+        for number, (file, data) in enumerate(self._read_all(), start=1):
+            self.source = file.name
+            yield self._row(number, file, data)
+
+    def _read_all(self) -> Iterator[tuple[_TxtFile, bytes]]:
+        if self._archive is None:
+            for file in self._files:
+                data = file.location.read_bytes()  # type: ignore[union-attr]
+                self._done += len(data)
+                yield file, data
+            return
+        with zipfile.ZipFile(self._archive) as archive:
+            for file in self._files:
+                try:
+                    with archive.open(file.location) as member:  # type: ignore[arg-type]
+                        data = member.read(file.size + 1)  # its CRC is checked at the end
+                except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                    raise ImportFileError(
+                        f"{self.source}: {file.name} cannot be read ({exc}); nothing was imported"
+                    ) from None
+                if len(data) != file.size:
+                    raise ImportFileError(
+                        f"{self.source}: {file.name} holds more or less data than its header says; nothing was imported"
+                    )
+                self._done += len(data)
+                yield file, data
 
     @staticmethod
-    def _row(number: int, path: Path, data: bytes) -> RawRow:
+    def _row(number: int, file: _TxtFile, data: bytes) -> RawRow:
         text, error = _decode_line(data)
         if text is None:
-            return RawRow(path.name, 1, error=error)
+            return RawRow(file.name, 1, error=error)
         title, _, body = text.partition("\n")
-        return RawRow(path.name, 1, {"title": title.removesuffix("\r"), "text": body, "external_id": path.stem})
+        return RawRow(file.name, 1, {"title": title.removesuffix("\r"), "text": body, "external_id": file.stem})
+
+
+def _is_article_member(name: str) -> bool:
+    """A ``.txt`` member that is not a macOS resource fork or a hidden file."""
+    parts = name.split("/")
+    return name.lower().endswith(".txt") and parts[0] != "__MACOSX" and not any(part.startswith(".") for part in parts)
 
 
 READERS: dict[str, type[Reader]] = {reader.format: reader for reader in (JsonlReader, CsvReader, TxtFolderReader)}

@@ -1,6 +1,8 @@
 """The admin: upload page, size limit, safe file names, live status, and a real worker running the import."""
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,51 @@ def test_malformed_upload_marks_the_batch_failed(celery_worker, staff_client):
     wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).status == JobStatus.FAILED, what="the batch to fail")
     batch.refresh_from_db()
     assert "is not a JSONL file" in batch.error_message and Article.objects.count() == 0
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.worker
+def test_zip_of_txt_files_is_imported_by_a_real_worker(celery_worker, staff_client):
+    members = {"txt/one.txt": "First title\r\nBody “one”\r\n".encode(), "txt/two.txt": b"Second\nBody two"}
+    archive = zipped(members)
+    size = sum(map(len, members.values()))  # progress counts the uncompressed bytes
+    response = staff_client.post(
+        reverse(UPLOAD_URL), {"file": SimpleUploadedFile("articles.zip", archive), "outlet": "zip-courier"}
+    )
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and batch.format == "txt"
+    wait_for(
+        lambda: ImportBatch.objects.get(pk=batch.pk).status not in (JobStatus.QUEUED, JobStatus.RUNNING),
+        timeout=60, what="the worker to finish the import",
+    )  # fmt: skip
+    batch.refresh_from_db()
+    assert batch.status == JobStatus.SUCCEEDED, batch.error_message
+    assert (batch.created_count, batch.rejected_count, batch.bytes_read, batch.bytes_total) == (2, 0, size, size)
+    one = Article.objects.get(external_id="one")
+    assert (one.title, one.text, one.outlet.slug) == ("First title", "Body “one”\r\n", "zip-courier")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content", "fields", "message"),
+    [
+        ("articles.zip", zipped({"a.txt": b"T\nx"}), {}, "A .zip of .txt files needs an outlet"),
+        ("corpus.jsonl", GOOD, {"format": "txt", "outlet": "x"}, "uploaded as one .zip archive"),
+    ],
+)
+def test_txt_upload_needs_a_zip_and_an_outlet(staff_client, django_capture_on_commit_callbacks, name, content,
+                                              fields, message):  # fmt: skip
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = staff_client.post(reverse(UPLOAD_URL), {"file": SimpleUploadedFile(name, content), **fields})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not ImportBatch.objects.exists() and not callbacks
 
 
 @pytest.mark.django_db

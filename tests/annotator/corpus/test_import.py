@@ -1,6 +1,7 @@
 """import_corpus / import_batch_run end to end on the test database."""
 
 import json
+import zipfile
 from io import StringIO
 
 import pytest
@@ -354,3 +355,85 @@ def test_dedup_lookup_probes_the_unique_index_not_the_outlets_articles(tmp_path,
             cursor.execute(explain + query["sql"])
             plan = " ".join(str(line) for line in cursor.fetchall())
         assert index in plan and "outlet__" not in plan and "Seq Scan" not in plan and "SCAN a" not in plan, plan
+
+
+def zip_of(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_zip_of_a_txt_folder_imports_like_the_folder(tmp_path, shared_dir):
+    seed = next((shared_dir / "seeds").glob("*.txt"))
+    members = {
+        f"press/{seed.name}": seed.read_bytes(),
+        "press/crlf.txt": "A title\r\nBody “x”\r\n".encode(),
+        "press/notes.md": b"not an article",
+        "__MACOSX/press/._crlf.txt": b"\x00\x05resource fork",
+        "press/.hidden.txt": b"skipped\nhidden",
+    }
+    path = zip_of(tmp_path / "press.zip", members)
+    with pytest.raises(CommandError, match="needs --outlet"):
+        run(path)
+    out, _ = run(path, "--outlet", "press-tv")
+    assert "2 rows read, 2 created" in out
+    title, _, body = seed.read_text(encoding="utf-8").partition("\n")
+    stored = Article.objects.get(external_id=seed.stem)
+    assert (stored.title, stored.text, stored.outlet.slug) == (title, body, "press-tv")
+    assert Article.objects.get(external_id="crlf").text == "Body “x”\r\n"
+    assert ImportBatch.objects.get().format == "txt"
+
+    # the same files from a folder are duplicates of the archive's: the two forms import the same articles
+    folder = tmp_path / "press"
+    folder.mkdir()
+    (folder / seed.name).write_bytes(seed.read_bytes())
+    (folder / "crlf.txt").write_bytes(members["press/crlf.txt"])
+    out, _ = run(folder, "--outlet", "press-tv")
+    assert "0 created, 2 duplicates skipped" in out and Article.objects.count() == 2
+
+
+def test_zip_member_with_bad_utf8_is_a_rejected_row_named_by_its_path(tmp_path):
+    path = zip_of(tmp_path / "a.zip", {"good.txt": b"T\nfine", "bad.txt": b"T\nbad \xff byte"})
+    out, err = run(path, "--outlet", "x")
+    assert "1 created" in out and "1 rejected" in out
+    assert "bad.txt:1: invalid UTF-8 (byte 0xff" in err
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"a/one.txt": b"T\nx", "b/two.txt": b"T\ny"}, r"\.txt files in 2 folders \(a/, b/\)"),
+        ({"readme.md": b"no articles"}, "the archive has no .txt files"),
+    ],
+)
+def test_zip_that_is_not_one_txt_folder_is_one_clear_error(tmp_path, members, message):
+    with pytest.raises(CommandError, match=message):
+        run(zip_of(tmp_path / "a.zip", members), "--outlet", "x")
+    assert Article.objects.count() == 0 and Outlet.objects.count() == 0
+
+
+def test_zip_over_the_decompressed_cap_writes_nothing(tmp_path, settings):
+    settings.IMPORT_MAX_DECOMPRESSED_BYTES = 5_000
+    path = zip_of(tmp_path / "big.zip", {f"{i:03}.txt": b"Title\n" + b"word " * 100 for i in range(20)})
+    with pytest.raises(CommandError, match="over the limit of 5,000 bytes"):
+        run(path, "--outlet", "x", "--batch-size", "1")
+    assert Article.objects.count() == 0 and ImportBatch.objects.get().status == JobStatus.FAILED
+
+
+def test_corrupt_zip_member_fails_before_any_row_is_written(tmp_path):
+    members = {f"{i:03}.txt": f"Title {i}\n".encode() + b"body " * 50 for i in range(5)}
+    path = zip_of(tmp_path / "c.zip", members, compression=zipfile.ZIP_STORED)
+    data = path.read_bytes()
+    at = data.index(b"Title 4\n") + 10  # a byte of the last member's body: its CRC no longer matches
+    path.write_bytes(data[:at] + b"X" + data[at + 1 :])
+    with pytest.raises(CommandError, match=r"004\.txt cannot be read"):
+        run(path, "--outlet", "x", "--batch-size", "1")
+    assert Article.objects.count() == 0 and ImportBatch.objects.get().status == JobStatus.FAILED
+
+
+def test_a_file_that_is_neither_folder_nor_zip_is_refused_for_txt(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "x"}\n')
+    with pytest.raises(CommandError, match="a folder of .txt files or a .zip archive of one"):
+        run(path, "--format", "txt", "--outlet", "x")

@@ -20,10 +20,13 @@ class Command(BaseCommand):
     # The system checks import every URL module (and with them scikit-learn): ~2 s of CPU and ~60 MB of memory
     # before the first row, for nothing the import uses. `manage.py check` still runs them.
     requires_system_checks: list[str] = []
-    help = "Import articles from a JSONL or CSV file (optionally .gz) or a folder of .txt files. See docs/importing.md."
+    help = (
+        "Import articles from a JSONL or CSV file (optionally .gz) or a folder of .txt files (or a .zip of one). "
+        "See docs/importing.md."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="a .jsonl/.csv file (optionally .gz) or a folder of .txt files")
+        parser.add_argument("path", help="a .jsonl/.csv file (optionally .gz), a folder of .txt files or a .zip of one")
         parser.add_argument("--format", choices=sorted(READERS), help="default: from the extension")
         parser.add_argument("--outlet", default="", help="outlet for rows without an 'outlet' field (txt: required)")
         parser.add_argument("--dry-run", action="store_true", help="validate and count; write no articles")
