@@ -2,8 +2,9 @@
 
 Gold spans carry their provenance: ``{"from_spans": [annotator span ids], "annotators": [user ids],
 "by": curator id, "action": "accept" | "bulk_accept" | "create" | "edit"}``; "create" is a span drawn by the
-curator (no source), "edit" one whose label, boundaries or note the curator changed (``"edited_by"``). Two gold
-spans never share offsets and label.
+curator (no source), "edit" one whose label, boundaries or note the curator changed (``"edited_by"``). A deleted
+gold span restored with its sources (the curator page's undo) is an "accept" again, with ``"restored_by"``. Two
+gold spans never share offsets and label.
 
 Rejection is recorded, not silent: the rejected annotator span gets ``provenance["curation"] =
 {"status": "rejected", "by": curator id}`` (annotators never see provenance), it is removed from any gold
@@ -181,14 +182,26 @@ def annotator_span_reject(*, project: Project, span: Span, by) -> Span:
 
 @transaction.atomic
 def gold_span_create(
-    *, project: Project, article: Article, by, label_id: int, start_char: int, end_char: int, text: str, note: str = ""
+    *,
+    project: Project,
+    article: Article,
+    by,
+    label_id: int,
+    start_char: int,
+    end_char: int,
+    text: str,
+    note: str = "",
+    from_spans: list[int] | None = None,
 ) -> Span:
-    """A gold span drawn by the curator (no annotator source)."""
+    """A gold span drawn by the curator (no annotator source), or, with ``from_spans``, a deleted gold span
+    restored (the curator page's undo): its annotator sources are linked and marked accepted again, as when it was
+    accepted from them."""
     curator_check(project=project, user=by)
     _in_project(project, article)
     label = _label(project, label_id)
     span_offsets_validate(text=article.text, start_char=start_char, end_char=end_char, span_text=text)
     _no_duplicate_gold(project=project, article_id=article.pk, start=start_char, end=end_char, label=label)
+    sources = _restored_sources(project=project, article=article, ids=from_spans or [])
     gold = Span(
         project=project,
         article=article,
@@ -199,13 +212,35 @@ def gold_span_create(
         text=text,
         note=note,
         codebook_version_id=_latest_version_id(project),
-        provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": "create"},
+        provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": "accept" if sources else "create"},
     )
+    if sources:
+        gold.provenance["restored_by"] = by.pk
+        _add_source(gold, sources)
     gold.full_clean(
         exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
     )
     gold.save()
+    _mark(sources, ACCEPTED, by=by, gold=gold)
     return gold
+
+
+def _restored_sources(*, project: Project, article: Article, ids: list[int]) -> list[Span]:
+    """The annotator spans a restored gold span came from, locked; every id must be one of this article's."""
+    if not ids:
+        return []
+    sources = list(
+        Span.objects.select_for_update()
+        .filter(pk__in=ids, project=project, article=article, layer=Layer.ANNOTATOR)
+        .order_by("pk")
+    )
+    missing = sorted(set(ids) - {span.pk for span in sources})
+    if missing:
+        raise ApplicationError(
+            "Some source spans are not annotator spans of this article.",
+            {"from_spans": [f"Unknown or deleted span id(s): {', '.join(map(str, missing[:20]))}."]},
+        )
+    return sources
 
 
 @transaction.atomic

@@ -152,6 +152,10 @@ class GoldSpanCreateApi(CurationApi):
         note = serializers.CharField(
             trim_whitespace=False, allow_blank=True, required=False, default="", max_length=NOTE_MAX_CHARS
         )
+        from_spans = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=1000,
+            help_text="Restore a deleted gold span: the annotator spans it came from (linked and accepted again).",
+        )  # fmt: skip
 
     @extend_schema(request=InputSerializer, responses={201: GoldSpanOutputSerializer}, summary="Draw a gold span.")
     def post(self, request: Request, slug: str, article_id: int) -> Response:
@@ -162,7 +166,7 @@ class GoldSpanCreateApi(CurationApi):
         v = data.validated_data
         gold = curation.gold_span_create(
             project=project, article=article, by=request.user, label_id=v["label"], start_char=v["start_char"],
-            end_char=v["end_char"], text=v["text"], note=v["note"],
+            end_char=v["end_char"], text=v["text"], note=v["note"], from_spans=v["from_spans"],
         )  # fmt: skip
         return Response(GoldSpanOutputSerializer(gold).data, status=status.HTTP_201_CREATED)
 

@@ -145,6 +145,54 @@ def test_deleting_an_accepted_gold_span_puts_its_sources_back_to_undecided(world
         assert "curation" not in source.provenance
 
 
+def test_a_deleted_gold_span_restored_with_its_sources_is_accepted_from_them_again(world):
+    s1, s2 = world.spans["liberate1"], world.spans["liberate2"]
+    g = curation.gold_span_accept(project=world.project, span=s1, by=world.curator)
+    curation.gold_span_accept(project=world.project, span=s2, by=world.curator)
+    curation.gold_span_delete(project=world.project, span=g, by=world.curator)
+    restored = curation.gold_span_create(
+        project=world.project, article=s1.article, by=world.curator, label_id=g.label_id,
+        start_char=g.start_char, end_char=g.end_char, text=g.text, note="kept", from_spans=[s2.pk, s1.pk],
+    )  # fmt: skip
+    assert restored.pk != g.pk and gold(world) == [restored]
+    assert restored.provenance["from_spans"] == sorted([s1.pk, s2.pk])
+    assert restored.provenance["annotators"] == sorted([world.ann1.pk, world.ann2.pk])
+    assert restored.provenance["action"] == "accept" and restored.provenance["restored_by"] == world.curator.pk
+    assert restored.note == "kept"
+    for source in (s1, s2):
+        source.refresh_from_db()
+        assert source.provenance["curation"]["status"] == "accepted"
+        assert source.provenance["curation"]["gold_span"] == restored.pk
+    # it behaves as the accepted span it was: rejecting every source withdraws it
+    curation.annotator_span_reject(project=world.project, span=s1, by=world.curator)
+    curation.annotator_span_reject(project=world.project, span=s2, by=world.curator)
+    assert gold(world) == []
+
+
+def test_a_restore_naming_a_span_of_another_article_or_layer_changes_nothing(world):
+    s1 = world.spans["liberate1"]
+    article = s1.article
+    other = next(a for a in world.articles if a.pk != article.pk)
+    drawn = curation.gold_span_create(
+        project=world.project, article=article, by=world.curator, label_id=world.labels["loaded term"].pk,
+        start_char=0, end_char=3, text=article.text[0:3],
+    )  # fmt: skip
+    foreign = Span.objects.create(
+        project=world.project, article=other, layer=Layer.ANNOTATOR, annotator=world.ann1,
+        label=world.labels["loaded term"], start_char=0, end_char=3, text=other.text[0:3],
+    )  # fmt: skip
+    for ids in ([foreign.pk], [drawn.pk], [s1.pk, 999_999]):
+        with pytest.raises(ApplicationError) as excinfo:
+            curation.gold_span_create(
+                project=world.project, article=article, by=world.curator, label_id=s1.label_id,
+                start_char=s1.start_char, end_char=s1.end_char, text=s1.text, from_spans=ids,
+            )  # fmt: skip
+        assert "Unknown or deleted span id(s)" in str(excinfo.value.extra)
+    assert gold(world) == [drawn]
+    s1.refresh_from_db()
+    assert "curation" not in s1.provenance
+
+
 def test_bulk_accept_takes_exact_agreement_of_all_finishers_only(world):
     result = curation.gold_bulk_accept(project=world.project, by=world.curator, article=world.articles[0])
     assert result == {"articles": 1, "gold_created": 2, "already_gold": 0}

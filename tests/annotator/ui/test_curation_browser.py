@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from annotator.annotations import curation
 from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.projects.services import project_add_articles
 from tests.annotator.annotations.helpers import FAST_HASHERS, annotate_standard, make_world
@@ -224,6 +225,63 @@ def test_keyboard_only_draw_and_delete(page, live_server, world):
     page.keyboard.press("Delete")  # the new span is the chosen one
     page.wait_for_selector("[data-testid=gold-list] li.muted")
     assert gold(world) == []
+
+
+def test_undo_and_redo_of_gold_changes_including_a_deleted_accepted_span(page, live_server, world):
+    s1, s2 = world.spans["liberate1"], world.spans["liberate2"]
+    accepted = curation.gold_span_accept(project=world.project, span=s1, by=world.curator)
+    curation.gold_span_accept(project=world.project, span=s2, by=world.curator)
+    browser_login(page, live_server, world.curator.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{world.articles[0].pk}/")
+    page.wait_for_selector("body[data-curation-ready='1']")
+
+    def db_is(expected):
+        wait_for(lambda: gold(world) == expected, what=f"gold spans {expected}")
+        page.wait_for_selector("[data-testid=gold-status][data-state=saved]")
+
+    def source_states():
+        return [(Span.objects.get(pk=s.pk).provenance.get("curation") or {}).get("status") for s in (s1, s2)]
+
+    # draw " troops" by keyboard, relabel it with a key; undo the relabel, then the drawing; redo the drawing
+    page.focus("[data-testid=gold-text]")
+    page.keyboard.press("Control+ArrowRight")
+    page.keyboard.press("Control+Shift+ArrowRight")
+    page.keyboard.press("3")
+    db_is([("troops", "actor label"), ("liberate", "loaded term")])
+    page.keyboard.press("1")
+    db_is([("troops", "loaded term"), ("liberate", "loaded term")])
+    page.keyboard.press("Control+z")
+    db_is([("troops", "actor label"), ("liberate", "loaded term")])
+    page.keyboard.press("Control+z")
+    db_is([("liberate", "loaded term")])
+    page.keyboard.press("Control+Shift+z")
+    db_is([("troops", "actor label"), ("liberate", "loaded term")])
+
+    # delete the accepted gold span: its sources go back to undecided; undo restores it with both sources
+    page.click(f"[data-testid=gold-span][data-span-id='{accepted.pk}'] button")
+    page.click("[data-testid=gold-delete]")
+    db_is([("troops", "actor label")])
+    assert source_states() == [None, None]
+    assert page.locator(f"[data-testid=annotator-span][data-span-id='{s1.pk}'] .curation-pill").count() == 0
+    page.click("[data-testid=gold-undo]")
+    db_is([("troops", "actor label"), ("liberate", "loaded term")])
+    restored = Span.objects.get(project=world.project, layer=Layer.GOLD, text="liberate")
+    assert restored.pk != accepted.pk and restored.provenance["from_spans"] == sorted([s1.pk, s2.pk])
+    assert restored.provenance["restored_by"] == world.curator.pk and source_states() == ["accepted", "accepted"]
+    page.wait_for_selector(f"[data-testid=annotator-span][data-span-id='{s1.pk}'].curation-accepted .curation-pill")
+    assert "restored" in page.inner_text(f"[data-testid=gold-span][data-span-id='{restored.pk}']")
+    # redo deletes the restored span (its new id), and undo brings it back once more
+    page.click("[data-testid=gold-redo]")
+    db_is([("troops", "actor label")])
+    page.click("[data-testid=gold-undo]")
+    db_is([("troops", "actor label"), ("liberate", "loaded term")])
+    assert source_states() == ["accepted", "accepted"]
+    # older history still reaches the right span: undo the redone drawing of " troops" (a new id since)
+    page.click("[data-testid=gold-undo]")
+    db_is([("liberate", "loaded term")])
+    page.keyboard.press("Control+z")
+    page.wait_for_selector(".toast:has-text('Nothing to undo.')")
+    assert gold(world) == [("liberate", "loaded term")]
 
 
 def test_annotator_cannot_edit_gold_through_the_api(page, live_server, world):

@@ -1,6 +1,8 @@
 // The curator page's gold row: draw a gold span over a selection, and relabel, move, annotate or delete a
 // gold span, through the curation API (curators and owners only; the server checks). The page is not
 // reloaded: each answer from the server replaces the span in the model and the row is redrawn.
+// Every change is a command whose inverse goes on an undo stack (Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y to redo), as
+// on the annotator page; undoing a delete restores the span with its annotator sources (a new id, mapped).
 //
 // Offsets, drawing, selection and token steps are text_spans.js (shared with the annotator page), so
 // emoji, CRLF and combining characters count exactly as there. User text only reaches the DOM as text.
@@ -26,7 +28,8 @@ function origin(provenance) {
   const p = provenance || {};
   const n = (p.annotators || []).length;
   const base = (p.from_spans || []).length ? `from ${n} annotator${n === 1 ? "" : "s"}` : "drawn by curator";
-  return p.action === "edit" ? `${base}, edited` : base;
+  if (p.action === "edit") return `${base}, edited`;
+  return p.restored_by ? `${base}, restored` : base;
 }
 
 class GoldRow {
@@ -42,6 +45,9 @@ class GoldRow {
     this.gold = new Map(); // key (the gold span id as a string) -> span
     this.selectedKey = null;
     this.queue = Promise.resolve(); // one request at a time, each from the state the previous one left
+    this.undoStack = []; // inverse commands of what was done, newest last
+    this.redoStack = [];
+    this.renamed = new Map(); // key of a deleted span -> key of the span its undo restored (a new id)
     this.tokens = null;
     this.el = $("gold-text");
     this.snap = $("snap");
@@ -89,14 +95,12 @@ class GoldRow {
     const snapped = snapRange(this.text, range[0], range[1], this.snap.checked);
     if (!snapped) return this.toast("The selection has no words in it.");
     const [us, ue] = snapped;
-    const body = { label: labelId, start_char: this.map.toCodePoints(us), end_char: this.map.toCodePoints(ue),
-      text: this.text.slice(us, ue) };
+    const span = { label_id: labelId, start: this.map.toCodePoints(us), end: this.map.toCodePoints(ue), note: "",
+      from_spans: [] };
     return this.run("Draw a gold span", async () => {
-      const span = this.put(await api("POST", this.cfg.urls.create, body));
-      this.selectedKey = span.key;
-      this.render();
+      const drawn = await this.exec({ op: "create", span });
       this.placeCaretAt(ue);
-      return `Drew gold span “${span.text.slice(0, 40)}” (${this.labelName(span.label_id)}).`;
+      return `Drew gold span “${drawn.text.slice(0, 40)}” (${this.labelName(drawn.label_id)}).`;
     });
   }
   update(data, what) {
@@ -106,8 +110,7 @@ class GoldRow {
       const span = this.gold.get(key);
       const fields = span && (typeof data === "function" ? data(span) : data);
       if (!fields) return null;
-      this.put(await api("PATCH", `${this.cfg.urls.gold}${key}/`, fields));
-      this.render();
+      await this.exec({ op: "update", key, data: fields });
       return null;
     });
   }
@@ -115,14 +118,82 @@ class GoldRow {
     const span = this.selected();
     if (!span) return null;
     return this.run("Delete the gold span", async () => {
-      await api("DELETE", `${this.cfg.urls.gold}${span.key}/`);
-      this.gold.delete(span.key);
-      if (this.selectedKey === span.key) this.selectedKey = null;
-      this.sourcesUndecided(span);
-      this.render();
+      await this.exec({ op: "delete", key: span.key });
       this.el.focus();
       return `Deleted gold span “${span.text.slice(0, 40)}”.`;
     });
+  }
+
+  // -- commands: each is sent to the server and returns its inverse, for undo and redo
+  async exec(cmd) {
+    const [inverse, span] = await this.apply(cmd);
+    this.undoStack.push(inverse);
+    this.redoStack = [];
+    return span;
+  }
+  async apply(cmd) {
+    if (cmd.op === "create") {
+      const s = cmd.span;
+      const us = this.map.toUtf16(s.start), ue = this.map.toUtf16(s.end);
+      const body = { label: s.label_id, start_char: s.start, end_char: s.end, text: this.text.slice(us, ue), note: s.note };
+      if (s.from_spans.length) body.from_spans = s.from_spans;
+      const span = this.put(await api("POST", this.cfg.urls.create, body));
+      if (cmd.replaces) this.renamed.set(cmd.replaces, span.key);
+      this.sourcesAccepted(span);
+      this.selectedKey = span.key;
+      this.render();
+      return [{ op: "delete", key: span.key }, span];
+    }
+    const key = this.current(cmd.key);
+    const span = this.gold.get(key);
+    if (!span) throw new Error("that gold span is no longer on this page; reload it");
+    if (cmd.op === "update") {
+      const before = {};
+      if ("label" in cmd.data) before.label = span.label_id;
+      if ("start_char" in cmd.data || "end_char" in cmd.data) Object.assign(before, { start_char: span.start, end_char: span.end });
+      if ("note" in cmd.data) before.note = span.note;
+      const updated = this.put(await api("PATCH", `${this.cfg.urls.gold}${key}/`, cmd.data));
+      this.render();
+      return [{ op: "update", key, data: before }, updated];
+    }
+    await api("DELETE", `${this.cfg.urls.gold}${key}/`);
+    this.gold.delete(key);
+    if (this.selectedKey === key) this.selectedKey = null;
+    this.sourcesUndecided(span);
+    this.render();
+    const restore = { label_id: span.label_id, start: span.start, end: span.end, note: span.note,
+      from_spans: span.provenance.from_spans || [] };
+    return [{ op: "create", span: restore, replaces: key }, span];
+  }
+  current(key) {
+    while (this.renamed.has(key)) key = this.renamed.get(key);
+    return key;
+  }
+  undo() {
+    return this.replay(this.undoStack, this.redoStack, "Undo", "Nothing to undo.");
+  }
+  redo() {
+    return this.replay(this.redoStack, this.undoStack, "Redo", "Nothing to redo.");
+  }
+  replay(from, to, what, empty) {
+    return this.run(what, async () => {
+      const cmd = from.pop();
+      if (!cmd) return empty;
+      const [inverse] = await this.apply(cmd);
+      to.push(inverse);
+      return `${what}: ${{ create: "restored", update: "changed back", delete: "removed" }[cmd.op]} a gold span.`;
+    });
+  }
+  sourcesAccepted(span) {
+    // A restored gold span's sources are accepted again: show it in their rows, as the server renders it.
+    for (const id of span.provenance.from_spans || []) {
+      const li = document.querySelector(`[data-testid=annotator-span][data-span-id="${Number(id)}"]`);
+      if (!li || li.classList.contains("curation-accepted")) continue;
+      li.classList.remove("curation-rejected");
+      li.querySelector(".curation-pill")?.remove();
+      li.classList.add("curation-accepted");
+      li.querySelector("form")?.before(el("span", "pill curation-pill", "accepted"), " ");
+    }
   }
   sourcesUndecided(span) {
     // The server puts a deleted gold span's annotator sources back to undecided: show that in their rows.
@@ -268,6 +339,8 @@ class GoldRow {
       if (span && note !== span.note) this.update({ note }, "Save the note");
     });
     $("gold-delete").addEventListener("click", () => this.remove());
+    $("gold-undo").addEventListener("click", () => this.undo());
+    $("gold-redo").addEventListener("click", () => this.redo());
     $("gold-editor-close").addEventListener("click", () => this.deselect());
     // A click (not the end of a drag that selects text) on a gold span chooses it. Clicking inside an
     // existing selection leaves it uncollapsed until after the click, so compare pointer positions instead.
@@ -298,6 +371,11 @@ class GoldRow {
     const t = e.target;
     if (e.key === "Escape" && this.selectedKey) { e.preventDefault(); return this.deselect(); }
     if (t instanceof HTMLElement && (t.closest("input, textarea, select") || t.isContentEditable)) return;
+    const key = e.key.toLowerCase();
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && (key === "z" || key === "y")) {
+      e.preventDefault();
+      return key === "y" || e.shiftKey ? this.redo() : this.undo();
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const label = this.labelsByKey.get(e.key.toLowerCase());
     if (label) {
