@@ -103,6 +103,7 @@ urlpatterns += [
     path(_P + "curate/gold/<int:span_id>/", curation_views.GoldSpanUpdateApi.as_view(), name="gold-update"),
     path(_P + "curate/bulk-accept/", curation_views.GoldBulkAcceptApi.as_view(), name="gold-bulk-accept"),
     path(_P + "agreement/", agreement_views.AgreementApi.as_view(), name="agreement"),
+    path(_P + "agreement/table/", agreement_views.AgreementTableApi.as_view(), name="agreement-table"),
     path(
         _P + "agreement/disagreements/",
         agreement_views.AgreementDisagreementsApi.as_view(),

@@ -1,6 +1,7 @@
-"""Agreement API (curators and owners): the report (latest Job result or computed now), recomputation on the
-worker, and the drill-down to disagreeing spans per article. Annotators and viewers get 403 (blind mode: the
-drill-down shows every annotator's spans)."""
+"""Agreement API (curators and owners): the report (latest Job result or computed now), its flat table (one typed
+row per measure x label, tidy CSV with ``?format=csv``), recomputation on the worker, and the drill-down to
+disagreeing spans per article. Annotators and viewers get 403 (blind mode: the drill-down shows every annotator's
+spans)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,56 @@ class AgreementApi(APIView):
         params.is_valid(raise_exception=True)
         job = agreement_job_create(project=project, filters=_filters(params.validated_data), by=request.user)
         return Response(_job_body(job), status=status.HTTP_202_ACCEPTED)
+
+
+class AgreementTableApi(APIView):
+    """The report's flat table, one row per measure x label, each row carrying the filters and the job it came from,
+    so that a CSV saved today still says what it measured. While the report is being computed: 202, with the job's
+    progress and a ``Retry-After`` header, and no rows."""
+
+    permission_classes = [IsProjectCurator]
+
+    class RowSerializer(serializers.Serializer):
+        measure = serializers.CharField(help_text="span_f1_exact, span_f1_overlap, cohen_kappa, krippendorff_alpha, …")
+        label = serializers.CharField(help_text='A label name, or "all" (every label pooled).')
+        value = serializers.FloatField(allow_null=True, help_text="Empty when the measure is undefined (see reason).")
+        n_items = serializers.IntegerField(help_text="Articles (or article pairs) behind the value.")
+        n_units = serializers.IntegerField(help_text="Spans or tokens behind the value.")
+        reason = serializers.CharField(allow_null=True, help_text="Why the value is undefined, if it is.")
+        filter_label = serializers.CharField(allow_blank=True)
+        filter_outlet = serializers.CharField(allow_blank=True)
+        codebook_version = serializers.IntegerField(allow_null=True)
+        calibration = serializers.BooleanField()
+        threshold = serializers.FloatField(help_text="Jaccard threshold of the tolerant span F1.")
+        job_id = serializers.IntegerField()
+        computed_at = serializers.DateTimeField()
+
+    @extend_schema(
+        parameters=[AgreementFilterSerializer],
+        responses={200: RowSerializer(many=True), 202: dict},
+        summary="Agreement as a table (one row per measure x label; ?format=csv for tidy CSV).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = AgreementFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = _filters(params.validated_data)
+        job = agreement_get_or_compute(project=project, filters=filters, by=request.user)
+        if job.status != JobStatus.SUCCEEDED:
+            body = {key: value for key, value in _job_body(job).items() if key != "result"}
+            body["detail"] = f"The agreement report is being computed (job {job.pk}); ask again in a few seconds."
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "5"})
+        context = {
+            "filter_label": filters.label or "",
+            "filter_outlet": filters.outlet or "",
+            "codebook_version": filters.codebook_version,
+            "calibration": filters.calibration,
+            "threshold": filters.threshold,
+            "job_id": job.pk,
+            "computed_at": job.finished_at,
+        }
+        rows = [{**row, **context} for row in job.result["table"]]
+        return Response(self.RowSerializer(rows, many=True).data)
 
 
 class AgreementDisagreementsApi(APIView):

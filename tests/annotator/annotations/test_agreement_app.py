@@ -133,6 +133,53 @@ def test_api_get_stores_a_job_and_serves_it_until_the_data_changes(world):
     assert client.get(url, {"threshold": "2"}).status_code == 400
 
 
+def test_api_table_is_the_reports_rows_with_filters_and_job_in_json_and_tidy_csv(world):
+    import pandas as pd
+
+    client = Client()
+    client.force_login(world.curator)
+    base = f"/api/v1/projects/{world.project.slug}/agreement/"
+    report = client.get(base, {"threshold": "0.4"}).json()
+    response = client.get(base + "table/", {"threshold": "0.4"})
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    assert [(r["measure"], r["label"], r["value"], r["n_items"], r["n_units"], r["reason"]) for r in rows] == [
+        (r["measure"], r["label"], r["value"], r["n_items"], r["n_units"], r["reason"])
+        for r in report["result"]["table"]
+    ]
+    assert {(r["job_id"], r["threshold"], r["filter_label"], r["calibration"]) for r in rows} == {
+        (report["job_id"], 0.4, "", False)
+    }
+    exact = next(r for r in rows if (r["measure"], r["label"]) == ("span_f1_exact", "all"))
+    assert exact["value"] == pytest.approx(0.5)
+
+    as_csv = client.get(base + "table/", {"threshold": "0.4", "format": "csv"})
+    assert as_csv["Content-Type"].startswith("text/csv")
+    frame = pd.read_csv(io.StringIO(as_csv.content.decode()))
+    assert list(frame.columns) == list(rows[0])
+    assert len(frame) == len(rows) and frame["threshold"].eq(0.4).all()
+    f1 = frame[(frame["measure"] == "span_f1_exact") & (frame["label"] == "all")]["value"]
+    assert f1.item() == pytest.approx(0.5)
+    by_label = client.get(base + "table/", {"label": "loaded term"}).json()
+    assert by_label and {r["filter_label"] for r in by_label} == {"loaded term"}
+    assert client.get(base + "table/", {"label": "nope"}).status_code == 400
+
+
+def test_api_table_while_the_report_is_queued_is_a_202_with_retry_after(world, monkeypatch):
+    from annotator.annotations import agreement
+
+    monkeypatch.setattr(agreement, "SYNC_MAX_SPANS", 0)  # too big to compute in the request: queued
+    client = Client()
+    client.force_login(world.curator)
+    response = client.get(f"/api/v1/projects/{world.project.slug}/agreement/table/")
+    assert response.status_code == 202 and response["Retry-After"] == "5"
+    body = response.json()
+    assert body["status"] == "queued" and "being computed" in body["detail"] and "result" not in body
+    annotator = Client()
+    annotator.force_login(world.ann1)
+    assert annotator.get(f"/api/v1/projects/{world.project.slug}/agreement/table/").status_code == 403
+
+
 def test_a_stalled_job_is_failed_with_a_reason_and_the_next_get_recomputes(world, settings):
     client = Client()
     client.force_login(world.curator)

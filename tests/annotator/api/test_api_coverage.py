@@ -40,7 +40,7 @@ PRODUCT_ROUTES: dict[str, list[tuple[str, str]]] = {
     ],
     "annotations per layer": [("get", P + "/annotations/"), ("get", P + "/annotations/export/")],
     "assignments and progress": [("get", P + "/queue/"), ("get", P + "/assignments/")],
-    "agreement": [("get", P + "/agreement/")],
+    "agreement": [("get", P + "/agreement/"), ("get", P + "/agreement/table/")],
     "model versions with metrics": [("get", P + "/models/"), ("get", P + r"/models/\{number\}/")],
     "lexicons": [("get", P + r"/models/\{number\}/terms/")],
     "framing scores": [("get", P + "/framing-scores/")],

@@ -48,6 +48,7 @@ ENDPOINTS = [
     ("adjudication", "post", "/api/v1/projects/{p}/curate/articles/{a}/adjudication/", {"status": "done"}, "curator"),
     ("agreement-get", "get", "/api/v1/projects/{p}/agreement/", None, "curator"),
     ("agreement-post", "post", "/api/v1/projects/{p}/agreement/", {}, "curator"),
+    ("agreement-table", "get", "/api/v1/projects/{p}/agreement/table/", None, "curator"),
     ("disagreements", "get", "/api/v1/projects/{p}/agreement/disagreements/", None, "curator"),
     ("page-curate-list", "get", "/projects/{p}/curate/", None, "curator"),
     ("page-curate", "get", "/projects/{p}/curate/{a}/", None, "curator"),
