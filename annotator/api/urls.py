@@ -23,6 +23,7 @@ urlpatterns += [
     path("projects/", project_views.ProjectListApi.as_view(), name="project-list"),
     path("projects/<slug:slug>/", project_views.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<slug:slug>/labels/", project_views.LabelListApi.as_view(), name="label-list"),
+    path("projects/<slug:slug>/labels/<int:label_id>/", project_views.LabelDetailApi.as_view(), name="label-detail"),
     path("projects/<slug:slug>/queue/", project_views.QueueApi.as_view(), name="queue"),
     path(
         "projects/<slug:slug>/articles/<int:article_id>/",

@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 
 from annotator.annotations.selectors import span_list_for_annotator
 from annotator.api.views.spans import SpanOutputSerializer
+from annotator.common.errors import ApplicationError
 from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
-from annotator.projects.models import Assignment
+from annotator.projects.models import Assignment, Label, Project
 from annotator.projects.selectors import (
     article_get_for_project,
     assignment_queue,
@@ -22,7 +23,7 @@ from annotator.projects.selectors import (
     project_get_for_user,
     project_list_for_user,
 )
-from annotator.projects.services import assignment_set_status
+from annotator.projects.services import assignment_set_status, label_create, label_delete, label_update
 
 
 class LabelOutputSerializer(serializers.Serializer):
@@ -85,11 +86,105 @@ class ProjectDetailApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
+class LabelInputSerializer(serializers.Serializer):
+    """A label's fields (all optional on PATCH); ``changelog`` is the codebook version's note (default: generated)."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    colour = serializers.CharField(required=False, help_text="#rrggbb")
+    hotkey = serializers.CharField(allow_blank=True, required=False, max_length=1)
+    parent = serializers.IntegerField(allow_null=True, required=False, help_text="Id of a label of this project.")
+    positive_examples = serializers.ListField(child=serializers.CharField(), required=False, max_length=100)
+    negative_examples = serializers.ListField(child=serializers.CharField(), required=False, max_length=100)
+    order = serializers.IntegerField(required=False)
+    changelog = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+
+
+def _label_fields(project: Project, data: dict) -> tuple[dict, str]:
+    """Validated input as the label services' keyword arguments (``parent`` as a Label of this project)."""
+    fields = dict(data)
+    changelog = fields.pop("changelog", "")
+    if "parent" in fields:
+        fields["parent"] = _project_label(project, fields["parent"], field="parent") if fields["parent"] else None
+    return fields, changelog
+
+
+def _project_label(project: Project, label_id: int, *, field: str = "label") -> Label:
+    """A label of ``project``: 404 for the label of the URL, 400 for one named in the body (``field``)."""
+    label = Label.objects.filter(project=project, pk=label_id).first()
+    if label is None:
+        raise ApplicationError(
+            "That label is not in this project's codebook.",
+            {field: ["Unknown label."]},
+            status_code=404 if field == "label" else 400,
+        )
+    return label
+
+
 class LabelListApi(APIView):
-    @extend_schema(responses=LabelOutputSerializer(many=True))
+    """The codebook's labels (any member); owners and curators add one (a new codebook version, as on the settings
+    page)."""
+
+    @extend_schema(responses=LabelOutputSerializer(many=True), summary="The codebook's labels.")
     def get(self, request: Request, slug: str) -> Response:
         project, _ = project_get_for_user(slug=slug, user=request.user)
         return Response(LabelOutputSerializer(label_list(project=project), many=True).data)
+
+    @extend_schema(
+        request=LabelInputSerializer,
+        responses={201: LabelOutputSerializer},
+        summary="Add a label (owners and curators).",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        data = LabelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields, changelog = _label_fields(project, data.validated_data)
+        label = label_create(project=project, by=request.user, changelog=changelog, **fields)
+        return Response(LabelOutputSerializer(label).data, status=status.HTTP_201_CREATED)
+
+
+class LabelDetailApi(APIView):
+    """One label: read (any member), edit or delete (owners and curators). Each change makes a new codebook version;
+    a label that spans use is deleted only with ``merge_into`` (its spans move to that label first)."""
+
+    class DeleteInputSerializer(serializers.Serializer):
+        merge_into = serializers.IntegerField(required=False, allow_null=True, default=None)
+        changelog = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+
+    @extend_schema(responses=LabelOutputSerializer, summary="A label of the codebook.")
+    def get(self, request: Request, slug: str, label_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        return Response(LabelOutputSerializer(_project_label(project, label_id)).data)
+
+    @extend_schema(
+        request=LabelInputSerializer, responses=LabelOutputSerializer, summary="Edit a label (owners and curators)."
+    )
+    def patch(self, request: Request, slug: str, label_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        label = _project_label(project, label_id)
+        data = LabelInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields, changelog = _label_fields(project, data.validated_data)
+        label = label_update(label=label, by=request.user, changelog=changelog, **fields)
+        return Response(LabelOutputSerializer(label).data)
+
+    @extend_schema(
+        parameters=[DeleteInputSerializer],
+        responses={200: dict},
+        summary="Delete a label (owners and curators); ?merge_into=ID moves its spans first.",
+    )
+    def delete(self, request: Request, slug: str, label_id: int) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        label = _project_label(project, label_id)
+        params = self.DeleteInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        merge_id = params.validated_data["merge_into"]
+        merge_into = _project_label(project, merge_id, field="merge_into") if merge_id else None
+        moved = label_delete(
+            label=label, by=request.user, merge_into=merge_into, changelog=params.validated_data["changelog"]
+        )
+        return Response({"deleted": label_id, "spans_moved": moved})
 
 
 class QueueApi(APIView):
