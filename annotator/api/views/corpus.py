@@ -376,17 +376,24 @@ class ImportBatchErrorListApi(APIView):
 
 
 class ImportBatchCreateApi(APIView):
-    """Upload a corpus file (staff): the same validation and service as the admin's upload page, then queued."""
+    """Upload a corpus file or a .zip of .txt files (staff): the same validation and service as the admin's upload
+    page, then queued."""
 
     permission_classes = [IsAuthenticated, CanImportCorpus]
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField(help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz).")
+        file = serializers.FileField(
+            help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz), or a .zip of a folder of .txt "
+            "files (one article each, title on the first line)."
+        )
         format = serializers.ChoiceField(
             choices=[value for value, _ in UPLOAD_FORMATS], required=False, help_text="Default: from the file name."
         )
-        outlet = serializers.SlugField(required=False, help_text="Outlet slug for rows without an 'outlet' field.")
+        outlet = serializers.SlugField(
+            required=False,
+            help_text="Outlet slug for rows without an 'outlet' field (required for a .zip of .txt files).",
+        )
         strict = serializers.BooleanField(required=False, help_text="Import nothing if any row is bad.")
         dry_run = serializers.BooleanField(required=False, help_text="Validate and count only; write no articles.")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -260,6 +261,25 @@ class TestImportBatches:
         too_big = self.upload(client, "corpus.jsonl", b"x" * 11)
         assert too_big.status_code == 400 and "upload limit" in too_big.json()["errors"]["file"][0]
         assert ImportBatch.objects.count() == 0
+
+    def test_a_zip_of_txt_files_is_imported_for_the_outlet_given(self, world, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        world["staff"].is_superuser = True
+        world["staff"].save()
+        client = client_login(world["staff"])
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("press/one.txt", "Zipped title\nZipped body.")
+        body = buffer.getvalue()
+        refused = self.upload(client, "press.zip", body)
+        assert refused.status_code == 400 and "needs an outlet" in refused.json()["errors"]["outlet"][0]
+        response = self.upload(client, "press.zip", body, outlet="zip-gazette")
+        assert response.status_code == 202, response.content
+        batch = ImportBatch.objects.get(pk=response.json()["id"])
+        assert (batch.format, batch.outlet_slug) == ("txt", "zip-gazette")
+        import_batch_task(batch.pk)
+        detail = client.get(f"{API}/import-batches/{batch.pk}/").json()
+        assert (detail["status"], detail["created"], detail["rejected"]) == ("succeeded", 1, 0)
 
     def test_only_staff_may_upload(self, world, settings, tmp_path):
         settings.MEDIA_ROOT = tmp_path
