@@ -242,6 +242,7 @@ def test_undo_and_redo_of_gold_changes_including_a_deleted_accepted_span(page, l
     def source_states():
         return [(Span.objects.get(pk=s.pk).provenance.get("curation") or {}).get("status") for s in (s1, s2)]
 
+    assert page.is_disabled("[data-testid=gold-undo]") and page.is_disabled("[data-testid=gold-redo]")
     # draw " troops" by keyboard, relabel it with a key; undo the relabel, then the drawing; redo the drawing
     page.focus("[data-testid=gold-text]")
     page.keyboard.press("Control+ArrowRight")
@@ -263,8 +264,10 @@ def test_undo_and_redo_of_gold_changes_including_a_deleted_accepted_span(page, l
     db_is([("troops", "actor label")])
     assert source_states() == [None, None]
     assert page.locator(f"[data-testid=annotator-span][data-span-id='{s1.pk}'] .curation-pill").count() == 0
+    assert page.is_enabled("[data-testid=gold-undo]") and page.is_disabled("[data-testid=gold-redo]")
     page.click("[data-testid=gold-undo]")
     db_is([("troops", "actor label"), ("liberate", "loaded term")])
+    assert page.is_enabled("[data-testid=gold-redo]")
     restored = Span.objects.get(project=world.project, layer=Layer.GOLD, text="liberate")
     assert restored.pk != accepted.pk and restored.provenance["from_spans"] == sorted([s1.pk, s2.pk])
     assert restored.provenance["restored_by"] == world.curator.pk and source_states() == ["accepted", "accepted"]
@@ -279,6 +282,7 @@ def test_undo_and_redo_of_gold_changes_including_a_deleted_accepted_span(page, l
     # older history still reaches the right span: undo the redone drawing of " troops" (a new id since)
     page.click("[data-testid=gold-undo]")
     db_is([("liberate", "loaded term")])
+    assert page.is_disabled("[data-testid=gold-undo]")
     page.keyboard.press("Control+z")
     page.wait_for_selector(".toast:has-text('Nothing to undo.')")
     assert gold(world) == [("liberate", "loaded term")]

@@ -54,6 +54,7 @@ class GoldRow {
     for (const row of cfg.gold) this.put(row);
     this.render();
     this.bind();
+    this.historyChanged();
     document.body.dataset.curationReady = "1";
   }
 
@@ -129,7 +130,12 @@ class GoldRow {
     const [inverse, span] = await this.apply(cmd);
     this.undoStack.push(inverse);
     this.redoStack = [];
+    this.historyChanged();
     return span;
+  }
+  historyChanged() {
+    $("gold-undo").disabled = !this.undoStack.length;
+    $("gold-redo").disabled = !this.redoStack.length;
   }
   async apply(cmd) {
     if (cmd.op === "create") {
@@ -179,8 +185,12 @@ class GoldRow {
     return this.run(what, async () => {
       const cmd = from.pop();
       if (!cmd) return empty;
-      const [inverse] = await this.apply(cmd);
-      to.push(inverse);
+      try {
+        const [inverse] = await this.apply(cmd);
+        to.push(inverse);
+      } finally {
+        this.historyChanged();
+      }
       return `${what}: ${{ create: "restored", update: "changed back", delete: "removed" }[cmd.op]} a gold span.`;
     });
   }
