@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.text import get_valid_filename
 
 from annotator.corpus.importing.errors import ImportFileError
-from annotator.corpus.importing.readers import detect_format
+from annotator.corpus.importing.readers import archive_txt_files, detect_format
 from annotator.corpus.models import ImportBatch
 
 UPLOAD_TOO_LARGE = "The file is {size:,} bytes; the upload limit is {limit:,} bytes (settings.IMPORT_UPLOAD_MAX_BYTES)."
@@ -25,11 +25,13 @@ def safe_upload_name(name: str) -> str:
 
 class CorpusUploadForm(forms.Form):
     file = forms.FileField(
-        help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz), or a .zip of a folder of .txt files."
+        help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz), or a .zip of a folder of .txt "
+        "files (one sub-folder per outlet, or all for the outlet below)."
     )
     format = forms.ChoiceField(choices=UPLOAD_FORMATS, required=False)
     outlet = forms.SlugField(
-        required=False, help_text="Outlet slug for rows without an 'outlet' field (required for a .zip of .txt files)."
+        required=False,
+        help_text="Outlet slug for rows without an 'outlet' field (in a .zip: for .txt files not in a sub-folder).",
     )
     strict = forms.BooleanField(required=False, help_text="Import nothing if any row is bad.")
     dry_run = forms.BooleanField(required=False, help_text="Validate and count only; write no articles.")
@@ -51,10 +53,30 @@ class CorpusUploadForm(forms.Form):
             except ImportFileError as exc:
                 self.add_error("format", exc.message)
         if cleaned.get("format") == ImportBatch.Format.TXT and upload is not None:
-            is_zip = zipfile.is_zipfile(upload)
-            upload.seek(0)
-            if not is_zip:
-                self.add_error("file", "Text files are uploaded as one .zip archive of a folder of .txt files.")
-            if not cleaned.get("outlet"):
-                self.add_error("outlet", "A .zip of .txt files needs an outlet: the files carry none.")
+            self._check_archive(upload, cleaned.get("outlet") or "")
         return cleaned
+
+    def _check_archive(self, upload: Any, outlet: str) -> None:
+        """The import's own checks of a .zip of .txt files, so that the form says what the import would."""
+        if not zipfile.is_zipfile(upload):
+            self.add_error("file", "Text files are uploaded as one .zip archive of a folder of .txt files.")
+            return
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                files = archive_txt_files(archive, source=upload.name, max_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES)
+        except (zipfile.BadZipFile, OSError) as exc:
+            self.add_error("file", f"{upload.name}: not a readable zip archive ({exc})")
+            return
+        except ImportFileError as exc:
+            self.add_error("file", exc.message)
+            return
+        finally:
+            upload.seek(0)
+        if not files:
+            self.add_error("file", f"{upload.name}: the archive has no .txt files")
+        elif not outlet and any(not f.outlet for f in files):
+            self.add_error(
+                "outlet",
+                "Some .txt files lie directly in the archive's folder and carry no outlet: give one here, or put "
+                "the files in one sub-folder per outlet.",
+            )

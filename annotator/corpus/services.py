@@ -193,6 +193,7 @@ class _ImportRun:
         )  # fmt: skip
         reader = self._reader()
         self.summary.bytes_total = reader.bytes_total
+        reader.check_outlet(self.batch.outlet_slug)
         reader.check_decompressed_size()
         if self.batch.strict:
             self._validate_all(self._reader())

@@ -385,7 +385,7 @@ class ImportBatchCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(
             help_text="A .jsonl or .csv file, optionally gzipped (.jsonl.gz, .csv.gz), or a .zip of a folder of .txt "
-            "files (one article each, title on the first line)."
+            "files (one article each, title on the first line; one sub-folder per outlet, or all for `outlet`)."
         )
         format = serializers.ChoiceField(
             choices=[value for value, _ in UPLOAD_FORMATS], required=False, help_text="Default: from the file name."

@@ -122,6 +122,9 @@ class Reader:
     def rows(self) -> Iterator[RawRow]:
         raise NotImplementedError
 
+    def check_outlet(self, default_outlet: str) -> None:
+        """Refuse, before any write, a file whose rows could not get an outlet (rows here name their own)."""
+
     def _sniff(self, stream: IO[bytes]) -> None:
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(stream, "peek") else b""
         if b"\x00" in head:
@@ -239,6 +242,7 @@ class _TxtFile:
     stem: str  # the article's external_id
     size: int
     location: Path | zipfile.ZipInfo
+    outlet: str = ""  # the sub-folder the file lies in ("" directly in the folder: the import's --outlet)
 
 
 class TxtFolderReader(Reader):
@@ -246,8 +250,11 @@ class TxtFolderReader(Reader):
     line, the body after it. The body is stored exactly (everything after the first line break); ``external_id``
     is the file stem.
 
-    An archive's ``.txt`` members must lie in one folder (its root or a single sub-folder), as a zipped folder
-    does; macOS resource forks (``__MACOSX/``) and hidden files are skipped. Its declared sizes count against
+    Files directly in the folder belong to the import's outlet (``--outlet``); files one sub-folder down belong to
+    the outlet named like that sub-folder (``guardian/a.txt`` → outlet "guardian"), so a corpus kept as one folder
+    per outlet imports in one run. Deeper folders are not read. An archive is read as the folder its ``.txt``
+    members have in common (zipping ``corpus/`` gives ``corpus/guardian/a.txt``: the root is ``corpus``); macOS
+    resource forks (``__MACOSX/``) and hidden files are skipped. Its declared sizes count against
     ``max_decompressed_bytes`` before anything is read, and :meth:`check_decompressed_size` reads every member once
     (checking its CRC), so a corrupt or oversized archive fails before any row is written.
     """
@@ -257,12 +264,8 @@ class TxtFolderReader(Reader):
     def _total_size(self) -> int:
         if self.path.is_dir():
             self._archive = None
-            self._files = [
-                _TxtFile(p.name, p.stem, p.stat().st_size, p)
-                for p in sorted(self.path.iterdir())
-                if p.is_file() and p.suffix.lower() == ".txt"
-            ]
-            where = "the folder"
+            self._files = _folder_files(self.path)
+            where = "the folder or its sub-folders"
         elif self.path.is_file() and zipfile.is_zipfile(self.path):
             self._archive = self.path
             self._files = self._archive_members()
@@ -281,30 +284,18 @@ class TxtFolderReader(Reader):
     def _archive_members(self) -> list[_TxtFile]:
         try:
             with zipfile.ZipFile(self.path) as archive:
-                infos = archive.infolist()
+                return archive_txt_files(archive, source=self.source, max_bytes=self.max_decompressed_bytes)
         except (zipfile.BadZipFile, OSError) as exc:
             raise ImportFileError(f"{self.source}: not a readable zip archive ({exc})") from None
-        members = sorted(
-            (info for info in infos if not info.is_dir() and _is_article_member(info.filename)),
-            key=lambda info: info.filename,
-        )
-        folders = sorted({info.filename.rpartition("/")[0] for info in members})
-        if len(folders) > 1:
-            shown = ", ".join(f"{folder or '(root)'}/" for folder in folders[:5])
+
+    def check_outlet(self, default_outlet: str) -> None:
+        unplaced = [f.name for f in self._files if not f.outlet]
+        if unplaced and not default_outlet:
             raise ImportFileError(
-                f"{self.source}: the archive has .txt files in {len(folders)} folders ({shown}); "
-                "zip one folder of .txt files per import"
+                f"{self.source}: {len(unplaced)} .txt file(s) ({', '.join(unplaced[:3])}) lie directly in the "
+                "folder and carry no outlet: give an outlet for them (--outlet), or put the files in one "
+                "sub-folder per outlet"
             )
-        encrypted = [info.filename for info in members if info.flag_bits & 0x1]
-        if encrypted:
-            raise ImportFileError(f"{self.source}: {encrypted[0]} is encrypted; archives must not be encrypted")
-        declared = sum(info.file_size for info in members)
-        if declared > self.max_decompressed_bytes:
-            raise ImportFileError(
-                f"{self.source}: the archive's .txt files hold {declared:,} bytes, over the limit of "
-                f"{self.max_decompressed_bytes:,} bytes (settings.IMPORT_MAX_DECOMPRESSED_BYTES); nothing was imported"
-            )
-        return [_TxtFile(info.filename, Path(info.filename).stem, info.file_size, info) for info in members]
 
     @property
     def bytes_read(self) -> int:
@@ -351,7 +342,64 @@ class TxtFolderReader(Reader):
         if text is None:
             return RawRow(file.name, 1, error=error)
         title, _, body = text.partition("\n")
-        return RawRow(file.name, 1, {"title": title.removesuffix("\r"), "text": body, "external_id": file.stem})
+        fields = {"title": title.removesuffix("\r"), "text": body, "external_id": file.stem}
+        if file.outlet:
+            fields["outlet"] = file.outlet
+        return RawRow(file.name, 1, fields)
+
+
+def archive_txt_files(archive: zipfile.ZipFile, *, source: str, max_bytes: int) -> list[_TxtFile]:
+    """The article members of a ``.zip`` (see :class:`TxtFolderReader`), checked: none encrypted, declared sizes
+    within ``max_bytes``, each directly in the members' common folder or one sub-folder (its outlet) below it."""
+    members = [info for info in archive.infolist() if not info.is_dir() and _is_article_member(info.filename)]
+    encrypted = [info.filename for info in members if info.flag_bits & 0x1]
+    if encrypted:
+        raise ImportFileError(f"{source}: {encrypted[0]} is encrypted; archives must not be encrypted")
+    declared = sum(info.file_size for info in members)
+    if declared > max_bytes:
+        raise ImportFileError(
+            f"{source}: the archive's .txt files hold {declared:,} bytes, over the limit of {max_bytes:,} bytes "
+            "(settings.IMPORT_MAX_DECOMPRESSED_BYTES); nothing was imported"
+        )
+    root = _common_folder([info.filename for info in members])
+    files = []
+    for info in sorted(members, key=lambda info: info.filename):
+        inside = info.filename[len(root) :].split("/")
+        if len(inside) > 2:
+            raise ImportFileError(
+                f"{source}: {info.filename} lies {len(inside) - 1} folders below the archive's common folder "
+                f"({root or '(root)'}); .txt files go directly in it or in one sub-folder per outlet"
+            )
+        outlet = inside[0] if len(inside) == 2 else ""
+        files.append(_TxtFile(info.filename, Path(info.filename).stem, info.file_size, info, outlet))
+    return files
+
+
+def _is_txt(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".txt" and not path.name.startswith(".")
+
+
+def _folder_files(root: Path) -> list[_TxtFile]:
+    """The ``.txt`` files directly in ``root`` (no outlet) and in its sub-folders (the sub-folder's name)."""
+    files = [_TxtFile(p.name, p.stem, p.stat().st_size, p) for p in sorted(root.iterdir()) if _is_txt(p)]
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files += [
+            _TxtFile(f"{folder.name}/{p.name}", p.stem, p.stat().st_size, p, folder.name)
+            for p in sorted(folder.iterdir())
+            if _is_txt(p)
+        ]
+    return files
+
+
+def _common_folder(names: list[str]) -> str:
+    """The deepest folder (with its trailing slash, or "") that holds every one of ``names``."""
+    folders = [name.split("/")[:-1] for name in names]
+    common: list[str] = []
+    for parts in zip(*folders, strict=False) if folders else ():
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "".join(part + "/" for part in common)
 
 
 def _is_article_member(name: str) -> bool:

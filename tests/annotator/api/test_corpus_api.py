@@ -272,7 +272,7 @@ class TestImportBatches:
             archive.writestr("press/one.txt", "Zipped title\nZipped body.")
         body = buffer.getvalue()
         refused = self.upload(client, "press.zip", body)
-        assert refused.status_code == 400 and "needs an outlet" in refused.json()["errors"]["outlet"][0]
+        assert refused.status_code == 400 and "carry no outlet" in refused.json()["errors"]["outlet"][0]
         response = self.upload(client, "press.zip", body, outlet="zip-gazette")
         assert response.status_code == 202, response.content
         batch = ImportBatch.objects.get(pk=response.json()["id"])

@@ -112,11 +112,12 @@ def test_zip_of_txt_files_is_imported_by_a_real_worker(celery_worker, staff_clie
 @pytest.mark.parametrize(
     ("name", "content", "fields", "message"),
     [
-        ("articles.zip", zipped({"a.txt": b"T\nx"}), {}, "A .zip of .txt files needs an outlet"),
+        ("articles.zip", zipped({"a.txt": b"T\nx"}), {}, "lie directly in the archive&#x27;s folder"),
+        ("articles.zip", zipped({"c/x/y/a.txt": b"T\nx", "c/b.txt": b"T\ny"}), {}, "lies 2 folders below"),
         ("corpus.jsonl", GOOD, {"format": "txt", "outlet": "x"}, "uploaded as one .zip archive"),
     ],
 )
-def test_txt_upload_needs_a_zip_and_an_outlet(staff_client, django_capture_on_commit_callbacks, name, content,
+def test_txt_upload_is_checked_like_the_import(staff_client, django_capture_on_commit_callbacks, name, content,
                                               fields, message):  # fmt: skip
     with django_capture_on_commit_callbacks() as callbacks:
         response = staff_client.post(reverse(UPLOAD_URL), {"file": SimpleUploadedFile(name, content), **fields})

@@ -69,14 +69,17 @@ def test_gz_import(tmp_path):
     assert Article.objects.filter(outlet__slug="gz").count() == 2
 
 
-def test_txt_folder_import_needs_outlet(tmp_path, shared_dir):
+def test_txt_folder_import_needs_an_outlet_for_its_own_files(tmp_path, shared_dir):
     folder = tmp_path / "txt"
     folder.mkdir()
     seed = next((shared_dir / "seeds").glob("*.txt"))
     (folder / seed.name).write_bytes(seed.read_bytes())
     (folder / "crlf.txt").write_bytes("A title\r\nBody “x”\r\n".encode())
-    with pytest.raises(CommandError, match="needs --outlet"):
+    with pytest.raises(
+        CommandError, match=r"2 \.txt file\(s\) .* carry no outlet: give an outlet for them \(--outlet\)"
+    ):
         run(folder)
+    assert Article.objects.count() == 0 and ImportBatch.objects.get().status == JobStatus.FAILED
     run(folder, "--outlet", "press-tv")
     title, _, body = seed.read_text(encoding="utf-8").partition("\n")
     stored = Article.objects.get(external_id=seed.stem)
@@ -374,7 +377,7 @@ def test_zip_of_a_txt_folder_imports_like_the_folder(tmp_path, shared_dir):
         "press/.hidden.txt": b"skipped\nhidden",
     }
     path = zip_of(tmp_path / "press.zip", members)
-    with pytest.raises(CommandError, match="needs --outlet"):
+    with pytest.raises(CommandError, match="carry no outlet"):
         run(path)
     out, _ = run(path, "--outlet", "press-tv")
     assert "2 rows read, 2 created" in out
@@ -382,7 +385,7 @@ def test_zip_of_a_txt_folder_imports_like_the_folder(tmp_path, shared_dir):
     stored = Article.objects.get(external_id=seed.stem)
     assert (stored.title, stored.text, stored.outlet.slug) == (title, body, "press-tv")
     assert Article.objects.get(external_id="crlf").text == "Body “x”\r\n"
-    assert ImportBatch.objects.get().format == "txt"
+    assert ImportBatch.objects.latest("pk").format == "txt"
 
     # the same files from a folder are duplicates of the archive's: the two forms import the same articles
     folder = tmp_path / "press"
@@ -403,11 +406,11 @@ def test_zip_member_with_bad_utf8_is_a_rejected_row_named_by_its_path(tmp_path):
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        ({"a/one.txt": b"T\nx", "b/two.txt": b"T\ny"}, r"\.txt files in 2 folders \(a/, b/\)"),
+        ({"c/a/x/one.txt": b"T\nx", "c/b/two.txt": b"T\ny"}, r"c/a/x/one\.txt lies 2 folders below .* \(c/\)"),
         ({"readme.md": b"no articles"}, "the archive has no .txt files"),
     ],
 )
-def test_zip_that_is_not_one_txt_folder_is_one_clear_error(tmp_path, members, message):
+def test_zip_that_is_not_a_txt_folder_is_one_clear_error(tmp_path, members, message):
     with pytest.raises(CommandError, match=message):
         run(zip_of(tmp_path / "a.zip", members), "--outlet", "x")
     assert Article.objects.count() == 0 and Outlet.objects.count() == 0
@@ -437,3 +440,41 @@ def test_a_file_that_is_neither_folder_nor_zip_is_refused_for_txt(tmp_path):
     path.write_text('{"text": "x"}\n')
     with pytest.raises(CommandError, match="a folder of .txt files or a .zip archive of one"):
         run(path, "--format", "txt", "--outlet", "x")
+
+
+def test_sub_folders_are_outlets_and_files_beside_them_take_the_default(tmp_path):
+    root = tmp_path / "corpus"
+    for outlet, names in {"Daily Planet": ["a", "b"], "courier": ["a"]}.items():
+        (root / outlet).mkdir(parents=True)
+        for name in names:
+            (root / outlet / f"{name}.txt").write_text(f"{outlet} {name}\nBody of {name} in {outlet}.")
+    (root / "courier" / "deeper").mkdir()
+    (root / "courier" / "deeper" / "ignored.txt").write_text("Not read\nDeeper than one sub-folder.")
+    (root / "loose.txt").write_text("Loose\nA file beside the sub-folders.")
+    with pytest.raises(CommandError, match=r"1 \.txt file\(s\) \(loose\.txt\)"):
+        run(root)
+    out, _ = run(root, "--outlet", "wire")
+    assert "4 rows read, 4 created" in out and "3 outlets created" in out
+    placed = sorted(Article.objects.values_list("outlet__slug", "external_id", "title"))
+    assert placed == [
+        ("courier", "a", "courier a"),
+        ("daily-planet", "a", "Daily Planet a"),
+        ("daily-planet", "b", "Daily Planet b"),
+        ("wire", "loose", "Loose"),
+    ]
+    assert Outlet.objects.get(slug="daily-planet").name == "Daily Planet"
+
+
+def test_zip_of_a_corpus_folder_with_one_sub_folder_per_outlet(tmp_path):
+    members = {
+        "corpus/planet/one.txt": b"One\nPlanet's first.",
+        "corpus/planet/two.txt": b"Two\nPlanet's second.",
+        "corpus/courier/one.txt": b"One\nCourier's first.",
+    }
+    out, _ = run(zip_of(tmp_path / "corpus.zip", members))
+    assert "3 created" in out and "2 outlets created" in out
+    assert sorted(Article.objects.values_list("outlet__slug", "external_id")) == [
+        ("courier", "one"), ("planet", "one"), ("planet", "two"),
+    ]  # fmt: skip
+    batch = ImportBatch.objects.get()
+    assert (batch.format, batch.outlet_slug, batch.status) == ("txt", "", JobStatus.SUCCEEDED)

@@ -28,7 +28,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="a .jsonl/.csv file (optionally .gz), a folder of .txt files or a .zip of one")
         parser.add_argument("--format", choices=sorted(READERS), help="default: from the extension")
-        parser.add_argument("--outlet", default="", help="outlet for rows without an 'outlet' field (txt: required)")
+        parser.add_argument(
+            "--outlet",
+            default="",
+            help="outlet for rows without an 'outlet' field (txt: for files not in a sub-folder)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate and count; write no articles")
         parser.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
         parser.add_argument("--batch-size", type=int, default=settings.IMPORT_BATCH_SIZE, help="rows per commit")
@@ -43,8 +47,6 @@ class Command(BaseCommand):
             format = options["format"] or detect_format(path)
         except ImportFileError as exc:
             raise CommandError(exc.message) from None
-        if format == "txt" and not options["outlet"]:
-            raise CommandError("the txt format needs --outlet SLUG (the files carry no outlet)")
         batch = import_batch_create(
             source_name=str(path.resolve()), format=format, outlet_slug=options["outlet"],
             strict=options["strict"], dry_run=options["dry_run"],
