@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
+from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Membership, Project, ProjectArticle, Role
 
@@ -66,6 +67,21 @@ def article_get_for_project(*, project: Project, article_id: int) -> Article:
 
 def label_list(*, project: Project) -> QuerySet[Label]:
     return Label.objects.filter(project=project).select_related("parent").order_by("order", "name")
+
+
+def label_get_for_project(
+    *, project: Project, label_id: int | None, field: str = "label", status_code: int = 400
+) -> Label | None:
+    """The label ``label_id`` of ``project``'s codebook (None for None); an ApplicationError naming ``field``
+    otherwise (404 when the label is the resource asked for, 400 when a request names it)."""
+    if label_id is None:
+        return None
+    label = Label.objects.filter(project=project, pk=label_id).first()
+    if label is None:
+        raise ApplicationError(
+            "That label is not in this project's codebook.", {field: ["Unknown label."]}, status_code=status_code
+        )
+    return label
 
 
 def codebook_version_latest(*, project: Project) -> CodebookVersion | None:

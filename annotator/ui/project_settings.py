@@ -19,9 +19,15 @@ from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Outlet
 from annotator.projects import services
 from annotator.projects.assignment import STRATA
-from annotator.projects.models import Label, Membership, Project, Role
+from annotator.projects.models import Membership, Project, Role
 from annotator.projects.permissions import role_can
-from annotator.projects.selectors import codebook_version_list, label_list, membership_list, project_get_for_user
+from annotator.projects.selectors import (
+    codebook_version_list,
+    label_get_for_project,
+    label_list,
+    membership_list,
+    project_get_for_user,
+)
 
 MAX_EXAMPLES = 50
 
@@ -145,15 +151,6 @@ def _app_error(err: ApplicationError) -> str:
     return f"{err.message} {details}".strip()
 
 
-def _label_in_project(project: Project, label_id: int | None) -> Label | None:
-    if label_id is None:
-        return None
-    label = Label.objects.filter(project=project, pk=label_id).first()
-    if label is None:
-        raise ApplicationError("That label is not in this project's codebook.", {"label": ["Unknown label."]})
-    return label
-
-
 def _membership_in_project(project: Project, membership_id: int) -> Membership:
     membership = Membership.objects.select_related("project", "user").filter(project=project, pk=membership_id).first()
     if membership is None:
@@ -168,9 +165,9 @@ def _do_settings(request, project, form):
 
 def _do_label_save(request, project, form):
     data = dict(form.cleaned_data)
-    label = _label_in_project(project, data.pop("label_id"))
+    label = label_get_for_project(project=project, label_id=data.pop("label_id"))
     parent_id = data.pop("parent")
-    parent = _label_in_project(project, parent_id) if parent_id else None
+    parent = label_get_for_project(project=project, label_id=parent_id) if parent_id else None
     changelog = data.pop("changelog")
     if label is None:
         label = services.label_create(project=project, by=request.user, parent=parent, changelog=changelog, **data)
@@ -180,8 +177,8 @@ def _do_label_save(request, project, form):
 
 
 def _do_label_delete(request, project, form):
-    label = _label_in_project(project, form.cleaned_data["label_id"])
-    merge_into = _label_in_project(project, form.cleaned_data["merge_into"])
+    label = label_get_for_project(project=project, label_id=form.cleaned_data["label_id"])
+    merge_into = label_get_for_project(project=project, label_id=form.cleaned_data["merge_into"])
     name = label.name
     moved = services.label_delete(label=label, by=request.user, merge_into=merge_into)
     return f"Label '{name}' deleted" + (f"; {moved} span(s) moved to '{merge_into.name}'." if merge_into else ".")

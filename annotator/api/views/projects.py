@@ -12,13 +12,13 @@ from rest_framework.views import APIView
 
 from annotator.annotations.selectors import span_list_for_annotator
 from annotator.api.views.spans import SpanOutputSerializer
-from annotator.common.errors import ApplicationError
 from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
 from annotator.projects.models import Assignment, Label, Project
 from annotator.projects.selectors import (
     article_get_for_project,
     assignment_queue,
     codebook_version_latest,
+    label_get_for_project,
     label_list,
     project_get_for_user,
     project_list_for_user,
@@ -105,20 +105,13 @@ def _label_fields(project: Project, data: dict) -> tuple[dict, str]:
     fields = dict(data)
     changelog = fields.pop("changelog", "")
     if "parent" in fields:
-        fields["parent"] = _project_label(project, fields["parent"], field="parent") if fields["parent"] else None
+        fields["parent"] = label_get_for_project(project=project, label_id=fields["parent"] or None, field="parent")
     return fields, changelog
 
 
-def _project_label(project: Project, label_id: int, *, field: str = "label") -> Label:
-    """A label of ``project``: 404 for the label of the URL, 400 for one named in the body (``field``)."""
-    label = Label.objects.filter(project=project, pk=label_id).first()
-    if label is None:
-        raise ApplicationError(
-            "That label is not in this project's codebook.",
-            {field: ["Unknown label."]},
-            status_code=404 if field == "label" else 400,
-        )
-    return label
+def _url_label(project: Project, label_id: int) -> Label:
+    """The label of the URL: 404 if it is not in the project's codebook."""
+    return label_get_for_project(project=project, label_id=label_id, status_code=404)  # type: ignore[return-value]
 
 
 class LabelListApi(APIView):
@@ -155,14 +148,14 @@ class LabelDetailApi(APIView):
     @extend_schema(responses=LabelOutputSerializer, summary="A label of the codebook.")
     def get(self, request: Request, slug: str, label_id: int) -> Response:
         project, _ = project_get_for_user(slug=slug, user=request.user)
-        return Response(LabelOutputSerializer(_project_label(project, label_id)).data)
+        return Response(LabelOutputSerializer(_url_label(project, label_id)).data)
 
     @extend_schema(
         request=LabelInputSerializer, responses=LabelOutputSerializer, summary="Edit a label (owners and curators)."
     )
     def patch(self, request: Request, slug: str, label_id: int) -> Response:
         project, _ = project_get_for_user(slug=slug, user=request.user)
-        label = _project_label(project, label_id)
+        label = _url_label(project, label_id)
         data = LabelInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields, changelog = _label_fields(project, data.validated_data)
@@ -176,11 +169,11 @@ class LabelDetailApi(APIView):
     )
     def delete(self, request: Request, slug: str, label_id: int) -> Response:
         project, _ = project_get_for_user(slug=slug, user=request.user)
-        label = _project_label(project, label_id)
+        label = _url_label(project, label_id)
         params = self.DeleteInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         merge_id = params.validated_data["merge_into"]
-        merge_into = _project_label(project, merge_id, field="merge_into") if merge_id else None
+        merge_into = label_get_for_project(project=project, label_id=merge_id or None, field="merge_into")
         moved = label_delete(
             label=label, by=request.user, merge_into=merge_into, changelog=params.validated_data["changelog"]
         )
