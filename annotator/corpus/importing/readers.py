@@ -268,7 +268,7 @@ class TxtFolderReader(Reader):
             where = "the folder or its sub-folders"
         elif self.path.is_file() and zipfile.is_zipfile(self.path):
             self._archive = self.path
-            self._files = self._archive_members()
+            self._files = archive_txt_files(self.path, source=self.source, max_bytes=self.max_decompressed_bytes)
             where = "the archive"
         elif self.path.exists():
             raise ImportFileError(
@@ -280,13 +280,6 @@ class TxtFolderReader(Reader):
             raise ImportFileError(f"{self.path}: {where} has no .txt files")
         self._done = 0
         return sum(f.size for f in self._files)
-
-    def _archive_members(self) -> list[_TxtFile]:
-        try:
-            with zipfile.ZipFile(self.path) as archive:
-                return archive_txt_files(archive, source=self.source, max_bytes=self.max_decompressed_bytes)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ImportFileError(f"{self.source}: not a readable zip archive ({exc})") from None
 
     def check_outlet(self, default_outlet: str) -> None:
         unplaced = [f.name for f in self._files if not f.outlet]
@@ -348,10 +341,18 @@ class TxtFolderReader(Reader):
         return RawRow(file.name, 1, fields)
 
 
-def archive_txt_files(archive: zipfile.ZipFile, *, source: str, max_bytes: int) -> list[_TxtFile]:
-    """The article members of a ``.zip`` (see :class:`TxtFolderReader`), checked: none encrypted, declared sizes
-    within ``max_bytes``, each directly in the members' common folder or one sub-folder (its outlet) below it."""
-    members = [info for info in archive.infolist() if not info.is_dir() and _is_article_member(info.filename)]
+def archive_txt_files(file: Path | IO[bytes], *, source: str, max_bytes: int) -> list[_TxtFile]:
+    """The article members of a ``.zip`` (a path or an open file; see :class:`TxtFolderReader`), checked: readable,
+    some ``.txt`` members, none encrypted, declared sizes within ``max_bytes``, each directly in the members' common
+    folder or one sub-folder (its outlet) below it. The import and the upload form both ask this."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportFileError(f"{source}: not a readable zip archive ({exc})") from None
+    members = [info for info in infos if not info.is_dir() and _is_article_member(info.filename)]
+    if not members:
+        raise ImportFileError(f"{source}: the archive has no .txt files")
     encrypted = [info.filename for info in members if info.flag_bits & 0x1]
     if encrypted:
         raise ImportFileError(f"{source}: {encrypted[0]} is encrypted; archives must not be encrypted")
