@@ -145,7 +145,7 @@ class GoldRow {
       if (s.from_spans.length) body.from_spans = s.from_spans;
       const span = this.put(await api("POST", this.cfg.urls.create, body));
       if (cmd.replaces) this.renamed.set(cmd.replaces, span.key);
-      this.sourcesAccepted(span);
+      this.markSources(span, "accepted");
       this.selectedKey = span.key;
       this.render();
       return [{ op: "delete", key: span.key }, span];
@@ -165,7 +165,7 @@ class GoldRow {
     await api("DELETE", `${this.cfg.urls.gold}${key}/`);
     this.gold.delete(key);
     if (this.selectedKey === key) this.selectedKey = null;
-    this.sourcesUndecided(span);
+    this.markSources(span, null);
     this.render();
     const restore = { label_id: span.label_id, start: span.start, end: span.end, note: span.note,
       from_spans: span.provenance.from_spans || [] };
@@ -194,24 +194,17 @@ class GoldRow {
       return `${what}: ${{ create: "restored", update: "changed back", delete: "removed" }[cmd.op]} a gold span.`;
     });
   }
-  sourcesAccepted(span) {
-    // A restored gold span's sources are accepted again: show it in their rows, as the server renders it.
+  markSources(span, status) {
+    // The server marks a gold span's annotator sources "accepted" (a restore) or undecided (null, a delete): show
+    // it in their rows as the server renders them.
     for (const id of span.provenance.from_spans || []) {
       const li = document.querySelector(`[data-testid=annotator-span][data-span-id="${Number(id)}"]`);
-      if (!li || li.classList.contains("curation-accepted")) continue;
-      li.classList.remove("curation-rejected");
+      if (!li || (status && li.classList.contains(`curation-${status}`))) continue;
+      li.classList.remove("curation-accepted", "curation-rejected");
       li.querySelector(".curation-pill")?.remove();
-      li.classList.add("curation-accepted");
-      li.querySelector("form")?.before(el("span", "pill curation-pill", "accepted"), " ");
-    }
-  }
-  sourcesUndecided(span) {
-    // The server puts a deleted gold span's annotator sources back to undecided: show that in their rows.
-    for (const id of span.provenance.from_spans || []) {
-      const li = document.querySelector(`[data-testid=annotator-span][data-span-id="${Number(id)}"]`);
-      if (!li) continue;
-      li.classList.remove("curation-accepted");
-      li.querySelector(".curation-pill")?.remove();
+      if (!status) continue;
+      li.classList.add(`curation-${status}`);
+      li.querySelector("form")?.before(el("span", "pill curation-pill", status), " ");
     }
   }
   relabel(labelId) {
