@@ -265,19 +265,17 @@ class TxtFolderReader(Reader):
         if self.path.is_dir():
             self._archive = None
             self._files = _folder_files(self.path)
-            where = "the folder or its sub-folders"
+            if not self._files:
+                raise ImportFileError(f"{self.path}: the folder or its sub-folders has no .txt files")
         elif self.path.is_file() and zipfile.is_zipfile(self.path):
             self._archive = self.path
             self._files = archive_txt_files(self.path, source=self.source, max_bytes=self.max_decompressed_bytes)
-            where = "the archive"
         elif self.path.exists():
             raise ImportFileError(
                 f"{self.path}: the txt format reads a folder of .txt files or a .zip archive of one, not this file"
             )
         else:
             raise ImportFileError(f"{self.path}: no such file or folder")
-        if not self._files:
-            raise ImportFileError(f"{self.path}: {where} has no .txt files")
         self._done = 0
         return sum(f.size for f in self._files)
 
