@@ -29,7 +29,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import ahocorasick
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
@@ -55,6 +54,7 @@ from ml.features import (
     normalise_term,
     smoothed_rate,
 )
+from ml.matching import KeyMatcher
 from ml.spans import Span, as_span, overlaps
 from ml.tokenise import WORD_RE
 
@@ -63,7 +63,6 @@ MIN_SUFFIX_SUPPORT = 3  # a word ending proposes candidates once marked this oft
 SUFFIX_LIFT = 2.0  # ... and when its smoothed precision is at least this multiple of the base rate
 SUFFIX_MIN_RATE = 0.08  # ... and at least this (so a corpus with a tiny base rate does not activate every ending)
 NEIGHBOUR_CHARS = 80
-_MATCH = np.dtype([("end", np.int64), ("key", np.int64)])  # one pyahocorasick match, read without a tuple split
 TEXT_MODEL_C = (0.03, 0.1, 0.3, 1.0)  # the text model's regularisation is picked among these by CV
 TEXT_PRIOR_CLIP = 6.0  # log-odds
 _BATCH = 500  # texts per vectorised batch: its arrays stay cache-sized (faster than 2,000)
@@ -210,35 +209,22 @@ def check_spans(y: object, texts: list[str]) -> list[list[Span]]:
     return out
 
 
-def build_automaton(
-    terms: Iterable[str], prefixes: Iterable[str] = (), endings: Iterable[str] = ()
-) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton over :attr:`ml.features.TextBatch.scan_text`.
+def build_automaton(terms: Iterable[str], prefixes: Iterable[str] = (), endings: Iterable[str] = ()) -> KeyMatcher:
+    """An Aho-Corasick matcher over :attr:`ml.features.TextBatch.scan_text`.
 
     The i-th key is ``" " + term + " "`` for the terms (whole tokens only), then ``" " + prefix`` for the
-    prefixes (token prefixes, e.g. stems), then ``ending + " "`` for the endings (``"-"``: a hyphen); its value
-    is ``i``. Use :func:`key_offsets` for :func:`scan`.
+    prefixes (token prefixes, e.g. stems), then ``ending + " "`` for the endings (``"-"``: a hyphen). Use
+    :func:`key_offsets` for :func:`scan`.
     """
-    automaton = ahocorasick.Automaton()
-    i = 0
-    for term in terms:
-        automaton.add_word(" " + term + " ", i)
-        i += 1
-    for prefix in prefixes:
-        automaton.add_word(" " + prefix, i)
-        i += 1
-    for ending in endings:  # "-" (a hyphen anywhere in a token) or a word ending followed by a space
-        automaton.add_word(ending if ending == "-" else ending + " ", i)
-        i += 1
-    if len(automaton):
-        automaton.make_automaton()
-    return automaton
+    keys = [" " + term + " " for term in terms] + [" " + prefix for prefix in prefixes]
+    # "-" (a hyphen anywhere in a token) or a word ending followed by a space
+    keys += [ending if ending == "-" else ending + " " for ending in endings]
+    return KeyMatcher(keys)
 
 
 def key_offsets(terms: Sequence[str], prefixes: Sequence[str] = (), endings: Sequence[str] = ()) -> np.ndarray:
-    """Per automaton key, what :func:`scan` subtracts from a match end to get the match start in ``norm``.
-
-    For a terms-only automaton this is just each term's length.
+    """Per matcher key, what :func:`scan` subtracts from a match's last code point to get the match start in
+    ``norm``. For a terms-only matcher this is just each term's length.
     """
     return np.array(
         [len(t) for t in terms] + [len(p) - 1 for p in prefixes] + [0 if e == "-" else len(e) for e in endings],
@@ -246,16 +232,15 @@ def key_offsets(terms: Sequence[str], prefixes: Sequence[str] = (), endings: Seq
     )
 
 
-def scan(automaton: ahocorasick.Automaton, batch: TextBatch, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every match of ``automaton`` (built by :func:`build_automaton`) in ``batch``: start positions in
+def scan(matcher: KeyMatcher, batch: TextBatch, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of ``matcher`` (built by :func:`build_automaton`) in ``batch``: start positions in
     ``batch.norm`` and key indices. ``offsets`` comes from :func:`key_offsets` (for terms only: their lengths).
     """
-    if not len(automaton):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    found = np.fromiter(automaton.iter(batch.scan_text), dtype=_MATCH)
+    found = matcher.find(batch.scan_text)
     keys = found["key"]
-    # a match ending at index e of the padded scan text (" " + norm + " ") ends at e - 1 in norm
-    return found["end"] - offsets[keys] - 1, keys
+    # a match whose last code point is at index end - 1 of the padded scan text (" " + norm + " ") is at end - 2
+    # in norm
+    return found["end"] - offsets[keys] - 2, keys
 
 
 def banned_tables(banned: dict[str, frozenset[str] | None], terms: list[str]) -> tuple[np.ndarray, HashIndex]:
@@ -1456,7 +1441,7 @@ class CountedLexiconBaseline(BaseEstimator):
         return out
 
 
-def _term_occurrences(automaton: ahocorasick.Automaton, terms: list[str], texts: list[str]):
+def _term_occurrences(automaton: KeyMatcher, terms: list[str], texts: list[str]):
     """``(text index, start, end, term index)`` of every whole-token occurrence of a term."""
     if not len(automaton) or not texts:
         return []

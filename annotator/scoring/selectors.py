@@ -428,24 +428,17 @@ def concept_get(*, project: Project, slug: str) -> Concept:
 
 def term_counts_by_outlet(*, project: Project, terms: list[str]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """Per-article counts of each term (whole-word, case-insensitive) over the project's corpus."""
-    import ahocorasick
-
     from annotator.corpus.models import Article
+    from ml.matching import KeyMatcher
     from ml.tokenise import iter_tokens
 
-    automaton = ahocorasick.Automaton()
-    for i, term in enumerate(terms):
-        automaton.add_word(" " + " ".join(w.lower() for _, _, w in iter_tokens(term)) + " ", i)
-    automaton.make_automaton()
+    matcher = KeyMatcher([" " + " ".join(w.lower() for _, _, w in iter_tokens(term)) + " " for term in terms])
     outlets, rows = [], []
     articles = Article.objects.filter(project_links__project=project).values_list("outlet__slug", "text")
     for outlet, text in articles.iterator(chunk_size=1000):
         norm = " " + " ".join(w.lower() for _, _, w in iter_tokens(text)) + " "
-        row = np.zeros(len(terms), dtype=np.int64)
-        for _, idx in automaton.iter(norm):
-            row[idx] += 1
         outlets.append(outlet)
-        rows.append(row)
+        rows.append(np.bincount(matcher.find(norm)["key"], minlength=len(terms)))
     matrix = np.vstack(rows) if rows else np.zeros((0, len(terms)), dtype=np.int64)
     return outlets, terms, matrix, np.array(outlets)
 
