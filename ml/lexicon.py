@@ -7,9 +7,9 @@ How it works (the long version is docs/model.md):
    that label) and *n_seen* (occurrences anywhere in the training texts). Stems (Snowball English) get the
    same counts, so unseen inflections of a marked word are candidates too; words of an optional external
    lexicon (VADER's valence list) are candidates with their own training counts.
-2. **Candidates.** One pyahocorasick pass over the lower-cased text finds lexicon terms (kept only when they
-   start and end on token boundaries) and marked stems (as token prefixes, kept when the whole token has
-   that stem).
+2. **Candidates.** One Aho-Corasick pass (:class:`ml.matching.KeyMatcher`) over the lower-cased text finds
+   lexicon terms (kept only when they start and end on token boundaries) and marked stems (as token prefixes,
+   kept when the whole token has that stem).
 3. **Text model.** Per label, a bag-of-words ``LogisticRegression`` over the words the candidates expose (each
    one-word candidate and every candidate's neighbours) estimates whether the text holds a marked span; its
    cross-fitted log-odds are each candidate's *text prior* (most false alarms sit in texts with nothing marked).

@@ -426,19 +426,29 @@ def concept_get(*, project: Project, slug: str) -> Concept:
     return concept
 
 
+def concept_term_key(term: str) -> str:
+    """How a concept's term is matched: its tokens, lower-cased, joined by one space (whole words only)."""
+    from ml.tokenise import iter_tokens
+
+    return " ".join(w.lower() for _, _, w in iter_tokens(term))
+
+
 def term_counts_by_outlet(*, project: Project, terms: list[str]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """Per-article counts of each term (whole-word, case-insensitive) over the project's corpus."""
+    """Per-article counts of each term (whole-word, case-insensitive) over the project's corpus; terms with the
+    same :func:`concept_term_key` get the same counts."""
     from annotator.corpus.models import Article
     from ml.matching import KeyMatcher
     from ml.tokenise import iter_tokens
 
-    matcher = KeyMatcher([" " + " ".join(w.lower() for _, _, w in iter_tokens(term)) + " " for term in terms])
+    distinct = list(dict.fromkeys(concept_term_key(term) for term in terms))
+    column = np.array([distinct.index(concept_term_key(term)) for term in terms], dtype=np.int64)
+    matcher = KeyMatcher([" " + key + " " for key in distinct])
     outlets, rows = [], []
     articles = Article.objects.filter(project_links__project=project).values_list("outlet__slug", "text")
     for outlet, text in articles.iterator(chunk_size=1000):
         norm = " " + " ".join(w.lower() for _, _, w in iter_tokens(text)) + " "
         outlets.append(outlet)
-        rows.append(np.bincount(matcher.find(norm)["key"], minlength=len(terms)))
+        rows.append(np.bincount(matcher.find(norm)["key"], minlength=len(distinct))[column])
     matrix = np.vstack(rows) if rows else np.zeros((0, len(terms)), dtype=np.int64)
     return outlets, terms, matrix, np.array(outlets)
 
@@ -451,7 +461,8 @@ def term_choice(*, project: Project, concept_slug: str) -> list[dict]:
     variants = [v["name"] for v in concept.variants]
     terms, owner = [], []
     for v_index, variant in enumerate(concept.variants):
-        for term in variant.get("terms") or [variant["name"]]:
+        # a term written twice in a variant ("Rebels", "rebels") is counted once
+        for term in dict.fromkeys(map(concept_term_key, variant.get("terms") or [variant["name"]])):
             terms.append(term)
             owner.append(v_index)
     outlets, _, matrix, _ = term_counts_by_outlet(project=project, terms=terms)

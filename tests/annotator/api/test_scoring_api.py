@@ -235,6 +235,34 @@ class TestTermChoiceAndDistinctiveTerms:
         listed = client_login(world["viewer"]).get(f"{API}/{slug}/concepts/").json()
         assert [c["slug"] for c in listed] == ["armed-opposition"]
 
+    def test_a_term_written_twice_in_a_variant_counts_once(self, world):
+        slug = world["project"].slug
+        payload = {
+            "name": "Armed opposition", "slug": "twice",
+            "variants": [{"name": "terrorists", "terms": ["terrorists", "Terrorists", "terrorists "]}, {"name": "rebels", "terms": ["rebels", "REBELS"]}],
+        }  # fmt: skip
+        response = client_login(world["curator"]).post(
+            f"{API}/{slug}/concepts/create/", payload, content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+        rows = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=twice").json()
+        alpha = {r["variant"]: r for r in rows if r["outlet"] == world["outlets"]["Alpha"].slug}
+        assert (alpha["terrorists"]["count"], alpha["rebels"]["count"]) == (2, 1)
+
+    def test_a_term_in_two_variants_is_refused(self, world):
+        slug = world["project"].slug
+        payload = {
+            "name": "Armed opposition", "slug": "shared",
+            "variants": [{"name": "terrorists", "terms": ["terrorists", "militants"]}, {"name": "rebels", "terms": ["rebels", "Militants"]}],
+        }  # fmt: skip
+        response = client_login(world["curator"]).post(
+            f"{API}/{slug}/concepts/create/", payload, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert response.json()["detail"] == "A term can belong to only one variant of a concept."
+        assert "'Militants' is a term of both 'terrorists' and 'rebels'" in response.json()["errors"]["variants"][0]
+        assert not Concept.objects.filter(project=world["project"], slug="shared").exists()
+
     def test_an_outlet_that_never_mentions_the_concept_gets_null_shares(self, world):
         slug = world["project"].slug
         payload = {"name": "Authority", "slug": "authority", "variants": [{"name": "regime"}, {"name": "government"}]}
