@@ -29,7 +29,7 @@ from annotator.common.errors import ApplicationError
 from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Role
-from annotator.projects.selectors import membership_role
+from annotator.projects.selectors import label_get_for_project, membership_role
 
 NOT_CURATOR = "Only curators and owners can curate the gold layer."
 NOT_ANNOTATOR_SPAN = "Only annotators' spans can be accepted or rejected."
@@ -46,13 +46,6 @@ def curator_check(*, project: Project, user) -> str:
 
 def _latest_version_id(project: Project) -> int | None:
     return CodebookVersion.objects.filter(project=project).order_by("-number").values_list("pk", flat=True).first()
-
-
-def _label(project: Project, label_id: int) -> Label:
-    label = Label.objects.filter(pk=label_id, project=project).first()
-    if label is None:
-        raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
-    return label
 
 
 def _in_project(project: Project, article: Article) -> None:
@@ -151,7 +144,7 @@ def gold_span_accept(*, project: Project, span: Span, by, label_id: int | None =
         raise ApplicationError("No such span in this project.", status_code=404)
     if span.layer != Layer.ANNOTATOR:
         raise ApplicationError(NOT_ANNOTATOR_SPAN, {"span": [f"This span is in the {span.layer} layer."]})
-    label = _label(project, label_id) if label_id is not None else None
+    label = label_get_for_project(project=project, label_id=label_id)
     gold, _ = _accept_group(project=project, sources=[span], by=by, action="accept", label=label)
     return gold
 
@@ -198,7 +191,7 @@ def gold_span_create(
     accepted from them."""
     curator_check(project=project, user=by)
     _in_project(project, article)
-    label = _label(project, label_id)
+    label = label_get_for_project(project=project, label_id=label_id)
     span_offsets_validate(text=article.text, start_char=start_char, end_char=end_char, span_text=text)
     _no_duplicate_gold(project=project, article_id=article.pk, start=start_char, end=end_char, label=label)
     sources = _restored_sources(project=project, article=article, ids=from_spans or [])
@@ -259,7 +252,7 @@ def gold_span_update(
     if span.project_id != project.pk or span.layer != Layer.GOLD:
         raise ApplicationError("No such gold span in this project.", status_code=404)
     if label_id is not None:
-        span.label = _label(project, label_id)
+        span.label = label_get_for_project(project=project, label_id=label_id)
     if start_char is not None or end_char is not None:
         start = span.start_char if start_char is None else start_char
         end = span.end_char if end_char is None else end_char

@@ -18,7 +18,7 @@ from annotator.corpus.models import Article
 from annotator.projects.blinding import matches_with_mask
 from annotator.projects.models import CodebookVersion, Label, Project, ProjectArticle
 from annotator.projects.permissions import role_can
-from annotator.projects.selectors import membership_role
+from annotator.projects.selectors import label_get_for_project, membership_role
 
 NOTE_MAX_CHARS = 5000
 SPAN_MAX_CHARS = 5000
@@ -31,13 +31,6 @@ NOT_YOURS = "You can only change your own spans."
 def _check_may_annotate(*, project: Project, user) -> None:
     if not role_can(membership_role(project=project, user=user), "annotate"):
         raise ApplicationError(NOT_ALLOWED, {"project": [NOT_ALLOWED]}, status_code=403)
-
-
-def _label_for(*, project: Project, label_id: int) -> Label:
-    label = Label.objects.filter(pk=label_id, project=project).only("id", "name", "project_id").order_by().first()
-    if label is None:
-        raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
-    return label
 
 
 def span_offsets_validate(*, text: str, start_char: int, end_char: int, span_text: str) -> None:
@@ -234,7 +227,7 @@ def span_update(*, span: Span, user, label_id: int | None = None, note: str | No
     _own_span(span=span, user=user)
     fields = []
     if label_id is not None and label_id != span.label_id:
-        span.label = _label_for(project=span.project, label_id=label_id)
+        span.label = label_get_for_project(project=span.project, label_id=label_id)
         span.codebook_version_id = (
             CodebookVersion.objects.filter(project_id=span.project_id)
             .order_by("-number")

@@ -79,7 +79,7 @@ def label_get_for_project(
     label = Label.objects.filter(project=project, pk=label_id).first()
     if label is None:
         raise ApplicationError(
-            "That label is not in this project's codebook.", {field: ["Unknown label."]}, status_code=status_code
+            "Unknown label.", {field: [f"Label {label_id} is not in this project's codebook."]}, status_code=status_code
         )
     return label
 

@@ -108,5 +108,7 @@ def test_annotators_are_refused_and_outsiders_do_not_see_the_project(world):
     outsider = client_for(make_user("outsider"))
     assert outsider.post(base, {"name": "x"}, content_type="application/json").status_code == 404
     assert outsider.delete(f"{base}{label.pk}/").status_code == 404
-    assert client_for(world.curator).get(f"{base}999999/").status_code == 404
+    missing = client_for(world.curator).get(f"{base}999999/")
+    assert missing.status_code == 404
+    assert missing.json()["errors"] == {"label": ["Label 999999 is not in this project's codebook."]}
     assert Label.objects.get(pk=label.pk).name == "loaded term"
