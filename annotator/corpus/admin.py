@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,6 +19,7 @@ from annotator.corpus.tasks import import_batch_task
 
 @admin.register(Outlet)
 class OutletAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a typed "example.org" is https://
     list_display = ["name", "slug", "country", "language", "leaning", "is_wire_agency"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -33,6 +34,7 @@ class ArticleAdmin(admin.ModelAdmin):
     raw_id_fields = ["outlet", "batch", "cluster"]
     readonly_fields = ["content_hash", "n_tokens", "created_at"]
     show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(StoryCluster)
