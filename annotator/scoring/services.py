@@ -149,13 +149,18 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     project = job.project
     source = model_source(version)
     model = _loaded_model(version.artefact_path)
+    labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
+    if not set(model.labels_) & set(labels):  # nothing could be stored, and the run would plan these articles again
+        raise ApplicationError(
+            f"Model version {version.number} predicts none of this project's labels "
+            f"(it knows {', '.join(model.labels_)}); train a new version."
+        )
     articles = list(Article.objects.filter(pk__in=article_ids).order_by("pk").values_list("id", "text", "n_tokens"))
     ids = [pk for pk, _text, _n in articles]
     texts = [text for _pk, text, _n in articles]
     spans, scores = _chunk_results(
         found=model.predict_arrays(texts), model_labels=model.labels_, articles=articles,
-        labels=dict(Label.objects.filter(project=project).values_list("name", "pk")),
-        project_id=project.pk, version_id=version.pk, source=source,
+        labels=labels, project_id=project.pk, version_id=version.pk, source=source,
     )  # fmt: skip
     with transaction.atomic():
         # A chunk can run twice at once (a redelivered message): the article rows are the lock, so the second
@@ -204,8 +209,10 @@ def _chunk_results(
     """The suggestion span rows (``SUGGESTION_FIELDS``) and per-label count rows (``SCORE_FIELDS``) of a chunk's
     predicted spans (``found``: the model's columns, ordered by article, start, end, label).
 
-    Spans of a label the project no longer has are left out. Scores are rounded to 6 decimals and summed in span
-    order, as from ``predict``, so the stored values do not depend on which of the two produced them."""
+    Count rows are written for every label the model predicts, zeros included, and for no other: a label the model
+    was trained without has not been measured, and a zero would read as "none found". Spans of a label the project
+    no longer has are left out. Scores are rounded to 6 decimals and summed in span order, as from ``predict``, so
+    the stored values do not depend on which of the two produced them."""
     now = timezone.now()
     label_ids = [labels.get(name) for name in model_labels]
     n_labels = len(model_labels)
@@ -226,13 +233,12 @@ def _chunk_results(
         spans.append(
             (project_id, pk, SUGGESTION, label_id, start, end, text[start:end], version_id, score, "", {}, now, now)
         )  # fmt: skip
-    index = {name: li for li, name in enumerate(model_labels)}
-    scores = []
-    for d, (pk, _text, n_tokens) in enumerate(articles):
-        for name, label_id in labels.items():
-            li = index.get(name)
-            n, total = (counts[d][li], sums[d][li]) if li is not None else (0, 0.0)
-            scores.append((project_id, pk, source, version_id, label_id, n, n_tokens, total, now))
+    counted = [(li, label_id) for li, label_id in enumerate(label_ids) if label_id is not None]
+    scores = [
+        (project_id, pk, source, version_id, label_id, counts[d][li], n_tokens, sums[d][li], now)
+        for d, (pk, _text, n_tokens) in enumerate(articles)
+        for li, label_id in counted
+    ]
     return spans, scores
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 
 from annotator.annotations.models import Layer, Span
 from annotator.common.copy import rows_insert
+from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label
 from annotator.scoring import services
@@ -46,11 +47,13 @@ def score_in_process(project, chunk_size: int, on_commit) -> None:
 
 def test_a_chunk_stores_the_spans_and_counts_that_predict_returns(django_capture_on_commit_callbacks):
     project, articles, version = trained_in_process()
-    Label.objects.create(project=project, name="unknown to the model")  # counted, with zero spans
+    Label.objects.create(project=project, name="unknown to the model")  # not measured: no count rows, not zeros
     score_in_process(project, chunk_size=7, on_commit=django_capture_on_commit_callbacks)
 
     model = services._loaded_model(version.artefact_path)
     labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
+    counted = [name for name in labels if name in model.labels_]
+    assert counted and len(counted) < len(labels)
     expected_spans, expected_scores = [], []
     for article, predicted in zip(articles, model.predict([a.text for a in articles]), strict=True):
         counts, sums = Counter(), defaultdict(float)
@@ -59,7 +62,7 @@ def test_a_chunk_stores_the_spans_and_counts_that_predict_returns(django_capture
                 counts[s.label] += 1
                 sums[s.label] += float(s.score)
                 expected_spans.append((article.pk, s.start, s.end, s.label, s.score, article.text[s.start : s.end]))
-        expected_scores += [(article.pk, n, counts[n], article.n_tokens, sums[n]) for n in labels]
+        expected_scores += [(article.pk, n, counts[n], article.n_tokens, sums[n]) for n in counted]
     spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
     stored_spans = spans.values_list("article_id", "start_char", "end_char", "label__name", "score", "text")
     assert sorted(stored_spans) == sorted(expected_spans)
@@ -74,6 +77,30 @@ def test_a_chunk_stores_the_spans_and_counts_that_predict_returns(django_capture
     assert set(ArticleScore.objects.filter(source=services.model_source(version)).values_list("model_version_id")) == {
         (version.pk,)
     }
+
+
+def test_a_model_that_predicts_none_of_the_projects_labels_stores_nothing_and_says_why(
+    django_capture_on_commit_callbacks,
+):
+    project, articles, version = trained_in_process()
+    model = services._loaded_model(version.artefact_path)
+    for name in model.labels_:
+        Label.objects.filter(project=project, name=name).update(name=f"{name} (renamed)")
+    chunks = []
+    with (
+        mock.patch("annotator.scoring.tasks.scoring_run_plan_task.delay"),
+        mock.patch("annotator.scoring.tasks.score_chunk_task.delay", side_effect=lambda *a: chunks.append(a)),
+    ):
+        job = services.scoring_run_start(project=project)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.scoring_run_plan(job_id=job.pk)
+    job_id, ids, plan = chunks[0]
+    with pytest.raises(
+        ApplicationError, match=f"Model version {version.number} predicts none of this project's labels"
+    ):
+        services.score_chunk(job_id=job_id, article_ids=ids, plan=plan)
+    assert not ArticleScore.objects.filter(source=services.model_source(version)).exists()
+    assert not Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).exists()
 
 
 @pytest.mark.skipif(

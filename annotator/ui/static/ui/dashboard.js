@@ -304,7 +304,10 @@ async function loadOutlets(s) {
     }
   }
   dash.data.outlets = data;
-  if (!data.length) return emptyChart("chart-outlets", "No scores for this label and source yet.");
+  if (!data.length) {
+    const why = s.source === "model" ? " The model scores only the labels it was trained on." : "";
+    return emptyChart("chart-outlets", `No scores for this label and source yet.${why}`);
+  }
   const tooltip = [
     { field: "outlet" }, { field: "estimate" }, { field: "rate", title: "per 1,000 tokens", format: ".2f" },
     { field: "lo", title: "95% CI low", format: ".2f" }, { field: "hi", title: "95% CI high", format: ".2f" },
