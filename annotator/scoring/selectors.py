@@ -384,6 +384,11 @@ def outlet_comparison(
     table = article_table(project=project, resolved=resolved, label=lab, period="all", syndication=syndication)
     counts = ArticleCounts(groups=table["outlet"], n_tokens=table["n_tokens"], n_spans=table["n_spans"])
     known = set(table["outlet"])
+    if not known:
+        why = " (a model scores only the labels it was trained on)" if resolved.version else ""
+        raise ApplicationError(
+            "Nothing to compare.", {"label": [f"no scores for {lab.name!r} from {resolved.display}{why}"]}
+        )
     for name, value in (("a", a), ("b", b)):
         if value and value not in known:
             raise ApplicationError("Unknown outlet.", {name: [f"no scored articles for outlet {value!r}"]})

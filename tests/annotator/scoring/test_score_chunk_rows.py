@@ -13,6 +13,7 @@ from annotator.common.models import JobStatus
 from annotator.projects.models import Label
 from annotator.scoring import services
 from annotator.scoring.models import ArticleScore
+from annotator.scoring.selectors import ScoreQuery, framing_scores, outlet_comparison
 from annotator.training import services as training
 from tests.annotator.training.synthetic import synthetic_project
 
@@ -77,6 +78,14 @@ def test_a_chunk_stores_the_spans_and_counts_that_predict_returns(django_capture
     assert set(ArticleScore.objects.filter(source=services.model_source(version)).values_list("model_version_id")) == {
         (version.pk,)
     }
+    # a label the model was never trained on has no model scores: an empty table, and a comparison says why
+    unknown = ScoreQuery(label="unknown to the model", source="model")
+    assert framing_scores(project=project, query=unknown) == []
+    assert framing_scores(project=project, query=ScoreQuery(label=counted[0], source="model"))
+    outlets = sorted({a.outlet.slug for a in articles})
+    with pytest.raises(ApplicationError, match="Nothing to compare") as refused:
+        outlet_comparison(project=project, label="unknown to the model", source="model", a=outlets[0], b=outlets[1])
+    assert "trained on" in refused.value.extra["label"][0]
 
 
 def test_a_model_that_predicts_none_of_the_projects_labels_stores_nothing_and_says_why(
