@@ -30,7 +30,7 @@ from ml.spans import Span, as_span
 FORMAT = "framescope-lexicon/3"  # 3: adds the text model (text_vocab_, text_models_, text_C_)
 MODEL_FILE = "model.json"
 MANIFEST_FILE = "manifest.json"
-_SOURCES = ("lexicon.py", "features.py", "tokenise.py", "spans.py")
+_SOURCES = ("lexicon.py", "features.py", "matching.py", "tokenise.py", "spans.py")
 
 
 class ArtefactError(ValueError):
@@ -192,15 +192,25 @@ def save(
     return manifest
 
 
+def read_manifest(directory: str | Path) -> dict:
+    """The manifest of a model directory alone (labels, metrics, provenance), without loading the model."""
+    path = Path(directory) / MANIFEST_FILE
+    if not path.is_file():
+        raise ArtefactError(f"{directory}: not a model directory ({MANIFEST_FILE} is missing)")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtefactError(f"{directory}: corrupt JSON ({exc})") from exc
+
+
 def load(directory: str | Path) -> tuple[LexiconClassifier, dict]:
     """Read a model directory written by :func:`save`; returns ``(model, manifest)``."""
     directory = Path(directory)
-    model_path, manifest_path = directory / MODEL_FILE, directory / MANIFEST_FILE
-    for path in (model_path, manifest_path):
-        if not path.is_file():
-            raise ArtefactError(f"{directory}: not a model directory ({path.name} is missing)")
+    model_path = directory / MODEL_FILE
+    if not model_path.is_file():
+        raise ArtefactError(f"{directory}: not a model directory ({MODEL_FILE} is missing)")
+    manifest = read_manifest(directory)
     try:
-        manifest = json.loads(manifest_path.read_text())
         body = model_path.read_bytes()
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
 
@@ -29,6 +30,7 @@ from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Label, Project
 from annotator.scoring.models import ArticleScore
 from annotator.training.models import ModelVersion
+from annotator.training.selectors import model_version_labels
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,11 @@ def scoring_run_start(
         raise ApplicationError(NO_ACTIVE_MODEL)
     if version.status != JobStatus.SUCCEEDED:
         raise ApplicationError("Only a successfully trained model version can score articles.")
+    model_labels_check(
+        version=version,
+        model_labels=model_version_labels(version=version),
+        project_labels=Label.objects.filter(project=project).values_list("name", flat=True),
+    )
     if article_ids is None:
         Project.objects.select_for_update().filter(pk=project.pk).first()  # two clicks at once start one run
         running = _unfinished_runs(version=version).filter(params__article_ids=None).order_by("pk").first()
@@ -137,6 +144,17 @@ def scoring_run_plan(*, job_id: int) -> int:
     return len(chunks)
 
 
+def model_labels_check(*, version: ModelVersion, model_labels: Iterable[str], project_labels: Iterable[str]) -> None:
+    """Refuse to score with a version that predicts none of the project's labels: nothing could be stored, and every
+    later run would plan the same articles again."""
+    model_labels = list(model_labels)
+    if model_labels and not set(model_labels) & set(project_labels):
+        raise ApplicationError(
+            f"Model version {version.number} predicts none of this project's labels "
+            f"(it knows {', '.join(model_labels)}); train a new version."
+        )
+
+
 def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     """Predict spans for these articles and store them with their per-label counts; returns newly scored.
 
@@ -150,11 +168,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     source = model_source(version)
     model = _loaded_model(version.artefact_path)
     labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
-    if not set(model.labels_) & set(labels):  # nothing could be stored, and the run would plan these articles again
-        raise ApplicationError(
-            f"Model version {version.number} predicts none of this project's labels "
-            f"(it knows {', '.join(model.labels_)}); train a new version."
-        )
+    model_labels_check(version=version, model_labels=model.labels_, project_labels=labels)  # renamed since queued?
     articles = list(Article.objects.filter(pk__in=article_ids).order_by("pk").values_list("id", "text", "n_tokens"))
     ids = [pk for pk, _text, _n in articles]
     texts = [text for _pk, text, _n in articles]

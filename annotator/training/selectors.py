@@ -84,6 +84,18 @@ def model_version_active(*, project: Project) -> ModelVersion | None:
     return ModelVersion.objects.filter(project=project, is_active=True).first()
 
 
+def model_version_labels(*, version: ModelVersion) -> list[str]:
+    """The labels a trained version predicts (from its artefact's manifest; empty when it has no artefact)."""
+    from ml.artefact import ArtefactError, read_manifest
+
+    if not version.artefact_path:
+        return []
+    try:
+        return list(read_manifest(version.artefact_path).get("labels") or [])
+    except ArtefactError:
+        return []
+
+
 def lexicon_term_list(*, version: ModelVersion, label: str | None = None) -> QuerySet[LexiconTerm]:
     terms = LexiconTerm.objects.filter(model_version=version).select_related("label")
     if label:

@@ -21,7 +21,7 @@ from annotator.projects.models import Membership, Role
 from annotator.projects.selectors import label_list, project_get_for_user
 from annotator.scoring.models import Concept
 from annotator.scoring.selectors import PERIODS, SYNDICATION_RULES
-from annotator.training.selectors import model_version_active
+from annotator.training.selectors import model_version_active, model_version_labels
 
 
 def score_sources(*, project, active) -> list[dict]:
@@ -67,6 +67,7 @@ def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         "periods": list(PERIODS),
         "canScore": role_at_least(role, Role.CURATOR),
         "hasActiveModel": active is not None,
+        "modelLabels": model_version_labels(version=active) if active else [],
         "lastJob": {"id": last_job.pk, "status": last_job.status} if last_job else None,
     }
     context = {"project": project, "role": role, "active": active, "config": config, "labels": labels}

@@ -97,3 +97,15 @@ def test_a_model_saved_in_an_older_format_is_refused_with_a_clear_message(tmp_pa
     (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(artefact.ArtefactError, match="lexicon/2.*trained again"):
         artefact.load(tmp_path / "m")
+
+
+def test_the_manifest_alone_tells_the_labels_without_loading_the_model(tmp_path, trained):
+    model, texts, spans = trained
+    artefact.save(model, tmp_path / "m", texts=texts, spans=spans)
+    (tmp_path / "m" / artefact.MODEL_FILE).write_text("not read")  # read_manifest never opens the model
+    assert artefact.read_manifest(tmp_path / "m")["labels"] == model.labels_
+    with pytest.raises(artefact.ArtefactError, match="manifest.json is missing"):
+        artefact.read_manifest(tmp_path / "nowhere")
+    (tmp_path / "m" / artefact.MANIFEST_FILE).write_text("{")
+    with pytest.raises(artefact.ArtefactError, match="corrupt JSON"):
+        artefact.read_manifest(tmp_path / "m")

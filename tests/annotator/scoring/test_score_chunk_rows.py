@@ -93,8 +93,6 @@ def test_a_model_that_predicts_none_of_the_projects_labels_stores_nothing_and_sa
 ):
     project, articles, version = trained_in_process()
     model = services._loaded_model(version.artefact_path)
-    for name in model.labels_:
-        Label.objects.filter(project=project, name=name).update(name=f"{name} (renamed)")
     chunks = []
     with (
         mock.patch("annotator.scoring.tasks.scoring_run_plan_task.delay"),
@@ -103,13 +101,20 @@ def test_a_model_that_predicts_none_of_the_projects_labels_stores_nothing_and_sa
         job = services.scoring_run_start(project=project)
         with django_capture_on_commit_callbacks(execute=True):
             services.scoring_run_plan(job_id=job.pk)
-    job_id, ids, plan = chunks[0]
-    with pytest.raises(
-        ApplicationError, match=f"Model version {version.number} predicts none of this project's labels"
-    ):
-        services.score_chunk(job_id=job_id, article_ids=ids, plan=plan)
-    assert not ArticleScore.objects.filter(source=services.model_source(version)).exists()
-    assert not Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).exists()
+        # its labels renamed while the run was queued: the chunk refuses, and nothing is stored
+        for name in model.labels_:
+            Label.objects.filter(project=project, name=name).update(name=f"{name} (renamed)")
+        job_id, ids, plan = chunks[0]
+        refusal = f"Model version {version.number} predicts none of this project's labels"
+        with pytest.raises(ApplicationError, match=refusal):
+            services.score_chunk(job_id=job_id, article_ids=ids, plan=plan)
+        assert not ArticleScore.objects.filter(source=services.model_source(version)).exists()
+        assert not Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).exists()
+        services.scoring_run_fail(job_id=job.pk, reason="renamed")
+        # a new run is refused before anything is queued, naming what the model knows
+        with pytest.raises(ApplicationError, match=refusal) as refused:
+            services.scoring_run_start(project=project)
+        assert ", ".join(model.labels_) in refused.value.message
 
 
 @pytest.mark.skipif(

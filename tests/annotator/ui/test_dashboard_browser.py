@@ -5,8 +5,10 @@ downloads, and the "Score corpus" button with live progress from a real Celery w
 from __future__ import annotations
 
 import io
+import json
 import os
 from itertools import combinations
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -36,14 +38,19 @@ def demo(transactional_db):
 
 
 @pytest.fixture
-def model_scores(demo):
+def model_scores(demo, tmp_path):
     """An active version that predicted exactly the gold spans (as suggestions, with their per-article counts) and
-    whose cross-validated counts (precision 0.75, recall 0.6) give a corrected rate drawn next to the raw one."""
+    whose cross-validated counts (precision 0.75, recall 0.6) give a corrected rate drawn next to the raw one. Like
+    a trained one, it predicts only the labels with gold spans (its manifest says which) and has count rows for
+    those alone."""
     project = demo
-    labels = list(Label.objects.filter(project=project))
+    gold_labels = set(Span.objects.filter(project=project, layer=Layer.GOLD).values_list("label_id", flat=True))
+    labels = list(Label.objects.filter(project=project, pk__in=gold_labels).order_by("name"))
+    assert 0 < len(labels) < Label.objects.filter(project=project).count()
+    (tmp_path / "manifest.json").write_text(json.dumps({"labels": [label.name for label in labels]}))
     counts = {"tp_pred": 6, "n_pred": 8, "tp_gold": 6, "n_gold": 10}
     version = ModelVersion.objects.create(
-        project=project, number=1, status=JobStatus.SUCCEEDED, is_active=True,
+        project=project, number=1, status=JobStatus.SUCCEEDED, is_active=True, artefact_path=str(tmp_path),
         metrics={"grouped_kfold": {"partial": {label.name: counts for label in labels}}},
     )  # fmt: skip
     gold = list(Span.objects.filter(project=project, layer=Layer.GOLD))
@@ -124,6 +131,16 @@ def test_dashboard_charts_tables_examples_and_downloads(page, live_server, model
     assert link.startswith(f"/projects/{SLUG}/articles/")
     assert page.locator("[data-testid=example-list] mark").count() > 0
     screenshot("dashboard-model")
+
+    # A label the model was never trained on: no model scores, and the chart says which labels it does score.
+    scored = Label.objects.filter(project=model_scores.project, article_scores__source=f"model:{model_scores.pk}")
+    trained = sorted(scored.values_list("name", flat=True).distinct())
+    untrained = Label.objects.filter(project=model_scores.project).exclude(name__in=trained).first()
+    redraw(page, "#ctl-label", untrained.name)
+    assert page.request.get(f"{api}/framing-scores/?label={quote(untrained.name)}&source=model").json() == []
+    message = page.locator("#chart-outlets p.empty").text_content()
+    assert f"The model scores only the labels it was trained on: {', '.join(trained)}." in message
+    redraw(page, "#ctl-label", "loaded term")
 
     # Gold source: one bar per outlet, no corrected estimate.
     redraw(page, "#ctl-source", "gold")

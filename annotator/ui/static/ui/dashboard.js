@@ -305,7 +305,8 @@ async function loadOutlets(s) {
   }
   dash.data.outlets = data;
   if (!data.length) {
-    const why = s.source === "model" ? " The model scores only the labels it was trained on." : "";
+    const known = (config.modelLabels || []).join(", ");
+    const why = s.source === "model" ? ` The model scores only the labels it was trained on${known ? `: ${known}` : ""}.` : "";
     return emptyChart("chart-outlets", `No scores for this label and source yet.${why}`);
   }
   const tooltip = [
