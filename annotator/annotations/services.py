@@ -183,8 +183,8 @@ def span_create(
         # Rare path: the full text gives the precise message (end past the text, or a different text there).
         full = Article.objects.filter(pk=article_id).values_list("text", flat=True).get()
         span_offsets_validate(text=full, start_char=start_char, end_char=end_char, span_text=text)
-    if label_name is None:
-        raise ApplicationError("Unknown label.", {"label": [f"Label {label_id} is not in this project's codebook."]})
+    if label_name is None:  # not in the codebook: the selector raises its error
+        label_get_for_project(project=project, label_id=label_id)
     provenance = {}
     if accepted_suggestion_id is not None:
         _suggestion_check(project=project, article_id=article_id, suggestion_id=accepted_suggestion_id)

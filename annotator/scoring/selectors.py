@@ -432,7 +432,8 @@ def concept_get(*, project: Project, slug: str) -> Concept:
 
 
 def concept_term_key(term: str) -> str:
-    """How a concept's term is matched: its tokens, lower-cased, joined by one space (whole words only)."""
+    """Text as term choice matches it, a concept's terms and the articles alike: tokens, lower-cased, joined by one
+    space (so a term matches whole words only)."""
     from ml.tokenise import iter_tokens
 
     return " ".join(w.lower() for _, _, w in iter_tokens(term))
@@ -443,15 +444,15 @@ def term_counts_by_outlet(*, project: Project, terms: list[str]) -> tuple[list[s
     same :func:`concept_term_key` get the same counts."""
     from annotator.corpus.models import Article
     from ml.matching import KeyMatcher
-    from ml.tokenise import iter_tokens
 
-    distinct = list(dict.fromkeys(concept_term_key(term) for term in terms))
-    column = np.array([distinct.index(concept_term_key(term)) for term in terms], dtype=np.int64)
+    keys = [concept_term_key(term) for term in terms]
+    distinct = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    column = np.array([distinct[key] for key in keys], dtype=np.int64)
     matcher = KeyMatcher([" " + key + " " for key in distinct])
     outlets, rows = [], []
     articles = Article.objects.filter(project_links__project=project).values_list("outlet__slug", "text")
     for outlet, text in articles.iterator(chunk_size=1000):
-        norm = " " + " ".join(w.lower() for _, _, w in iter_tokens(text)) + " "
+        norm = " " + concept_term_key(text) + " "
         outlets.append(outlet)
         rows.append(np.bincount(matcher.find(norm)["key"], minlength=len(distinct))[column])
     matrix = np.vstack(rows) if rows else np.zeros((0, len(terms)), dtype=np.int64)
