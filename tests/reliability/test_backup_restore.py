@@ -22,7 +22,8 @@ from annotator.scoring.models import ArticleScore
 from annotator.scoring.selectors import ScoreQuery, framing_scores
 from annotator.training import services as training
 from annotator.training.models import LexiconTerm, ModelVersion
-from tests.annotator.training.synthetic import predicted_labels, synthetic_project
+from annotator.training.selectors import model_version_labels
+from tests.annotator.training.synthetic import synthetic_project
 from tests.conftest import ROOT, database_url_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -99,7 +100,7 @@ def test_pg_dump_and_data_archive_restore_into_a_fresh_database(settings, tmp_pa
                    LexiconTerm.objects.count()],
         "scores": framing_scores(project=project, query=ScoreQuery(label="loaded term"), use_cache=False),
     }  # fmt: skip
-    assert before["counts"][2] == len(articles) * len(predicted_labels(version)) and before["scores"]
+    assert before["counts"][2] == len(articles) * len(model_version_labels(version=version)) and before["scores"]
 
     # Backup: database first, then the data directory (docs/deploy.md, "Backup and restore").
     db = connection.settings_dict

@@ -30,8 +30,9 @@ from annotator.common.models import Job, JobStatus
 from annotator.projects.models import Label
 from annotator.scoring.models import ArticleScore
 from annotator.training import services as training
+from annotator.training.selectors import model_version_labels
 from tests.annotator.projects.factories import PASSWORD, make_article, make_project, make_user
-from tests.annotator.training.synthetic import predicted_labels, synthetic_project
+from tests.annotator.training.synthetic import synthetic_project
 from tests.conftest import ARTIFACTS_DIR, ROOT, WorkerProcess, wait_for
 
 # --- a private Redis that this test may stop -------------------------------------------------------------------
@@ -167,10 +168,10 @@ def test_scoring_job_survives_a_redis_restart(mode, redis_broker_only, worker_en
         if redis.proc and redis.proc.poll() is None:
             redis.shutdown()
 
-    # Every article scored exactly once: one score row per (article, label the model predicts), and each article's stored suggestion
-    # spans match its counts label by label (written together, never one without the other).
+    # Every article scored exactly once: one score row per (article, label the model predicts), and each article's
+    # stored suggestion spans match its counts label by label (written together, never one without the other).
     source = f"model:{version.pk}"
-    assert ArticleScore.objects.filter(source=source).count() == total * len(predicted_labels(version))
+    assert ArticleScore.objects.filter(source=source).count() == total * len(model_version_labels(version=version))
     assert set(ArticleScore.objects.filter(source=source).values_list("article_id", flat=True)) == {
         a.pk for a in articles
     }

@@ -215,6 +215,12 @@ class TestComparisons:
         assert {"p_value", "p_holm", "p_bh", "difference"} <= set(frame.columns) and len(frame) == 3
 
 
+def concept_create(world, payload: dict, *, as_user: str = "curator"):
+    return client_login(world[as_user]).post(
+        f"{API}/{world['project'].slug}/concepts/create/", payload, content_type="application/json"
+    )
+
+
 class TestTermChoiceAndDistinctiveTerms:
     def test_concept_create_then_term_choice_shares(self, world):
         slug = world["project"].slug
@@ -222,9 +228,7 @@ class TestTermChoiceAndDistinctiveTerms:
             "name": "Armed opposition", "slug": "armed-opposition",
             "variants": [{"name": "terrorists", "terms": ["terrorist", "terrorists"]}, {"name": "rebels", "terms": ["rebel", "rebels"]}],
         }  # fmt: skip
-        response = client_login(world["curator"]).post(
-            f"{API}/{slug}/concepts/create/", payload, content_type="application/json"
-        )
+        response = concept_create(world, payload)
         assert response.status_code == 201, response.content
         assert Concept.objects.filter(project=world["project"], slug="armed-opposition").exists()
         rows = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=armed-opposition").json()
@@ -241,23 +245,18 @@ class TestTermChoiceAndDistinctiveTerms:
             "name": "Armed opposition", "slug": "twice",
             "variants": [{"name": "terrorists", "terms": ["terrorists", "Terrorists", "terrorists "]}, {"name": "rebels", "terms": ["rebels", "REBELS"]}],
         }  # fmt: skip
-        response = client_login(world["curator"]).post(
-            f"{API}/{slug}/concepts/create/", payload, content_type="application/json"
-        )
+        response = concept_create(world, payload)
         assert response.status_code == 201, response.content
         rows = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=twice").json()
         alpha = {r["variant"]: r for r in rows if r["outlet"] == world["outlets"]["Alpha"].slug}
         assert (alpha["terrorists"]["count"], alpha["rebels"]["count"]) == (2, 1)
 
     def test_a_term_in_two_variants_is_refused(self, world):
-        slug = world["project"].slug
         payload = {
             "name": "Armed opposition", "slug": "shared",
             "variants": [{"name": "terrorists", "terms": ["terrorists", "militants"]}, {"name": "rebels", "terms": ["rebels", "Militants"]}],
         }  # fmt: skip
-        response = client_login(world["curator"]).post(
-            f"{API}/{slug}/concepts/create/", payload, content_type="application/json"
-        )
+        response = concept_create(world, payload)
         assert response.status_code == 400
         assert response.json()["detail"] == "A term can belong to only one variant of a concept."
         assert "'Militants' is a term of both 'terrorists' and 'rebels'" in response.json()["errors"]["variants"][0]
@@ -266,12 +265,7 @@ class TestTermChoiceAndDistinctiveTerms:
     def test_an_outlet_that_never_mentions_the_concept_gets_null_shares(self, world):
         slug = world["project"].slug
         payload = {"name": "Authority", "slug": "authority", "variants": [{"name": "regime"}, {"name": "government"}]}
-        assert (
-            client_login(world["curator"])
-            .post(f"{API}/{slug}/concepts/create/", payload, content_type="application/json")
-            .status_code
-            == 201
-        )
+        assert concept_create(world, payload).status_code == 201
         rows = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=authority").json()
         beta = [r for r in rows if r["outlet"] == world["outlets"]["Beta"].slug]
         assert beta and all(r["n_mentions"] == 0 and r["share"] is None for r in beta)
@@ -283,13 +277,9 @@ class TestTermChoiceAndDistinctiveTerms:
     def test_concept_errors(self, world):
         slug = world["project"].slug
         bad = {"name": "x", "slug": "x", "variants": [{"name": "only one"}]}
-        response = client_login(world["curator"]).post(
-            f"{API}/{slug}/concepts/create/", bad, content_type="application/json"
-        )
+        response = concept_create(world, bad)
         assert response.status_code == 400 and set(response.json()) == {"detail", "errors"}
-        response = client_login(world["annotator"]).post(
-            f"{API}/{slug}/concepts/create/", bad, content_type="application/json"
-        )
+        response = concept_create(world, bad, as_user="annotator")
         assert response.status_code == 403
         response = client_login(world["viewer"]).get(f"{API}/{slug}/term-choice/?concept=nope")
         assert response.status_code == 404 and "concept" in response.json()["errors"]

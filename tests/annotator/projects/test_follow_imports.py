@@ -9,9 +9,9 @@ from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import ProjectArticle
 from annotator.projects.services import project_update
 from annotator.scoring.models import ArticleScore, ScoreCache
+from annotator.training.selectors import model_version_labels
 from tests.annotator.corpus.helpers import wait_for_story_clustering, write_jsonl
 from tests.annotator.projects.factories import make_project
-from tests.annotator.training.synthetic import predicted_labels
 from tests.conftest import wait_for
 
 
@@ -98,7 +98,7 @@ def test_new_imports_of_a_followed_outlet_are_scored_by_the_active_model(celery_
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.params["article_ids"] == [late.pk]
     scored = ArticleScore.objects.filter(source=f"model:{version.pk}", article=late)
-    assert scored.count() == len(predicted_labels(version))
+    assert scored.count() == len(model_version_labels(version=version))
 
     # The finished run warms the dashboard's tables and the import queued story clustering, both on the worker:
     # wait for them before the test's database is emptied (their writes would deadlock with the flush).

@@ -13,7 +13,8 @@ from annotator.scoring import services
 from annotator.scoring.models import ArticleScore, ScoreCache
 from annotator.training import services as training
 from annotator.training.models import ModelVersion
-from tests.annotator.training.synthetic import predicted_labels, synthetic_project
+from annotator.training.selectors import model_version_labels
+from tests.annotator.training.synthetic import synthetic_project
 from tests.annotator.training.test_training_worker import wait_finished
 from tests.conftest import wait_for
 
@@ -58,7 +59,8 @@ def test_scoring_covers_every_article_and_label_once(celery_worker):
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.progress_done == job.progress_total == len(articles)
     n_labels = project.labels.count()
-    counted = predicted_labels(version)  # a label the model never learned is not measured: no count rows for it
+    # a label the model never learned is not measured: no count rows for it
+    counted = model_version_labels(version=version)
     assert 0 < len(counted) < n_labels
     assert ArticleScore.objects.filter(source=f"model:{version.pk}").count() == len(articles) * len(counted)
     assert set(ArticleScore.objects.filter(source=f"model:{version.pk}").values_list("label__name", flat=True)) == set(
@@ -117,7 +119,7 @@ def test_a_redelivered_chunk_and_a_superseded_plans_chunk_change_nothing(celery_
             assert services.score_chunk(job_id=job.pk, article_ids=chunk, plan=plan_2) == 4
     job.refresh_from_db()
     assert (job.status, job.progress_done, job.progress_total) == (JobStatus.SUCCEEDED, 12, 12)
-    assert len(results(version)[0]) == 12 * len(predicted_labels(version))
+    assert len(results(version)[0]) == 12 * len(model_version_labels(version=version))
 
 
 def test_rescoring_discards_counts_and_spans_together_then_scores_every_article_again(celery_worker):
@@ -130,7 +132,7 @@ def test_rescoring_discards_counts_and_spans_together_then_scores_every_article_
     job = wait_job(job)
     assert job.status == JobStatus.SUCCEEDED, job.error
     scores, spans = results(version)
-    assert spans and len(scores) == len(articles) * len(predicted_labels(version))
+    assert spans and len(scores) == len(articles) * len(model_version_labels(version=version))
     gold_before = Span.objects.filter(project=project, layer=Layer.GOLD).count()
 
     assert services.scoring_results_clear(version=version) == len(articles)
@@ -179,7 +181,7 @@ def test_kill_a_worker_mid_scoring_then_resume_gives_the_uninterrupted_result(
     assert fresh.progress_done == fresh.progress_total == len(articles)
     # Counts and suggestion spans are identical to an uninterrupted run, every article × label once.
     assert results(version) == resumed
-    assert len(resumed[0]) == len(articles) * len(predicted_labels(version))
+    assert len(resumed[0]) == len(articles) * len(model_version_labels(version=version))
     job.refresh_from_db()
     assert job.progress_done == job.progress_total == len(articles)
 
@@ -197,7 +199,7 @@ def test_articles_added_to_a_project_with_an_active_model_are_scored(celery_work
     job = wait_job(job)
     assert job.status == JobStatus.SUCCEEDED, job.error
     scored = ArticleScore.objects.filter(source=f"model:{version.pk}", article=late)
-    assert scored.count() == len(predicted_labels(version))
+    assert scored.count() == len(model_version_labels(version=version))
 
 
 @pytest.mark.django_db

@@ -65,10 +65,3 @@ def _find_word(text: str, word: str, start: int) -> int:
             return pos
         start = pos + 1
     return -1
-
-
-def predicted_labels(version) -> list[str]:
-    """The labels a trained version predicts: a scoring run stores one count row per article for each of them."""
-    from ml import artefact
-
-    return artefact.load(version.artefact_path)[0].labels_
