@@ -94,8 +94,8 @@ def agreement_coverage(*, project: Project, filters: AgreementFilters) -> dict[i
 def agreement_data(*, project: Project, filters: AgreementFilters) -> AnnotationSet:
     """The project's finished annotator-layer spans as an `ml.agreement.AnnotationSet`."""
     coverage = agreement_coverage(project=project, filters=filters)
-    texts = dict(Article.objects.filter(pk__in=list(coverage)).values_list("pk", "text"))
-    spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__in=list(coverage))
+    texts = dict(Article.objects.filter(pk__any_of=coverage).values_list("pk", "text"))
+    spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__any_of=coverage)
     if filters.label:
         spans = spans.filter(label__name=filters.label)
     rows = spans.values_list("article_id", "annotator_id", "start_char", "end_char", "label__name")
@@ -262,7 +262,7 @@ def agreement_disagreements(
     if article_id is not None:
         coverage = {article_id: coverage[article_id]} if article_id in coverage else {}
     coverage = {a: who for a, who in coverage.items() if len(who) >= 2}
-    spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__in=list(coverage))
+    spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__any_of=coverage)
     if label:
         spans = spans.filter(label__name=label)
     by_item: dict[tuple[int, int], list[tuple]] = defaultdict(list)
@@ -270,7 +270,7 @@ def agreement_disagreements(
         by_item[(a, u)].append((s, e, lb))
     articles = {
         a.pk: a
-        for a in Article.objects.filter(pk__in=list(coverage))
+        for a in Article.objects.filter(pk__any_of=coverage)
         .select_related("outlet")
         .only("id", "title", "text", "outlet__slug", "outlet__name")
     }

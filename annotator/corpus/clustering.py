@@ -172,7 +172,7 @@ def _sign_unsigned(*, scheme: str, on_progress: ProgressCallback) -> set[int]:
 
     unsigned = list(Article.objects.filter(signature__isnull=True).order_by("pk").values_list("pk", flat=True))
     for done, chunk in enumerate(_chunks(unsigned, READ_CHUNK)):
-        rows = list(Article.objects.filter(pk__in=chunk).order_by("pk").values_list("pk", "text"))
+        rows = list(Article.objects.filter(pk__any_of=chunk).order_by("pk").values_list("pk", "text"))
         blobs = text_signatures([text for _, text in rows])
         ArticleSignature.objects.bulk_create(
             [
@@ -228,7 +228,7 @@ def _similar_pairs(
         rows = [
             row
             for chunk in _chunks(probe)
-            for row in ArticleSignature.objects.filter(article_id__in=chunk).values_list("article_id", "minhash")
+            for row in ArticleSignature.objects.filter(article_id__any_of=chunk).values_list("article_id", "minhash")
         ]
         ids, signatures = _decode(rows)
         total = ArticleSignature.objects.count()
@@ -263,11 +263,11 @@ def _components(edges: list[tuple[int, int]], *, incremental: bool) -> list[list
         touched = {
             cid
             for chunk in _chunks(nodes)
-            for cid in Article.objects.filter(pk__in=chunk, cluster__isnull=False).values_list("cluster_id", flat=True)
+            for cid in Article.objects.filter(pk__any_of=chunk, cluster__isnull=False).values_list("cluster_id", flat=True)
         }
         first: dict[int, int] = {}
         for chunk in _chunks(sorted(touched)):
-            for pk, cid in Article.objects.filter(cluster_id__in=chunk).order_by("pk").values_list("pk", "cluster_id"):
+            for pk, cid in Article.objects.filter(cluster_id__any_of=chunk).order_by("pk").values_list("pk", "cluster_id"):
                 if first.setdefault(cid, pk) != pk:
                     edges.append((first[cid], pk))
     return connected_components(edges)
@@ -288,13 +288,13 @@ def _write_membership(components: list[list[int]], *, threshold: float, full: bo
         claimed.append(reuse)
         moved = [m for m in members if current.get(m) != reuse]
         for chunk in _chunks(moved):
-            Article.objects.filter(pk__in=chunk).update(cluster_id=reuse)
+            Article.objects.filter(pk__any_of=chunk).update(cluster_id=reuse)
     for chunk in _chunks(claimed):
-        StoryCluster.objects.filter(pk__in=chunk).exclude(threshold=threshold).update(threshold=threshold)
+        StoryCluster.objects.filter(pk__any_of=chunk).exclude(threshold=threshold).update(threshold=threshold)
     if full:
         in_clusters = {m for members in components for m in members}
         for chunk in _chunks([pk for pk in current if pk not in in_clusters]):
-            Article.objects.filter(pk__in=chunk).update(cluster=None)
+            Article.objects.filter(pk__any_of=chunk).update(cluster=None)
         deleted, _ = StoryCluster.objects.filter(articles__isnull=True).delete()
         return claimed, deleted
     # Clusters that lost members to a written one: fewer than two left → no longer a cluster.
@@ -362,7 +362,7 @@ def _label_clusters(hints: _SourceHints, *, written: set[int]) -> int:
                 to_flag[m.pk in copies].append(m.pk)
     for flag, ids in to_flag.items():
         for chunk in _chunks(ids):
-            Article.objects.filter(pk__in=chunk).update(is_wire_copy=flag)
+            Article.objects.filter(pk__any_of=chunk).update(is_wire_copy=flag)
     Article.objects.filter(cluster__isnull=True, is_wire_copy=True).update(is_wire_copy=False)
     return n_copies
 

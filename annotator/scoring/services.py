@@ -54,7 +54,7 @@ def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=N
     scored = ArticleScore.objects.filter(project=project, source=model_source(version)).values("article_id")
     articles = Article.objects.filter(project_links__project=project).exclude(pk__in=scored)
     if article_ids is not None:
-        articles = articles.filter(pk__in=article_ids)
+        articles = articles.filter(pk__any_of=article_ids)
     return articles
 
 
@@ -115,7 +115,7 @@ def scoring_run_plan(*, job_id: int) -> int:
         article_ids = job.params.get("article_ids")
         total = Article.objects.filter(project_links__project_id=job.project_id)
         if article_ids is not None:
-            total = total.filter(pk__in=article_ids)
+            total = total.filter(pk__any_of=article_ids)
         missing = list(
             _articles_to_score(project=job.project, version=version, article_ids=article_ids)
             .order_by("pk")
@@ -169,7 +169,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     model = _loaded_model(version.artefact_path)
     labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
     model_labels_check(version=version, model_labels=model.labels_, project_labels=labels)  # renamed since queued?
-    articles = list(Article.objects.filter(pk__in=article_ids).order_by("pk").values_list("id", "text", "n_tokens"))
+    articles = list(Article.objects.filter(pk__any_of=article_ids).order_by("pk").values_list("id", "text", "n_tokens"))
     ids = [pk for pk, _text, _n in articles]
     texts = [text for _pk, text, _n in articles]
     spans, scores = _chunk_results(
@@ -179,9 +179,9 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     with transaction.atomic():
         # A chunk can run twice at once (a redelivered message): the article rows are the lock, so the second
         # waits, sees the first's results and counts nothing twice.
-        _lock_articles(Article.objects.filter(pk__in=ids))
+        _lock_articles(Article.objects.filter(pk__any_of=ids))
         already = set(
-            ArticleScore.objects.filter(source=source, article_id__in=ids).values_list("article_id", flat=True)
+            ArticleScore.objects.filter(source=source, article_id__any_of=ids).values_list("article_id", flat=True)
         )
         if connection.vendor == "postgresql":
             # Django's foreign keys are checked at commit by default, i.e. after the progress update below has taken
@@ -265,7 +265,7 @@ def _results_delete(*, version: ModelVersion, article_ids=None) -> None:
     spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
     scores = ArticleScore.objects.filter(source=model_source(version))
     if article_ids is not None:
-        spans, scores = spans.filter(article_id__in=article_ids), scores.filter(article_id__in=article_ids)
+        spans, scores = spans.filter(article_id__any_of=article_ids), scores.filter(article_id__any_of=article_ids)
     spans.delete()
     scores.delete()
 
@@ -376,14 +376,14 @@ def human_scores_refresh(*, project: Project, source: str) -> int:
     # Two requests refreshing at once would both delete and re-insert: the project row serialises them.
     Project.objects.select_for_update().filter(pk=project.pk).first()
     article_ids = human_source_articles(project=project, source=source)
-    spans = Span.objects.filter(project=project, article_id__in=article_ids)
+    spans = Span.objects.filter(project=project, article_id__any_of=article_ids)
     if source == "gold":
         spans = spans.filter(layer=Layer.GOLD)
     else:
         spans = spans.filter(layer=Layer.ANNOTATOR, annotator_id=_annotator_id(source))
     counts = Counter(spans.values_list("article_id", "label_id"))
     labels = list(Label.objects.filter(project=project).values_list("pk", flat=True))
-    tokens = dict(Article.objects.filter(pk__in=article_ids).values_list("pk", "n_tokens"))
+    tokens = dict(Article.objects.filter(pk__any_of=article_ids).values_list("pk", "n_tokens"))
     ArticleScore.objects.filter(project=project, source=source).delete()
     ArticleScore.objects.bulk_create(
         [

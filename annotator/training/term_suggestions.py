@@ -111,7 +111,7 @@ def _known_terms(project: Project) -> set[tuple[str, str]]:
 def _article_chunks(article_ids: Iterable[int] | None, project: Project) -> Iterator[list[tuple[int, str, str, int]]]:
     articles = Article.objects.filter(project_links__project=project)
     if article_ids is not None:
-        articles = articles.filter(pk__in=list(article_ids))
+        articles = articles.filter(pk__any_of=article_ids)
     rows = articles.order_by("pk").values_list("pk", "outlet__slug", "text", "n_tokens")
     chunk = []
     for row in rows.iterator(chunk_size=TEXT_CHUNK):
@@ -232,7 +232,7 @@ def verification_order(*, project: Project, term: str) -> list[dict]:
     uncertainty: dict[int, float] = {}
     if version is not None:
         suggested = Span.objects.filter(
-            project=project, layer=Layer.SUGGESTION, model_version=version, article_id__in=list(occurrences)
+            project=project, layer=Layer.SUGGESTION, model_version=version, article_id__any_of=occurrences
         ).values_list("article_id", "start_char", "end_char", "score")
         for article_id, s, e, score in suggested.iterator(chunk_size=5000):
             if score is None or not any(s < oe and os < e for os, oe in occurrences[article_id]):
@@ -240,7 +240,7 @@ def verification_order(*, project: Project, term: str) -> list[dict]:
             value = abs(float(score) - 0.5)
             uncertainty[article_id] = min(value, uncertainty.get(article_id, value))
     annotations = dict(
-        Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__in=list(occurrences))
+        Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__any_of=occurrences)
         .values("article_id")
         .annotate(n=Count("pk"))
         .values_list("article_id", "n")
