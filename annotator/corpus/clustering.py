@@ -263,11 +263,15 @@ def _components(edges: list[tuple[int, int]], *, incremental: bool) -> list[list
         touched = {
             cid
             for chunk in _chunks(nodes)
-            for cid in Article.objects.filter(pk__any_of=chunk, cluster__isnull=False).values_list("cluster_id", flat=True)
+            for cid in Article.objects.filter(pk__any_of=chunk, cluster__isnull=False).values_list(
+                "cluster_id", flat=True
+            )
         }
         first: dict[int, int] = {}
         for chunk in _chunks(sorted(touched)):
-            for pk, cid in Article.objects.filter(cluster_id__any_of=chunk).order_by("pk").values_list("pk", "cluster_id"):
+            for pk, cid in (
+                Article.objects.filter(cluster_id__any_of=chunk).order_by("pk").values_list("pk", "cluster_id")
+            ):
                 if first.setdefault(cid, pk) != pk:
                     edges.append((first[cid], pk))
     return connected_components(edges)

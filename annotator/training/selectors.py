@@ -59,7 +59,9 @@ def training_data(*, project: Project, source: str) -> TrainingData:
         covered = set(done.values_list("article_id", flat=True))
     article_ids = sorted(set(by_article) | covered)
     data = TrainingData()
-    articles = Article.objects.filter(pk__any_of=article_ids).select_related("outlet").only("id", "text", "outlet__slug")
+    articles = (
+        Article.objects.filter(pk__any_of=article_ids).select_related("outlet").only("id", "text", "outlet__slug")
+    )
     for article in articles.order_by("id").iterator(chunk_size=1000):
         data.article_ids.append(article.id)
         data.texts.append(article.text)

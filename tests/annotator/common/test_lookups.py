@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from annotator.corpus.models import Article, Outlet
 from tests.annotator.projects.factories import make_article, make_outlet
 
