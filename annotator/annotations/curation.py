@@ -302,7 +302,7 @@ def finished_annotators(*, project: Project, article_ids: list[int] | None = Non
     """article id -> annotators whose assignment on it is done."""
     rows = Assignment.objects.filter(project=project, status=Assignment.Status.DONE)
     if article_ids is not None:
-        rows = rows.filter(article_id__in=article_ids)
+        rows = rows.filter(article_id__any_of=article_ids)
     out: dict[int, set[int]] = defaultdict(set)
     for article_id, annotator_id in rows.values_list("article_id", "annotator_id"):
         out[article_id].add(annotator_id)
@@ -354,7 +354,7 @@ def gold_bulk_accept(
     finishers = finished_annotators(project=project, article_ids=article_ids)
     spans_by_article: dict[int, list[Span]] = defaultdict(list)
     candidates = Span.objects.filter(
-        project=project, layer=Layer.ANNOTATOR, article_id__in=list(finishers)
+        project=project, layer=Layer.ANNOTATOR, article_id__any_of=finishers
     ).select_related("label")
     for span in candidates.order_by("article_id", "start_char", "end_char", "id"):
         spans_by_article[span.article_id].append(span)

@@ -105,7 +105,7 @@ def blind_titles(*, article_ids: list[int]) -> dict[int, str]:
     """Masked titles for many articles (one query), for queues shown to blinded annotators."""
     from annotator.corpus.models import Article
 
-    rows = Article.objects.filter(pk__in=article_ids).values_list(
+    rows = Article.objects.filter(pk__any_of=article_ids).values_list(
         "pk", "title", "url", "outlet__name", "outlet__slug", "outlet__homepage"
     )
     out = {}

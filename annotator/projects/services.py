@@ -266,12 +266,12 @@ def project_add_articles(
         articles = articles.filter(Q(title__icontains=search) | Q(text__icontains=search))
     if article_ids is not None:
         ids = list(article_ids)
-        missing = set(ids) - set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = set(ids) - set(Article.objects.filter(pk__any_of=ids).values_list("pk", flat=True))
         if missing:
             raise ApplicationError(
                 f"{len(missing)} article id(s) do not exist.", {"article_ids": [f"Unknown: {sorted(missing)[:20]}"]}
             )
-        articles = articles.filter(pk__in=ids)
+        articles = articles.filter(pk__any_of=ids)
     existing = ProjectArticle.objects.filter(project=project).values("article_id")
     new_ids = list(articles.exclude(pk__in=existing).order_by("pk").values_list("pk", flat=True))
     ProjectArticle.objects.bulk_create(
@@ -507,7 +507,7 @@ def assignment_create_for_annotator(
         )
     ids = list(dict.fromkeys(article_ids))
     in_project = set(
-        ProjectArticle.objects.filter(project=project, article_id__in=ids).values_list("article_id", flat=True)
+        ProjectArticle.objects.filter(project=project, article_id__any_of=ids).values_list("article_id", flat=True)
     )
     outside = [pk for pk in ids if pk not in in_project]
     if outside:
@@ -515,7 +515,7 @@ def assignment_create_for_annotator(
             f"{len(outside)} article(s) are not in the project.", {"article_ids": [f"Not in project: {outside[:20]}"]}
         )
     queued = set(
-        Assignment.objects.filter(project=project, annotator=annotator, article_id__in=ids).values_list(
+        Assignment.objects.filter(project=project, annotator=annotator, article_id__any_of=ids).values_list(
             "article_id", flat=True
         )
     )

@@ -714,7 +714,7 @@ def _import_clusters(data: SnapshotArchive, mapping: dict[int, int], new_ids: se
     for row in data.jsonl("data/articles.jsonl"):
         if row["cluster"] is not None:
             members.setdefault(row["cluster"], []).append(row)
-    current = dict(Article.objects.filter(pk__in=list(mapping.values())).values_list("pk", "cluster_id"))
+    current = dict(Article.objects.filter(pk__any_of=mapping.values()).values_list("pk", "cluster_id"))
     for c in data.jsonl("data/clusters.jsonl"):
         rows = members.get(c["id"], [])
         fresh = [r for r in rows if r["id"] in new_ids]
@@ -904,7 +904,7 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
             [ProjectArticle(project=project, article_id=pk) for pk in sorted(mapping.values())], batch_size=2000
         )
         labels, versions = _import_codebook(data, project)
-        texts = dict(Article.objects.filter(pk__in=list(mapping.values())).values_list("pk", "text"))
+        texts = dict(Article.objects.filter(pk__any_of=mapping.values()).values_list("pk", "text"))
         gold = []
         gold_rows = data.jsonl("data/gold_spans.jsonl")
         _check_offsets(gold_rows, mapping, texts, "Gold span", "gold_spans")

@@ -157,7 +157,7 @@ def _spans(
 ) -> None:
     existing = set(
         Span.objects.filter(
-            project=project, article_id__in=article_ids.values(), layer=Layer.GOLD, label=label
+            project=project, article_id__any_of=article_ids.values(), layer=Layer.GOLD, label=label
         ).values_list("article_id", "start_char", "end_char")
     )
     version = CodebookVersion.objects.filter(project=project).order_by("-number").values_list("pk", flat=True).first()
@@ -189,7 +189,7 @@ def _spans(
 
 
 def _adjudications(*, project: Project, article_ids: set[int], by, report: BabeImportReport) -> None:
-    rows = Adjudication.objects.filter(project=project, article_id__in=article_ids)
+    rows = Adjudication.objects.filter(project=project, article_id__any_of=article_ids)
     rows.exclude(status=Adjudication.Status.DONE).update(status=Adjudication.Status.DONE)
     missing = article_ids - set(rows.values_list("article_id", flat=True))
     Adjudication.objects.bulk_create(

@@ -205,7 +205,7 @@ class _ImportRun:
         """Record index -> article id, for the records whose article was found (or made); errors for the rest."""
         in_project = Article.objects.filter(project_links__project=self.project)
         ids = {r.article_id for r in records if r.article_id is not None}
-        by_id = dict(in_project.filter(pk__in=ids).values_list("pk", "content_hash"))
+        by_id = dict(in_project.filter(pk__any_of=ids).values_list("pk", "content_hash"))
         hashes = {r.hash() for r in records} - {""}
         by_hash: dict[str, list[int]] = {}
         for pk, digest in in_project.filter(content_hash__in=hashes).values_list("pk", "content_hash"):
@@ -374,7 +374,7 @@ class _ImportRun:
         if spans:
             article_ids = {key[0] for key in spans}
             existing = set(
-                Span.objects.filter(project=self.project, article_id__in=article_ids).values_list(
+                Span.objects.filter(project=self.project, article_id__any_of=article_ids).values_list(
                     "article_id", "layer", "annotator_id", "label_id", "start_char", "end_char"
                 )
             )
