@@ -1,10 +1,11 @@
 """``field__any_of=values``: membership in a list of values sent as one parameter.
 
 ``field__in=values`` sends one placeholder per value. For the id lists of chunked jobs (500–100,000 ids) that costs
-more than the query: Django prepares each value and builds each placeholder, psycopg re-parses the long SQL (too long
-for its statement cache), and PostgreSQL refuses more than 65,535 parameters, SQLite more than 32,766. ``any_of``
-sends the whole list as one array (PostgreSQL: ``= ANY(%s::type[])``) or one JSON text (SQLite: ``IN (SELECT value
-FROM json_each(%s))``), so its SQL is the same for every list and its size is not limited by the parameter count.
+more than the query: Django prepares each value and builds each placeholder, and psycopg re-parses the long SQL (too
+long for its statement cache). Long lists also meet parameter limits: SQLite's (32,766 in its default build) and,
+with server-side binding, PostgreSQL's 65,535. ``any_of`` sends the whole list as one array (PostgreSQL: ``=
+ANY(%s::type[])``) or one JSON text (SQLite: ``IN (SELECT value FROM json_each(%s))``), so its SQL is the same for
+every list and no parameter limit applies.
 
 Written here because Django has no such lookup (``django.contrib.postgres`` has array *columns*, not this) and it
 is a dozen lines; registered on every field by ``CommonConfig.ready``.

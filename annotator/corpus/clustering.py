@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the matcher pulls in datasketch and scipy: load it when clu
 logger = logging.getLogger(__name__)
 
 READ_CHUNK = 2000
-WRITE_CHUNK = 900  # ids per IN (...) in updates, under every backend's parameter limit
+WRITE_CHUNK = 900  # ids per update statement, so that no statement grows with the corpus
 COPY_KEYS = ("republished_from", "source_outlet")
 METHOD_EXACT, METHOD_NEAR = "exact", "minhash-lsh"
 STAGE_SIGNED, STAGE_COMPARED = "signed", "compared"
