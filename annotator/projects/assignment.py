@@ -20,6 +20,7 @@ from django.db.models import Count, Max, Q
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import role_at_least
 from annotator.projects.models import Assignment, Membership, Project, ProjectArticle, Role
+from annotator.projects.services import project_lock
 
 STRATA = ("outlet", "month", "topic")
 UNKNOWN = "(unknown)"
@@ -301,7 +302,7 @@ def assignments_generate(*, project: Project, by, seed: int | None = None) -> di
 
     if by is not None and not role_at_least(membership_role(project=project, user=by), Role.OWNER):
         raise ApplicationError("Only a project owner can generate assignments.", status_code=403)
-    Project.objects.select_for_update().filter(pk=project.pk).first()  # one generation at a time per project
+    project_lock(project=project)  # one generation at a time per project
     articles, existing = plan_inputs(project=project)
     plan = plan_assignments(
         articles=articles,

@@ -85,6 +85,17 @@ def _require(*, project: Project, user, capability: str) -> str:
 
 
 @transaction.atomic
+def project_lock(*, project: Project | int) -> None:
+    """Hold the project's row until the transaction ends: one version numbering, assignment generation, scoring run
+    start or score recount at a time per project.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: holders still exclude each other (and a settings change or the project's
+    deletion), but rows that only reference the project, such as an annotator's span, are written meanwhile. Their
+    foreign-key checks take FOR KEY SHARE, which FOR UPDATE would make wait for the whole recount or generation."""
+    pk = project if isinstance(project, int) else project.pk
+    list(Project.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
+
+
 def project_create(
     *, name: str, created_by, slug: str = "", description: str = "", guidelines: str = "", **settings
 ) -> Project:

@@ -17,6 +17,7 @@ from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.corpus.models import Outlet
 from annotator.projects.models import Label, Project
+from annotator.projects.services import project_lock
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
 from annotator.scoring.services import human_scores_refresh, model_source
 from annotator.training.models import ModelVersion
@@ -345,7 +346,7 @@ def human_scores_refresh_if_stale(*, project: Project, source_key: str) -> None:
     if _human_marker_state(project=project, source_key=source_key) is None:
         return
     with transaction.atomic():
-        Project.objects.select_for_update().filter(pk=project.pk).first()
+        project_lock(project=project)
         state = _human_marker_state(project=project, source_key=source_key)
         if state is None:  # another request recounted while this one waited for the lock
             return

@@ -28,6 +28,7 @@ from annotator.common.models import Job, JobStatus
 from annotator.common.services import job_fail
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Label, Project
+from annotator.projects.services import project_lock
 from annotator.scoring.models import ArticleScore
 from annotator.training.models import ModelVersion
 from annotator.training.selectors import model_version_labels
@@ -80,7 +81,7 @@ def scoring_run_start(
         project_labels=Label.objects.filter(project=project).values_list("name", flat=True),
     )
     if article_ids is None:
-        Project.objects.select_for_update().filter(pk=project.pk).first()  # two clicks at once start one run
+        project_lock(project=project)  # two clicks at once start one run
         running = _unfinished_runs(version=version).filter(params__article_ids=None).order_by("pk").first()
         if running is not None:
             return running
@@ -257,7 +258,9 @@ def _chunk_results(
 
 
 def _lock_articles(articles) -> None:
-    list(articles.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+    # FOR NO KEY UPDATE: two runs of a chunk exclude each other, an annotator's span on one of the articles does not
+    # wait (its foreign-key check takes FOR KEY SHARE).
+    list(articles.select_for_update(of=("self",), no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
 def _results_delete(*, version: ModelVersion, article_ids=None) -> None:
@@ -374,7 +377,7 @@ def _annotator_id(source: str) -> int:
 def human_scores_refresh(*, project: Project, source: str) -> int:
     """Rebuild the per-article counts of a human layer (gold or one annotator); returns articles counted."""
     # Two requests refreshing at once would both delete and re-insert: the project row serialises them.
-    Project.objects.select_for_update().filter(pk=project.pk).first()
+    project_lock(project=project)
     article_ids = human_source_articles(project=project, source=source)
     spans = Span.objects.filter(project=project, article_id__any_of=article_ids)
     if source == "gold":

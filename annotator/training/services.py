@@ -15,6 +15,7 @@ from django.utils import timezone
 from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label, Project
+from annotator.projects.services import project_lock
 from annotator.training import selectors
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 
@@ -37,7 +38,7 @@ def model_version_create(
     source = source or project.training_source
     if source not in {"gold", "all"}:
         raise ApplicationError("Unknown training source.", {"source": [f"{source!r} is not one of gold, all"]})
-    Project.objects.select_for_update().filter(pk=project.pk).first()  # serialise version numbering
+    project_lock(project=project)  # serialise version numbering
     number = (ModelVersion.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
     version = ModelVersion.objects.create(
         project=project,
@@ -175,7 +176,7 @@ def model_version_activate(*, version: ModelVersion) -> ModelVersion:
     """Make this version the project's active one; the previous one serves until this commits."""
     if version.status != JobStatus.SUCCEEDED:
         raise ApplicationError("Only a successfully trained version can be activated.", {"status": [version.status]})
-    ModelVersion.objects.select_for_update().filter(project=version.project_id)
+    project_lock(project=version.project_id)  # two activations at once: the second waits, then deactivates the first
     ModelVersion.objects.filter(project=version.project_id, is_active=True).exclude(pk=version.pk).update(
         is_active=False
     )

@@ -1,0 +1,97 @@
+"""Row locks that serialise work per project or per article, and what they must not block (PostgreSQL only:
+SQLite locks the whole database for a write and has no row locks).
+
+Each check runs its second party in another thread, with its own connection and a short lock timeout: a statement
+that would wait for the first party's lock fails with "lock timeout" instead.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import OperationalError, connection, transaction
+
+from annotator.annotations.models import Layer, Span
+from annotator.common.models import JobStatus
+from annotator.corpus.models import Article
+from annotator.projects.models import Label
+from annotator.projects.services import project_lock
+from annotator.scoring.services import _lock_articles
+from annotator.training.models import ModelVersion
+from annotator.training.services import model_version_activate
+from tests.annotator.projects.factories import make_article, make_project, make_user
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's"),
+]
+
+
+def in_other_connection(work) -> Exception | None:
+    """Run ``work`` in a transaction of another connection, waiting at most 1 s for any lock; its error, if any."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '1s'")
+                work()
+        except Exception as error:  # noqa: BLE001 - handed back to the test thread
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    return outcome.get("error")
+
+
+@pytest.fixture
+def world():
+    article = make_article(text="Rebels were liberated by foreign-sponsored and armed groups.")
+    user = make_user()
+    project = make_project(articles=[article])
+    return {"project": project, "article": article, "user": user, "label": Label.objects.filter(project=project)[0]}
+
+
+def annotator_span(world) -> Span:
+    return Span.objects.create(
+        project=world["project"], article=world["article"], layer=Layer.ANNOTATOR, annotator=world["user"],
+        label=world["label"], start_char=0, end_char=6, text="Rebels",
+    )  # fmt: skip
+
+
+def assert_waited_for_a_lock(error: Exception | None) -> None:
+    assert isinstance(error, OperationalError) and "lock timeout" in str(error), error
+
+
+def test_project_lock_excludes_another_holder_but_not_an_annotators_span(world):
+    with transaction.atomic():
+        project_lock(project=world["project"])
+        assert in_other_connection(lambda: annotator_span(world)) is None
+        assert_waited_for_a_lock(in_other_connection(lambda: project_lock(project=world["project"])))
+    assert Span.objects.filter(project=world["project"], layer=Layer.ANNOTATOR).count() == 1
+
+
+def test_a_scoring_chunks_article_lock_excludes_another_run_of_it_but_not_an_annotators_span(world):
+    articles = Article.objects.filter(pk=world["article"].pk)
+    with transaction.atomic():
+        _lock_articles(articles)
+        assert in_other_connection(lambda: annotator_span(world)) is None
+        assert_waited_for_a_lock(in_other_connection(lambda: _lock_articles(articles)))
+
+
+def test_activating_a_version_waits_for_the_project_lock(world):
+    """Two activations at once used to race on the one-active-version constraint; the second now waits."""
+    project = world["project"]
+    first, second = (ModelVersion.objects.create(project=project, number=n, status=JobStatus.SUCCEEDED) for n in (1, 2))
+    with transaction.atomic():
+        project_lock(project=project)
+        assert_waited_for_a_lock(in_other_connection(lambda: model_version_activate(version=second)))
+    model_version_activate(version=first)
+    assert in_other_connection(lambda: model_version_activate(version=second)) is None
+    assert list(ModelVersion.objects.filter(project=project, is_active=True)) == [second]
