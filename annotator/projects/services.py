@@ -133,8 +133,8 @@ def membership_update(*, membership: Membership, role: str, by=None) -> Membersh
     if role not in Role.values:
         raise ApplicationError(f"Unknown role '{role}'.", {"role": [f"Choose one of {', '.join(Role.values)}."]})
     if membership.role == Role.OWNER and role != Role.OWNER:
-        owners = Membership.objects.select_for_update().filter(project=membership.project, role=Role.OWNER)
-        if owners.count() <= 1:
+        project_lock(project=membership.project_id)  # two owners demoting each other at once: one must stay
+        if Membership.objects.filter(project=membership.project_id, role=Role.OWNER).count() <= 1:
             raise ApplicationError("A project needs at least one owner.", {"role": ["This is the last owner."]})
     membership.role = role
     membership.full_clean()
@@ -241,8 +241,8 @@ def membership_remove(*, membership: Membership, by=None) -> None:
     """Remove a member (their spans stay, attributed to them); the last owner cannot be removed."""
     _require(project=membership.project, user=by, capability="manage_members")
     if membership.role == Role.OWNER:
-        owners = Membership.objects.select_for_update().filter(project=membership.project, role=Role.OWNER)
-        if owners.count() <= 1:
+        project_lock(project=membership.project_id)  # two owners removing each other at once: one must stay
+        if Membership.objects.filter(project=membership.project_id, role=Role.OWNER).count() <= 1:
             raise ApplicationError("A project needs at least one owner.", {"member": ["This is the last owner."]})
     membership.delete()
     membership_role_forget(project=membership.project)

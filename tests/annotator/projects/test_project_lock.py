@@ -13,10 +13,11 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from annotator.annotations.models import Layer, Span
+from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.corpus.models import Article
-from annotator.projects.models import Label
-from annotator.projects.services import project_lock
+from annotator.projects.models import Label, Membership, Role
+from annotator.projects.services import membership_add, membership_remove, membership_update, project_lock
 from annotator.scoring.services import _lock_articles
 from annotator.training.models import ModelVersion
 from annotator.training.services import model_version_activate
@@ -95,3 +96,19 @@ def test_activating_a_version_waits_for_the_project_lock(world):
     model_version_activate(version=first)
     assert in_other_connection(lambda: model_version_activate(version=second)) is None
     assert list(ModelVersion.objects.filter(project=project, is_active=True)) == [second]
+
+
+def test_removing_or_demoting_an_owner_waits_for_the_project_lock(world):
+    """The last-owner rule counts owners under the lock; a locked count() (FOR UPDATE) is silently dropped by Django."""
+    project = world["project"]
+    second_owner = membership_add(project=project, user=make_user(), role=Role.OWNER, by=None)
+    with transaction.atomic():
+        project_lock(project=project)
+        assert_waited_for_a_lock(in_other_connection(lambda: membership_remove(membership=second_owner)))
+        assert_waited_for_a_lock(
+            in_other_connection(lambda: membership_update(membership=second_owner, role=Role.ANNOTATOR))
+        )
+    assert in_other_connection(lambda: membership_remove(membership=second_owner)) is None
+    (last,) = Membership.objects.filter(project=project, role=Role.OWNER)
+    with pytest.raises(ApplicationError, match="at least one owner"):
+        membership_remove(membership=last)
