@@ -343,7 +343,8 @@ def _labels_snapshot(project: Project) -> list[dict]:
 
 def codebook_version_create(*, project: Project, changelog: str, by=None) -> CodebookVersion:
     """Record the codebook as it is now, as version latest+1 (called by every codebook change)."""
-    latest = CodebookVersion.objects.select_for_update().filter(project=project).aggregate(n=Max("number"))["n"] or 0
+    project_lock(project=project)  # two codebook changes at once would both take number latest+1
+    latest = CodebookVersion.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0
     return CodebookVersion.objects.create(
         project=project,
         number=latest + 1,

@@ -17,7 +17,13 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.corpus.models import Article
 from annotator.projects.models import Label, Membership, Role
-from annotator.projects.services import membership_add, membership_remove, membership_update, project_lock
+from annotator.projects.services import (
+    codebook_version_create,
+    membership_add,
+    membership_remove,
+    membership_update,
+    project_lock,
+)
 from annotator.scoring.services import _lock_articles
 from annotator.training.models import ModelVersion
 from annotator.training.services import model_version_activate
@@ -112,3 +118,14 @@ def test_removing_or_demoting_an_owner_waits_for_the_project_lock(world):
     (last,) = Membership.objects.filter(project=project, role=Role.OWNER)
     with pytest.raises(ApplicationError, match="at least one owner"):
         membership_remove(membership=last)
+
+
+def test_a_codebook_change_waits_for_the_project_lock(world):
+    """Versions are numbered latest + 1; an aggregate() drops FOR UPDATE, so the project row serialises them."""
+    project = world["project"]
+    with transaction.atomic():
+        project_lock(project=project)
+        assert_waited_for_a_lock(in_other_connection(lambda: codebook_version_create(project=project, changelog="x")))
+    before = project.codebook_versions.count()
+    assert in_other_connection(lambda: codebook_version_create(project=project, changelog="y")) is None
+    assert project.codebook_versions.count() == before + 1
