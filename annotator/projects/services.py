@@ -84,10 +84,10 @@ def _require(*, project: Project, user, capability: str) -> str:
 # --- projects and members ---------------------------------------------------------------------
 
 
-@transaction.atomic
 def project_lock(*, project: Project | int) -> None:
-    """Hold the project's row until the transaction ends: one version numbering, assignment generation, scoring run
-    start or score recount at a time per project.
+    """Hold the project's row until the caller's transaction ends (outside one it raises): one model or codebook
+    version numbering, version activation, assignment generation, owner removal, scoring run start or score
+    recount at a time per project.
 
     FOR NO KEY UPDATE, not FOR UPDATE: holders still exclude each other (and a settings change or the project's
     deletion), but rows that only reference the project, such as an annotator's span, are written meanwhile. Their
@@ -96,6 +96,7 @@ def project_lock(*, project: Project | int) -> None:
     list(Project.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
 
 
+@transaction.atomic
 def project_create(
     *, name: str, created_by, slug: str = "", description: str = "", guidelines: str = "", **settings
 ) -> Project:

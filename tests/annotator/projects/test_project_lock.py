@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
@@ -129,3 +130,8 @@ def test_a_codebook_change_waits_for_the_project_lock(world):
     before = project.codebook_versions.count()
     assert in_other_connection(lambda: codebook_version_create(project=project, changelog="y")) is None
     assert project.codebook_versions.count() == before + 1
+
+
+def test_the_project_lock_outside_a_transaction_is_an_error_not_a_lock_released_at_once(world):
+    with pytest.raises(TransactionManagementError):
+        project_lock(project=world["project"])
