@@ -96,6 +96,16 @@ def project_lock(*, project: Project | int) -> None:
     list(Project.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
 
 
+def _last_owner_refuse(*, membership: Membership, field: str) -> None:
+    """Refuse to take the owner role from ``membership`` when it is the project's last owner.
+
+    Counted under the project lock: two owners removing or demoting each other at once would otherwise both see
+    the other one still there (a ``select_for_update()`` on the count would not help: Django drops it)."""
+    project_lock(project=membership.project_id)
+    if Membership.objects.filter(project=membership.project_id, role=Role.OWNER).count() <= 1:
+        raise ApplicationError("A project needs at least one owner.", {field: ["This is the last owner."]})
+
+
 @transaction.atomic
 def project_create(
     *, name: str, created_by, slug: str = "", description: str = "", guidelines: str = "", **settings
@@ -134,9 +144,7 @@ def membership_update(*, membership: Membership, role: str, by=None) -> Membersh
     if role not in Role.values:
         raise ApplicationError(f"Unknown role '{role}'.", {"role": [f"Choose one of {', '.join(Role.values)}."]})
     if membership.role == Role.OWNER and role != Role.OWNER:
-        project_lock(project=membership.project_id)  # two owners demoting each other at once: one must stay
-        if Membership.objects.filter(project=membership.project_id, role=Role.OWNER).count() <= 1:
-            raise ApplicationError("A project needs at least one owner.", {"role": ["This is the last owner."]})
+        _last_owner_refuse(membership=membership, field="role")
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role"])
@@ -242,9 +250,7 @@ def membership_remove(*, membership: Membership, by=None) -> None:
     """Remove a member (their spans stay, attributed to them); the last owner cannot be removed."""
     _require(project=membership.project, user=by, capability="manage_members")
     if membership.role == Role.OWNER:
-        project_lock(project=membership.project_id)  # two owners removing each other at once: one must stay
-        if Membership.objects.filter(project=membership.project_id, role=Role.OWNER).count() <= 1:
-            raise ApplicationError("A project needs at least one owner.", {"member": ["This is the last owner."]})
+        _last_owner_refuse(membership=membership, field="member")
     membership.delete()
     membership_role_forget(project=membership.project)
 
