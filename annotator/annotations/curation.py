@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.annotations.models import Adjudication, Layer, Span
-from annotator.annotations.services import span_offsets_validate
+from annotator.annotations.services import span_deletion_record, span_offsets_validate
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
@@ -33,6 +33,7 @@ from annotator.projects.selectors import label_get_for_project, membership_role
 
 NOT_CURATOR = "Only curators and owners can curate the gold layer."
 NOT_ANNOTATOR_SPAN = "Only annotators' spans can be accepted or rejected."
+GOLD_CHANGED = "This gold span was changed by {who} since your page loaded it; the page now shows it as it is."
 ACCEPTED, REJECTED = "accepted", "rejected"
 
 
@@ -128,6 +129,7 @@ def _accept_group(*, project: Project, sources: list[Span], by, action: str, lab
             provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": action},
         )
     _add_source(gold, sources)
+    gold.updated_by = by
     gold.full_clean(
         exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
     )
@@ -165,6 +167,7 @@ def annotator_span_reject(*, project: Project, span: Span, by) -> Span:
         remaining = Span.objects.filter(pk__in=prov["from_spans"]).values_list("annotator_id", flat=True)
         prov["annotators"] = sorted(set(remaining))
         if not prov["from_spans"] and prov.get("action") in ("accept", "bulk_accept"):
+            span_deletion_record(spans=[gold], by=by)
             gold.delete()
         else:
             gold.provenance = prov
@@ -206,6 +209,7 @@ def gold_span_create(
         note=note,
         codebook_version_id=_latest_version_id(project),
         provenance={"from_spans": [], "annotators": [], "by": by.pk, "action": "accept" if sources else "create"},
+        updated_by=by,
     )
     if sources:
         gold.provenance["restored_by"] = by.pk
@@ -246,11 +250,17 @@ def gold_span_update(
     start_char: int | None = None,
     end_char: int | None = None,
     note: str | None = None,
+    seen_updated_at=None,
 ) -> Span:
-    """Edit a gold span: relabel, move its boundaries (text is re-read from the article), change its note."""
+    """Edit a gold span: relabel, move its boundaries (text is re-read from the article), change its note.
+
+    `seen_updated_at`: the span's `updated_at` as the curator's page shows it; if another curator changed it since,
+    the edit is refused (409, naming them) instead of overwriting what the page never showed.
+    """
     curator_check(project=project, user=by)
     if span.project_id != project.pk or span.layer != Layer.GOLD:
         raise ApplicationError("No such gold span in this project.", status_code=404)
+    span = _gold_locked_unchanged(span=span, seen_updated_at=seen_updated_at)
     if label_id is not None:
         span.label = label_get_for_project(project=project, label_id=label_id)
     if start_char is not None or end_char is not None:
@@ -272,6 +282,7 @@ def gold_span_update(
         span.note = note
     span.provenance = {**(span.provenance or {}), "action": "edit", "edited_by": by.pk}
     span.codebook_version_id = _latest_version_id(project)
+    span.updated_by = by
     span.full_clean(
         exclude=["project", "article", "annotator", "label", "codebook_version"], validate_constraints=False
     )
@@ -279,22 +290,35 @@ def gold_span_update(
     return span
 
 
+def _gold_locked_unchanged(*, span: Span, seen_updated_at) -> Span:
+    """The gold span's row, locked and re-read; 404 if it is gone, 409 if it changed after `seen_updated_at`."""
+    locked = (
+        Span.objects.select_for_update(of=("self",)).select_related("label", "article", "updated_by").filter(pk=span.pk)
+    )
+    span = locked.first()
+    if span is None:
+        raise ApplicationError("This gold span was already deleted.", status_code=404)
+    if seen_updated_at is not None and span.updated_at != seen_updated_at:
+        who = span.updated_by.username if span.updated_by else "someone"
+        raise ApplicationError(GOLD_CHANGED.format(who=who), {"span": [span.pk]}, status_code=409)
+    return span
+
+
 @transaction.atomic
-def gold_span_delete(*, project: Project, span: Span, by) -> None:
-    """Remove a gold span (its sources go back to undecided)."""
+def gold_span_delete(*, project: Project, span: Span, by, seen_updated_at=None) -> None:
+    """Remove a gold span (its sources go back to undecided); `seen_updated_at` as in `gold_span_update`."""
     curator_check(project=project, user=by)
     if span.project_id != project.pk or span.layer != Layer.GOLD:
         raise ApplicationError("No such gold span in this project.", status_code=404)
     # Read the sources from the locked row: an accept since `span` was loaded may have added one.
-    span = Span.objects.select_for_update().filter(pk=span.pk).first()
-    if span is None:
-        raise ApplicationError("This gold span was already deleted.", status_code=404)
+    span = _gold_locked_unchanged(span=span, seen_updated_at=seen_updated_at)
     source_ids = (span.provenance or {}).get("from_spans", [])
     for source in Span.objects.filter(pk__in=source_ids, layer=Layer.ANNOTATOR):
         prov = dict(source.provenance or {})
         prov.pop("curation", None)
         source.provenance = prov
         source.save(update_fields=["provenance"])
+    span_deletion_record(spans=[span], by=by)
     span.delete()
 
 
@@ -406,7 +430,14 @@ def _span_dict(span: Span) -> dict:
         "note": span.note,
         "curation": curation.get("status"),
         "provenance": span.provenance if span.layer == Layer.GOLD else None,
+        "updated_at": span.updated_at.isoformat(),
     }
+
+
+def gold_span_rows(*, project: Project, article: Article) -> list[dict]:
+    """The article's gold spans as the curator page draws them. Curators and owners only: callers check the role."""
+    spans = Span.objects.filter(project=project, article=article, layer=Layer.GOLD).select_related("label")
+    return [_span_dict(s) for s in spans.order_by("start_char", "end_char", "id")]
 
 
 def curation_article_view(*, project: Project, article: Article) -> dict:

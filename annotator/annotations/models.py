@@ -33,6 +33,10 @@ class Span(models.Model):
     score = models.FloatField(null=True, blank=True, help_text="Model confidence, for suggestions.")
     provenance = models.JSONField(default=dict, blank=True, help_text="For gold: the annotator spans it came from.")
     client_id = models.UUIDField(null=True, blank=True, help_text="Idempotency key sent by the client.")
+    # Who made the span's current state (created, relabelled, moved, merged it): a stale page names them.
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,6 +46,12 @@ class Span(models.Model):
             models.CheckConstraint(condition=Q(start_char__gte=0), name="span_start_non_negative"),
             models.CheckConstraint(condition=Q(start_char__lt=F("end_char")), name="span_start_before_end"),
             models.UniqueConstraint(fields=["client_id"], condition=Q(client_id__isnull=False), name="span_client_id"),
+            # One annotator marks the same text with the same label once (annotations.services.DUPLICATE_SPAN).
+            models.UniqueConstraint(
+                fields=["annotator", "article", "label", "start_char", "end_char"],
+                condition=Q(layer="annotator"),
+                name="span_annotator_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["project", "article", "layer"]),
@@ -50,6 +60,25 @@ class Span(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label_id}:{self.start_char}-{self.end_char}"
+
+
+class SpanDeletion(models.Model):
+    """A deleted annotator or gold span: who deleted it and when, so a page that still shows it can say so.
+
+    Keyed by the deleted span's id (ids are never reused).
+    """
+
+    span_id = models.PositiveBigIntegerField(primary_key=True)
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="+")
+    layer = models.CharField(max_length=16, choices=Layer.choices)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(auto_now_add=True)
 
 
 class Adjudication(models.Model):

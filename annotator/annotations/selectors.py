@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, SpanDeletion
+from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
 from annotator.projects.models import Project
 
@@ -70,6 +71,46 @@ def span_get_for_user(*, project: Project, span_id: int, user) -> Span:
     if span is None:
         raise Http404("No such span.")
     return span
+
+
+def _spans_visible_to(*, user, role: str | None) -> Q:
+    """Whose spans a member may look up one by one: curators and owners any annotator's and the gold layer (they
+    curate them), everyone else only their own annotator-layer spans (blind mode)."""
+    from annotator.projects.models import Role
+
+    if role_at_least(role, Role.CURATOR):
+        return Q(layer__in=[Layer.ANNOTATOR, Layer.GOLD])
+    return Q(layer=Layer.ANNOTATOR, annotator=user)
+
+
+def span_state_for_user(*, project: Project, span_id: int, user, role: str | None) -> dict:
+    """A span as the server has it now, for a page whose copy went stale: present (with its fields) or deleted, and
+    who made that state and when. Http404 if the span never existed or is not the user's to see."""
+    visible = _spans_visible_to(user=user, role=role)
+    span = Span.objects.filter(visible, pk=span_id, project=project).select_related("label", "updated_by").first()
+    if span is not None:
+        who = span.updated_by
+        fields = {f: getattr(span, f) for f in ("id", "article_id", "layer", "label_id", "start_char", "end_char")}
+        fields.update(
+            label=span.label.name, text=span.text, note=span.note, updated_at=span.updated_at.isoformat(),
+            client_id=str(span.client_id) if span.client_id else None,
+        )  # fmt: skip
+        changed_at = span.updated_at
+    else:
+        gone = (
+            SpanDeletion.objects.filter(visible, span_id=span_id, project=project).select_related("deleted_by").first()
+        )
+        if gone is None:
+            raise Http404("No such span.")
+        who, fields, changed_at = gone.deleted_by, None, gone.deleted_at
+    return {
+        "id": span_id,
+        "state": "present" if span is not None else "deleted",
+        "span": fields,
+        "changed_by": who.username if who else None,
+        "changed_by_you": who is not None and who.pk == user.pk,
+        "changed_at": changed_at.isoformat(),
+    }
 
 
 def span_count_by_label(*, project: Project) -> dict[int, int]:

@@ -12,7 +12,7 @@ from django.db import connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.sql.subqueries import InsertQuery
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, SpanDeletion
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
 from annotator.projects.blinding import matches_with_mask
@@ -26,6 +26,7 @@ SPAN_MAX_CHARS = 5000
 NOT_ALLOWED = "You cannot annotate in this project."
 NOT_IN_PROJECT = "This article is not part of the project."
 NOT_YOURS = "You can only change your own spans."
+DUPLICATE_SPAN = "You already marked “{text}” with {label} here (span #{id}); the same span is not stored twice."
 
 
 def _check_may_annotate(*, project: Project, user) -> None:
@@ -98,11 +99,12 @@ def _span_context(*, project: Project, article_id: int, label_id: int, start_cha
         return cursor.fetchone()
 
 
-def _insert_ignoring_duplicate_client_id(span: Span) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the client_id already exists.
+def _insert_ignoring_conflicts(span: Span) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the client_id already exists or the
+    annotator already has this span (the two partial unique indexes on spans).
 
     One statement and no savepoint: a retry (same client_id) or a concurrent duplicate cannot abort the
-    surrounding transaction. The only unique constraint on spans is the partial index on client_id.
+    surrounding transaction.
     """
     fields = [f for f in Span._meta.concrete_fields if f is not Span._meta.pk]
     query = InsertQuery(Span, on_conflict=OnConflict.IGNORE)
@@ -114,6 +116,47 @@ def _insert_ignoring_duplicate_client_id(span: Span) -> int | None:
             cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _duplicate_error(twin: Span) -> ApplicationError:
+    """409 naming the annotator's existing identical span; `errors.duplicate_of` is its id, for the page."""
+    message = DUPLICATE_SPAN.format(text=twin.text[:60], label=twin.label.name, id=twin.pk)
+    return ApplicationError(message, {"duplicate_of": [twin.pk]}, status_code=409)
+
+
+def _annotator_twin(*, span: Span, label_id: int) -> Span | None:
+    """The user's other span on the same article with the same offsets and this label (the unique constraint's key)."""
+    return (
+        Span.objects.select_related("label")
+        .filter(
+            layer=Layer.ANNOTATOR,
+            annotator_id=span.annotator_id,
+            article_id=span.article_id,
+            label_id=label_id,
+            start_char=span.start_char,
+            end_char=span.end_char,
+        )  # fmt: skip
+        .exclude(pk=span.pk)
+        .first()
+    )
+
+
+def span_deletion_record(*, spans: list[Span], by) -> None:
+    """Remember who deleted these spans (a page still showing one can then say so); call before deleting them."""
+    SpanDeletion.objects.bulk_create(
+        [
+            SpanDeletion(
+                span_id=s.pk,
+                project_id=s.project_id,
+                article_id=s.article_id,
+                layer=s.layer,
+                annotator_id=s.annotator_id,
+                deleted_by=by,
+            )
+            for s in spans
+        ],  # fmt: skip
+        ignore_conflicts=True,
+    )
 
 
 def _offsets_precheck(*, start_char: int, end_char: int) -> None:
@@ -159,7 +202,9 @@ def span_create(
     Rules, all checked here: the user may annotate in the project; the article is in the project; the label is
     in the project's codebook; the offsets are inside the text and `text` equals the article's text there; the
     note is not too long. A retry with the same `client_id` returns the span the first attempt made
-    (created=False); a client_id used for someone else's span is refused.
+    (created=False); a client_id used for someone else's span is refused. A span the user already has (same
+    article, label and offsets) is refused with 409 (`DUPLICATE_SPAN`, `errors.duplicate_of` = its id): the
+    database's unique constraint decides, so two tabs saving the same span at once store it once.
 
     Cost (the hot path of the annotator page): the role comes from the request's cached membership (see
     `project_get_for_user`), then one SELECT for article-in-project + covered slice + label + codebook version,
@@ -202,17 +247,22 @@ def span_create(
         codebook_version_id=version_id,
         client_id=client_id,
         provenance=provenance,
+        updated_by=user,
     )
-    new_id = _insert_ignoring_duplicate_client_id(span)
+    new_id = _insert_ignoring_conflicts(span)
     if new_id is not None:
         span.pk = new_id
         span._state.adding = False
         span._state.db = router.db_for_write(Span)
         return span, True
-    existing = _existing_for_client_id(client_id=client_id, project=project, article_id=article_id, user=user)
-    if existing is None:  # pragma: no cover - ON CONFLICT only fires for an existing client_id
+    if client_id is not None:
+        existing = _existing_for_client_id(client_id=client_id, project=project, article_id=article_id, user=user)
+        if existing is not None:
+            return existing, False
+    twin = _annotator_twin(span=span, label_id=label_id)
+    if twin is None:  # pragma: no cover - ON CONFLICT fires only for a client_id or an identical span
         raise ApplicationError("The span could not be saved; try again.")
-    return existing, False
+    raise _duplicate_error(twin)
 
 
 def _own_span(*, span: Span, user) -> None:
@@ -223,11 +273,16 @@ def _own_span(*, span: Span, user) -> None:
 
 @transaction.atomic
 def span_update(*, span: Span, user, label_id: int | None = None, note: str | None = None) -> Span:
-    """Relabel a span or change its note (offsets are fixed: delete and re-create to move a span)."""
+    """Relabel a span or change its note (offsets are fixed: delete and re-create to move a span).
+
+    A relabel onto a label the user already has at these offsets is refused (409, as in `span_create`)."""
     _own_span(span=span, user=user)
     fields = []
     if label_id is not None and label_id != span.label_id:
         span.label = label_get_for_project(project=span.project, label_id=label_id)
+        twin = _annotator_twin(span=span, label_id=label_id)
+        if twin is not None:
+            raise _duplicate_error(twin)
         span.codebook_version_id = (
             CodebookVersion.objects.filter(project_id=span.project_id)
             .order_by("-number")
@@ -239,12 +294,14 @@ def span_update(*, span: Span, user, label_id: int | None = None, note: str | No
         span.note = _note_validate(note)
         fields.append("note")
     if fields:
-        span.save(update_fields=[*fields, "updated_at"])
+        span.updated_by = user
+        span.save(update_fields=[*fields, "updated_by", "updated_at"])
     return span
 
 
 @transaction.atomic
 def span_delete(*, span: Span, user) -> None:
-    """Delete the user's own span."""
+    """Delete the user's own span (recorded as deleted by them)."""
     _own_span(span=span, user=user)
+    span_deletion_record(spans=[span], by=user)
     span.delete()

@@ -51,6 +51,7 @@ urlpatterns += [
         span_views.OtherSpanListApi.as_view(),
         name="other-span-list",
     ),
+    path("projects/<slug:slug>/spans/<int:span_id>/", span_views.SpanStateApi.as_view(), name="span-state"),
     path("projects/<slug:slug>/spans/<int:span_id>/update/", span_views.SpanUpdateApi.as_view(), name="span-update"),
     path("projects/<slug:slug>/spans/<int:span_id>/delete/", span_views.SpanDeleteApi.as_view(), name="span-delete"),
 ]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.text import slugify
 
 from annotator.common.errors import ApplicationError
@@ -452,6 +453,25 @@ def label_update(*, label: Label, by=None, changelog: str = "", **fields) -> Lab
     return label
 
 
+def _merge_duplicates_drop(*, label: Label, merge_into: Label, by) -> int:
+    """An annotator's span with `label` that they also marked with `merge_into` (same article and offsets) would
+    be a duplicate after the merge, which the database refuses: delete it (its twin stays). Returns how many."""
+    from django.db.models import Exists, OuterRef
+
+    from annotator.annotations.models import Layer, Span
+    from annotator.annotations.services import span_deletion_record
+
+    twin = Span.objects.filter(
+        layer=Layer.ANNOTATOR, label=merge_into, annotator_id=OuterRef("annotator_id"), article_id=OuterRef("article_id"),
+        start_char=OuterRef("start_char"), end_char=OuterRef("end_char"),
+    )  # fmt: skip
+    doomed = list(Span.objects.filter(label=label, layer=Layer.ANNOTATOR).filter(Exists(twin)))
+    if doomed:
+        span_deletion_record(spans=doomed, by=by)
+        Span.objects.filter(pk__in=[s.pk for s in doomed]).delete()
+    return len(doomed)
+
+
 @transaction.atomic
 def label_delete(*, label: Label, by=None, merge_into: Label | None = None, changelog: str = "") -> int:
     """Delete a label. If spans use it, a `merge_into` label is required: its spans move there first.
@@ -480,12 +500,18 @@ def label_delete(*, label: Label, by=None, merge_into: Label | None = None, chan
             "or the spans would be lost.",
             {"merge_into": [f"Required: {n_spans} span(s) use this label."]},
         )
-    moved = spans.update(label=merge_into) if merge_into is not None else 0
+    dropped = _merge_duplicates_drop(label=label, merge_into=merge_into, by=by) if merge_into is not None else 0
+    moved = spans.update(label=merge_into, updated_by=by, updated_at=timezone.now()) if merge_into is not None else 0
     name = label.name
     label.delete()
     if not changelog:
         changelog = (
-            f"Merged label '{name}' into '{merge_into.name}' ({moved} span(s) moved)."
+            f"Merged label '{name}' into '{merge_into.name}' ({moved} span(s) moved"
+            + (
+                f", {dropped} that an annotator had already marked with '{merge_into.name}' dropped)."
+                if dropped
+                else ")."
+            )
             if merge_into is not None
             else f"Deleted label '{name}'."
         )

@@ -807,6 +807,11 @@ def _import_annotator_layer(
     )  # fmt: skip
     spans = data.jsonl("data/annotator_spans.jsonl")
     _check_offsets(spans, mapping, texts, "Annotator span", "annotator_spans")
+    # A snapshot frozen before spans were unique per annotator may hold one span twice: restore it once.
+    once: dict[tuple, dict] = {}
+    for s in spans:
+        once.setdefault((s["article"], s["annotator"], s["label"], s["start_char"], s["end_char"]), s)
+    spans = list(once.values())
     Span.objects.bulk_create(
         [
             Span(project=project, article_id=mapping[s["article"]], layer=Layer.ANNOTATOR,

@@ -57,6 +57,12 @@ class GoldSpanOutputSerializer(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=False)
     note = serializers.CharField(trim_whitespace=False)
     provenance = serializers.JSONField()
+    updated_at = serializers.DateTimeField()
+
+
+SEEN_UPDATED_AT_HELP = (
+    "The span's updated_at as your page shows it: if another curator changed it since, 409 instead of overwriting."
+)
 
 
 class AssignmentGenerateApi(CurationApi):
@@ -157,6 +163,10 @@ class GoldSpanCreateApi(CurationApi):
             help_text="Restore a deleted gold span: the annotator spans it came from (linked and accepted again).",
         )  # fmt: skip
 
+    @extend_schema(responses=GoldSpanOutputSerializer(many=True), summary="The article's gold spans, as they are now.")
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        return Response(curation.gold_span_rows(project=self.project(), article=self.article()))
+
     @extend_schema(request=InputSerializer, responses={201: GoldSpanOutputSerializer}, summary="Draw a gold span.")
     def post(self, request: Request, slug: str, article_id: int) -> Response:
         project = self.project()
@@ -177,6 +187,10 @@ class GoldSpanUpdateApi(CurationApi):
         start_char = serializers.IntegerField(required=False, min_value=0)
         end_char = serializers.IntegerField(required=False, min_value=1)
         note = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, max_length=NOTE_MAX_CHARS)
+        updated_at = serializers.DateTimeField(required=False, help_text=SEEN_UPDATED_AT_HELP)
+
+    class DeleteInputSerializer(serializers.Serializer):
+        updated_at = serializers.DateTimeField(required=False, help_text=SEEN_UPDATED_AT_HELP)
 
     @extend_schema(request=InputSerializer, responses=GoldSpanOutputSerializer, summary="Edit a gold span.")
     def patch(self, request: Request, slug: str, span_id: int) -> Response:
@@ -187,14 +201,21 @@ class GoldSpanUpdateApi(CurationApi):
         v = data.validated_data
         gold = curation.gold_span_update(
             project=project, span=span, by=request.user, label_id=v.get("label"), start_char=v.get("start_char"),
-            end_char=v.get("end_char"), note=v.get("note"),
+            end_char=v.get("end_char"), note=v.get("note"), seen_updated_at=v.get("updated_at"),
         )  # fmt: skip
         return Response(GoldSpanOutputSerializer(gold).data)
 
-    @extend_schema(request=None, responses={204: None}, summary="Delete a gold span.")
+    @extend_schema(
+        parameters=[DeleteInputSerializer], request=None, responses={204: None}, summary="Delete a gold span."
+    )
     def delete(self, request: Request, slug: str, span_id: int) -> Response:
         project = self.project()
-        curation.gold_span_delete(project=project, span=self.span(Layer.GOLD), by=request.user)
+        data = self.DeleteInputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        curation.gold_span_delete(
+            project=project, span=self.span(Layer.GOLD), by=request.user,
+            seen_updated_at=data.validated_data.get("updated_at"),
+        )  # fmt: skip
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

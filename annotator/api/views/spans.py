@@ -12,6 +12,7 @@ from annotator.annotations.selectors import (
     span_get_for_user,
     span_list_for_annotator,
     span_rows_for_others,
+    span_state_for_user,
     suggestion_list_for_article,
 )
 from annotator.annotations.services import span_create, span_delete, span_update
@@ -131,6 +132,30 @@ class SpanDeleteApi(APIView):
         span = span_get_for_user(project=project, span_id=span_id, user=request.user)
         span_delete(span=span, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SpanStateApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        state = serializers.ChoiceField(choices=["present", "deleted"])
+        span = serializers.DictField(allow_null=True, help_text="The span's fields when present.")
+        changed_by = serializers.CharField(allow_null=True, help_text="Who created, changed or deleted it last.")
+        changed_by_you = serializers.BooleanField()
+        changed_at = serializers.DateTimeField()
+
+    @extend_schema(
+        responses=OutputSerializer,
+        summary="A span as the server has it now (present or deleted) and who changed it last: what a page shows "
+        "when its copy went stale. Your own spans; curators and owners also any annotator's and gold spans.",
+    )
+    def get(self, request: Request, slug: str, span_id: int) -> Response:
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        state = span_state_for_user(project=project, span_id=span_id, user=request.user, role=role)
+        if state["span"] is not None and outlet_blind_applies(project=project, role=role):
+            article = article_get_for_project(project=project, article_id=state["span"]["article_id"])
+            span = state["span"]
+            span["text"] = OutletBlinder(article).span_text(span["start_char"], span["end_char"])
+        return Response(self.OutputSerializer(state).data)
 
 
 class SuggestionOutputSerializer(serializers.Serializer):

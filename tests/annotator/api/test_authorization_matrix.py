@@ -174,6 +174,8 @@ def test_blind_mode_annotator_never_sees_another_annotators_spans(world):
         f"/api/v1/projects/{p}/annotations/export/?format=csv",
         f"/api/v1/projects/{p}/annotations/export/?annotator={world.ann2.username}",
         f"/api/v1/projects/{p}/annotations/export/?layer=annotator",
+        f"/api/v1/projects/{p}/curate/articles/{a}/gold/",
+        *(f"/api/v1/projects/{p}/spans/{s.pk}/" for s in theirs),
     ]
     for url in reads:
         response = client.get(url)
