@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test install migrate demo lint bench clean
+.PHONY: run test install migrate demo lint bench data clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,15 @@ test: install
 	FRAMESCOPE_DATA_DIR=$${FRAMESCOPE_DATA_DIR:-$(CURDIR)/var/test} $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(PY) -m ruff check annotator ml tests bench
-	$(PY) -m ruff format --check annotator ml tests bench
+	$(PY) -m ruff check annotator ml tests bench scripts
+	$(PY) -m ruff format --check annotator ml tests bench scripts
 
 bench: install
 	$(PY) -m bench
+
+# The real BABE data set (AGPL-3.0) for the data tests and benchmarks; the tests do not need it.
+data:
+	$(PYTHON) scripts/fetch_babe.py
 
 clean:
 	rm -rf $(VENV) var

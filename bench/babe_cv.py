@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from bench._data import babe_csv
 from ml.babe import read_babe
 from ml.evaluation import MICRO, span_scores, word_scores
 from ml.lexicon import CountedLexiconBaseline, LexiconClassifier
 
-DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "babe" / "final_labels_SG2.train.csv"
+DEFAULT_CSV = babe_csv()
 
 
 def run(csv: Path, *, folds: int, seed: int, variants: bool) -> dict:

@@ -39,6 +39,7 @@ from sklearn.base import clone
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
+from bench._data import babe_csv
 from ml.babe import LOADED, read_babe
 from ml.evaluation import MICRO, span_scores
 from ml.lexicon import LexiconClassifier
@@ -48,7 +49,7 @@ from ml.stats.strata import DEFAULT_PRIOR_SPANS
 from ml.tokenise import count_tokens
 from ml.validation import out_of_fold_predictions
 
-DEFAULT_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "babe" / "final_labels_SG2.train.csv"
+DEFAULT_CSV = babe_csv()
 
 
 def per_article(keys: list, columns: dict[str, list]) -> tuple[list, dict[str, np.ndarray]]:

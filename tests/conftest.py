@@ -18,25 +18,70 @@ if TYPE_CHECKING:
     from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 ARTIFACTS_DIR = Path(os.environ.get("FRAMESCOPE_ARTIFACTS_DIR", ROOT / "test-artifacts"))
 
 
+SEED_ARTICLE = ROOT / "seeds" / "seed_article" / "000_348df739ac9c7c1b.txt"
+BABE_TRAIN = "final_labels_SG2.train.csv"
+DATA_HELP = (
+    "the BABE data set is not here: run `make data` (downloads it into var/data/babe/) or set "
+    "FRAMESCOPE_BABE_DIR to a folder holding final_labels_SG2.csv or final_labels_SG2.train.csv"
+)
+# Markers that say why a test may be skipped in some environment; under FRAMESCOPE_STRICT_SKIPS (CI) any other
+# skip is a failure, so a test that silently stops running cannot go unnoticed.
+ENVIRONMENT_MARKERS = ("data", "postgresql", "sqlite", "redis", "extra")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every test that drives Chromium is a browser test, marked or not."""
+    """Every test that drives Chromium is a browser test, and every test that reads BABE a data test, marked or not."""
     for item in items:
-        if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if {"browser", "page"} & fixtures:
             item.add_marker(pytest.mark.browser)
+        if {"babe_dir", "babe_file"} & fixtures:
+            item.add_marker(pytest.mark.data)
+
+
+def pytest_runtest_setup(item):
+    """Tests marked for a backend skip, saying so, where this run has another one."""
+    from django.conf import settings
+    from django.db import connection
+
+    needs = {
+        "postgresql": (connection.vendor == "postgresql", "needs PostgreSQL (runs in the PostgreSQL pass)"),
+        "sqlite": (connection.vendor == "sqlite", "needs SQLite (runs in the embedded pass)"),
+        "redis": (settings.CELERY_BROKER_URL.startswith("redis"), "needs the Redis broker (the PostgreSQL pass)"),
+    }
+    for marker, (present, reason) in needs.items():
+        if item.get_closest_marker(marker) and not present:
+            pytest.skip(reason)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Under FRAMESCOPE_REQUIRE_BROWSER (CI), a skipped browser test is a failure, whatever skipped it."""
+    """Skips that CI must not accept become failures.
+
+    FRAMESCOPE_REQUIRE_BROWSER: a skipped browser test fails, whatever skipped it. FRAMESCOPE_REQUIRE_DATA: a
+    skipped data test fails. FRAMESCOPE_STRICT_SKIPS: a skipped test fails unless it carries one of
+    ENVIRONMENT_MARKERS (it needs data, a backend or an extra that this run does not have).
+    """
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("FRAMESCOPE_REQUIRE_BROWSER") and item.get_closest_marker("browser"):
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    required = {"browser": "FRAMESCOPE_REQUIRE_BROWSER", "data": "FRAMESCOPE_REQUIRE_DATA"}
+    for marker, variable in required.items():
+        if os.environ.get(variable) and item.get_closest_marker(marker):
+            report.outcome = "failed"
+            report.longrepr = f"{marker} test skipped under {variable}: {report.longrepr}"
+            return
+    allowed = ("browser", *ENVIRONMENT_MARKERS)
+    if os.environ.get("FRAMESCOPE_STRICT_SKIPS") and not any(item.get_closest_marker(m) for m in allowed):
         report.outcome = "failed"
-        report.longrepr = f"browser test skipped under FRAMESCOPE_REQUIRE_BROWSER: {report.longrepr}"
+        report.longrepr = (
+            f"skipped under FRAMESCOPE_STRICT_SKIPS without an environment marker {ENVIRONMENT_MARKERS}: "
+            f"{report.longrepr}"
+        )
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
@@ -300,8 +345,32 @@ def browser_login(page, live_server, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-@pytest.fixture
-def shared_dir() -> Path:
-    if not SHARED.exists():
-        pytest.fail(f"../shared not found at {SHARED}")
-    return SHARED
+# --- data ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def babe_dir() -> Path:
+    """The folder of the real BABE data set (FRAMESCOPE_BABE_DIR, else var/data/babe from `make data`).
+
+    BABE is AGPL-3.0 and never copied into this repository: tests that need it are data tests, skipped with
+    DATA_HELP where it is missing (a failure under FRAMESCOPE_REQUIRE_DATA, as CI runs them).
+    """
+    configured = os.environ.get("FRAMESCOPE_BABE_DIR")
+    folder = Path(configured) if configured else ROOT / "var" / "data" / "babe"
+    if not any((folder / name).is_file() for name in (BABE_TRAIN, "final_labels_SG2.csv")):
+        pytest.skip(f"{DATA_HELP} (looked in {folder})")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def babe_file(babe_dir) -> Path:
+    """The BABE sentence file: the training subset where there is one (../shared), else the whole SG2 file."""
+    train = babe_dir / BABE_TRAIN
+    return train if train.is_file() else babe_dir / "final_labels_SG2.csv"
+
+
+@pytest.fixture(scope="session")
+def seed_article() -> tuple[str, str]:
+    """The project's seed article (seeds/seed_article/): its first line is the title, the rest the text."""
+    title, _, body = SEED_ARTICLE.read_text(encoding="utf-8").partition("\n")
+    return title, body

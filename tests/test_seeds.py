@@ -1,6 +1,7 @@
 """The seed article copy and the invented demo corpus: well-formed, in sync with their builder, framing habits hold."""
 
 import csv
+import hashlib
 import importlib.util
 import json
 import sys
@@ -10,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from ml.tokenise import iter_tokens
+from tests.conftest import SEED_ARTICLE
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-SHARED_SEED = ROOT.parent / "shared" / "seeds" / "000_348df739ac9c7c1b.txt"
+SEED_SHA256 = "b80422d312ee4eedbba9e3b06b8829f6b38dc90d4650efade950a390a9b19c4d"
 JSONL = SEEDS / "demo_corpus.jsonl"
 REQUIRED_FIELDS = ("outlet", "title", "text", "url", "published_at", "external_id", "byline", "topic", "invented")
 HERALD_STYLE = ("terrorist", "takfiri", "liberat")
@@ -39,10 +41,10 @@ def loaded_rate(texts: list[str], stems: tuple[str, ...]) -> float:
     return 1000 * sum(word.startswith(stems) for word in words) / len(words)
 
 
-def test_seed_article_copy_is_byte_identical():
-    if not SHARED_SEED.exists():
-        pytest.skip(f"{SHARED_SEED} is not available on this machine")
-    assert (SEEDS / "seed_article" / SHARED_SEED.name).read_bytes() == SHARED_SEED.read_bytes()
+def test_seed_article_copy_is_byte_identical_to_the_original():
+    """The committed copy is the seed article byte for byte (SHA-256 of ../shared/seeds/000_348df739ac9c7c1b.txt)."""
+    digest = hashlib.sha256(SEED_ARTICLE.read_bytes()).hexdigest()
+    assert digest == SEED_SHA256
 
 
 def test_demo_corpus_shape(records):

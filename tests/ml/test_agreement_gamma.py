@@ -34,6 +34,7 @@ def test_gamma_raises_a_clear_error_when_pygamma_is_missing(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.extra
 def test_gamma_is_high_for_near_identical_annotations_and_lower_for_shifted_ones():
     pytest.importorskip("pygamma_agreement", reason="optional extra 'gamma' not installed")
     same = gamma_agreement(_data(), n_samples=10, precision_level=0.1, random_state=0)

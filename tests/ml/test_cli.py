@@ -1,4 +1,5 @@
-"""`python -m ml` end to end on a slice of BABE: train, predict, evaluate; and clear errors for bad files."""
+"""`python -m ml` end to end on a generated file in BABE's format: train, predict, evaluate; clear errors for bad
+files; and one run on a slice of the real BABE data (a data test)."""
 
 import json
 import subprocess
@@ -8,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from ml.babe import read_babe
+from tests.babe_sample import babe_sample_rows, write_babe_sample
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-BABE = SHARED / "data" / "babe" / "final_labels_SG2.train.csv"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -20,12 +20,10 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def babe_slices(tmp_path_factory):
-    assert BABE.is_file(), f"the shared BABE file is missing: {BABE}"
-    lines = BABE.read_text(encoding="utf-8").splitlines(keepends=True)
     folder = tmp_path_factory.mktemp("babe")
-    train, test = folder / "train.csv", folder / "test.csv"
-    train.write_text(lines[0] + "".join(lines[1:601]), encoding="utf-8")
-    test.write_text(lines[0] + "".join(lines[601:701]), encoding="utf-8")
+    rows = babe_sample_rows(400, seed=1)
+    train = write_babe_sample(folder / "train.csv", rows[:600])
+    test = write_babe_sample(folder / "test.csv", babe_sample_rows(60, seed=2)[:100])
     return train, test
 
 
@@ -34,14 +32,14 @@ def model_dir(babe_slices, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "m"
     result = run("train", "--format", "babe", str(babe_slices[0]), "--out", str(out), "--pin", "draconian")
     assert result.returncode == 0, result.stderr
-    assert "trained on 600 texts" in result.stdout
+    assert f"trained on {len(read_babe(babe_slices[0]).rows)} texts" in result.stdout
     return out
 
 
 def test_train_writes_a_model_and_manifest(model_dir):
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["labels"] == ["loaded"] and manifest["params"]["pinned"] == ["draconian"]
-    assert manifest["n_terms"] > 100
+    assert manifest["n_terms"] >= 8  # the sample's loaded words, at least
 
 
 def test_predict_writes_one_json_line_per_row_in_order(model_dir, babe_slices):
@@ -62,7 +60,7 @@ def test_evaluate_prints_a_table_and_json(model_dir, babe_slices):
     as_json = run("evaluate", "--model", str(model_dir), "--format", "babe", str(babe_slices[1]), "--json")
     metrics = json.loads(as_json.stdout)
     word = metrics["word"]["micro"]
-    assert metrics["n_texts"] == 100 and word["n_gold"] > 0 and 0.0 < word["f1"] <= 1.0
+    assert metrics["n_texts"] == len(read_babe(babe_slices[1]).rows) and word["n_gold"] > 0 and 0.0 < word["f1"] <= 1.0
     assert set(metrics) == {"n_texts", "exact", "partial", "word"}
     assert metrics["partial"]["micro"]["f1"] >= metrics["exact"]["micro"]["f1"]
 
@@ -87,3 +85,17 @@ def test_bad_files_give_clear_errors(tmp_path, model_dir):
     assert result.returncode == 2 and "bad.jsonl:2: not JSON" in result.stderr
     no_model = run("evaluate", "--model", str(tmp_path), "--format", "jsonl", str(bad))
     assert no_model.returncode == 2 and "not a model directory" in no_model.stderr
+
+
+def test_train_and_evaluate_on_a_slice_of_the_real_babe_file(babe_file, tmp_path):
+    lines = babe_file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    train.write_text(lines[0] + "".join(lines[1:601]), encoding="utf-8")
+    test.write_text(lines[0] + "".join(lines[601:701]), encoding="utf-8")
+    out = tmp_path / "model"
+    trained = run("train", "--format", "babe", str(train), "--out", str(out))
+    assert trained.returncode == 0, trained.stderr
+    assert "trained on 600 texts" in trained.stdout
+    assert json.loads((out / "manifest.json").read_text())["n_terms"] > 100
+    metrics = json.loads(run("evaluate", "--model", str(out), "--format", "babe", str(test), "--json").stdout)
+    assert metrics["n_texts"] == 100 and 0.0 < metrics["word"]["micro"]["f1"] <= 1.0

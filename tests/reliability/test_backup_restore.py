@@ -71,9 +71,8 @@ def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.postgresql  # backup/restore uses pg_dump
 def test_pg_dump_and_data_archive_restore_into_a_fresh_database(settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("backup/restore uses pg_dump: runs in the PostgreSQL pass")
     for tool in ("pg_dump", "pg_restore", "createdb", "dropdb"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} not found (apt-get install postgresql-client)")

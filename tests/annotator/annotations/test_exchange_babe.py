@@ -1,9 +1,9 @@
-"""The BABE importer against the real SG2 training file in ../shared (counts, zeros, unmatched words, rerun)."""
+"""The BABE importer on a generated file in BABE's format (counts, zeros, unmatched words, rerun), and on the real
+SG2 training file (a data test)."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,11 +16,9 @@ from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import Label
 from annotator.projects.services import project_create
 from ml.babe import read_babe
+from tests.babe_sample import ROWS, write_babe_sample
 
 pytestmark = pytest.mark.django_db
-
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-BABE_FILE = SHARED / "data" / "babe" / "final_labels_SG2.train.csv"
 
 
 @pytest.fixture
@@ -29,20 +27,18 @@ def project():
     return project_create(name="BABE study", created_by=owner)  # no codebook: the label must be created
 
 
-def test_babe_import_counts_zeros_unmatched_and_rerun(project):
-    if not BABE_FILE.exists():
-        pytest.fail(f"BABE file not found at {BABE_FILE}")
-    started = time.monotonic()
-    dataset = read_babe(BABE_FILE)
-    report = babe_import(project=project, path=BABE_FILE)
+def import_and_check(project, path) -> None:
+    """Import ``path`` twice and check every count against what the reader finds in the file."""
+    dataset = read_babe(path)
+    report = babe_import(project=project, path=path)
 
     assert report.messages == [f"The project had no label '{BABE_LABEL}'; it was created."]
     label = Label.objects.get(project=project, name=BABE_LABEL)
-    assert report.sentences == len(dataset.rows) == 2887
-    assert report.articles_created == project.articles.count() == 2887
+    assert report.sentences == len(dataset.rows)
+    assert report.articles_created == project.articles.count() == len(dataset.rows)
     gold = Span.objects.filter(project=project, layer=Layer.GOLD, label=label, annotator=None)
     assert report.spans_created == gold.count() == dataset.n_spans
-    assert Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE).count() == 2887
+    assert Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE).count() == len(dataset.rows)
     zeros = project.articles.exclude(pk__in=gold.values("article_id")).count()
     assert zeros == sum(1 for row in dataset.rows if not row.spans) > 0  # sentences without marked words count
     assert report.unmatched_count == len(dataset.unmatched) > 0
@@ -51,7 +47,6 @@ def test_babe_import_counts_zeros_unmatched_and_rerun(project):
 
     # Outlets slugified; the metadata and a spot check of one span against the reader.
     assert report.outlets_created == len({row.outlet for row in dataset.rows})
-    assert Outlet.objects.filter(slug="fox-news").exists()
     row = next(r for r in dataset.rows if r.spans)
     article = Article.objects.get(text=row.text, url=row.news_link)
     assert article.metadata["label_bias"] == row.label_bias and article.metadata["topic"] == row.topic
@@ -61,11 +56,30 @@ def test_babe_import_counts_zeros_unmatched_and_rerun(project):
     ]
     assert all(s.text == row.text[s.start_char : s.end_char] for s in gold.filter(article=article))
 
-    again = babe_import(project=project, path=BABE_FILE)
+    again = babe_import(project=project, path=path)
     assert (again.articles_created, again.spans_created, again.adjudications_created) == (0, 0, 0)
-    assert (again.articles_existing, again.spans_existing) == (2887, dataset.n_spans)
+    assert (again.articles_existing, again.spans_existing) == (len(dataset.rows), dataset.n_spans)
     assert again.messages == []
     assert Span.objects.filter(project=project).count() == dataset.n_spans
+
+
+def test_babe_import_counts_zeros_unmatched_and_rerun(project, tmp_path):
+    path = write_babe_sample(tmp_path / "sample.csv", bom=True)
+    import_and_check(project, path)
+    assert project.articles.count() == len(ROWS)
+    assert Outlet.objects.filter(slug="the-evening-post").exists()
+    for row in ROWS:
+        spans = Span.objects.filter(project=project, article__text=row.text).order_by("start_char")
+        assert [span.text for span in spans] == list(row.found)
+    assert Article.objects.get(text=ROWS[3].text).metadata["label_bias"] == "No agreement"
+
+
+def test_babe_import_of_the_real_file(project, babe_file):
+    started = time.monotonic()
+    import_and_check(project, babe_file)
+    assert Outlet.objects.filter(slug="fox-news").exists()
+    if babe_file.name == "final_labels_SG2.train.csv":
+        assert project.articles.count() == 2887
     assert time.monotonic() - started < 60
 
 

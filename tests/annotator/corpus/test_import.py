@@ -15,6 +15,7 @@ from annotator.corpus.models import Article, ImportBatch, Outlet
 from annotator.corpus.selectors import import_batch_article_ids
 from ml.tokenise import count_tokens
 from tests.annotator.corpus.helpers import article, write_csv, write_jsonl
+from tests.conftest import SEED_ARTICLE
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +70,10 @@ def test_gz_import(tmp_path):
     assert Article.objects.filter(outlet__slug="gz").count() == 2
 
 
-def test_txt_folder_import_needs_an_outlet_for_its_own_files(tmp_path, shared_dir):
+def test_txt_folder_import_needs_an_outlet_for_its_own_files(tmp_path):
     folder = tmp_path / "txt"
     folder.mkdir()
-    seed = next((shared_dir / "seeds").glob("*.txt"))
+    seed = SEED_ARTICLE
     (folder / seed.name).write_bytes(seed.read_bytes())
     (folder / "crlf.txt").write_bytes("A title\r\nBody “x”\r\n".encode())
     with pytest.raises(
@@ -312,11 +313,10 @@ def test_a_failing_post_import_hook_does_not_fail_the_import(tmp_path, monkeypat
     assert "post-import hook" in caplog.text and "hook broke" in caplog.text
 
 
+@pytest.mark.sqlite
 def test_sqlite_import_raises_the_page_cache_only_for_the_run(tmp_path):
     from django.db import connection
 
-    if connection.vendor != "sqlite":
-        pytest.skip("the page cache pragma is SQLite's")
     seen = []
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
@@ -367,8 +367,8 @@ def zip_of(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED):
     return path
 
 
-def test_zip_of_a_txt_folder_imports_like_the_folder(tmp_path, shared_dir):
-    seed = next((shared_dir / "seeds").glob("*.txt"))
+def test_zip_of_a_txt_folder_imports_like_the_folder(tmp_path):
+    seed = SEED_ARTICLE
     members = {
         f"press/{seed.name}": seed.read_bytes(),
         "press/crlf.txt": "A title\r\nBody “x”\r\n".encode(),

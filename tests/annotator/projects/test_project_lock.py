@@ -32,7 +32,7 @@ from tests.annotator.projects.factories import make_article, make_project, make_
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's"),
+    pytest.mark.postgresql,  # row locks are PostgreSQL's
 ]
 
 

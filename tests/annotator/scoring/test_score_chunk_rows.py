@@ -4,7 +4,6 @@ from collections import Counter, defaultdict
 from unittest import mock
 
 import pytest
-from django.db import connection
 
 from annotator.annotations.models import Layer, Span
 from annotator.common.copy import rows_insert
@@ -117,9 +116,7 @@ def test_a_model_that_predicts_none_of_the_projects_labels_stores_nothing_and_sa
         assert ", ".join(model.labels_) in refused.value.message
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="COPY is PostgreSQL's; elsewhere rows_insert is bulk_create"
-)
+@pytest.mark.postgresql  # COPY is PostgreSQL's; elsewhere rows_insert is bulk_create
 def test_rows_written_by_copy_equal_those_written_by_bulk_create():
     project, articles, version = trained_in_process()
     label = Label.objects.get(project=project, name="loaded term")

@@ -21,13 +21,6 @@ TRICKY = "👍🏽 e\u0301 \r\n مرحبا and the regime's 𝐛𝐨𝐥𝐝 cla
 
 
 @pytest.fixture
-def seed_article(shared_dir):
-    raw = (shared_dir / "seeds" / "000_348df739ac9c7c1b.txt").read_text(encoding="utf-8")
-    title, _, body = raw.partition("\n")
-    return title, body
-
-
-@pytest.fixture
 def world(transactional_db, seed_article):
     title, body = seed_article
     owner, annotator = make_user("owner"), make_user("ann")
