@@ -137,6 +137,7 @@ urlpatterns += [
     path("articles/<int:article_id>/", corpus_views.ArticleDetailApi.as_view(), name="article-detail"),
     path("import-batches/", corpus_views.ImportBatchListApi.as_view(), name="import-batch-list"),
     path("import-batches/create/", corpus_views.ImportBatchCreateApi.as_view(), name="import-batch-create"),
+    path("import-batches/preview/", corpus_views.ImportPreviewApi.as_view(), name="import-batch-preview"),
     path("import-batches/<int:batch_id>/", corpus_views.ImportBatchDetailApi.as_view(), name="import-batch-detail"),
     path(
         "import-batches/<int:batch_id>/errors/",

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 
 from annotator.common.tasks_util import enqueue_on_commit
 from annotator.corpus.forms import CorpusUploadForm
+from annotator.corpus.importing.preview import PREVIEW_HEAD_BYTES
 from annotator.corpus.models import Article, ImportBatch, Outlet, StoryCluster
 from annotator.corpus.selectors import import_batch_progress
 from annotator.corpus.services import import_batch_create
@@ -78,7 +79,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 batch = import_batch_create(
                     source_name=data["file"].name, format=data["format"], outlet_slug=data["outlet"] or "",
-                    strict=data["strict"], dry_run=data["dry_run"], user=request.user, upload=data["file"],
+                    delimiter=data["delimiter"], column_map=data["column_map"], strict=data["strict"],
+                    dry_run=data["dry_run"], user=request.user, upload=data["file"],
                 )  # fmt: skip
                 enqueue_on_commit(import_batch_task, batch.pk)
             messages.success(request, f"Upload saved; import {batch.pk} is queued.")
@@ -88,6 +90,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "form": form,
             "title": "Upload corpus",
+            "preview_url": reverse("api:import-batch-preview"),
+            "preview_head_bytes": PREVIEW_HEAD_BYTES,
         }
         return TemplateResponse(request, "admin/corpus/importbatch/upload.html", context)
 

@@ -35,6 +35,13 @@ class ImportBatch(models.Model):
     upload = models.FileField(upload_to="imports/%Y/%m/", blank=True, max_length=500)
     format = models.CharField(max_length=10, choices=Format.choices)
     outlet_slug = models.SlugField(max_length=100, blank=True)
+    delimiter = models.CharField(
+        max_length=1, blank=True, choices=[(",", "comma"), (";", "semicolon"), ("\t", "tab")],
+        help_text="CSV: the delimiter given; blank: detected from the file's head.",
+    )  # fmt: skip
+    column_map = models.JSONField(
+        default=dict, blank=True, help_text="CSV: article field → column name, over the common column names."
+    )
     strict = models.BooleanField(default=False)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)

@@ -89,16 +89,20 @@ def import_batch_create(
     source_name: str,
     format: str,
     outlet_slug: str = "",
+    delimiter: str = "",
+    column_map: dict[str, str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
     user: Any = None,
     upload: Any = None,
 ) -> ImportBatch:
-    """A queued ImportBatch row for one run over one file (or folder)."""
+    """A queued ImportBatch row for one run over one file (or folder); ``delimiter`` and ``column_map``: CSV."""
     batch = ImportBatch(
         source_name=source_name[:500],
         format=format,
         outlet_slug=outlet_slug,
+        delimiter=delimiter,
+        column_map=column_map or {},
         strict=strict,
         dry_run=dry_run,
         user=user,
@@ -203,8 +207,9 @@ class _ImportRun:
 
     def _reader(self) -> Reader:
         return reader_for(
-            self.path, format=self.batch.format or None, max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES
-        )
+            self.path, format=self.batch.format or None, max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
+            delimiter=self.batch.delimiter, column_map=self.batch.column_map,
+        )  # fmt: skip
 
     def finish(self, status: str, message: str) -> ImportSummary:
         summary = self.summary

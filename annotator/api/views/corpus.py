@@ -2,7 +2,8 @@
 
 Who sees what (the rules live in `annotator.corpus.selectors`):
 
-- staff see every outlet, article and import batch, and may upload a corpus (`import-batches/create/`);
+- staff see every outlet, article and import batch, and may upload a corpus (`import-batches/create/`, after
+  a look at its first rows: `import-batches/preview/`);
 - other users see the articles of the projects they are members of, and the import batches they started;
 - in an outlet-blind project an annotator does not learn outlets: an article seen only through such projects comes
   with its outlet fields set to null (`outlet`, `outlet_name`, `url`, `byline`, `external_id`, `metadata`,
@@ -31,8 +32,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotator.common.errors import ApplicationError
 from annotator.common.tasks_util import enqueue_on_commit
-from annotator.corpus.forms import UPLOAD_FORMATS, CorpusUploadForm
+from annotator.corpus.forms import UPLOAD_DELIMITERS, UPLOAD_FORMATS, CorpusPreviewForm, CorpusUploadForm
+from annotator.corpus.importing.errors import ImportFileError
+from annotator.corpus.importing.preview import PREVIEW_HEAD_BYTES, import_preview
 from annotator.corpus.models import Article, ImportBatch, Outlet
 from annotator.corpus.selectors import (
     OUTLET_FIELDS_HIDDEN,
@@ -394,6 +398,13 @@ class ImportBatchCreateApi(APIView):
             required=False,
             help_text="Outlet slug for rows without an 'outlet' field (required for a .zip of .txt files).",
         )
+        delimiter = serializers.ChoiceField(
+            choices=[value for value, _ in UPLOAD_DELIMITERS], required=False,
+            help_text="CSV: the delimiter (default: detected on the file's head).",
+        )  # fmt: skip
+        column_map = serializers.CharField(
+            required=False, help_text="CSV: FIELD=COLUMN pairs, e.g. text=body,outlet=source (default: common names)."
+        )
         strict = serializers.BooleanField(required=False, help_text="Import nothing if any row is bad.")
         dry_run = serializers.BooleanField(required=False, help_text="Validate and count only; write no articles.")
 
@@ -410,7 +421,47 @@ class ImportBatchCreateApi(APIView):
         with transaction.atomic():
             batch = import_batch_create(
                 source_name=data["file"].name, format=data["format"], outlet_slug=data["outlet"] or "",
-                strict=data["strict"], dry_run=data["dry_run"], user=request.user, upload=data["file"],
+                delimiter=data["delimiter"], column_map=data["column_map"], strict=data["strict"],
+                dry_run=data["dry_run"], user=request.user, upload=data["file"],
             )  # fmt: skip
             enqueue_on_commit(import_batch_task, batch.pk)
         return Response(ImportBatchOutputSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportPreviewApi(APIView):
+    """The first rows of a corpus file as the import would store them (staff), from the file's head only: the
+    detected encoding, delimiter and columns, and each row's fields or the reason it would be rejected. Nothing
+    is written. Send the file's first bytes (the upload page sends its first 256 KiB) and its size."""
+
+    permission_classes = [IsAuthenticated, CanImportCorpus]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text=f"The file or its first {PREVIEW_HEAD_BYTES:,} bytes (read no further).")
+        size = serializers.IntegerField(required=False, help_text="The whole file's size (to know if a row is cut).")
+        format = serializers.ChoiceField(choices=[value for value, _ in UPLOAD_FORMATS], required=False)
+        outlet = serializers.SlugField(required=False)
+        delimiter = serializers.ChoiceField(choices=[value for value, _ in UPLOAD_DELIMITERS], required=False)
+        column_map = serializers.CharField(required=False)
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Preview a corpus file's first rows as they would be imported (staff); writes nothing.",
+    )
+    def post(self, request: Request) -> Response:
+        form = CorpusPreviewForm(request.data, request.FILES)
+        if not form.is_valid():
+            raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
+        data = form.cleaned_data
+        upload = data["file"]
+        head = upload.read(PREVIEW_HEAD_BYTES)
+        try:
+            preview = import_preview(
+                head=head, name=upload.name, format=data["format"], delimiter=data["delimiter"],
+                column_map=data["column_map"], default_outlet=data["outlet"] or "",
+                complete=(data["size"] if data["size"] is not None else upload.size) <= len(head),
+            )  # fmt: skip
+        except ImportFileError as exc:
+            raise ApplicationError(exc.message, {"file": [exc.message]}) from None
+        return Response(preview.as_dict())

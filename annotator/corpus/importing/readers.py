@@ -13,6 +13,7 @@ import io
 import os
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,19 @@ from typing import IO, Any, ClassVar
 
 import orjson
 
+from annotator.corpus.importing.csv_layout import (
+    column_names,
+    decode_head,
+    detect_delimiter,
+    detect_encoding,
+    find_columns,
+    missing_text_message,
+)
 from annotator.corpus.importing.errors import ImportFileError
 
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 8192
+HEAD_BYTES = 64 * 1024  # what the CSV encoding and delimiter are detected on
 EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -79,12 +89,14 @@ class Reader:
 
     format: ClassVar[str] = ""
 
-    def __init__(self, path: Path, *, max_decompressed_bytes: int) -> None:
+    def __init__(self, path: Path, *, max_decompressed_bytes: int, head: bytes | None = None) -> None:
         self.path = Path(path)
         self.max_decompressed_bytes = max_decompressed_bytes
         self.source = self.path.name
         self._raw: IO[bytes] | None = None
-        self.bytes_total = self._total_size()
+        # A preview reads only the file's first bytes (decompressed, if it is gzip): ``head`` holds them.
+        self._head = _decompressed_head(head) if head is not None else None
+        self.bytes_total = len(head) if head is not None else self._total_size()
 
     def _total_size(self) -> int:
         if not self.path.exists():
@@ -111,6 +123,9 @@ class Reader:
                 pass
 
     def open_binary(self) -> IO[bytes]:
+        if self._head is not None:
+            self._raw = io.BytesIO(self._head)
+            return io.BufferedReader(self._raw)  # type: ignore[arg-type]
         self._raw = self.path.open("rb")
         if self._raw.read(2) == GZIP_MAGIC:
             self._raw.seek(0)
@@ -125,15 +140,30 @@ class Reader:
     def check_outlet(self, default_outlet: str) -> None:
         """Refuse, before any write, a file whose rows could not get an outlet (rows here name their own)."""
 
-    def _sniff(self, stream: IO[bytes]) -> None:
+    def read_head(self, size: int = HEAD_BYTES) -> bytes:
+        """The first ``size`` bytes of the (decompressed) data."""
+        with self.open_binary() as stream:
+            return stream.read(size)
+
+    def _sniff(self, stream: IO[bytes], *, text_may_hold_nul: bool = False) -> None:
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(stream, "peek") else b""
-        if b"\x00" in head:
+        if b"\x00" in head and not text_may_hold_nul:
             raise ImportFileError(f"{self.source} looks like a binary file, not {self.format.upper()} text")
         if head.startswith(b"PK\x03\x04"):
             raise ImportFileError(
                 f"{self.source} is a zip archive: only the txt format reads archives (a .zip of .txt files); "
                 "unzip a zipped JSONL or CSV file first"
             )
+
+
+def _decompressed_head(head: bytes) -> bytes:
+    """A head as the readers see it: a gzip head is decompressed as far as it goes (its end is cut off)."""
+    if not head.startswith(GZIP_MAGIC):
+        return head
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+    except zlib.error as exc:
+        raise ImportFileError(f"the file starts like gzip but cannot be decompressed ({exc})") from None
 
 
 def _decode_line(raw: bytes) -> tuple[str | None, str | None]:
@@ -166,6 +196,8 @@ class JsonlReader(Reader):
             self._sniff(stream)
             seen_good = False
             for number, raw in enumerate(stream, start=1):
+                if number == 1:
+                    raw = raw.removeprefix(codecs.BOM_UTF8)
                 if not raw.strip():
                     continue
                 fields, error = _load_json_line(raw)
@@ -181,50 +213,79 @@ class JsonlReader(Reader):
 
 
 class CsvReader(Reader):
-    """Comma-separated with a header row that names a ``text`` column; quoted fields may span lines."""
+    """A header row and one record per article; quoted fields may span lines.
+
+    The encoding (UTF-8, with or without a BOM, or UTF-16 with a BOM) and the delimiter (``,`` ``;`` or tab,
+    unless given) are found on the file's head, and the columns are mapped to article fields by their common
+    names or by ``column_map`` (see ``csv_layout``).
+    """
 
     format = "csv"
 
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_decompressed_bytes: int,
+        head: bytes | None = None,
+        delimiter: str = "",
+        column_map: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(path, max_decompressed_bytes=max_decompressed_bytes, head=head)
+        self.delimiter = delimiter
+        self.column_map = dict(column_map or {})
+        self.encoding = ""
+        self.header: list[str] = []
+        self.columns: dict[str, int] = {}
+
+    def detect_layout(self) -> None:
+        """Encoding and delimiter from the head (the delimiter only when not given)."""
+        head = self.read_head()
+        self.encoding = detect_encoding(head)
+        if not self.delimiter:
+            self.delimiter = detect_delimiter(decode_head(head, self.encoding), self.column_map)
+
     def rows(self) -> Iterator[RawRow]:
+        self.detect_layout()
         with self.open_binary() as stream:
             stream = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
-            self._sniff(stream)
-            # surrogateescape keeps bad bytes visible per field, so one bad row does not stop the file.
-            text_stream = codecs.getreader("utf-8")(stream, errors="surrogateescape")
-            reader = csv.reader(_lines(text_stream))
+            self._sniff(stream, text_may_hold_nul=self.encoding == "utf-16")
+            # UTF-8: surrogateescape keeps bad bytes visible per field, so one bad row does not stop the file.
+            errors = "surrogateescape" if self.encoding == "utf-8" else "surrogatepass"
+            text_stream = codecs.getreader(self.encoding)(stream, errors=errors)
+            reader = csv.reader(_lines(text_stream), delimiter=self.delimiter)
             header = next(reader, None)
-            self._check_header(header)
-            assert header is not None
-            header = [name.lstrip("\ufeff") if i == 0 else name for i, name in enumerate(header)]
+            names = self._names(header)
             previous_end = reader.line_num
             for record in reader:
                 start, previous_end = previous_end + 1, reader.line_num
                 if not record or record == [""]:
                     continue
-                yield self._row(self.source, start, header, record)
+                yield self._row(self.source, start, names, record, self.encoding)
 
-    def _check_header(self, header: list[str] | None) -> None:
+    def _names(self, header: list[str] | None) -> list[str]:
+        """What each column's values are stored under; a header without a text column fails the file."""
         if not header:
-            raise ImportFileError(f"{self.source} is empty: a CSV needs a header row with a 'text' column")
-        names = [name.strip().lstrip("\ufeff") for name in header]
-        if "text" in names:
-            return
-        hint = ""
-        if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
-            hint = " (the header has no commas: the file seems to use another delimiter; save it comma-separated)"
-        raise ImportFileError(f"{self.source}: the CSV header has no 'text' column; found {names[:20]}{hint}")
+            raise ImportFileError(f"{self.source} is empty: a CSV needs a header row with a text column")
+        self.header = [name.strip().lstrip("\ufeff") for name in header]
+        self.columns = find_columns(header, self.column_map)
+        if "text" not in self.columns:
+            raise ImportFileError(missing_text_message(self.source, header, self.delimiter))
+        return column_names(header, self.columns, source=self.source)
 
     @staticmethod
-    def _row(source: str, line: int, header: list[str], record: list[str]) -> RawRow:
-        if len(record) != len(header):
-            return RawRow(source, line, error=f"expected {len(header)} fields as in the header, got {len(record)}")
+    def _row(source: str, line: int, names: list[str], record: list[str], encoding: str = "utf-8") -> RawRow:
+        if len(record) != len(names):
+            return RawRow(source, line, error=f"expected {len(names)} fields as in the header, got {len(record)}")
         for value in record:
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError as exc:
+                if encoding != "utf-8":
+                    return RawRow(source, line, error=f"invalid {encoding.upper()} (an unpaired surrogate)")
                 bad = value[exc.start].encode("utf-8", "surrogateescape")
                 return RawRow(source, line, error=f"invalid UTF-8 (byte 0x{bad[0]:02x})")
-        return RawRow(source, line, dict(zip((name.strip() for name in header), record, strict=True)))
+        return RawRow(source, line, dict(zip(names, record, strict=True)))
 
 
 def _lines(stream: IO[str]) -> Iterator[str]:
@@ -410,10 +471,25 @@ def _is_article_member(name: str) -> bool:
 READERS: dict[str, type[Reader]] = {reader.format: reader for reader in (JsonlReader, CsvReader, TxtFolderReader)}
 
 
-def reader_for(path: Path | str, *, format: str | None, max_decompressed_bytes: int) -> Reader:
-    """The reader for ``path`` in ``format`` (inferred from the path when None)."""
+def reader_for(
+    path: Path | str,
+    *,
+    format: str | None,
+    max_decompressed_bytes: int,
+    head: bytes | None = None,
+    delimiter: str = "",
+    column_map: dict[str, str] | None = None,
+) -> Reader:
+    """The reader for ``path`` in ``format`` (inferred from the path when None); ``head``: only these first bytes
+    (a preview). ``delimiter`` and ``column_map`` are CSV's."""
     path = Path(os.fspath(path))
     chosen = format or detect_format(path)
     if chosen not in READERS:
         raise ImportFileError(f"unknown format {chosen!r}; choose one of {', '.join(sorted(READERS))}")
-    return READERS[chosen](path, max_decompressed_bytes=max_decompressed_bytes)
+    if chosen == CsvReader.format:
+        return CsvReader(
+            path, max_decompressed_bytes=max_decompressed_bytes, head=head, delimiter=delimiter, column_map=column_map
+        )
+    if delimiter or column_map:
+        raise ImportFileError(f"a delimiter and a column map apply to CSV files, not to {chosen}")
+    return READERS[chosen](path, max_decompressed_bytes=max_decompressed_bytes, head=head)

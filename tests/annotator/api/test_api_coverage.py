@@ -69,6 +69,7 @@ UI_WRITES: dict[str, tuple[str, str]] = {
     "start scoring": ("post", P + "/score/"),
     "add a concept": ("post", P + "/concepts/create/"),
     "upload a corpus": ("post", r"/api/v1/import-batches/create/"),
+    "preview a corpus file": ("post", r"/api/v1/import-batches/preview/"),
 }
 ARTICLE_FILTERS = {"outlet", "project", "published_after", "published_before", "q", "cluster", "is_wire_copy"}
 

@@ -281,6 +281,55 @@ class TestImportBatches:
         detail = client.get(f"{API}/import-batches/{batch.pk}/").json()
         assert (detail["status"], detail["created"], detail["rejected"]) == ("succeeded", 1, 0)
 
+    def test_a_semicolon_csv_with_its_own_column_names_is_uploaded_with_a_map(self, world, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        world["staff"].is_superuser = True
+        world["staff"].save()
+        client = client_login(world["staff"])
+        body = "\ufeffStory;Agency\nIt rained.;Wire\n".encode()
+        refused = self.upload(client, "wire.csv", body, delimiter=";", column_map="story=Story")
+        assert refused.status_code == 400 and "no article field" in refused.json()["errors"]["column_map"][0]
+        response = self.upload(client, "wire.csv", body, delimiter=";", column_map="text=Story,outlet=Agency")
+        assert response.status_code == 202, response.content
+        batch = ImportBatch.objects.get(pk=response.json()["id"])
+        assert (batch.delimiter, batch.column_map) == (";", {"text": "Story", "outlet": "Agency"})
+        import_batch_task(batch.pk)
+        batch.refresh_from_db()
+        assert (batch.status, batch.created_count) == ("succeeded", 1)
+
+    def test_preview_reads_the_head_and_writes_nothing(self, world):
+        world["staff"].is_superuser = True
+        world["staff"].save()
+        client = client_login(world["staff"])
+        rows = "".join(f"Story {i}, with a comma;Daily Planet;2024-05-0{i}\n" for i in range(1, 10))
+        head = ("body;source;date\n" + rows).encode("utf-16")
+        response = client.post(
+            f"{API}/import-batches/preview/",
+            {"file": SimpleUploadedFile("big.csv", head[:-7]), "size": str(10**9)},
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert (body["encoding"], body["delimiter"], body["delimiter_detected"], body["complete"]) == (
+            "utf-16", ";", True, False,
+        )  # fmt: skip
+        assert [(c["name"], c["field"]) for c in body["columns"]] == [
+            ("body", "text"), ("source", "outlet"), ("date", "published_at"),
+        ]  # fmt: skip
+        assert [row["line"] for row in body["rows"]] == list(range(2, 10))  # the cut 9th row is left out
+        assert body["rows"][0]["fields"]["text"] == "Story 1, with a comma"
+        assert body["rows"][0]["fields"]["published_at"] == "2024-05-01T00:00:00+00:00"
+        refused = client.post(
+            f"{API}/import-batches/preview/", {"file": SimpleUploadedFile("a.csv", b"title,source\nx,y\n")}
+        )
+        assert refused.status_code == 400 and "no text column" in refused.json()["detail"]
+        assert (
+            client_login(world["owner"])
+            .post(f"{API}/import-batches/preview/", {"file": SimpleUploadedFile("a.csv", b"text\nx\n")})
+            .status_code
+            == 403
+        )
+        assert ImportBatch.objects.count() == 0
+
     def test_only_staff_may_upload(self, world, settings, tmp_path):
         settings.MEDIA_ROOT = tmp_path
         response = self.upload(client_login(world["owner"]), "corpus.jsonl", json.dumps(JSONL_OK).encode())

@@ -227,8 +227,7 @@ def test_dry_run_writes_nothing_and_counts(tmp_path):
     [
         ("a.jsonl", b"just some prose\nmore prose\n", "is not a JSONL file"),
         ("a.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-        ("a.csv", b"outlet;text\nA;hello\n", "another delimiter"),
-        ("a.csv", b"outlet,body\nA,hello\n", "no 'text' column"),
+        ("a.csv", b"outlet,headline\nA,hello\n", r"no text column: the columns are \['outlet', 'headline'\]"),
         ("a.txt", b"hello", "cannot tell the format"),
     ],
 )

@@ -1,4 +1,5 @@
-"""python manage.py import_corpus PATH [--format jsonl|csv|txt] [--outlet SLUG] [--dry-run] [--strict]"""
+"""python manage.py import_corpus PATH [--format jsonl|csv|txt] [--outlet SLUG] [--delimiter ,|;|tab]
+[--map FIELD=COLUMN,…] [--dry-run] [--strict]"""
 
 import sys
 import time
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotator.common.models import JobStatus
+from annotator.corpus.importing.csv_layout import parse_column_map, parse_delimiter
 from annotator.corpus.importing.errors import ImportFileError
 from annotator.corpus.importing.readers import READERS, detect_format
 from annotator.corpus.services import ImportSummary, import_batch_create, import_batch_run
@@ -33,6 +35,15 @@ class Command(BaseCommand):
             default="",
             help="outlet for rows without an 'outlet' field (txt: for files not in a sub-folder)",
         )
+        parser.add_argument(
+            "--delimiter", default="", help="CSV: the column delimiter, ',' ';' or 'tab' (default: detected)"
+        )
+        parser.add_argument(
+            "--map",
+            default="",
+            metavar="FIELD=COLUMN,…",
+            help="CSV: which column fills which field, e.g. text=body,outlet=source (default: common names)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate and count; write no articles")
         parser.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
         parser.add_argument("--batch-size", type=int, default=settings.IMPORT_BATCH_SIZE, help="rows per commit")
@@ -45,11 +56,14 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file or folder")
         try:
             format = options["format"] or detect_format(path)
+            delimiter, column_map = parse_delimiter(options["delimiter"]), parse_column_map(options["map"])
         except ImportFileError as exc:
             raise CommandError(exc.message) from None
+        if (delimiter or column_map) and format != "csv":
+            raise CommandError(f"--delimiter and --map apply to CSV files; {path.name} is read as {format}")
         batch = import_batch_create(
-            source_name=str(path.resolve()), format=format, outlet_slug=options["outlet"],
-            strict=options["strict"], dry_run=options["dry_run"],
+            source_name=str(path.resolve()), format=format, outlet_slug=options["outlet"], delimiter=delimiter,
+            column_map=column_map, strict=options["strict"], dry_run=options["dry_run"],
         )  # fmt: skip
         progress = _Progress(self.stderr, tty=sys.stderr.isatty() and options["verbosity"] > 0)
         try:
