@@ -246,3 +246,16 @@ def test_preview_refuses_what_the_import_refuses():
         import_preview(head=b"title,source\nx,y\n", name="a.csv", complete=True)
     with pytest.raises(ImportFileError, match="reads CSV and JSONL files, not txt"):
         import_preview(head=b"PK\x03\x04", name="a.zip")
+
+
+@pytest.mark.data
+@pytest.mark.django_db
+def test_the_real_babe_file_imports_as_a_corpus_with_no_conversion(babe_file, capsys):
+    call_command("import_corpus", str(babe_file), "--dry-run")
+    out = capsys.readouterr().out
+    n_rows = sum(1 for _ in csv.reader(babe_file.open(encoding="utf-8-sig", newline=""), delimiter=";")) - 1
+    assert f"{n_rows} rows read, {n_rows} would create, 0 duplicates skipped, 0 rejected" in out
+    preview = import_preview(head=babe_file.read_bytes()[:65536], name=babe_file.name)
+    assert (preview.delimiter, preview.delimiter_detected) == (";", True)
+    assert {c.name: c.field for c in preview.columns}["news_link"] == "url"
+    assert all(row.error is None for row in preview.rows) and len(preview.rows) == 10
