@@ -145,6 +145,7 @@ urlpatterns += [
         name="import-batch-errors",
     ),
     path(_P + "annotations/", annotation_list_views.AnnotationListApi.as_view(), name="annotation-list"),
+    path(_P + "codebook/", project_views.CodebookExportApi.as_view(), name="codebook-export"),
     path(_P + "codebook/versions/", codebook_views.CodebookVersionListApi.as_view(), name="codebook-version-list"),
     path(
         _P + "codebook/versions/<int:number>/",

@@ -18,3 +18,9 @@ def role_can(role: str | None, capability: str) -> bool:
     if capability not in CAPABILITIES:
         raise KeyError(f"unknown capability {capability!r}; known: {sorted(CAPABILITIES)}")
     return role is not None and role in CAPABILITIES[capability]
+
+
+def project_create_allowed(user) -> bool:
+    """Who may start a project: staff, and accounts staff gave the ``projects.add_project`` permission (in the admin,
+    to the user or to a group of theirs)."""
+    return bool(user is not None and user.is_authenticated and (user.is_staff or user.has_perm("projects.add_project")))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article, Outlet
+from annotator.projects.codebook import Codebook, codebook_labels, codebook_template
 from annotator.projects.models import (
     Assignment,
     CodebookVersion,
@@ -21,7 +23,7 @@ from annotator.projects.models import (
     ProjectArticle,
     Role,
 )
-from annotator.projects.permissions import role_can
+from annotator.projects.permissions import project_create_allowed, role_can
 from annotator.projects.selectors import assignment_queue, membership_role, membership_role_forget
 
 LABEL_FIELDS = (
@@ -34,43 +36,6 @@ LABEL_FIELDS = (
     "negative_examples",
     "order",
 )
-
-DEFAULT_FRAMING_LABELS = [
-    {
-        "name": "loaded term",
-        "hotkey": "1",
-        "colour": "#e4572e",
-        "description": "A word or phrase with strong connotations that characterises rather than describes "
-        "(e.g. 'regime', 'thugs', 'terrorists' used as a label, 'liberate').",
-    },
-    {
-        "name": "euphemism",
-        "hotkey": "2",
-        "colour": "#3a86ff",
-        "description": "A mild or vague expression that softens something harsh "
-        "(e.g. 'collateral damage', 'enhanced interrogation', 'neutralised').",
-    },
-    {
-        "name": "actor label",
-        "hotkey": "3",
-        "colour": "#8338ec",
-        "description": "How a person, group or state is named when another neutral name exists "
-        "(e.g. 'militants' vs 'fighters' vs 'rebels', 'Takfiri').",
-    },
-    {
-        "name": "attribution/hedge",
-        "hotkey": "4",
-        "colour": "#2a9d8f",
-        "description": "A verb or phrase that signals doubt or credence in a source "
-        "(e.g. 'claimed', 'admitted', 'so-called', 'allegedly').",
-    },
-    {
-        "name": "scare quotes",
-        "hotkey": "5",
-        "colour": "#e9a100",
-        "description": "Quotation marks that distance the writer from a term (mark the quotes and the words).",
-    },
-]
 
 
 def _require(*, project: Project, user, capability: str) -> str:
@@ -107,6 +72,9 @@ def _last_owner_refuse(*, membership: Membership, field: str) -> None:
         raise ApplicationError("A project needs at least one owner.", {field: ["This is the last owner."]})
 
 
+RESERVED_SLUGS = frozenset({"new"})  # /projects/new/ is the New project page
+
+
 @transaction.atomic
 def project_create(
     *, name: str, created_by, slug: str = "", description: str = "", guidelines: str = "", **settings
@@ -115,13 +83,23 @@ def project_create(
     slug = slug or slugify(name)[:100]
     if not slug:
         raise ApplicationError("A project needs a name.", {"name": ["This field may not be blank."]})
+    if slug in RESERVED_SLUGS:
+        raise ApplicationError(f"'{slug}' is reserved for a page; choose another slug.", {"slug": ["Reserved."]})
     if Project.objects.filter(slug=slug).exists():
         raise ApplicationError(f"A project with slug '{slug}' already exists.", {"slug": ["Already in use."]})
     project = Project(
         name=name, slug=slug, description=description, guidelines=guidelines, created_by=created_by, **settings
     )
-    project.full_clean()
-    project.save()
+    try:
+        project.full_clean()
+    except ValidationError as err:
+        field, messages = next(iter(err.message_dict.items()))
+        raise ApplicationError(f"The project is not valid: {field}: {messages[0]}", err.message_dict) from None
+    try:
+        with transaction.atomic():  # the same slug taken at the same moment by another request
+            project.save()
+    except IntegrityError:
+        raise ApplicationError(f"A project with slug '{slug}' already exists.", {"slug": ["Already in use."]}) from None
     Membership.objects.create(project=project, user=created_by, role=Role.OWNER)
     return project
 
@@ -334,21 +312,6 @@ def _as_date(value: dt.datetime | dt.date) -> dt.date:
 # --- the codebook --------------------------------------------------------------------------------
 
 
-def _labels_snapshot(project: Project) -> list[dict]:
-    return [
-        {
-            "id": label.pk,
-            "name": label.name,
-            "description": label.description,
-            "colour": label.colour,
-            "hotkey": label.hotkey,
-            "parent": label.parent.name if label.parent_id else None,
-            "order": label.order,
-        }
-        for label in Label.objects.filter(project=project).select_related("parent").order_by("order", "name")
-    ]
-
-
 def codebook_version_create(*, project: Project, changelog: str, by=None) -> CodebookVersion:
     """Record the codebook as it is now, as version latest+1 (called by every codebook change)."""
     project_lock(project=project)  # two codebook changes at once would both take number latest+1
@@ -357,7 +320,7 @@ def codebook_version_create(*, project: Project, changelog: str, by=None) -> Cod
         project=project,
         number=latest + 1,
         changelog=changelog,
-        labels_snapshot=_labels_snapshot(project),
+        labels_snapshot=codebook_labels(project=project),
         created_by=by,
     )
 
@@ -520,20 +483,70 @@ def label_delete(*, label: Label, by=None, merge_into: Label | None = None, chan
 
 
 @transaction.atomic
-def codebook_create_default(*, project: Project, by=None) -> list[Label]:
-    """Load the default framing codebook (five labels, hotkeys 1-5) as one codebook version."""
+def codebook_load(*, project: Project, codebook: Codebook, changelog: str, by=None) -> list[Label]:
+    """Load a checked codebook (annotator/projects/codebook.py) into a project without labels, as one codebook
+    version; a project that has labels already is refused (its spans would lose their meaning)."""
     _require(project=project, user=by, capability="edit_codebook")
     if Label.objects.filter(project=project).exists():
-        raise ApplicationError("The project already has labels; the default codebook only goes into an empty one.")
-    labels = []
-    for order, spec in enumerate(DEFAULT_FRAMING_LABELS, start=1):
-        label = Label(project=project, order=order, **spec)
+        raise ApplicationError(
+            "The project already has labels; a codebook is loaded only into an empty one. Edit its labels on the "
+            "settings page instead.",
+            {"codebook": ["The project's codebook is not empty."]},
+        )
+    labels: dict[str, Label] = {}
+    for order, spec in enumerate(codebook.labels, start=1):
+        label = Label(
+            project=project, name=spec.name, description=spec.description, colour=spec.colour, hotkey=spec.hotkey,
+            parent=labels[spec.parent] if spec.parent else None, positive_examples=list(spec.positive_examples),
+            negative_examples=list(spec.negative_examples), order=order,
+        )  # fmt: skip
         _label_validate(label)
         label.full_clean(validate_constraints=False)
         label.save()
-        labels.append(label)
-    codebook_version_create(project=project, changelog="Loaded the default framing codebook.", by=by)
-    return labels
+        labels[label.name] = label
+    codebook_version_create(project=project, changelog=changelog, by=by)
+    return list(labels.values())
+
+
+def codebook_create_default(*, project: Project, by=None) -> list[Label]:
+    """Load the default framing codebook (five labels, hotkeys 1-5) as one codebook version."""
+    return codebook_load(
+        project=project, codebook=codebook_template("framing"), changelog="Loaded the default framing codebook.", by=by
+    )
+
+
+PROJECT_CREATE_NOT_ALLOWED = (
+    "Your account may not create projects: ask staff to give it the permission 'projects | project | Can add "
+    "project' (docs/getting-started.md)."
+)
+
+
+@transaction.atomic
+def project_start(
+    *,
+    name: str,
+    owner,
+    by,
+    codebook: Codebook,
+    codebook_origin: str,
+    slug: str = "",
+    description: str = "",
+    guidelines: str = "",
+) -> Project:
+    """Start a study: the project (``owner`` its first owner) and its first codebook version, or nothing at all.
+
+    ``by`` (who asks) must be staff or hold the ``projects.add_project`` permission; ``by=None`` is the command line.
+    ``codebook_origin`` says where the codebook came from (the first version's changelog)."""
+    if by is not None and not project_create_allowed(by):
+        raise ApplicationError(PROJECT_CREATE_NOT_ALLOWED, {"project": [PROJECT_CREATE_NOT_ALLOWED]}, status_code=403)
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("A project needs a name.", {"name": ["This field may not be blank."]})
+    project = project_create(
+        name=name, slug=(slug or "").strip(), created_by=owner, description=description, guidelines=guidelines
+    )
+    codebook_load(project=project, codebook=codebook, changelog=f"Started from {codebook_origin}.", by=owner)
+    return project
 
 
 # --- assignments ---------------------------------------------------------------------------------

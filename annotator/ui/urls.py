@@ -8,10 +8,12 @@ from annotator.ui import scoring as scoring_pages
 from annotator.ui import tokens as token_pages
 from annotator.ui import training as training_pages
 from annotator.ui import views
+from annotator.ui.project_new import project_new_page
 
 app_name = "ui"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("projects/new/", project_new_page, name="project-new"),
     path("projects/<slug:slug>/", views.project_page, name="project"),
     path("projects/<slug:slug>/next/", views.project_next, name="project-next"),
     path("projects/<slug:slug>/settings/", settings_pages.project_settings_page, name="project-settings"),

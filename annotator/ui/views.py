@@ -15,7 +15,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.annotations.selectors import span_rows_for_annotator
 from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
-from annotator.projects.permissions import role_can
+from annotator.projects.permissions import project_create_allowed, role_can
 from annotator.projects.selectors import (
     article_get_for_project,
     assignment_queue,
@@ -35,7 +35,8 @@ def render_guidelines(source: str) -> str:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     projects = project_list_for_user(user=request.user)
-    return render(request, "ui/home.html", {"projects": projects})
+    context = {"projects": projects, "can_create_project": project_create_allowed(request.user)}
+    return render(request, "ui/home.html", context)
 
 
 @login_required

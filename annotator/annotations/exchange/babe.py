@@ -28,6 +28,7 @@ from annotator.common.errors import ApplicationError
 from annotator.corpus.importing.parsers import content_hash, outlet_slug
 from annotator.corpus.models import Article
 from annotator.corpus.services import outlet_get_or_create
+from annotator.projects.codebook import BABE_LABEL, BABE_LABEL_DESCRIPTION
 from annotator.projects.models import CodebookVersion, Label, Project
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_role
@@ -35,10 +36,6 @@ from annotator.projects.services import label_create, project_add_articles
 from ml.babe import BabeFormatError, BabeRow, read_babe
 from ml.tokenise import count_tokens
 
-BABE_LABEL = "loaded term"
-BABE_LABEL_DESCRIPTION = (
-    "A word or phrase with strong connotations that characterises rather than describes (BABE's biased words)."
-)
 UNMATCHED_EXAMPLES = 10
 NOT_ALLOWED = "Only the project's owners and curators may import BABE."
 

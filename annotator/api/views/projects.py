@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from annotator.annotations.selectors import span_list_for_annotator
 from annotator.api.views.spans import SpanOutputSerializer
 from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
+from annotator.projects.codebook import CODEBOOK_SCHEMA, CODEBOOK_TEMPLATES, codebook_choose, codebook_document
 from annotator.projects.models import Assignment, Label, Project
 from annotator.projects.selectors import (
     article_get_for_project,
@@ -23,7 +24,13 @@ from annotator.projects.selectors import (
     project_get_for_user,
     project_list_for_user,
 )
-from annotator.projects.services import assignment_set_status, label_create, label_delete, label_update
+from annotator.projects.services import (
+    assignment_set_status,
+    label_create,
+    label_delete,
+    label_update,
+    project_start,
+)
 
 
 class LabelOutputSerializer(serializers.Serializer):
@@ -46,16 +53,72 @@ def _progress(queue) -> dict:
     return {"done": queue.n_done, "skipped": queue.n_skipped, "total": queue.total}
 
 
+@extend_schema_field(CODEBOOK_SCHEMA)
+class CodebookDocumentField(serializers.JSONField):
+    """A codebook document (docs/codebook.md); checked by annotator/projects/codebook.py, not here."""
+
+
 class ProjectListApi(APIView):
+    """The projects you are a member of; staff, and accounts with the ``projects.add_project`` permission, start one
+    (docs/getting-started.md)."""
+
     class OutputSerializer(serializers.Serializer):
         slug = serializers.SlugField()
         name = serializers.CharField()
         description = serializers.CharField()
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        slug = serializers.SlugField(max_length=100, required=False, default="", allow_blank=True)
+        description = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False)
+        guidelines = serializers.CharField(
+            required=False, default="", allow_blank=True, trim_whitespace=False, help_text="Markdown."
+        )
+        codebook_template = serializers.ChoiceField(
+            choices=sorted(CODEBOOK_TEMPLATES), required=False, help_text="Default: framing (without another source)."
+        )
+        codebook_from = serializers.SlugField(
+            required=False, help_text="Copy the codebook of this project (one you are a member of)."
+        )
+        codebook = CodebookDocumentField(required=False, help_text="A codebook document (docs/codebook.md).")
+
+    @extend_schema(responses=OutputSerializer(many=True), summary="Your projects.")
     def get(self, request: Request) -> Response:
         projects = project_list_for_user(user=request.user)
         return Response(self.OutputSerializer(projects, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        summary="Start a project with a codebook from a template, another project or a document (staff and "
+        "accounts with the projects.add_project permission); you become its owner.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        codebook, origin = codebook_choose(
+            by=request.user,
+            template=fields.pop("codebook_template", ""),
+            copy_from=fields.pop("codebook_from", ""),
+            document=fields.pop("codebook", None),
+        )
+        project = project_start(
+            owner=request.user, by=request.user, codebook=codebook, codebook_origin=origin, **fields
+        )
+        return Response(self.OutputSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class CodebookExportApi(APIView):
+    """The project's current codebook as a shareable document (any member)."""
+
+    @extend_schema(responses={200: CODEBOOK_SCHEMA}, summary="The codebook as a document (docs/codebook.md).")
+    def get(self, request: Request, slug: str) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        response = Response(codebook_document(project=project))
+        if request.query_params.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{project.slug}-codebook.json"'
+        return response
 
 
 class ProjectDetailApi(APIView):

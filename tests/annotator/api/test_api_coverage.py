@@ -34,6 +34,7 @@ PRODUCT_ROUTES: dict[str, list[tuple[str, str]]] = {
     "articles": [("get", r"/api/v1/articles/"), ("get", r"/api/v1/articles/\{article_id\}/")],
     "projects": [("get", r"/api/v1/projects/"), ("get", P + "/")],
     "codebook labels": [("get", P + "/labels/")],
+    "codebook as a shareable document": [("get", P + "/codebook/")],
     "codebook versions with changelog": [
         ("get", P + "/codebook/versions/"),
         ("get", P + r"/codebook/versions/\{number\}/"),
@@ -53,6 +54,7 @@ PRODUCT_ROUTES: dict[str, list[tuple[str, str]]] = {
 }
 # The writes the web pages make (annotate, mark done, curate, train, activate, pin/ban, score, upload a corpus).
 UI_WRITES: dict[str, tuple[str, str]] = {
+    "start a project": ("post", r"/api/v1/projects/"),
     "draw a span": ("post", P + r"/articles/\{article_id\}/spans/create/"),
     "edit a span": ("patch|put|post", P + r"/spans/\{span_id\}/update/"),
     "delete a span": ("delete|post", P + r"/spans/\{span_id\}/delete/"),

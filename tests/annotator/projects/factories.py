@@ -46,3 +46,12 @@ def make_project(*, owner=None, articles: list[Article] = (), annotators=(), nam
     for user in annotators:
         membership_add(project=project, user=user, role=Role.ANNOTATOR, by=owner)
     return project
+
+
+def make_project_creator(username: str | None = None):
+    """A user who may start projects without being staff: the ``projects.add_project`` permission."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user(username)
+    user.user_permissions.add(Permission.objects.get(codename="add_project", content_type__app_label="projects"))
+    return user
