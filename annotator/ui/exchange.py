@@ -13,7 +13,8 @@ from django.shortcuts import render
 from annotator.annotations.exchange.babe import babe_import
 from annotator.annotations.exchange.export import EXPORT_LAYERS
 from annotator.annotations.exchange.formats import FORMATS
-from annotator.annotations.exchange.importing import IMPORT_LAYERS, annotations_import
+from annotator.annotations.exchange.importing import IMPORT_LAYERS, annotations_import, read_user_map
+from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Role
 from annotator.projects.permissions import role_can
@@ -37,6 +38,7 @@ def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
         "may_import": may_import,
         "import_formats": [*FORMATS, "babe"],
         "import_layers": IMPORT_LAYERS,
+        "offset_units": list(OffsetUnit),
         "members": membership_list(project=project) if may_import else [],
         "report": None,
         "babe": None,
@@ -53,7 +55,7 @@ def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _import(request: HttpRequest, project, context: dict) -> int:
-    form = {key: request.POST.get(key, "") for key in ("format", "layer", "annotator")}
+    form = {key: request.POST.get(key, "") for key in ("format", "layer", "annotator", "offset_unit")}
     form["dry_run"] = bool(request.POST.get("dry_run"))
     form["create_articles"] = bool(request.POST.get("create_articles"))
     context["form"] = form
@@ -70,11 +72,17 @@ def _import(request: HttpRequest, project, context: dict) -> int:
         if form["format"] == "babe":
             context["babe"] = _babe(project, upload, by=request.user, dry_run=form["dry_run"])
             return 200
+        user_map = {}
+        if request.FILES.get("user_map") is not None:
+            map_upload = request.FILES["user_map"]
+            user_map = read_user_map(
+                io.TextIOWrapper(map_upload.file, encoding="utf-8-sig", newline=""), source=map_upload.name
+            )
         stream = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
         report = annotations_import(
             project=project, stream=stream, fmt=form["format"], source=upload.name, by=request.user,
             annotator=form["annotator"], layer=form["layer"], dry_run=form["dry_run"],
-            create_articles=form["create_articles"],
+            create_articles=form["create_articles"], offset_unit=form["offset_unit"], user_map=user_map,
         )  # fmt: skip
     except ApplicationError as exc:
         context["error"] = exc.message

@@ -44,6 +44,9 @@ class ExportScope:
     annotator_id: int | None = None
     annotator_name: str = ""
     hide_outlet: bool = False
+    # Label Studio's import matches users by e-mail: members' addresses go out to owners and curators (and the
+    # command line) only.
+    with_emails: bool = False
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -88,6 +91,7 @@ def export_scope(
         annotator_id=annotator_id,
         annotator_name=annotator,
         hide_outlet=is_annotator and project.outlet_blind,
+        with_emails=user is None or role in (Role.OWNER, Role.CURATOR),
     )
 
 
@@ -124,11 +128,15 @@ class _Names:
         self.labels = dict(Label.objects.filter(project=project).values_list("pk", "name"))
         self.versions = dict(CodebookVersion.objects.filter(project=project).values_list("pk", "number"))
         self.users: dict[int | None, str | None] = {None: None}
+        self.emails: dict[int | None, str] = {None: ""}
 
     def load_users(self, ids: set[int | None]) -> None:
         missing = [i for i in ids if i not in self.users]
         if missing:
-            self.users.update(get_user_model().objects.filter(pk__in=missing).values_list("pk", "username"))
+            for pk, username, email in (
+                get_user_model().objects.filter(pk__in=missing).values_list("pk", "username", "email")
+            ):
+                self.users[pk], self.emails[pk] = username, email
 
 
 def export_articles(
@@ -166,6 +174,7 @@ def export_articles(
                     text=text,
                     layer=layer,
                     annotator=names.users[user_id],
+                    annotator_email=names.emails[user_id] if scope.with_emails else "",
                     note=note,
                     codebook_version=names.versions.get(version_id),
                     provenance=_json(provenance) or None,
@@ -195,14 +204,15 @@ def export_articles(
 
 
 def export_text(
-    *, project: Project, fmt: str, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE
+    *, project: Project, fmt: str, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE, offset_unit: str = ""
 ) -> Iterator[str]:
     """The export as text pieces of about 64K characters (few writes, bounded memory).
 
-    The format is checked at once (an unknown one raises ApplicationError before anything is streamed).
+    The format and the offset unit (doccano: ``utf16`` by default, ``grapheme``, ``codepoint``) are checked at once
+    (an unknown one raises ApplicationError before anything is streamed).
     """
     try:
-        writer = select_format(fmt)
+        writer = select_format(fmt, unit=offset_unit or None)
     except ValueError as exc:
         raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
     records = export_articles(project=project, scope=scope, chunk_size=chunk_size, with_text=writer.needs_text)
@@ -222,7 +232,8 @@ def _joined(pieces: Iterator[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
-def export_filename(*, project: Project, fmt: str, scope: ExportScope) -> str:
-    extension = select_format(fmt).extension
-    name = f"{project.slug}-{scope.stem}-{fmt}.{extension}"
+def export_filename(*, project: Project, fmt: str, scope: ExportScope, offset_unit: str = "") -> str:
+    writer = select_format(fmt, unit=offset_unit or None)
+    unit = f"-{writer.unit.value}" if writer.unit and writer.unit != writer.offset_units[0] else ""
+    name = f"{project.slug}-{scope.stem}-{fmt}{unit}.{writer.extension}"
     return "".join(ch for ch in name if ch.isalnum() or ch in "._-")

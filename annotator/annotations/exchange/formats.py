@@ -4,8 +4,9 @@ Each format writes :class:`ArticleRecord` objects as text pieces (a generator: n
 a text stream back into records, yielding a ``{"source", "line", "message"}`` dict for every bad record instead
 of stopping. No database access here: matching records to articles and checking spans is ``importing.py``'s job.
 
-Offsets are code points (Python string indices) in every format, ``end`` exclusive; each file says so
-(``offset_unit``).
+Offsets are code points (Python string indices), ``end`` exclusive, in every format but doccano's, which counts
+in UTF-16 code units as doccano does (or grapheme clusters, or code points: ``offset_unit``); each file says so
+(``offset_unit``). The conversion happens here, where the file is read or written (``offsets.TextOffsets``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, TextIO
 
+from annotator.annotations.exchange.offsets import (
+    UNIT_NAMES,
+    OffsetOutOfText,
+    OffsetUnit,
+    TextOffsets,
+    offset_unit,
+)
 from annotator.annotations.exchange.records import (
     OFFSET_UNIT,
     ArticleRecord,
+    ExtraItem,
     RowError,
     SpanRecord,
     row_error,
@@ -85,6 +94,33 @@ def _check_offset_unit(unit: Any) -> None:
         raise RecordProblem(f"offset_unit {unit!r} is not supported (only {OFFSET_UNIT!r})")
 
 
+def _converted(offsets: TextOffsets, span: SpanRecord, what: str) -> SpanRecord | str:
+    """The span with code-point offsets, or why its offsets name no place in the text (and what to try)."""
+    try:
+        start, end = offsets.to_codepoint(span.start), offsets.to_codepoint(span.end)
+    except OffsetOutOfText as exc:
+        hint = ""
+        if offsets.unit != OffsetUnit.CODEPOINT:
+            likely = (OffsetUnit.GRAPHEME, OffsetUnit.UTF16, OffsetUnit.CODEPOINT)  # doccano's modes first
+            others = " or ".join(u.value for u in likely if u != offsets.unit)
+            hint = (
+                f"; the offsets were read as {UNIT_NAMES[offsets.unit]}: if {what} counts in another unit, import "
+                f"it with --offset-unit {others}"
+            )
+        return f"span {span.start}-{span.end} {span.label!r}: {exc}{hint}"
+    span.start, span.end = start, end
+    return span
+
+
+def _spans_in_codepoints(offsets: TextOffsets, spans: list[SpanRecord], what: str) -> list[SpanRecord]:
+    """Every span converted, or one RecordProblem naming each span that could not be (so all are reported)."""
+    converted = [_converted(offsets, span, what) for span in spans]
+    problems = [item for item in converted if isinstance(item, str)]
+    if problems:
+        raise RecordProblem("; ".join(problems))
+    return converted  # type: ignore[return-value]
+
+
 def _article_fields(meta: dict[str, Any], where: str, *, id_key: str = "article_id") -> dict[str, Any]:
     """An ArticleRecord's identifying fields from a file's metadata object (``where``: its name in messages)."""
     article_id = meta.get(id_key)
@@ -123,6 +159,31 @@ class ExchangeFormat:
     lossless: ClassVar[bool] = False
     # Whether writing needs the article text (CSV does not: it names the article by id and content hash).
     needs_text: ClassVar[bool] = True
+    # The units the format's offsets may count in; the first is the default.
+    offset_units: ClassVar[tuple[OffsetUnit, ...]] = (OffsetUnit.CODEPOINT,)
+    # A span's text may hold "\n" where the article has "\r\n" (Label Studio's editor rewrites line breaks).
+    loose_line_breaks: ClassVar[bool] = False
+
+    def __init__(self, *, unit: str | None = None) -> None:
+        """``unit``: the offset unit to read and write (None: what the file says, else the format's default)."""
+        self.unit = offset_unit(unit) if unit else None
+        if self.unit is not None and self.unit not in self.offset_units:
+            allowed = " or ".join(u.value for u in self.offset_units)
+            raise ValueError(f"{self.name} offsets count in {allowed}, not {self.unit.value}")
+
+    def file_unit(self, stated: Any) -> OffsetUnit:
+        """The unit to read a record in: the one asked for, else the one the file states, else the default."""
+        if stated is not None and stated not in {u.value for u in self.offset_units}:
+            allowed = ", ".join(repr(u.value) for u in self.offset_units)
+            raise RecordProblem(f"offset_unit {stated!r} is not supported (only {allowed})")
+        if self.unit is not None:
+            if stated is not None and stated != self.unit:
+                raise RecordProblem(
+                    f"the file says its offsets count in {UNIT_NAMES[OffsetUnit(stated)]} (offset_unit "
+                    f"{stated!r}), not in {UNIT_NAMES[self.unit]} as asked (--offset-unit {self.unit.value})"
+                )
+            return self.unit
+        return OffsetUnit(stated) if stated is not None else self.offset_units[0]
 
     def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
         raise NotImplementedError
@@ -235,26 +296,36 @@ class NativeFormat(JsonLinesFormat):
 class DoccanoFormat(JsonLinesFormat):
     """doccano's sequence-labelling JSONL: ``{"text", "label": [[start, end, "label"]], "meta"}``.
 
-    ``meta.label_details`` runs parallel to ``label`` and names each span's annotator, layer, text and note.
+    Offsets count as doccano counts them: UTF-16 code units by default (its editor's JavaScript string indices),
+    grapheme clusters for a project in grapheme mode, or code points. ``meta.label_details`` runs parallel to
+    ``label`` and names each span's annotator, layer, text and note.
+
+    doccano's own export names no annotator (one file per user), carries no span text, puts the example's meta at
+    the top level, and writes ``entities`` (dicts with ``start_offset``/``end_offset``, or triples) in projects with
+    relations or intents; ``relations``, ``cats`` (document categories) and ``Comments`` are counted by kind.
     """
 
     name = "doccano"
     extension = "jsonl"
     content_type = "application/jsonl"
     description = "doccano sequence labelling JSONL"
+    offset_units = (OffsetUnit.UTF16, OffsetUnit.GRAPHEME, OffsetUnit.CODEPOINT)
+    EXTRA_KINDS: ClassVar[dict[str, str]] = {"relations": "relation", "cats": "category", "Comments": "comment"}
 
     def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        unit = self.unit or self.offset_units[0]
         for a in articles:
+            offsets = TextOffsets(a.text or "", unit)
             row = {
                 "text": a.text,
-                "label": [[s.start, s.end, s.label] for s in a.spans],
+                "label": [[*offsets.span_from_codepoints(s.start, s.end), s.label] for s in a.spans],
                 "meta": {
                     "article_id": a.article_id,
                     "external_id": a.external_id,
                     "outlet": a.outlet,
                     "title": a.title,
                     "url": a.url,
-                    "offset_unit": OFFSET_UNIT,
+                    "offset_unit": unit.value,
                     "label_details": [
                         {"annotator": s.annotator, "layer": s.layer, "text": s.text, "note": s.note} for s in a.spans
                     ],
@@ -264,14 +335,15 @@ class DoccanoFormat(JsonLinesFormat):
 
     @staticmethod
     def _triples(data: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
-        if "entities" in data and "label" not in data:  # doccano's relation-project export
+        if "entities" in data and "label" not in data:  # doccano's export of relation and intent projects
             entities = data["entities"]
             if not isinstance(entities, list):
                 raise RecordProblem("entities must be a list")
             return [
-                (e.get("start_offset"), e.get("end_offset"), e.get("label"))
-                for e in (_object(e, "an entity") for e in entities)
-            ]
+                tuple(e) if isinstance(e, list | tuple) and len(e) == 3
+                else (lambda d: (d.get("start_offset"), d.get("end_offset"), d.get("label")))(_object(e, "an entity"))
+                for e in entities
+            ]  # fmt: skip
         labels = data.get("label", [])
         if not isinstance(labels, list):
             raise RecordProblem('label must be a list of [start, end, "label"] triples')
@@ -282,9 +354,18 @@ class DoccanoFormat(JsonLinesFormat):
             triples.append(tuple(item))
         return triples
 
+    def _extras(self, data: dict[str, Any], line: int) -> list[ExtraItem]:
+        extras = []
+        for key, kind in self.EXTRA_KINDS.items():
+            values = data.get(key)
+            if isinstance(values, list):
+                extras += [ExtraItem(kind, value, line=line) for value in values]
+        return extras
+
     def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
         meta = _object(data.get("meta") or {}, "meta")
-        _check_offset_unit(meta.get("offset_unit", OFFSET_UNIT))
+        unit = self.file_unit(meta.get("offset_unit"))
+        text = _str(data.get("text"), "text", required=True)
         triples = self._triples(data)
         details = meta.get("label_details") or [{}] * len(triples)
         if not isinstance(details, list) or len(details) != len(triples):
@@ -305,24 +386,55 @@ class DoccanoFormat(JsonLinesFormat):
                 )
             )
         return ArticleRecord(
-            text=_str(data.get("text"), "text", required=True), spans=spans, **_article_fields(meta, "meta"), line=line
+            text=text,
+            spans=_spans_in_codepoints(TextOffsets(text, unit), spans, "the doccano project"),
+            **_article_fields(meta, "meta"),
+            extras=self._extras(data, line),
+            line=line,
         )
 
 
 # --- Label Studio JSON -------------------------------------------------------------------------------------
+
+# Our own key on an annotation: the member's username. Label Studio's import ignores it (and drops it).
+ANNOTATOR_KEY = "framescope_annotator"
+EXPORT_PLAIN_JSON = "export plain JSON instead (Export › JSON), which keeps every annotation, its user and offsets"
+# Label Studio's other exports, told apart by how they start: none of them can be imported.
+LABEL_STUDIO_OTHER_EXPORTS = (
+    ("-DOCSTART-", "Label Studio's CONLL2003 export (tokens and tags, no offsets, no users)"),
+    ('"annotation_id"', "Label Studio's CSV export (one row per annotation, regions as JSON in a cell)"),
+    ("annotation_id,", "Label Studio's CSV export (one row per annotation, regions as JSON in a cell)"),
+)
+
+
+def _label_studio_refusal(head: str, tasks: Any) -> str | None:
+    """Why a file is one of Label Studio's exports that cannot be imported (JSON_MIN, CSV, CONLL2003), or None."""
+    start = head.lstrip("\ufeff \t\r\n")
+    for signature, what in LABEL_STUDIO_OTHER_EXPORTS:
+        if start.startswith(signature):
+            return f"this is {what}: {EXPORT_PLAIN_JSON}"
+    if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict) and "data" not in tasks[0]:
+        if "text" in tasks[0] and ("annotation_id" in tasks[0] or "annotator" in tasks[0] or "label" in tasks[0]):
+            return f"this is Label Studio's JSON_MIN export (regions without their annotations' users): {EXPORT_PLAIN_JSON}"
+    return None
 
 
 class LabelStudioFormat(ExchangeFormat):
     """Label Studio's JSON export: a list of tasks, one annotation per (annotator, layer); gold is ground truth.
 
     Suggestions (model output) go to ``predictions``. Offsets are code points, as Label Studio counts them for
-    text. On import, ``line`` in an error is the task's position in the list (1-based).
+    text. An annotation's ``completed_by`` is ``{"email"}`` on export (what Label Studio's import matches users by);
+    on import it is Label Studio's user id (a number) or a dict with an e-mail or username, mapped to members by
+    the importer (``--user-map``). A region's ``value.text`` may hold ``\n`` where the text has ``\r\n``.
+    Relations, choices and other non-span results, cancelled annotations, predictions and drafts are counted by
+    kind. On import, ``line`` in an error is the task's position in the list (1-based).
     """
 
     name = "labelstudio"
     extension = "json"
     content_type = "application/json"
     description = "Label Studio JSON (tasks with labels results)"
+    loose_line_breaks = True
 
     def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
         first = True
@@ -347,16 +459,22 @@ class LabelStudioFormat(ExchangeFormat):
 
     def _task(self, a: ArticleRecord) -> dict[str, Any]:
         groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+        emails: dict[str | None, str] = {}
         for index, s in enumerate(a.spans):
             groups.setdefault((s.layer, s.annotator), []).append(self._result(a, index, s))
+            emails[s.annotator] = s.annotator_email
         annotations, predictions = [], []
         for (layer, annotator), results in groups.items():
             if layer == "suggestion":
                 predictions.append({"model_version": "framescope", "result": results})
                 continue
-            annotations.append(
-                {"completed_by": {"username": annotator}, "ground_truth": layer == "gold", "result": results}
-            )
+            # Label Studio finds the user by e-mail (without one it takes the importing user); Framescope by username.
+            annotation: dict[str, Any] = {"ground_truth": layer == "gold", "result": results}
+            if emails.get(annotator):
+                annotation["completed_by"] = {"email": emails[annotator]}
+            if annotator:
+                annotation[ANNOTATOR_KEY] = annotator
+            annotations.append(annotation)
         data = {
             "text": a.text,
             "article_id": a.article_id,
@@ -369,10 +487,20 @@ class LabelStudioFormat(ExchangeFormat):
         return {"id": a.article_id, "data": data, "annotations": annotations, "predictions": predictions}
 
     def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        raw = stream.read()
         try:
-            tasks = json.load(stream)
+            tasks = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield row_error(source, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+            refusal = _label_studio_refusal(raw[:200], None)
+            yield row_error(
+                source,
+                exc.lineno if refusal is None else 1,
+                refusal or f"not valid JSON: {exc.msg} (column {exc.colno})",
+            )
+            return
+        refusal = _label_studio_refusal(raw[:200], tasks)
+        if refusal is not None:
+            yield row_error(source, 1, refusal)
             return
         if isinstance(tasks, dict):
             tasks = [tasks]
@@ -386,56 +514,70 @@ class LabelStudioFormat(ExchangeFormat):
                 yield row_error(source, number, f"task {number}: {exc}")
 
     @staticmethod
-    def _annotator(completed_by: Any) -> str | None:
+    def _annotator(completed_by: Any) -> tuple[str | None, str]:
+        """(the key the importer maps to a member, how the file named the user) from ``completed_by``."""
         if isinstance(completed_by, dict):
-            return completed_by.get("username") or completed_by.get("email") or None
-        if isinstance(completed_by, str):
-            return completed_by or None
-        return None  # a numeric Label Studio user id means nothing here: use --annotator
+            key = completed_by.get("username") or completed_by.get("email") or completed_by.get("id")
+            return (str(key), f"Label Studio user {key}") if key not in (None, "") else (None, "")
+        if isinstance(completed_by, int) and not isinstance(completed_by, bool):
+            return str(completed_by), f"Label Studio user {completed_by}"
+        if isinstance(completed_by, str) and completed_by:
+            return completed_by, f"Label Studio user {completed_by}"
+        return None, ""
 
     def _record(self, task: dict[str, Any], number: int) -> ArticleRecord:
         data = _object(task.get("data"), "data")
-        _check_offset_unit(data.get("offset_unit", OFFSET_UNIT))
+        self.file_unit(data.get("offset_unit"))
         annotations = task.get("annotations") or []
         if not isinstance(annotations, list):
             raise RecordProblem("annotations must be a list")
-        spans = []
+        spans: list[SpanRecord] = []
+        extras: list[ExtraItem] = []
         for annotation in annotations:
             annotation = _object(annotation, "an annotation")
+            annotator, named = self._annotator(annotation.get("completed_by"))
+            if isinstance(annotation.get(ANNOTATOR_KEY), str) and annotation[ANNOTATOR_KEY]:
+                annotator, named = annotation[ANNOTATOR_KEY], ""
             if annotation.get("was_cancelled"):
+                extras.append(ExtraItem("cancelled annotation", annotation, annotator, number))
                 continue
             layer = "gold" if annotation.get("ground_truth") else None
-            annotator = self._annotator(annotation.get("completed_by"))
             for result in annotation.get("result") or []:
                 result = _object(result, "a result")
                 if result.get("type") != "labels":
-                    continue  # choices, relations, ratings: not spans
-                value = _object(result.get("value"), "a result value")
-                labels = value.get("labels")
-                if not isinstance(labels, list) or not labels:
-                    raise RecordProblem("a labels result needs value.labels, a non-empty list")
-                note = (result.get("meta") or {}).get("text") or []
-                note = "\n".join(n for n in note if isinstance(n, str))
-                spans.extend(
-                    _labelled_span(
-                        start=value.get("start"),
-                        end=value.get("end"),
-                        label=label,
-                        text=value.get("text"),
-                        layer=layer,
-                        annotator=annotator,
-                        note=note,
-                        line=number,
-                        where="value.",
-                    )
-                    for label in labels
-                )
+                    extras.append(ExtraItem(str(result.get("type") or "unknown result"), result, annotator, number))
+                    continue
+                spans.extend(self._spans(result, layer=layer, annotator=annotator, named=named, line=number))
+        for key, kind in (("predictions", "prediction"), ("drafts", "draft")):
+            items = task.get(key) or []
+            extras += [ExtraItem(kind, item, line=number) for item in items if isinstance(items, list)]
         return ArticleRecord(
             text=_str(data.get("text"), "data.text", required=True),
             spans=spans,
             **_article_fields(data, "data"),
+            extras=extras,
             line=number,
         )
+
+    @staticmethod
+    def _spans(
+        result: dict[str, Any], *, layer: str | None, annotator: str | None, named: str, line: int
+    ) -> list[SpanRecord]:
+        value = _object(result.get("value"), "a result value")
+        labels = value.get("labels")
+        if not isinstance(labels, list) or not labels:
+            raise RecordProblem("a labels result needs value.labels, a non-empty list")
+        note = (result.get("meta") or {}).get("text") or []
+        note = "\n".join(n for n in note if isinstance(n, str))
+        spans = []
+        for label in labels:
+            span = _labelled_span(
+                start=value.get("start"), end=value.get("end"), label=label, text=value.get("text"), layer=layer,
+                annotator=annotator, note=note, line=line, where="value.",
+            )  # fmt: skip
+            span.annotator_source = named
+            spans.append(span)
+        return spans
 
 
 # --- CoNLL BIO ---------------------------------------------------------------------------------------------
@@ -668,12 +810,14 @@ FORMATS: dict[str, type[ExchangeFormat]] = {
 }
 
 
-def select_format(name: str) -> ExchangeFormat:
-    """The format called ``name``; an unknown name raises ValueError listing the known ones."""
+def select_format(name: str, *, unit: str | None = None) -> ExchangeFormat:
+    """The format called ``name``, reading and writing offsets in ``unit`` (None: the file's, else the format's
+    default); an unknown name, or a unit the format does not count in, raises ValueError saying so."""
     try:
-        return FORMATS[name]()
+        cls = FORMATS[name]
     except KeyError:
         raise ValueError(f"unknown format {name!r}; use one of: {', '.join(FORMATS)}") from None
+    return cls(unit=unit)
 
 
 __all__ = ["FORMATS", "ExchangeFormat", "bio_tags", "conll_tokens", "select_format", "spans_from_bio", "text_hash"]

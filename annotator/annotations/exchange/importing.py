@@ -9,6 +9,15 @@ Span rule: offsets and text are checked by ``annotations.services.span_offsets_v
 offset rule); the label must be in the project's codebook; a named annotator must be a project member. This
 module is the only place the import applies them.
 
+Who a span belongs to: ``annotator`` (``--annotator``) for every span, else the file's name for its user,
+looked up in ``user_map`` (``--user-map``: the file's user id or e-mail → a member's username or e-mail), then
+as a member's username, then as a member's e-mail. Label Studio names its users by number, so a Label Studio
+file needs the map unless its ``completed_by`` carries e-mails (Framescope's own export does).
+
+What a file holds beside spans (relations, choices, cancelled annotations, predictions, drafts, document
+categories: ``records.ExtraItem``) is counted by kind in the report, or handed to the importer registered for its
+kind in ``EXTRA_ITEM_IMPORTERS``.
+
 Article matching, in order: the record's article id (if that article is in the project and has the same text),
 its outlet + external id (same text), then the exact text (content hash) among the project's articles. With
 ``create_articles`` an unmatched record's article is linked from the corpus or created (native: in its own
@@ -17,7 +26,8 @@ outlet; other formats: in the "imported" outlet) and added to the project.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import csv
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any, TextIO
@@ -32,7 +42,14 @@ from annotator.annotations.exchange.formats import (
     select_format,
     spans_from_bio,
 )
-from annotator.annotations.exchange.records import ArticleRecord, RowError, SpanRecord, row_error, text_hash
+from annotator.annotations.exchange.records import (
+    ArticleRecord,
+    ExtraItem,
+    RowError,
+    SpanRecord,
+    row_error,
+    text_hash,
+)
 from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.annotations.services import NOTE_MAX_CHARS, span_offsets_validate
 from annotator.common.errors import ApplicationError
@@ -50,6 +67,36 @@ IMPORT_CHUNK_SIZE = 500
 ERRORS_KEPT = 1000
 IMPORTED_OUTLET = ("Imported", "imported")
 NOT_ALLOWED = "Only the project's owners and curators may import annotations."
+NEEDS_USER_MAP = (
+    "{named} is not a member of project '{project}' (by username or e-mail): map the file's users to members "
+    "with --user-map FILE (a CSV of the file's user id or e-mail, and a username), or give --annotator"
+)
+# An importer for a kind of ExtraItem (a choice, a rating, a document category…): it gets the run and the item with
+# the article it belongs to, and returns True when it imported it. Kinds without one are counted as skipped.
+ExtraItemImporter = Callable[["_ImportRun", ExtraItem, int], bool]
+EXTRA_ITEM_IMPORTERS: dict[str, ExtraItemImporter] = {}
+
+
+def _lines(text: str) -> str:
+    """Line breaks as Label Studio's editor writes them in a region's text."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_user_map(stream: Iterable[str], *, source: str = "user map") -> dict[str, str]:
+    """``--user-map``: CSV rows of (the file's user id or e-mail, a member's username or e-mail); a header row is
+    allowed. Raises ApplicationError naming the line of a row that is not two cells."""
+    mapping: dict[str, str] = {}
+    for number, row in enumerate(csv.reader(stream), start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if len(cells) != 2 or not all(cells):
+            message = f"{source}:{number}: expected two cells (the file's user id or e-mail, a username), got {row}"
+            raise ApplicationError(message, {"user_map": [message]})
+        if number == 1 and cells[1].lower() in ("username", "member", "user"):
+            continue
+        mapping[cells[0]] = cells[1]
+    return mapping
 
 
 @dataclass
@@ -60,7 +107,10 @@ class ImportReport:
     source: str
     dry_run: bool
     written: bool = False
+    offset_unit: str = "codepoint"
     records: int = 0
+    records_with_errors: int = 0
+    records_held_back: int = 0  # good records not written because others were bad (all or nothing)
     articles_matched: int = 0
     articles_linked: int = 0
     articles_created: int = 0
@@ -69,9 +119,14 @@ class ImportReport:
     adjudications_created: int = 0
     n_errors: int = 0
     errors: list[RowError] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # what the file holds beside spans, by kind
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def skipped_text(self) -> str:
+        """``2 relations, 1 choices`` for messages; empty when nothing was skipped."""
+        return ", ".join(f"{count} {kind}" for kind, count in sorted(self.skipped.items()))
 
 
 class _Rollback(Exception):
@@ -89,19 +144,24 @@ def annotations_import(
     layer: str = "",
     dry_run: bool = False,
     create_articles: bool = False,
+    offset_unit: str = "",
+    user_map: dict[str, str] | None = None,
 ) -> ImportReport:
     """Import the annotations in ``stream`` (format ``fmt``) into the project, all or nothing.
 
-    ``annotator``/``layer`` override what the file says for every span. ``by=None`` is the command line.
+    ``annotator``/``layer`` override what the file says for every span. ``offset_unit``: the unit of the file's
+    offsets (doccano: ``utf16`` by default, ``grapheme`` or ``codepoint``). ``user_map``: the file's user ids or
+    e-mails → members. ``by=None`` is the command line.
     """
     if by is not None and not role_can(membership_role(project=project, user=by), "manage_articles"):
         raise ApplicationError(NOT_ALLOWED, status_code=403)
     try:
-        reader = select_format(fmt)
+        reader = select_format(fmt, unit=offset_unit or None)
     except ValueError as exc:
         raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
     run = _ImportRun(project=project, reader=reader, source=source or fmt, by=by, create_articles=create_articles)
     run.set_overrides(annotator=annotator, layer=layer)
+    run.user_map = dict(user_map or {})
     report = run.report
     report.dry_run = dry_run
     try:
@@ -112,6 +172,10 @@ def annotations_import(
     except _Rollback:
         pass
     report.written = not dry_run and not report.n_errors
+    report.records_with_errors = len(run.lines_with_errors)
+    if report.n_errors:
+        report.records_held_back = len(run.record_lines - run.lines_with_errors)
+    report.offset_unit = (reader.unit or reader.offset_units[0]).value
     return report
 
 
@@ -131,7 +195,12 @@ class _ImportRun:
         self.create_articles = create_articles
         self.report = ImportReport(format=reader.name, source=source, dry_run=False)
         self.labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
-        self.members = dict(Membership.objects.filter(project=project).values_list("user__username", "user_id"))
+        rows = Membership.objects.filter(project=project).values_list("user__username", "user__email", "user_id")
+        self.members = {username: user_id for username, _, user_id in rows}
+        self.member_emails = {email.lower(): user_id for _, email, user_id in rows if email}
+        self.user_map: dict[str, str] = {}
+        self.lines_with_errors: set[int] = set()
+        self.record_lines: set[int] = set()
         self.versions = dict(CodebookVersion.objects.filter(project=project).values_list("number", "pk"))
         self.latest_version = self.versions[max(self.versions)] if self.versions else None
         self.layer_override: str | None = None
@@ -150,7 +219,13 @@ class _ImportRun:
 
     # --- the run ---------------------------------------------------------------------------------------
 
+    def member_id(self, name: str) -> int | None:
+        """The member a file's name for a user stands for: through the user map, then by username, then e-mail."""
+        target = self.user_map.get(name, name)
+        return self.members.get(target) or self.member_emails.get(target.lower())
+
     def error(self, line: int, message: str) -> None:
+        self.lines_with_errors.add(line)
         self.report.n_errors += 1
         if len(self.report.errors) < ERRORS_KEPT:
             self.report.errors.append(row_error(self.source, line, message))
@@ -164,6 +239,7 @@ class _ImportRun:
                     self.error(item["line"], item["message"])
                 else:
                     records.append(item)
+                    self.record_lines.add(item.line)
             self.report.records += len(records)
             self._process(records)
 
@@ -177,6 +253,7 @@ class _ImportRun:
             if article_id is None:
                 continue
             text = texts[article_id]
+            self._extras(record, article_id)
             for span in self._record_spans(record, text):
                 made = self._span(record, span, article_id, text)
                 if made is None:
@@ -188,6 +265,12 @@ class _ImportRun:
             if record.adjudication == Adjudication.Status.DONE and self.layer_override in (None, Layer.GOLD):
                 adjudicated.add(article_id)
         self._write(spans, adjudicated)
+
+    def _extras(self, record: ArticleRecord, article_id: int) -> None:
+        for item in record.extras:
+            importer = EXTRA_ITEM_IMPORTERS.get(item.kind)
+            if importer is None or not importer(self, item, article_id):
+                self.report.skipped[item.kind] = self.report.skipped.get(item.kind, 0) + 1
 
     def _record_spans(self, record: ArticleRecord, text: str) -> list[SpanRecord]:
         if record.bio is None:
@@ -336,8 +419,10 @@ class _ImportRun:
         if layer not in IMPORT_LAYERS:
             raise RecordProblem(f"layer {layer!r} cannot be imported (only annotator or gold)")
         username = self.annotator_override or span.annotator
-        annotator_id = self.members.get(username) if username else None
+        annotator_id = self.member_id(username) if username else None
         if username and annotator_id is None:
+            if span.annotator_source and not self.annotator_override:
+                raise RecordProblem(NEEDS_USER_MAP.format(named=span.annotator_source, project=self.project.slug))
             raise RecordProblem(f"annotator {username!r} is not a member of project '{self.project.slug}'")
         if layer == Layer.ANNOTATOR and annotator_id is None:
             raise RecordProblem("a span in the annotator layer needs an annotator (pass --annotator USER)")
@@ -349,6 +434,8 @@ class _ImportRun:
         span_text = covered if span.text is None else span.text
         if self.reader.escapes_formulas and span_text != covered and csv_unescape(span_text) == covered:
             span_text = covered
+        if self.reader.loose_line_breaks and span_text != covered and _lines(span_text) == _lines(covered):
+            span_text = covered  # the editor wrote the text's CRLF as LF; the offsets say which characters
         try:
             span_offsets_validate(text=text, start_char=span.start, end_char=span.end, span_text=span_text)
         except ApplicationError as exc:

@@ -41,6 +41,20 @@ class SpanRecord:
     codebook_version: int | None = None
     provenance: dict[str, Any] | None = None
     line: int = 0
+    annotator_email: str = ""  # export: the annotator's e-mail (Label Studio names users by it)
+    annotator_source: str = ""  # import: how the file named the annotator, for messages ("Label Studio user 2")
+
+
+@dataclass(slots=True)
+class ExtraItem:
+    """Something a file holds beside spans: a relation, a choice, a cancelled annotation, a prediction, a draft, a
+    document category. The import counts each by ``kind``; a kind with an importer in
+    ``importing.EXTRA_ITEM_IMPORTERS`` is handed to it instead (``value``: the item as the file holds it)."""
+
+    kind: str
+    value: Any = None
+    annotator: str | None = None
+    line: int = 0
 
 
 @dataclass(slots=True)
@@ -64,6 +78,7 @@ class ArticleRecord:
     bio: list[tuple[str, str, int]] | None = None
     block_layer: str | None = None
     block_annotator: str | None = None
+    extras: list[ExtraItem] = field(default_factory=list)
 
     def hash(self) -> str:
         """The text's content hash: the stored one if the record came from the database, else computed."""

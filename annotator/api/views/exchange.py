@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from annotator.annotations.exchange.export import EXPORT_LAYERS, export_filename, export_scope, export_text
 from annotator.annotations.exchange.formats import FORMATS, select_format
+from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.api.throttling import ExpensiveThrottleMixin
 from annotator.projects.selectors import project_get_for_user
 
@@ -42,11 +43,16 @@ class AnnotationExportApi(ExpensiveThrottleMixin, APIView):
         format = serializers.ChoiceField(choices=list(FORMATS), default="native")
         layer = serializers.ChoiceField(choices=list(EXPORT_LAYERS), required=False, allow_blank=True, default="")
         annotator = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+        offset_unit = serializers.ChoiceField(
+            choices=list(OffsetUnit), required=False, allow_blank=True, default="",
+            help_text="doccano: utf16 (default, as doccano counts), grapheme (a doccano project in grapheme mode) or "
+            "codepoint; the other formats count code points.",
+        )  # fmt: skip
 
     @extend_schema(
         parameters=[FilterSerializer],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-        summary="Stream the project's annotations in an exchange format (code-point offsets).",
+        summary="Stream the project's annotations in an exchange format (code points; doccano: UTF-16 units).",
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
         project, role = project_get_for_user(slug=slug, user=request.user)
@@ -56,14 +62,14 @@ class AnnotationExportApi(ExpensiveThrottleMixin, APIView):
         scope = export_scope(
             project=project, layer=data["layer"], annotator=data["annotator"], user=request.user, role=role
         )
-        fmt = data["format"]
-        pieces = export_text(project=project, fmt=fmt, scope=scope)
+        fmt, unit = data["format"], data["offset_unit"]
+        pieces = export_text(project=project, fmt=fmt, scope=scope, offset_unit=unit)
         response = StreamingHttpResponse(
             (piece.encode("utf-8") for piece in pieces),
             content_type=f"{select_format(fmt).content_type}; charset=utf-8",
         )
         response["Content-Disposition"] = (
-            f'attachment; filename="{export_filename(project=project, fmt=fmt, scope=scope)}"'
+            f'attachment; filename="{export_filename(project=project, fmt=fmt, scope=scope, offset_unit=unit)}"'
         )
         response["X-Accel-Buffering"] = "no"
         response["Cache-Control"] = "no-store"

@@ -1,5 +1,5 @@
 """python manage.py export_annotations --project SLUG --format native|doccano|labelstudio|conll|csv
-[--layer all|annotator|gold|suggestion] [--annotator USER] [-o FILE]"""
+[--layer all|annotator|gold|suggestion] [--annotator USER] [--offset-unit utf16|grapheme|codepoint] [-o FILE]"""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotator.annotations.exchange.export import EXPORT_LAYERS, export_scope, export_text
 from annotator.annotations.exchange.formats import FORMATS
+from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Project
 
@@ -23,6 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=list(FORMATS))
         parser.add_argument("--layer", default="all", choices=list(EXPORT_LAYERS), help="default: all (human layers)")
         parser.add_argument("--annotator", default="", help="only this member's spans (username)")
+        parser.add_argument(
+            "--offset-unit",
+            default="",
+            choices=["", *OffsetUnit],
+            help="doccano: what the offsets count (default utf16, as doccano counts; grapheme for a project in "
+            "grapheme mode)",
+        )
         parser.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
         parser.add_argument("--chunk-size", type=int, default=1000, help="articles per database round trip")
 
@@ -34,7 +42,10 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be at least 1")
         try:
             scope = export_scope(project=project, layer=options["layer"], annotator=options["annotator"])
-            pieces = export_text(project=project, fmt=options["format"], scope=scope, chunk_size=options["chunk_size"])
+            pieces = export_text(
+                project=project, fmt=options["format"], scope=scope, chunk_size=options["chunk_size"],
+                offset_unit=options["offset_unit"],
+            )  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         if options["output"] == "-":

@@ -1,5 +1,6 @@
 """python manage.py import_annotations PATH --project SLUG --format native|doccano|labelstudio|conll|csv|babe
-[--annotator USER] [--layer annotator|gold] [--create-articles] [--dry-run]"""
+[--annotator USER] [--layer annotator|gold] [--offset-unit utf16|grapheme|codepoint] [--user-map FILE]
+[--create-articles] [--dry-run]"""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotator.annotations.exchange.babe import BabeImportReport, babe_import
 from annotator.annotations.exchange.formats import FORMATS
-from annotator.annotations.exchange.importing import IMPORT_LAYERS, ImportReport, annotations_import
+from annotator.annotations.exchange.importing import IMPORT_LAYERS, ImportReport, annotations_import, read_user_map
+from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Project
 
@@ -26,6 +28,19 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=[*FORMATS, "babe"])
         parser.add_argument("--annotator", default="", help="attribute every span to this member (username)")
         parser.add_argument("--layer", default="", choices=["", *IMPORT_LAYERS], help="put every span in this layer")
+        parser.add_argument(
+            "--offset-unit",
+            default="",
+            choices=["", *OffsetUnit],
+            help="doccano: what the offsets count (default: as the file says, else utf16 like doccano; grapheme for "
+            "a doccano project in grapheme mode)",
+        )
+        parser.add_argument(
+            "--user-map",
+            default="",
+            metavar="FILE",
+            help="CSV of (the file's user id or e-mail, a member's username): Label Studio names users by number",
+        )
         parser.add_argument("--create-articles", action="store_true", help="add articles that match nothing")
         parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
 
@@ -40,11 +55,19 @@ class Command(BaseCommand):
             if options["format"] == "babe":
                 self._babe(babe_import(project=project, path=path, dry_run=options["dry_run"]))
                 return
+            user_map = {}
+            if options["user_map"]:
+                map_path = Path(options["user_map"])
+                if not map_path.is_file():
+                    raise CommandError(f"{map_path}: no such file")
+                with map_path.open(encoding="utf-8-sig", newline="") as handle:
+                    user_map = read_user_map(handle, source=map_path.name)
             with path.open(encoding="utf-8-sig", newline="") as stream:
                 report = annotations_import(
                     project=project, stream=stream, fmt=options["format"], source=path.name,
                     annotator=options["annotator"], layer=options["layer"], dry_run=options["dry_run"],
-                    create_articles=options["create_articles"],
+                    create_articles=options["create_articles"], offset_unit=options["offset_unit"],
+                    user_map=user_map,
                 )  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
@@ -61,10 +84,17 @@ class Command(BaseCommand):
         summary = (
             f"{report.records} records, {report.articles_matched} articles ({report.articles_created} {verb}, "
             f"{report.articles_linked} linked from the corpus), {report.spans_created} spans {verb}, "
-            f"{report.spans_duplicate} duplicates skipped, {report.adjudications_created} adjudications {verb}."
+            f"{report.spans_duplicate} duplicates skipped, {report.adjudications_created} adjudications {verb}; "
+            f"offsets read as {report.offset_unit}."
         )
+        if report.skipped:
+            summary += f" Not spans, skipped: {report.skipped_text()}."
         if report.n_errors:
-            raise CommandError(f"{report.n_errors} problem(s); nothing was imported. {summary}")
+            raise CommandError(
+                f"{report.n_errors} problem(s) in {report.records_with_errors} record(s); nothing was imported (an "
+                f"import is all or nothing): the {report.records_held_back} good record(s) were not imported "
+                f"either. Fix or remove the records named above and import again. {summary}"
+            )
         self.stdout.write(("Dry run: " if report.dry_run else "Imported: ") + summary)
 
     def _babe(self, report: BabeImportReport) -> None:
