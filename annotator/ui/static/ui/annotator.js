@@ -4,7 +4,8 @@
 // JSON calls in http.js. Article text and notes are untrusted: they only ever reach the DOM as text
 // nodes / textContent, never as HTML.
 
-import { api, errorText, HttpError } from "./http.js";
+import { api, errorText } from "./http.js";
+import { Outbox } from "./outbox.js";
 import {
   OffsetMap, cpToUtf16, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange, textBlocks,
   utf16ToCp,
@@ -13,7 +14,6 @@ import {
 // ---- the page -----------------------------------------------------------------------------------
 
 const $ = (id) => document.getElementById(id);
-const OUTBOX_KEY = (userId) => `framescope:outbox:${userId}`;
 
 function uuid4() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -23,104 +23,13 @@ function uuid4() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** A persistent, ordered queue of changes (localStorage) sent one by one; retried with backoff. */
-class Outbox {
-  constructor(userId, onState) {
-    this.key = OUTBOX_KEY(userId);
-    this.onState = onState;
-    this.busy = false;
-    this.delay = 0;
-    this.timer = null;
-    const saved = this.read();
-    this.items = saved.items;
-    this.ids = saved.ids; // client key -> server id
-  }
-  read() {
-    try {
-      const raw = JSON.parse(localStorage.getItem(this.key) || "{}");
-      return { items: Array.isArray(raw.items) ? raw.items : [], ids: raw.ids || {} };
-    } catch {
-      return { items: [], ids: {} };
-    }
-  }
-  persist() {
-    // Keep ids only for keys still referenced, so storage does not grow without bound.
-    const live = new Set(this.items.map((i) => i.key));
-    const ids = {};
-    for (const [k, v] of Object.entries(this.ids)) if (live.has(k)) ids[k] = v;
-    try {
-      localStorage.setItem(this.key, JSON.stringify({ items: this.items, ids }));
-    } catch (err) {
-      this.onState("error", "Could not store unsaved changes locally: " + err.message);
-    }
-  }
-  push(item) {
-    this.items.push(item);
-    this.persist();
-    this.delay = 0;
-    this.pump();
-  }
-  pending(article) {
-    return this.items.filter((i) => i.article === article);
-  }
-  async pump() {
-    if (this.busy) return;
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-    this.busy = true;
-    while (this.items.length) {
-      const item = this.items[0];
-      this.onState("saving", `Saving… (${this.items.length})`);
-      try {
-        await this.send(item);
-        this.items.shift();
-        this.persist();
-        this.delay = 0;
-      } catch (err) {
-        if (err instanceof HttpError && err.retryable) {
-          this.delay = Math.min(this.delay ? this.delay * 2 : 1000, 30000);
-          const n = this.items.length;
-          this.onState("error", `${err.message} ${n} change${n > 1 ? "s" : ""} kept on this computer; retrying in ${Math.round(this.delay / 1000)} s.`);
-          this.timer = setTimeout(() => this.pump(), this.delay);
-          this.busy = false;
-          return;
-        }
-        this.items.shift();
-        this.persist();
-        this.onFailure && this.onFailure(item, err);
-      }
-    }
-    this.busy = false;
-    this.onState("saved", "Saved");
-  }
-  async send(item) {
-    const base = `/api/v1/projects/${item.project}`;
-    if (item.op === "create") {
-      const span = await api("POST", `${base}/articles/${item.article}/spans/create/`, { ...item.data, client_id: item.key });
-      this.ids[item.key] = span.id;
-      this.onSaved && this.onSaved(item, span);
-      return;
-    }
-    const id = this.ids[item.key];
-    if (!id) return; // its create never reached the server (and was reported): nothing to change
-    if (item.op === "update") {
-      await api("PATCH", `${base}/spans/${id}/update/`, item.data);
-    } else if (item.op === "delete") {
-      try {
-        await api("DELETE", `${base}/spans/${id}/delete/`);
-      } catch (err) {
-        if (!(err instanceof HttpError && err.status === 404)) throw err; // already gone: fine
-      }
-      delete this.ids[item.key];
-    }
-    this.onSaved && this.onSaved(item, null);
-  }
-  async flush(timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    this.pump();
-    while (this.items.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return this.items.length === 0;
-  }
+/** "you (in another tab or window)", a username, or "someone", for a message about a stale span. */
+function who(state) {
+  if (!state) return "someone";
+  if (state.changed_by_you) return "you (in another tab or window)";
+  return state.changed_by || "someone";
 }
+const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
 class Annotator {
   constructor(config) {
@@ -147,16 +56,9 @@ class Annotator {
     this.selectedKey = null;
     this.el = $("article-text");
     this.snap = $("snap");
-    this.outbox = new Outbox(config.userId, (state, message) => this.setStatus(state, message));
-    this.outbox.onFailure = (item, err) => this.onFailure(item, err);
-    this.outbox.onSaved = (item) => this.onSaved(item);
-    for (const s of config.spans) {
-      this.addToModel({
-        key: s.client_id || `server-${s.id}`,
-        start: s.start_char, end: s.end_char, label_id: s.label_id, note: s.note, state: "saved",
-      });
-      this.outbox.ids[s.client_id || `server-${s.id}`] ??= s.id;
-    }
+    this.hiddenSuggestions = new Map(); // suggestion id -> overlay item, while a span of ours accepts it
+    this.outbox = new Outbox({ userId: config.userId, project: config.project, on: (type, msg) => this.onOutbox(type, msg) });
+    for (const s of config.spans) this.addToModel(this.serverSpan(s));
     this.replayOutbox();
     this.render();
     this.bind();
@@ -214,99 +116,219 @@ class Annotator {
   blockRange(us, ue) {
     return [this.blockIndex(us), this.blockIndex(Math.max(us, ue - 1))];
   }
+  /** A span row from the server as the page models it: key (stable in this tab), cid (the client_id of the create
+   * that made the server row, if any), id (the server's). */
+  serverSpan(row, key = null) {
+    return { key: key || row.client_id || `server-${row.id}`, cid: row.client_id || null, id: row.id,
+      start: row.start_char, end: row.end_char, label_id: row.label_id, note: row.note || "",
+      provenance: row.provenance || null, state: "saved" };
+  }
+  /** The key of the span a change names: by key, else by the client id or server id it carries. */
+  findKey({ key, cid, id }) {
+    if (key && this.spans.has(key)) return key;
+    for (const span of this.spans.values()) {
+      if ((cid && span.cid === cid) || (id && span.id === id)) return span.key;
+    }
+    return null;
+  }
+  twinOf(start, end, labelId, key = null) {
+    for (const span of this.spans.values()) {
+      if (span.key !== key && span.start === start && span.end === end && span.label_id === labelId) return span;
+    }
+    return null;
+  }
+  snapshot(span) {
+    return { key: span.key, cid: span.cid, id: span.id, start: span.start, end: span.end, label_id: span.label_id,
+      note: span.note || "", provenance: span.provenance || null };
+  }
   replayOutbox() {
-    for (const item of this.outbox.pending(this.cfg.articleId)) {
-      if (item.op === "create") {
-        if (!this.spans.has(item.key)) {
-          this.addToModel({ key: item.key, start: item.data.start_char, end: item.data.end_char,
-            label_id: item.data.label, note: item.data.note || "", state: "pending" });
-        } else this.spans.get(item.key).state = "pending";
-      } else if (item.op === "update" && this.spans.has(item.key)) {
-        const span = this.spans.get(item.key);
-        if (item.data.label !== undefined) span.label_id = item.data.label;
-        if (item.data.note !== undefined) span.note = item.data.note;
-        span.state = "pending";
-      } else if (item.op === "delete") this.removeFromModel(item.key);
-    }
+    // Changes still queued (by any tab, on this computer) are drawn as the page will be once they are saved.
+    for (const item of this.outbox.pending(this.cfg.articleId)) this.applyRemote(item.op, item.span || {
+      key: item.key, cid: item.cid, id: item.id, start: item.data.start_char, end: item.data.end_char,
+      label_id: item.data.label, note: item.data.note, provenance: item.data.provenance }, item.data);
   }
-  onSaved(item) {
-    if (item.article !== this.cfg.articleId) return;
-    const span = this.spans.get(item.key);
-    if (span && span.state !== "saved" && !this.outbox.items.some((i, n) => n > 0 && i.key === item.key)) {
-      span.state = "saved";
-      const [first, last] = this.blockRange(span.us, span.ue);
-      for (let i = first; i <= last; i++) {
-        for (const el of this.blockEls[i]?.querySelectorAll(`[data-span-key="${CSS.escape(item.key)}"]`) || []) el.classList.remove("pending");
-      }
-      this.listChanged(item.key);
+  /** A change made by another tab (or still queued from before a reload): into the model, not into the outbox. */
+  applyRemote(op, snap, data = {}) {
+    const key = this.findKey(snap);
+    const before = key && this.rangeOf(key);
+    if (op === "create") {
+      const existing = key && this.spans.get(key);
+      const span = { ...(existing || {}), ...snap, key: key || snap.key, state: "pending" };
+      if (existing) this.removeFromModel(key);
+      this.addToModel(span);
+      if (span.provenance?.accepted_suggestion) this.hideSuggestion(span.provenance.accepted_suggestion);
+    } else if (!key) {
+      return;
+    } else if (op === "update") {
+      const span = this.spans.get(key);
+      if (data.label !== undefined) span.label_id = data.label;
+      if (data.note !== undefined) span.note = data.note;
+      span.state = "pending";
+      this.listChanged(key);
+    } else if (op === "delete") {
+      const span = this.spans.get(key);
+      this.removeFromModel(key);
+      if (this.selectedKey === key) this.closePopover();
+      if (span.provenance?.accepted_suggestion) this.showSuggestion(span.provenance.accepted_suggestion);
     }
+    this.redraw(before, this.rangeOf(key || snap.key));
   }
-  onFailure(item, err) {
-    const span = this.spans.get(item.key);
-    const what = span ? `“${span.text.slice(0, 40)}”` : "a span";
-    this.toast(`Could not save ${what}: ${errorText(err)}`, "error");
-    if (item.article === this.cfg.articleId && item.op === "create" && span) {
-      const range = this.rangeOf(item.key);
-      this.removeFromModel(item.key);
-      this.render(range);
-    }
+  redraw(...ranges) {
+    const known = ranges.filter(Boolean);
+    if (known.length) this.render([Math.min(...known.map((r) => r[0])), Math.max(...known.map((r) => r[1]))]);
+  }
+  markSaved(key, seq) {
+    // Saved unless a later change of the span still waits. `seq` is the saved change's: another tab's storage may
+    // not have seen its removal yet when the message arrives.
+    const span = this.spans.get(key);
+    if (!span || span.state === "saved") return;
+    const later = (i) => i.seq > seq && (i.key === key || (span.cid && i.cid === span.cid) || (span.id && i.id === span.id));
+    if (this.outbox.pending(this.cfg.articleId).some(later)) return;
+    span.state = "saved";
+    for (const el of this.el.querySelectorAll(`[data-span-key="${CSS.escape(key)}"]`)) el.classList.remove("pending");
+    this.listChanged(key);
   }
 
-  // -- commands (each returns its inverse, for undo/redo)
-  exec(cmd, record = true) {
+  // -- what the outbox (of this tab or another) reports
+  onOutbox(type, msg) {
+    if (type === "status") return this.setStatus(msg.state, msg.message);
+    if (msg.article !== undefined && msg.article !== this.cfg.articleId) return;
+    if (type === "change") return this.applyRemote(msg.op, msg.span, msg.data);
+    if (type === "saved") {
+      const key = this.findKey(msg);
+      if (!key) return;
+      const span = this.spans.get(key);
+      if (msg.op === "create" && span.cid === msg.cid) span.id = msg.id;
+      return this.markSaved(key, msg.seq);
+    }
+    if (type === "refused") return this.onRefused(msg);
+  }
+  /** The server refused a change: say what happened to the span and who did it, then show the server's spans. */
+  async onRefused(msg) {
+    const key = this.findKey(msg);
+    const span = key && this.spans.get(key);
+    const text = span ? `“${span.text.slice(0, 40)}”` : msg.state?.span ? `“${msg.state.span.text.slice(0, 40)}”` : "a span";
+    const state = msg.state;
+    let message;
+    if (msg.op === "delete" && msg.status === 404) {
+      message = null; // already gone, as wanted; the reload below shows whether it came back in another form
+    } else if (msg.status === 409 && msg.errors.duplicate_of) {
+      message = `${msg.detail} The page shows the saved one.`;
+    } else if (state?.state === "deleted") {
+      message = `Could not change ${text}: it was deleted by ${who(state)} at ${clock(state.changed_at)}.`;
+    } else if (state?.state === "present") {
+      const label = this.labelsById.get(state.span.label_id)?.name || state.span.label;
+      message = `Could not change ${text}: ${errorText({ message: msg.detail, body: { errors: msg.errors } })} ` +
+        `It was last changed by ${who(state)} at ${clock(state.changed_at)} and is ${label}.`;
+    } else {
+      message = `Could not save ${text}: ${errorText({ message: msg.detail, body: { errors: msg.errors } })}`;
+    }
+    if (message) this.toast(message, "error");
+    const snap = msg.data?.snap;
+    await this.resync();
+    if (msg.op === "delete" && snap && this.twinOf(snap.start, snap.end, snap.label_id)) {
+      this.toast(`${text} was saved again elsewhere after it was deleted here: it is still there.`, "error");
+    }
+  }
+  /** Redraw from the server's spans of this article, with the changes still queued on top. Keys stay. */
+  async resync() {
+    let rows;
+    try {
+      rows = await api("GET", `${this.cfg.api}/articles/${this.cfg.articleId}/spans/`);
+    } catch (err) {
+      return this.toast(`Could not reload your spans: ${errorText(err)}`, "error");
+    }
+    const old = [...this.spans.values()];
+    const keyOf = (row) => old.find((s) => s.id === row.id || (row.client_id && s.cid === row.client_id))?.key;
+    this.spans = new Map();
+    this.sortedKeys = [];
+    this.blockSpans = this.blocks.map(() => new Set());
+    for (const items of Object.values(this.overlays)) for (const item of items.values()) this.bucket(item);
+    for (const row of rows) this.addToModel(this.serverSpan(row, keyOf(row)));
+    this.replayOutbox();
+    if (this.selectedKey && !this.spans.has(this.selectedKey)) this.closePopover();
+    this.render();
+    document.body.dataset.resyncs = String(Number(document.body.dataset.resyncs || 0) + 1);
+  }
+
+  // -- commands (each returns its inverse for undo/redo, or null when it is refused: then nothing changed)
+  exec(cmd) {
     const inverse = this.applyAndDraw(cmd);
-    if (record) { this.undoStack.push(inverse); this.redoStack = []; }
+    if (inverse) { this.undoStack.push(inverse); this.redoStack = []; }
     return inverse;
   }
   applyAndDraw(cmd) {
     const key = cmd.span?.key || cmd.key;
     const before = this.rangeOf(key);
     const inverse = this.apply(cmd);
-    const after = this.rangeOf(key);
-    const ranges = [before, after].filter(Boolean);
-    if (ranges.length) this.render([Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))]);
+    this.redraw(before, this.rangeOf(key));
     return inverse;
   }
+  refuse(message) {
+    this.toast(message, "error");
+    return null;
+  }
+  queue(op, span, data) {
+    // Other tabs on this article draw the change at once; the outbox (whichever tab sends) saves it.
+    const snap = this.snapshot(span);
+    const item = { article: this.cfg.articleId, op, key: span.key, cid: span.cid, id: span.id, data, span: snap };
+    this.outbox.post({ type: "change", article: this.cfg.articleId, op, span: snap, data });
+    this.outbox.push(item);
+  }
   apply(cmd) {
-    const base = { project: this.cfg.project, article: this.cfg.articleId, key: cmd.span?.key || cmd.key };
     if (cmd.op === "create") {
-      const span = { ...cmd.span, state: "pending" };
+      const s = cmd.span;
+      const twin = this.twinOf(s.start, s.end, s.label_id, s.key);
+      if (twin) return this.refuse(`You already marked “${twin.text.slice(0, 40)}” with ${this.labelsById.get(twin.label_id)?.name || "this label"} here.`);
+      // Every create has its own client_id, so a re-create (undo of a delete, redo of a create) is a new span on the
+      // server even when the old one was not made in this browser, and a retry of it is still stored once.
+      const span = { ...s, cid: uuid4(), id: null, state: "pending" };
       this.addToModel(span);
       const data = { label: span.label_id, start_char: span.start, end_char: span.end, text: span.text, note: span.note || "" };
-      if (span.provenance) data.provenance = span.provenance;
-      this.outbox.push({ ...base, op: "create", data });
+      if (span.provenance?.accepted_suggestion) {
+        data.provenance = { accepted_suggestion: span.provenance.accepted_suggestion };
+        this.hideSuggestion(span.provenance.accepted_suggestion);
+      }
+      this.queue("create", span, data);
       return { op: "delete", key: span.key };
     }
     const span = this.spans.get(cmd.key);
-    if (!span) return { op: "noop" };
+    if (!span) return this.refuse("That span is no longer on this page (it was deleted elsewhere): nothing to change.");
     if (cmd.op === "delete") {
       this.removeFromModel(cmd.key);
       if (this.selectedKey === cmd.key) this.closePopover();
-      this.outbox.push({ ...base, op: "delete" });
-      return { op: "create", span: { key: span.key, start: span.start, end: span.end, label_id: span.label_id, note: span.note,
-        provenance: span.provenance } };
+      if (span.provenance?.accepted_suggestion) this.showSuggestion(span.provenance.accepted_suggestion);
+      this.queue("delete", span, { snap: { start: span.start, end: span.end, label_id: span.label_id } });
+      const { key, start, end, label_id, note, provenance } = span;
+      return { op: "create", span: { key, start, end, label_id, note, provenance } };
     }
     if (cmd.op === "update") {
+      if (cmd.data.label !== undefined) {
+        const twin = this.twinOf(span.start, span.end, cmd.data.label, span.key);
+        if (twin) return this.refuse(`You already marked “${twin.text.slice(0, 40)}” with ${this.labelsById.get(twin.label_id)?.name || "that label"} here.`);
+      }
       const before = {};
       for (const f of Object.keys(cmd.data)) before[f] = f === "label" ? span.label_id : span[f];
       if (cmd.data.label !== undefined) span.label_id = cmd.data.label;
       if (cmd.data.note !== undefined) span.note = cmd.data.note;
       span.state = "pending";
       this.listChanged(cmd.key);
-      this.outbox.push({ ...base, op: "update", data: cmd.data });
+      this.queue("update", span, cmd.data);
       return { op: "update", key: cmd.key, data: before };
     }
-    return { op: "noop" };
+    return null;
   }
   undo() {
     const cmd = this.undoStack.pop();
     if (!cmd) return this.toast("Nothing to undo.");
-    this.redoStack.push(this.applyAndDraw(cmd));
+    const inverse = this.applyAndDraw(cmd);
+    if (inverse) this.redoStack.push(inverse);
   }
   redo() {
     const cmd = this.redoStack.pop();
     if (!cmd) return this.toast("Nothing to redo.");
-    this.undoStack.push(this.applyAndDraw(cmd));
+    const inverse = this.applyAndDraw(cmd);
+    if (inverse) this.undoStack.push(inverse);
   }
 
   // -- overlays: model suggestions and (in non-blind projects) other annotators' spans, both read-only
@@ -353,17 +375,82 @@ class Annotator {
     }
     for (const range of touched) this.render(range);
     document.body.dataset[kind === "suggestion" ? "suggestions" : "others"] = on ? "shown" : "hidden";
+    if (kind === "suggestion") this.renderSuggestionList();
+  }
+  renderSuggestionList() {
+    // The suggestions as a list of buttons beside the text: the keyboard way to reach, accept and dismiss them.
+    const list = $("suggestion-list");
+    const items = [...this.overlays.suggestion.values()].sort((a, b) => a.us - b.us || b.ue - a.ue);
+    list.hidden = !items.length;
+    list.replaceChildren(...items.map((item) => {
+      const label = this.labelsById.get(item.label_id)?.name || "?";
+      const text = this.text.slice(item.us, item.ue);
+      const li = document.createElement("li");
+      li.dataset.suggId = String(item.id);
+      const name = document.createElement("span");
+      name.className = "sugg-name";
+      name.textContent = `${label}: “${text.slice(0, 40)}”`;
+      const button = (action, verb) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "small";
+        b.dataset.action = action;
+        b.textContent = verb;
+        b.setAttribute("aria-label", `${verb} suggestion ${label}: “${text.slice(0, 60)}”`);
+        return b;
+      };
+      li.append(name, button("accept", "Accept"), button("dismiss", "Dismiss"));
+      return li;
+    }));
+  }
+  dismissSuggestion(key) {
+    // Not for this article (on this page): it stays the model's suggestion, and comes back with the toggle.
+    const item = this.overlays.suggestion.get(key);
+    if (!item) return;
+    this.unbucket(item);
+    this.overlays.suggestion.delete(key);
+    if (this.focusedSuggestion === key) this.focusedSuggestion = null;
+    this.suggestionsChanged([item.us, item.ue]);
+  }
+  bucket(item) {
+    const [first, last] = this.blockRange(item.us, item.ue);
+    for (let i = first; i <= last; i++) this.blockSpans[i].add(item);
   }
   unbucket(item) {
     const [first, last] = this.blockRange(item.us, item.ue);
     for (let i = first; i <= last; i++) this.blockSpans[i].delete(item);
   }
-  focusSuggestion(key) {
+  hideSuggestion(id) {
+    // A span of ours accepts this suggestion: it is drawn as our span, not twice.
+    const item = this.overlays.suggestion.get(`sugg-${id}`);
+    if (!item) return;
+    this.unbucket(item);
+    this.overlays.suggestion.delete(item.key);
+    this.hiddenSuggestions.set(id, item);
+    if (this.focusedSuggestion === item.key) this.focusedSuggestion = null;
+    this.suggestionsChanged([item.us, item.ue]);
+  }
+  showSuggestion(id) {
+    // The span that accepted it is gone (deleted, or its accept undone): the suggestion is there again.
+    const item = this.hiddenSuggestions.get(id);
+    this.hiddenSuggestions.delete(id);
+    if (!item || document.body.dataset.suggestions !== "shown") return;
+    this.overlays.suggestion.set(item.key, item);
+    this.bucket(item);
+    this.suggestionsChanged([item.us, item.ue]);
+  }
+  suggestionsChanged(range) {
+    $("suggestions-count").textContent = String(this.overlays.suggestion.size);
+    if (range) this.render(range);
+    this.renderSuggestionList();
+  }
+  focusSuggestion(key, { quiet = false } = {}) {
     const item = this.overlays.suggestion.get(key);
     if (!item) return;
     this.focusedSuggestion = key;
     for (const el of this.el.querySelectorAll(".sugg.focused")) el.classList.remove("focused");
     for (const el of this.el.querySelectorAll(`.sugg[data-sugg-id="${item.id}"]`)) el.classList.add("focused");
+    if (quiet) return;
     const label = this.labelsById.get(item.label_id);
     this.toast(`Suggestion “${this.text.slice(item.us, item.ue).slice(0, 40)}” (${label ? label.name : "?"}): press a to accept.`);
   }
@@ -371,13 +458,8 @@ class Annotator {
     const item = this.overlays.suggestion.get(key);
     if (!item) return;
     if (!this.cfg.canAnnotate) return this.toast("You cannot annotate in this project.", "error");
-    this.unbucket(item);
-    this.overlays.suggestion.delete(key);
-    this.focusedSuggestion = null;
-    $("suggestions-count").textContent = String(this.overlays.suggestion.size);
     this.exec({ op: "create", span: { key: uuid4(), start: item.start, end: item.end, label_id: item.label_id, note: "",
       provenance: { accepted_suggestion: item.id } } });
-    this.render([item.us, item.ue]);
   }
 
   // -- selection
@@ -491,12 +573,22 @@ class Annotator {
     for (const key of this.listDirty) {
       const old = this.listItems.get(key);
       const span = this.spans.get(key);
+      const hadFocus = old && old.contains(document.activeElement);
       if (!span) {
-        if (old) { old.remove(); this.listItems.delete(key); }
+        if (old) {
+          // Focus moves to the next span in the list (or the one before, or the text), never to the page.
+          const near = old.nextElementSibling || old.previousElementSibling;
+          old.remove();
+          this.listItems.delete(key);
+          if (hadFocus) (near?.querySelector("button") || this.el).focus();
+        }
         continue;
       }
       const li = this.listItem(span);
-      if (old) old.replaceWith(li);
+      if (old) {
+        old.replaceWith(li);
+        if (hadFocus) li.querySelector("button").focus();
+      }
       else {
         const at = this.sortedKeys.indexOf(key);
         let next = null;
@@ -545,6 +637,7 @@ class Annotator {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "label-btn small" + (l.id === span.label_id ? " current" : "");
+      b.setAttribute("aria-pressed", String(l.id === span.label_id));
       b.style.setProperty("--c", l.colour);
       const sw = document.createElement("span"); sw.className = "swatch";
       const n = document.createElement("span"); n.className = "label-name"; n.textContent = l.name;
@@ -665,6 +758,20 @@ class Annotator {
       if (anchor) anchor.scrollIntoView({ block: "center" });
       this.openPopover(b.dataset.spanKey, anchor);
     });
+    $("suggestion-list").addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-action]");
+      const key = b && `sugg-${b.closest("li").dataset.suggId}`;
+      if (!key) return;
+      const next = b.closest("li").nextElementSibling || b.closest("li").previousElementSibling;
+      if (b.dataset.action === "accept") this.acceptSuggestion(key); else this.dismissSuggestion(key);
+      // The list is drawn again without it: keep the keyboard in the list.
+      const again = next && $("suggestion-list").querySelector(`li[data-sugg-id="${next.dataset.suggId}"] button`);
+      (again || $("suggestions-toggle")).focus();
+    });
+    $("suggestion-list").addEventListener("focusin", (e) => {
+      const li = e.target.closest("li[data-sugg-id]");
+      if (li) this.focusSuggestion(`sugg-${li.dataset.suggId}`, { quiet: true });
+    });
     $("pop-close").addEventListener("click", () => this.closePopover());
     for (const b of document.querySelectorAll("[data-help-for]")) {
       b.addEventListener("mousedown", (e) => e.preventDefault()); // keep the text selection
@@ -706,7 +813,7 @@ class Annotator {
     this.el.addEventListener("keydown", (e) => this.onTextKey(e));
     document.addEventListener("keydown", (e) => this.onKey(e));
     window.addEventListener("beforeunload", (e) => {
-      if (this.outbox.items.length) { e.preventDefault(); e.returnValue = ""; }
+      if (this.outbox.items().length) { e.preventDefault(); e.returnValue = ""; }
     });
     window.addEventListener("online", () => this.outbox.pump());
   }

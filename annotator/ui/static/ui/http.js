@@ -35,6 +35,8 @@ export async function api(method, url, data) {
 
 /** One line for a person: the message and the field errors of a failed call. */
 export function errorText(err) {
-  const errors = err.body && err.body.errors ? Object.values(err.body.errors).flat().join(" ") : "";
+  // Only the messages: some errors also carry ids for the page (e.g. duplicate_of).
+  const errors = err.body && err.body.errors
+    ? Object.values(err.body.errors).flat().filter((e) => typeof e === "string").join(" ") : "";
   return `${err.message} ${errors}`.trim();
 }
