@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AnnotationsConfig(AppConfig):
     name = "annotator.annotations"
     label = "annotations"
+
+    def ready(self) -> None:
+        from annotator.annotations.answers import answers_done_check
+        from annotator.projects.services import ASSIGNMENT_DONE_CHECKS
+
+        if answers_done_check not in ASSIGNMENT_DONE_CHECKS:
+            ASSIGNMENT_DONE_CHECKS.append(answers_done_check)

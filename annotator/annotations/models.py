@@ -102,3 +102,64 @@ class Adjudication(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "article"], name="adjudication_unique")]
         indexes = [models.Index(fields=["project", "status"])]
+
+
+class Answer(models.Model):
+    """An answer to a codebook question, in a layer like spans (an annotator's own, or the curated gold).
+
+    The unit it answers depends on the question's scope: the article (no unit fields), a sentence (its code-point
+    offsets, stored so the answer survives a change of sentence splitter) or a span (an attribute: ``span``, of the
+    same layer and annotator). ``unit_key`` spells the unit out ("article", "sentence:12-80", "span:7") so one
+    unique index per layer keeps one answer per (annotator, question, article, unit).
+
+    ``value`` by question kind: single choice and scale the option's ``value`` (a string), multiple choice a list
+    of option values (in option order), text a string. The rules live in annotations.answers.
+    """
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="answers")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey("projects.Question", on_delete=models.PROTECT, related_name="answers")
+    layer = models.CharField(max_length=16, choices=Layer.choices, default=Layer.ANNOTATOR)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
+    span = models.ForeignKey(Span, null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
+    start_char = models.PositiveIntegerField(null=True, blank=True)
+    end_char = models.PositiveIntegerField(null=True, blank=True)
+    unit_key = models.CharField(max_length=40)
+    value = models.JSONField()
+    codebook_version = models.ForeignKey(
+        "projects.CodebookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
+    provenance = models.JSONField(default=dict, blank=True, help_text="For gold: the answers it came from.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article", "question", "start_char", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(start_char__isnull=True) & Q(end_char__isnull=True))
+                | Q(start_char__gte=0, start_char__lt=F("end_char")),
+                name="answer_sentence_offsets",
+            ),
+            models.CheckConstraint(condition=Q(span__isnull=True) | Q(start_char__isnull=True), name="answer_one_unit"),
+            models.UniqueConstraint(
+                fields=["annotator", "question", "article", "unit_key"],
+                condition=Q(layer="annotator"),
+                name="answer_annotator_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["question", "article", "unit_key"], condition=Q(layer="gold"), name="answer_gold_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "article", "layer"]),
+            models.Index(fields=["project", "question", "layer"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}@{self.unit_key}={self.value!r}"

@@ -127,3 +127,32 @@ def gold_article_ids(*, project: Project) -> set[int]:
     adjudicated = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE)
     with_spans = Span.objects.filter(project=project, layer=Layer.GOLD)
     return set(adjudicated.values_list("article_id", flat=True)) | set(with_spans.values_list("article_id", flat=True))
+
+
+# --- answers to codebook questions -------------------------------------------------------------------------------
+
+ANSWER_ROW_FIELDS = ("id", "question_id", "start_char", "end_char", "span_id", "value", "updated_at")
+
+
+def article_sentences(*, article_id: int | None = None, article: Article | None = None) -> list:
+    """The article's sentence units (ml.sentences, on the real text: everyone gets the same offsets, whatever their
+    page shows in place of a masked outlet), as ``ml.sentences.Sentence`` items."""
+    from ml.sentences import split_sentences
+
+    if article is None:
+        article = (
+            Article.objects.select_related("outlet").only("text", "language", "outlet__language").get(pk=article_id)
+        )
+    return split_sentences(article.text, language=article.language or article.outlet.language)
+
+
+def answer_rows_for_annotator(*, project: Project, article: Article | int, user) -> list[dict]:
+    """The user's own answers on an article (annotator layer) as plain dicts, in question order."""
+    from annotator.annotations.models import Answer
+
+    rows = (
+        Answer.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR, annotator=user)
+        .order_by("question__order", "question_id", "start_char", "span_id", "id")
+        .values(*ANSWER_ROW_FIELDS)
+    )
+    return [{**row, "updated_at": row["updated_at"].isoformat()} for row in rows]

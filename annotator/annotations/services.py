@@ -290,6 +290,8 @@ def span_update(*, span: Span, user, label_id: int | None = None, note: str | No
             .first()
         )
         fields += ["label", "codebook_version"]
+        # The old label's attributes do not apply to the new label: their answers go (the page's undo sets them again).
+        span.answers.exclude(question__label_id=label_id).delete()
     if note is not None and note != span.note:
         span.note = _note_validate(note)
         fields.append("note")

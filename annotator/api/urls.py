@@ -4,11 +4,13 @@ from django.urls import path
 
 from annotator.api.views import agreement as agreement_views
 from annotator.api.views import annotations as annotation_list_views
+from annotator.api.views import answers as answer_views
 from annotator.api.views import codebook as codebook_views
 from annotator.api.views import corpus as corpus_views
 from annotator.api.views import curation as curation_views
 from annotator.api.views import exchange as exchange_views
 from annotator.api.views import projects as project_views
+from annotator.api.views import questions as question_views
 from annotator.api.views import rigour as rigour_views
 from annotator.api.views import scoring as scoring_views
 from annotator.api.views import spans as span_views
@@ -54,6 +56,31 @@ urlpatterns += [
     path("projects/<slug:slug>/spans/<int:span_id>/", span_views.SpanStateApi.as_view(), name="span-state"),
     path("projects/<slug:slug>/spans/<int:span_id>/update/", span_views.SpanUpdateApi.as_view(), name="span-update"),
     path("projects/<slug:slug>/spans/<int:span_id>/delete/", span_views.SpanDeleteApi.as_view(), name="span-delete"),
+]
+
+# Codebook questions and span attributes; answers on the annotator page (views/questions.py, views/answers.py).
+urlpatterns += [
+    path("projects/<slug:slug>/questions/", question_views.QuestionListApi.as_view(), name="question-list"),
+    path(
+        "projects/<slug:slug>/questions/<int:question_id>/",
+        question_views.QuestionDetailApi.as_view(),
+        name="question-detail",
+    ),
+    path(
+        "projects/<slug:slug>/articles/<int:article_id>/answers/",
+        answer_views.AnswerListApi.as_view(),
+        name="answer-list",
+    ),
+    path(
+        "projects/<slug:slug>/articles/<int:article_id>/answers/set/",
+        answer_views.AnswerSetApi.as_view(),
+        name="answer-set",
+    ),
+    path(
+        "projects/<slug:slug>/articles/<int:article_id>/sentences/",
+        answer_views.SentenceListApi.as_view(),
+        name="sentence-list",
+    ),
 ]
 
 # Training: model versions, lexicon terms, pin/ban rules.

@@ -24,8 +24,8 @@ from typing import Any
 import jsonschema
 
 from annotator.common.errors import ApplicationError
-from annotator.projects.models import Label, Project
-from annotator.projects.selectors import project_list_for_user
+from annotator.projects.models import Label, Project, Question
+from annotator.projects.selectors import project_list_for_user, question_list
 
 FORMAT = "framescope-codebook"
 VERSION = 1
@@ -108,6 +108,42 @@ def codebook_labels(*, project: Project) -> list[dict]:
         }
         for label in Label.objects.filter(project=project).select_related("parent").order_by("order", "name")
     ]
+
+
+def codebook_question(question: Question) -> dict:
+    """A question (or span attribute) with its options, as codebook versions keep it and the API and the annotator
+    page show it. ``label`` is the attribute's label name (scope span), None otherwise; options in their order."""
+    return {
+        "id": question.pk,
+        "name": question.name,
+        "prompt": question.prompt,
+        "description": question.description,
+        "positive_examples": list(question.positive_examples or []),
+        "negative_examples": list(question.negative_examples or []),
+        "scope": question.scope,
+        "kind": question.kind,
+        "required": question.required,
+        "hotkey": question.hotkey,
+        "order": question.order,
+        "label_id": question.label_id,
+        "label": question.label.name if question.label_id else None,
+        "options": [
+            {
+                "value": o.value,
+                "text": o.text,
+                "description": o.description,
+                "numeric": o.numeric,
+                "hotkey": o.hotkey,
+                "order": o.order,
+            }
+            for o in sorted(question.options.all(), key=lambda o: (o.order, o.pk))
+        ],
+    }
+
+
+def codebook_questions(*, project: Project) -> list[dict]:
+    """The project's questions and attributes as stored in a codebook version's snapshot, in codebook order."""
+    return [codebook_question(q) for q in question_list(project=project)]
 
 
 def codebook_document_from_labels(labels: list[dict], *, name: str = "", description: str = "") -> dict:

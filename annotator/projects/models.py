@@ -92,6 +92,9 @@ class CodebookVersion(models.Model):
     number = models.PositiveIntegerField()
     changelog = models.TextField(blank=True)
     labels_snapshot = models.JSONField(default=list, blank=True, help_text="The labels as they were in this version.")
+    questions_snapshot = models.JSONField(
+        default=list, blank=True, help_text="The questions (with their options) as they were in this version."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -128,6 +131,82 @@ class Label(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+class Question(models.Model):
+    """A codebook question: asked of every article, of every sentence, or (an attribute) of every span of a label.
+
+    ``name`` is the stable key (exports, the API, agreement and models refer to it); ``prompt`` is what the
+    annotator reads. Options are rows of :class:`QuestionOption` (choices and scales; a text question has none).
+    The rules (which kinds need options, hotkeys, what may change once answered) live in projects.services.
+    """
+
+    class Scope(models.TextChoices):
+        ARTICLE = "article", "Article"
+        SENTENCE = "sentence", "Each sentence"
+        SPAN = "span", "Each span of a label (attribute)"
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Single choice"
+        MULTIPLE = "multiple", "Multiple choice"
+        SCALE = "scale", "Ordinal scale"
+        TEXT = "text", "Short text"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="questions")
+    name = models.SlugField(max_length=100, allow_unicode=True, help_text="Stable key, unique in the project.")
+    prompt = models.CharField(max_length=300)
+    description = models.TextField(blank=True, help_text="The definition annotators apply.")
+    positive_examples = models.JSONField(default=list, blank=True)
+    negative_examples = models.JSONField(default=list, blank=True)
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.ARTICLE)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SINGLE)
+    required = models.BooleanField(default=False)
+    hotkey = models.CharField(max_length=1, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    # Set exactly for scope=span: the attribute is asked of every span of this label (in the span popover).
+    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="attributes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="question_unique_name"),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"], condition=~Q(hotkey=""), name="question_unique_hotkey"
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="span", label__isnull=False) | (~Q(scope="span") & Q(label__isnull=True)),
+                name="question_label_iff_span_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuestionOption(models.Model):
+    """One answer a choice or scale question offers. ``value`` is the stable key an answer stores; ``numeric`` is
+    the scale point (e.g. -2..+2), which orders a scale and gives its mean."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    value = models.CharField(max_length=100)
+    text = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    numeric = models.FloatField(null=True, blank=True)
+    hotkey = models.CharField(max_length=1, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["question", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "value"], name="question_option_unique_value"),
+            models.UniqueConstraint(
+                fields=["question", "hotkey"], condition=~Q(hotkey=""), name="question_option_unique_hotkey"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}:{self.value}"
 
 
 class Assignment(models.Model):

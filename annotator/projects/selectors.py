@@ -9,7 +9,16 @@ from django.http import Http404
 
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
-from annotator.projects.models import Assignment, CodebookVersion, Label, Membership, Project, ProjectArticle, Role
+from annotator.projects.models import (
+    Assignment,
+    CodebookVersion,
+    Label,
+    Membership,
+    Project,
+    ProjectArticle,
+    Question,
+    Role,
+)
 
 
 def project_list_for_user(*, user) -> QuerySet[Project]:
@@ -82,6 +91,31 @@ def label_get_for_project(
             "Unknown label.", {field: [f"Label {label_id} is not in this project's codebook."]}, status_code=status_code
         )
     return label
+
+
+def question_list(*, project: Project) -> QuerySet[Question]:
+    """The codebook's questions in order, with their options and the attribute's label."""
+    return (
+        Question.objects.filter(project=project)
+        .select_related("label")
+        .prefetch_related("options")
+        .order_by("order", "name")
+    )
+
+
+def question_get_for_project(
+    *, project: Project, question_id: int, field: str = "question", status_code: int = 400
+) -> Question:
+    """The question ``question_id`` of ``project``'s codebook; an ApplicationError naming ``field`` otherwise (404
+    when the question is the resource asked for, 400 when a request names it)."""
+    question = question_list(project=project).filter(pk=question_id).first()
+    if question is None:
+        raise ApplicationError(
+            "Unknown question.",
+            {field: [f"Question {question_id} is not in this project's codebook."]},
+            status_code=status_code,
+        )
+    return question
 
 
 def codebook_version_latest(*, project: Project) -> CodebookVersion | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article, Outlet
-from annotator.projects.codebook import Codebook, codebook_labels, codebook_template
+from annotator.projects.codebook import Codebook, codebook_labels, codebook_questions, codebook_template
 from annotator.projects.models import (
     Assignment,
     CodebookVersion,
@@ -21,6 +21,7 @@ from annotator.projects.models import (
     Membership,
     Project,
     ProjectArticle,
+    Question,
     Role,
 )
 from annotator.projects.permissions import project_create_allowed, role_can
@@ -321,6 +322,7 @@ def codebook_version_create(*, project: Project, changelog: str, by=None) -> Cod
         number=latest + 1,
         changelog=changelog,
         labels_snapshot=codebook_labels(project=project),
+        questions_snapshot=codebook_questions(project=project),
         created_by=by,
     )
 
@@ -337,6 +339,8 @@ def _label_validate(label: Label) -> None:
             errors["hotkey"] = ["A hotkey is one visible character."]
         elif Label.objects.filter(project_id=label.project_id, hotkey=label.hotkey).exclude(pk=label.pk).exists():
             errors["hotkey"] = [f"Hotkey '{label.hotkey}' is already used by another label."]
+        elif Question.objects.filter(project_id=label.project_id, hotkey=label.hotkey).exists():
+            errors["hotkey"] = [f"Hotkey '{label.hotkey}' is already used by a question."]
     colour = label.colour or ""
     if len(colour) != 7 or colour[0] != "#" or any(c not in "0123456789abcdefABCDEF" for c in colour[1:]):
         errors["colour"] = ["Use a colour like #1a2b3c."]
@@ -450,6 +454,13 @@ def label_delete(*, label: Label, by=None, merge_into: Label | None = None, chan
         raise ApplicationError(
             f"Label '{label.name}' has sub-labels ({names}); delete or move them first.", {"label": ["Has sub-labels."]}
         )
+    attributes = list(label.attributes.values_list("name", flat=True))
+    if attributes:
+        raise ApplicationError(
+            f"Label '{label.name}' has attributes ({', '.join(attributes)}); delete them first "
+            "(or give them to another label).",
+            {"label": ["Has attributes."]},
+        )
     spans = Span.objects.filter(label=label)
     n_spans = spans.count()
     if merge_into is not None:
@@ -551,6 +562,12 @@ def project_start(
 
 # --- assignments ---------------------------------------------------------------------------------
 
+# Checks run before an assignment is marked done: each takes (project, annotator, article_id) and raises an
+# ApplicationError saying what is missing. Apps above projects register theirs in their AppConfig.ready (the
+# annotations app: required questions unanswered), so every path that marks an article done applies them.
+DoneCheck = Callable[..., None]
+ASSIGNMENT_DONE_CHECKS: list[DoneCheck] = []
+
 
 @transaction.atomic
 def assignment_create_for_annotator(
@@ -607,6 +624,9 @@ def assignment_set_status(*, project: Project, annotator, article_id: int, statu
         assignment_create_for_annotator(
             project=project, annotator=annotator, article_ids=[item.article_id for item in queue.items]
         )
+    if status == Assignment.Status.DONE:
+        for check in ASSIGNMENT_DONE_CHECKS:
+            check(project=project, annotator=annotator, article_id=article_id)
     assignment = Assignment.objects.select_for_update().get(project=project, annotator=annotator, article_id=article_id)
     if assignment.status != status:
         assignment.status = status

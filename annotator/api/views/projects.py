@@ -13,7 +13,13 @@ from rest_framework.views import APIView
 from annotator.annotations.selectors import span_list_for_annotator
 from annotator.api.views.spans import SpanOutputSerializer
 from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
-from annotator.projects.codebook import CODEBOOK_SCHEMA, CODEBOOK_TEMPLATES, codebook_choose, codebook_document
+from annotator.projects.codebook import (
+    CODEBOOK_SCHEMA,
+    CODEBOOK_TEMPLATES,
+    codebook_choose,
+    codebook_document,
+    codebook_questions,
+)
 from annotator.projects.models import Assignment, Label, Project
 from annotator.projects.selectors import (
     article_get_for_project,
@@ -133,6 +139,9 @@ class ProjectDetailApi(APIView):
         snap_to_words = serializers.BooleanField()
         codebook_version = serializers.IntegerField(allow_null=True)
         labels = LabelOutputSerializer(many=True)
+        questions = serializers.ListField(
+            child=serializers.DictField(), help_text="The codebook's questions and attributes (as questions/)."
+        )
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, slug: str) -> Response:
@@ -145,6 +154,7 @@ class ProjectDetailApi(APIView):
             "role": role,
             "codebook_version": version.number if version else None,
             "labels": label_list(project=project),
+            "questions": codebook_questions(project=project),
         }
         return Response(self.OutputSerializer(data).data)
 

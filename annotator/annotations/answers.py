@@ -1,0 +1,328 @@
+"""Answer writes: the ONE owner of the answer rules (question, unit, value, layer, permission).
+
+An answer is keyed by its unit, not by an id the client makes up: (layer, annotator, question, article, unit). Setting
+an answer is therefore an upsert, and sending the same change twice (a retry of the page's outbox) stores it once;
+``value=None`` clears the answer (deletes the row). This is why answers, unlike spans, need no ``client_id``.
+
+Units by the question's scope:
+
+* ``article``: no unit fields;
+* ``sentence``: ``start_char``/``end_char``, code-point offsets of the sentence in the article text (the page gets
+  them from the server's splitter, ml.sentences; any offsets inside the text are accepted, so answers imported from
+  other tools and answers made under another splitter keep theirs);
+* ``span`` (an attribute): ``span_id``, a span of the question's label in the same layer (for the annotator layer:
+  the annotator's own span).
+
+Values by the question's kind: single choice and scale the option's value; multiple choice a non-empty list of
+option values (stored in option order, without repeats); text a non-blank string of at most TEXT_MAX_CHARS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, router
+from django.db.models.constants import OnConflict
+from django.db.models.functions import Length
+from django.db.models.sql.subqueries import InsertQuery
+from django.utils import timezone
+
+from annotator.annotations.models import Answer, Layer, Span
+from annotator.common.errors import ApplicationError
+from annotator.projects.models import Assignment, CodebookVersion, Project, ProjectArticle, Question, QuestionOption
+
+TEXT_MAX_CHARS = 2000
+NOT_IN_PROJECT = "This article is not part of the project."
+ARTICLE_UNIT = "article"
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """What the answer rules need to know of a question (read once per save, without model instances)."""
+
+    id: int
+    name: str
+    scope: str
+    kind: str
+    label_id: int | None
+    options: tuple[str, ...]  # option values in option order
+
+
+def question_spec(*, project: Project, question_id: int) -> QuestionSpec:
+    """The question of the project's codebook as a :class:`QuestionSpec` (two small queries); 400 if unknown."""
+    row = (
+        Question.objects.filter(project=project, pk=question_id)
+        .values_list("pk", "name", "scope", "kind", "label_id")
+        .first()
+    )
+    if row is None:
+        raise ApplicationError(
+            "Unknown question.", {"question": [f"Question {question_id} is not in this project's codebook."]}
+        )
+    options = QuestionOption.objects.filter(question_id=question_id).order_by("order", "id")
+    return QuestionSpec(*row, options=tuple(options.values_list("value", flat=True)))
+
+
+def answer_value_clean(*, spec: QuestionSpec, value):
+    """The value as stored, or an ApplicationError naming ``value`` (no database access)."""
+    kind, options = spec.kind, spec.options
+    if kind in (Question.Kind.SINGLE, Question.Kind.SCALE):
+        if not isinstance(value, str) or value not in options:
+            raise _value_error(spec, f"One of: {', '.join(options)}.")
+        return value
+    if kind == Question.Kind.MULTIPLE:
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise _value_error(spec, f"A non-empty list of: {', '.join(options)} (clear the answer with null).")
+        unknown = [v for v in value if v not in options]
+        if unknown:
+            raise _value_error(
+                spec, f"Unknown option(s) {', '.join(map(repr, unknown))}; choose from {', '.join(options)}."
+            )
+        chosen = set(value)
+        return [v for v in options if v in chosen]
+    if not isinstance(value, str) or not value.strip():
+        raise _value_error(spec, "A non-blank text (clear the answer with null).")
+    if len(value) > TEXT_MAX_CHARS:
+        raise _value_error(spec, f"At most {TEXT_MAX_CHARS} characters.")
+    return value.strip()
+
+
+def _value_error(spec: QuestionSpec, message: str) -> ApplicationError:
+    return ApplicationError(f"Not an answer to '{spec.name}'.", {"value": [message]})
+
+
+@dataclass(frozen=True)
+class Unit:
+    key: str
+    start_char: int | None = None
+    end_char: int | None = None
+    span_id: int | None = None
+
+
+def unit_key(*, start_char: int | None = None, end_char: int | None = None, span_id: int | None = None) -> str:
+    """The unit as the unique indexes key it: "article", "sentence:<start>-<end>" or "span:<id>"."""
+    if span_id is not None:
+        return f"span:{span_id}"
+    if start_char is not None:
+        return f"sentence:{start_char}-{end_char}"
+    return ARTICLE_UNIT
+
+
+def _unit(
+    *, spec: QuestionSpec, project: Project, article_id: int, text_length: int, layer: str, annotator_id: int | None,
+    start_char: int | None, end_char: int | None, span_id: int | None,
+) -> Unit:  # fmt: skip
+    """Check the unit fields against the question's scope; the unit, or an ApplicationError naming the field."""
+    offsets = start_char is not None or end_char is not None
+    if spec.scope == Question.Scope.ARTICLE:
+        if offsets or span_id is not None:
+            raise ApplicationError(
+                f"'{spec.name}' is asked of the whole article: send no sentence offsets and no span.",
+                {"question": ["Article scope."]},
+            )
+        return Unit(ARTICLE_UNIT)
+    if spec.scope == Question.Scope.SENTENCE:
+        if span_id is not None or start_char is None or end_char is None:
+            raise ApplicationError(
+                f"'{spec.name}' is asked of each sentence: send the sentence's start_char and end_char.",
+                {"start_char": ["Required for a sentence question."]},
+            )
+        if not 0 <= start_char < end_char <= text_length:
+            raise ApplicationError(
+                "The sentence offsets fall outside the article text.",
+                {"end_char": [f"Need 0 <= start_char < end_char <= {text_length} (code points)."]},
+            )
+        return Unit(unit_key(start_char=start_char, end_char=end_char), start_char, end_char)
+    if offsets or span_id is None:
+        raise ApplicationError(
+            f"'{spec.name}' is an attribute of spans: send the span's id.", {"span": ["Required for an attribute."]}
+        )
+    span = Span.objects.filter(pk=span_id, project=project, article_id=article_id).values_list(
+        "layer", "annotator_id", "label_id"
+    )
+    found = span.first()
+    if found is None or found[0] != layer or (layer == Layer.ANNOTATOR and found[1] != annotator_id):
+        mine = "one of your spans" if layer == Layer.ANNOTATOR else f"a {layer} span"
+        raise ApplicationError(
+            f"Span {span_id} is not {mine} on this article.", {"span": ["Unknown span."]}, status_code=404
+        )
+    if found[2] != spec.label_id:
+        raise ApplicationError(
+            f"'{spec.name}' is an attribute of another label's spans.",
+            {"span": ["The span's label has no such attribute."]},
+        )
+    return Unit(unit_key(span_id=span_id), span_id=span_id)
+
+
+def _article_length(*, project: Project, article_id: int) -> int:
+    """The article's length in code points; 404 if it is not in the project."""
+    row = (
+        ProjectArticle.objects.filter(project=project, article_id=article_id)
+        .annotate(n=Length("article__text"))
+        .values_list("n", flat=True)
+        .first()
+    )
+    if row is None:
+        raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
+    return row
+
+
+def _latest_version_id(project: Project) -> int | None:
+    return CodebookVersion.objects.filter(project=project).order_by("-number").values_list("pk", flat=True).first()
+
+
+def _insert_ignoring_conflicts(answer: Answer) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the unit already has an answer in the
+    layer (a concurrent save); one statement, so a conflict cannot abort the surrounding transaction."""
+    fields = [f for f in Answer._meta.concrete_fields if f is not Answer._meta.pk]
+    query = InsertQuery(Answer, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [answer])
+    compiler = query.get_compiler(using=router.db_for_write(Answer))
+    compiler.returning_fields = [Answer._meta.pk]
+    with compiler.connection.cursor() as cursor:
+        for sql, params in compiler.as_sql():
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _upsert(*, answer: Answer, key_filter: dict) -> tuple[Answer, bool]:
+    """Store ``answer`` as the unit's answer in its layer: update the existing row, else insert. (answer, created)."""
+    fields = {
+        "value": answer.value, "codebook_version_id": answer.codebook_version_id, "provenance": answer.provenance,
+        "updated_by_id": answer.updated_by_id, "updated_at": timezone.now(),
+    }  # fmt: skip
+    for _attempt in range(2):  # a concurrent first save of the same unit: the insert loses, the update wins
+        existing = Answer.objects.filter(**key_filter)
+        if existing.update(**fields):
+            stored = existing.get()
+            return stored, False
+        new_id = _insert_ignoring_conflicts(answer)
+        if new_id is not None:
+            answer.pk = new_id
+            answer._state.adding = False
+            answer._state.db = router.db_for_write(Answer)
+            answer.updated_at = answer.created_at = fields["updated_at"]
+            return answer, True
+    raise IntegrityError("The answer could not be stored; try again.")  # pragma: no cover
+
+
+def _store(
+    *, project: Project, article_id: int, spec: QuestionSpec, layer: str, annotator_id: int | None, by, value,
+    start_char: int | None, end_char: int | None, span_id: int | None, provenance: dict | None = None,
+) -> tuple[Answer | None, bool]:  # fmt: skip
+    """The shared path of every answer write: check the unit and the value, then upsert (or delete for None)."""
+    length = _article_length(project=project, article_id=article_id)
+    unit = _unit(
+        spec=spec, project=project, article_id=article_id, text_length=length, layer=layer, annotator_id=annotator_id,
+        start_char=start_char, end_char=end_char, span_id=span_id,
+    )  # fmt: skip
+    key_filter = {"layer": layer, "question_id": spec.id, "article_id": article_id, "unit_key": unit.key}
+    if layer == Layer.ANNOTATOR:
+        key_filter["annotator_id"] = annotator_id
+    if value is None:
+        Answer.objects.filter(**key_filter).delete()
+        return None, False
+    answer = Answer(
+        project=project, article_id=article_id, question_id=spec.id, layer=layer, annotator_id=annotator_id,
+        span_id=unit.span_id, start_char=unit.start_char, end_char=unit.end_char, unit_key=unit.key,
+        value=answer_value_clean(spec=spec, value=value), codebook_version_id=_latest_version_id(project),
+        provenance=provenance or {}, updated_by=by,
+    )  # fmt: skip
+    return _upsert(answer=answer, key_filter=key_filter)
+
+
+def answer_set(
+    *,
+    project: Project,
+    article: int,
+    user,
+    question_id: int,
+    value,
+    start_char: int | None = None,
+    end_char: int | None = None,
+    span_id: int | None = None,
+) -> tuple[Answer | None, bool]:
+    """Set (or, with ``value=None``, clear) the user's own answer to a question for one unit of an article.
+
+    Returns (answer, created); (None, False) after a clear. The user must be allowed to annotate; the article must
+    be in the project; the question in its codebook; the unit must fit the question's scope and the value its kind
+    (see the module docstring). Not wrapped in one transaction on purpose, like span_create: each write is a
+    single statement, and a lost race on a first answer is resolved by updating the row that won.
+    """
+    from annotator.annotations.services import _check_may_annotate
+
+    _check_may_annotate(project=project, user=user)
+    spec = question_spec(project=project, question_id=question_id)
+    return _store(
+        project=project, article_id=article, spec=spec, layer=Layer.ANNOTATOR, annotator_id=user.pk, by=user,
+        value=value, start_char=start_char, end_char=end_char, span_id=span_id,
+    )  # fmt: skip
+
+
+# --- required questions before Done --------------------------------------------------------------------------------
+
+
+def answers_missing(*, project: Project, annotator_id: int, article_id: int) -> list[dict]:
+    """The required questions the annotator has not answered on the article yet, each with what is missing.
+
+    Article scope: the article's answer. Sentence scope: an answer for every sentence of the current splitter.
+    Attribute: an answer for every one of the annotator's spans of the label. ``[{"question", "prompt", "scope",
+    "missing": n, "units": [first few sentence offsets or span ids]}]``; empty when Done may go ahead.
+    """
+    required = list(
+        Question.objects.filter(project=project, required=True)
+        .order_by("order", "name")
+        .values_list("pk", "name", "prompt", "scope", "label_id")
+    )
+    if not required:
+        return []
+    have: dict[int, set[str]] = {}
+    answered = Answer.objects.filter(
+        project=project, article_id=article_id, layer=Layer.ANNOTATOR, annotator_id=annotator_id,
+        question_id__in=[q[0] for q in required],
+    ).values_list("question_id", "unit_key")  # fmt: skip
+    for question_id, key in answered:
+        have.setdefault(question_id, set()).add(key)
+    sentences = None
+    out = []
+    for question_id, name, prompt, scope, label_id in required:
+        keys = have.get(question_id, set())
+        if scope == Question.Scope.ARTICLE:
+            needed = [ARTICLE_UNIT]
+        elif scope == Question.Scope.SENTENCE:
+            if sentences is None:
+                from annotator.annotations.selectors import article_sentences
+
+                sentences = article_sentences(article_id=article_id)
+            needed = [unit_key(start_char=s.start_char, end_char=s.end_char) for s in sentences]
+        else:
+            spans = Span.objects.filter(
+                project=project, article_id=article_id, layer=Layer.ANNOTATOR, annotator_id=annotator_id,
+                label_id=label_id,
+            ).order_by("start_char", "end_char", "id")  # fmt: skip
+            needed = [unit_key(span_id=pk) for pk in spans.values_list("pk", flat=True)]
+        missing = [k for k in needed if k not in keys]
+        if missing:
+            out.append(
+                {"question": name, "prompt": prompt, "scope": scope, "missing": len(missing), "units": missing[:20]}
+            )
+    return out
+
+
+def _missing_phrase(item: dict) -> str:
+    if item["scope"] == Question.Scope.ARTICLE:
+        return f"“{item['prompt']}”"
+    what = "sentence" if item["scope"] == Question.Scope.SENTENCE else "span"
+    return f"“{item['prompt']}” for {item['missing']} {what}{'s' if item['missing'] != 1 else ''}"
+
+
+def answers_done_check(*, project: Project, annotator, article_id: int) -> None:
+    """Refuse Done while required questions are unanswered, naming them (registered in ASSIGNMENT_DONE_CHECKS)."""
+    missing = answers_missing(project=project, annotator_id=annotator.pk, article_id=article_id)
+    if missing:
+        names = "; ".join(_missing_phrase(item) for item in missing)
+        raise ApplicationError(
+            f"Answer the required questions first: {names}.",
+            {"missing": missing, "status": [f"Not {Assignment.Status.DONE.value}: required questions unanswered."]},
+        )
