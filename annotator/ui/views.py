@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator.annotations.selectors import span_rows_for_annotator
+from annotator.annotations.selectors import answer_rows_for_annotator, article_sentences, span_rows_for_annotator
 from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
+from annotator.projects.codebook import codebook_questions
 from annotator.projects.permissions import project_create_allowed, role_can
 from annotator.projects.selectors import (
     article_get_for_project,
@@ -90,6 +91,7 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         title, text = blinder.title, blinder.text
         for row in spans:
             row["text"] = blinder.span_text(row["start_char"], row["end_char"])
+    questions = codebook_questions(project=project)
     config = {
         "project": project.slug,
         "articleId": article.pk,
@@ -110,6 +112,12 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
             for lb in labels
         ],
         "spans": spans,
+        # Codebook questions, the user's own answers, and the sentence units (split on the server, never here).
+        "questions": questions,
+        "answers": answer_rows_for_annotator(project=project, article=article, user=request.user),
+        "sentences": [[s.start_char, s.end_char] for s in article_sentences(article=article)]
+        if any(q["scope"] == "sentence" for q in questions)
+        else [],
         "api": api,
         "suggestionsUrl": f"{api}/articles/{article.pk}/suggestions/",
         "othersUrl": None if project.blind else f"{api}/articles/{article.pk}/others/",

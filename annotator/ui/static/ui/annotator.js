@@ -6,6 +6,7 @@
 
 import { api, errorText } from "./http.js";
 import { Outbox } from "./outbox.js";
+import { QuestionsPanel } from "./questions.js";
 import {
   OffsetMap, cpToUtf16, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange, textBlocks,
   utf16ToCp,
@@ -60,8 +61,10 @@ class Annotator {
     this.outbox = new Outbox({ userId: config.userId, project: config.project, on: (type, msg) => this.onOutbox(type, msg) });
     for (const s of config.spans) this.addToModel(this.serverSpan(s));
     this.replayOutbox();
+    this.questions = new QuestionsPanel(this, config);
     this.render();
     this.bind();
+    this.questions.bind();
     this.outbox.pump();
     this.initOverlayToggles();
     document.body.dataset.annotatorReady = "1";
@@ -193,6 +196,11 @@ class Annotator {
   onOutbox(type, msg) {
     if (type === "status") return this.setStatus(msg.state, msg.message);
     if (msg.article !== undefined && msg.article !== this.cfg.articleId) return;
+    if (msg.op === "answer") {
+      if (type === "change") return this.questions.applyRemote(msg);
+      if (type === "refused") return this.questions.onRefused(msg);
+      return;
+    }
     if (type === "change") return this.applyRemote(msg.op, msg.span, msg.data);
     if (type === "saved") {
       const key = this.findKey(msg);
@@ -276,6 +284,7 @@ class Annotator {
     this.outbox.push(item);
   }
   apply(cmd) {
+    if (cmd.op === "answer") return this.questions.apply(cmd);
     if (cmd.op === "create") {
       const s = cmd.span;
       const twin = this.twinOf(s.start, s.end, s.label_id, s.key);
@@ -290,6 +299,7 @@ class Annotator {
         this.hideSuggestion(span.provenance.accepted_suggestion);
       }
       this.queue("create", span, data);
+      this.questions?.spanChanged(span); // a re-created span gets its attributes back
       return { op: "delete", key: span.key };
     }
     const span = this.spans.get(cmd.key);
@@ -314,6 +324,7 @@ class Annotator {
       span.state = "pending";
       this.listChanged(cmd.key);
       this.queue("update", span, cmd.data);
+      if (cmd.data.label !== undefined) this.questions.spanChanged(span); // the new label's attributes, if answered before
       return { op: "update", key: cmd.key, data: before };
     }
     return null;
@@ -512,10 +523,12 @@ class Annotator {
       this.el.replaceChildren(...this.blockEls);
       this.listItems = null;
       this.scheduleList();
+      this.questions?.highlight();
       return;
     }
     const [first, last] = this.blockRange(range[0], Math.max(range[0] + 1, range[1]));
     for (let i = first; i <= last; i++) draw(i);
+    this.questions?.highlight(); // the redrawn blocks have new text nodes
   }
   rangeOf(key) {
     const span = this.spans.get(key);
@@ -651,6 +664,7 @@ class Annotator {
     });
     $("pop-labels").replaceChildren(...labels);
     $("pop-note").value = span.note || "";
+    $("pop-attrs").replaceChildren(...this.questions.attributeFieldsets(span));
     const alsoEl = $("pop-also");
     alsoEl.replaceChildren();
     const others = also.filter((k) => k !== key && this.spans.has(k));
@@ -672,6 +686,53 @@ class Annotator {
     pop.style.top = `${top}px`;
     pop.style.left = `${Math.max(8, left)}px`;
     (pop.querySelector(".label-btn.current") || pop.querySelector("button")).focus();
+  }
+  refreshPopoverAttributes(spanKey) {
+    // An attribute of the span in the popover changed (here, by undo, or in another tab): redraw it, keeping focus.
+    if ($("span-popover").hidden || this.selectedKey !== spanKey) return;
+    const span = this.spans.get(spanKey);
+    const box = $("pop-attrs");
+    const focused = box.contains(document.activeElement) ? document.activeElement : null;
+    const where = focused && [focused.closest("fieldset")?.dataset.qid, focused.value];
+    box.replaceChildren(...(span ? this.questions.attributeFieldsets(span) : []));
+    if (where) {
+      const fs = box.querySelector(`fieldset[data-qid="${where[0]}"]`);
+      const target = fs && ([...fs.querySelectorAll("input")].find((i) => i.value === where[1]) || fs.querySelector("input"));
+      if (target) target.focus();
+    }
+  }
+  /** The text between two code-point offsets, as the page shows it. */
+  sliceCp(start, end) {
+    return this.text.slice(this.map.toUtf16(start), this.map.toUtf16(end));
+  }
+  /** A DOM Range over the drawn text between two code-point offsets (for highlights), or null. */
+  domRange(start, end) {
+    const [us, ue] = [this.map.toUtf16(start), this.map.toUtf16(end)];
+    const point = (u) => {
+      const i = this.blockIndex(Math.min(u, Math.max(0, this.text.length - 1)));
+      const root = this.blockEls[i];
+      if (!root) return null;
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      let seen = this.blocks[i][0];
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (seen + node.length >= u) return [node, u - seen];
+        seen += node.length;
+      }
+      return null;
+    };
+    const a = point(us), b = point(ue);
+    if (!a || !b) return null;
+    const range = document.createRange();
+    range.setStart(...a);
+    range.setEnd(...b);
+    return range;
+  }
+  scrollToCp(cp) {
+    const blk = this.blockEls[this.blockIndex(this.map.toUtf16(cp))];
+    if (blk) blk.scrollIntoView({ block: "center" });
+  }
+  fetchAnswers() {
+    return api("GET", `${this.cfg.api}/articles/${this.cfg.articleId}/answers/`);
   }
   toggleLabelHelp(labelId, anchor) {
     // The label's definition and its positive / negative examples, next to the label button.
@@ -719,13 +780,19 @@ class Annotator {
 
   // -- navigation
   async finish(status) {
+    const missing = status === "done" ? this.questions.missing() : [];
+    if (missing.length) {
+      // The server refuses too (it names them the same way); saying so here saves the round trip.
+      this.toast(`Answer the required questions first: ${missing.map((m) => m.text).join("; ")}.`, "error");
+      return this.questions.focusMissing(missing[0].q);
+    }
     const ok = await this.outbox.flush(4000);
     if (!ok) this.toast("Some changes are still waiting to be saved; they stay queued on this computer and will be retried.", "error");
     try {
       const body = await api("POST", `${this.cfg.api}/articles/${this.cfg.articleId}/status/`, { status });
       window.location.href = body.next_article_id ? `${this.cfg.urls.annotateBase}${body.next_article_id}/` : this.cfg.urls.project;
     } catch (err) {
-      this.toast(`Could not mark the article ${status}: ${err.message}`, "error");
+      this.toast(`Could not mark the article ${status}: ${errorText(err)}`, "error");
     }
   }
   go(which) {
@@ -823,11 +890,14 @@ class Annotator {
   }
   onKey(e) {
     const t = e.target;
-    const typing = t instanceof HTMLElement && (t.closest("input, textarea, select") || t.isContentEditable);
+    // Radios and checkboxes (the questions) are not typing: the page's keys still work from them.
+    const typing = t instanceof HTMLElement &&
+      (t.closest("textarea, select, input:not([type=radio]):not([type=checkbox])") || t.isContentEditable);
     const pop = $("span-popover");
     if (e.key === "Escape") {
       if (!$("label-help").hidden) { this.closeLabelHelp(); e.preventDefault(); }
       else if (!pop.hidden) { this.closePopover(); e.preventDefault(); }
+      else if (t instanceof HTMLElement && t.closest("#questions-panel")) { this.el.focus(); e.preventDefault(); }
       else window.getSelection().collapseToEnd?.();
       return;
     }
@@ -852,6 +922,7 @@ class Annotator {
       return;
     }
     if ($("guidelines").open) return;
+    if (this.questions.onPageKey(e, key)) return;
     const label = this.labelsByKey.get(key);
     if (label) { e.preventDefault(); return this.labelSelection(label.id); }
     if (key === "a" && this.focusedSuggestion) { e.preventDefault(); return this.acceptSuggestion(this.focusedSuggestion); }

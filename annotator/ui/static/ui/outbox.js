@@ -8,6 +8,7 @@
 //
 // What one tab tells the others (and itself, through `on`): "saved" (a change reached the server), "refused" (the
 // server said no, with why), "status" (the badge), and whatever the page posts with `post` (its model changes).
+// Changes are span creates, updates and deletes, and answers to codebook questions (op "answer", questions.js).
 
 import { api, HttpError } from "./http.js";
 
@@ -173,6 +174,7 @@ export class Outbox {
   /** Send one change; returns what to tell the tabs once it is out of the queue. */
   async send(item) {
     const base = `/api/v1/projects/${item.project}`;
+    if (item.op === "answer") return this.sendAnswer(base, item);
     if (item.op === "create") {
       const span = await api("POST", `${base}/articles/${item.article}/spans/create/`, { ...item.data, client_id: item.cid });
       this.rememberId(item.cid, { id: span.id });
@@ -186,6 +188,18 @@ export class Outbox {
       await api("DELETE", `${base}/spans/${known.id}/delete/`);
     }
     return { article: item.article, op: item.op, key: item.key, cid: item.cid, id: known.id, seq: item.seq };
+  }
+  /** An answer to a codebook question (questions.js): set or cleared by its unit, so a retry stores it once. An
+   * attribute names its span by the span's client id until the span's create has told us the server's id. */
+  async sendAnswer(base, item) {
+    const data = { ...item.data };
+    if (item.span_cid || item.span_id) {
+      const known = item.span_id ? { id: item.span_id } : this.idFor(item.span_cid);
+      if (!known || known.failed) return null; // the span was never saved (and that was said): nothing to answer
+      data.span = known.id;
+    }
+    await api("POST", `${base}/articles/${item.article}/answers/set/`, data);
+    return { article: item.article, op: item.op, key: item.key, seq: item.seq };
   }
   /** The server said no: remember what that means for later changes of the span, find out why, tell every tab. */
   async refuse(item, err) {
