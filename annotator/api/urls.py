@@ -116,6 +116,7 @@ urlpatterns += [
 # Assignment, curation and agreement (annotator/api/views/curation.py, agreement.py).
 urlpatterns += [
     path(_P + "assignments/", curation_views.AssignmentProgressApi.as_view(), name="assignment-progress"),
+    path(_P + "assignments/preview/", curation_views.AssignmentPreviewApi.as_view(), name="assignment-preview"),
     path(_P + "assignments/generate/", curation_views.AssignmentGenerateApi.as_view(), name="assignment-generate"),
     path(_P + "curate/articles/", curation_views.CurationArticleListApi.as_view(), name="curation-article-list"),
     path(

@@ -9,6 +9,9 @@ moves or removes an existing assignment.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -19,6 +22,7 @@ from django.db.models import Count, Max, Q
 
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import role_at_least
+from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Membership, Project, ProjectArticle, Role
 from annotator.projects.services import project_lock
 
@@ -295,16 +299,12 @@ def plan_inputs(*, project: Project) -> tuple[list[PlanArticle], dict[int, set[i
     return articles, dict(existing)
 
 
-@transaction.atomic
-def assignments_generate(*, project: Project, by, seed: int | None = None) -> dict:
-    """Write the plan as Assignment rows (owner only); returns a summary. Safe to run again."""
-    from annotator.projects.selectors import membership_role
+PLAN_SETTINGS = ("annotators_per_article", "overlap_fraction", "calibration_size")
 
-    if by is not None and not role_at_least(membership_role(project=project, user=by), Role.OWNER):
-        raise ApplicationError("Only a project owner can generate assignments.", status_code=403)
-    project_lock(project=project)  # one generation at a time per project
+
+def _plan(*, project: Project, seed: int | None = None) -> AssignmentPlan:
     articles, existing = plan_inputs(project=project)
-    plan = plan_assignments(
+    return plan_assignments(
         articles=articles,
         annotators=project_annotator_ids(project=project),
         k=project.annotators_per_article,
@@ -314,6 +314,79 @@ def assignments_generate(*, project: Project, by, seed: int | None = None) -> di
         existing=existing,
         seed=project.random_seed if seed is None else seed,
     )
+
+
+def plan_digest(plan: AssignmentPlan) -> str:
+    """A short fingerprint of what a plan adds: a generation can insist on the plan its preview showed."""
+    rows = [(item.article_id, item.annotator, item.is_calibration) for item in plan.new]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+def assignment_preview(*, project: Project, seed: int | None = None, **settings) -> dict:
+    """What ``assignments_generate`` would add now, with the project's settings or the given ``settings`` (any of
+    PLAN_SETTINGS, not saved): per annotator, the overlap, the calibration set. Writes nothing."""
+    unknown = set(settings) - set(PLAN_SETTINGS)
+    if unknown:
+        raise ApplicationError(f"Unknown assignment setting(s): {', '.join(sorted(unknown))}.")
+    planned = copy.copy(project)
+    for name, value in settings.items():
+        setattr(planned, name, value)
+    plan = _plan(project=planned, seed=seed)
+    members = dict(
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR).values_list("user_id", "user__username")
+    )
+    have = Counter(
+        Assignment.objects.filter(project=project, annotator_id__in=list(members)).values_list(
+            "annotator_id", flat=True
+        )
+    )
+    per_annotator = plan.per_annotator()
+    annotators = [
+        {
+            "username": members[user_id],
+            "existing": have[user_id],
+            "new": len(per_annotator.get(user_id, [])),
+            "new_calibration": sum(1 for item in per_annotator.get(user_id, []) if item.is_calibration),
+            "total": have[user_id] + len(per_annotator.get(user_id, [])),
+        }
+        for user_id in sorted(members, key=members.get)
+    ]
+    titles = dict(Article.objects.filter(pk__any_of=plan.calibration_ids).values_list("pk", "title"))
+    return {
+        "settings": {name: getattr(planned, name) for name in PLAN_SETTINGS},
+        "annotators": annotators,
+        "new_assignments": len(plan.new),
+        "eligible_articles": len(plan.eligible_ids),
+        "overlap_articles": len(plan.overlap_ids),
+        "calibration_articles": [{"id": pk, "title": titles.get(pk, "")} for pk in plan.calibration_ids],
+        "cluster_duplicates_skipped": len(plan.cluster_duplicates),
+        "notes": plan.notes,
+        "plan": plan_digest(plan),
+    }
+
+
+PLAN_CHANGED = "The articles, members or assignments changed since the preview: look at the new preview and confirm."
+
+
+@transaction.atomic
+def assignments_generate(
+    *, project: Project, by, seed: int | None = None, settings: dict | None = None, expected_plan: str | None = None
+) -> dict:
+    """Write the plan as Assignment rows (owner only); returns a summary. Safe to run again.
+
+    ``settings`` (any of PLAN_SETTINGS) are saved as the project's settings first, in the same transaction;
+    ``expected_plan`` (a preview's ``plan``) refuses, writing nothing, when the plan is no longer the one shown."""
+    from annotator.projects.selectors import membership_role
+    from annotator.projects.services import project_update
+
+    if by is not None and not role_at_least(membership_role(project=project, user=by), Role.OWNER):
+        raise ApplicationError("Only a project owner can generate assignments.", status_code=403)
+    project_lock(project=project)  # one generation at a time per project
+    if settings:
+        project_update(project=project, by=by, **{k: v for k, v in settings.items() if k in PLAN_SETTINGS})
+    plan = _plan(project=project, seed=seed)
+    if expected_plan is not None and plan_digest(plan) != expected_plan:
+        raise ApplicationError(PLAN_CHANGED, {"plan": [PLAN_CHANGED]}, status_code=409)
     ProjectArticle.objects.filter(project=project, article_id__in=plan.calibration_ids, is_calibration=False).update(
         is_calibration=True
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from annotator.common.errors import ApplicationError
@@ -227,6 +227,34 @@ def assignment_queue(*, project: Project, user) -> Queue:
     )
     items = [QueueItem(a, t, Assignment.Status.TODO, i) for i, (a, t) in enumerate(articles)]
     return Queue(items, from_assignments=False)
+
+
+def users_by_identifier(*, identifiers: list[str]) -> tuple[dict, dict[str, str]]:
+    """({identifier: user}, {identifier: why not}) for usernames and e-mails (an identifier with "@" that is not a
+    username is an e-mail, matched case-insensitively; one that two accounts share is ambiguous)."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    wanted = list(dict.fromkeys(identifiers))
+    by_username = {u.username: u for u in User.objects.filter(username__in=wanted, is_active=True)}
+    emails = [name for name in wanted if name not in by_username and "@" in name]
+    by_email: dict[str, list] = {}
+    if emails:
+        any_email = Q(pk__in=[])
+        for email in emails:
+            any_email |= Q(email__iexact=email)
+        for user in User.objects.filter(any_email, is_active=True):
+            by_email.setdefault(user.email.lower(), []).append(user)
+    found, problems = {}, {}
+    for name in wanted:
+        matches = [by_username[name]] if name in by_username else by_email.get(name.lower(), [])
+        if len(matches) == 1:
+            found[name] = matches[0]
+        elif matches:
+            problems[name] = f"{len(matches)} accounts have this e-mail; give the username instead."
+        else:
+            problems[name] = "no account with this " + ("username or e-mail." if "@" in name else "username.")
+    return found, problems
 
 
 def membership_list(*, project: Project) -> QuerySet[Membership]:

@@ -117,6 +117,54 @@ def membership_add(*, project: Project, user, role: str = Role.ANNOTATOR, by=Non
     return membership
 
 
+MAX_MEMBERS_AT_ONCE = 500
+
+
+def _member_identifiers(text: str) -> list[tuple[int, str]]:
+    """(line number, username or e-mail) for each name in ``text``: one a line, or several separated by commas,
+    semicolons or spaces (as pasted from a spreadsheet or an e-mail header)."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for name in line.replace(",", " ").replace(";", " ").split():
+            out.append((number, name.strip("<>")))
+    return out
+
+
+@transaction.atomic
+def membership_add_many(*, project: Project, people: str, role: str, by=None) -> dict[str, list[str]]:
+    """Add everyone listed in ``people`` (usernames or e-mails) with ``role``, or no one: any unknown or ambiguous
+    name refuses the whole list, with one error per line. Members already there get ``role`` (the last owner keeps
+    theirs). Returns {"added": [...], "changed": [...], "unchanged": [...]} by username."""
+    from annotator.projects.selectors import users_by_identifier
+
+    _require(project=project, user=by, capability="manage_members")
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role '{role}'.", {"role": [f"Choose one of {', '.join(Role.values)}."]})
+    names = _member_identifiers(people)
+    if not names:
+        raise ApplicationError("List at least one username or e-mail.", {"people": ["Empty."]})
+    if len(names) > MAX_MEMBERS_AT_ONCE:
+        raise ApplicationError(f"At most {MAX_MEMBERS_AT_ONCE} people at once.", {"people": [f"{len(names)} given."]})
+    users, problems = users_by_identifier(identifiers=[name for _, name in names])
+    errors: dict[str, list[str]] = {}
+    for number, name in names:
+        if name in problems:
+            errors.setdefault(f"line {number}", []).append(f"{name}: {problems[name]}")
+    if errors:
+        raise ApplicationError(
+            f"No one was added: {sum(len(v) for v in errors.values())} name(s) could not be matched to an account.",
+            errors,
+        )
+    outcome: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
+    current = dict(Membership.objects.filter(project=project).values_list("user_id", "role"))
+    for user in dict.fromkeys(users[name] for _, name in names):
+        before = current.get(user.pk)
+        if before != role:
+            membership_add(project=project, user=user, role=role, by=by)
+        outcome["added" if before is None else "changed" if before != role else "unchanged"].append(user.username)
+    return outcome
+
+
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str, by=None) -> Membership:
     """Change a member's role; a project always keeps at least one owner."""

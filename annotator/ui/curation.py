@@ -8,6 +8,9 @@ curation API; accept / reject / bulk accept / adjudicate are plain form posts ha
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -29,9 +32,15 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.common.permissions import project_for_user_or_404, role_at_least
 from annotator.corpus.models import Outlet
-from annotator.projects.assignment import assignment_progress, assignments_generate
+from annotator.projects.assignment import (
+    PLAN_SETTINGS,
+    assignment_preview,
+    assignment_progress,
+    assignments_generate,
+)
 from annotator.projects.models import Role
 from annotator.projects.selectors import article_get_for_project, label_list
+from annotator.ui.project_settings import SettingsForm
 
 CHART_MEASURES = ("span_f1_overlap", "cohen_kappa", "krippendorff_alpha")
 
@@ -177,6 +186,41 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "ui/agreement.html", context)
 
 
+class AssignmentSettingsForm(forms.Form):
+    """The settings a generation uses, as on the settings page (the same fields and bounds), plus the preview's plan."""
+
+    annotators_per_article = SettingsForm.base_fields["annotators_per_article"]
+    overlap_fraction = SettingsForm.base_fields["overlap_fraction"]
+    calibration_size = SettingsForm.base_fields["calibration_size"]
+    plan = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def settings(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PLAN_SETTINGS}
+
+
+def _generate(request: HttpRequest, project) -> HttpResponse:
+    form = AssignmentSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not generated. " + " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("ui:assignments", slug=project.slug)
+    try:
+        summary = assignments_generate(
+            project=project, by=request.user, settings=form.settings(), expected_plan=form.cleaned_data["plan"] or None
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        query = urlencode({**form.settings(), "preview": 1})
+        return redirect(reverse("ui:assignments", args=[project.slug]) + f"?{query}")
+    messages.success(
+        request,
+        f"Created {summary['created']} assignment(s): {summary['calibration_articles']} calibration, "
+        f"{summary['eligible_articles']} other article(s), {summary['overlap_articles']} with overlap, "
+        f"{summary['cluster_duplicates_skipped']} cluster duplicate(s) skipped."
+        + "".join(f" Note: {n}." for n in summary["notes"]),
+    )
+    return redirect("ui:assignments", slug=project.slug)
+
+
 @login_required
 def assignments_page(request: HttpRequest, slug: str) -> HttpResponse:
     project = _curator_project(request, slug)
@@ -184,17 +228,23 @@ def assignments_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if not is_owner:
             raise PermissionDenied("Only a project owner can generate assignments.")
+        return _generate(request, project)
+    initial = {name: getattr(project, name) for name in PLAN_SETTINGS}
+    asked = {**initial, **request.GET.dict()} if "preview" in request.GET else None  # missing: the project's
+    form = AssignmentSettingsForm(asked, initial=initial)
+    preview = None
+    if form.is_bound and form.is_valid():
         try:
-            summary = assignments_generate(project=project, by=request.user)
-            messages.success(
-                request,
-                f"Created {summary['created']} assignment(s): {summary['calibration_articles']} calibration, "
-                f"{summary['eligible_articles']} other article(s), {summary['overlap_articles']} with overlap, "
-                f"{summary['cluster_duplicates_skipped']} cluster duplicate(s) skipped."
-                + "".join(f" Note: {n}." for n in summary["notes"]),
-            )
+            preview = assignment_preview(project=project, **form.settings())
         except ApplicationError as exc:
-            messages.error(request, exc.message)
-        return redirect("ui:assignments", slug=slug)
-    context = {"project": project, "is_owner": is_owner, "progress": assignment_progress(project=project)}
+            form.add_error(None, exc.message)
+    if preview is not None:
+        form = AssignmentSettingsForm(initial={**form.settings(), "plan": preview["plan"]})
+    context = {
+        "project": project,
+        "is_owner": is_owner,
+        "progress": assignment_progress(project=project),
+        "form": form,
+        "preview": preview,
+    }
     return render(request, "ui/assignments.html", context)

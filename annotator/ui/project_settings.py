@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -101,7 +100,7 @@ class LabelDeleteForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    people = forms.CharField(max_length=50_000, label="Usernames or e-mails")
     role = forms.ChoiceField(choices=Role.choices)
 
 
@@ -185,11 +184,20 @@ def _do_label_delete(request, project, form):
 
 
 def _do_member_add(request, project, form):
-    user = get_user_model().objects.filter(username=form.cleaned_data["username"].strip()).first()
-    if user is None:
-        raise ApplicationError(f"No user called '{form.cleaned_data['username']}'.", {"username": ["Unknown user."]})
-    services.membership_add(project=project, user=user, role=form.cleaned_data["role"], by=request.user)
-    return f"{user.username} is now {form.cleaned_data['role']}."
+    role = form.cleaned_data["role"]
+    outcome = services.membership_add_many(
+        project=project, people=form.cleaned_data["people"], role=role, by=request.user
+    )
+    parts = [
+        f"{what} {len(names)}: {', '.join(names)}."
+        for what, names in (
+            ("Added as " + role, outcome["added"]),
+            ("Now " + role, outcome["changed"]),
+            ("Already " + role, outcome["unchanged"]),
+        )  # fmt: skip
+        if names
+    ]
+    return " ".join(parts)
 
 
 def _do_member_role(request, project, form):

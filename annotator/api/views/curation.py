@@ -17,9 +17,10 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.annotations.services import NOTE_MAX_CHARS
 from annotator.common.permissions import IsProjectCurator, IsProjectOwner, project_from_request
 from annotator.corpus.models import Article
-from annotator.projects.assignment import assignment_progress, assignments_generate
+from annotator.projects.assignment import assignment_preview, assignment_progress, assignments_generate
 from annotator.projects.models import Project
 from annotator.projects.selectors import article_get_for_project
+from annotator.projects.services import MAX_ANNOTATORS_PER_ARTICLE
 
 
 class CurationApi(APIView):
@@ -65,18 +66,69 @@ SEEN_UPDATED_AT_HELP = (
 )
 
 
+class AssignmentSettingsSerializer(serializers.Serializer):
+    """The settings a plan uses; absent ones are the project's."""
+
+    annotators_per_article = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ANNOTATORS_PER_ARTICLE)
+    overlap_fraction = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+    calibration_size = serializers.IntegerField(required=False, min_value=0, max_value=10_000)
+
+
+class AssignmentPreviewApi(CurationApi):
+    class OutputSerializer(serializers.Serializer):
+        class AnnotatorSerializer(serializers.Serializer):
+            username = serializers.CharField()
+            existing = serializers.IntegerField()
+            new = serializers.IntegerField()
+            new_calibration = serializers.IntegerField()
+            total = serializers.IntegerField()
+
+        class CalibrationSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            title = serializers.CharField()
+
+        settings = serializers.DictField()
+        annotators = AnnotatorSerializer(many=True)
+        new_assignments = serializers.IntegerField()
+        eligible_articles = serializers.IntegerField()
+        overlap_articles = serializers.IntegerField()
+        calibration_articles = CalibrationSerializer(many=True)
+        cluster_duplicates_skipped = serializers.IntegerField()
+        notes = serializers.ListField(child=serializers.CharField())
+        plan = serializers.CharField(help_text="Pass it to generate to insist on this plan (409 if it changed).")
+
+    @extend_schema(
+        parameters=[AssignmentSettingsSerializer],
+        responses=OutputSerializer,
+        summary="What a generation would add now (articles per annotator, overlap, calibration set); writes nothing.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        params = AssignmentSettingsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(self.OutputSerializer(assignment_preview(project=self.project(), **params.validated_data)).data)
+
+
 class AssignmentGenerateApi(CurationApi):
     permission_classes = [IsProjectOwner]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(AssignmentSettingsSerializer):
         seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+        plan = serializers.CharField(required=False, allow_null=True, default=None, help_text="A preview's plan.")
 
-    @extend_schema(request=InputSerializer, responses={200: dict}, summary="Generate balanced assignments (owner).")
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: dict},
+        summary="Generate balanced assignments (owner); given settings are saved first; with a preview's plan, 409 "
+        "when the plan changed since.",
+    )
     def post(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(assignments_generate(project=project, by=request.user, seed=data.validated_data["seed"]))
+        fields = dict(data.validated_data)
+        seed, plan = fields.pop("seed"), fields.pop("plan")
+        summary = assignments_generate(project=project, by=request.user, seed=seed, settings=fields, expected_plan=plan)
+        return Response(summary)
 
 
 class AssignmentProgressApi(CurationApi):

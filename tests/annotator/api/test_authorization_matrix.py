@@ -37,6 +37,7 @@ def client_for(world, role) -> Client:
 # {g} a gold span.
 ENDPOINTS = [
     ("assignment-generate", "post", "/api/v1/projects/{p}/assignments/generate/", {}, "owner"),
+    ("assignment-preview", "get", "/api/v1/projects/{p}/assignments/preview/", None, "curator"),
     ("assignment-progress", "get", "/api/v1/projects/{p}/assignments/", None, "curator"),
     ("curation-list", "get", "/api/v1/projects/{p}/curate/articles/", None, "curator"),
     ("curation-article", "get", "/api/v1/projects/{p}/curate/articles/{a}/", None, "curator"),

@@ -10,8 +10,8 @@ import pytest
 
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import StoryCluster
-from annotator.projects.assignment import PlanArticle, assignments_generate, plan_assignments
-from annotator.projects.models import Assignment, ProjectArticle, Role
+from annotator.projects.assignment import PlanArticle, assignment_preview, assignments_generate, plan_assignments
+from annotator.projects.models import Assignment, Project, ProjectArticle, Role
 from annotator.projects.selectors import assignment_queue
 from annotator.projects.services import assignment_set_status, membership_add
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
@@ -174,6 +174,41 @@ class TestService:
         assert mine.filter(is_calibration=True).count() == 2
         assert summary["created"] == 2 + 6  # 4 new articles, 2 of them doubled, plus the newbie's calibration
         assert mine.filter(is_calibration=False).count() >= 2
+
+    def test_preview_writes_nothing_and_is_what_generation_writes(self):
+        project, owner, _, annotators = self.make_world(n_articles=12, n_annotators=3)
+        preview = assignment_preview(
+            project=project, annotators_per_article=2, overlap_fraction=0.5, calibration_size=2
+        )
+        assert not Assignment.objects.filter(project=project).exists()
+        assert not ProjectArticle.objects.filter(project=project, is_calibration=True).exists()
+        assert Project.objects.get(pk=project.pk).annotators_per_article == 1  # settings untouched
+        assert preview["new_assignments"] == 21 and preview["overlap_articles"] == 5
+        assert len(preview["calibration_articles"]) == 2 and preview["calibration_articles"][0]["title"].startswith(
+            "Story"
+        )
+        assert [a["total"] for a in preview["annotators"]] == [7, 7, 7]
+        assert [a["new_calibration"] for a in preview["annotators"]] == [2, 2, 2]
+        summary = assignments_generate(
+            project=project, by=owner, settings=preview["settings"], expected_plan=preview["plan"]
+        )
+        assert summary["created"] == 21
+        project.refresh_from_db()
+        assert (project.annotators_per_article, project.overlap_fraction, project.calibration_size) == (2, 0.5, 2)
+        per_user = Counter(Assignment.objects.filter(project=project).values_list("annotator__username", flat=True))
+        assert per_user == {a["username"]: a["total"] for a in preview["annotators"]}
+        again = assignment_preview(project=project)
+        assert again["new_assignments"] == 0 and [a["existing"] for a in again["annotators"]] == [7, 7, 7]
+
+    def test_generation_refuses_a_plan_that_changed_since_the_preview(self):
+        project, owner, _, _ = self.make_world(n_articles=6, n_annotators=2)
+        preview = assignment_preview(project=project, annotators_per_article=2, overlap_fraction=1.0)
+        membership_add(project=project, user=make_user(), role=Role.ANNOTATOR, by=owner)  # the plan changes
+        with pytest.raises(ApplicationError) as err:
+            assignments_generate(project=project, by=owner, settings=preview["settings"], expected_plan=preview["plan"])
+        assert err.value.status_code == 409
+        assert not Assignment.objects.filter(project=project).exists()
+        assert Project.objects.get(pk=project.pk).annotators_per_article == 1  # the settings rolled back too
 
     def test_same_seed_same_rows(self):
         rows = []

@@ -122,10 +122,10 @@ def test_codebook_editor_makes_versions_and_refuses_unsafe_delete(world):
 def test_members_add_change_remove_and_last_owner_kept(world):
     project, _, owner, ann, client = world
     newbie = make_user()
-    _, msgs = post(client, project, action="member_add", username=newbie.username, role="curator")
+    _, msgs = post(client, project, action="member_add", people=newbie.username, role="curator")
     assert Membership.objects.get(project=project, user=newbie).role == Role.CURATOR
-    _, msgs = post(client, project, action="member_add", username="nobody-here", role="annotator")
-    assert "No user called" in msgs[0]
+    _, msgs = post(client, project, action="member_add", people="nobody-here", role="annotator")
+    assert "line 1: nobody-here: no account with this username." in msgs[0]
     m = Membership.objects.get(project=project, user=ann)
     post(client, project, action="member_role", membership_id=str(m.pk), role="viewer")
     assert Membership.objects.get(pk=m.pk).role == Role.VIEWER
@@ -134,6 +134,31 @@ def test_members_add_change_remove_and_last_owner_kept(world):
     own = Membership.objects.get(project=project, user=owner)
     _, msgs = post(client, project, action="member_remove", membership_id=str(own.pk))
     assert "at least one owner" in msgs[0] and Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_a_team_in_one_step_by_usernames_and_emails_all_or_none(world):
+    project, _, owner, ann, client = world
+    ana, ben, cleo = make_user("ana"), make_user("ben"), make_user("cleo")
+    ben.email = "Ben@Example.org"
+    ben.save()
+    shared_a, shared_b = make_user(), make_user()
+    for user in (shared_a, shared_b):
+        user.email = "lab@example.org"
+        user.save()
+    _, msgs = post(client, project, action="member_add", role="annotator",
+                   people="ana\nben@example.org, ghost\n<lab@example.org>; cleo\nnobody@example.org")  # fmt: skip
+    assert msgs[0].startswith("Not saved. No one was added: 3 name(s)")
+    assert "line 2: ghost: no account with this username." in msgs[0]
+    assert "line 3: lab@example.org: 2 accounts have this e-mail; give the username instead." in msgs[0]
+    assert "line 4: nobody@example.org: no account with this username or e-mail." in msgs[0]
+    assert not Membership.objects.filter(project=project, user__in=[ana, ben, cleo]).exists()
+    _, msgs = post(client, project, action="member_add", role="annotator",
+                   people=f"ana\nBEN@example.org, cleo\n{ann.username}\nana")  # fmt: skip
+    assert msgs[0] == f"Added as annotator 3: ana, ben, cleo. Already annotator 1: {ann.username}."
+    assert set(Membership.objects.filter(project=project, role=Role.ANNOTATOR).values_list("user__username", flat=True)) == {
+        "ana", "ben", "cleo", ann.username}  # fmt: skip
+    _, msgs = post(client, project, action="member_add", role="curator", people="ana")
+    assert msgs[0] == "Now curator 1: ana."
 
 
 def test_add_articles_by_outlet_dates_search_and_ids(world):
@@ -193,9 +218,9 @@ def test_owner_edits_codebook_in_browser_and_annotator_sees_and_dismisses_the_ch
     page.click("[data-testid=label-add] button[type=submit]")
     assert "Label 'dehumanising' added" in page.inner_text(".messages")
     assert Label.objects.get(project=project, name="dehumanising").positive_examples == ["infestation", "swarm"]
-    page.fill("[data-testid=member-add] input[name=username]", "no-such-person")
+    page.fill("[data-testid=member-add] textarea[name=people]", "no-such-person")
     page.click("[data-testid=member-add] button[type=submit]")
-    assert "No user called 'no-such-person'" in page.inner_text(".messages")
+    assert "line 1: no-such-person: no account with this username." in page.inner_text(".messages")
     screenshot("project-settings")
     page.context.clear_cookies()
     browser_login(page, live_server, ann.username, PASSWORD)
