@@ -52,6 +52,45 @@ LABEL_SCHEMA: dict[str, Any] = {
         "negative_examples": _EXAMPLES,
     },
 }
+OPTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["value"],
+    "additionalProperties": False,
+    "properties": {
+        "value": {"type": "string", "minLength": 1, "maxLength": 100, "description": "The stable key answers keep."},
+        "text": {"type": "string", "maxLength": 200},
+        "description": {"type": "string"},
+        "numeric": {"type": "number", "nullable": True, "description": "A scale point's number."},
+        "hotkey": {"type": "string", "maxLength": 1},
+    },
+}
+QUESTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "prompt"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "Stable key (letters, digits, - _).",
+        },
+        "prompt": {"type": "string", "minLength": 1, "maxLength": 300},
+        "description": {"type": "string"},
+        "positive_examples": _EXAMPLES,
+        "negative_examples": _EXAMPLES,
+        "scope": {"type": "string", "enum": ["article", "sentence", "span"], "description": "Default: article."},
+        "kind": {"type": "string", "enum": ["single", "multiple", "scale", "text"], "description": "Default: single."},
+        "required": {"type": "boolean"},
+        "hotkey": {"type": "string", "maxLength": 1},
+        "label": {
+            "type": "string",
+            "nullable": True,
+            "description": "Scope span (an attribute): the name of the label whose spans it is asked of.",
+        },
+        "options": {"type": "array", "items": OPTION_SCHEMA, "maxItems": 100},
+    },
+}
 # OpenAPI 3.0 compatible (no $defs, no const): the same dict documents the API's codebook fields.
 CODEBOOK_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -64,6 +103,7 @@ CODEBOOK_SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "maxLength": 200, "description": "Informational: where the codebook comes from."},
         "description": {"type": "string"},
         "labels": {"type": "array", "items": LABEL_SCHEMA, "maxItems": MAX_LABELS},
+        "questions": {"type": "array", "items": QUESTION_SCHEMA, "maxItems": MAX_LABELS},
     },
 }
 
@@ -84,6 +124,7 @@ class Codebook:
     """A checked codebook document: labels in order, parents listed before their children."""
 
     labels: tuple[CodebookLabel, ...] = ()
+    questions: tuple[dict, ...] = ()  # as QUESTION_SCHEMA has them; projects.questions checks the rest on loading
     name: str = ""
     description: str = ""
     notes: list[str] = field(default_factory=list, compare=False)
@@ -146,8 +187,11 @@ def codebook_questions(*, project: Project) -> list[dict]:
     return [codebook_question(q) for q in question_list(project=project)]
 
 
-def codebook_document_from_labels(labels: list[dict], *, name: str = "", description: str = "") -> dict:
-    """A codebook document from label dicts as ``codebook_labels`` (or an older version's snapshot) has them.
+def codebook_document_from_snapshot(
+    labels: list[dict], questions: list[dict] = (), *, name: str = "", description: str = ""
+) -> dict:
+    """A codebook document from label and question dicts as ``codebook_labels`` and ``codebook_questions`` (or an
+    older version's snapshots) have them.
 
     Parents come before their children, whatever the stored order, so the document imports as it reads."""
     by_name = {entry["name"]: entry for entry in labels}
@@ -170,7 +214,22 @@ def codebook_document_from_labels(labels: list[dict], *, name: str = "", descrip
     if description:
         document["description"] = description
     document["labels"] = [_label_document(entry) for entry in ordered]
+    if questions:
+        document["questions"] = [_question_document(entry) for entry in questions]
     return document
+
+
+def _question_document(entry: dict) -> dict:
+    out = {key: entry[key] for key in ("name", "prompt", "description", "scope", "kind", "required", "hotkey")}
+    out["positive_examples"] = list(entry.get("positive_examples") or [])
+    out["negative_examples"] = list(entry.get("negative_examples") or [])
+    if entry.get("label"):
+        out["label"] = entry["label"]
+    out["options"] = [
+        {key: option[key] for key in ("value", "text", "description", "numeric", "hotkey")}
+        for option in entry.get("options") or []
+    ]
+    return out
 
 
 def _label_document(entry: dict) -> dict:
@@ -189,7 +248,9 @@ def _label_document(entry: dict) -> dict:
 
 def codebook_document(*, project: Project) -> dict:
     """The project's current codebook as a shareable document (no ids: they belong to this database)."""
-    return codebook_document_from_labels(codebook_labels(project=project), name=project.name)
+    return codebook_document_from_snapshot(
+        codebook_labels(project=project), codebook_questions(project=project), name=project.name
+    )
 
 
 def codebook_from_project(*, project: Project) -> Codebook:
@@ -221,15 +282,13 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _drop_null_parents(document: Any) -> Any:
-    """``"parent": null`` means no parent: the same as leaving the key out."""
-    if isinstance(document, dict) and isinstance(document.get("labels"), list):
-        labels = [
-            {k: v for k, v in entry.items() if not (k == "parent" and v is None)} if isinstance(entry, dict) else entry
-            for entry in document["labels"]
-        ]
-        return {**document, "labels": labels}
-    return document
+def _drop_nulls(value: Any) -> Any:
+    """A key set to null means the key left out (every nullable key is optional): ``"parent": null`` is no parent."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
 
 
 def _label_rule_errors(labels: list[dict]) -> dict[str, list[str]]:
@@ -263,10 +322,32 @@ def _label_rule_errors(labels: list[dict]) -> dict[str, list[str]]:
     return errors
 
 
+def _question_rule_errors(document: dict) -> dict[str, list[str]]:
+    """Between questions and labels: unique names, an attribute's label listed in the document, hotkeys no label has.
+    The rules of one question (options per kind, reserved keys…) are projects.questions', checked on loading."""
+    errors: dict[str, list[str]] = {}
+    label_names = {entry["name"].strip() for entry in document["labels"]}
+    label_keys = {entry.get("hotkey") for entry in document["labels"] if entry.get("hotkey")}
+    names: dict[str, int] = {}
+    for index, entry in enumerate(document.get("questions", ())):
+        where = f"questions[{index}]"
+        if entry["name"] in names:
+            errors[f"{where}.name"] = [
+                f"Question {entry['name']!r} is listed twice (first at questions[{names[entry['name']]}])."
+            ]
+        names.setdefault(entry["name"], index)
+        label = entry.get("label")
+        if label is not None and label.strip() not in label_names:
+            errors[f"{where}.label"] = [f"No label {label!r} in this codebook's labels."]
+        if entry.get("hotkey") and entry["hotkey"] in label_keys:
+            errors[f"{where}.hotkey"] = [f"Hotkey {entry['hotkey']!r} is already used by a label."]
+    return errors
+
+
 def codebook_parse(document: Any, *, source: str = "the codebook") -> Codebook:
     """A checked ``Codebook``, or ApplicationError whose ``extra`` names every problem by its path in the document
     (``labels[2].colour``); nothing is written either way."""
-    document = _drop_null_parents(document)
+    document = _drop_nulls(document)
     validator = jsonschema.Draft202012Validator(CODEBOOK_SCHEMA)
     problems = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     if problems:
@@ -275,7 +356,7 @@ def codebook_parse(document: Any, *, source: str = "the codebook") -> Codebook:
             errors.setdefault(_path(problem), []).append(_schema_message(problem))
         first = next(iter(errors.items()))
         raise ApplicationError(f"{source} is not a valid codebook: {first[0]}: {first[1][0]}.", errors)
-    rule_errors = _label_rule_errors(document["labels"])
+    rule_errors = _label_rule_errors(document["labels"]) | _question_rule_errors(document)
     if rule_errors:
         first = next(iter(rule_errors.items()))
         raise ApplicationError(f"{source} is not a valid codebook: {first[0]}: {first[1][0]}", rule_errors)
@@ -291,7 +372,10 @@ def codebook_parse(document: Any, *, source: str = "the codebook") -> Codebook:
         )
         for entry in document["labels"]
     )
-    return Codebook(labels=labels, name=document.get("name", ""), description=document.get("description", ""))
+    questions = tuple(dict(entry) for entry in document.get("questions", ()))
+    return Codebook(
+        labels=labels, questions=questions, name=document.get("name", ""), description=document.get("description", "")
+    )
 
 
 def codebook_read(raw: bytes | str, *, source: str = "the file") -> Codebook:

@@ -229,8 +229,10 @@ def question_create(
     order: int | None = None,
     label: Label | None = None,
     changelog: str = "",
+    record_version: bool = True,
 ) -> Question:
-    """Add a question (or, with scope span and a label, an attribute) to the codebook; makes a codebook version."""
+    """Add a question (or, with scope span and a label, an attribute) to the codebook; makes a codebook version
+    (unless ``record_version`` is False: a whole codebook loaded at once makes one, projects.services.codebook_load)."""
     _require(project=project, user=by, capability="edit_codebook")
     if order is None:
         order = (Question.objects.filter(project=project).aggregate(n=Max("order"))["n"] or 0) + 1
@@ -243,7 +245,8 @@ def question_create(
     _save(question)
     _options_store(question, clean)
     what = f"attribute '{question.name}' of label '{label.name}'" if label else f"question '{question.name}'"
-    codebook_version_create(project=project, changelog=changelog or f"Added {what}.", by=by)
+    if record_version:
+        codebook_version_create(project=project, changelog=changelog or f"Added {what}.", by=by)
     return question
 
 

@@ -546,7 +546,7 @@ def codebook_load(*, project: Project, codebook: Codebook, changelog: str, by=No
     """Load a checked codebook (annotator/projects/codebook.py) into a project without labels, as one codebook
     version; a project that has labels already is refused (its spans would lose their meaning)."""
     _require(project=project, user=by, capability="edit_codebook")
-    if Label.objects.filter(project=project).exists():
+    if Label.objects.filter(project=project).exists() or Question.objects.filter(project=project).exists():
         raise ApplicationError(
             "The project already has labels; a codebook is loaded only into an empty one. Edit its labels on the "
             "settings page instead.",
@@ -563,8 +563,31 @@ def codebook_load(*, project: Project, codebook: Codebook, changelog: str, by=No
         label.full_clean(validate_constraints=False)
         label.save()
         labels[label.name] = label
+    _codebook_questions_load(project=project, codebook=codebook, labels=labels, by=by)
     codebook_version_create(project=project, changelog=changelog, by=by)
     return list(labels.values())
+
+
+def _codebook_questions_load(*, project: Project, codebook: Codebook, labels: dict[str, Label], by) -> None:
+    """The codebook's questions and attributes, through projects.questions (which owns their rules); an error names
+    the question's path in the document (``questions[2].options``)."""
+    from annotator.projects.questions import question_create  # it imports this module
+
+    for index, spec in enumerate(codebook.questions):
+        fields = dict(spec)
+        label = fields.pop("label", None)
+        try:
+            question_create(
+                project=project, by=by, label=labels.get(label) if label else None, order=index + 1,
+                record_version=False, **fields,
+            )  # fmt: skip
+        except ApplicationError as err:
+            where = f"questions[{index}]"
+            raise ApplicationError(
+                f"{where} ({spec['name']}): {err.message}",
+                {f"{where}.{field}": problems for field, problems in (err.extra or {}).items()}
+                or {where: [err.message]},
+            ) from None
 
 
 def codebook_create_default(*, project: Project, by=None) -> list[Label]:

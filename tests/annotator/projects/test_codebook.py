@@ -85,6 +85,57 @@ class TestDocument:
         assert "id" in child
 
 
+def _project_with_questions():
+    from annotator.projects.questions import question_create
+
+    project, owner = _rich_project()
+    actor = Label.objects.get(project=project, name="actor label")
+    question_create(project=project, by=owner, name="primary_frame", prompt="Main frame?", kind="single", required=True,
+                    hotkey="f", options=[{"value": "security", "text": "Security"}, {"value": "humanitarian"}])  # fmt: skip
+    question_create(project=project, by=owner, name="tone", prompt="Tone of the sentence", scope="sentence",
+                    kind="scale", options=[{"value": "neg", "numeric": -1}, {"value": "neu", "numeric": 0},
+                                           {"value": "pos", "numeric": 1}])  # fmt: skip
+    question_create(project=project, by=owner, name="named_by", prompt="Who names them so?", scope="span",
+                    kind="text", label=actor)  # fmt: skip
+    return project, owner
+
+
+class TestQuestions:
+    def test_questions_and_attributes_round_trip(self):
+        project, _ = _project_with_questions()
+        document = codebook_document(project=project)
+        assert [q["name"] for q in document["questions"]] == ["primary_frame", "tone", "named_by"]
+        assert document["questions"][2]["label"] == "actor label" and "id" not in document["questions"][0]
+        other_owner = make_user()
+        other = project_create(name="With questions", created_by=other_owner)
+        codebook_load(project=other, codebook=codebook_read(json.dumps(document)), changelog="x", by=other_owner)
+        copied = codebook_document(project=other)
+        assert copied["questions"] == document["questions"] and copied["labels"] == document["labels"]
+        version = CodebookVersion.objects.get(project=other)  # one version for the whole codebook
+        assert [q["name"] for q in version.questions_snapshot] == ["primary_frame", "tone", "named_by"]
+
+    @pytest.mark.parametrize(
+        ("question", "path", "words"),
+        [
+            ({"name": "q", "prompt": "?", "label": "nope", "scope": "span"}, "questions[0].label", "No label 'nope'"),
+            ({"name": "q", "prompt": "?", "hotkey": "1"}, "questions[0].hotkey", "used by a label"),
+            ({"name": "q", "prompt": "?", "kind": "essay"}, "questions[0].kind", "is not one of"),
+            ({"name": "q", "prompt": "?", "kind": "scale", "options": [{"value": "a"}, {"value": "b"}]},
+             "questions[0].options", "needs its number"),
+        ],
+    )  # fmt: skip
+    def test_a_bad_question_is_named_by_its_path_and_nothing_is_written(self, question, path, words):
+        owner = make_user()
+        owner.is_staff = True
+        owner.save()
+        document = _doc({"name": "x", "hotkey": "1"}, questions=[question])
+        with pytest.raises(ApplicationError) as err:
+            codebook, origin = codebook_choose(by=owner, document=document)
+            project_start(name="Q study", owner=owner, by=owner, codebook=codebook, codebook_origin=origin)
+        assert path in err.value.extra and words in " ".join(err.value.extra[path]), err.value.extra
+        assert not Project.objects.filter(name="Q study").exists()
+
+
 class TestParseErrors:
     @pytest.mark.parametrize(
         ("document", "path", "words"),
@@ -101,7 +152,7 @@ class TestParseErrors:
             (_doc({"name": "child", "parent": "later"}, {"name": "later"}), "labels[0].parent", "listed before"),
             (_doc({"name": "x", "parent": "x"}), "labels[0].parent", "own parent"),
             (_doc({"name": "   "}), "labels[0].name", "needs a name"),
-            (_doc({"name": "x"}, questions=[]), "(document)", "known keys"),
+            (_doc({"name": "x"}, frames=[]), "(document)", "known keys"),
         ],
     )
     def test_each_problem_is_named_by_its_path(self, document, path, words):
