@@ -8,6 +8,11 @@ spans count. Filters:
 * ``codebook_version``: only (article, annotator) pairs finished while that version (number) was the latest
   codebook version, i.e. the version the annotator worked under when they marked the article done;
 * ``calibration``: only the calibration articles.
+
+Codebook questions get their own figures (``questions`` in the result, rows with a ``question`` in the table; see
+ml.agreement.questions for which coefficient fits which kind): from the same finished annotators' answers, per
+article, per sentence (units keyed by the sentence's offsets) or, for a span attribute, per span that two or more
+annotators marked with the same offsets (the attribute's label; the ``label`` filter keeps only its attributes).
 """
 
 from __future__ import annotations
@@ -19,17 +24,17 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Answer, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.common.models import Job, JobStatus
 from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article
-from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
-from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report, compare_spans
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Question
+from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report, compare_spans, question_agreement
 
 SYNC_MAX_SPANS = 5000  # GET computes in the request up to this many spans; above, it queues a Job
 
@@ -114,31 +119,87 @@ def agreement_data(*, project: Project, filters: AgreementFilters) -> Annotation
     )
 
 
+def question_agreement_list(*, project: Project, filters: AgreementFilters, coverage: dict[int, set[int]]) -> list:
+    """Agreement on each codebook question from the finished annotators' answers (ml.agreement.questions results)."""
+    questions = Question.objects.filter(project=project).select_related("label").prefetch_related("options")
+    if filters.label:
+        questions = questions.exclude(Q(scope=Question.Scope.SPAN) & ~Q(label__name=filters.label))
+    questions = list(questions.order_by("order", "name"))
+    ratings: dict[int, dict[tuple, dict[int, object]]] = {q.pk: defaultdict(dict) for q in questions}
+    rows = Answer.objects.filter(
+        project=project, layer=Layer.ANNOTATOR, article_id__any_of=coverage, question_id__in=list(ratings)
+    ).values_list(
+        "question_id", "article_id", "annotator_id", "unit_key", "span__start_char", "span__end_char", "value"
+    )
+    for question_id, article_id, annotator_id, unit, span_start, span_end, value in rows:
+        if annotator_id not in coverage.get(article_id, ()):
+            continue
+        # An attribute's unit is the span's offsets: the spans two annotators both marked are one unit.
+        key = (article_id, f"span:{span_start}-{span_end}") if span_start is not None else (article_id, unit)
+        ratings[question_id][key][annotator_id] = value
+    return [
+        question_agreement(
+            question=q.name,
+            kind=q.kind,
+            options=[o.value for o in sorted(q.options.all(), key=lambda o: o.order)],
+            ratings=dict(ratings[q.pk]),
+        )  # fmt: skip
+        for q in questions
+    ]
+
+
 def agreement_compute(*, project: Project, filters: AgreementFilters) -> dict:
-    """The full report (JSON-ready) plus the flat table and the annotators' usernames."""
+    """The full report (JSON-ready) plus the flat table, the questions' agreement and the annotators' usernames."""
     filters = filters_validate(project=project, filters=filters)
     data = agreement_data(project=project, filters=filters)
     report = agreement_report(data, threshold=filters.threshold).to_dict()
+    questions = [asdict(q) for q in question_agreement_list(project=project, filters=filters, coverage=data.coverage)]
     from django.contrib.auth import get_user_model
 
     names = dict(get_user_model().objects.filter(pk__in=list(data.annotators)).values_list("pk", "username"))
     return {
         "filters": filters.as_params(),
         "annotator_names": {str(k): v for k, v in names.items()},
-        "table": agreement_table(report),
+        "table": agreement_table(report) + question_agreement_table(questions),
         "report": report,
+        "questions": questions,
     }
 
 
-def _row(measure: str, label: str, value, n_items: int, n_units: int, reason=None) -> dict:
+def _row(measure: str, label: str, value, n_items: int, n_units: int, reason=None, question: str = "") -> dict:
     return {
         "measure": measure,
+        "question": question,
         "label": label,
         "value": value,
         "n_items": n_items,
         "n_units": n_units,
         "reason": reason,
     }
+
+
+QUESTION_MEASURES = ("krippendorff_alpha", "cohen_kappa", "fleiss_kappa", "percent_agreement")
+
+
+def question_agreement_table(questions: list[dict]) -> list[dict]:
+    """Rows for the questions: one per measure x question, and per option ("label") for multiple choice; a
+    scale's alpha is ``krippendorff_alpha_ordinal``."""
+    rows = []
+    for q in questions:
+        if q["figures"] is None:
+            rows.append(_row("krippendorff_alpha", "all", None, q["n_items"], 0, q["reason"], question=q["question"]))
+            continue
+        for label, figures in [("all", q["figures"]), *sorted(q["per_option"].items())]:
+            for measure in QUESTION_MEASURES:
+                name = (
+                    f"{measure}_ordinal"
+                    if measure == "krippendorff_alpha" and figures["alpha_level"] == "ordinal"
+                    else measure
+                )
+                n_units = figures["fleiss_units"] if measure == "fleiss_kappa" else figures["n_units"]
+                reason = figures["reasons"].get(measure)
+                rows.append(_row(name, label, figures[measure], q["n_items"], n_units, reason, question=q["question"]))
+    return rows
 
 
 def agreement_table(report: dict) -> list[dict]:
@@ -162,11 +223,15 @@ def agreement_table(report: dict) -> list[dict]:
 
 
 def agreement_fingerprint(*, project: Project) -> str:
-    """Changes whenever a span or an assignment of the project changes (stale Job results are not served)."""
+    """Changes whenever a span, an answer or an assignment of the project changes (stale Job results are not
+    served)."""
     spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR).aggregate(n=Count("id"), t=Max("updated_at"))
     done = Assignment.objects.filter(project=project).aggregate(n=Count("id"), t=Max("updated_at"))
     versions = CodebookVersion.objects.filter(project=project).aggregate(n=Count("id"))
-    raw = json.dumps([spans, done, versions], default=str, sort_keys=True)
+    answers = Answer.objects.filter(project=project, layer=Layer.ANNOTATOR).aggregate(
+        n=Count("id"), t=Max("updated_at")
+    )
+    raw = json.dumps([spans, done, versions, answers], default=str, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

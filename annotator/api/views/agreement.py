@@ -80,7 +80,12 @@ class AgreementTableApi(APIView):
 
     class RowSerializer(serializers.Serializer):
         measure = serializers.CharField(help_text="span_f1_exact, span_f1_overlap, cohen_kappa, krippendorff_alpha, …")
-        label = serializers.CharField(help_text='A label name, or "all" (every label pooled).')
+        question = serializers.CharField(
+            allow_blank=True, help_text="A codebook question's name for its rows; empty for the span measures."
+        )
+        label = serializers.CharField(
+            help_text='A label name, or "all" (every label pooled); for a multiple-choice question, an option.'
+        )
         value = serializers.FloatField(allow_null=True, help_text="Empty when the measure is undefined (see reason).")
         n_items = serializers.IntegerField(help_text="Articles (or article pairs) behind the value.")
         n_units = serializers.IntegerField(help_text="Spans or tokens behind the value.")

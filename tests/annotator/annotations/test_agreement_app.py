@@ -207,7 +207,7 @@ def test_management_command_json_and_table(world):
     out = io.StringIO()
     call_command("agreement", project=world.project.slug, label="loaded term", stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0].split() == ["measure", "label", "value", "n", "items", "n", "units"]
+    assert lines[0].split() == ["measure", "question", "label", "value", "n", "items", "n", "units"]
     assert any(line.startswith("cohen_kappa") and "loaded term" in line for line in lines)
     with pytest.raises(CommandError, match="No project"):
         call_command("agreement", project="missing", stdout=io.StringIO())

@@ -12,7 +12,10 @@ from annotator.projects.models import Project
 
 
 class Command(BaseCommand):
-    help = "Inter-annotator agreement of a project (finished assignments only), as a table or JSON."
+    help = (
+        "Inter-annotator agreement of a project (finished assignments only): spans and codebook questions, as a "
+        "table or JSON."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", required=True, help="Project slug.")
@@ -41,13 +44,14 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, sort_keys=True))
             return
-        header = f"{'measure':<22} {'label':<20} {'value':>8} {'n items':>8} {'n units':>8}"
+        header = f"{'measure':<27} {'question':<16} {'label':<20} {'value':>8} {'n items':>8} {'n units':>8}"
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         for row in result["table"]:
             value = "—" if row["value"] is None else f"{row['value']:.3f}"
             self.stdout.write(
-                f"{row['measure']:<22} {row['label'][:20]:<20} {value:>8} {row['n_items']:>8} {row['n_units']:>8}"
+                f"{row['measure']:<27} {row['question'][:16]:<16} {row['label'][:20]:<20} {value:>8} "
+                f"{row['n_items']:>8} {row['n_units']:>8}"
             )
         for note in result["report"].get("notes", []):
             self.stdout.write(f"note: {note}")
