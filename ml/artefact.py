@@ -1,6 +1,7 @@
-"""Save and load a fitted :class:`~ml.lexicon.LexiconClassifier` as plain JSON plus a manifest.
+"""Save and load a model version: a fitted :class:`~ml.lexicon.LexiconClassifier` and/or document classifiers
+for codebook questions (:mod:`ml.codes`), described by one manifest.
 
-A model directory holds two files:
+A model directory holds:
 
 * ``model.json``: the hyper-parameters and every fitted array (lexicon counts, stem counts, context
   vocabularies, logistic-regression coefficients, thresholds). Floats are written with ``repr`` precision,
@@ -9,13 +10,21 @@ A model directory holds two files:
   the ``ml`` sources that define the model), ``data_hash`` (SHA-256 of the training texts and spans),
   ``params``, ``metrics``, ``labels``, ``n_terms``, the external lexicon's name and hash, and the SHA-256 of
   ``model.json`` (checked on load).
+* ``codes/NN-<question>.json`` and ``.npz``: one document classifier per question (:func:`save_codes`), its
+  parameters and answers as JSON and its arrays as a numpy ``.npz`` (loaded without pickle). The manifest's
+  ``codes`` maps each question to its type, answers, files, their SHA-256, metrics, data hash and code version.
+
+A version may hold the lexicon, question classifiers, or both. Without a lexicon (``python -m ml train-codes``)
+the manifest's ``format`` is :data:`CODES_ONLY_FORMAT` and :func:`load` refuses it with a clear message; a
+manifest written before question classifiers existed has no ``codes`` key and loads as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -23,25 +32,39 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from ml.codes import persist as codes_persist
+from ml.codes.persist import CodeClassifier
 from ml.features import load_external_lexicon
 from ml.lexicon import LexiconClassifier
 from ml.spans import Span, as_span
 
 FORMAT = "framescope-lexicon/3"  # 3: adds the text model (text_vocab_, text_models_, text_C_)
+CODES_ONLY_FORMAT = "framescope-codes-only/1"  # a version with question classifiers and no lexicon
 MODEL_FILE = "model.json"
 MANIFEST_FILE = "manifest.json"
+CODES_DIR = "codes"
 _SOURCES = ("lexicon.py", "features.py", "matching.py", "tokenise.py", "spans.py")
+_CODES_SOURCES = (
+    "features.py",
+    "tokenise.py",
+    "spans.py",
+    "codes/ngrams.py",
+    "codes/cues.py",
+    "codes/design.py",
+    "codes/classifier.py",
+    "codes/persist.py",
+)
 
 
 class ArtefactError(ValueError):
     """A model directory is missing, incomplete, corrupt or from an incompatible version."""
 
 
-def code_version() -> dict:
+def code_version(sources: Sequence[str] = _SOURCES) -> dict:
     """The package version and a SHA-256 over the ml sources that define the model's behaviour."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in _SOURCES:
+    for name in sources:
         digest.update((here / name).read_bytes())
     try:
         version = metadata.version("framescope")
@@ -187,9 +210,20 @@ def save(
         else {"name": external.name, "licence": external.licence, "sha256": external.sha256},
         "model_sha256": hashlib.sha256(body).hexdigest(),
     }
+    previous = _existing_manifest(directory)
+    if previous.get("codes"):
+        manifest["codes"] = previous["codes"]
     (directory / MODEL_FILE).write_bytes(body)
-    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _write_manifest(directory, manifest)
     return manifest
+
+
+def _existing_manifest(directory: Path) -> dict:
+    return read_manifest(directory) if (directory / MANIFEST_FILE).is_file() else {}
+
+
+def _write_manifest(directory: Path, manifest: dict) -> None:
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_manifest(directory: str | Path) -> dict:
@@ -208,6 +242,8 @@ def load(directory: str | Path) -> tuple[LexiconClassifier, dict]:
     directory = Path(directory)
     model_path = directory / MODEL_FILE
     if not model_path.is_file():
+        if (directory / MANIFEST_FILE).is_file() and read_manifest(directory).get("format") == CODES_ONLY_FORMAT:
+            raise ArtefactError(f"{directory}: this model version has question classifiers only, no lexicon")
         raise ArtefactError(f"{directory}: not a model directory ({MODEL_FILE} is missing)")
     manifest = read_manifest(directory)
     try:
@@ -228,3 +264,86 @@ def load(directory: str | Path) -> tuple[LexiconClassifier, dict]:
         if isinstance(exc, ArtefactError):
             raise
         raise ArtefactError(f"{directory}: incomplete or invalid model ({exc!r})") from exc
+
+
+# ---------------------------------------------------------------------- question classifiers
+def _slug(question: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-")[:40] or "question"
+
+
+def save_codes(
+    directory: str | Path,
+    classifiers: Mapping[str, CodeClassifier],
+    *,
+    metrics: Mapping[str, dict] | None = None,
+    data_sha256: Mapping[str, str] | None = None,
+) -> dict:
+    """Add (or replace) question classifiers in a model directory (created if needed); return the manifest.
+
+    ``classifiers`` maps a question's name to its fitted classifier; ``metrics`` and ``data_sha256`` optionally map
+    it to its cross-validation results (:meth:`ml.codes.evaluation.CrossFitted.to_dict`, plain data) and a hash of
+    its training data (:func:`ml.codes.codes_data_hash`). A lexicon already in the directory is kept.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ArtefactError(f"{directory} exists and is not a directory")
+    (directory / CODES_DIR).mkdir(parents=True, exist_ok=True)
+    manifest = _existing_manifest(directory)
+    if not manifest:
+        manifest = {"format": CODES_ONLY_FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    codes = dict(manifest.get("codes") or {})
+    version = code_version(_CODES_SOURCES)
+    for question, model in classifiers.items():
+        if not isinstance(question, str) or not question:
+            raise ArtefactError(f"question names must be non-empty strings, got {question!r}")
+        header, body = codes_persist.to_parts(model)
+        old = codes.get(question)
+        stem = old["file"].rsplit(".", 1)[0] if old else f"{CODES_DIR}/{len(codes):02d}-{_slug(question)}"
+        header_bytes = json.dumps(header, ensure_ascii=False, indent=1).encode("utf-8")
+        (directory / f"{stem}.json").write_bytes(header_bytes)
+        (directory / f"{stem}.npz").write_bytes(body)
+        codes[question] = {
+            "type": header["type"],
+            "answers": header["classes_"],
+            "file": f"{stem}.npz",
+            "header": f"{stem}.json",
+            "sha256": {"header": hashlib.sha256(header_bytes).hexdigest(), "arrays": hashlib.sha256(body).hexdigest()},
+            "params": header["params"],
+            "span_labels": header["span_labels"],
+            "metrics": dict((metrics or {}).get(question) or {}),
+            "data_hash": (data_sha256 or {}).get(question),
+            "code_version": version,
+        }
+    manifest["codes"] = codes
+    _write_manifest(directory, manifest)
+    return manifest
+
+
+def load_codes(directory: str | Path, questions: Sequence[str] | None = None) -> dict[str, CodeClassifier]:
+    """The question classifiers of a model directory (all, or ``questions``), checked against the manifest."""
+    directory = Path(directory)
+    codes = read_manifest(directory).get("codes") or {}
+    wanted = list(codes) if questions is None else list(questions)
+    missing = [q for q in wanted if q not in codes]
+    if missing:
+        raise ArtefactError(f"{directory}: no classifier for question(s) {missing} (it has {sorted(codes)})")
+    out = {}
+    for question in wanted:
+        entry = codes[question]
+        try:
+            header_bytes = (directory / entry["header"]).read_bytes()
+            body = (directory / entry["file"]).read_bytes()
+        except (OSError, KeyError) as exc:
+            raise ArtefactError(f"{directory}: the classifier of {question!r} is missing ({exc})") from exc
+        sums = entry.get("sha256") or {}
+        if hashlib.sha256(header_bytes).hexdigest() != sums.get("header") or hashlib.sha256(
+            body
+        ).hexdigest() != sums.get("arrays"):
+            raise ArtefactError(
+                f"{directory}: the classifier of {question!r} does not match the hash in {MANIFEST_FILE}"
+            )
+        try:
+            out[question] = codes_persist.from_parts(json.loads(header_bytes), body)
+        except (json.JSONDecodeError, UnicodeDecodeError, codes_persist.CodesFormatError, OSError) as exc:
+            raise ArtefactError(f"{directory}: the classifier of {question!r} cannot be read ({exc})") from exc
+    return out

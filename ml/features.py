@@ -153,6 +153,12 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h
 
 
+def combine_hashes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One 64-bit hash of each ordered pair of hashes (e.g. two consecutive words)."""
+    with np.errstate(over="ignore"):
+        return _mix(first * _HASH_BASE ^ (second + np.uint64(0x9E3779B97F4A7C15)))
+
+
 def _hash_fixed(cp: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
     """:func:`hash_ranges` when every range has length ``n`` (no masking: n passes over the starts)."""
     with np.errstate(over="ignore"):

@@ -1,0 +1,63 @@
+"""Document classifiers for codebook questions, their honest evaluation, and corrected answer shares.
+
+The interface the apps use (all plain data in and out; no Django):
+
+Training (one classifier per question; ``X`` = texts, one per unit: an article, or a sentence for sentence-scope
+questions)::
+
+    from ml.codes import SingleChoiceClassifier, MultipleChoiceClassifier, OrdinalScaleClassifier, cross_fit
+    model = SingleChoiceClassifier(random_state=0).fit(texts, answers, spans=spans, groups=article_ids)
+    cv = cross_fit(SingleChoiceClassifier(random_state=0), texts, answers, groups=article_ids, spans=spans)
+    cv.to_dict()            # per-answer P/R/F1, macro-F1, confusion, misclassification P(predicted | true)
+    errors = Misclassification.from_units(answers=cv.answers, true=cv.true, predicted=cv.predicted,
+                                          strata=outlet_of_each_unit)
+    ml.artefact.save_codes(directory, {"bias": model}, metrics={"bias": {"cv": cv.to_dict(),
+                           "misclassification": errors.to_dict()}})
+
+Prediction (scoring jobs)::
+
+    model = ml.artefact.load_codes(directory)["bias"]
+    model.predict(texts), model.predict_proba(texts)     # answers, probabilities over model.classes_
+
+Scores::
+
+    answer_shares(groups=outlets, articles=article_ids, predicted=answers, answers=list(model.classes_),
+                  errors=Misclassification.from_dict(...), strata=outlets)   # -> [AnswerShare]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from ml.codes.classifier import MultipleChoiceClassifier, OrdinalScaleClassifier, SingleChoiceClassifier
+from ml.codes.evaluation import AnswerScores, CodeEvaluation, CrossFitted, cross_fit, evaluate_answers
+from ml.codes.shares import AnswerShare, Correction, Misclassification, answer_shares, correct_shares
+
+__all__ = [
+    "AnswerScores",
+    "AnswerShare",
+    "CodeEvaluation",
+    "Correction",
+    "CrossFitted",
+    "Misclassification",
+    "MultipleChoiceClassifier",
+    "OrdinalScaleClassifier",
+    "SingleChoiceClassifier",
+    "answer_shares",
+    "codes_data_hash",
+    "correct_shares",
+    "cross_fit",
+    "evaluate_answers",
+]
+
+
+def codes_data_hash(texts: Sequence[str], answers: Sequence) -> str:
+    """SHA-256 of a question's training data: every text and its answer (sets sorted), in order."""
+    digest = hashlib.sha256()
+    for text, answer in zip(texts, answers, strict=True):
+        plain = sorted(answer) if isinstance(answer, set | frozenset | tuple | list) else answer
+        digest.update(json.dumps([text, plain], ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
