@@ -7,10 +7,14 @@ sentiment and shape cues) and differ only in their linear heads:
   than two answers). ``predict_proba`` are its probabilities.
 * :class:`MultipleChoiceClassifier`: any number of answers per text; one binary logistic regression per answer
   (one-vs-rest); an answer is predicted when its probability is at least 0.5.
-* :class:`OrdinalScaleClassifier`: one point of an ordered scale; cumulative binary logistic regressions
-  ``P(y > point k)`` (Frank & Hall 2001), made monotone, whose differences are the point probabilities;
-  ``predict`` gives the median point (the one that minimises the expected absolute error) and
-  :meth:`OrdinalScaleClassifier.expected_value` the mean of the point values.
+* :class:`OrdinalScaleClassifier`: one point of an ordered scale; a proportional-odds (cumulative logit) model
+  ``P(y > point k) = sigmoid(w·x + b_k)`` with one weight vector and a cut-point per step (McCullagh 1980),
+  fitted as one logistic regression over stacked copies of the data (the all-threshold reduction); the
+  differences of the cumulative probabilities are the point probabilities. ``predict`` gives the median point
+  (the one that minimises the expected absolute error), :meth:`OrdinalScaleClassifier.expected_value` the mean
+  of the point values. Independent binary models per step (Frank & Hall 2001) were tried first: their
+  cumulative probabilities cross on texts unlike the training ones, which makes the point probabilities
+  meaningless there.
 
 They follow scikit-learn's estimator contract (keyword-only parameters stored unchanged, ``fit`` returns
 ``self``, fitted attributes end in ``_``, ``check_is_fitted``, ``random_state``); ``X`` is a list of texts.
@@ -34,6 +38,7 @@ from ml.lexicon import check_texts, single_threaded_blas
 from ml.spans import Span, as_span
 
 QUESTION_TYPES = ("single", "multiple", "ordinal")
+CUT_SCALE = 10.0  # cut-point columns of the ordinal model: large, so the L2 penalty barely shrinks the cut-points
 
 
 def check_text_spans(spans: object, texts: list[str]) -> list[list[Span]] | None:
@@ -254,7 +259,8 @@ class SingleChoiceClassifier(_CodeClassifier):
         return softmax(z, axis=1)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class MultipleChoiceClassifier(_CodeClassifier):
@@ -309,7 +315,7 @@ class MultipleChoiceClassifier(_CodeClassifier):
 
 
 class OrdinalScaleClassifier(_CodeClassifier):
-    """One point of an ordered scale (e.g. tone −2 … +2): cumulative logistic regressions ``P(y > point k)``.
+    """One point of an ordered scale (e.g. tone −2 … +2): a proportional-odds model ``P(y > point k)``.
 
     Parameters
     ----------
@@ -370,18 +376,33 @@ class OrdinalScaleClassifier(_CodeClassifier):
         return np.array([index[a] for a in answers])
 
     def _fit_heads(self, design: sp.csr_matrix, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        heads = [self._binary_head(design, (target > k).astype(int)) for k in range(len(self.classes_) - 1)]
-        return np.vstack([c for c, _ in heads]), np.array([b for _, b in heads])
+        # proportional odds: P(y > k) = sigmoid(w·x + b_k) with one w; fitted as one logistic regression over K-1
+        # stacked copies of the design, copy k with the target "y > k" and its own intercept column
+        n, n_cuts = design.shape[0], len(self.classes_) - 1
+        cut_columns = sp.csr_matrix(
+            (np.full(n * n_cuts, CUT_SCALE), (np.arange(n * n_cuts), np.repeat(np.arange(n_cuts), n))),
+            shape=(n * n_cuts, n_cuts),
+        )
+        stacked = sp.hstack([sp.vstack([design] * n_cuts), cut_columns], format="csr")
+        y = np.concatenate([(target > k).astype(int) for k in range(n_cuts)])
+        model = LogisticRegression(
+            C=self.C, solver="liblinear", max_iter=2000, fit_intercept=False, class_weight=self.class_weight,
+            random_state=0,
+        ).fit(stacked, y)  # fmt: skip
+        coef = model.coef_.ravel()
+        # a cut-point's intercept can only fall as k grows; sorting keeps P(y > k) monotone if the fit did not
+        self.cut_intercepts_ = np.sort(coef[-n_cuts:] * CUT_SCALE)[::-1]
+        return coef[:-n_cuts].reshape(1, -1), np.zeros(1)
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        above = expit(self.decision_function(X))  # P(y > k), k = 0 .. K-2
-        above = np.minimum.accumulate(above, axis=1)  # monotone: P(y > k) cannot grow with k
+        score = self.decision_function(X)[:, 0]
+        above = expit(score[:, None] + self.cut_intercepts_[None, :])  # P(y > k), k = 0 .. K-2
         cumulative = np.column_stack([np.ones(len(above)), above, np.zeros(len(above))])
         return cumulative[:, :-1] - cumulative[:, 1:]
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         below_or_at = np.cumsum(self.predict_proba(X), axis=1)
-        return self.classes_[np.argmax(below_or_at >= 0.5, axis=1)]
+        return self.classes_[np.argmax(below_or_at >= 0.5 - 1e-12, axis=1)]
 
     def expected_value(self, X: Sequence[str]) -> np.ndarray:
         """Per text, the mean of the point values under ``predict_proba``."""

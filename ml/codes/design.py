@@ -29,6 +29,8 @@ from ml.codes.cues import (
 from ml.codes.ngrams import HashCache, NgramVectorizer, WordCounts, batches
 from ml.spans import Span
 
+CUE_CLIP = 4.0  # standard deviations
+
 CACHE_LIMIT = 2_000_000
 # words whose character score is kept between batches
 
@@ -37,7 +39,7 @@ class TextDesign:
     """Fitted features: an :class:`NgramVectorizer`, the span lexicon (optional), sentiment and shape cues.
 
     Columns: the vectorizer's (words, then characters), then the cue block, standardised with the training mean and
-    standard deviation and multiplied by ``cue_weight``.
+    standard deviation, clipped to ±4 and multiplied by ``cue_weight``.
     """
 
     def __init__(
@@ -114,7 +116,7 @@ class TextDesign:
         )
         self.cue_mean = cues.mean(axis=0) if len(cues) else np.zeros(cues.shape[1])
         scale = cues.std(axis=0) if len(cues) else np.ones(cues.shape[1])
-        self.cue_scale = np.where(scale > 0, scale, 1.0)
+        self.cue_scale = np.where(scale > 1e-9 * (1.0 + np.abs(self.cue_mean)), scale, 1.0)  # a constant column: 0
         return sp.hstack([ngrams, sp.csr_matrix(self._standardise(cues))], format="csr")
 
     def _sentiment(self) -> SentimentLexicon:
@@ -134,7 +136,9 @@ class TextDesign:
         return self._standardise(np.hstack([*parts, self._plain_cues(counts)]))
 
     def _standardise(self, cues: np.ndarray) -> np.ndarray:
-        return (cues - self.cue_mean) / self.cue_scale * self.cue_weight
+        # clipped: a text far outside the training range (a 3-word text after 12-word ones) must not be decided by
+        # one extrapolated cue
+        return np.clip((cues - self.cue_mean) / self.cue_scale, -CUE_CLIP, CUE_CLIP) * self.cue_weight
 
     # ------------------------------------------------------------------ predict
     def transform(self, texts: list[str]) -> sp.csr_matrix:

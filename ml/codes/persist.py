@@ -65,6 +65,8 @@ def to_parts(model: CodeClassifier) -> tuple[dict, bytes]:
         "coef": model.coef_,
         "intercept": model.intercept_,
     }
+    if isinstance(model, OrdinalScaleClassifier):
+        arrays["cut_intercepts"] = model.cut_intercepts_
     if lexicon is not None:
         arrays.update(
             span_hashes=lexicon.hashes, span_support=lexicon.support, span_seen=lexicon.seen, span_base=lexicon.base
@@ -121,6 +123,8 @@ def from_parts(header: dict, body: bytes) -> CodeClassifier:
         model.coef_ = arrays["coef"]
         model.intercept_ = arrays["intercept"]
         model.n_features_ = int(header["n_features_"])
+        if isinstance(model, OrdinalScaleClassifier):
+            model.cut_intercepts_ = arrays["cut_intercepts"]
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, CodesFormatError):
             raise
