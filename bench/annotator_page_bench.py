@@ -12,16 +12,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import statistics
 import sys
 
+from bench._browser import logged_in_page, page_bench_parser
 from bench._processes import percentile
 from bench.span_save_bench import (
     BENCH_PASSWORD,
     BENCH_USER,
-    DEFAULT_DB,
     ROOT,
     article_text,
     django_setup,
@@ -29,8 +28,6 @@ from bench.span_save_bench import (
     ensure_fixture,
     start_server,
 )
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def big_article(*, words: int, n_spans: int, project, user, labels):
@@ -91,15 +88,7 @@ def run(args: argparse.Namespace) -> dict:
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{base}/accounts/login/")
-            page.fill("input[name=username]", BENCH_USER)
-            page.fill("input[name=password]", BENCH_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state("networkidle")
+            browser, page = logged_in_page(pw, base=base, username=BENCH_USER, password=BENCH_PASSWORD)
             url = f"{base}/projects/{fixture['project'].slug}/articles/{article.pk}/"
             loads = []
             for _ in range(args.loads):
@@ -137,11 +126,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
-    parser.add_argument("--words", type=int, default=20_000)
-    parser.add_argument("--spans", type=int, default=1_000)
-    parser.add_argument("--loads", type=int, default=5)
+    parser = page_bench_parser(__doc__, spans=1000)
     parser.add_argument("--creates", type=int, default=30)
     result = run(parser.parse_args())
     if result["interactive_ms_max"] >= 1000 or result["create_to_drawn_ms_p95"] >= 100:

@@ -94,7 +94,8 @@ def populate(n: int, words: int, spans_per_article: int, seed: int):
                         text=text[start:end],
                     )  # fmt: skip
                 )
-        Span.objects.bulk_create(spans, batch_size=2000)
+        # a random word drawn twice for one annotator and label is the same span: stored once (span_annotator_unique)
+        Span.objects.bulk_create(spans, batch_size=2000, ignore_conflicts=True)
     print(f"built {n} articles, {n * spans_per_article} spans in {time.perf_counter() - started:.1f} s")
     return project
 

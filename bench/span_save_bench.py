@@ -91,16 +91,21 @@ def ensure_fixture(*, n_spans: int, n_articles: int = 2000, words_per_article: i
         t0 = time.perf_counter()
         cols = "project_id, article_id, layer, annotator_id, label_id, start_char, end_char, text, note, " \
                "codebook_version_id, provenance, created_at, updated_at"  # fmt: skip
+        seen = set()  # an annotator marks one span once (the span_annotator_unique index): skip a repeat draw
         with connection.cursor() as cursor:
             raw = cursor.cursor
             with raw.copy(f"COPY annotations_span ({cols}) FROM STDIN") as copy:
-                for _ in range(missing):
+                while len(seen) < missing:
                     pk = rng.choice(article_ids)
                     text = texts[pk]
                     start = rng.randrange(0, len(text) - 40)
                     end = start + rng.randrange(3, 30)
+                    annotator, label = rng.choice(others), rng.choice(labels)
+                    if (pk, annotator, label, start, end) in seen:
+                        continue
+                    seen.add((pk, annotator, label, start, end))
                     copy.write_row((
-                        project.pk, pk, "annotator", rng.choice(others), rng.choice(labels), start, end,
+                        project.pk, pk, "annotator", annotator, label, start, end,
                         text[start:end], "", version.pk, "{}", "2026-11-26 00:00:00+00", "2026-11-26 00:00:00+00",
                     ))  # fmt: skip
             cursor.execute("ANALYZE annotations_span")

@@ -492,11 +492,16 @@ def curation_article_view(*, project: Project, article: Article) -> dict:
     for row in rows:
         for span in row["spans"]:
             span["agreed"] = span["id"] in agreed_ids
+    gold_keys = {(s.start_char, s.end_char, s.label_id) for s in spans if s.layer == Layer.GOLD}
+    agreed_keys = [(g[0].start_char, g[0].end_char, g[0].label_id) for g in agreed]
     return {
         "article": {"id": article.pk, "title": article.title, "text": article.text, "outlet": article.outlet.slug},
         "annotators": rows,
         "gold": [_span_dict(s) for s in spans if s.layer == Layer.GOLD],
         "agreed_groups": len(agreed),
+        # what "Accept all agreed" would still add: the agreed (start, end, label) groups not yet in gold
+        "agreed_not_gold": [list(k) for k in agreed_keys if k not in gold_keys],
+        "agreed_keys": [list(k) for k in agreed_keys],
         "disagreements": disagreements,
         "adjudication": adjudication.status if adjudication else None,
     }

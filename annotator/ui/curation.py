@@ -1,9 +1,10 @@
 """Curator pages: the article list and the stacked article view, agreement (table, chart, drill-down), and
 assignments (generate + progress). Curators and owners only (annotators and viewers 403, non-members 404).
 
-Article text is always rendered as text: segments are plain strings that the template autoescapes. The gold
-row is drawn and edited in the browser by curation.js (draw, relabel, move boundaries, note, delete) through the
-curation API; accept / reject / bulk accept / adjudicate are plain form posts handled by `curate_action`.
+Article text is always rendered as text: the annotators' rows and the gold row are drawn in the browser by
+curation.js from the text and the spans' offsets (the gold row is edited there too: draw, relabel, move boundaries,
+note, delete, through the curation API); accept / reject / bulk accept / adjudicate are plain form posts handled by
+`curate_action`.
 """
 
 from __future__ import annotations
@@ -49,21 +50,6 @@ def _curator_project(request: HttpRequest, slug: str):
     return project_for_user_or_404(user=request.user, slug=slug, min_role=Role.CURATOR)
 
 
-def segments(text: str, spans: list[dict]) -> list[dict]:
-    """Split `text` at every span boundary; each piece lists the spans covering it (for one row of the view)."""
-    cuts = sorted({0, len(text), *(s["start_char"] for s in spans), *(s["end_char"] for s in spans)})
-    out = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        covering = [s for s in spans if s["start_char"] < end and s["end_char"] > start]
-        piece = {"text": text[start:end], "start": start, "spans": covering}
-        if covering:
-            piece["colour"] = covering[0]["colour"]
-            piece["title"] = ", ".join(f"{s['label']} #{s['id']}" for s in covering)
-            piece["agreed"] = all(s.get("agreed", True) for s in covering)
-        out.append(piece)
-    return out
-
-
 @login_required
 def curate_list_page(request: HttpRequest, slug: str) -> HttpResponse:
     project = _curator_project(request, slug)
@@ -78,8 +64,6 @@ def curate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespons
     article = article_get_for_project(project=project, article_id=article_id)
     view = curation.curation_article_view(project=project, article=article)
     text = view["article"]["text"]
-    for row in view["annotators"]:
-        row["segments"] = segments(text, row["spans"])
     labels = label_list(project=project)
     context = {
         "project": project,
@@ -87,21 +71,36 @@ def curate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespons
         "view": view,
         "labels": labels,
         "n_disagreements": sum(d["n_disagreements"] for d in view["disagreements"]),
-        "gold_config": _gold_config(project, article, text, labels, view["gold"]),
+        "gold_config": _gold_config(project, article, text, labels, view),
+        "action_url": reverse("ui:curate-action", args=[project.slug, article.pk]),
     }
     return render(request, "ui/curate.html", context)
 
 
-def _gold_config(project, article, text: str, labels, gold: list[dict]) -> dict:
-    """What curation.js needs to draw and edit the gold layer through the curation API."""
+def _gold_config(project, article, text: str, labels, view: dict) -> dict:
+    """What curation.js needs to draw the annotators' rows (the text once; their spans as [id, label id, start, end,
+    agreed, curation verdict], in the text and as the lists of accept / reject buttons of each row's form) and to draw
+    and edit the gold layer through the curation API."""
     return {
         "text": text,
         "snap": project.snap_to_words,
         "labels": [{"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey} for lb in labels],
-        "gold": gold,
+        "gold": view["gold"],
+        "rows": [
+            {
+                "username": row["username"],
+                "spans": [
+                    [s["id"], s["label_id"], s["start_char"], s["end_char"], int(s["agreed"]), s["curation"]]
+                    for s in row["spans"]
+                ],
+            }
+            for row in view["annotators"]
+        ],  # fmt: skip
+        "agreed": view["agreed_keys"],
         "urls": {
             "create": reverse("api:gold-create", args=[project.slug, article.pk]),
             "gold": reverse("api:gold-update", args=[project.slug, 0]).removesuffix("0/"),
+            "span": reverse("api:span-state", args=[project.slug, 0]).removesuffix("0/"),
         },
     }
 
@@ -109,6 +108,9 @@ def _gold_config(project, article, text: str, labels, gold: list[dict]) -> dict:
 def _run_action(request: HttpRequest, project, article) -> str:
     action = request.POST.get("action", "")
     span_id = request.POST.get("span_id", "")
+    for verb in ("accept", "reject"):  # a row's form: the button is named after its action, its value is the span
+        if verb in request.POST:
+            action, span_id = verb, request.POST[verb]
     if action in ("accept", "reject"):
         if not span_id.isdigit():
             raise ApplicationError("Choose a span.")

@@ -309,3 +309,77 @@ def test_annotator_cannot_edit_gold_through_the_api(page, live_server, world):
     )  # fmt: skip
     assert status == 403 and body["detail"]
     assert Span.objects.filter(project=world.project, layer=Layer.GOLD).count() == 0
+
+
+def test_selection_stays_in_its_row_and_the_agreed_count_follows_the_gold_row(page, live_server, world):
+    browser_login(page, live_server, world.curator.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{world.articles[0].pk}/")
+    page.wait_for_selector("body[data-curation-ready='1']")
+    assert page.inner_text("#agreed-open") == "2"  # liberate, terrorists
+    # A drag that starts in ann1's row and ends in the gold row: confined to ann1's row, so nothing is drawn.
+    text = world.articles[0].text
+    start, end = text.index("terrorists"), text.index("regime")
+    page.evaluate(
+        """([s, e]) => {
+            const locate = (root, u) => { const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT); let seen = 0;
+                for (let n = w.nextNode(); n; n = w.nextNode()) { if (seen + n.length >= u) return [n, u - seen];
+                seen += n.length; } };
+            const row = document.querySelector('.row-text[data-row="0"]');
+            const gold = document.querySelector('[data-testid=gold-text]');
+            window.getSelection().setBaseAndExtent(...locate(row, s), ...locate(gold, e));
+        }""",
+        [start, end],
+    )
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.querySelector('.row-text[data-row=\"0\"]').contains(getSelection().focusNode)")
+    page.keyboard.press("1")
+    page.wait_for_selector(".toast:has-text('gold row')")
+    assert gold(world) == []
+    # Drawing an agreed span in the gold row lowers "Accept all agreed (n)"; undoing it raises it again.
+    select_text(page, start, start + len("terrorists"), testid="gold-text")
+    page.keyboard.press("1")
+    wait_for(lambda: gold(world) == [("terrorists", "loaded term")], what="the gold span")
+    assert page.inner_text("#agreed-open") == "1"
+    page.keyboard.press("Control+z")
+    wait_for(lambda: gold(world) == [], what="the undo")
+    assert page.inner_text("#agreed-open") == "2"
+    page.click("[data-testid=bulk-accept]")
+    page.wait_for_selector("text=Accepted 2 agreed span(s)")
+    assert page.inner_text("#agreed-open") == "0"
+    # Long span lists scroll inside their row; the verdict buttons say which span of whom they decide on.
+    lists = page.eval_on_selector_all(".row-spans .spans", "els => els.map(e => getComputedStyle(e).overflowY)")
+    assert lists == ["auto", "auto"]
+    regime = world.spans["regime1"]
+    accept = page.locator(f"[data-testid=annotator-span][data-span-id='{regime.pk}'] [data-testid=accept]")
+    assert (
+        accept.get_attribute("aria-label")
+        == f"Accept ann1's loaded term “regime” ({regime.start_char}–{regime.end_char})"
+    )
+
+
+def test_a_gold_span_another_curator_changed_is_shown_as_it_is_now(page, live_server, world):
+    text = world.articles[0].text
+    start = text.index("liberate")
+    drawn = curation.gold_span_create(
+        project=world.project, article=world.articles[0], by=world.owner, label_id=world.labels["loaded term"].pk,
+        start_char=start, end_char=start + 8, text="liberate",
+    )  # fmt: skip
+    browser_login(page, live_server, world.curator.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{world.articles[0].pk}/")
+    page.wait_for_selector("body[data-curation-ready='1']")
+    # The owner relabels it elsewhere; this page, which still shows "loaded term", tries to add a note.
+    curation.gold_span_update(project=world.project, span=drawn, by=world.owner, label_id=world.labels["euphemism"].pk)
+    page.click(f"[data-testid=gold-list] [data-span-key='{drawn.pk}']")
+    page.fill("[data-testid=gold-note]", "mine")
+    page.click("[data-testid=gold-save-note]")
+    page.wait_for_selector(".toast.error:has-text('changed (now euphemism')")
+    page.wait_for_selector(f".toast.error:has-text('by {world.owner.username} at')")
+    page.wait_for_selector("[data-testid=gold-list] .span-label:has-text('euphemism')")
+    drawn.refresh_from_db()
+    assert (drawn.note, drawn.label.name) == ("", "euphemism")
+    # Then the owner deletes it; deleting it here says so and the row shows no gold span.
+    curation.gold_span_delete(project=world.project, span=drawn, by=world.owner)
+    page.click("[data-testid=gold-list] [data-span-key]")
+    page.click("[data-testid=gold-delete]")
+    page.wait_for_selector(f".toast.error:has-text('was deleted by {world.owner.username}')")
+    page.wait_for_selector("[data-testid=gold-list] li.muted")

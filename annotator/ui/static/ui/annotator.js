@@ -8,7 +8,7 @@ import { api, errorText } from "./http.js";
 import { Outbox } from "./outbox.js";
 import { QuestionsPanel } from "./questions.js";
 import {
-  OffsetMap, cpToUtf16, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange, textBlocks,
+  OffsetMap, confineSelection, cpToUtf16, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange, textBlocks,
   utf16ToCp,
 } from "./text_spans.js";
 
@@ -876,7 +876,7 @@ class Annotator {
       this.updateCaret();
     });
     this.el.addEventListener("blur", () => { $("caret").hidden = true; });
-    document.addEventListener("selectionchange", () => this.scheduleCaret());
+    document.addEventListener("selectionchange", () => { confineSelection([this.el]); this.scheduleCaret(); });
     this.el.addEventListener("keydown", (e) => this.onTextKey(e));
     document.addEventListener("keydown", (e) => this.onKey(e));
     window.addEventListener("beforeunload", (e) => {

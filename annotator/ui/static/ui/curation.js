@@ -7,10 +7,10 @@
 // Offsets, drawing, selection and token steps are text_spans.js (shared with the annotator page), so
 // emoji, CRLF and combining characters count exactly as there. User text only reaches the DOM as text.
 
-import { api, errorText } from "./http.js";
+import { api, errorText, HttpError } from "./http.js";
 import {
-  OffsetMap, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange, stepBoundary, textBlocks,
-  tokenRanges,
+  OffsetMap, confineSelection, drawCaret, moveCaretByKey, placeCaret, renderSpans, selectionOffsets, snapRange,
+  spansByBlock, stepBoundary, textBlocks, tokenRanges,
 } from "./text_spans.js";
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +34,7 @@ function origin(provenance) {
 
 class GoldRow {
   constructor(cfg) {
+    performance.mark("curation-start");
     this.cfg = cfg;
     this.text = cfg.text;
     this.map = new OffsetMap(this.text);
@@ -52,10 +53,12 @@ class GoldRow {
     this.el = $("gold-text");
     this.snap = $("snap");
     for (const row of cfg.gold) this.put(row);
+    this.renderRows();
     this.render();
     this.bind();
     this.historyChanged();
     document.body.dataset.curationReady = "1";
+    performance.mark("curation-ready");
   }
 
   // -- model
@@ -63,7 +66,7 @@ class GoldRow {
     const us = this.map.toUtf16(row.start_char), ue = this.map.toUtf16(row.end_char);
     const span = { key: String(row.id), id: row.id, start: row.start_char, end: row.end_char, us, ue,
       label_id: row.label_id, note: row.note || "", provenance: row.provenance || {}, text: this.text.slice(us, ue),
-      state: "saved" };
+      updated_at: row.updated_at, state: "saved" };
     this.gold.set(span.key, span);
     return span;
   }
@@ -86,9 +89,31 @@ class GoldRow {
         const text = `Could not ${what.toLowerCase()}: ${errorText(err)}`;
         this.setStatus("error", text);
         this.toast(text, "error");
+        if (err instanceof HttpError && (err.status === 404 || err.status === 409) && err.spanId) await this.showServerState(err.spanId);
       }
     });
     return this.queue;
+  }
+  /** Another curator changed or deleted a gold span this page still showed: say who, and draw the gold row anew
+   * from the server (the undo history no longer fits it, so it is cleared). */
+  async showServerState(spanId) {
+    try {
+      const state = await api("GET", `${this.cfg.urls.span}${spanId}/`);
+      const by = state.changed_by_you ? "you (in another tab or window)" : state.changed_by || "someone";
+      const at = new Date(state.changed_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      const what = state.state === "deleted" ? "deleted" : `changed (now ${this.labelName(state.span.label_id)}, ${state.span.start_char}–${state.span.end_char})`;
+      this.toast(`That gold span was ${what} by ${by} at ${at}. The gold row now shows the server's spans.`, "error");
+    } catch { /* the gold list below still shows the truth */ }
+    const rows = await api("GET", this.cfg.urls.create);
+    this.gold = new Map();
+    for (const row of rows) this.put(row);
+    if (this.selectedKey && !this.gold.has(this.selectedKey)) this.selectedKey = null;
+    this.undoStack = [];
+    this.redoStack = [];
+    this.renamed = new Map();
+    this.historyChanged();
+    this.render();
+    document.body.dataset.goldReloads = String(Number(document.body.dataset.goldReloads || 0) + 1);
   }
   create(labelId) {
     const range = selectionOffsets(this.el, this.blocks, this.text.length);
@@ -158,11 +183,11 @@ class GoldRow {
       if ("label" in cmd.data) before.label = span.label_id;
       if ("start_char" in cmd.data || "end_char" in cmd.data) Object.assign(before, { start_char: span.start, end_char: span.end });
       if ("note" in cmd.data) before.note = span.note;
-      const updated = this.put(await api("PATCH", `${this.cfg.urls.gold}${key}/`, cmd.data));
+      const updated = this.put(await this.call("PATCH", `${this.cfg.urls.gold}${key}/`, span, { ...cmd.data, updated_at: span.updated_at }));
       this.render();
       return [{ op: "update", key, data: before }, updated];
     }
-    await api("DELETE", `${this.cfg.urls.gold}${key}/`);
+    await this.call("DELETE", `${this.cfg.urls.gold}${key}/?updated_at=${encodeURIComponent(span.updated_at)}`, span);
     this.gold.delete(key);
     if (this.selectedKey === key) this.selectedKey = null;
     this.markSources(span, null);
@@ -170,6 +195,15 @@ class GoldRow {
     const restore = { label_id: span.label_id, start: span.start, end: span.end, note: span.note,
       from_spans: span.provenance.from_spans || [] };
     return [{ op: "create", span: restore, replaces: key }, span];
+  }
+  /** A request about one gold span; a failure carries the span's id, so the page can show what became of it. */
+  async call(method, url, span, body) {
+    try {
+      return await api(method, url, body);
+    } catch (err) {
+      err.spanId = span.id;
+      throw err;
+    }
   }
   current(key) {
     while (this.renamed.has(key)) key = this.renamed.get(key);
@@ -204,7 +238,7 @@ class GoldRow {
       li.querySelector(".curation-pill")?.remove();
       if (!status) continue;
       li.classList.add(`curation-${status}`);
-      li.querySelector("form")?.before(el("span", "pill curation-pill", status), " ");
+      li.querySelector(".verdict")?.before(el("span", "pill curation-pill", status), " ");
     }
   }
   relabel(labelId) {
@@ -235,17 +269,65 @@ class GoldRow {
   }
 
   // -- drawing
+  renderRows() {
+    // The annotators' rows, read-only: the text once per row as paragraph blocks (laid out only when scrolled
+    // to), their spans drawn by the same code as the gold row. Agreed spans solid, disagreements dashed red.
+    document.querySelectorAll(".row-text[data-row]").forEach((root, n) => {
+      const row = this.cfg.rows[n];
+      const spans = row.spans.map(([id, labelId, start, end, agreed, verdict]) => ({
+        kind: "row", key: `row-${id}`, id, label_id: labelId, agreed: Boolean(agreed), verdict, start, end,
+        us: this.map.toUtf16(start), ue: this.map.toUtf16(end) }));
+      const buckets = spansByBlock(this.blocks, spans);
+      root.replaceChildren(...this.blocks.map(([from, to], i) => {
+        const blk = el("span", "blk");
+        renderSpans(blk, this.text, buckets[i], this.labelsById, null, from, to);
+        return blk;
+      }));
+      if (spans.length) document.querySelector(`ul.spans[data-row="${n}"]`).replaceChildren(...spans.map((s) => this.rowItem(row.username, s)));
+    });
+  }
+  rowItem(username, span) {
+    // One of the row's spans with its verdict buttons: they submit the row's form (accept=<id> or reject=<id>), and
+    // their names say which span of whom they decide on.
+    const label = this.labelName(span.label_id);
+    const text = this.text.slice(span.us, span.ue);
+    const li = el("li", span.verdict ? `curation-${span.verdict}` : "");
+    Object.assign(li.dataset, { testid: "annotator-span", spanId: String(span.id), agreed: span.agreed ? "1" : "0" });
+    const swatch = el("span", "swatch");
+    swatch.style.setProperty("--c", this.labelsById.get(span.label_id)?.colour || "#999");
+    li.append(swatch, ` ${label}: “${text}” `, el("span", "muted", `${span.start}–${span.end}`), " ");
+    if (span.verdict) li.append(el("span", "pill curation-pill", span.verdict), " ");
+    const verdict = el("span", "verdict");
+    const named = `${username}'s ${label} “${text.length > 60 ? `${text.slice(0, 59)}…` : text}” (${span.start}–${span.end})`;
+    for (const [action, word] of [["accept", "Accept"], ["reject", "Reject"]]) {
+      const b = el("button", "", word);
+      Object.assign(b, { type: "submit", name: action, value: String(span.id) });
+      b.dataset.testid = action;
+      b.setAttribute("aria-label", `${word} ${named}`);
+      verdict.append(b, " ");
+    }
+    li.append(verdict);
+    return li;
+  }
+  agreedChanged() {
+    // "Accept all agreed (n)": the agreed groups that have no gold span with their offsets and label yet.
+    const gold = new Set([...this.gold.values()].map((s) => `${s.start},${s.end},${s.label_id}`));
+    const open = this.cfg.agreed.filter(([start, end, label]) => !gold.has(`${start},${end},${label}`)).length;
+    $("agreed-open").textContent = String(open);
+  }
   render() {
     const spans = [...this.gold.values()];
+    const buckets = spansByBlock(this.blocks, spans);
     this.blockEls = this.blocks.map(([from, to], i) => {
       const blk = el("span", "blk");
       blk.dataset.i = String(i);
-      renderSpans(blk, this.text, spans, this.labelsById, this.selectedKey, from, to);
+      renderSpans(blk, this.text, buckets[i], this.labelsById, this.selectedKey, from, to);
       return blk;
     });
     this.el.replaceChildren(...this.blockEls);
     this.renderList(spans);
     this.renderEditor();
+    this.agreedChanged();
   }
   renderList(spans) {
     spans.sort((a, b) => a.us - b.us || b.ue - a.ue || a.id - b.id);
@@ -277,6 +359,7 @@ class GoldRow {
     $("gold-editor-labels").replaceChildren(...this.labels.map((l) => {
       const b = el("button", "label-btn small" + (l.id === span.label_id ? " current" : ""));
       b.type = "button";
+      b.setAttribute("aria-pressed", String(l.id === span.label_id));
       b.dataset.labelId = String(l.id);
       b.style.setProperty("--c", l.colour);
       b.append(el("span", "swatch"), el("span", "label-name", l.name));
@@ -364,7 +447,10 @@ class GoldRow {
       this.scheduleCaret();
     });
     this.el.addEventListener("blur", () => { $("caret").hidden = true; });
-    document.addEventListener("selectionchange", () => this.scheduleCaret());
+    // A selection stays in the row it started in (dragging from an annotator's row into the gold row would
+    // otherwise select from the start of the article).
+    const rows = [...document.querySelectorAll(".row-text"), this.el];
+    document.addEventListener("selectionchange", () => { confineSelection(rows); this.scheduleCaret(); });
     this.el.addEventListener("keydown", (e) => {
       if (moveCaretByKey(e, this.el, () => this.placeCaretAt(0))) this.scheduleCaret();
     });

@@ -140,6 +140,11 @@ export function renderSpans(container, text, spans, labelsById, selectedKey, fro
         el.className = "other";
         el.dataset.otherAnnotator = span.annotator;
         el.title = `${span.annotator}: ${label ? label.name : "?"} (read-only)`;
+      } else if (span.kind === "row") {
+        // An annotator's span in the curator's read-only rows: agreed by all who finished, or a disagreement.
+        el.className = "seg mark " + (span.agreed ? "agreed" : "disagree");
+        el.dataset.spanId = String(span.id);
+        el.title = `${label ? label.name : "?"} #${span.id}${span.agreed ? "" : " (disagreement)"}`;
       } else {
         el.className = "ann" + (span.state !== "saved" ? " pending" : "") + (span.key === selectedKey ? " selected" : "");
         el.dataset.spanKey = span.key;
@@ -147,6 +152,10 @@ export function renderSpans(container, text, spans, labelsById, selectedKey, fro
         el.dataset.spanEnd = String(span.end);
         el.dataset.spanLabel = label ? label.name : "?";
         el.title = label ? label.name : "";
+        // A screen reader meets "span, loaded term: liberate" where a sighted reader sees the colour.
+        el.setAttribute("role", "group");
+        el.setAttribute("aria-roledescription", "span");
+        el.setAttribute("aria-label", `${label ? label.name : "?"}${span.state !== "saved" ? " (not saved yet)" : ""}: ${text.slice(span.us, span.ue).slice(0, 80)}`);
       }
       el.style.setProperty("--c", label ? label.colour : "#999");
       (stack.length ? stack[stack.length - 1].el : frag).appendChild(el);
@@ -156,6 +165,26 @@ export function renderSpans(container, text, spans, labelsById, selectedKey, fro
   }
   while (stack.length) close(stack.pop());
   container.replaceChildren(frag);
+}
+
+/** The spans (with UTF-16 `us`/`ue`) touching each block of `blocks`: one list per block, so each block is drawn
+ * from its own few spans instead of filtering all of them. */
+export function spansByBlock(blocks, spans) {
+  const starts = blocks.map((b) => b[0]);
+  const blockOf = (u) => {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= u) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  };
+  const out = blocks.map(() => []);
+  for (const span of spans) {
+    const last = blockOf(Math.max(span.us, span.ue - 1));
+    for (let i = blockOf(span.us); i <= last; i++) out[i].push(span);
+  }
+  return out;
 }
 
 /** Split the text into paragraph blocks [from, to), each ending after a newline. Each block is drawn
@@ -219,7 +248,8 @@ export function selectionOffsets(root, blocks, textLength) {
   const sel = window.getSelection();
   if (!sel || !sel.rangeCount) return null;
   const r = sel.getRangeAt(0);
-  if (r.collapsed || !r.intersectsNode(root)) return null;
+  // Both ends must be in this text: a selection that only reaches into it belongs to another (see confineSelection).
+  if (r.collapsed || !root.contains(r.startContainer) || !root.contains(r.endContainer)) return null;
   const offset = (node, off) => {
     // Count from the start of the node's block, not of the article: a 20k-word prefix is slow to serialise.
     if (node === root) return off < blocks.length ? blocks[off][0] : textLength;
@@ -230,9 +260,18 @@ export function selectionOffsets(root, blocks, textLength) {
     pre.setEnd(node, off);
     return (i >= 0 ? blocks[i][0] : 0) + pre.toString().length;
   };
-  const s = root.contains(r.startContainer) ? offset(r.startContainer, r.startOffset) : 0;
-  const e = root.contains(r.endContainer) ? offset(r.endContainer, r.endOffset) : textLength;
-  return [s, e];
+  return [offset(r.startContainer, r.startOffset), offset(r.endContainer, r.endOffset)];
+}
+
+/** Keep the selection inside the one of `roots` where it started: a drag that runs on into the next element ends
+ * at the edge of its own. Call on selectionchange. */
+export function confineSelection(roots) {
+  const sel = window.getSelection();
+  if (!sel || !sel.rangeCount || sel.isCollapsed || !sel.anchorNode) return;
+  const root = roots.find((r) => r.contains(sel.anchorNode));
+  if (!root || root.contains(sel.focusNode)) return;
+  const after = root.compareDocumentPosition(sel.focusNode) & Node.DOCUMENT_POSITION_FOLLOWING;
+  sel.extend(root, after ? root.childNodes.length : 0);
 }
 
 /** Put the collapsed selection at UTF-16 offset u of the text drawn in `blockEl` (which starts at
