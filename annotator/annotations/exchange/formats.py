@@ -334,16 +334,19 @@ class DoccanoFormat(JsonLinesFormat):
             yield _dumps(row) + "\n"
 
     @staticmethod
-    def _triples(data: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+    def _entity(value: Any) -> tuple[Any, Any, Any]:
+        """An ``entities`` item: a triple (intent projects) or a dict with offsets (relation projects)."""
+        if isinstance(value, list | tuple) and len(value) == 3:
+            return tuple(value)  # type: ignore[return-value]
+        entity = _object(value, "an entity")
+        return entity.get("start_offset"), entity.get("end_offset"), entity.get("label")
+
+    def _triples(self, data: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
         if "entities" in data and "label" not in data:  # doccano's export of relation and intent projects
             entities = data["entities"]
             if not isinstance(entities, list):
                 raise RecordProblem("entities must be a list")
-            return [
-                tuple(e) if isinstance(e, list | tuple) and len(e) == 3
-                else (lambda d: (d.get("start_offset"), d.get("end_offset"), d.get("label")))(_object(e, "an entity"))
-                for e in entities
-            ]  # fmt: skip
+            return [self._entity(e) for e in entities]
         labels = data.get("label", [])
         if not isinstance(labels, list):
             raise RecordProblem('label must be a list of [start, end, "label"] triples')
@@ -491,16 +494,12 @@ class LabelStudioFormat(ExchangeFormat):
         try:
             tasks = json.loads(raw)
         except json.JSONDecodeError as exc:
-            refusal = _label_studio_refusal(raw[:200], None)
-            yield row_error(
-                source,
-                exc.lineno if refusal is None else 1,
-                refusal or f"not valid JSON: {exc.msg} (column {exc.colno})",
-            )
-            return
+            tasks, invalid = None, row_error(source, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+        else:
+            invalid = None
         refusal = _label_studio_refusal(raw[:200], tasks)
-        if refusal is not None:
-            yield row_error(source, 1, refusal)
+        if refusal is not None or invalid is not None:
+            yield row_error(source, 1, refusal) if refusal is not None else invalid  # type: ignore[misc]
             return
         if isinstance(tasks, dict):
             tasks = [tasks]

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from annotator.corpus.models import Article, ImportBatch
 from tests.annotator.annotations.helpers import FAST_HASHERS
-from tests.conftest import browser_login
+from tests.conftest import client_login
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -19,12 +19,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_choosing_a_file_previews_its_first_rows(page, live_server, settings, tmp_path, screenshot):
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    get_user_model().objects.create_superuser("boss", "boss@example.org", "pw-123456789")
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.org", "pw-123456789")
     path = tmp_path / "europe.csv"
     rows = "".join(f"Headline {i};Story {i}, told with commas 😀;Daily Planet;2024-05-0{i}\n" for i in range(1, 8))
     path.write_bytes(("\ufeffheadline;story;media;date\n" + rows).encode("utf-8"))
-    browser_login(page, live_server, "boss", "pw-123456789")
-    page.goto(f"{live_server.url}/admin/corpus/importbatch/upload/")
+    session = client_login(boss).cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    # the live server's first page can take longer than the 10 s default on a loaded machine
+    page.goto(f"{live_server.url}/admin/corpus/importbatch/upload/", timeout=30_000)
     page.set_input_files("input[name=file]", str(path))
     error = page.locator("#preview-error")
     error.wait_for(state="visible")
