@@ -19,9 +19,11 @@ option values (stored in option order, without repeats); text a non-blank string
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import IntegrityError, router
+from django.db import IntegrityError, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Length
 from django.db.models.sql.subqueries import InsertQuery
@@ -202,7 +204,6 @@ def _upsert(*, answer: Answer, key_filter: dict) -> tuple[Answer, bool]:
             answer.pk = new_id
             answer._state.adding = False
             answer._state.db = router.db_for_write(Answer)
-            answer.updated_at = answer.created_at = fields["updated_at"]
             return answer, True
     raise IntegrityError("The answer could not be stored; try again.")  # pragma: no cover
 
@@ -326,3 +327,153 @@ def answers_done_check(*, project: Project, annotator, article_id: int) -> None:
             f"Answer the required questions first: {names}.",
             {"missing": missing, "status": [f"Not {Assignment.Status.DONE.value}: required questions unanswered."]},
         )
+
+
+# --- curation: the gold layer of answers ---------------------------------------------------------------------------
+
+GOLD_ANSWER_CHANGED = "This gold answer was changed by {who} since your page loaded it; the page now shows it as it is."
+
+
+def _sources(*, project: Project, article_id: int, spec: QuestionSpec, unit: Unit, ids: list[int]) -> list[Answer]:
+    """The annotators' answers a gold answer is taken from: the same question, article and unit (for an attribute, a
+    span at the gold span's offsets); every id must be one."""
+    sources = list(
+        Answer.objects.filter(pk__in=ids, project=project, article_id=article_id, question_id=spec.id, layer=Layer.ANNOTATOR)
+        .select_related("span")
+        .order_by("pk")
+    )  # fmt: skip
+    if unit.span_id is not None:
+        gold = Span.objects.filter(pk=unit.span_id).values_list("start_char", "end_char").first()
+        sources = [a for a in sources if a.span_id and (a.span.start_char, a.span.end_char) == gold]
+    else:
+        sources = [a for a in sources if a.unit_key == unit.key]
+    missing = sorted(set(ids) - {a.pk for a in sources})
+    if missing:
+        raise ApplicationError(
+            "Some source answers are not annotators' answers to this question for this unit.",
+            {"from_answers": [f"Unknown or other answer id(s): {', '.join(map(str, missing[:20]))}."]},
+        )
+    return sources
+
+
+def gold_answer_set(
+    *,
+    project: Project,
+    article: int,
+    by,
+    question_id: int,
+    value=None,
+    start_char: int | None = None,
+    end_char: int | None = None,
+    span_id: int | None = None,
+    from_answers: list[int] | None = None,
+    seen_updated_at=None,
+) -> Answer | None:
+    """The curator sets the gold answer of a unit: taken from annotators' answers (``from_answers``; their common
+    value, unless ``value`` is given too and equals it) or given (``value`` alone). ``value=None`` without sources
+    clears it (the curator page's undo of a first gold answer). An attribute's unit is a gold span (``span_id``).
+
+    Provenance: ``{"action": "take" | "give", "from_answers": [ids], "annotators": [user ids], "by": curator id}``.
+    ``seen_updated_at``: the gold answer's ``updated_at`` as the curator's page shows it (None: the page showed no
+    gold answer); if another curator changed it since, the change is refused (409, naming them)."""
+    from annotator.annotations.curation import curator_check
+
+    curator_check(project=project, user=by)
+    spec = question_spec(project=project, question_id=question_id)
+    with transaction.atomic():
+        length = _article_length(project=project, article_id=article)
+        unit = _unit(
+            spec=spec, project=project, article_id=article, text_length=length, layer=Layer.GOLD, annotator_id=None,
+            start_char=start_char, end_char=end_char, span_id=span_id,
+        )  # fmt: skip
+        key_filter = {"layer": Layer.GOLD, "question_id": spec.id, "article_id": article, "unit_key": unit.key}
+        locked = Answer.objects.select_for_update(of=("self",)).select_related("updated_by").order_by("pk")
+        current = locked.filter(**key_filter).first()
+        if seen_updated_at is not None and (current is None or current.updated_at != seen_updated_at):
+            who = (current.updated_by.username if current and current.updated_by else None) or "someone"
+            raise ApplicationError(GOLD_ANSWER_CHANGED.format(who=who), {"question": [spec.name]}, status_code=409)
+        sources = _sources(project=project, article_id=article, spec=spec, unit=unit, ids=from_answers or [])
+        values = {json.dumps(a.value, sort_keys=True) for a in sources}
+        if len(values) > 1:
+            raise ApplicationError(
+                "The source answers differ: take one of them, or give the gold answer yourself.",
+                {"from_answers": ["Different values."]},
+            )
+        if sources and value is None:
+            value = sources[0].value
+        elif sources and json.dumps(answer_value_clean(spec=spec, value=value), sort_keys=True) not in values:
+            raise ApplicationError("The value differs from the answer taken.", {"value": ["Not the source's value."]})
+        provenance = {
+            "action": "take" if sources else "give", "from_answers": [a.pk for a in sources],
+            "annotators": sorted({a.annotator_id for a in sources}), "by": by.pk,
+        }  # fmt: skip
+        answer, _ = _store(
+            project=project, article_id=article, spec=spec, layer=Layer.GOLD, annotator_id=None, by=by, value=value,
+            start_char=start_char, end_char=end_char, span_id=span_id, provenance=provenance,
+        )  # fmt: skip
+        return answer
+
+
+def _agreed_units(answers: list[Answer], finishers: set[int]) -> list[list[Answer]]:
+    """Groups of answers (one question, one unit) on which every annotator who finished the article (two or more)
+    gave the same value."""
+    groups: dict[tuple, list[Answer]] = defaultdict(list)
+    for a in answers:
+        if a.annotator_id in finishers:
+            unit = (a.span.start_char, a.span.end_char) if a.span_id else a.unit_key
+            groups[(a.question_id, unit)].append(a)
+    return [
+        group
+        for group in groups.values()
+        if len(finishers) >= 2
+        and {a.annotator_id for a in group} == finishers
+        and len({json.dumps(a.value, sort_keys=True) for a in group}) == 1
+    ]
+
+
+def gold_answers_bulk_accept(*, project: Project, by, article: int | None = None) -> dict:
+    """Take every answer on which all annotators who finished an article agree into the gold layer, where the unit
+    has no gold answer yet (a curator's own gold answer is never overwritten). For one article, or for every article
+    of the project not adjudicated yet. An attribute is taken when a gold span of its label has the same offsets
+    (accept the span first). Returns counts."""
+    from annotator.annotations.curation import bulk_article_ids, curator_check, finished_annotators
+
+    curator_check(project=project, user=by)
+    if article is not None:
+        _article_length(project=project, article_id=article)
+    finishers = finished_annotators(project=project, article_ids=bulk_article_ids(project=project, article=article))
+    answers = defaultdict(list)
+    rows = Answer.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__any_of=list(finishers))
+    for a in rows.select_related("span").order_by("pk"):
+        answers[a.article_id].append(a)
+    gold_spans = defaultdict(dict)
+    for pk, article_id, label_id, start, end in Span.objects.filter(
+        project=project, layer=Layer.GOLD, article_id__any_of=list(finishers)
+    ).values_list("pk", "article_id", "label_id", "start_char", "end_char"):
+        gold_spans[article_id][(label_id, start, end)] = pk
+    labels = dict(Question.objects.filter(project=project).values_list("pk", "label_id"))
+    taken = skipped = 0
+    with transaction.atomic():
+        for article_id, who in sorted(finishers.items()):
+            have = set(Answer.objects.filter(project=project, article_id=article_id, layer=Layer.GOLD).values_list(
+                "question_id", "unit_key"))  # fmt: skip
+            for group in _agreed_units(answers.get(article_id, []), who):
+                first = group[0]
+                span_id = None
+                if first.span_id:
+                    span_id = gold_spans[article_id].get(
+                        (labels[first.question_id], first.span.start_char, first.span.end_char)
+                    )
+                    if span_id is None:
+                        skipped += 1
+                        continue
+                if (first.question_id, unit_key(span_id=span_id) if span_id else first.unit_key) in have:
+                    skipped += 1
+                    continue
+                gold_answer_set(
+                    project=project, article=article_id, by=by, question_id=first.question_id,
+                    start_char=first.start_char, end_char=first.end_char, span_id=span_id,
+                    from_answers=[a.pk for a in group],
+                )  # fmt: skip
+                taken += 1
+    return {"articles": len(finishers), "gold_answers_created": taken, "skipped": skipped}

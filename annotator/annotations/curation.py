@@ -12,11 +12,15 @@ span's sources, and a gold span left with no source that the curator did not dra
 accept never accepts a group that contains a rejected span. Accepting sets ``{"status": "accepted",
 "gold_span": id}`` on the source span.
 
+Accepting a span also takes its attributes into gold when every accepted source span answered them alike. The gold
+layer of codebook answers (set, taken, bulk-accepted) is curated through annotator.annotations.answers.
+
 Only curators and owners may curate (ApplicationError 403 otherwise).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import asdict
 
@@ -135,7 +139,29 @@ def _accept_group(*, project: Project, sources: list[Span], by, action: str, lab
     )
     gold.save()
     _mark(sources, ACCEPTED, by=by, gold=gold)
+    _attributes_to_gold(project=project, gold=gold, sources=sources, by=by)
     return gold, created
+
+
+def _attributes_to_gold(*, project: Project, gold: Span, sources: list[Span], by) -> None:
+    """The accepted spans' attributes go with them: an attribute every source span answered alike becomes the gold
+    span's (taken, with provenance), unless the gold span has its own answer already."""
+    from annotator.annotations.answers import gold_answer_set
+    from annotator.annotations.models import Answer
+
+    answers = Answer.objects.filter(span__in=sources, question__label_id=gold.label_id).order_by("pk")
+    groups: dict[int, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        groups[answer.question_id].append(answer)
+    answered = set(Answer.objects.filter(span=gold).values_list("question_id", flat=True))
+    for question_id, group in groups.items():
+        alike = len({json.dumps(a.value, sort_keys=True) for a in group}) == 1
+        if question_id in answered or len(group) != len(sources) or not alike:
+            continue
+        gold_answer_set(
+            project=project, article=gold.article_id, by=by, question_id=question_id, span_id=gold.pk,
+            from_answers=[a.pk for a in group],
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -333,6 +359,16 @@ def finished_annotators(*, project: Project, article_ids: list[int] | None = Non
     return dict(out)
 
 
+def bulk_article_ids(*, project: Project, article: Article | int | None = None) -> list[int]:
+    """What a bulk accept works on: the one article, or every article of the project not adjudicated yet."""
+    if article is not None:
+        return [article if isinstance(article, int) else article.pk]
+    done = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE).values("article_id")
+    return list(
+        ProjectArticle.objects.filter(project=project).exclude(article_id__in=done).values_list("article_id", flat=True)
+    )
+
+
 def agreed_groups(spans: list[Span], finishers: set[int], *, min_annotators: int | None = None) -> list[list[Span]]:
     """Groups of finished annotators' spans with the same (start, end, label) marked by enough annotators.
 
@@ -367,15 +403,7 @@ def gold_bulk_accept(
         raise ApplicationError("min_annotators must be at least 2.", {"min_annotators": [str(min_annotators)]})
     if article is not None:
         _in_project(project, article)
-        article_ids = [article.pk]
-    else:
-        done = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE).values("article_id")
-        article_ids = list(
-            ProjectArticle.objects.filter(project=project)
-            .exclude(article_id__in=done)
-            .values_list("article_id", flat=True)
-        )
-    finishers = finished_annotators(project=project, article_ids=article_ids)
+    finishers = finished_annotators(project=project, article_ids=bulk_article_ids(project=project, article=article))
     spans_by_article: dict[int, list[Span]] = defaultdict(list)
     candidates = Span.objects.filter(
         project=project, layer=Layer.ANNOTATOR, article_id__any_of=finishers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -156,3 +158,78 @@ def answer_rows_for_annotator(*, project: Project, article: Article | int, user)
         .values(*ANSWER_ROW_FIELDS)
     )
     return [{**row, "updated_at": row["updated_at"].isoformat()} for row in rows]
+
+
+def curation_answers_view(*, project: Project, article: Article) -> dict:
+    """Every annotator's answers on an article side by side with the gold answer, unit by unit, for the curator.
+
+    Curators and owners only: callers check the role (this reveals every annotator's answers). Units: each article
+    question; each sentence that has an answer; each span offsets (of the attribute's label) that an annotator's
+    answered span or a gold span has. ``agreed``: every annotator who finished the article (two or more) gave the
+    same answer, which bulk accept would take.
+    """
+    from annotator.annotations.curation import finished_annotators
+    from annotator.annotations.models import Answer
+    from annotator.projects.codebook import codebook_questions
+
+    questions = codebook_questions(project=project)
+    finishers = finished_annotators(project=project, article_ids=[article.pk]).get(article.pk, set())
+    rows = (
+        Answer.objects.filter(project=project, article=article, layer__in=[Layer.ANNOTATOR, Layer.GOLD])
+        .select_related("annotator", "span", "updated_by")
+        .order_by("pk")
+    )
+    units: dict[tuple, dict] = {}
+
+    def unit_for(question: dict, key: str, **fields) -> dict:
+        return units.setdefault(
+            (question["id"], key),
+            {"question_id": question["id"], "scope": question["scope"], "unit_key": key, **fields, "answers": [],
+             "gold": None, "agreed": False},
+        )  # fmt: skip
+
+    by_id = {q["id"]: q for q in questions}
+    for q in questions:
+        if q["scope"] == "article":
+            unit_for(q, "article")
+    gold_spans = Span.objects.filter(project=project, article=article, layer=Layer.GOLD).order_by("start_char", "pk")
+    for q in (q for q in questions if q["scope"] == "span"):
+        for span in gold_spans.filter(label_id=q["label_id"]):
+            unit_for(q, f"span:{span.start_char}-{span.end_char}", start_char=span.start_char, end_char=span.end_char,
+                     text=span.text, gold_span_id=span.pk)  # fmt: skip
+    for a in rows:
+        q = by_id.get(a.question_id)
+        if q is None:
+            continue
+        if a.span_id:
+            s, e = a.span.start_char, a.span.end_char
+            unit = unit_for(q, f"span:{s}-{e}", start_char=s, end_char=e, text=a.span.text, gold_span_id=None)
+        elif a.start_char is not None:
+            unit = unit_for(q, a.unit_key, start_char=a.start_char, end_char=a.end_char,
+                            text=article.text[a.start_char : a.end_char])  # fmt: skip
+        else:
+            unit = unit_for(q, "article")
+        if a.layer == Layer.GOLD:
+            unit["gold"] = {
+                "id": a.pk, "value": a.value, "provenance": a.provenance, "updated_at": a.updated_at.isoformat(),
+                "updated_by": a.updated_by.username if a.updated_by else None,
+            }  # fmt: skip
+        else:
+            unit["answers"].append(
+                {"id": a.pk, "annotator": a.annotator.username, "annotator_id": a.annotator_id, "value": a.value,
+                 "finished": a.annotator_id in finishers}
+            )  # fmt: skip
+    for unit in units.values():
+        finished = [a for a in unit["answers"] if a["finished"]]
+        unit["agreed"] = (
+            len(finishers) >= 2
+            and {a["annotator_id"] for a in finished} == finishers
+            and len({json.dumps(a["value"], sort_keys=True) for a in finished}) == 1
+        )
+    order = {q["id"]: i for i, q in enumerate(questions)}
+    ordered = sorted(units.values(), key=lambda u: (order[u["question_id"]], u.get("start_char") or 0, u["unit_key"]))
+    return {
+        "questions": questions,
+        "units": ordered,
+        "agreed_open": sum(1 for u in ordered if u["agreed"] and u["gold"] is None),
+    }

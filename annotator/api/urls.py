@@ -132,6 +132,21 @@ urlpatterns += [
     path(_P + "curate/spans/<int:span_id>/reject/", curation_views.SpanRejectApi.as_view(), name="span-reject"),
     path(_P + "curate/gold/<int:span_id>/", curation_views.GoldSpanUpdateApi.as_view(), name="gold-update"),
     path(_P + "curate/bulk-accept/", curation_views.GoldBulkAcceptApi.as_view(), name="gold-bulk-accept"),
+    path(
+        _P + "curate/articles/<int:article_id>/answers/",
+        curation_views.CurationAnswersApi.as_view(),
+        name="curation-answers",
+    ),
+    path(
+        _P + "curate/articles/<int:article_id>/answers/gold/",
+        curation_views.GoldAnswerSetApi.as_view(),
+        name="gold-answer-set",
+    ),
+    path(
+        _P + "curate/answers/bulk-accept/",
+        curation_views.GoldAnswerBulkAcceptApi.as_view(),
+        name="gold-answer-bulk-accept",
+    ),
     path(_P + "agreement/", agreement_views.AgreementApi.as_view(), name="agreement"),
     path(_P + "agreement/table/", agreement_views.AgreementTableApi.as_view(), name="agreement-table"),
     path(

@@ -9,6 +9,7 @@ note, delete, through the curation API); accept / reject / bulk accept / adjudic
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django import forms
@@ -73,6 +74,14 @@ def curate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespons
         "n_disagreements": sum(d["n_disagreements"] for d in view["disagreements"]),
         "gold_config": _gold_config(project, article, text, labels, view),
         "action_url": reverse("ui:curate-action", args=[project.slug, article.pk]),
+        "answer_urls_json": json.dumps(
+            {
+                "article": article.pk,
+                "view": reverse("api:curation-answers", args=[project.slug, article.pk]),
+                "set": reverse("api:gold-answer-set", args=[project.slug, article.pk]),
+                "bulk": reverse("api:gold-answer-bulk-accept", args=[project.slug]),
+            }
+        ),
     }
     return render(request, "ui/curate.html", context)
 

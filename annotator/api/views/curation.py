@@ -13,7 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.annotations import curation
+from annotator.annotations.answers import gold_answer_set, gold_answers_bulk_accept
 from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.selectors import curation_answers_view
 from annotator.annotations.services import NOTE_MAX_CHARS
 from annotator.common.permissions import IsProjectCurator, IsProjectOwner, project_from_request
 from annotator.corpus.models import Article
@@ -305,3 +307,74 @@ class AdjudicationSetApi(CurationApi):
             project=project, article=article, curator=request.user, status=data.validated_data["status"]
         )
         return Response({"article_id": article.pk, "status": adj.status, "curator": request.user.username})
+
+
+# --- the gold layer of answers to codebook questions -----------------------------------------------------------------
+
+
+class CurationAnswersApi(CurationApi):
+    @extend_schema(
+        responses={200: dict},
+        summary="Every annotator's answers on an article side by side with the gold answers, unit by unit.",
+    )
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        return Response(curation_answers_view(project=self.project(), article=self.article()))
+
+
+class GoldAnswerSetApi(CurationApi):
+    class InputSerializer(serializers.Serializer):
+        question = serializers.IntegerField(help_text="Question id.")
+        value = serializers.JSONField(
+            required=False, allow_null=True, default=None, help_text="The gold answer; null with no source clears it."
+        )
+        from_answers = serializers.ListField(
+            child=serializers.IntegerField(), required=False, default=list, max_length=100,
+            help_text="Annotators' answers taken (their common value).",
+        )  # fmt: skip
+        start_char = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+        end_char = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+        span = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="A gold span's id.")
+        seen_updated_at = serializers.DateTimeField(
+            required=False, allow_null=True, default=None,
+            help_text="The gold answer's updated_at as your page shows it: 409 if another curator changed it since.",
+        )  # fmt: skip
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: dict},
+        summary="Set a gold answer: take annotators' answers (from_answers) or give one (value); value null clears.",
+    )
+    def post(self, request: Request, slug: str, article_id: int) -> Response:
+        article = self.article()
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        answer = gold_answer_set(
+            project=self.project(), article=article.pk, by=request.user, question_id=v["question"], value=v["value"],
+            start_char=v["start_char"], end_char=v["end_char"], span_id=v["span"], from_answers=v["from_answers"],
+            seen_updated_at=v["seen_updated_at"],
+        )  # fmt: skip
+        gold = None
+        if answer is not None:
+            gold = {"id": answer.pk, "value": answer.value, "provenance": answer.provenance,
+                    "updated_at": answer.updated_at.isoformat(), "updated_by": request.user.username}  # fmt: skip
+        return Response({"question_id": v["question"], "cleared": answer is None, "gold": gold})
+
+
+class GoldAnswerBulkAcceptApi(CurationApi):
+    class InputSerializer(serializers.Serializer):
+        article = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="One article.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: dict},
+        summary="Take every answer on which all annotators who finished an article agree (one article, or every "
+        "article not adjudicated yet) into gold, where the unit has no gold answer.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article = data.validated_data["article"]
+        if article is not None:
+            article = article_get_for_project(project=self.project(), article_id=article).pk
+        return Response(gold_answers_bulk_accept(project=self.project(), by=request.user, article=article))

@@ -47,6 +47,9 @@ ENDPOINTS = [
     ("gold-create", "post", "/api/v1/projects/{p}/curate/articles/{a}/gold/", "GOLD", "curator"),
     ("bulk-accept", "post", "/api/v1/projects/{p}/curate/bulk-accept/", {}, "curator"),
     ("adjudication", "post", "/api/v1/projects/{p}/curate/articles/{a}/adjudication/", {"status": "done"}, "curator"),
+    ("curation-answers", "get", "/api/v1/projects/{p}/curate/articles/{a}/answers/", None, "curator"),
+    ("gold-answer-set", "post", "/api/v1/projects/{p}/curate/articles/{a}/answers/gold/", "GOLD_ANSWER", "curator"),
+    ("gold-answer-bulk-accept", "post", "/api/v1/projects/{p}/curate/answers/bulk-accept/", {}, "curator"),
     ("agreement-get", "get", "/api/v1/projects/{p}/agreement/", None, "curator"),
     ("agreement-post", "post", "/api/v1/projects/{p}/agreement/", {}, "curator"),
     ("agreement-table", "get", "/api/v1/projects/{p}/agreement/table/", None, "curator"),
@@ -74,6 +77,14 @@ def fill(world, template: str) -> str:
 
 
 def body_for(world, body):
+    if body == "GOLD_ANSWER":
+        from annotator.projects.models import Question
+        from annotator.projects.questions import question_create
+
+        question = Question.objects.filter(project=world.project).first() or question_create(
+            project=world.project, name="frame", prompt="Frame?", options=[{"value": "a"}, {"value": "b"}]
+        )
+        return {"question": question.pk, "value": "a"}
     if body == "GOLD":
         a = world.articles[0]
         start = a.text.index("areas")

@@ -8,7 +8,8 @@
 // arrow keys reach and change them; a question's hotkey focuses it, an option's hotkey picks it while the question
 // has focus; [ and ] move between sentences. Prompts, options and sentence texts are untrusted: textContent only.
 
-const el = (tag, props = {}, ...children) => {
+/** An element with attributes/properties and children (strings become text nodes, never HTML). */
+export const el = (tag, props = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "dataset") Object.assign(node.dataset, v);
