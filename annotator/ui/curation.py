@@ -42,6 +42,7 @@ from annotator.projects.assignment import (
 )
 from annotator.projects.models import Role
 from annotator.projects.selectors import article_get_for_project, label_list
+from annotator.ui.colours import label_for_page
 from annotator.ui.project_settings import SettingsForm
 
 CHART_MEASURES = ("span_f1_overlap", "cohen_kappa", "krippendorff_alpha")
@@ -93,7 +94,7 @@ def _gold_config(project, article, text: str, labels, view: dict) -> dict:
     return {
         "text": text,
         "snap": project.snap_to_words,
-        "labels": [{"id": lb.pk, "name": lb.full_name, "colour": lb.colour, "hotkey": lb.hotkey} for lb in labels],
+        "labels": [label_for_page(lb) for lb in labels],
         "gold": view["gold"],
         "rows": [
             {

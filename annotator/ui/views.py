@@ -25,6 +25,7 @@ from annotator.projects.selectors import (
     project_get_for_user,
     project_list_for_user,
 )
+from annotator.ui.colours import label_for_page
 
 
 def render_guidelines(source: str) -> str:
@@ -101,10 +102,7 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         "text": text,
         "labels": [
             {
-                "id": lb.pk,
-                "name": lb.full_name,
-                "colour": lb.colour,
-                "hotkey": lb.hotkey,
+                **label_for_page(lb),
                 "description": lb.description,
                 "positive_examples": lb.positive_examples,
                 "negative_examples": lb.negative_examples,

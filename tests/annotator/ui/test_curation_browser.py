@@ -330,8 +330,10 @@ def test_selection_stays_in_its_row_and_the_agreed_count_follows_the_gold_row(pa
         }""",
         [start, end],
     )
-    page.wait_for_timeout(100)
-    assert page.evaluate("document.querySelector('.row-text[data-row=\"0\"]').contains(getSelection().focusNode)")
+    wait_for(
+        lambda: page.evaluate("document.querySelector('.row-text[data-row=\"0\"]').contains(getSelection().focusNode)"),
+        what="the selection confined to ann1's row",
+    )
     page.keyboard.press("1")
     page.wait_for_selector(".toast:has-text('gold row')")
     assert gold(world) == []
@@ -339,10 +341,10 @@ def test_selection_stays_in_its_row_and_the_agreed_count_follows_the_gold_row(pa
     select_text(page, start, start + len("terrorists"), testid="gold-text")
     page.keyboard.press("1")
     wait_for(lambda: gold(world) == [("terrorists", "loaded term")], what="the gold span")
-    assert page.inner_text("#agreed-open") == "1"
+    wait_for(lambda: page.inner_text("#agreed-open") == "1", what="the count after drawing")
     page.keyboard.press("Control+z")
     wait_for(lambda: gold(world) == [], what="the undo")
-    assert page.inner_text("#agreed-open") == "2"
+    wait_for(lambda: page.inner_text("#agreed-open") == "2", what="the count after the undo")
     page.click("[data-testid=bulk-accept]")
     page.wait_for_selector("text=Accepted 2 agreed span(s)")
     assert page.inner_text("#agreed-open") == "0"

@@ -188,7 +188,7 @@ class Annotator {
     const later = (i) => i.seq > seq && (i.key === key || (span.cid && i.cid === span.cid) || (span.id && i.id === span.id));
     if (this.outbox.pending(this.cfg.articleId).some(later)) return;
     span.state = "saved";
-    for (const el of this.el.querySelectorAll(`[data-span-key="${CSS.escape(key)}"]`)) el.classList.remove("pending");
+    this.render(this.rangeOf(key)); // its dashed underline and "(not saved yet)" in its name go
     this.listChanged(key);
   }
 

@@ -158,6 +158,7 @@ export function renderSpans(container, text, spans, labelsById, selectedKey, fro
         el.setAttribute("aria-label", `${label ? label.name : "?"}${span.state !== "saved" ? " (not saved yet)" : ""}: ${text.slice(span.us, span.ue).slice(0, 80)}`);
       }
       el.style.setProperty("--c", label ? label.colour : "#999");
+      if (label?.line) el.style.setProperty("--c-line", label.line);
       (stack.length ? stack[stack.length - 1].el : frag).appendChild(el);
       stack.push({ span, el, inner: 0 });
     }
