@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from celery.canvas import Signature
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -30,9 +32,17 @@ TRAINING_NOTHING_TO_LEARN = (
 
 @transaction.atomic
 def model_version_create(
-    *, project: Project, user=None, params: dict | None = None, source: str | None = None
+    *,
+    project: Project,
+    user=None,
+    params: dict | None = None,
+    source: str | None = None,
+    then: Callable[[int], Signature] | None = None,
 ) -> ModelVersion:
-    """Queue a new model version and its training task (sent once the row is committed)."""
+    """Queue a new model version and its training task (sent once the row is committed).
+
+    ``then(version_id)`` gives a Celery signature that the worker runs after the training task (load_demo activates
+    and scores the demo's v1 this way)."""
     from annotator.training.tasks import model_version_train_task
 
     source = source or project.training_source
@@ -48,7 +58,11 @@ def model_version_create(
         training_source=source,
         status=JobStatus.QUEUED,
     )
-    transaction.on_commit(lambda: model_version_train_task.delay(version.id))
+    if then is None:
+        transaction.on_commit(lambda: model_version_train_task.delay(version.id))
+    else:
+        link = then(version.id)
+        transaction.on_commit(lambda: model_version_train_task.apply_async((version.id,), link=link))
     return version
 
 

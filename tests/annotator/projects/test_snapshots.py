@@ -27,11 +27,12 @@ from annotator.projects.snapshots import (
 from annotator.scoring.services import score_chunk
 from annotator.training.models import LexiconTerm, ModelVersion
 from annotator.training.services import model_version_activate, model_version_create, model_version_train
+from annotator.ui.demo import SNAPSHOT_NAME as DEMO_SNAPSHOT_NAME
 from tests.annotator.projects.factories import make_user
 
 
 def _demo_study() -> tuple[Project, object]:
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-model", stdout=StringIO())  # the tests train (or not) their own
     story_clusters_update()
     project = Project.objects.get(slug="demo-framing")
     Project.objects.filter(pk=project.pk).update(bootstrap_resamples=200, syndication_rule="once")
@@ -239,7 +240,7 @@ def test_api_and_page_queue_a_freeze_that_a_real_worker_finishes(celery_worker, 
     snapshot = Snapshot.objects.get(pk=result["snapshot_id"])
     assert result["content_hash"] == snapshot.content_hash and snapshot.created_by == curator
     listed = client.get(f"/api/v1/projects/{project.slug}/snapshots/").json()
-    assert [s["name"] for s in listed] == ["Via API"]
+    assert [s["name"] for s in listed] == ["Via API", DEMO_SNAPSHOT_NAME]  # newest first; load_demo froze one
     download = client.get(result["download_url"])
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     archive = b"".join(download.streaming_content)

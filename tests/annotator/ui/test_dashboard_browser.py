@@ -29,7 +29,7 @@ SLUG = "demo-framing"
 
 @pytest.fixture
 def demo(transactional_db):
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--no-model", stdout=io.StringIO())
     project = Project.objects.get(slug=SLUG)
     project.bootstrap_resamples = 200
     project.save()

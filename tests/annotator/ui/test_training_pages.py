@@ -109,7 +109,7 @@ class TestServerRenderedPages:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_train_from_the_page_activate_and_curate_the_lexicon(page, live_server, celery_worker, settings, screenshot):
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--no-model", stdout=io.StringIO())
     project = Project.objects.get(slug="demo-framing")
     browser_login(page, live_server, "demo-admin", "demo-admin-pw")
     page.goto(f"{live_server.url}/projects/{project.slug}/models/")
