@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import zipfile
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
@@ -78,11 +79,17 @@ def _import(request: HttpRequest, project, context: dict) -> int:
             user_map = read_user_map(
                 io.TextIOWrapper(map_upload.file, encoding="utf-8-sig", newline=""), source=map_upload.name
             )
-        stream = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+        zipped = zipfile.is_zipfile(upload.file)  # doccano's export of a project that is not collaborative
+        upload.file.seek(0)
+        given = (
+            {"archive": upload.file}
+            if zipped
+            else {"stream": io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")}
+        )
         report = annotations_import(
-            project=project, stream=stream, fmt=form["format"], source=upload.name, by=request.user,
+            project=project, fmt=form["format"], source=upload.name, by=request.user,
             annotator=form["annotator"], layer=form["layer"], dry_run=form["dry_run"],
-            create_articles=form["create_articles"], offset_unit=form["offset_unit"], user_map=user_map,
+            create_articles=form["create_articles"], offset_unit=form["offset_unit"], user_map=user_map, **given,
         )  # fmt: skip
     except ApplicationError as exc:
         context["error"] = exc.message

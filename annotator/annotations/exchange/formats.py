@@ -15,8 +15,10 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar, TextIO
+from pathlib import PurePosixPath
+from typing import IO, Any, ClassVar, TextIO
 
 from annotator.annotations.exchange.offsets import (
     UNIT_NAMES,
@@ -191,6 +193,10 @@ class ExchangeFormat:
     def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
         raise NotImplementedError
 
+    def read_archive(self, archive: IO[bytes], *, source: str) -> Iterator[ArticleRecord | RowError]:
+        """A zip archive of files in this format; only doccano writes those."""
+        yield row_error(source, 0, f"{source} is a zip archive: the {self.name} format reads one file, not an archive")
+
 
 class JsonLinesFormat(ExchangeFormat):
     """One JSON object per line, one article per object: subclasses turn an object into a record (``_record``)."""
@@ -356,6 +362,32 @@ class DoccanoFormat(JsonLinesFormat):
                 raise RecordProblem(f'each label must be [start, end, "label"], got {item!r}'[:200])
             triples.append(tuple(item))
         return triples
+
+    def read_archive(self, archive: IO[bytes], *, source: str) -> Iterator[ArticleRecord | RowError]:
+        """doccano's export of a project that is not collaborative: a zip with one JSONL file per user
+        (``alice.jsonl``). Each file's spans are its user's: the file's stem names the annotator, which the importer
+        maps to a member (``--user-map``, username, e-mail). ``all.jsonl`` (a collaborative project's) names nobody.
+        """
+        try:
+            opened = zipfile.ZipFile(archive)
+        except zipfile.BadZipFile as exc:
+            yield row_error(source, 0, f"{source} is not a readable zip archive ({exc})")
+            return
+        with opened:
+            names = sorted(n for n in opened.namelist() if n.lower().endswith(".jsonl") and "__MACOSX" not in n)
+            if not names:
+                yield row_error(source, 0, f"{source} holds no .jsonl file (doccano's export zip has one per user)")
+            for name in names:
+                user = PurePosixPath(name).stem
+                member = f"{source}/{name}"
+                with opened.open(name) as raw:
+                    for item in self.read(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), source=member):
+                        if not isinstance(item, dict):
+                            item.source = member
+                            for span in item.spans:
+                                if span.annotator is None and user != "all":
+                                    span.annotator, span.annotator_source = user, f"doccano user {user!r} ({name})"
+                        yield item
 
     def _extras(self, data: dict[str, Any], line: int) -> list[ExtraItem]:
         extras = []

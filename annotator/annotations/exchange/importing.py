@@ -30,7 +30,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -136,7 +136,7 @@ class _Rollback(Exception):
 def annotations_import(
     *,
     project: Project,
-    stream: TextIO,
+    stream: TextIO | None = None,
     fmt: str,
     source: str = "",
     by=None,
@@ -146,12 +146,14 @@ def annotations_import(
     create_articles: bool = False,
     offset_unit: str = "",
     user_map: dict[str, str] | None = None,
+    archive: IO[bytes] | None = None,
 ) -> ImportReport:
     """Import the annotations in ``stream`` (format ``fmt``) into the project, all or nothing.
 
     ``annotator``/``layer`` override what the file says for every span. ``offset_unit``: the unit of the file's
     offsets (doccano: ``utf16`` by default, ``grapheme`` or ``codepoint``). ``user_map``: the file's user ids or
-    e-mails → members. ``by=None`` is the command line.
+    e-mails → members. ``archive`` instead of ``stream``: a zip of files (doccano's export, one file per user).
+    ``by=None`` is the command line.
     """
     if by is not None and not role_can(membership_role(project=project, user=by), "manage_articles"):
         raise ApplicationError(NOT_ALLOWED, status_code=403)
@@ -166,7 +168,8 @@ def annotations_import(
     report.dry_run = dry_run
     try:
         with transaction.atomic():
-            run.execute(reader.read(stream, source=run.source))
+            items = reader.read_archive(archive, source=run.source) if archive is not None else None
+            run.execute(items if items is not None else reader.read(stream, source=run.source))  # type: ignore[arg-type]
             if dry_run or report.n_errors:
                 raise _Rollback
     except _Rollback:
@@ -199,8 +202,8 @@ class _ImportRun:
         self.members = {username: user_id for username, _, user_id in rows}
         self.member_emails = {email.lower(): user_id for _, email, user_id in rows if email}
         self.user_map: dict[str, str] = {}
-        self.lines_with_errors: set[int] = set()
-        self.record_lines: set[int] = set()
+        self.lines_with_errors: set[tuple[str, int]] = set()
+        self.record_lines: set[tuple[str, int]] = set()
         self.versions = dict(CodebookVersion.objects.filter(project=project).values_list("number", "pk"))
         self.latest_version = self.versions[max(self.versions)] if self.versions else None
         self.layer_override: str | None = None
@@ -224,11 +227,13 @@ class _ImportRun:
         target = self.user_map.get(name, name)
         return self.members.get(target) or self.member_emails.get(target.lower())
 
-    def error(self, line: int, message: str) -> None:
-        self.lines_with_errors.add(line)
+    def error(self, line: int, message: str, source: str = "") -> None:
+        """Record one problem; ``source``: the archive member it is in (default: the imported file)."""
+        source = source or self.source
+        self.lines_with_errors.add((source, line))
         self.report.n_errors += 1
         if len(self.report.errors) < ERRORS_KEPT:
-            self.report.errors.append(row_error(self.source, line, message))
+            self.report.errors.append(row_error(source, line, message))
 
     def execute(self, items: Iterable[ArticleRecord | RowError]) -> None:
         iterator: Iterator[ArticleRecord | RowError] = iter(items)
@@ -236,10 +241,10 @@ class _ImportRun:
             records: list[ArticleRecord] = []
             for item in chunk:
                 if isinstance(item, dict):
-                    self.error(item["line"], item["message"])
+                    self.error(item["line"], item["message"], item["source"])
                 else:
                     records.append(item)
-                    self.record_lines.add(item.line)
+                    self.record_lines.add((item.source or self.source, item.line))
             self.report.records += len(records)
             self._process(records)
 
@@ -277,7 +282,7 @@ class _ImportRun:
             return record.spans
         spans, problems = spans_from_bio(text, record.bio)
         for line, message in problems:
-            self.error(line, message)
+            self.error(line, message, record.source)
         for span in spans:
             span.layer, span.annotator = record.block_layer, record.block_annotator
         return spans
@@ -311,7 +316,7 @@ class _ImportRun:
                     self.report.articles_created += created
                     self.report.articles_linked += not created
             except RecordProblem as exc:
-                self.error(record.line, str(exc))
+                self.error(record.line, str(exc), record.source)
                 continue
             resolved[index] = article_id
             if article_id not in self.seen_articles:
@@ -405,12 +410,12 @@ class _ImportRun:
         try:
             fields = self._span_fields(span, text)
         except RecordProblem as exc:
-            self.error(line, f"span {span.start}-{span.end} {span.label!r}: {exc}")
+            self.error(line, f"span {span.start}-{span.end} {span.label!r}: {exc}", record.source)
             return None
         key = (article_id, fields["layer"], fields["annotator_id"], fields["label_id"], span.start, span.end)
         provenance = span.provenance or {}
         if not self.reader.lossless:  # the native format carries provenance itself (empty stays empty)
-            provenance = {"import": {"format": self.reader.name, "source": self.source, "line": line}}
+            provenance = {"import": {"format": self.reader.name, "source": record.source or self.source, "line": line}}
         return key, Span(project=self.project, article_id=article_id, provenance=provenance, **fields)
 
     def _span_fields(self, span: SpanRecord, text: str) -> dict[str, Any]:

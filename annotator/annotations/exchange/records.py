@@ -79,6 +79,7 @@ class ArticleRecord:
     block_layer: str | None = None
     block_annotator: str | None = None
     extras: list[ExtraItem] = field(default_factory=list)
+    source: str = ""  # the archive member it came from (a doccano export zip), for error reports
 
     def hash(self) -> str:
         """The text's content hash: the stored one if the record came from the database, else computed."""

@@ -89,6 +89,29 @@ def test_doccano_exports_land_on_the_characters_drawn(study, prefix, unit):
     assert stored(study) == expected()
 
 
+def test_doccanos_export_zip_imports_as_it_is_with_each_file_for_its_user(study, tmp_path, capsys):
+    """A project that is not collaborative exports a zip with one file per user: each file's spans are its user's."""
+    with (DOCCANO / "utf16.zip").open("rb") as archive:
+        report = annotations_import(project=study, archive=archive, fmt="doccano", source="utf16.zip")
+    assert report.errors == [] and report.written, report.errors
+    assert stored(study) == expected()
+    span = Span.objects.filter(project=study, annotator__username="bea").first()
+    assert span.provenance["import"]["source"] == "utf16.zip/bea.jsonl"
+    # the command takes the zip as it is; an unknown user is named with its file
+    other = make_project(owner=get_user_model().objects.get(username="admin"), articles=list(study.articles.all()))
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=r"4 problem\(s\) in 3 record\(s\).* the 7 good record\(s\) were not"):
+        call_command("import_annotations", str(DOCCANO / "utf16.zip"), project=other.slug, format="doccano")
+    assert "doccano user 'bea' (bea.jsonl) is not a member" in capsys.readouterr().err
+    mapping = tmp_path / "users.csv"
+    mapping.write_text("source,username\nbea,admin\n")
+    call_command(
+        "import_annotations", str(DOCCANO / "utf16.zip"), project=other.slug, format="doccano", user_map=str(mapping)
+    )
+    assert {user for _, user, _, _ in stored(other)} == {"admin"}
+
+
 def test_doccano_intent_export_counts_its_category(study):
     report = do_import(study, DOCCANO / "intent-admin.jsonl", "doccano", annotator="admin")
     assert report.written and report.skipped == {"category": 1}

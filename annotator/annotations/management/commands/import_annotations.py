@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,13 @@ class Command(BaseCommand):
                     raise CommandError(f"{map_path}: no such file")
                 with map_path.open(encoding="utf-8-sig", newline="") as handle:
                     user_map = read_user_map(handle, source=map_path.name)
-            with path.open(encoding="utf-8-sig", newline="") as stream:
+            zipped = zipfile.is_zipfile(path)  # doccano's export of a project that is not collaborative
+            with path.open("rb") if zipped else path.open(encoding="utf-8-sig", newline="") as handle:
                 report = annotations_import(
-                    project=project, stream=stream, fmt=options["format"], source=path.name,
-                    annotator=options["annotator"], layer=options["layer"], dry_run=options["dry_run"],
-                    create_articles=options["create_articles"], offset_unit=options["offset_unit"],
-                    user_map=user_map,
+                    project=project, fmt=options["format"], source=path.name, annotator=options["annotator"],
+                    layer=options["layer"], dry_run=options["dry_run"], create_articles=options["create_articles"],
+                    offset_unit=options["offset_unit"], user_map=user_map,
+                    **({"archive": handle} if zipped else {"stream": handle}),
                 )  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
