@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, router, transaction
 from django.db.models.constants import OnConflict
@@ -31,6 +33,7 @@ from django.utils import timezone
 
 from annotator.annotations.models import Answer, Layer, Span
 from annotator.common.errors import ApplicationError
+from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Project, ProjectArticle, Question, QuestionOption
 
 TEXT_MAX_CHARS = 2000
@@ -477,3 +480,126 @@ def gold_answers_bulk_accept(*, project: Project, by, article: int | None = None
                 )  # fmt: skip
                 taken += 1
     return {"articles": len(finishers), "gold_answers_created": taken, "skipped": skipped}
+
+
+# --- import: answers from files (the exchange formats call this) -----------------------------------------------------
+
+
+@dataclass
+class AnswerRow:
+    """One answer read from a file, its article already found. ``question`` is the question's name. The unit:
+    ``start_char``/``end_char`` for a sentence question, ``span_id`` for an attribute, neither for the article.
+    ``codebook_version_id`` None: the current version. ``line``: where the file has it, for messages."""
+
+    article_id: int
+    question: str
+    value: Any
+    layer: str = Layer.ANNOTATOR
+    annotator_id: int | None = None
+    start_char: int | None = None
+    end_char: int | None = None
+    span_id: int | None = None
+    codebook_version_id: int | None = None
+    provenance: dict | None = None
+    line: int = 0
+
+
+@dataclass
+class AnswersImported:
+    created: int = 0
+    duplicate: int = 0  # the unit already had this very answer (importing a file twice adds nothing)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+
+def answers_import(*, project: Project, rows: Iterable[AnswerRow]) -> AnswersImported:
+    """Check and store answers read from a file (the native JSONL, and any format that reads codes: Label Studio
+    choices, doccano categories, BABE's label_bias). The same rules as the page's (unit by scope, value by kind, an
+    attribute's span in the same layer and of the question's label); an annotator-layer answer needs its annotator,
+    a gold one has none. A unit that already has the same answer counts as a duplicate; one that has a different
+    answer is an error (an import never overwrites an answer). Nothing is written for a row with an error; the caller
+    decides whether to keep the others (the exchange import is all or nothing). Call it inside the caller's
+    transaction; no permission check here: the caller checks who may import."""
+    result = AnswersImported()
+    rows = list(rows)
+    specs = _import_specs(project)
+    version_id = _latest_version_id(project)
+    lengths = dict(
+        Article.objects.filter(pk__in={r.article_id for r in rows}).annotate(n=Length("text")).values_list("pk", "n")
+    )
+    pending: dict[tuple, Answer] = {}
+    for row in rows:
+        try:
+            answer = _import_answer(project, row, specs, lengths, version_id)
+        except ApplicationError as exc:
+            details = " ".join(
+                str(m)
+                for messages in exc.extra.values()
+                for m in (messages if isinstance(messages, list) else [messages])
+            )
+            result.errors.append((row.line, f"answer to {row.question!r}: {exc.message} {details}".strip()))
+            continue
+        key = (answer.layer, answer.annotator_id, answer.question_id, answer.article_id, answer.unit_key)
+        if key in pending and pending[key].value != answer.value:
+            result.errors.append(
+                (row.line, f"answer to {row.question!r}: the file answers this unit twice, differently")
+            )
+        pending.setdefault(key, answer)
+    if not pending:
+        return result
+    existing = {
+        (layer, annotator, question, article, unit): value
+        for layer, annotator, question, article, unit, value in Answer.objects.filter(
+            project=project, article_id__any_of=list({k[3] for k in pending})
+        ).values_list("layer", "annotator_id", "question_id", "article_id", "unit_key", "value")
+    }
+    new = []
+    for key, answer in pending.items():
+        if key not in existing:
+            new.append(answer)
+        elif existing[key] == answer.value:
+            result.duplicate += 1
+        else:
+            result.errors.append((0, f"the unit {answer.unit_key} of article {answer.article_id} already has another "
+                                     f"answer to question {answer.question_id} ({existing[key]!r}); an import never "
+                                     "overwrites an answer"))  # fmt: skip
+    Answer.objects.bulk_create(new, batch_size=1000)
+    result.created = len(new)
+    return result
+
+
+def _import_specs(project: Project) -> dict[str, QuestionSpec]:
+    options: dict[int, list[str]] = defaultdict(list)
+    for question_id, value in (
+        QuestionOption.objects.filter(question__project=project)
+        .order_by("order", "id")
+        .values_list("question_id", "value")
+    ):
+        options[question_id].append(value)
+    return {
+        name: QuestionSpec(pk, name, scope, kind, label_id, tuple(options[pk]))
+        for pk, name, scope, kind, label_id in Question.objects.filter(project=project).values_list(
+            "pk", "name", "scope", "kind", "label_id"
+        )
+    }
+
+
+def _import_answer(project, row: AnswerRow, specs, lengths, version_id) -> Answer:
+    spec = specs.get(row.question)
+    if spec is None:
+        known = ", ".join(sorted(specs)) or "none"
+        raise ApplicationError(f"unknown question (the project's questions: {known})")
+    if row.layer not in (Layer.ANNOTATOR, Layer.GOLD):
+        raise ApplicationError(f"layer {row.layer!r} cannot be imported (only annotator or gold)")
+    if (row.layer == Layer.ANNOTATOR) != (row.annotator_id is not None):
+        raise ApplicationError("an annotator-layer answer needs its annotator, a gold answer has none")
+    unit = _unit(
+        spec=spec, project=project, article_id=row.article_id, text_length=lengths.get(row.article_id, 0),
+        layer=row.layer, annotator_id=row.annotator_id, start_char=row.start_char, end_char=row.end_char,
+        span_id=row.span_id,
+    )  # fmt: skip
+    return Answer(
+        project=project, article_id=row.article_id, question_id=spec.id, layer=row.layer,
+        annotator_id=row.annotator_id, span_id=unit.span_id, start_char=unit.start_char, end_char=unit.end_char,
+        unit_key=unit.key, value=answer_value_clean(spec=spec, value=row.value),
+        codebook_version_id=row.codebook_version_id or version_id, provenance=row.provenance or {},
+    )  # fmt: skip

@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from annotator.annotations.exchange.babe import babe_import
 from annotator.annotations.exchange.export import EXPORT_LAYERS
-from annotator.annotations.exchange.formats import FORMATS
+from annotator.annotations.exchange.formats import FORMATS, READABLE_FORMATS
 from annotator.annotations.exchange.importing import IMPORT_LAYERS, annotations_import, read_user_map
 from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
@@ -37,7 +37,7 @@ def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
         "layers": ["annotator"] if own_only else list(EXPORT_LAYERS),
         "own_only": own_only,
         "may_import": may_import,
-        "import_formats": [*FORMATS, "babe"],
+        "import_formats": [*READABLE_FORMATS, "babe"],
         "import_layers": IMPORT_LAYERS,
         "offset_units": list(OffsetUnit),
         "members": membership_list(project=project) if may_import else [],

@@ -16,11 +16,11 @@ from django.db.models import Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 
 from annotator.annotations.exchange.formats import select_format
-from annotator.annotations.exchange.records import ArticleRecord, SpanRecord
-from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.exchange.records import AnswerRecord, ArticleRecord, SpanRecord
+from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
-from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Role
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Question, Role
 
 EXPORT_CHUNK_SIZE = 1000
 STREAM_CHUNK_CHARS = 64 * 1024
@@ -101,7 +101,12 @@ def _article_queryset(project: Project, scope: ExportScope) -> QuerySet[Article]
         # One annotator's export: the articles they were given or marked, not the whole project.
         marked = Span.objects.filter(project=project, annotator_id=scope.annotator_id, layer__in=scope.layers)
         queued = Assignment.objects.filter(project=project, annotator_id=scope.annotator_id)
-        articles = articles.filter(Q(pk__in=marked.values("article_id")) | Q(pk__in=queued.values("article_id")))
+        answered = Answer.objects.filter(project=project, annotator_id=scope.annotator_id, layer__in=scope.layers)
+        articles = articles.filter(
+            Q(pk__in=marked.values("article_id"))
+            | Q(pk__in=queued.values("article_id"))
+            | Q(pk__in=answered.values("article_id"))
+        )
     return articles.order_by("pk")
 
 
@@ -112,6 +117,10 @@ ARTICLE_FIELDS = (
 )  # fmt: skip
 SPAN_FIELDS = (
     "article_id", "start_char", "end_char", "label_id", "annotator_id", "layer", "text", "note",
+    "codebook_version_id", "provenance_raw", "id",
+)  # fmt: skip
+ANSWER_FIELDS = (
+    "article_id", "question_id", "layer", "annotator_id", "start_char", "end_char", "span_id", "value",
     "codebook_version_id", "provenance_raw",
 )  # fmt: skip
 EMPTY_JSON = ("{}", "", None)
@@ -126,6 +135,7 @@ class _Names:
 
     def __init__(self, project: Project) -> None:
         self.labels = dict(Label.objects.filter(project=project).values_list("pk", "name"))
+        self.questions = dict(Question.objects.filter(project=project).values_list("pk", "name"))
         self.versions = dict(CodebookVersion.objects.filter(project=project).values_list("pk", "number"))
         self.users: dict[int | None, str | None] = {None: None}
         self.emails: dict[int | None, str] = {None: ""}
@@ -165,9 +175,11 @@ def export_articles(
         span_rows = list(spans.order_by("article_id", "start_char", "end_char", "id").values_list(*SPAN_FIELDS))
         names.load_users({row[4] for row in span_rows})
         by_article: dict[int, list[SpanRecord]] = {}
-        for a_id, start, end, label_id, user_id, layer, text, note, version_id, provenance in span_rows:
+        spans_by_id: dict[int, SpanRecord] = {}
+        for a_id, start, end, label_id, user_id, layer, text, note, version_id, provenance, span_id in span_rows:
             by_article.setdefault(a_id, []).append(
                 SpanRecord(
+                    id=span_id,
                     start=start,
                     end=end,
                     label=names.labels[label_id],
@@ -180,6 +192,8 @@ def export_articles(
                     provenance=_json(provenance) or None,
                 )
             )
+            spans_by_id[span_id] = by_article[a_id][-1]
+        answers = _answers(project=project, scope=scope, names=names, in_chunk=in_chunk, spans_by_id=spans_by_id)
         done: set[int] = set()
         if want_adjudication:
             done = set(
@@ -200,7 +214,32 @@ def export_articles(
                 metadata={} if scope.hide_outlet else _json(metadata),
                 content_hash=digest,
                 adjudication=(Adjudication.Status.DONE if pk in done else None) if want_adjudication else None,
+                answers=answers.get(pk, []),
             )
+
+
+def _answers(
+    *, project: Project, scope: ExportScope, names: _Names, in_chunk: dict, spans_by_id: dict[int, SpanRecord]
+) -> dict[int, list[AnswerRecord]]:
+    """The chunk's answers in the scope: article and sentence answers by article; a span's answers go into its
+    ``attributes`` (a span outside the export, e.g. of another layer, takes its answers with it)."""
+    answers = Answer.objects.filter(project=project, layer__in=scope.layers, **in_chunk)
+    if scope.annotator_id is not None:
+        answers = answers.filter(annotator_id=scope.annotator_id)
+    answers = answers.annotate(provenance_raw=Cast("provenance", TextField()))
+    rows = list(answers.order_by("article_id", "question__order", "start_char", "id").values_list(*ANSWER_FIELDS))
+    names.load_users({row[3] for row in rows})
+    by_article: dict[int, list[AnswerRecord]] = {}
+    for a_id, question_id, layer, user_id, start, end, span_id, value, version_id, provenance in rows:
+        record = AnswerRecord(
+            question=names.questions[question_id], value=value, layer=layer, annotator=names.users[user_id],
+            start=start, end=end, codebook_version=names.versions.get(version_id), provenance=_json(provenance) or None,
+        )  # fmt: skip
+        if span_id is None:
+            by_article.setdefault(a_id, []).append(record)
+        elif span_id in spans_by_id:
+            spans_by_id[span_id].attributes.append(record)
+    return by_article
 
 
 def export_text(

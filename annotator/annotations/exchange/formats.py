@@ -29,6 +29,7 @@ from annotator.annotations.exchange.offsets import (
 )
 from annotator.annotations.exchange.records import (
     OFFSET_UNIT,
+    AnswerRecord,
     ArticleRecord,
     ExtraItem,
     RowError,
@@ -165,6 +166,9 @@ class ExchangeFormat:
     offset_units: ClassVar[tuple[OffsetUnit, ...]] = (OffsetUnit.CODEPOINT,)
     # A span's text may hold "\n" where the article has "\r\n" (Label Studio's editor rewrites line breaks).
     loose_line_breaks: ClassVar[bool] = False
+    # Whether the format can be imported (answers-csv is written only) and whether it carries spans.
+    readable: ClassVar[bool] = True
+    carries_spans: ClassVar[bool] = True
 
     def __init__(self, *, unit: str | None = None) -> None:
         """``unit``: the offset unit to read and write (None: what the file says, else the format's default)."""
@@ -219,10 +223,50 @@ class JsonLinesFormat(ExchangeFormat):
 # --- native JSONL ------------------------------------------------------------------------------------------
 
 
+def _answer_to_native(a: AnswerRecord, *, in_span: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"question": a.question, "value": a.value}
+    if not in_span:
+        out.update(layer=a.layer, annotator=a.annotator)
+        if a.start is not None:
+            out.update(start=a.start, end=a.end)
+    out["codebook_version"] = a.codebook_version
+    if a.provenance:
+        out["provenance"] = a.provenance
+    return out
+
+
+def _answer_from_native(value: Any, line: int, *, span: SpanRecord | None = None) -> AnswerRecord:
+    data = _object(value, "an answer")
+    if "value" not in data:
+        raise RecordProblem("an answer needs a value")
+    provenance, version = data.get("provenance"), data.get("codebook_version")
+    start, end = data.get("start"), data.get("end")
+    return AnswerRecord(
+        question=_str(data.get("question"), "question", required=True),
+        value=data["value"],
+        layer=span.layer if span else _str(data.get("layer"), "layer") or None,
+        annotator=span.annotator if span else _str(data.get("annotator"), "annotator") or None,
+        start=_int(start, "start") if start is not None and span is None else None,
+        end=_int(end, "end") if end is not None and span is None else None,
+        codebook_version=_int(version, "codebook_version") if version is not None else None,
+        provenance=_object(provenance, "provenance") if provenance else None,
+        line=line,
+    )
+
+
 def _span_from_native(value: Any, line: int) -> SpanRecord:
     data = _object(value, "a span")
     provenance = data.get("provenance")
     version = data.get("codebook_version")
+    span = _native_span(data, line, provenance, version)
+    attributes = data.get("attributes") or []
+    if not isinstance(attributes, list):
+        raise RecordProblem("a span's attributes must be a list")
+    span.attributes = [_answer_from_native(a, line, span=span) for a in attributes]
+    return span
+
+
+def _native_span(data: dict[str, Any], line: int, provenance: Any, version: Any) -> SpanRecord:
     return SpanRecord(
         start=_int(data.get("start"), "start"),
         end=_int(data.get("end"), "end"),
@@ -238,7 +282,9 @@ def _span_from_native(value: Any, line: int) -> SpanRecord:
 
 
 class NativeFormat(JsonLinesFormat):
-    """One JSON object per article: its metadata, its exact text and its spans, lossless."""
+    """One JSON object per article: its metadata, its exact text, its spans (each with its answers to its label's
+    attributes, ``attributes``) and its answers to the codebook's article and sentence questions (``answers``; a
+    sentence answer has the sentence's ``start`` and ``end``), lossless."""
 
     name = "native"
     extension = "jsonl"
@@ -271,10 +317,17 @@ class NativeFormat(JsonLinesFormat):
                         "note": s.note,
                         "codebook_version": s.codebook_version,
                         **({"provenance": s.provenance} if s.provenance else {}),
+                        **(
+                            {"attributes": [_answer_to_native(x, in_span=True) for x in s.attributes]}
+                            if s.attributes
+                            else {}
+                        ),
                     }
                     for s in a.spans
                 ],
             }
+            if a.answers:
+                row["answers"] = [_answer_to_native(x) for x in a.answers]
             if a.adjudication is not None:
                 row["adjudication"] = a.adjudication
             yield _dumps(row) + "\n"
@@ -282,12 +335,15 @@ class NativeFormat(JsonLinesFormat):
     def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
         _check_offset_unit(data.get("offset_unit", OFFSET_UNIT))
         article = _object(data.get("article", {}), "article")
-        spans = data.get("spans", [])
+        spans, answers = data.get("spans", []), data.get("answers", [])
         if not isinstance(spans, list):
             raise RecordProblem("spans must be a list")
+        if not isinstance(answers, list):
+            raise RecordProblem("answers must be a list")
         return ArticleRecord(
             text=_str(data.get("text"), "text", required=True),
             spans=[_span_from_native(s, line) for s in spans],
+            answers=[_answer_from_native(a, line) for a in answers],
             **_article_fields(article, "article", id_key="id"),
             published_at=_str(article.get("published_at"), "article.published_at") or None,
             metadata=_object(article.get("metadata") or {}, "article.metadata"),
@@ -836,8 +892,53 @@ class CsvFormat(ExchangeFormat):
         )
 
 
+ANSWER_CSV_COLUMNS = (
+    "article_id", "external_id", "outlet", "content_hash", "layer", "annotator", "question", "unit", "start", "end",
+    "span_label", "unit_text", "value", "codebook_version", "offset_unit",
+)  # fmt: skip
+MULTIPLE_SEPARATOR = "|"
+
+
+class AnswersCsvFormat(ExchangeFormat):
+    """Answers to the codebook's questions, one row per (article, unit, annotator, question): the unit is the
+    article, a sentence or a span (``start``/``end`` in code points, ``unit_text`` its text); a multiple-choice
+    value is its option values joined by ``|``. Export only: import answers with the native format."""
+
+    name = "answers-csv"
+    extension = "csv"
+    content_type = "text/csv"
+    description = (
+        "CSV of the answers to the codebook's questions, one row per article/sentence/span, annotator, question"
+    )
+    readable = False
+    carries_spans = False
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        sink = io.StringIO()
+        writer = csv.writer(sink, lineterminator="\r\n")
+        writer.writerow(ANSWER_CSV_COLUMNS)
+        for a in articles:
+            rows = [(x, None) for x in a.answers] + [(x, s) for s in a.spans for x in s.attributes]
+            for answer, span in rows:
+                start, end = (span.start, span.end) if span else (answer.start, answer.end)
+                unit = "span" if span else "sentence" if start is not None else "article"
+                text = "" if start is None or a.text is None else a.text[start:end]
+                value = MULTIPLE_SEPARATOR.join(answer.value) if isinstance(answer.value, list) else answer.value
+                row = (
+                    a.article_id, a.external_id, a.outlet, a.hash(), answer.layer, answer.annotator, answer.question,
+                    unit, start, end, span.label if span else "", text, value, answer.codebook_version, OFFSET_UNIT,
+                )  # fmt: skip
+                writer.writerow([csv_cell(v) for v in row])
+            yield sink.getvalue()
+            sink.seek(0)
+            sink.truncate()
+
+    def read(self, stream: TextIO, *, source: str) -> Iterator[ArticleRecord | RowError]:
+        yield row_error(source, 1, "answers-csv is an export format; import answers with the native JSONL format")
+
+
 FORMATS: dict[str, type[ExchangeFormat]] = {
-    f.name: f for f in (NativeFormat, DoccanoFormat, LabelStudioFormat, ConllFormat, CsvFormat)
+    f.name: f for f in (NativeFormat, DoccanoFormat, LabelStudioFormat, ConllFormat, CsvFormat, AnswersCsvFormat)
 }
 
 
@@ -851,4 +952,15 @@ def select_format(name: str, *, unit: str | None = None) -> ExchangeFormat:
     return cls(unit=unit)
 
 
-__all__ = ["FORMATS", "ExchangeFormat", "bio_tags", "conll_tokens", "select_format", "spans_from_bio", "text_hash"]
+READABLE_FORMATS = [name for name, cls in FORMATS.items() if cls.readable]
+
+__all__ = [
+    "FORMATS",
+    "READABLE_FORMATS",
+    "ExchangeFormat",
+    "bio_tags",
+    "conll_tokens",
+    "select_format",
+    "spans_from_bio",
+    "text_hash",
+]

@@ -35,6 +35,7 @@ from typing import IO, Any, TextIO
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from annotator.annotations.answers import AnswerRow, answers_import
 from annotator.annotations.exchange.formats import (
     ExchangeFormat,
     RecordProblem,
@@ -43,6 +44,7 @@ from annotator.annotations.exchange.formats import (
     spans_from_bio,
 )
 from annotator.annotations.exchange.records import (
+    AnswerRecord,
     ArticleRecord,
     ExtraItem,
     RowError,
@@ -116,6 +118,8 @@ class ImportReport:
     articles_created: int = 0
     spans_created: int = 0
     spans_duplicate: int = 0
+    answers_created: int = 0
+    answers_duplicate: int = 0
     adjudications_created: int = 0
     n_errors: int = 0
     errors: list[RowError] = field(default_factory=list)
@@ -253,23 +257,84 @@ class _ImportRun:
         texts = dict(Article.objects.filter(pk__in=set(resolved.values())).values_list("pk", "text"))
         spans: dict[tuple, Span] = {}
         adjudicated: set[int] = set()
+        answered: list[tuple[ArticleRecord, int, list[tuple[SpanRecord, tuple]]]] = []
         for index, record in enumerate(records):
             article_id = resolved.get(index)
             if article_id is None:
                 continue
             text = texts[article_id]
             self._extras(record, article_id)
+            with_attributes = []
             for span in self._record_spans(record, text):
                 made = self._span(record, span, article_id, text)
                 if made is None:
                     continue
+                if span.attributes:
+                    with_attributes.append((span, made[0]))
                 if made[0] in spans:
                     self.report.spans_duplicate += 1  # the same span twice in the file
                 else:
                     spans[made[0]] = made[1]
+            if record.answers or with_attributes:
+                answered.append((record, article_id, with_attributes))
             if record.adjudication == Adjudication.Status.DONE and self.layer_override in (None, Layer.GOLD):
                 adjudicated.add(article_id)
         self._write(spans, adjudicated)
+        if answered:
+            self._answers(answered)
+
+    # --- answers to codebook questions -------------------------------------------------------------------
+
+    def _answers(self, answered: list[tuple[ArticleRecord, int, list[tuple[SpanRecord, tuple]]]]) -> None:
+        """The records' answers and their spans' attributes, through ``answers.answers_import`` (the answer rules);
+        a span's attributes find the span by its key (article, layer, annotator, label, offsets), new or not."""
+        keys = {key for _, _, spans in answered for _, key in spans}
+        span_ids = {}
+        if keys:
+            rows = Span.objects.filter(project=self.project, article_id__any_of=list({k[0] for k in keys}))
+            for pk, *key in rows.values_list(
+                "pk", "article_id", "layer", "annotator_id", "label_id", "start_char", "end_char"
+            ):
+                span_ids[tuple(key)] = pk
+        rows_in: list[AnswerRow] = []
+        for record, article_id, spans in answered:
+            for answer in record.answers:
+                row = self._answer_row(answer, article_id, line=answer.line or record.line)
+                if row is not None:
+                    rows_in.append(row)
+            for span, key in spans:
+                for answer in span.attributes:  # in the span's layer, by the span's annotator (key[1], key[2])
+                    row = self._answer_row(answer, article_id, line=answer.line or record.line, layer=key[1])
+                    if row is not None:
+                        row.span_id, row.annotator_id = span_ids.get(key), key[2]
+                        rows_in.append(row)
+        result = answers_import(project=self.project, rows=rows_in)
+        for line, message in result.errors:
+            self.error(line, message)
+        self.report.answers_created += result.created
+        self.report.answers_duplicate += result.duplicate
+
+    def _answer_row(
+        self, answer: AnswerRecord, article_id: int, *, line: int, layer: str | None = None
+    ) -> AnswerRow | None:
+        layer = layer or self.layer_override or answer.layer or Layer.ANNOTATOR
+        username = self.annotator_override or answer.annotator
+        annotator_id = self.member_id(username) if username and layer == Layer.ANNOTATOR else None
+        if layer == Layer.ANNOTATOR and annotator_id is None:
+            who = (
+                f"{username!r} is not a member of project '{self.project.slug}'" if username else "it has no annotator"
+            )
+            self.error(line, f"answer to {answer.question!r}: {who} (an annotator-layer answer needs one)")
+            return None
+        if self.reader.lossless and answer.codebook_version is None:
+            version = None
+        else:
+            version = self.versions.get(answer.codebook_version, self.latest_version)
+        return AnswerRow(
+            article_id=article_id, question=answer.question, value=answer.value, layer=layer,
+            annotator_id=annotator_id, start_char=answer.start, end_char=answer.end, codebook_version_id=version,
+            provenance=answer.provenance, line=line,
+        )  # fmt: skip
 
     def _extras(self, record: ArticleRecord, article_id: int) -> None:
         for item in record.extras:

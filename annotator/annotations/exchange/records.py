@@ -28,6 +28,22 @@ def text_hash(text: str) -> str:
 
 
 @dataclass(slots=True)
+class AnswerRecord:
+    """One answer to a codebook question as a file holds it: of the article (no offsets), of a sentence (``start``,
+    ``end``: code points), or, inside a ``SpanRecord``'s ``attributes``, of that span."""
+
+    question: str
+    value: Any
+    layer: str | None = None
+    annotator: str | None = None
+    start: int | None = None
+    end: int | None = None
+    codebook_version: int | None = None
+    provenance: dict[str, Any] | None = None
+    line: int = 0
+
+
+@dataclass(slots=True)
 class SpanRecord:
     """One span as a file holds it; ``text`` is None when the format does not carry it (doccano's bare triples)."""
 
@@ -43,6 +59,8 @@ class SpanRecord:
     line: int = 0
     annotator_email: str = ""  # export: the annotator's e-mail (Label Studio names users by it)
     annotator_source: str = ""  # import: how the file named the annotator, for messages ("Label Studio user 2")
+    attributes: list[AnswerRecord] = field(default_factory=list)  # its answers to its label's attributes
+    id: int | None = None  # export: the span's id here (never written; attributes are found by it)
 
 
 @dataclass(slots=True)
@@ -80,6 +98,7 @@ class ArticleRecord:
     block_annotator: str | None = None
     extras: list[ExtraItem] = field(default_factory=list)
     source: str = ""  # the archive member it came from (a doccano export zip), for error reports
+    answers: list[AnswerRecord] = field(default_factory=list)  # article and sentence answers
 
     def hash(self) -> str:
         """The text's content hash: the stored one if the record came from the database, else computed."""

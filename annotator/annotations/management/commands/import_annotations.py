@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotator.annotations.exchange.babe import BabeImportReport, babe_import
-from annotator.annotations.exchange.formats import FORMATS
+from annotator.annotations.exchange.formats import READABLE_FORMATS
 from annotator.annotations.exchange.importing import IMPORT_LAYERS, ImportReport, annotations_import, read_user_map
 from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="the file to import")
         parser.add_argument("--project", required=True, help="project slug")
-        parser.add_argument("--format", required=True, choices=[*FORMATS, "babe"])
+        parser.add_argument("--format", required=True, choices=[*READABLE_FORMATS, "babe"])
         parser.add_argument("--annotator", default="", help="attribute every span to this member (username)")
         parser.add_argument("--layer", default="", choices=["", *IMPORT_LAYERS], help="put every span in this layer")
         parser.add_argument(
