@@ -314,7 +314,11 @@ def methods_paragraph(manifest: dict, *, agreement: dict, tables: list[dict]) ->
     agreement_text = "Inter-annotator agreement could not be computed for this snapshot"
     if agreement.get("computed"):
         overall = [r for r in agreement["table"] if r.get("label") == "all" and r.get("value") is not None]
-        figures = "; ".join(f"{r['measure']} = {r['value']:.3f} ({r['n_items']} articles)" for r in overall)
+        figures = "; ".join(
+            f"{r['measure']}{' of question ' + r['question'] if r.get('question') else ''} = {r['value']:.3f} "
+            f"({r['n_items']} articles)"
+            for r in overall
+        )
         agreement_text = f"Inter-annotator agreement (annotators who finished each article): {figures or 'n/a'}"
     model_text = (
         f"Model-based scores use lexicon model version {model['number']} (trained on the {model['training_source']} "

@@ -160,7 +160,7 @@ def _chart_rows(table: list[dict]) -> list[dict]:
     return [
         {"measure": r["measure"], "label": r["label"], "value": r["value"]}
         for r in table
-        if r["measure"] in CHART_MEASURES and r["label"] != "all" and r["value"] is not None
+        if r["measure"] in CHART_MEASURES and r["label"] != "all" and r["value"] is not None and not r.get("question")
     ]
 
 

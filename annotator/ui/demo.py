@@ -7,6 +7,8 @@
 * both annotators' spans on a dozen of the other articles (assignments done), made by the same rules with the
   differences two people have: one misses a match, the other takes a label for another or a word more, so that
   agreement has real numbers and the curator has disagreements to settle;
+* codebook questions: the article's primary frame (the Media Frames Corpus' 15 dimensions) and a ``target``
+  attribute on actor labels, with both annotators' invented answers on their dozen (they disagree now and then);
 * the term-choice concept the demo is built around, a pinned lexicon term, a frozen snapshot of the study;
 * model v1, queued for the Celery worker with its activation and scoring linked after it (`demo_model_publish`): when
   `make run` starts the worker it trains in seconds, becomes active and scores the project.
@@ -297,3 +299,92 @@ def demo_model_publish(*, version_id: int) -> str:
         version = model_version_activate(version=version)
     job = scoring_run_start(project=version.project, version=version)
     return f"version {version.number} active; scoring job {job.pk}"
+
+
+# The 15 frame dimensions of the Media Frames Corpus (Card et al. 2015), the demo's primary-frame question.
+MFC_FRAMES = [
+    ("economic", "Economic"), ("capacity_resources", "Capacity and resources"), ("morality", "Morality"),
+    ("fairness_equality", "Fairness and equality"), ("legality", "Legality, constitutionality, jurisprudence"),
+    ("policy_prescription", "Policy prescription and evaluation"), ("crime_punishment", "Crime and punishment"),
+    ("security_defence", "Security and defence"), ("health_safety", "Health and safety"),
+    ("quality_of_life", "Quality of life"), ("cultural_identity", "Cultural identity"),
+    ("public_opinion", "Public opinion"), ("political", "Political"),
+    ("external_regulation", "External regulation and reputation"), ("other", "Other"),
+]  # fmt: skip
+TARGETS = [
+    ("government", "Government"), ("armed_opposition", "Armed opposition"), ("civilians", "Civilians"),
+    ("foreign_state", "Foreign state"), ("other", "Other"),
+]  # fmt: skip
+# Invented coding rules for the demo answers: the first pattern found in an article gives its primary frame.
+DEMO_FRAME_RULES = [
+    (r"ceasefire|talks|negotiat|parliament|minister", "political"),
+    (r"convoy|aid|hospital|wounded|medical", "health_safety"),
+    (r"school|highway|market|electricity|water", "quality_of_life"),
+    (r"troops|army|offensive|fighters|shelling|liberat", "security_defence"),
+]
+
+
+def demo_questions(project: Project, users: dict) -> None:
+    """The codebook's questions: the article's primary frame (MFC's 15) and the target of an actor label."""
+    from annotator.projects.models import Question
+    from annotator.projects.questions import question_create
+
+    admin = users["demo-admin"]
+    if not Question.objects.filter(project=project, name="primary_frame").exists():
+        question_create(
+            project=project, name="primary_frame", prompt="Primary frame of the article", by=admin, hotkey="f",
+            description="The frame dimension the article mostly uses (Boydstun et al.'s codebook, as in the Media "
+            "Frames Corpus): what is the story mainly about?",
+            options=[{"value": value, "text": text} for value, text in MFC_FRAMES],
+        )  # fmt: skip
+    if not Question.objects.filter(project=project, name="target").exists():
+        question_create(
+            project=project, name="target", prompt="Who is named?", scope="span", by=admin,
+            label=Label.objects.get(project=project, name="actor label"),
+            description="The group the actor label names.",
+            options=[{"value": value, "text": text} for value, text in TARGETS],
+        )  # fmt: skip
+
+
+def _demo_frame(text: str, n: int, second: bool) -> str:
+    found = [frame for pattern, frame in DEMO_FRAME_RULES if re.search(pattern, text, flags=re.IGNORECASE)]
+    frame = found[0] if found else "other"
+    if second and n % 3 == 2:  # the second annotator reads every third article's frame differently
+        frame = found[1] if len(found) > 1 else "political"
+    return frame
+
+
+def _demo_target(text: str, n: int, second: bool) -> str:
+    target = "foreign_state" if re.search(r"foreign|mercenar", text, flags=re.IGNORECASE) else "armed_opposition"
+    return "government" if second and n % 4 == 3 else target
+
+
+def demo_answers(project: Project, users: dict) -> int:
+    """Both annotators' answers on the double-coded dozen: a primary frame per article and a target per actor-label
+    span, with disagreements (through the import service: the answer rules apply). Once: a rerun adds nothing."""
+    from annotator.annotations.answers import AnswerRow, answers_import
+    from annotator.annotations.models import Answer
+
+    if Answer.objects.filter(project=project).exists():
+        return Answer.objects.filter(project=project).count()
+    labels = {label.name: label for label in Label.objects.filter(project=project)}
+    _, articles = _split_articles(project, labels)
+    rows = []
+    for second, username in enumerate(ANNOTATORS):
+        user = users[username]
+        for n, article in enumerate(articles):
+            frame = _demo_frame(article.text, n, bool(second))
+            rows.append(AnswerRow(article_id=article.pk, question="primary_frame", value=frame, annotator_id=user.pk))
+        spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator=user, label=labels["actor label"])
+        for n, span in enumerate(spans.order_by("article_id", "start_char")):
+            context = span.article.text[max(0, span.start_char - 40) : span.end_char]
+            rows.append(
+                AnswerRow(
+                    article_id=span.article_id, question="target", value=_demo_target(context, n, bool(second)),
+                    annotator_id=user.pk, span_id=span.pk,
+                )
+            )  # fmt: skip
+    result = answers_import(project=project, rows=rows)
+    if result.errors:
+        raise RuntimeError(f"demo answers refused: {result.errors[:3]}")
+    return result.created

@@ -13,6 +13,7 @@ from annotator.annotations.models import Answer, Layer
 from annotator.projects.questions import question_create
 from tests.annotator.annotations.helpers import FAST_HASHERS, finish, make_world
 from tests.annotator.projects.factories import PASSWORD
+from tests.annotator.ui.test_accessibility_browser import audit
 from tests.conftest import browser_login, wait_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -77,6 +78,7 @@ def test_take_give_undo_and_bulk_accept_by_keyboard(page, live_server, world):
     page.keyboard.press("Enter")
     wait_for(lambda: gold(w).get("tone") == ("1", "take"), what="the bulk-accepted tone")
     page.wait_for_selector("[data-testid=answers-bulk-accept]:text('Accept all agreed answers (0)')")
+    audit(page, "curation page with the answers section")
 
 
 def test_a_gold_answer_changed_elsewhere_is_refused_and_reloaded(page, live_server, world):

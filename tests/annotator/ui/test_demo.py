@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from annotator.annotations.agreement import AgreementFilters, agreement_compute, agreement_disagreements
-from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Snapshot
 from annotator.scoring.models import Concept
 from annotator.training.models import ModelVersion
@@ -22,7 +22,18 @@ pytestmark = pytest.mark.django_db
 def _counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (Project, Label, CodebookVersion, Span, Adjudication, Assignment, Snapshot, ModelVersion, Concept)
+        for model in (
+            Project,
+            Label,
+            CodebookVersion,
+            Span,
+            Adjudication,
+            Assignment,
+            Snapshot,
+            ModelVersion,
+            Concept,
+            Answer,
+        )
     } | {"done": Assignment.objects.filter(status="done").count()}
 
 
@@ -39,7 +50,7 @@ def test_demo_has_two_annotators_who_agree_and_disagree_and_a_second_run_changes
     assert done.count() == 2 * DOUBLE_CODED
 
     report = agreement_compute(project=project, filters=AgreementFilters())
-    rows = {(r["measure"], r["label"]): r["value"] for r in report["table"]}
+    rows = {(r["measure"], r["label"]): r["value"] for r in report["table"] if not r["question"]}
     for label in Label.objects.filter(project=project).values_list("name", flat=True):
         assert rows[("krippendorff_alpha", label)] is not None, label  # a figure for every label, none "undefined"
     assert 0.5 < rows[("krippendorff_alpha", "all")] < 1.0  # agreement, and disagreement
@@ -48,6 +59,15 @@ def test_demo_has_two_annotators_who_agree_and_disagree_and_a_second_run_changes
         disagreements
         and not Adjudication.objects.filter(project=project, article_id=disagreements[0]["article_id"]).exists()
     )  # a disagreement on an article the curator has not settled yet
+
+    # Codebook questions with both annotators' answers: agreement above chance, and disagreements to curate.
+    questions = {q["question"]: q for q in report["questions"]}
+    frame, target = questions["primary_frame"]["figures"], questions["target"]["figures"]
+    assert frame["n_units"] == DOUBLE_CODED and 0.0 < frame["krippendorff_alpha"] < 1.0
+    assert target["n_units"] > 5 and target["percent_agreement"] < 1.0
+    answers = Answer.objects.filter(project=project)
+    assert set(answers.values_list("annotator__username", flat=True)) == {"demo-annotator", "demo-annotator2"}
+    assert answers.filter(span__isnull=False).exists()
 
     snapshot = Snapshot.objects.get(project=project)
     assert snapshot.manifest["counts"]["annotator_spans"] == spans.count()

@@ -11,6 +11,7 @@ from annotator.annotations.models import Answer
 from annotator.projects.models import Assignment, Label
 from annotator.projects.questions import question_create
 from tests.annotator.projects.factories import PASSWORD, make_article, make_outlet, make_project, make_user
+from tests.annotator.ui.test_accessibility_browser import audit
 from tests.conftest import browser_login
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -139,6 +140,7 @@ def test_keyboard_only_questions_sentences_attributes_undo_and_done(page, live_s
     wait_saved(page)
     assert answers(annotator)[("target", "span")] == "armed_opposition"
     screenshot("annotator_questions")
+    audit(page, "annotator page with questions, sentences and a span's attributes open")
     page.keyboard.press("Escape")
     page.keyboard.press("d")
     page.wait_for_url(f"{live_server.url}/projects/{project.slug}/")

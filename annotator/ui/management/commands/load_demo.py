@@ -29,6 +29,8 @@ class Command(BaseCommand):
         project = demo.demo_project(users)
         n_gold = demo.demo_gold(project)
         n_annotator = demo.demo_annotations(project, users)
+        demo.demo_questions(project, users)
+        n_answers = demo.demo_answers(project, users)
         demo.demo_concepts(project)
         demo.demo_term_rules(project, users)
         snapshot = demo.demo_snapshot(project, users)
@@ -36,7 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: project '{project.slug}' with {project.articles.count()} articles, {n_gold} demo gold "
-                f"spans, {n_annotator} spans of two annotators on {demo.DOUBLE_CODED} articles, snapshot "
+                f"spans, {n_annotator} spans and {n_answers} answers of two annotators on {demo.DOUBLE_CODED} articles, "
+                f"snapshot "
                 f"{snapshot.content_hash[:12]}"
                 + (f", model v{version.number} {version.status}" if version else "")
                 + (" (the worker trains, activates and scores it)." if version and version.status == "queued" else ".")
