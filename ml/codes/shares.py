@@ -380,6 +380,8 @@ def _corrected_counts(counts: np.ndarray, matrices: list[np.ndarray], method: Co
     out = np.zeros((counts.shape[0], counts.shape[2]))
     for f, m in enumerate(matrices):
         n_f = counts[:, f].sum(axis=1, keepdims=True)
+        if not n_f.any():  # the group has no unit in this block
+            continue
         q = _safe_share(counts[:, f])
         pi = correct_shares(np.nan_to_num(q), m, method=method)
         out += np.where(n_f > 0, pi * n_f, 0.0)
