@@ -66,7 +66,9 @@ def run_seed(data, *, folds: int, seed: int, min_sentences: int, prior_units: fl
         "predicted share (no correction)": dict(errors=None),
         "pooled matrix, EM": dict(errors=errors(False), folds=fold),
         "per-outlet matrix (m = 20), EM": dict(errors=errors(True), folds=fold, strata=outlets, method="em"),
-        "per-outlet matrix (m = 20), inversion": dict(errors=errors(True), folds=fold, strata=outlets, method="inversion"),
+        "per-outlet matrix (m = 20), inversion": dict(
+            errors=errors(True), folds=fold, strata=outlets, method="inversion"
+        ),
     }
     result = {"seed": seed, "cross_fitted_macro_f1": round(outer.evaluation.macro_f1, 4), "estimates": {}}
     for name, kwargs in variants.items():

@@ -62,7 +62,9 @@ def sklearn_baseline(texts, answers, fold) -> list[float]:
             ),
             LogisticRegression(C=4.0, max_iter=2000),
         ).fit([texts[i] for i in train], [answers[i] for i in train])
-        out.append(round(f1_score([answers[i] for i in test], model.predict([texts[i] for i in test]), average="macro"), 4))
+        out.append(
+            round(f1_score([answers[i] for i in test], model.predict([texts[i] for i in test]), average="macro"), 4)
+        )
     return out
 
 

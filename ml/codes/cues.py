@@ -127,8 +127,16 @@ def stems(words: list[str]) -> list[str]:
 
 
 def stem_hashes(counts: WordCounts, rows: np.ndarray | None = None) -> np.ndarray:
-    """The hash of the Snowball stem of each distinct word of ``counts`` (or of ``rows`` of them)."""
-    rows = np.arange(len(counts.words)) if rows is None else rows
+    """The hash of the Snowball stem of each distinct word of ``counts`` (or of ``rows`` of them).
+
+    All of a batch's stems are computed once and kept on ``counts`` (training builds several lexicons over the same
+    batches); a few rows are stemmed alone (prediction stems only the words its cache has not seen).
+    """
+    cached = getattr(counts, "_stem_hashes", None)
+    if cached is None and (rows is None or 2 * len(rows) > len(counts.words)):
+        cached = counts._stem_hashes = hash_strings(stems(counts.words_of(np.arange(len(counts.words)))))
+    if cached is not None:
+        return cached if rows is None else cached[rows]
     return hash_strings(stems(counts.words_of(rows)))
 
 
@@ -201,7 +209,7 @@ def shape_features(counts: WordCounts) -> np.ndarray:
     n = counts.n_docs
     n_tokens = np.bincount(counts.doc, weights=counts.count, minlength=n)
     batch = counts.batch
-    cp = batch.cp  # lower-cased: the same punctuation
+    cp = batch.orig_cp  # as written (lower-casing turns ’ into ')
     cols = [np.log1p(n_tokens)]
     for chars in (QUOTES, "!", "?"):
         mask = np.zeros(len(cp), dtype=bool)
