@@ -16,7 +16,8 @@ export class HttpError extends Error {
   }
 }
 
-export async function api(method, url, data) {
+/** `timeoutMs`: give up (a retryable network error) when no answer came in that time. */
+export async function api(method, url, data, { timeoutMs = 0 } = {}) {
   let response;
   try {
     response = await fetch(url, {
@@ -24,9 +25,11 @@ export async function api(method, url, data) {
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
       body: data === undefined ? undefined : JSON.stringify(data),
+      signal: timeoutMs && AbortSignal.timeout ? AbortSignal.timeout(timeoutMs) : undefined,
     });
   } catch (err) {
-    throw new HttpError(0, { detail: "Network error: the server could not be reached." });
+    const detail = err.name === "TimeoutError" ? "Network error: the server did not answer in time." : "Network error: the server could not be reached.";
+    throw new HttpError(0, { detail });
   }
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) throw new HttpError(response.status, body);

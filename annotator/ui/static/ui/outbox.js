@@ -14,6 +14,8 @@ import { api, HttpError } from "./http.js";
 
 const LEGACY_KEY = (userId) => `framescope:outbox:${userId}`; // one key per user, written whole by every tab
 const ID_TTL_MS = 24 * 3600 * 1000; // an id entry no change refers to is dropped after a day
+// A request that hangs would hold the lock, and with it every tab's changes: give up after this and retry.
+const SEND_TIMEOUT_MS = 20000;
 const tabId = Math.random().toString(36).slice(2, 10);
 let counter = 0;
 
@@ -176,16 +178,17 @@ export class Outbox {
     const base = `/api/v1/projects/${item.project}`;
     if (item.op === "answer") return this.sendAnswer(base, item);
     if (item.op === "create") {
-      const span = await api("POST", `${base}/articles/${item.article}/spans/create/`, { ...item.data, client_id: item.cid });
+      const span = await api("POST", `${base}/articles/${item.article}/spans/create/`, { ...item.data, client_id: item.cid },
+        { timeoutMs: SEND_TIMEOUT_MS });
       this.rememberId(item.cid, { id: span.id });
       return { article: item.article, op: item.op, key: item.key, cid: item.cid, id: span.id, seq: item.seq };
     }
     const known = item.id ? { id: item.id } : this.idFor(item.cid);
     if (!known || known.failed) return null; // its create was refused, and said so: nothing to change on the server
     if (item.op === "update") {
-      await api("PATCH", `${base}/spans/${known.id}/update/`, item.data);
+      await api("PATCH", `${base}/spans/${known.id}/update/`, item.data, { timeoutMs: SEND_TIMEOUT_MS });
     } else {
-      await api("DELETE", `${base}/spans/${known.id}/delete/`);
+      await api("DELETE", `${base}/spans/${known.id}/delete/`, undefined, { timeoutMs: SEND_TIMEOUT_MS });
     }
     return { article: item.article, op: item.op, key: item.key, cid: item.cid, id: known.id, seq: item.seq };
   }
