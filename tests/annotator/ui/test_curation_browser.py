@@ -45,6 +45,7 @@ def test_curator_accepts_bulk_accepts_and_adjudicates(page, live_server, screens
     page.goto(f"{live_server.url}/projects/{world.project.slug}/")
     page.click("[data-testid=curation-links] >> text=Curate")
     page.click("text=Liberation story")
+    page.wait_for_selector("body[data-curation-ready='1']")  # the rows are drawn by curation.js
     rows = page.locator("[data-testid=row-annotator]")
     assert rows.count() == 2
     assert [rows.nth(i).get_attribute("data-annotator") for i in range(2)] == ["ann1", "ann2"]
