@@ -30,3 +30,13 @@ def page_bench_parser(doc: str, *, spans: int) -> argparse.ArgumentParser:
     parser.add_argument("--spans", type=int, default=spans)
     parser.add_argument("--loads", type=int, default=5)
     return parser
+
+
+def annotator_ready_times(page, url: str, loads: int) -> list[float]:
+    """Load the annotator page ``loads`` times: ms from navigation start to its `annotator-ready` mark, each time."""
+    times = []
+    for _ in range(loads):
+        page.goto(url)
+        page.wait_for_selector("body[data-annotator-ready='1']", timeout=30_000)
+        times.append(page.evaluate("performance.getEntriesByName('annotator-ready')[0].startTime"))
+    return times

@@ -16,7 +16,7 @@ import random
 import statistics
 import sys
 
-from bench._browser import logged_in_page, page_bench_parser
+from bench._browser import annotator_ready_times, logged_in_page, page_bench_parser
 from bench._processes import percentile
 from bench.span_save_bench import (
     BENCH_PASSWORD,
@@ -90,11 +90,7 @@ def run(args: argparse.Namespace) -> dict:
         with sync_playwright() as pw:
             browser, page = logged_in_page(pw, base=base, username=BENCH_USER, password=BENCH_PASSWORD)
             url = f"{base}/projects/{fixture['project'].slug}/articles/{article.pk}/"
-            loads = []
-            for _ in range(args.loads):
-                page.goto(url)
-                page.wait_for_selector("body[data-annotator-ready='1']", timeout=30_000)
-                loads.append(page.evaluate("performance.getEntriesByName('annotator-ready')[0].startTime"))
+            loads = annotator_ready_times(page, url, args.loads)
             n_drawn = page.evaluate("document.querySelectorAll('[data-testid=article-text] .ann').length")
             rng = random.Random(3)
             creates = []

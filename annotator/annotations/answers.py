@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, router, transaction
+from django.db.models import Subquery
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Length
 from django.db.models.sql.subqueries import InsertQuery
@@ -54,18 +55,18 @@ class QuestionSpec:
 
 
 def question_spec(*, project: Project, question_id: int) -> QuestionSpec:
-    """The question of the project's codebook as a :class:`QuestionSpec` (two small queries); 400 if unknown."""
-    row = (
+    """The question of the project's codebook as a :class:`QuestionSpec` (one query: a row per option); 400 if
+    unknown."""
+    rows = list(
         Question.objects.filter(project=project, pk=question_id)
-        .values_list("pk", "name", "scope", "kind", "label_id")
-        .first()
+        .order_by("options__order", "options__id")
+        .values_list("pk", "name", "scope", "kind", "label_id", "options__value")
     )
-    if row is None:
+    if not rows:
         raise ApplicationError(
             "Unknown question.", {"question": [f"Question {question_id} is not in this project's codebook."]}
         )
-    options = QuestionOption.objects.filter(question_id=question_id).order_by("order", "id")
-    return QuestionSpec(*row, options=tuple(options.values_list("value", flat=True)))
+    return QuestionSpec(*rows[0][:5], options=tuple(row[5] for row in rows if row[5] is not None))
 
 
 def answer_value_clean(*, spec: QuestionSpec, value):
@@ -191,24 +192,46 @@ def _insert_ignoring_conflicts(answer: Answer) -> int | None:
     return row[0] if row else None
 
 
-def _upsert(*, answer: Answer, key_filter: dict) -> tuple[Answer, bool]:
-    """Store ``answer`` as the unit's answer in its layer: update the existing row, else insert. (answer, created)."""
+def _save_context(*, project: Project, article_id: int, key_filter: dict) -> tuple[int, int | None, int | None]:
+    """ONE query: (the article's length in code points, the latest codebook version, the unit's current answer in
+    the layer or None); 404 if the article is not in the project. The save's hot path: see answer_set."""
+    latest = CodebookVersion.objects.filter(project=project).order_by("-number").values("pk")[:1]
+    current = Answer.objects.filter(**key_filter).values("pk")[:1]
+    row = (
+        ProjectArticle.objects.filter(project=project, article_id=article_id)
+        .annotate(n=Length("article__text"), version=Subquery(latest), current=Subquery(current))
+        .values_list("n", "version", "current")
+        .first()
+    )
+    if row is None:
+        raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
+    return row
+
+
+def _upsert(*, answer: Answer, key_filter: dict, current: int | None) -> tuple[Answer, bool]:
+    """Store ``answer`` as the unit's answer in its layer: update the ``current`` row, else insert; a row that went
+    or came meanwhile (another tab) is found again. Returns (answer, created); one statement in the usual case."""
+    now = timezone.now()
     fields = {
         "value": answer.value, "codebook_version_id": answer.codebook_version_id, "provenance": answer.provenance,
-        "updated_by_id": answer.updated_by_id, "updated_at": timezone.now(),
+        "updated_by_id": answer.updated_by_id, "updated_at": now,
     }  # fmt: skip
-    for _attempt in range(2):  # a concurrent first save of the same unit: the insert loses, the update wins
-        existing = Answer.objects.filter(**key_filter)
-        if existing.update(**fields):
-            stored = existing.get()
-            return stored, False
+    for _attempt in range(3):
+        if current is not None and Answer.objects.filter(pk=current).update(**fields):
+            answer.pk, answer.updated_at = current, now
+            break
         new_id = _insert_ignoring_conflicts(answer)
         if new_id is not None:
             answer.pk = new_id
             answer._state.adding = False
             answer._state.db = router.db_for_write(Answer)
             return answer, True
-    raise IntegrityError("The answer could not be stored; try again.")  # pragma: no cover
+        current = Answer.objects.filter(**key_filter).values_list("pk", flat=True).first()
+    else:  # pragma: no cover - a row that keeps appearing and vanishing
+        raise IntegrityError("The answer could not be stored; try again.")
+    answer._state.adding = False
+    answer._state.db = router.db_for_write(Answer)
+    return answer, False
 
 
 def _store(
@@ -216,24 +239,26 @@ def _store(
     start_char: int | None, end_char: int | None, span_id: int | None, provenance: dict | None = None,
 ) -> tuple[Answer | None, bool]:  # fmt: skip
     """The shared path of every answer write: check the unit and the value, then upsert (or delete for None)."""
-    length = _article_length(project=project, article_id=article_id)
+    key = unit_key(start_char=start_char, end_char=end_char, span_id=span_id)  # checked against the scope below
+    key_filter = {"layer": layer, "question_id": spec.id, "article_id": article_id, "unit_key": key}
+    if layer == Layer.ANNOTATOR:
+        key_filter["annotator_id"] = annotator_id
+    length, version_id, current = _save_context(project=project, article_id=article_id, key_filter=key_filter)
     unit = _unit(
         spec=spec, project=project, article_id=article_id, text_length=length, layer=layer, annotator_id=annotator_id,
         start_char=start_char, end_char=end_char, span_id=span_id,
     )  # fmt: skip
-    key_filter = {"layer": layer, "question_id": spec.id, "article_id": article_id, "unit_key": unit.key}
-    if layer == Layer.ANNOTATOR:
-        key_filter["annotator_id"] = annotator_id
     if value is None:
-        Answer.objects.filter(**key_filter).delete()
+        if current is not None:
+            Answer.objects.filter(**key_filter).delete()
         return None, False
     answer = Answer(
         project=project, article_id=article_id, question_id=spec.id, layer=layer, annotator_id=annotator_id,
         span_id=unit.span_id, start_char=unit.start_char, end_char=unit.end_char, unit_key=unit.key,
-        value=answer_value_clean(spec=spec, value=value), codebook_version_id=_latest_version_id(project),
+        value=answer_value_clean(spec=spec, value=value), codebook_version_id=version_id,
         provenance=provenance or {}, updated_by=by,
     )  # fmt: skip
-    return _upsert(answer=answer, key_filter=key_filter)
+    return _upsert(answer=answer, key_filter=key_filter, current=current)
 
 
 def answer_set(
@@ -253,6 +278,10 @@ def answer_set(
     be in the project; the question in its codebook; the unit must fit the question's scope and the value its kind
     (see the module docstring). Not wrapped in one transaction on purpose, like span_create: each write is a
     single statement, and a lost race on a first answer is resolved by updating the row that won.
+
+    Cost (the hot path of the page): the role from the request's cached membership, one query for the question and
+    its options, one for article-in-project + its length + the codebook version + the unit's current answer, and one
+    UPDATE or INSERT.
     """
     from annotator.annotations.services import _check_may_annotate
 

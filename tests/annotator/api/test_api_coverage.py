@@ -34,6 +34,11 @@ PRODUCT_ROUTES: dict[str, list[tuple[str, str]]] = {
     "articles": [("get", r"/api/v1/articles/"), ("get", r"/api/v1/articles/\{article_id\}/")],
     "projects": [("get", r"/api/v1/projects/"), ("get", P + "/")],
     "codebook labels": [("get", P + "/labels/")],
+    "codebook questions and attributes": [("get", P + "/questions/"), ("get", P + r"/questions/\{question_id\}/")],
+    "answers and their curation": [
+        ("get", P + r"/articles/\{article_id\}/answers/"),
+        ("get", P + r"/curate/articles/\{article_id\}/answers/"),
+    ],
     "codebook as a shareable document": [("get", P + "/codebook/")],
     "codebook versions with changelog": [
         ("get", P + "/codebook/versions/"),
@@ -56,6 +61,9 @@ PRODUCT_ROUTES: dict[str, list[tuple[str, str]]] = {
 UI_WRITES: dict[str, tuple[str, str]] = {
     "start a project": ("post", r"/api/v1/projects/"),
     "draw a span": ("post", P + r"/articles/\{article_id\}/spans/create/"),
+    "answer a codebook question": ("post", P + r"/articles/\{article_id\}/answers/set/"),
+    "set a gold answer": ("post", P + r"/curate/articles/\{article_id\}/answers/gold/"),
+    "accept the agreed answers": ("post", P + "/curate/answers/bulk-accept/"),
     "edit a span": ("patch|put|post", P + r"/spans/\{span_id\}/update/"),
     "delete a span": ("delete|post", P + r"/spans/\{span_id\}/delete/"),
     "mark an article done/skipped": ("post", P + r"/articles/\{article_id\}/status/"),
