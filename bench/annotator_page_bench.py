@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> dict:
         words=args.words, n_spans=args.spans, project=fixture["project"], user=fixture["user"], labels=fixture["labels"]
     )
     text = article.text
+    from annotator.annotations.models import Span
+
+    # a word the user already marked is refused (one span once), not drawn: the creates pick words not marked yet
+    taken = set(Span.objects.filter(article=article, annotator=fixture["user"]).values_list("start_char", "end_char"))
     proc, port = start_server(url=args.database_url, data_dir=data_dir, workers=2)
     from playwright.sync_api import sync_playwright
 
@@ -95,8 +99,10 @@ def run(args: argparse.Namespace) -> dict:
             rng = random.Random(3)
             creates = []
             for _ in range(args.creates):
-                t = rng.randrange(len(tokens))
-                s, e = tokens[t]
+                s, e = tokens[rng.randrange(len(tokens))]
+                while (s, e) in taken:
+                    s, e = tokens[rng.randrange(len(tokens))]
+                taken.add((s, e))
                 s16 = len(text[:s].encode("utf-16-le")) // 2
                 e16 = len(text[:e].encode("utf-16-le")) // 2
                 drawn, ms = page.evaluate(CREATE_JS, [s16, e16, "2"])
