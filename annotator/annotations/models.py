@@ -118,7 +118,9 @@ class Answer(models.Model):
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="answers")
     article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey("projects.Question", on_delete=models.PROTECT, related_name="answers")
+    # RESTRICT, not PROTECT: a question (or codebook version) with answers cannot be deleted on its own, but a
+    # project's deletion takes its questions, versions and answers together.
+    question = models.ForeignKey("projects.Question", on_delete=models.RESTRICT, related_name="answers")
     layer = models.CharField(max_length=16, choices=Layer.choices, default=Layer.ANNOTATOR)
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
@@ -129,7 +131,7 @@ class Answer(models.Model):
     unit_key = models.CharField(max_length=40)
     value = models.JSONField()
     codebook_version = models.ForeignKey(
-        "projects.CodebookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+        "projects.CodebookVersion", null=True, blank=True, on_delete=models.RESTRICT, related_name="answers"
     )
     provenance = models.JSONField(default=dict, blank=True, help_text="For gold: the answers it came from.")
     updated_by = models.ForeignKey(

@@ -164,7 +164,9 @@ class Question(models.Model):
     hotkey = models.CharField(max_length=1, blank=True)
     order = models.PositiveIntegerField(default=0)
     # Set exactly for scope=span: the attribute is asked of every span of this label (in the span popover).
-    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT, related_name="attributes")
+    # RESTRICT: a label with attributes is not deleted on its own (projects.services.label_delete says why), but a
+    # project's deletion takes both.
+    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.RESTRICT, related_name="attributes")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -177,3 +177,30 @@ def test_deleting_an_unanswered_question_makes_a_version(world):
     assert not Question.objects.exists()
     latest = CodebookVersion.objects.filter(project=world.project).order_by("-number").first()
     assert latest.changelog == "Deleted question 'primary_frame'." and latest.questions_snapshot == []
+
+
+def test_a_project_is_deleted_with_its_questions_and_answers_but_a_question_alone_is_not(world):
+    from django.db.models import RestrictedError
+
+    from annotator.annotations.models import Answer
+    from tests.annotator.annotations.helpers import mark
+
+    question = frame_question(world)
+    target = question_create(
+        project=world.project, name="target", prompt="Who?", scope="span", label=world.labels["actor label"],
+        options=[{"value": "government"}, {"value": "armed_opposition"}], by=world.owner,
+    )  # fmt: skip
+    article = world.articles[0]
+    answer_set(project=world.project, article=article.pk, user=world.ann1, question_id=question.pk, value="security")
+    span = mark(world, world.ann1, article, "Takfiri", "actor label")
+    answer_set(
+        project=world.project, article=article.pk, user=world.ann1, question_id=target.pk, value="government",
+        span_id=span.pk,
+    )  # fmt: skip
+    with pytest.raises(RestrictedError):  # the database backs the service's refusal
+        Question.objects.filter(pk=question.pk).delete()
+    from annotator.annotations.models import Span
+
+    Span.objects.filter(project=world.project).delete()  # spans' labels are PROTECTed (not this change's concern)
+    world.project.delete()
+    assert not Question.objects.exists() and not Answer.objects.exists()
