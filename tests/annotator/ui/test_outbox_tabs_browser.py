@@ -175,3 +175,24 @@ def test_stale_page_shows_the_servers_state_and_who_changed_it(page, live_server
     mark(page, "liberate", "1")
     page.wait_for_selector(".toast.error:has-text('You already marked “liberate” with loaded term here.')")
     assert Span.objects.filter(layer=Layer.ANNOTATOR).count() == 1
+
+
+def test_a_queue_left_in_the_old_one_key_format_is_sent(page, live_server, world):
+    """A page of the previous version kept its queue as one JSON value per user: the new page adopts and sends it."""
+    project, article, annotator, labels = world
+    browser_login(page, live_server, annotator.username, PASSWORD)
+    open_article(page, live_server, project, article)
+    start = TEXT.index("claimed")
+    item = {
+        "project": project.slug, "article": article.pk, "op": "create", "key": "6f1c3c39-5a2e-4d4e-9a53-1b2c3d4e5f60",
+        "data": {"label": labels["attribution/hedge"].pk, "start_char": start, "end_char": start + 7, "text": "claimed",
+                 "note": ""},
+    }  # fmt: skip
+    page.evaluate(
+        "([key, item]) => localStorage.setItem(key, JSON.stringify({items: [item], ids: {}}))",
+        [f"framescope:outbox:{annotator.pk}", item],
+    )
+    open_article(page, live_server, project, article)
+    wait_for(lambda: stored(annotator) == [("claimed", "attribution/hedge")], what="the old queue's span saved")
+    assert page.evaluate(f"localStorage.getItem('framescope:outbox:{annotator.pk}')") is None
+    assert str(Span.objects.get().client_id) == item["key"]

@@ -50,9 +50,6 @@ export class Outbox {
     if (this.channel) this.channel.onmessage = (e) => this.on(e.data.type, e.data);
     // A tab of an older page left its queue in the one-key format: move its changes here, once.
     this.adoptLegacy();
-    window.addEventListener("storage", (e) => {
-      if (e.key && e.key.startsWith(`${this.prefix}:item:`)) this.on("queue", { pending: this.items().length });
-    });
   }
 
   // -- storage
