@@ -459,13 +459,14 @@ def _span_dict(span: Span) -> dict:
         "curation": curation.get("status"),
         "provenance": span.provenance if span.layer == Layer.GOLD else None,
         "updated_at": span.updated_at.isoformat(),
+        "updated_by": span.updated_by.username if span.updated_by_id else None,
     }
 
 
 def gold_span_rows(*, project: Project, article: Article) -> list[dict]:
     """The article's gold spans as the curator page draws them. Curators and owners only: callers check the role."""
-    spans = Span.objects.filter(project=project, article=article, layer=Layer.GOLD).select_related("label")
-    return [_span_dict(s) for s in spans.order_by("start_char", "end_char", "id")]
+    spans = Span.objects.filter(project=project, article=article, layer=Layer.GOLD)
+    return [_span_dict(s) for s in spans.select_related("label", "updated_by").order_by("start_char", "end_char", "id")]
 
 
 def curation_article_view(*, project: Project, article: Article) -> dict:
@@ -482,7 +483,7 @@ def curation_article_view(*, project: Project, article: Article) -> dict:
     )
     spans = list(
         Span.objects.filter(project=project, article=article, layer__in=[Layer.ANNOTATOR, Layer.GOLD])
-        .select_related("label", "annotator")
+        .select_related("label", "annotator", "updated_by")
         .order_by("start_char", "end_char", "id")
     )
     by_annotator: dict[int, list[Span]] = defaultdict(list)

@@ -386,3 +386,27 @@ def test_a_gold_span_another_curator_changed_is_shown_as_it_is_now(page, live_se
     page.click("[data-testid=gold-delete]")
     page.wait_for_selector(f".toast.error:has-text('was deleted by {world.owner.username}')")
     page.wait_for_selector("[data-testid=gold-list] li.muted")
+
+
+def test_coming_back_to_the_page_shows_another_curators_gold_changes(page, live_server, world):
+    text = world.articles[0].text
+    start = text.index("regime")
+    browser_login(page, live_server, world.curator.username, PASSWORD)
+    page.goto(f"{live_server.url}/projects/{world.project.slug}/curate/{world.articles[0].pk}/")
+    page.wait_for_selector("body[data-curation-ready='1']")
+    # This curator's own edit does not count as a change made elsewhere.
+    select_text(page, start, start + len("regime"), testid="gold-text")
+    page.keyboard.press("1")
+    wait_gold_saved(page, 1)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(500)
+    assert page.locator(".toast.error").count() == 0
+    # The owner draws a span in another window; when this page is looked at again it shows it, and says by whom.
+    lib = text.index("liberate")
+    curation.gold_span_create(
+        project=world.project, article=world.articles[0], by=world.owner, label_id=world.labels["euphemism"].pk,
+        start_char=lib, end_char=lib + 8, text="liberate",
+    )  # fmt: skip
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_selector(f".toast.error:has-text('changed elsewhere (by {world.owner.username})')")
+    wait_gold_saved(page, 2)

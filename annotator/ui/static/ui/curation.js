@@ -104,7 +104,26 @@ class GoldRow {
       const what = state.state === "deleted" ? "deleted" : `changed (now ${this.labelName(state.span.label_id)}, ${state.span.start_char}–${state.span.end_char})`;
       this.toast(`That gold span was ${what} by ${by} at ${at}. The gold row now shows the server's spans.`, "error");
     } catch { /* the gold list below still shows the truth */ }
-    const rows = await api("GET", this.cfg.urls.create);
+    this.replaceGold(await api("GET", this.cfg.urls.create));
+  }
+  /** When the page comes back into view: if another curator changed the gold row meanwhile, show it as it is now. */
+  refreshIfChanged() {
+    this.queue = this.queue.then(async () => {
+      let rows;
+      try {
+        rows = await api("GET", this.cfg.urls.create);
+      } catch { return; } // offline: the next edit will tell
+      // updated_at comes as "…Z" from an edit's answer and as "…+00:00" from the list: compare the instants
+      const version = (s) => `${s.id}@${Date.parse(s.updated_at)}`;
+      const mine = new Set([...this.gold.values()].map(version));
+      const changed = rows.length !== mine.size || rows.some((r) => !mine.has(version(r)));
+      if (!changed) return;
+      const by = [...new Set(rows.filter((r) => !mine.has(version(r))).map((r) => r.updated_by).filter(Boolean))];
+      this.toast(`The gold row was changed elsewhere${by.length ? ` (by ${by.join(", ")})` : ""} since this page showed it: it now shows the server's spans.`, "error");
+      this.replaceGold(rows);
+    });
+  }
+  replaceGold(rows) {
     this.gold = new Map();
     for (const row of rows) this.put(row);
     if (this.selectedKey && !this.gold.has(this.selectedKey)) this.selectedKey = null;
@@ -455,6 +474,7 @@ class GoldRow {
       if (moveCaretByKey(e, this.el, () => this.placeCaretAt(0))) this.scheduleCaret();
     });
     document.addEventListener("keydown", (e) => this.onKey(e));
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") this.refreshIfChanged(); });
   }
   onKey(e) {
     const t = e.target;
