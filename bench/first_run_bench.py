@@ -5,8 +5,8 @@
 Clones the repository (the committed ``--rev``, as a newcomer gets it) into a temp dir, runs ``make run`` there with
 ``FRAMESCOPE_ADDR`` on the given port and the embedded defaults (no DATABASE_URL or CELERY_BROKER_URL: SQLite and the
 filesystem broker in the clone's var/), timestamps each line it prints, and stops the clock at "Framescope is at".
-Then times the first GET of ``/`` (followed to the login page; the web process imports the URL configuration on its
-first request) and a second one, and how long until the demo's model v1 is active (read from the clone's database).
+Then times the first GET of ``/`` from the moment the URL was printed (followed to the login page; a refused connection
+is retried and the wait counts) and a second one, and how long until the demo's model v1 is active (read from the clone's database).
 Stops `make run` (the server and its worker) and removes the clone unless ``--keep``. Prints one JSON line.
 
 The phases are read from make's echo of each command: venv, pip, migrate, load_demo, run_all. ``--no-pip-cache``
@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -52,8 +53,17 @@ def _env(*, port: int, no_pip_cache: bool) -> dict[str, str]:
 
 
 def _get(port: int, path: str) -> tuple[float, int]:
-    """Seconds for GET path (following redirects on this host), and the final status."""
+    """Seconds for GET path (following redirects on this host), and the final status. A refused connection (a server
+    that printed its URL before it listened) is retried, and the wait counts."""
     start = time.perf_counter()
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            break
+        except ConnectionRefusedError:
+            if time.perf_counter() - start > 120:
+                raise
+            time.sleep(0.05)
     for _ in range(5):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", path)
@@ -63,7 +73,7 @@ def _get(port: int, path: str) -> tuple[float, int]:
         if response.status in (301, 302) and response.getheader("Location"):
             path = response.getheader("Location")
             continue
-        return time.perf_counter() - start, response.status
+        break
     return time.perf_counter() - start, response.status
 
 

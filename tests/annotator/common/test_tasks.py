@@ -131,3 +131,27 @@ def test_make_run_embeds_beat_in_its_worker(monkeypatch):
     monkeypatch.setattr("annotator.common.management.commands.run_all.signal.signal", lambda *a: None)
     call_command("run_all")
     assert started and started[0][4:6] == ["annotator", "worker"] and "-B" in started[0]
+
+
+def test_make_run_prints_the_url_once_the_server_answers_on_it():
+    import io
+    import socket
+    import threading
+    import time
+
+    from annotator.common.management.commands.run_all import Command
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = io.StringIO()
+    command = Command(stdout=out)
+    thread = threading.Thread(target=command._announce_when_listening, args=(f"127.0.0.1:{port}", ["URL here"]))
+    thread.start()
+    time.sleep(0.5)
+    assert out.getvalue() == ""  # nothing listens yet
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        thread.join(timeout=10)
+    assert out.getvalue() == "URL here\n"

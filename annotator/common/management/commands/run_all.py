@@ -2,8 +2,11 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -27,11 +30,13 @@ class Command(BaseCommand):
             ],
         )  # fmt: skip
         host = addr if ":" in addr else f"127.0.0.1:{addr}"
-        self.stdout.write(self.style.SUCCESS(f"\n  Framescope is at http://{host}/"))
-        self.stdout.write("  Log in as demo-admin / demo-admin-pw (admin) or demo-annotator / demo-annotator-pw")
-        self.stdout.write(
-            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}, with beat; Ctrl-C stops both.\n"
-        )
+        banner = [
+            self.style.SUCCESS(f"\n  Framescope is at http://{host}/"),
+            "  Log in as demo-admin / demo-admin-pw (admin) or demo-annotator / demo-annotator-pw",
+            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}, with beat; Ctrl-C stops both.\n",
+        ]
+        # The URL is printed once the server answers on it, not before: a newcomer who opens it at once gets the page.
+        threading.Thread(target=self._announce_when_listening, args=(host, banner), daemon=True).start()
         # A SIGTERM (a process manager, `timeout`) must stop the worker too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
@@ -45,3 +50,16 @@ class Command(BaseCommand):
                     worker.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def _announce_when_listening(self, host: str, banner: list[str], timeout: float = 120.0) -> None:
+        name, _, port = host.rpartition(":")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((name.strip("[]") or "127.0.0.1", int(port)), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        for line in banner:
+            self.stdout.write(line)
+        self.stdout.flush()
