@@ -6,8 +6,9 @@ Clones the repository (the committed ``--rev``, as a newcomer gets it) into a te
 ``FRAMESCOPE_ADDR`` on the given port and the embedded defaults (no DATABASE_URL or CELERY_BROKER_URL: SQLite and the
 filesystem broker in the clone's var/), timestamps each line it prints, and stops the clock at "Framescope is at".
 Then times the first GET of ``/`` from the moment the URL was printed (followed to the login page; a refused connection
-is retried and the wait counts) and a second one, and how long until the demo's model v1 is active (read from the clone's database).
-Stops `make run` (the server and its worker) and removes the clone unless ``--keep``. Prints one JSON line.
+is retried and the wait counts) and a second one, and how long until the demo's model v1 is active (read from the
+clone's database). ``cpu_s_before_run_all`` is the CPU time of the steps before run_all (make's finished children):
+near what they take on an idle machine, as they run one process at a time. Stops `make run` (the server and its worker) and removes the clone unless ``--keep``. Prints one JSON line.
 
 The phases are read from make's echo of each command: venv, pip, migrate, load_demo, run_all. ``--no-pip-cache``
 sets PIP_NO_CACHE_DIR, as on a machine that never installed these packages (wheels still come from the configured
@@ -77,6 +78,14 @@ def _get(port: int, path: str) -> tuple[float, int]:
     return time.perf_counter() - start, response.status
 
 
+def _children_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of the finished children of ``pid``: for make, every recipe that has ended (venv,
+    pip, migrate, load_demo), whatever else the machine was doing meanwhile."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cutime, cstime = int(fields[13]), int(fields[14])  # fields 16 and 17 of proc(5), counted after the ")"
+    return (cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
 def _model_active_at(database: Path, deadline: float) -> float | None:
     """Monotonic time at which the clone's demo model v1 became active (polling its SQLite database), or None."""
     while time.monotonic() < deadline:
@@ -116,6 +125,7 @@ def run(*, port: int, repo: Path, rev: str, no_pip_cache: bool, keep: bool) -> d
         if not url_seen.wait(DEADLINE):
             raise SystemExit("make run printed no URL in time:\n" + "\n".join(text for _, text in lines[-30:]))
         url_at = next(t for t, text in lines if URL_LINE in text)
+        cpu_before_run_all = _children_cpu(proc.pid)
         first, first_status = _get(port, "/")
         second, _ = _get(port, "/")
         active = _model_active_at(clone / "var" / "framescope.sqlite3", time.monotonic() + 300)
@@ -139,6 +149,7 @@ def run(*, port: int, repo: Path, rev: str, no_pip_cache: bool, keep: bool) -> d
         "commit": commit.stdout.strip(),
         "url_printed_s": round(url_at, 1),
         "phases_s": phases,
+        "cpu_s_before_run_all": round(cpu_before_run_all, 1),
         "first_page_s": round(first, 3),
         "first_page_status": first_status,
         "second_page_s": round(second, 3),
