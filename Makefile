@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # What `make run` needs (the app) and what `make test`, `lint` and `bench` need on top (the test extras): a newcomer
-# who only runs the app does not wait for Playwright, pandas, statsmodels and the rest (docs/benchmarks.md, First run).
+# who only runs the app does not wait for Playwright, pandas, statsmodels and the rest. --no-compile: Python compiles
+# the modules it imports when it first imports them, instead of pip compiling all 5,000 files of the dependencies at
+# install; migrate and load_demo skip Django's system checks, which run_all's server runs (docs/benchmarks.md, First run).
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
@@ -14,11 +16,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-compile -e .
 	@touch $(RUN_STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test]"
 	@touch $(TEST_STAMP) $(RUN_STAMP)
 
 install-run: $(RUN_STAMP)
@@ -26,10 +28,10 @@ install-run: $(RUN_STAMP)
 install: $(TEST_STAMP)
 
 migrate: install-run
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --skip-checks
 
 demo: migrate
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --skip-checks
 
 run: demo
 	$(PY) manage.py run_all
