@@ -133,7 +133,8 @@ def test_make_run_embeds_beat_in_its_worker(monkeypatch):
     assert started and started[0][4:6] == ["annotator", "worker"] and "-B" in started[0]
 
 
-def test_make_run_prints_the_url_once_the_server_answers_on_it():
+def test_make_run_prints_the_url_once_the_server_answers_on_it_after_a_first_request():
+    import http.server
     import io
     import socket
     import threading
@@ -145,13 +146,25 @@ def test_make_run_prints_the_url_once_the_server_answers_on_it():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     out = io.StringIO()
-    command = Command(stdout=out)
-    thread = threading.Thread(target=command._announce_when_listening, args=(f"127.0.0.1:{port}", ["URL here"]))
-    thread.start()
+    announcer = threading.Thread(
+        target=Command(stdout=out)._announce_when_listening, args=(f"127.0.0.1:{port}", ["URL"])
+    )
+    announcer.start()
     time.sleep(0.5)
     assert out.getvalue() == ""  # nothing listens yet
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", port))
-        server.listen()
-        thread.join(timeout=10)
-    assert out.getvalue() == "URL here\n"
+    requested: list[str] = []
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requested.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.HTTPServer(("127.0.0.1", port), Page) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        announcer.join(timeout=20)
+        server.shutdown()
+    assert out.getvalue() == "URL\n" and requested == ["/"]  # the first page was asked for before the URL showed

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 from django.conf import settings
 from django.core.management import call_command
@@ -53,13 +54,27 @@ class Command(BaseCommand):
 
     def _announce_when_listening(self, host: str, banner: list[str], timeout: float = 120.0) -> None:
         name, _, port = host.rpartition(":")
+        name = name.strip("[]")
+        name = "127.0.0.1" if name in ("", "0.0.0.0", "::") else name
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection((name.strip("[]") or "127.0.0.1", int(port)), timeout=1):
-                    break
+                socket.create_connection((name, int(port)), timeout=1).close()
             except OSError:
                 time.sleep(0.1)
+                continue
+            _warm_up(f"http://{f'[{name}]' if ':' in name else name}:{port}/")
+            break
         for line in banner:
             self.stdout.write(line)
         self.stdout.flush()
+
+
+def _warm_up(url: str) -> None:
+    """Fetch the first page once (the login page, via /), so that what a web process does on its first request is
+    done before the URL is shown; any outcome is fine."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - our own server on loopback
+            response.read()
+    except (OSError, ValueError):
+        pass
