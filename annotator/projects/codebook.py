@@ -450,10 +450,32 @@ class CodebookTemplate:
     title: str
     summary: str
     labels: tuple[dict, ...]
+    questions: tuple[dict, ...] = ()
 
     def codebook(self) -> Codebook:
         document = {"format": FORMAT, "version": VERSION, "name": self.title, "labels": list(self.labels)}
+        if self.questions:
+            document["questions"] = list(self.questions)
         return codebook_parse(document, source=f"template {self.key!r}")
+
+
+# BABE's two sentence-level judgements (one article per sentence when BABE is imported), with its own wording.
+BABE_QUESTIONS = (
+    {
+        "name": "bias", "prompt": "Is the sentence biased?", "kind": "single",
+        "description": "BABE's label_bias: the experts' majority judgement of the sentence.",
+        "options": [{"value": "biased", "text": "Biased"}, {"value": "non-biased", "text": "Non-biased"},
+                    {"value": "no-agreement", "text": "No agreement"}],
+    },
+    {
+        "name": "opinion", "prompt": "Is it factual or opinion?", "kind": "single",
+        "description": "BABE's label_opinion.",
+        "options": [{"value": "factual", "text": "Entirely factual"},
+                    {"value": "somewhat-factual", "text": "Somewhat factual but also opinionated"},
+                    {"value": "opinion", "text": "Expresses writer’s opinion"},
+                    {"value": "no-agreement", "text": "No agreement"}],
+    },
+)  # fmt: skip
 
 
 CODEBOOK_TEMPLATES: dict[str, CodebookTemplate] = {
@@ -468,9 +490,11 @@ CODEBOOK_TEMPLATES: dict[str, CodebookTemplate] = {
         CodebookTemplate(
             "babe",
             "BABE's scheme",
-            "One span label for the words that make a sentence biased, as BABE (Spinde et al. 2021) marks them; "
-            "import BABE's data with import_annotations --format babe (or the Exchange page).",
+            "One span label for the words that make a sentence biased, as BABE (Spinde et al. 2021) marks them, and "
+            "BABE's two questions of each sentence (biased? factual or opinion?); import BABE's data with "
+            "import_annotations --format babe (or the Exchange page).",
             ({"name": BABE_LABEL, "hotkey": "1", "colour": "#e4572e", "description": BABE_LABEL_DESCRIPTION},),
+            BABE_QUESTIONS,
         ),
         CodebookTemplate("empty", "Empty codebook", "No labels: add your own on the settings page.", ()),
     )

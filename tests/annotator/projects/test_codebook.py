@@ -188,7 +188,9 @@ class TestTemplates:
 
     def test_default_is_framing_and_babe_has_babes_label(self):
         assert [label.name for label in codebook_choose(by=None)[0].labels][0] == "loaded term"
-        assert [label.name for label in codebook_choose(by=None, template="babe")[0].labels] == ["loaded term"]
+        babe = codebook_choose(by=None, template="babe")[0]
+        assert [label.name for label in babe.labels] == ["loaded term"]
+        assert [q["name"] for q in babe.questions] == ["bias", "opinion"]
         with pytest.raises(ApplicationError, match="Unknown codebook template"):
             codebook_choose(by=None, template="nope")
 
