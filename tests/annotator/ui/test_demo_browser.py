@@ -15,6 +15,8 @@ import re
 import pytest
 from django.core.management import call_command
 
+from annotator.annotations.agreement import agreement_disagreements
+from annotator.annotations.models import Adjudication
 from annotator.common.models import Job, JobStatus
 from annotator.projects.models import Assignment, Project
 from annotator.training.models import ModelVersion
@@ -43,7 +45,8 @@ PAGES = [
     ("demo-admin", f"{P}/assignments/?preview=1", "[data-testid=progress-table] tbody tr", "04-assignments"),
     ("demo-annotator", f"{P}/", "[data-testid=queue] li", "05-project"),
     ("demo-annotator", f"{P}/articles/{{done}}/", "[data-testid=span-list] li:not(.muted)", "06-annotate"),
-    ("demo-curator", f"{P}/curate/", "[data-testid=curate-list] tbody tr", "07-curation"),
+    ("demo-curator", f"{P}/curate/", "[data-testid=curate-list] tbody tr", None),
+    ("demo-curator", f"{P}/curate/{{open}}/", "[data-testid=annotator-span][data-agreed='0']", "07-curation"),
     ("demo-curator", f"{P}/agreement/", "[data-testid=agreement-chart][data-rendered='1']", "08-agreement"),
     ("demo-curator", f"{P}/agreement/?drill=1", "[data-testid=drill-article]", None),
     ("demo-admin", f"{P}/models/", "#versions-body tr[data-number='1'] .pill.active", "09-models"),
@@ -54,6 +57,11 @@ PAGES = [
     ("demo-admin", f"{P}/snapshots/", "table tbody tr:not(.empty)", "13-snapshots"),
     ("demo-admin", f"{P}/exchange/", "form", None),
 ]
+
+# For a screenshot: the part of the page to show, and what to type there first (never sent).
+SHOW = {
+    "03-settings": ("[data-testid=members]", {"[data-testid=member-add] textarea[name=people]": "ana\nben@example.org"})
+}
 
 
 @pytest.fixture
@@ -87,6 +95,9 @@ def _visit(page, live_server, path: str, selector: str, console: list[str]) -> s
 def test_every_page_of_the_demo_shows_real_content(live_demo, browser, live_server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     done = Assignment.objects.filter(project=live_demo, annotator__username="demo-annotator", status="done").first()
+    disagreed = agreement_disagreements(project=live_demo, label=None, outlet=None)
+    settled = set(Adjudication.objects.filter(project=live_demo).values_list("article_id", flat=True))
+    open_article = next(a["article_id"] for a in disagreed if a["article_id"] not in settled)
     pages_of: dict[str, object] = {}
     console: list[str] = []
     for who, path, selector, shot in PAGES:
@@ -99,9 +110,13 @@ def test_every_page_of_the_demo_shows_real_content(live_demo, browser, live_serv
             browser_login(page, live_server, who, f"{who}-pw")
             pages_of[who] = page
         page = pages_of[who]
-        text = _visit(page, live_server, path.format(done=done.article_id), selector, console)
+        text = _visit(page, live_server, path.format(done=done.article_id, open=open_article), selector, console)
         if path == f"{P}/agreement/":
             assert re.search(r"krippendorff_alpha\s+all\s+0\.\d{3}", text), text[:2000]
+        if shot in SHOW:
+            page.locator(SHOW[shot][0]).scroll_into_view_if_needed()
+            for field, value in SHOW[shot][1].items():
+                page.fill(field, value)
         if shot:
             page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=False)
     for page in pages_of.values():
