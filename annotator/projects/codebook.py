@@ -21,8 +21,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Label, Project, Question
 from annotator.projects.selectors import project_list_for_user, question_list
@@ -261,14 +259,14 @@ def codebook_from_project(*, project: Project) -> Codebook:
 # --- checking a document ------------------------------------------------------------------------------------------
 
 
-def _path(error: jsonschema.ValidationError) -> str:
+def _path(error) -> str:
     parts = []
     for part in error.absolute_path:
         parts.append(f"[{part}]" if isinstance(part, int) else (f".{part}" if parts else str(part)))
     return "".join(parts) or "(document)"
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+def _schema_message(error) -> str:
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         return f"{error.message} (known keys: {allowed})"
@@ -347,6 +345,8 @@ def _question_rule_errors(document: dict) -> dict[str, list[str]]:
 def codebook_parse(document: Any, *, source: str = "the codebook") -> Codebook:
     """A checked ``Codebook``, or ApplicationError whose ``extra`` names every problem by its path in the document
     (``labels[2].colour``); nothing is written either way."""
+    import jsonschema  # 0.16 s of imports: only when a codebook is read, not in every web process
+
     document = _drop_nulls(document)
     validator = jsonschema.Draft202012Validator(CODEBOOK_SCHEMA)
     problems = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
