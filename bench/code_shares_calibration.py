@@ -1,6 +1,6 @@
 """Known-truth check of corrected answer shares: a generated corpus whose outlets have known shares of "Biased".
 
-    .venv/bin/python -m bench.code_shares_calibration [--studies 200] [--gold 2000] [--per-outlet 2000] [--seed 0]
+    .venv/bin/python -m bench.code_shares_calibration [--studies 200] [--gold 2000] [--per-outlet 2000] [--jobs 2]
     .venv/bin/python -m bench.code_shares_calibration --style 2     # outlets with their own words, see below
 
 The generator (:class:`Generator`): every article has 40 filler words (Zipf-distributed pseudo-words, the same for
@@ -12,7 +12,8 @@ differ). ``--style K`` adds K words of the outlet's own vocabulary to every arti
 the outlet as a cue (its outlets differ in share), its errors differ by outlet, and the assumption holds only
 within an outlet, as on BABE.
 
-One *study*: a gold sample (``--gold`` articles, outlets equally often) trains a ``SingleChoiceClassifier`` whose
+One *study*: a gold sample (``--gold`` articles, outlets equally often) trains a ``SingleChoiceClassifier`` (words
+only, ``char_ngrams=()``: four times faster, and the statistics are what is under test) whose
 misclassification is cross-validated on that sample (5 folds); ``--per-outlet`` new articles per outlet are
 predicted, and ``ml.codes.answer_shares`` corrects their predicted shares with the pooled matrix and with the
 per-outlet matrices (pooled towards it with m = 20 units), by EM and by the inversion (500 bootstrap resamples each).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import time
@@ -38,6 +40,7 @@ ANSWERS = ("Biased", "Non-biased")
 SHARES = {"o1": 0.10, "o2": 0.25, "o3": 0.40, "o4": 0.60, "o5": 0.80}
 FILLER_WORDS, CUE_WORDS = 40, 4
 CUE_FIDELITY = 0.75
+MODEL_PARAMS: dict = {"char_ngrams": ()}  # words only: 4x faster, and the statistics are under test here
 VARIANTS = {  # name: (per-outlet matrices, method)
     "pooled, EM": (False, "em"),
     "pooled, inversion": (False, "inversion"),
@@ -83,7 +86,7 @@ def study(gen: Generator, *, seed: int, gold: int, per_outlet: int, n_resamples:
         g_texts += t
         g_truth += a
         g_outlets += [outlet] * len(t)
-    model = SingleChoiceClassifier(random_state=seed)
+    model = SingleChoiceClassifier(random_state=seed, **MODEL_PARAMS)
     cv = cross_fit(model, g_texts, g_truth, groups=list(range(len(g_texts))), random_state=seed)
     errors = Misclassification.from_units(answers=ANSWERS, true=cv.true, predicted=cv.predicted, strata=g_outlets)
     pooled = Misclassification(errors.answers, errors.pooled)
@@ -111,6 +114,11 @@ def study(gen: Generator, *, seed: int, gold: int, per_outlet: int, n_resamples:
     return out
 
 
+def _study_task(task: tuple) -> list[dict]:
+    style, seed, gold, per_outlet, resamples = task
+    return study(Generator(0, style_words=style), seed=seed, gold=gold, per_outlet=per_outlet, n_resamples=resamples)
+
+
 def summary(rows: list[dict]) -> dict:
     err = np.array([r["corrected"] - r["truth"] for r in rows])
     raw = np.array([r["share"] - r["truth"] for r in rows])
@@ -135,12 +143,16 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--style", type=int, default=0, help="words of the outlet's own vocabulary per article")
+    parser.add_argument("--jobs", type=int, default=1, help="studies run in this many processes")
     args = parser.parse_args()
-    gen = Generator(0, style_words=args.style)
     w0, c0 = time.perf_counter(), time.process_time()
-    rows = []
-    for k in range(args.studies):
-        rows += study(gen, seed=args.seed + k, gold=args.gold, per_outlet=args.per_outlet, n_resamples=args.resamples)
+    tasks = [(args.style, args.seed + k, args.gold, args.per_outlet, args.resamples) for k in range(args.studies)]
+    if args.jobs > 1:
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            parts = pool.map(_study_task, tasks, chunksize=1)
+    else:
+        parts = [_study_task(t) for t in tasks]
+    rows = [r for part in parts for r in part]
     result = {
         "studies": args.studies,
         "gold_articles": args.gold,
@@ -154,7 +166,8 @@ def main() -> None:
         result[variant] = summary(chosen)
         result[variant]["per_outlet"] = {o: summary([r for r in chosen if r["outlet"] == o]) for o in SHARES}
     result.update(
-        cpu_seconds=round(time.process_time() - c0, 1),
+        jobs=args.jobs,
+        cpu_seconds_main_process=round(time.process_time() - c0, 1),
         wall_seconds=round(time.perf_counter() - w0, 1),
         load_average=[round(x, 2) for x in os.getloadavg()],
         machine=f"{platform.machine()} Python {platform.python_version()}",

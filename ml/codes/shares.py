@@ -255,7 +255,8 @@ def answer_shares(
     n_resamples, confidence, seed : bootstrap settings; the same seed gives the same intervals
     exact_max_articles : groups above this size may use the normal limit of the bootstrap (``None``: never)
 
-    Returns one :class:`AnswerShare` per (group, answer), groups sorted, answers in the given order.
+    Returns one :class:`AnswerShare` per (group, answer), groups in the order they first occur, answers in the given
+    order. A group may be any hashable key, e.g. ``(outlet, period_start)``.
 
     Examples
     --------
@@ -294,7 +295,7 @@ def answer_shares(
     uniq_articles, article_of = _codes(article_keys)
     values = np.zeros((len(uniq_articles), n_blocks * k))
     np.add.at(values, (article_of, block_of * k + pred), 1.0)
-    article_group = np.array([key[0] for key in uniq_articles], dtype=object)
+    group_keys, article_group = _codes([key[0] for key in uniq_articles])
 
     points = draws = None
     if models is not None:
@@ -304,7 +305,8 @@ def answer_shares(
             for m, key in zip(models, block_keys, strict=True)
         ]
     out = []
-    for group, rows in split_by_group(_comparable(article_group)).items():
+    for code, rows in split_by_group(article_group).items():
+        group = group_keys[code]
         group_values = values[rows]
         sums, how = resample_sums(
             group_values, n_resamples=n_resamples, rng=stream(seed, "answer-shares", group),
@@ -341,13 +343,6 @@ def answer_shares(
                 )
             )
     return out
-
-
-def _comparable(keys: np.ndarray) -> np.ndarray:
-    """Group keys as a numpy array :func:`ml.stats.data.split_by_group` can sort (tuples become strings)."""
-    if any(isinstance(k, tuple) for k in keys):
-        return np.array([repr(k) if isinstance(k, tuple) else k for k in keys], dtype=object)
-    return keys
 
 
 def _block_errors(errors, block_keys: list, answers: list[str], *, by_fold: bool) -> list[Misclassification] | None:

@@ -87,6 +87,14 @@ def test_shares_fields_folds_and_strata():
     x_b = rows[0]
     assert (x_b.group, x_b.answer, x_b.n_units, x_b.n_articles, x_b.n_with_answer) == ("x", "B", 3, 2, 2)
     assert x_b.share == pytest.approx(2 / 3) and x_b.method == "em" and x_b.to_dict()["corrected_share"] is not None
+    by_period = answer_shares(
+        groups=[("x", "2024"), ("x", "2025"), ("x", "2024")], articles=[1, 2, 3], predicted=["B", "N", "N"],
+        answers=["B", "N"], errors=errors, n_resamples=10,
+    )  # fmt: skip
+    assert [(r.group, r.answer, r.n_units) for r in by_period][::2] == [
+        (("x", "2024"), "B", 2),
+        (("x", "2025"), "B", 1),
+    ]
     plain = answer_shares(groups=["x"], articles=[1], predicted=["B"], answers=["B", "N"], n_resamples=10)
     assert plain[0].corrected_share is None and plain[0].method == "none"
 
