@@ -52,10 +52,13 @@ PAGES = [
     ("demo-admin", f"{P}/models/", "#versions-body tr[data-number='1'] .pill.active", "09-models"),
     ("demo-admin", f"{P}/models/1/", "[data-testid=metrics-word] tbody tr", "10-model"),
     ("demo-admin", f"{P}/lexicon/", ".lexicon-label tbody tr", "11-lexicon"),
+    ("demo-admin", f"{P}/models/1/lexicon/", ".lexicon-label tbody tr", None),
     ("demo-admin", f"{P}/scores/", "svg .mark-rect path", "12-scores"),
     ("demo-admin", f"{P}/term-suggestions/", "table tbody tr:not(.empty)", None),
     ("demo-admin", f"{P}/snapshots/", "table tbody tr:not(.empty)", "13-snapshots"),
     ("demo-admin", f"{P}/exchange/", "form", None),
+    ("demo-admin", "/account/tokens/", "form", None),
+    ("demo-annotator", f"{P}/scores/", "svg .mark-rect path", None),
 ]
 
 # For a screenshot: the part of the page to show, and what to type there first (never sent).
