@@ -34,8 +34,30 @@ DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/fs_bench_import"
 OUTLETS = ["The Daily Courier", "Morning Ledger", "Wire Service", "Evening Standard-Bearer", "Northern Post"]
 
 
-def generate(path: Path, n: int, *, words: int, non_ascii: float, duplicates: float, seed: int) -> int:
-    """Write n JSONL articles; ~30% carry curly quotes, ``non_ascii`` an accented word, ``duplicates`` repeat."""
+# What real news text carries in nearly every paragraph: curly quotes and apostrophes, dashes, accented names, and
+# (in quoted social-media posts, headlines of the web) emoji, some of them several code points (flags, skin tones, ZWJ).
+ACCENTED = ["café", "naïve", "Zürich", "São Paulo", "Kyiv’s", "Erdoğan", "Gdańsk", "Ñuñoa", "Ōsaka", "résumé", "Müller"]
+EMOJI = ["😀", "👍🏽", "🇺🇦", "🔥", "❤️", "👩‍👩‍👧", "🚀", "😢", "🤔", "📈"]
+PUNCTUATION = ["—", "–", "…", "«", "»"]
+
+
+def paragraph(rng: random.Random, vocab: list[str], n_words: int, *, realistic: bool) -> str:
+    words = rng.choices(vocab, k=n_words)
+    if realistic and rng.random() < 0.95:  # nearly every paragraph
+        extras = ["it’s", rng.choice(ACCENTED), rng.choice(PUNCTUATION)] + ([rng.choice(EMOJI)] * (rng.random() < 0.8))
+        for extra in extras:
+            words.insert(rng.randrange(len(words)), extra)
+        i = rng.randrange(len(words) - 3)
+        words[i : i + 3] = ["“" + words[i], words[i + 1], words[i + 2] + ",” " + rng.choice(["she said", "he said"])]
+    return " ".join(words)
+
+
+def generate(
+    path: Path, n: int, *, words: int, non_ascii: float, duplicates: float, seed: int, realistic: bool = True
+) -> int:
+    """Write n JSONL articles of ``words`` words in paragraphs of ~60 words. ``realistic`` (the default): nearly every
+    paragraph has curly quotes, an apostrophe, an accented word, a dash and mostly an emoji; otherwise the older corpus
+    (~30% with curly quotes, ``non_ascii`` with an accented word). ``duplicates`` repeat an earlier row."""
     rng = random.Random(seed)
     vocab = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(2, 10))) for _ in range(20000)]
     vocab += ["it's", "well-known", "U.S.", "co-operate", "2024", "said.", "(AP)", "—"]
@@ -45,11 +67,15 @@ def generate(path: Path, n: int, *, words: int, non_ascii: float, duplicates: fl
         for i in range(n):
             if i and rng.random() < duplicates:
                 i = rng.randrange(i)  # same external_id and outlet as an earlier row
-            body = " ".join(rng.choices(vocab, k=words))
-            if i % 10 < 3:
-                body = body.replace(" it's ", " it’s ", 2) + " “quoted” end."
-            if rng.random() < non_ascii:
-                body += " café naïve"
+            if realistic:
+                sizes = [60] * (words // 60) + ([words % 60] if words % 60 >= 4 else [])
+                body = "\n\n".join(paragraph(rng, vocab, k, realistic=True) for k in sizes)
+            else:
+                body = " ".join(rng.choices(vocab, k=words))
+                if i % 10 < 3:
+                    body = body.replace(" it's ", " it’s ", 2) + " “quoted” end."
+                if rng.random() < non_ascii:
+                    body += " café naïve"
             row = {
                 "outlet": OUTLETS[i % len(OUTLETS)],
                 "title": f"Article {i}: " + " ".join(rng.choices(vocab, k=8)),
@@ -293,7 +319,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--words", type=int, default=400)
     parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--non-ascii", type=float, default=0.1, help="share of articles with an accented word")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="the older corpus: one paragraph, 30%% with curly quotes, --non-ascii with an accented word, no emoji",
+    )
+    parser.add_argument("--non-ascii", type=float, default=0.1, help="with --plain: share with an accented word")
     parser.add_argument("--duplicates", type=float, default=0.01, help="share of rows repeating an earlier one")
     parser.add_argument("--database-url", default=DEFAULT_PG, help="PostgreSQL database (dropped and re-created)")
     parser.add_argument("--no-baseline", action="store_true")
@@ -302,7 +333,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
         tmpdir = Path(tmp)
         data = tmpdir / "articles.jsonl"
-        size = generate(data, args.n, words=args.words, non_ascii=args.non_ascii, duplicates=args.duplicates, seed=7)
+        size = generate(
+            data, args.n, words=args.words, non_ascii=args.non_ascii, duplicates=args.duplicates, seed=7,
+            realistic=not args.plain,
+        )  # fmt: skip
         env = {**os.environ, "FRAMESCOPE_DATA_DIR": str(tmpdir / "var"), "PYTHONPATH": str(ROOT)}
         env.pop("DATABASE_URL", None)
         if args.db == "postgres":

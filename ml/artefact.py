@@ -28,15 +28,18 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
-from ml.codes import persist as codes_persist
-from ml.codes.persist import CodeClassifier
 from ml.features import load_external_lexicon
-from ml.lexicon import LexiconClassifier
 from ml.spans import Span, as_span
+
+if TYPE_CHECKING:  # the classes are imported where a model is built: reading a manifest needs no scikit-learn
+    from sklearn.linear_model import LogisticRegression
+
+    from ml.codes.persist import CodeClassifier
+    from ml.lexicon import LexiconClassifier
 
 FORMAT = "framescope-lexicon/3"  # 3: adds the text model (text_vocab_, text_models_, text_C_)
 CODES_ONLY_FORMAT = "framescope-codes-only/1"  # a version with question classifiers and no lexicon
@@ -131,6 +134,8 @@ def to_dict(model: LexiconClassifier) -> dict:
 
 def from_dict(data: dict) -> LexiconClassifier:
     """Rebuild a fitted model from :func:`to_dict` output."""
+    from ml.lexicon import LexiconClassifier
+
     if data.get("format") != FORMAT:
         raise ArtefactError(
             f"unsupported model format {data.get('format')!r}; this code reads {FORMAT!r} "
@@ -284,6 +289,8 @@ def save_codes(
     it to its cross-validation results (:meth:`ml.codes.evaluation.CrossFitted.to_dict`, plain data) and a hash of
     its training data (:func:`ml.codes.codes_data_hash`). A lexicon already in the directory is kept.
     """
+    from ml.codes import persist as codes_persist
+
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ArtefactError(f"{directory} exists and is not a directory")
@@ -321,6 +328,8 @@ def save_codes(
 
 def load_codes(directory: str | Path, questions: Sequence[str] | None = None) -> dict[str, CodeClassifier]:
     """The question classifiers of a model directory (all, or ``questions``), checked against the manifest."""
+    from ml.codes import persist as codes_persist
+
     directory = Path(directory)
     codes = read_manifest(directory).get("codes") or {}
     wanted = list(codes) if questions is None else list(questions)

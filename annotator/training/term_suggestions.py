@@ -33,7 +33,7 @@ from annotator.projects.selectors import membership_role
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from ml.agreement import match_spans
 from ml.features import TextBatch, normalise_term
-from ml.lexicon import build_automaton, contained, scan
+from ml.matching import build_automaton, contained, scan
 
 MATCH_RULES = ("overlap", "exact")
 TEXT_CHUNK = 1000

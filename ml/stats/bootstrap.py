@@ -14,7 +14,6 @@ from collections.abc import Hashable
 from enum import StrEnum
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 #: Work per chunk of exact resamples (resamples x articles); bounds memory to about 50 MB.
 CHUNK_DRAWS = 2_000_000
@@ -143,6 +142,8 @@ def interval(
 
 
 def _bca_levels(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, alpha: float):
+    from scipy.special import ndtr, ndtri  # here, not at the top: a scores page needs no scipy (~17 MiB)
+
     valid = np.isfinite(draws)
     n_valid = valid.sum(axis=0)
     below = ((draws < estimate) & valid).sum(axis=0) + 0.5 * ((draws == estimate) & valid).sum(axis=0)

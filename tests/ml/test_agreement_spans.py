@@ -36,6 +36,42 @@ def test_matching_is_one_to_one_and_maximal():
     assert sorted(pairs) == [(0, 0), (1, 1)]
 
 
+def test_matching_without_conflicts_equals_the_solver_and_needs_no_scipy():
+    """Where no span overlaps two of the other side, match_spans takes every valid pair itself: the pairs the
+    assignment solver returns, in its order, and scipy.optimize stays unimported (a web process is spared ~40 MiB)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(0)
+    forced = 0
+    for _ in range(400):
+        a = [(int(s), int(s) + int(n)) for s, n in zip(rng.integers(0, 60, 6), rng.integers(1, 12, 6), strict=True)]
+        b = [(int(s), int(s) + int(n)) for s, n in zip(rng.integers(0, 60, 5), rng.integers(1, 12, 5), strict=True)]
+        for rule in ("exact", "overlap", "tolerant"):
+            ratio = overlap_ratios(a, b)
+            sa, sb = np.array(a), np.array(b)
+            valid = {
+                "exact": (sa[:, None, 0] == sb[None, :, 0]) & (sa[:, None, 1] == sb[None, :, 1]),
+                "overlap": ratio > 0,
+                "tolerant": ratio >= 0.5 - 1e-12,
+            }[rule]
+            rows, cols = linear_sum_assignment(np.where(valid, 7.0 + ratio, 0.0), maximize=True)
+            expected = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if valid[i, j]]
+            assert match_spans(a, b, match=rule) == expected
+            forced += bool(valid.any()) and (valid.sum(axis=0) <= 1).all() and (valid.sum(axis=1) <= 1).all()
+    assert forced > 100  # the shortcut was taken often enough to be tested
+    code = (
+        "import sys; from ml.agreement import match_spans; "
+        "assert match_spans([(0, 5), (8, 12)], [(1, 6), (20, 30)]) == [(0, 0)]; "
+        "print('scipy.optimize' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_tolerant_threshold_is_inclusive_and_validated():
     assert match_spans([(0, 10)], [(5, 15)], match="tolerant", threshold=5 / 15) == [(0, 0)]
     assert match_spans([(0, 10)], [(5, 15)], match="tolerant", threshold=0.34) == []

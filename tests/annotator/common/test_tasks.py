@@ -114,8 +114,11 @@ def test_a_bad_interval_stops_start_up_with_a_message(worker_env):
     assert "STALE_JOB_RECOVERY_SECONDS must be a positive number of seconds, not 0." in check.stderr
 
 
-def test_make_run_embeds_beat_in_its_worker(monkeypatch):
+def test_make_run_starts_one_lean_worker_and_beat_in_a_thread(monkeypatch):
+    """run_all sizes the worker for a laptop (tasks in a thread of the worker process, one at a time) and runs beat
+    as a thread of its own process (docs/benchmarks.md, Lean processes)."""
     started: list[list[str]] = []
+    beats: list[dict] = []
 
     class FakeWorker:
         pid = 4242
@@ -126,11 +129,27 @@ def test_make_run_embeds_beat_in_its_worker(monkeypatch):
         def poll(self):
             return 0
 
+    class FakeBeat:
+        def __init__(self, app, **kwargs):
+            beats.append({**kwargs, "started": False, "stopped": False})
+
+        def start(self):
+            beats[-1]["started"] = True
+
+        def stop(self):
+            beats[-1]["stopped"] = True
+
     monkeypatch.setattr("annotator.common.management.commands.run_all.subprocess.Popen", FakeWorker)
     monkeypatch.setattr("annotator.common.management.commands.run_all.call_command", lambda *a, **k: None)
     monkeypatch.setattr("annotator.common.management.commands.run_all.signal.signal", lambda *a: None)
+    monkeypatch.setattr("celery.beat.EmbeddedService", FakeBeat)
     call_command("run_all")
-    assert started and started[0][4:6] == ["annotator", "worker"] and "-B" in started[0]
+    command = started[0]
+    assert command[4:6] == ["annotator", "worker"] and "-B" not in command
+    assert command[command.index("-P") + 1] == "threads" and command[command.index("-c") + 1] == "1"
+    assert beats == [
+        {"thread": True, "schedule_filename": settings.CELERY_BEAT_SCHEDULE_FILENAME, "started": True, "stopped": True}
+    ]
 
 
 def test_make_run_prints_the_url_once_the_server_answers_on_it_after_a_first_request():

@@ -1,4 +1,11 @@
-"""`make run`: the web server and a real Celery worker (with beat embedded) side by side; Ctrl-C stops both."""
+"""`make run`: the web server and a real Celery worker side by side, with beat; Ctrl-C stops both.
+
+Sized for a laptop (docs/benchmarks.md, Lean processes): the worker runs its tasks in a thread of its own process
+(``--pool threads``, one at a time) instead of forking pool processes that each hold a copy of the model's libraries
+(scikit-learn and SciPy, ~150 MiB that a process never gives back), and beat is a thread of this process instead of a
+process of its own (it only queues the stale-job recovery every few minutes). Production workers keep the prefork
+pool (docker/compose.yaml).
+"""
 
 import os
 import signal
@@ -19,22 +26,30 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default=os.environ.get("FRAMESCOPE_ADDR", "127.0.0.1:8000"))
-        parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--pool", default="threads", help="Celery worker pool (default threads; prefork forks)")
+        parser.add_argument("--concurrency", type=int, default=1, help="tasks run at once (default 1)")
 
-    def handle(self, *args, addr: str, concurrency: int, **options):
+    def handle(self, *args, addr: str, pool: str, concurrency: int, **options):
+        from celery.beat import EmbeddedService
+
+        from annotator.celery import app
+
         worker = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "annotator", "worker",
-                "-Q", settings.CELERY_QUEUES_ALL, "-c", str(concurrency), "-l", "warning",
+                "-Q", settings.CELERY_QUEUES_ALL, "-P", pool, "-c", str(concurrency), "-l", "warning",
                 "-n", f"framescope-dev-{os.getpid()}@%h",
-                "-B",  # beat embedded: the periodic stale-job recovery (settings.CELERY_BEAT_SCHEDULE)
             ],
         )  # fmt: skip
+        # The periodic stale-job recovery (settings.CELERY_BEAT_SCHEDULE), queued from a thread of this process.
+        beat = EmbeddedService(app, thread=True, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME)
+        beat.start()
         host = addr if ":" in addr else f"127.0.0.1:{addr}"
         banner = [
             self.style.SUCCESS(f"\n  Framescope is at http://{host}/"),
             "  Log in as demo-admin / demo-admin-pw (admin) or demo-annotator / demo-annotator-pw",
-            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}, with beat; Ctrl-C stops both.\n",
+            f"  Celery worker pid {worker.pid} on queues {settings.CELERY_QUEUES_ALL}, beat in this process; Ctrl-C stops "
+            "both.\n",
         ]
         # The URL is printed once the server answers on it, not before: a newcomer who opens it at once gets the page.
         threading.Thread(target=self._announce_when_listening, args=(host, banner), daemon=True).start()
@@ -45,6 +60,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            beat.stop()
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
