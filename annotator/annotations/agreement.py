@@ -34,6 +34,7 @@ from annotator.common.models import Job, JobStatus
 from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Question
+from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
 from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report, compare_spans, question_agreement
 
 SYNC_MAX_SPANS = 5000  # GET computes in the request up to this many spans; above, it queues a Job
@@ -318,10 +319,14 @@ def agreement_get_or_compute(*, project: Project, filters: AgreementFilters, by=
 
 
 def agreement_disagreements(
-    *, project: Project, label: str | None = None, outlet: str | None = None, article_id: int | None = None,
+    *, viewer: Viewer, label: str | None = None, outlet: str | None = None, article_id: int | None = None,
     limit: int = 100,
 ) -> list[dict]:  # fmt: skip
-    """Articles where finished annotators disagree, each with the disagreeing span pairs per annotator pair."""
+    """Articles where finished annotators disagree, each with the disagreeing span pairs per annotator pair (every
+    annotator's spans and names: for a viewer who may see them)."""
+    if not viewer.sees_others:
+        raise Hidden(BLIND_LAYER, "project")
+    project = viewer.project
     filters = filters_validate(project=project, filters=AgreementFilters(label=label, outlet=outlet))
     coverage = agreement_coverage(project=project, filters=filters)
     if article_id is not None:

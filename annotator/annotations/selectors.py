@@ -8,66 +8,87 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from annotator.annotations.models import Layer, Span, SpanDeletion
-from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
 from annotator.projects.models import Project
+from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
 
 
-def span_list_for_annotator(*, project: Project, article: Article, user) -> QuerySet[Span]:
-    """The user's own spans on an article (annotator layer): annotation is blind to other annotators."""
-    return (
-        Span.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR, annotator=user)
+def _shown(viewer: Viewer, article: Article, spans: list) -> list:
+    """Span texts as the viewer was shown the article (masked for an outlet-blind annotator; same offsets)."""
+    if not viewer.sees_outlets:
+        masker = viewer.masker(article)
+        for span in spans:
+            if isinstance(span, dict):
+                span["text"] = masker.span_text(span["start_char"], span["end_char"])
+            else:
+                span.text = masker.span_text(span.start_char, span.end_char)
+    return spans
+
+
+def span_list_own(*, viewer: Viewer, article: Article) -> list[Span]:
+    """The viewer's own spans on an article (annotator layer), texts as they were shown to them."""
+    spans = (
+        Span.objects.filter(project=viewer.project, article=article, layer=Layer.ANNOTATOR, annotator=viewer.user)
         .select_related("label")
         .order_by("start_char", "end_char", "id")
     )
+    return _shown(viewer, article, list(spans))
 
 
-def suggestion_list_for_article(*, project: Project, article: Article) -> QuerySet[Span]:
+def suggestion_list_for_article(*, viewer: Viewer, article: Article) -> list[Span]:
     """The active model version's suggestion spans on an article (none if no version is active).
 
     Suggestions live in their own layer: they are never an annotator's span, never gold, never in agreement.
     """
     from annotator.training.models import ModelVersion
 
-    active = ModelVersion.objects.filter(project=project, is_active=True).values("pk")[:1]
-    return (
-        Span.objects.filter(project=project, article=article, layer=Layer.SUGGESTION, model_version__in=active)
+    if not viewer.sees_layer(Layer.SUGGESTION):
+        raise Hidden(BLIND_LAYER, "layer")
+    active = ModelVersion.objects.filter(project=viewer.project, is_active=True).values("pk")[:1]
+    spans = (
+        Span.objects.filter(project=viewer.project, article=article, layer=Layer.SUGGESTION, model_version__in=active)
         .select_related("label", "model_version")
         .order_by("start_char", "end_char", "id")
     )
+    return _shown(viewer, article, list(spans))
 
 
-def span_rows_for_others(*, project: Project, article: Article, user) -> list[dict]:
-    """Other annotators' spans on an article (annotator layer), for the read-only view of non-blind projects.
-    Callers must check `project.blind` first (see annotator.api.views.spans.OtherSpanListApi)."""
+OTHERS_HIDDEN = "This project is blind: annotators do not see each other's spans."
+
+
+def span_rows_for_others(*, viewer: Viewer, article: Article) -> list[dict]:
+    """Other annotators' spans on an article (annotator layer), read-only: for viewers who may see them (403 else)."""
+    if not viewer.sees_others:
+        raise Hidden(OTHERS_HIDDEN, "project")
     rows = (
-        Span.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR)
-        .exclude(annotator=user)
+        Span.objects.filter(project=viewer.project, article=article, layer=Layer.ANNOTATOR)
+        .exclude(annotator=viewer.user)
         .order_by("start_char", "end_char", "id")
         .values("id", "label_id", "start_char", "end_char", "text", "annotator__username")
     )
-    return [{**row, "annotator": row.pop("annotator__username")} for row in rows]
+    return _shown(viewer, article, [{**row, "annotator": row.pop("annotator__username")} for row in rows])
 
 
 SPAN_ROW_FIELDS = ("id", "label_id", "start_char", "end_char", "text", "note", "client_id")
 
 
-def span_rows_for_annotator(*, project: Project, article: Article | int, user) -> list[dict]:
-    """The user's own spans on an article as plain dicts (no model instances: the annotator page of a long
-    article carries 1,000+ of them)."""
+def span_rows_own(*, viewer: Viewer, article: Article) -> list[dict]:
+    """The viewer's own spans on an article as plain dicts (no model instances: the annotator page of a long
+    article carries 1,000+ of them), texts as shown to them."""
     rows = (
-        Span.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR, annotator=user)
+        Span.objects.filter(project=viewer.project, article=article, layer=Layer.ANNOTATOR, annotator=viewer.user)
         .order_by("start_char", "end_char", "id")
         .values(*SPAN_ROW_FIELDS)
     )
-    return [{**row, "client_id": str(row["client_id"]) if row["client_id"] else None} for row in rows]
+    rows = [{**row, "client_id": str(row["client_id"]) if row["client_id"] else None} for row in rows]
+    return _shown(viewer, article, rows)
 
 
-def span_get_for_user(*, project: Project, span_id: int, user) -> Span:
-    """One of the user's own spans in the project; Http404 for anyone else's."""
+def span_get_own(*, viewer: Viewer, span_id: int) -> Span:
+    """One of the viewer's own spans in the project; Http404 for anyone else's."""
     span = (
         Span.objects.select_related("label", "project")
-        .filter(pk=span_id, project=project, layer=Layer.ANNOTATOR, annotator=user)
+        .filter(pk=span_id, project=viewer.project, layer=Layer.ANNOTATOR, annotator=viewer.user)
         .first()
     )
     if span is None:
@@ -75,22 +96,15 @@ def span_get_for_user(*, project: Project, span_id: int, user) -> Span:
     return span
 
 
-def _spans_visible_to(*, user, role: str | None) -> Q:
-    """Whose spans a member may look up one by one: curators and owners any annotator's and the gold layer (they
-    curate them), everyone else only their own annotator-layer spans (blind mode)."""
-    from annotator.projects.models import Role
-
-    if role_at_least(role, Role.CURATOR):
-        return Q(layer__in=[Layer.ANNOTATOR, Layer.GOLD])
-    return Q(layer=Layer.ANNOTATOR, annotator=user)
-
-
-def span_state_for_user(*, project: Project, span_id: int, user, role: str | None) -> dict:
+def span_state_for_viewer(*, viewer: Viewer, span_id: int) -> dict:
     """A span as the server has it now, for a page whose copy went stale: present (with its fields) or deleted, and
-    who made that state and when. Http404 if the span never existed or is not the user's to see."""
-    visible = _spans_visible_to(user=user, role=role)
+    who made that state and when. Http404 if the span never existed or is not the viewer's to see (the visibility
+    rule, annotator and gold layers only; deletions are filtered by the same rule as spans)."""
+    project, user = viewer.project, viewer.user
+    visible = Q(layer__in=[Layer.ANNOTATOR, Layer.GOLD]) & viewer.rows_q()
     span = Span.objects.filter(visible, pk=span_id, project=project).select_related("label", "updated_by").first()
     if span is not None:
+        span_text_shown(viewer=viewer, span=span)
         who = span.updated_by
         fields = {f: getattr(span, f) for f in ("id", "article_id", "layer", "label_id", "start_char", "end_char")}
         fields.update(
@@ -113,6 +127,48 @@ def span_state_for_user(*, project: Project, span_id: int, user, role: str | Non
         "changed_by_you": who is not None and who.pk == user.pk,
         "changed_at": changed_at.isoformat(),
     }
+
+
+def span_text_shown(*, viewer: Viewer, span: Span) -> Span:
+    """The span with its text as the viewer sees the article (one article read, only when masking applies)."""
+    if not viewer.sees_outlets:
+        article = Article.objects.select_related("outlet").get(pk=span.article_id)
+        _shown(viewer, article, [span])
+    return span
+
+
+def span_list_for_viewer(
+    *, viewer: Viewer, layers: tuple[str, ...], annotator_id: int | None, article_id: int | None, label: str
+) -> QuerySet[Span]:
+    """The project's spans in ``layers`` (one member's with ``annotator_id``) that the viewer may read.
+
+    ``layers``/``annotator_id`` come from :meth:`Viewer.scope`; the viewer's own rule is applied again here, so
+    no caller can widen it. Texts are the stored ones: pass pages through :func:`span_page_shown`.
+    """
+    spans = (
+        Span.objects.filter(project=viewer.project, layer__in=layers)
+        .filter(viewer.rows_q())
+        .select_related("label", "annotator", "codebook_version", "model_version", "article__outlet")
+    )
+    if annotator_id is not None:
+        spans = spans.filter(annotator_id=annotator_id)
+    if article_id is not None:
+        spans = spans.filter(article_id=article_id)
+    if label:
+        spans = spans.filter(label__name=label)
+    return spans
+
+
+def span_page_shown(*, viewer: Viewer, spans: list[Span]) -> list[Span]:
+    """A page of :func:`span_list_for_viewer` as the viewer may see it: ``outlet`` set (None when hidden), texts
+    masked for an outlet-blind annotator."""
+    maskers: dict[int, object] = {}
+    for span in spans:
+        span.outlet = span.article.outlet.slug if viewer.sees_outlets else None
+        if not viewer.sees_outlets:
+            masker = maskers.get(span.article_id) or maskers.setdefault(span.article_id, viewer.masker(span.article))
+            span.text = masker.span_text(span.start_char, span.end_char)  # type: ignore[attr-defined]
+    return spans
 
 
 def span_count_by_label(*, project: Project) -> dict[int, int]:
@@ -148,12 +204,14 @@ def article_sentences(*, article_id: int | None = None, article: Article | None 
     return split_sentences(article.text, language=article.language or article.outlet.language)
 
 
-def answer_rows_for_annotator(*, project: Project, article: Article | int, user) -> list[dict]:
-    """The user's own answers on an article (annotator layer) as plain dicts, in question order."""
+def answer_rows_own(*, viewer: Viewer, article: Article | int) -> list[dict]:
+    """The viewer's own answers on an article (annotator layer) as plain dicts, in question order. Answers are rows
+    with a layer and an annotator like spans: the visibility rule filters them the same way."""
     from annotator.annotations.models import Answer
 
     rows = (
-        Answer.objects.filter(project=project, article=article, layer=Layer.ANNOTATOR, annotator=user)
+        Answer.objects.filter(project=viewer.project, article=article, layer=Layer.ANNOTATOR, annotator=viewer.user)
+        .filter(viewer.rows_q())
         .order_by("question__order", "question_id", "start_char", "span_id", "id")
         .values(*ANSWER_ROW_FIELDS)
     )

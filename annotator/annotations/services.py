@@ -16,9 +16,10 @@ from annotator.annotations.models import Layer, Span, SpanDeletion
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
 from annotator.projects.blinding import matches_with_mask
-from annotator.projects.models import CodebookVersion, Label, Project, ProjectArticle
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import label_get_for_project, membership_role
+from annotator.projects.visibility import viewer_for
 
 NOTE_MAX_CHARS = 5000
 SPAN_MAX_CHARS = 5000
@@ -27,6 +28,8 @@ NOT_ALLOWED = "You cannot annotate in this project."
 NOT_IN_PROJECT = "This article is not part of the project."
 NOT_YOURS = "You can only change your own spans."
 DUPLICATE_SPAN = "You already marked “{text}” with {label} here (span #{id}); the same span is not stored twice."
+NOT_IN_QUEUE = "This article is not in your queue."
+CALIBRATION_FIRST = "Finish your calibration articles first: the rest of your queue opens when they are done."
 
 
 def _check_may_annotate(*, project: Project, user) -> None:
@@ -75,25 +78,59 @@ def _existing_for_client_id(*, client_id: uuid.UUID, project: Project, article_i
 
 def _span_context_sql() -> str:
     article, link = Article._meta, ProjectArticle._meta
-    label, version = Label._meta, CodebookVersion._meta
+    label, version, assignment = Label._meta, CodebookVersion._meta, Assignment._meta
+    mine = f"FROM {assignment.db_table} q WHERE q.project_id = %s AND q.annotator_id = %s"
     return (
         f"SELECT SUBSTR(a.{article.get_field('text').column}, %s, %s),"
         f" (SELECT l.name FROM {label.db_table} l WHERE l.id = %s AND l.project_id = %s),"
-        f" (SELECT v.id FROM {version.db_table} v WHERE v.project_id = %s ORDER BY v.number DESC LIMIT 1)"
+        f" (SELECT v.id FROM {version.db_table} v WHERE v.project_id = %s ORDER BY v.number DESC LIMIT 1),"
+        f" EXISTS (SELECT 1 {mine}),"
+        f" (SELECT q.is_calibration {mine} AND q.article_id = pa.article_id),"
+        f" EXISTS (SELECT 1 {mine} AND q.is_calibration = %s AND q.status <> %s)"
         f" FROM {link.db_table} pa INNER JOIN {article.db_table} a ON a.id = pa.article_id"
         " WHERE pa.project_id = %s AND pa.article_id = %s"
     )
 
 
-def _span_context(*, project: Project, article_id: int, label_id: int, start_char: int, end_char: int) -> tuple | None:
+def _queue_check(*, has_assignments: bool, assigned_calibration: bool | None, gate_closed: bool) -> None:
+    """The article must be in the annotator's queue (``projects.selectors.assignment_queue``, the one definition):
+    with assignment rows, one of them, and while the calibration gate is closed, a calibration one; without any,
+    every article of the project (the fallback queue)."""
+    if not has_assignments:
+        return
+    if assigned_calibration is None:
+        raise ApplicationError(NOT_IN_QUEUE, {"article": [NOT_IN_QUEUE]}, status_code=403)
+    if gate_closed and not assigned_calibration:
+        raise ApplicationError(CALIBRATION_FIRST, {"article": [CALIBRATION_FIRST]}, status_code=403)
+
+
+def _span_context(
+    *, project: Project, user, article_id: int, label_id: int, start_char: int, end_char: int
+) -> tuple | None:
     """ONE query: is the article in the project, the covered slice of its text (not the whole text), the label's
-    name if the label is in the project's codebook, and the latest codebook version. None if not in the project.
+    name if the label is in the project's codebook, the latest codebook version, and the user's queue: has
+    assignments, this article's assignment (its calibration flag, NULL without one), calibration gate still
+    closed. None if the article is not in the project.
 
     The slice is taken by the database (`SUBSTR`, 1-based, counting characters = code points on PostgreSQL and
     SQLite), so a save never loads a 20,000-word article. Written as SQL (portable to both backends) because
     this runs on every span save and building the equivalent ORM query cost more CPU than running it.
     """
-    params = [start_char + 1, end_char - start_char, label_id, project.pk, project.pk, project.pk, article_id]
+    queue = [project.pk, user.pk]
+    done = Assignment.Status.DONE
+    params = [
+        start_char + 1,
+        end_char - start_char,
+        label_id,
+        project.pk,
+        project.pk,
+        *queue,
+        *queue,
+        *queue,
+        True,
+        done,
+    ]
+    params += [project.pk, article_id]
     with connections[router.db_for_read(ProjectArticle)].cursor() as cursor:
         cursor.execute(_span_context_sql(), params)
         return cursor.fetchone()
@@ -118,16 +155,22 @@ def _insert_ignoring_conflicts(span: Span) -> int | None:
     return row[0] if row else None
 
 
-def _duplicate_error(twin: Span) -> ApplicationError:
-    """409 naming the annotator's existing identical span; `errors.duplicate_of` is its id, for the page."""
-    message = DUPLICATE_SPAN.format(text=twin.text[:60], label=twin.label.name, id=twin.pk)
+def _duplicate_error(twin: Span, *, user) -> ApplicationError:
+    """409 naming the annotator's existing identical span; `errors.duplicate_of` is its id, for the page. Its text is
+    quoted as the annotator sees it (masked for an outlet-blind annotator: the visibility rule)."""
+    viewer = viewer_for(project=twin.project, user=user)
+    shown = twin.text
+    if not viewer.sees_outlets:
+        article = Article.objects.select_related("outlet").get(pk=twin.article_id)
+        shown = viewer.masker(article).span_text(twin.start_char, twin.end_char)
+    message = DUPLICATE_SPAN.format(text=shown[:60], label=twin.label.name, id=twin.pk)
     return ApplicationError(message, {"duplicate_of": [twin.pk]}, status_code=409)
 
 
 def _annotator_twin(*, span: Span, label_id: int) -> Span | None:
     """The user's other span on the same article with the same offsets and this label (the unique constraint's key)."""
     return (
-        Span.objects.select_related("label")
+        Span.objects.select_related("label", "project")
         .filter(
             layer=Layer.ANNOTATOR,
             annotator_id=span.annotator_id,
@@ -199,7 +242,8 @@ def span_create(
     `provenance`); it must be a suggestion on the same article of the project. The suggestion itself is not
     touched: it stays in the suggestion layer and never becomes gold.
 
-    Rules, all checked here: the user may annotate in the project; the article is in the project; the label is
+    Rules, all checked here: the user may annotate in the project; the article is in the project and in the user's
+    queue (their assignments, and only calibration articles while the calibration gate is closed); the label is
     in the project's codebook; the offsets are inside the text and `text` equals the article's text there; the
     note is not too long. A retry with the same `client_id` returns the span the first attempt made
     (created=False); a client_id used for someone else's span is refused. A span the user already has (same
@@ -217,17 +261,25 @@ def span_create(
     _offsets_precheck(start_char=start_char, end_char=end_char)
     note = _note_validate(note)
     row = _span_context(
-        project=project, article_id=article_id, label_id=label_id, start_char=start_char, end_char=end_char
+        project=project, user=user, article_id=article_id, label_id=label_id, start_char=start_char, end_char=end_char
     )
     if row is None:
         raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
-    covered, label_name, version_id = row
+    covered, label_name, version_id, has_assignments, assigned_calibration, gate_closed = row
+    _queue_check(
+        has_assignments=bool(has_assignments),
+        assigned_calibration=None if assigned_calibration is None else bool(assigned_calibration),
+        gate_closed=bool(gate_closed),
+    )
     if project.outlet_blind and covered != text and matches_with_mask(shown=text, actual=covered):
         text = covered  # a blinded annotator saw MASK where the outlet is named; store the real text
     if covered != text or len(covered) != end_char - start_char:  # a slice past the end comes back shorter
-        # Rare path: the full text gives the precise message (end past the text, or a different text there).
-        full = Article.objects.filter(pk=article_id).values_list("text", flat=True).get()
-        span_offsets_validate(text=full, start_char=start_char, end_char=end_char, span_text=text)
+        # Rare path: the full text gives the precise message (end past the text, or a different text there), as
+        # the annotator was shown it: an outlet-blind annotator's message never quotes the characters under the mask.
+        article_row = Article.objects.select_related("outlet").get(pk=article_id)
+        shown = viewer_for(project=project, user=user).masker(article_row).text
+        span_offsets_validate(text=shown, start_char=start_char, end_char=end_char, span_text=text)
+        raise ApplicationError("The span text does not match the article at these offsets.", {"text": ["Mismatch."]})
     if label_name is None:  # not in the codebook: the selector raises its error
         label_get_for_project(project=project, label_id=label_id)
     provenance = {}
@@ -262,7 +314,7 @@ def span_create(
     twin = _annotator_twin(span=span, label_id=label_id)
     if twin is None:  # pragma: no cover - ON CONFLICT fires only for a client_id or an identical span
         raise ApplicationError("The span could not be saved; try again.")
-    raise _duplicate_error(twin)
+    raise _duplicate_error(twin, user=user)
 
 
 def _own_span(*, span: Span, user) -> None:
@@ -282,7 +334,7 @@ def span_update(*, span: Span, user, label_id: int | None = None, note: str | No
         span.label = label_get_for_project(project=span.project, label_id=label_id)
         twin = _annotator_twin(span=span, label_id=label_id)
         if twin is not None:
-            raise _duplicate_error(twin)
+            raise _duplicate_error(twin, user=user)
         span.codebook_version_id = (
             CodebookVersion.objects.filter(project_id=span.project_id)
             .order_by("-number")

@@ -1,12 +1,13 @@
-"""Reads for the corpus app."""
+"""Reads for the corpus app. Which articles and outlets a person may see is the visibility rule's
+(annotator/projects/visibility.py: ``corpus_articles_for``, ``corpus_outlets_for``)."""
 
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from annotator.corpus.models import Article, ImportBatch, Outlet
+from annotator.corpus.models import Article, ImportBatch
 
 
 def import_batch_article_ids(*, batch_id: int) -> QuerySet:
@@ -38,52 +39,6 @@ def import_batch_progress(*, batch: ImportBatch) -> dict:
     }
 
 
-# --- what a user may see (the REST API's corpus endpoints) ------------------------------------------------
-#
-# Staff see every article, outlet and import batch. Other users see the articles of the projects they are members
-# of. An article's outlet details (outlet, byline, URL, external id, metadata, story cluster) are visible when at
-# least one of those projects lets the user see outlets: every project except an outlet-blind one in which the
-# user is an annotator. Outlets are listed only when the user may see at least one of their articles' outlet.
-
-OUTLET_FIELDS_HIDDEN = ("outlet", "outlet_name", "url", "byline", "external_id", "metadata", "cluster_id")
-
-
-def _member_project_ids(*, user: Any) -> QuerySet:
-    from annotator.projects.models import Membership
-
-    return Membership.objects.filter(user=user).values("project_id")
-
-
-def _outlet_visible_project_ids(*, user: Any) -> QuerySet:
-    from annotator.projects.models import Membership, Role
-
-    blind = Q(role=Role.ANNOTATOR, project__outlet_blind=True)
-    return Membership.objects.filter(user=user).exclude(blind).values("project_id")
-
-
-def article_list_for_user(*, user: Any) -> QuerySet[Article]:
-    """Articles the user may see, with their outlet, annotated with `outlet_visible` (see the rule above)."""
-    from annotator.projects.models import ProjectArticle
-
-    articles = Article.objects.select_related("outlet")
-    if not user.is_authenticated:
-        return articles.none()
-    if user.is_staff:
-        return articles.annotate(outlet_visible=Value(True, output_field=BooleanField()))
-    links = ProjectArticle.objects.filter(article_id=OuterRef("pk"))
-    return articles.annotate(
-        outlet_visible=Exists(links.filter(project_id__in=_outlet_visible_project_ids(user=user)))
-    ).filter(Exists(links.filter(project_id__in=_member_project_ids(user=user))))
-
-
-def article_get_for_user(*, user: Any, article_id: int) -> Article:
-    """One article the user may see; Http404 otherwise (an article of someone else's project looks missing)."""
-    article = article_list_for_user(user=user).filter(pk=article_id).first()
-    if article is None:
-        raise Http404("No such article.")
-    return article
-
-
 def article_search(*, articles: QuerySet[Article], query: str) -> QuerySet[Article]:
     """Full-text search in title and text: PostgreSQL full text (websearch syntax); elsewhere every word, icontains."""
     query = query.strip()
@@ -99,27 +54,6 @@ def article_search(*, articles: QuerySet[Article], query: str) -> QuerySet[Artic
     for word in query.split():
         articles = articles.filter(Q(title__icontains=word) | Q(text__icontains=word))
     return articles
-
-
-def outlet_list_for_user(*, user: Any) -> QuerySet[Outlet]:
-    """Outlets the user may see: all for staff; otherwise those of articles whose outlet the user may see."""
-    if not user.is_authenticated:
-        return Outlet.objects.none()
-    if user.is_staff:
-        return Outlet.objects.all()
-    from annotator.projects.models import ProjectArticle
-
-    visible = ProjectArticle.objects.filter(
-        article__outlet_id=OuterRef("pk"), project_id__in=_outlet_visible_project_ids(user=user)
-    )
-    return Outlet.objects.filter(Exists(visible))
-
-
-def outlet_get_for_user(*, user: Any, slug: str) -> Outlet:
-    outlet = outlet_list_for_user(user=user).filter(slug=slug).first()
-    if outlet is None:
-        raise Http404("No such outlet.")
-    return outlet
 
 
 def import_batch_list_for_user(*, user: Any) -> QuerySet[ImportBatch]:

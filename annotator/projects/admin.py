@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from annotator.projects.models import Assignment, CodebookVersion, Label, Membership, Project, ProjectArticle
+from annotator.projects.models import (
+    Assignment,
+    CodebookVersion,
+    CorpusGrant,
+    Label,
+    Membership,
+    Project,
+    ProjectArticle,
+)
 from annotator.projects.services import label_create, label_delete, label_update
 
 
@@ -10,12 +18,41 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class CorpusGrantInline(admin.TabularInline):
+    """Staff grant outlets or import batches to the project; its owners and curators add only those articles."""
+
+    model = CorpusGrant
+    extra = 0
+    fields = ["outlet", "batch", "granted_by", "created_at"]
+    readonly_fields = ["granted_by", "created_at"]
+    raw_id_fields = ["batch"]
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_by", "created_at", "blind", "annotators_per_article"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, CorpusGrantInline]
+
+    def save_formset(self, request, form, formset, change):
+        for grant in formset.save(commit=False):
+            if isinstance(grant, CorpusGrant) and grant.pk is None:
+                grant.granted_by = request.user
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(CorpusGrant)
+class CorpusGrantAdmin(admin.ModelAdmin):
+    list_display = ["project", "outlet", "batch", "granted_by", "created_at"]
+    list_filter = ["project"]
+    raw_id_fields = ["batch"]
+    readonly_fields = ["granted_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.pk is None:
+            obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(CodebookVersion)

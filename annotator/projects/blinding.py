@@ -1,8 +1,9 @@
 """Outlet-blind annotation: what an annotator of an outlet-blind project is shown instead of the outlet.
 
-The rule (docs/annotating.md, "Outlet-blind projects"):
+Who is blinded is the visibility rule's (annotator/projects/visibility.py: ``Viewer.sees_outlets``: members whose
+role is `annotator` in an outlet-blind project); this module only says how. For those members (docs/annotating.md,
+"Outlet-blind projects"):
 
-* only members whose role is `annotator` are blinded; owners, curators and viewers see everything;
 * the outlet, byline and URL are not sent at all;
 * in the title, every case-insensitive occurrence of an outlet term becomes "[outlet]" (titles carry no offsets);
 * in the text, offsets must stay valid, so nothing is removed: every code point of an outlet term is replaced
@@ -22,18 +23,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from annotator.projects.models import Project, Role
-
 MASK = "\u2588"  # FULL BLOCK: one code point, one UTF-16 unit
 TITLE_MASK = "[outlet]"
 BOILERPLATE_LINES = 2
 BOILERPLATE_MAX_CHARS = 120
 MIN_TERM = 3
-
-
-def outlet_blind_applies(*, project: Project, role: str | None) -> bool:
-    """True when this member must not see the outlet (outlet-blind project, annotator role)."""
-    return bool(project.outlet_blind) and role == Role.ANNOTATOR
 
 
 def _host(url: str) -> str:

@@ -74,6 +74,40 @@ class ProjectArticle(models.Model):
         constraints = [models.UniqueConstraint(fields=["project", "article"], name="project_article_unique")]
 
 
+class CorpusGrant(models.Model):
+    """Staff curate the corpus and grant parts of it to a project: one outlet or one import batch per grant.
+
+    Owners and curators who are not staff add to their project only granted articles (settings page, annotation
+    imports); the rule lives in annotator/projects/visibility.py, the model in docs/security.md.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="corpus_grants")
+    outlet = models.ForeignKey("corpus.Outlet", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey("corpus.ImportBatch", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outlet__isnull=False, batch__isnull=True) | Q(outlet__isnull=True, batch__isnull=False),
+                name="corpus_grant_outlet_or_batch",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "outlet"], condition=Q(outlet__isnull=False), name="corpus_grant_unique_outlet"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "batch"], condition=Q(batch__isnull=False), name="corpus_grant_unique_batch"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} ← {'outlet ' + str(self.outlet) if self.outlet_id else 'import ' + str(self.batch_id)}"
+
+
 class Membership(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

@@ -12,6 +12,7 @@ from annotator.corpus.models import Article
 from annotator.projects.models import (
     Assignment,
     CodebookVersion,
+    CorpusGrant,
     Label,
     Membership,
     Project,
@@ -116,6 +117,14 @@ def question_get_for_project(
             status_code=status_code,
         )
     return question
+
+
+def label_get_by_name(*, project: Project, name: str) -> Label:
+    """The label called ``name`` in the project's codebook; a 400 naming the field otherwise."""
+    label = Label.objects.filter(project=project, name=name).first()
+    if label is None:
+        raise ApplicationError("Unknown label.", {"label": [f"no label {name!r} in this project"]})
+    return label
 
 
 def codebook_version_latest(*, project: Project) -> CodebookVersion | None:
@@ -255,6 +264,95 @@ def users_by_identifier(*, identifiers: list[str]) -> tuple[dict, dict[str, str]
         else:
             problems[name] = "no account with this " + ("username or e-mail." if "@" in name else "username.")
     return found, problems
+
+
+def queue_for(*, viewer) -> Queue:
+    """The viewer's queue (:func:`assignment_queue`) with titles as they may see them (outlet masked)."""
+    from dataclasses import replace
+
+    from annotator.projects.blinding import blind_titles
+
+    queue = assignment_queue(project=viewer.project, user=viewer.user)
+    if viewer.sees_outlets:
+        return queue
+    titles = blind_titles(article_ids=[item.article_id for item in queue.items])
+    return replace(queue, items=[replace(item, title=titles.get(item.article_id, "")) for item in queue.items])
+
+
+def article_shown(*, viewer, article: Article) -> dict:
+    """One article of the project as the viewer may see it: title and text (masked for an outlet-blind
+    annotator, same offsets), and the outlet's name, byline and URL (None when the outlet is hidden)."""
+    masker = viewer.masker(article)
+    return {
+        "id": article.pk,
+        "title": masker.title,
+        "text": masker.text,
+        "outlet": article.outlet.name if viewer.sees_outlets else None,
+        "byline": article.byline if viewer.sees_outlets else None,
+        "url": article.url if viewer.sees_outlets else None,
+        "published_at": article.published_at,
+    }
+
+
+def job_get_for_viewer(*, viewer, job_id: int):
+    """A job of the viewer's project that they may follow (``Viewer.sees_job``); Http404 otherwise, so a job they
+    may not read looks like a missing one."""
+    from annotator.common.models import Job
+
+    job = Job.objects.filter(project=viewer.project, pk=job_id).first()
+    if job is None or not viewer.sees_job(job.kind):
+        raise Http404("No such job in this project.")
+    return job
+
+
+def outlet_list_for_project(*, viewer) -> list[dict]:
+    """The outlets of the project's articles ({slug, name}, by slug) for a viewer who may learn them (else [])."""
+    from annotator.corpus.models import Outlet
+
+    if not viewer.sees_outlets:
+        return []
+    outlets = Outlet.objects.filter(articles__project_links__project=viewer.project).distinct().order_by("slug")
+    return list(outlets.values("slug", "name"))
+
+
+def annotating_members(*, project: Project) -> list:
+    """The users who may annotate in the project (owners, curators, annotators), by username."""
+    members = membership_list(project=project).filter(role__in=[Role.OWNER, Role.CURATOR, Role.ANNOTATOR])
+    return [m.user for m in members]
+
+
+def members_by_username(*, project: Project, names: list[str]) -> tuple[dict, list[str]]:
+    """({username: user} for the names that are project members, [names that are not]): names are resolved among
+    the project's members only, so the answer says nothing about other accounts."""
+    found = {m.user.username: m.user for m in membership_list(project=project).filter(user__username__in=names)}
+    return found, [name for name in names if name not in found]
+
+
+def membership_get(*, project: Project, membership_id: int) -> Membership:
+    """A membership of the project by id; an ApplicationError naming the field otherwise."""
+    membership = Membership.objects.select_related("project", "user").filter(project=project, pk=membership_id).first()
+    if membership is None:
+        raise ApplicationError("That person is not a member of this project.", {"member": ["Unknown member."]})
+    return membership
+
+
+def user_get_by_username(*, username: str):
+    """The account called ``username`` (owners add members by name); an ApplicationError naming the field otherwise."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ApplicationError(f"No user called '{username}'.", {"username": ["Unknown user."]})
+    return user
+
+
+def project_article_count(*, project: Project) -> int:
+    return ProjectArticle.objects.filter(project=project).count()
+
+
+def corpus_grant_list(*, project: Project) -> QuerySet[CorpusGrant]:
+    """What staff granted to the project (outlets and import batches), oldest first."""
+    return CorpusGrant.objects.filter(project=project).select_related("outlet").order_by("id")
 
 
 def membership_list(*, project: Project) -> QuerySet[Membership]:

@@ -17,6 +17,7 @@ from annotator.projects.codebook import Codebook, codebook_labels, codebook_ques
 from annotator.projects.models import (
     Assignment,
     CodebookVersion,
+    CorpusGrant,
     Label,
     Membership,
     Project,
@@ -202,7 +203,7 @@ MAX_ANNOTATORS_PER_ARTICLE = 20
 BOOTSTRAP_RANGE = (100, 100_000)
 
 
-def _project_settings_errors(project: Project, fields: dict) -> dict[str, list[str]]:
+def _project_settings_errors(project: Project, fields: dict, by=None) -> dict[str, list[str]]:
     """Field errors for new project settings (normalises `stratify_by` in place)."""
     from annotator.projects.assignment import strata_validate
 
@@ -228,7 +229,7 @@ def _project_settings_errors(project: Project, fields: dict) -> dict[str, list[s
         errors["bootstrap_resamples"] = [f"Between {BOOTSTRAP_RANGE[0]:,} and {BOOTSTRAP_RANGE[1]:,}."]
     if "follow_outlets" in fields:
         try:
-            fields["follow_outlets"] = _followed_outlets_validate(fields["follow_outlets"])
+            fields["follow_outlets"] = _followed_outlets_validate(fields["follow_outlets"], project=project, by=by)
         except ApplicationError as err:
             errors["follow_outlets"] = [err.message]
     for name, choices in (
@@ -243,16 +244,25 @@ def _project_settings_errors(project: Project, fields: dict) -> dict[str, list[s
 FOLLOW_EVERY_OUTLET = "*"
 
 
-def _followed_outlets_validate(value) -> list[str]:
-    """Outlet slugs (or "*") as a sorted list without repeats; unknown outlets are named."""
+def _followed_outlets_validate(value, *, project: Project, by) -> list[str]:
+    """Outlet slugs (or "*") as a sorted list without repeats; unknown outlets are named. ``by`` (not staff) may
+    follow only the outlets granted to the project, and not every outlet ("*"), beyond what it follows already."""
+    from annotator.projects.visibility import NOT_GRANTED, viewer_for
+
     if not isinstance(value, list | tuple) or not all(isinstance(slug, str) for slug in value):
         raise ApplicationError('A list of outlet slugs, or ["*"] for every outlet.')
     slugs = sorted({slug.strip() for slug in value if slug.strip()})
+    kept = set(project.follow_outlets or [])
+    outlets = Outlet.objects.all()
+    if by is not None:
+        outlets = viewer_for(project=project, user=by).addable_outlets() | Outlet.objects.filter(slug__in=kept)
     if FOLLOW_EVERY_OUTLET in slugs:
+        if by is not None and not by.is_staff and FOLLOW_EVERY_OUTLET not in kept:
+            raise ApplicationError(f"Following every outlet needs a staff account. {NOT_GRANTED}")
         return [FOLLOW_EVERY_OUTLET]
-    unknown = set(slugs) - set(Outlet.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    unknown = set(slugs) - set(outlets.filter(slug__in=slugs).values_list("slug", flat=True))
     if unknown:
-        raise ApplicationError(f"No outlet with slug {', '.join(repr(s) for s in sorted(unknown))}.")
+        raise ApplicationError(f"No outlet with slug {', '.join(repr(s) for s in sorted(unknown))} to follow.")
     return slugs
 
 
@@ -263,7 +273,7 @@ def project_update(*, project: Project, by=None, **fields) -> Project:
     unknown = set(fields) - set(PROJECT_SETTING_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown project setting(s): {', '.join(sorted(unknown))}.")
-    errors = _project_settings_errors(project, fields)
+    errors = _project_settings_errors(project, fields, by)
     if errors:
         raise ApplicationError("The settings are not valid.", errors)
     for name, value in fields.items():
@@ -296,12 +306,19 @@ def project_add_articles(
 ) -> int:
     """Add articles matching every given filter (outlet, date range, text search, ids); returns how many were new.
 
+    ``by`` (an owner or curator) adds only what they may add (``Viewer.addable_articles``: staff anything, others
+    what staff granted to the project); ``by=None`` is the system (the command line, import hooks). Ids outside
+    that set are refused whether or not they exist, so the answer tells nothing about the rest of the corpus.
     Articles already in the project are left alone, so this can be called again as the corpus grows.
     """
-    _require(project=project, user=by, capability="manage_articles")
+    from annotator.projects.visibility import NOT_GRANTED, viewer_for
+
+    articles = Article.objects.all()
+    if by is not None:
+        _require(project=project, user=by, capability="manage_articles")
+        articles = viewer_for(project=project, user=by).addable_articles()
     if outlet is None and published_from is None and published_to is None and not search and article_ids is None:
         raise ApplicationError("Give at least one filter (outlet, date range, search or article ids).")
-    articles = Article.objects.all()
     if outlet is not None:
         articles = articles.filter(outlet__slug=outlet) if isinstance(outlet, str) else articles.filter(outlet=outlet)
     if published_from is not None:
@@ -312,12 +329,14 @@ def project_add_articles(
         articles = articles.filter(Q(title__icontains=search) | Q(text__icontains=search))
     if article_ids is not None:
         ids = list(article_ids)
-        missing = set(ids) - set(Article.objects.filter(pk__any_of=ids).values_list("pk", flat=True))
-        if missing:
-            raise ApplicationError(
-                f"{len(missing)} article id(s) do not exist.", {"article_ids": [f"Unknown: {sorted(missing)[:20]}"]}
-            )
         articles = articles.filter(pk__any_of=ids)
+        missing = set(ids) - set(articles.values_list("pk", flat=True))
+        if missing:
+            why = "are not in the corpus granted to this project" if by is not None else "do not exist"
+            raise ApplicationError(
+                f"{len(missing)} article id(s) {why}.",
+                {"article_ids": [f"Not available: {sorted(missing)[:20]}." + (f" {NOT_GRANTED}" if by else "")]},
+            )
     existing = ProjectArticle.objects.filter(project=project).values("article_id")
     new_ids = list(articles.exclude(pk__in=existing).order_by("pk").values_list("pk", flat=True))
     ProjectArticle.objects.bulk_create(
@@ -326,6 +345,34 @@ def project_add_articles(
     if new_ids and project.score_new_articles:
         _score_new_articles(project=project, article_ids=new_ids)
     return len(new_ids)
+
+
+GRANT_NEEDS_STAFF = "Only staff grant parts of the corpus to a project."
+
+
+@transaction.atomic
+def corpus_grant_add(*, project: Project, by, outlet: Outlet | None = None, batch=None) -> CorpusGrant:
+    """Grant an outlet or an import batch to the project (staff; ``by=None`` is the command line); idempotent."""
+    if by is not None and not by.is_staff:
+        raise ApplicationError(GRANT_NEEDS_STAFF, {"grant": [GRANT_NEEDS_STAFF]}, status_code=403)
+    if (outlet is None) == (batch is None):
+        raise ApplicationError("Grant one outlet or one import batch.", {"grant": ["Give an outlet or a batch."]})
+    grant, _ = CorpusGrant.objects.get_or_create(
+        project=project, outlet=outlet, batch=batch, defaults={"granted_by": by}
+    )
+    return grant
+
+
+@transaction.atomic
+def corpus_grant_remove(*, grant: CorpusGrant, by) -> None:
+    """Withdraw a grant (staff). Articles already in the project stay; an outlet it granted is no longer followed."""
+    if by is not None and not by.is_staff:
+        raise ApplicationError(GRANT_NEEDS_STAFF, {"grant": [GRANT_NEEDS_STAFF]}, status_code=403)
+    project = grant.project
+    if grant.outlet_id and grant.outlet.slug in (project.follow_outlets or []):
+        project.follow_outlets = [slug for slug in project.follow_outlets if slug != grant.outlet.slug]
+        project.save(update_fields=["follow_outlets"])
+    grant.delete()
 
 
 def _score_new_articles(*, project: Project, article_ids: list[int]) -> None:

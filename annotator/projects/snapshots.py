@@ -53,6 +53,7 @@ from annotator.projects.models import (
     Snapshot,
 )
 from annotator.projects.selectors import membership_role
+from annotator.projects.visibility import Hidden, Viewer
 from annotator.training.models import LexiconTerm, ModelVersion
 
 FreezeProgress = Callable[[int, int, str], None]  # (done, total, message)
@@ -951,5 +952,21 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
     return report
 
 
-def snapshot_list(*, project: Project):
-    return Snapshot.objects.filter(project=project).select_related("created_by").order_by("-created_at", "-pk")
+SNAPSHOTS_FOR_CURATORS = "Snapshots hold every layer, annotator and outlet: curators and owners only."
+
+
+def snapshot_list(*, viewer: Viewer):
+    """The project's snapshots, newest first; a snapshot holds every layer, so only for curators and owners."""
+    if not viewer.is_curator:
+        raise Hidden(SNAPSHOTS_FOR_CURATORS, "project")
+    return Snapshot.objects.filter(project=viewer.project).select_related("created_by").order_by("-created_at", "-pk")
+
+
+def snapshot_get(*, viewer: Viewer, snapshot_id: int) -> Snapshot:
+    """One snapshot of the viewer's project (curators and owners); Http404 when there is none."""
+    from django.http import Http404
+
+    snapshot = snapshot_list(viewer=viewer).filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise Http404("No such snapshot in this project.")
+    return snapshot

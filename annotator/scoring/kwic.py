@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
-from annotator.projects.models import Label, Project
+from annotator.projects.models import Project
+from annotator.projects.selectors import label_get_by_name
+from annotator.projects.visibility import Viewer, system_viewer
 
 MAX_LIMIT = 200
 DEFAULT_WIDTH = 60
@@ -35,12 +37,12 @@ def _context(text: str, start: int, end: int, width: int) -> tuple[str, str]:
     return ("…" if start > width else "") + left, right + ("…" if end + width < len(text) else "")
 
 
-def _row(*, project: Project, article: Article, start: int, end: int, width: int, show_outlet: bool) -> dict:
+def _row(*, project: Project, article: Article, start: int, end: int, width: int) -> dict:
     left, right = _context(article.text, start, end, width)
     return {
         "article_id": article.pk,
         "title": article.title,
-        "outlet": article.outlet.slug if show_outlet else None,
+        "outlet": article.outlet.slug,
         "published_at": article.published_at,
         "start_char": start,
         "end_char": end,
@@ -65,9 +67,12 @@ def kwic_for_term(
     outlet: str | None = None,
     limit: int = 20,
     width: int = DEFAULT_WIDTH,
-    show_outlet: bool = True,
+    viewer: Viewer | None = None,
 ) -> list[dict]:
-    """Up to `limit` occurrences of `term` in the project's articles (oldest article id first)."""
+    """Up to `limit` occurrences of `term` in the project's articles (oldest article id first). Examples name their
+    outlet: a viewer who may not learn outlets is refused (403)."""
+    viewer = viewer or system_viewer(project=project)
+    viewer.require_outlets()
     _check_limits(limit, width)
     pattern = term_pattern(term)
     articles = (
@@ -81,20 +86,16 @@ def kwic_for_term(
     rows: list[dict] = []
     for article in articles.iterator(chunk_size=SCAN_BATCH):
         for m in pattern.finditer(article.text):
-            rows.append(
-                _row(
-                    project=project, article=article, start=m.start(), end=m.end(), width=width, show_outlet=show_outlet
-                )
-            )
+            rows.append(_row(project=project, article=article, start=m.start(), end=m.end(), width=width))
             if len(rows) >= limit:
                 return rows
     return rows
 
 
-def _spans_for_source(*, project: Project, source: str) -> Iterable[Span]:
+def _spans_for_source(*, project: Project, source: str, viewer: Viewer) -> Iterable[Span]:
     from annotator.scoring.selectors import resolve_source
 
-    resolved = resolve_source(project=project, source=source)
+    resolved = resolve_source(project=project, source=source, viewer=viewer)
     spans = Span.objects.filter(project=project)
     if resolved.version is not None:
         return spans.filter(layer=Layer.SUGGESTION, model_version=resolved.version)
@@ -111,14 +112,14 @@ def kwic_for_label(
     outlet: str | None = None,
     limit: int = 20,
     width: int = DEFAULT_WIDTH,
-    show_outlet: bool = True,
+    viewer: Viewer | None = None,
 ) -> list[dict]:
-    """Up to `limit` spans of `label` from `source` (model, gold, annotator:<username>) with their context."""
+    """Up to `limit` spans of `label` from `source` (model, gold, annotator:<username>) with their context, from a
+    source the viewer may read (``viewer=None``: the system)."""
+    viewer = viewer or system_viewer(project=project)
     _check_limits(limit, width)
-    label_obj = Label.objects.filter(project=project, name=label).first()
-    if label_obj is None:
-        raise ApplicationError("Unknown label.", {"label": [f"no label {label!r} in this project"]})
-    spans = _spans_for_source(project=project, source=source).filter(label=label_obj)
+    spans = _spans_for_source(project=project, source=source, viewer=viewer)
+    spans = spans.filter(label=label_get_by_name(project=project, name=label)).filter(viewer.rows_q())
     if outlet:
         spans = spans.filter(article__outlet__slug=outlet)
     picked = list(
@@ -130,7 +131,4 @@ def kwic_for_label(
         .select_related("outlet")
         .only("id", "title", "text", "published_at", "outlet__slug")
     }
-    return [
-        _row(project=project, article=articles[a], start=s, end=e, width=width, show_outlet=show_outlet)
-        for a, s, e in picked
-    ]
+    return [_row(project=project, article=articles[a], start=s, end=e, width=width) for a, s, e in picked]

@@ -18,6 +18,7 @@ from annotator.common.jsonsafe import json_safe
 from annotator.corpus.models import Outlet
 from annotator.projects.models import Label, Project
 from annotator.projects.services import project_lock
+from annotator.projects.visibility import Viewer, system_viewer
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
 from annotator.scoring.services import human_scores_refresh, model_source
 from annotator.training.models import ModelVersion
@@ -60,27 +61,20 @@ class ResolvedSource:
     version: ModelVersion | None
 
 
-def resolve_source(*, project: Project, source: str) -> ResolvedSource:
-    if source == "model":
+def resolve_source(*, project: Project, source: str, viewer: Viewer | None = None) -> ResolvedSource:
+    """A score source by name (model, gold, annotator:<username>), as the viewer may read it.
+
+    The visibility rule checks and resolves the name (``Viewer.score_source``: 403 for a layer or member the viewer
+    may not see, names resolved among the project's members only). ``viewer=None`` is the system (jobs, snapshots):
+    every source of the project, members' names resolved among its members too.
+    """
+    granted = (viewer or system_viewer(project=project)).score_source(source)
+    if granted.name == "model":
         version = ModelVersion.objects.filter(project=project, is_active=True).first()
         if version is None:
             raise ApplicationError("This project has no active model version.", {"source": ["no active model"]})
         return ResolvedSource(model_source(version), "model", version)
-    if source == "gold" or source.startswith("annotator:"):
-        if source.startswith("annotator:"):
-            from django.contrib.auth import get_user_model
-
-            name = source.partition(":")[2]
-            user = get_user_model().objects.filter(username=name).first()
-            if user is None:
-                raise ApplicationError("Unknown annotator.", {"source": [f"no user {name!r}"]})
-            source_key = f"annotator:{user.pk}"
-        else:
-            source_key = "gold"
-        return ResolvedSource(source_key, source, None)
-    raise ApplicationError(
-        "Unknown score source.", {"source": [f"{source!r}: use model, gold or annotator:<username>"]}
-    )
+    return ResolvedSource(granted.key, source, None)
 
 
 def _fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
@@ -252,9 +246,12 @@ def _int_columns(rows, fields: list[str]) -> list[np.ndarray]:
     return out
 
 
-def framing_scores(*, project: Project, query: ScoreQuery, use_cache: bool = True) -> list[dict]:
-    """Rows {outlet, label, source, period_start, n_*, rate_per_1k (+CI), share (+CI), corrected, method…}."""
-    resolved = resolve_source(project=project, source=query.source)
+def framing_scores(
+    *, project: Project, query: ScoreQuery, use_cache: bool = True, viewer: Viewer | None = None
+) -> list[dict]:
+    """Rows {outlet, label, source, period_start, n_*, rate_per_1k (+CI), share (+CI), corrected, method…}; for a
+    ``viewer``, only from a source they may read (``viewer=None``: the system)."""
+    resolved = resolve_source(project=project, source=query.source, viewer=viewer)
     if resolved.version is None:
         human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     label = _label(project, query.label)
@@ -375,10 +372,11 @@ def _human_marker_state(*, project: Project, source_key: str) -> str | None:
 
 
 def outlet_comparison(
-    *, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet"
-) -> dict:
+    *, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet",
+    viewer: Viewer | None = None,
+) -> dict:  # fmt: skip
     """Difference of rates between outlets a and b (or a vs the rest): bootstrap CI and permutation p-value."""
-    resolved = resolve_source(project=project, source=source)
+    resolved = resolve_source(project=project, source=source, viewer=viewer)
     if resolved.version is None:
         human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     lab = _label(project, label)
@@ -408,9 +406,9 @@ def _with_correction(row: dict, correction: str) -> dict:
 
 
 def outlet_comparison_table(
-    *, project: Project, label: str, source: str, syndication: str = "per_outlet"
+    *, project: Project, label: str, source: str, syndication: str = "per_outlet", viewer: Viewer | None = None
 ) -> list[dict]:
-    resolved = resolve_source(project=project, source=source)
+    resolved = resolve_source(project=project, source=source, viewer=viewer)
     if resolved.version is None:
         human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     lab = _label(project, label)
@@ -460,10 +458,13 @@ def term_counts_by_outlet(*, project: Project, terms: list[str]) -> tuple[list[s
     return outlets, terms, matrix, np.array(outlets)
 
 
-def term_choice(*, project: Project, concept_slug: str) -> list[dict]:
-    """Share of each variant of a concept per outlet, with bootstrap CIs over articles."""
+def term_choice(*, project: Project, concept_slug: str, viewer: Viewer | None = None) -> list[dict]:
+    """Share of each variant of a concept per outlet, with bootstrap CIs over articles (outlets: 403 for a viewer
+    who may not learn them)."""
     from ml.stats import variant_shares
 
+    if viewer is not None:
+        viewer.require_outlets()
     concept = concept_get(project=project, slug=concept_slug)
     variants = [v["name"] for v in concept.variants]
     terms, owner = [], []
@@ -488,12 +489,16 @@ def term_choice(*, project: Project, concept_slug: str) -> list[dict]:
     ]
 
 
-def distinctive_terms_for_outlet(*, project: Project, outlet: str, limit: int = 30, min_count: int = 3) -> list[dict]:
+def distinctive_terms_for_outlet(
+    *, project: Project, outlet: str, limit: int = 30, min_count: int = 3, viewer: Viewer | None = None
+) -> list[dict]:
     """Words an outlet over- and under-uses against all others (Monroe et al. 2008 weighted log-odds)."""
     from annotator.corpus.models import Article
     from ml.stats import distinctive_terms
     from ml.tokenise import iter_tokens
 
+    if viewer is not None:
+        viewer.require_outlets()
     per_outlet: dict[str, Counter] = {}
     articles = Article.objects.filter(project_links__project=project).values_list("outlet__slug", "text")
     for slug, text in articles.iterator(chunk_size=1000):
@@ -511,3 +516,15 @@ def distinctive_terms_for_outlet(*, project: Project, outlet: str, limit: int = 
     scores = distinctive_terms(counts=matrix, terms=vocabulary, groups=groups, group=outlet)
     top = scores[:limit] + scores[-limit:] if len(scores) > 2 * limit else scores
     return [{"outlet": outlet, **s.to_dict()} for s in top]
+
+
+def concept_list(*, project: Project):
+    """The project's concepts (term choice), by name."""
+    return Concept.objects.filter(project=project).order_by("name")
+
+
+def scoring_job_latest(*, project: Project):
+    """The project's most recent scoring run (a Job), or None."""
+    from annotator.common.models import Job
+
+    return Job.objects.filter(project=project, kind=Job.Kind.SCORING).order_by("-created_at").first()

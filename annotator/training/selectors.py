@@ -12,6 +12,7 @@ from annotator.annotations.models import Layer, Span
 from annotator.annotations.selectors import gold_article_ids
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Project
+from annotator.projects.visibility import Viewer
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from ml.spans import Span as MlSpan
 
@@ -80,6 +81,31 @@ def term_rules(*, project: Project) -> tuple[list[tuple[str, str]], list[tuple[s
 
 def model_version_list(*, project: Project) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(project=project).order_by("-number")
+
+
+def model_version_get(*, project: Project, number: int) -> ModelVersion:
+    """A version of the project by its number (with its creator); Http404 otherwise."""
+    from django.http import Http404
+
+    version = model_version_list(project=project).filter(number=number).select_related("created_by").first()
+    if version is None:
+        raise Http404("No such model version in this project.")
+    return version
+
+
+def model_versions_shown(*, viewer: Viewer, versions) -> list[ModelVersion]:
+    """Versions as the viewer may see them: metrics without their per-outlet parts for an outlet-blind annotator."""
+    versions = list(versions)
+    for version in versions:
+        version.metrics = viewer.metrics(version.metrics)
+    return versions
+
+
+def term_rule_list(*, project: Project) -> QuerySet[TermRule]:
+    """The project's pin/ban rules, by label and term."""
+    return (
+        TermRule.objects.filter(project=project).select_related("label", "created_by").order_by("label__name", "term")
+    )
 
 
 def model_version_active(*, project: Project) -> ModelVersion | None:

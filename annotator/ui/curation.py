@@ -33,7 +33,6 @@ from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.common.permissions import project_for_user_or_404, role_at_least
-from annotator.corpus.models import Outlet
 from annotator.projects.assignment import (
     PLAN_SETTINGS,
     assignment_preview,
@@ -41,7 +40,8 @@ from annotator.projects.assignment import (
     assignments_generate,
 )
 from annotator.projects.models import Role
-from annotator.projects.selectors import article_get_for_project, label_list
+from annotator.projects.selectors import article_get_for_project, label_list, outlet_list_for_project
+from annotator.projects.visibility import viewer_for
 from annotator.ui.colours import label_for_page
 from annotator.ui.project_settings import SettingsForm
 
@@ -181,12 +181,13 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         error = exc.message
     result = job.result if job is not None and job.status == JobStatus.SUCCEEDED else None
     drill = None
+    viewer = viewer_for(project=project, user=request.user, role=project.user_role)
     if request.GET.get("drill") == "1" and error is None:
-        drill = agreement_disagreements(project=project, label=label, outlet=outlet)
+        drill = agreement_disagreements(viewer=viewer, label=label, outlet=outlet)
     context = {
         "project": project,
         "labels": label_list(project=project),
-        "outlets": Outlet.objects.filter(articles__project_links__project=project).distinct().order_by("slug"),
+        "outlets": outlet_list_for_project(viewer=viewer),
         "label": label or "",
         "outlet": outlet or "",
         "job": job,

@@ -12,14 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from annotator.annotations.exchange.babe import babe_import
-from annotator.annotations.exchange.export import EXPORT_LAYERS
+from annotator.annotations.exchange.export import export_layers_for
 from annotator.annotations.exchange.formats import FORMATS, READABLE_FORMATS
 from annotator.annotations.exchange.importing import IMPORT_LAYERS, annotations_import, read_user_map
 from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
-from annotator.projects.models import Role
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_list, project_get_for_user
+from annotator.projects.visibility import viewer_for
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 ERRORS_SHOWN = 200
@@ -28,14 +28,14 @@ ERRORS_SHOWN = 200
 @login_required
 def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
+    viewer = viewer_for(project=project, user=request.user, role=role)
     may_import = role_can(role, "manage_articles")
-    own_only = role == Role.ANNOTATOR and project.blind
     context = {
         "project": project,
         "role": role,
         "formats": [(name, cls.description) for name, cls in FORMATS.items()],
-        "layers": ["annotator"] if own_only else list(EXPORT_LAYERS),
-        "own_only": own_only,
+        "layers": export_layers_for(viewer=viewer),
+        "own_only": not viewer.sees_others and viewer.has_own_layer,
         "may_import": may_import,
         "import_formats": [*READABLE_FORMATS, "babe"],
         "import_layers": IMPORT_LAYERS,

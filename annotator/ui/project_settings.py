@@ -2,7 +2,8 @@
 
 Owners only (other members 403, non-members 404). Every form posts back here with an `action`; the forms check
 types and ranges, the services (annotator/projects/services.py) check the rules and make codebook versions; every
-outcome is a message on the page (post/redirect/get).
+outcome is a message on the page (post/redirect/get). The outlets offered and the articles that can be added are
+what staff granted to the project (the visibility rule; staff: the whole corpus).
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from annotator.common.errors import ApplicationError
-from annotator.corpus.models import Outlet
 from annotator.projects import services
 from annotator.projects.assignment import STRATA
-from annotator.projects.models import Membership, Project, Role
+from annotator.projects.models import Project, Role
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import (
     codebook_version_list,
+    corpus_grant_list,
     label_get_for_project,
     label_list,
+    membership_get,
     membership_list,
+    project_article_count,
     project_get_for_user,
 )
+from annotator.projects.visibility import viewer_for
 
 MAX_EXAMPLES = 50
 
@@ -62,11 +66,9 @@ class SettingsForm(forms.Form):
         min_value=services.BOOTSTRAP_RANGE[0], max_value=services.BOOTSTRAP_RANGE[1]
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, outlets=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["follow_outlets"].choices = [(services.FOLLOW_EVERY_OUTLET, "Every outlet")] + list(
-            Outlet.objects.order_by("name").values_list("slug", "name")
-        )
+        self.fields["follow_outlets"].choices = [(services.FOLLOW_EVERY_OUTLET, "Every outlet"), *outlets]
 
 
 def _lines(value: str) -> list[str]:
@@ -117,10 +119,8 @@ class ArticlesAddForm(forms.Form):
     article_ids = forms.CharField(required=False, help_text="Comma- or space-separated ids.")
 
     def clean_outlet(self) -> str | None:
-        slug = self.cleaned_data["outlet"].strip()
-        if slug and not Outlet.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(f"No outlet with slug '{slug}'.")
-        return slug or None
+        # Whether the outlet exists and was granted is the service's question: it adds nothing outside the grants.
+        return self.cleaned_data["outlet"].strip() or None
 
     def clean_article_ids(self) -> list[int] | None:
         raw = self.cleaned_data["article_ids"].replace(",", " ").split()
@@ -148,13 +148,6 @@ def _form_errors(form: forms.Form) -> str:
 def _app_error(err: ApplicationError) -> str:
     details = " ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in (err.extra or {}).items())
     return f"{err.message} {details}".strip()
-
-
-def _membership_in_project(project: Project, membership_id: int) -> Membership:
-    membership = Membership.objects.select_related("project", "user").filter(project=project, pk=membership_id).first()
-    if membership is None:
-        raise ApplicationError("That person is not a member of this project.", {"member": ["Unknown member."]})
-    return membership
 
 
 def _do_settings(request, project, form):
@@ -201,7 +194,7 @@ def _do_member_add(request, project, form):
 
 
 def _do_member_role(request, project, form):
-    membership = _membership_in_project(project, form.cleaned_data["membership_id"])
+    membership = membership_get(project=project, membership_id=form.cleaned_data["membership_id"])
     if not form.cleaned_data["role"]:
         raise ApplicationError("Choose a role.", {"role": ["Required."]})
     services.membership_update(membership=membership, role=form.cleaned_data["role"], by=request.user)
@@ -209,7 +202,7 @@ def _do_member_role(request, project, form):
 
 
 def _do_member_remove(request, project, form):
-    membership = _membership_in_project(project, form.cleaned_data["membership_id"])
+    membership = membership_get(project=project, membership_id=form.cleaned_data["membership_id"])
     services.membership_remove(membership=membership, by=request.user)
     return f"{membership.user.username} was removed from the project."
 
@@ -244,13 +237,15 @@ def project_settings_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
     if not role_can(role, "manage_project"):
         raise PermissionDenied("Only the project's owners can change its settings.")
+    viewer = viewer_for(project=project, user=request.user, role=role)
+    outlets = list(viewer.addable_outlets().order_by("name").values_list("slug", "name"))
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in ACTIONS:
             messages.error(request, f"Unknown action '{action}'.")
             return redirect("ui:project-settings", slug=slug)
         form_class, handler = ACTIONS[action]
-        form = form_class(request.POST)
+        form = form_class(request.POST, outlets=outlets) if form_class is SettingsForm else form_class(request.POST)
         if not form.is_valid():
             messages.error(request, f"Not saved. {_form_errors(form)}")
         else:
@@ -264,14 +259,16 @@ def project_settings_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "role": role,
-        "settings_form": SettingsForm(initial=initial),
+        "settings_form": SettingsForm(initial=initial, outlets=outlets),
         "labels": labels,
         "new_label_form": LabelForm(initial={"colour": "#f4c542"}),
         "members": membership_list(project=project),
         "roles": Role.choices,
         "articles_form": ArticlesAddForm(),
-        "n_articles": project.project_articles.count(),
-        "outlets": Outlet.objects.order_by("name").values_list("slug", "name"),
+        "n_articles": project_article_count(project=project),
+        "outlets": outlets,
+        "grants": corpus_grant_list(project=project),
+        "corpus_all": request.user.is_staff,
         "versions": list(codebook_version_list(project=project).order_by("-number")[:10]),
     }
     return render(request, "ui/project_settings.html", context)

@@ -16,9 +16,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import role_at_least
-from annotator.projects.models import Membership, Role
-from annotator.projects.selectors import project_get_for_user
+from annotator.projects.models import Role
+from annotator.projects.selectors import annotating_members, project_get_for_user
 from annotator.projects.snapshots import snapshot_job_create, snapshot_jobs_recent, snapshot_list
+from annotator.projects.visibility import viewer_for
 from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
 
 
@@ -44,7 +45,7 @@ def snapshots_page(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.info(request, f"Freezing '{job.params['name']}': the progress is shown below.")
         return redirect(reverse("ui:snapshots", kwargs={"slug": project.slug}))
-    snapshots = list(snapshot_list(project=project))
+    snapshots = list(snapshot_list(viewer=viewer_for(project=project, user=request.user, role=role)))
     for s in snapshots:
         s.download_url = reverse("api:snapshot-download", kwargs={"slug": project.slug, "snapshot_id": s.pk})
     context = {
@@ -64,12 +65,7 @@ def _int(value: str | None, default: int) -> int:
 @login_required
 def term_suggestions_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = _curator_project(request, slug)
-    annotators = [
-        m.user
-        for m in Membership.objects.filter(project=project, role__in=[Role.ANNOTATOR, Role.CURATOR, Role.OWNER])
-        .select_related("user")
-        .order_by("user__username")
-    ]
+    annotators = annotating_members(project=project)
     if request.method == "POST":
         chosen = [u for u in annotators if str(u.pk) in request.POST.getlist("annotators")]
         limit = _int(request.POST.get("limit"), 0) or None

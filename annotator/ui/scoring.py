@@ -2,7 +2,8 @@
 distinctive terms and the examples behind any bar; every chart downloads as PNG/SVG and its data as CSV.
 
 The page only holds the controls and the first state; the charts read the JSON API (`framing-scores/`, …)
-and draw with the vendored Vega-Lite (no CDN). Annotators of an outlet-blind project get 403, like the API.
+and draw with the vendored Vega-Lite (no CDN). The visibility rule decides what the page offers: annotators of an
+outlet-blind project get 403, like the API, and the sources are those the viewer may read.
 """
 
 from __future__ import annotations
@@ -13,55 +14,40 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator.api.views.scoring import OUTLET_BLIND_MESSAGE
-from annotator.common.models import Job
 from annotator.common.permissions import role_at_least
-from annotator.corpus.models import Outlet
-from annotator.projects.models import Membership, Role
-from annotator.projects.selectors import label_list, project_get_for_user
-from annotator.scoring.models import Concept
-from annotator.scoring.selectors import PERIODS, SYNDICATION_RULES
+from annotator.projects.models import Role
+from annotator.projects.selectors import label_list, outlet_list_for_project, project_get_for_user
+from annotator.projects.visibility import OUTLET_BLIND_SCORES, Viewer, viewer_for
+from annotator.scoring.selectors import PERIODS, SYNDICATION_RULES, concept_list, scoring_job_latest
 from annotator.training.selectors import model_version_active, model_version_labels
 
 
-def score_sources(*, project, active) -> list[dict]:
-    """The sources a dashboard can show: the active model (if any), gold, and each annotator's layer."""
-    sources = []
-    if active is not None:
-        sources.append({"value": "model", "name": f"Model v{active.number} (active)"})
-    sources.append({"value": "gold", "name": "Gold layer"})
-    annotators = (
-        Membership.objects.filter(project=project, role__in=[Role.ANNOTATOR, Role.CURATOR, Role.OWNER])
-        .select_related("user")
-        .order_by("user__username")
-    )
-    sources += [{"value": f"annotator:{m.user.username}", "name": f"Annotator {m.user.username}"} for m in annotators]
-    return sources
+def score_sources(*, viewer: Viewer, active) -> list[dict]:
+    """The sources the dashboard offers: those the viewer may read (active model, gold, annotators' layers)."""
+    names = {"model": f"Model v{active.number} (active)" if active else "", "gold": "Gold layer"}
+    return [
+        {"value": value, "name": names.get(value) or f"Annotator {value.partition(':')[2]}"}
+        for value in viewer.score_source_choices(has_model=active is not None)
+    ]
 
 
 @login_required
 @ensure_csrf_cookie
 def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
-    if project.outlet_blind and role == Role.ANNOTATOR:
-        raise PermissionDenied(OUTLET_BLIND_MESSAGE)
+    viewer = viewer_for(project=project, user=request.user, role=role)
+    if not viewer.sees_outlets:
+        raise PermissionDenied(OUTLET_BLIND_SCORES)
     active = model_version_active(project=project)
     labels = list(label_list(project=project))
-    outlets = list(
-        Outlet.objects.filter(articles__project_links__project=project)
-        .distinct()
-        .order_by("slug")
-        .values("slug", "name")
-    )
-    concepts = list(Concept.objects.filter(project=project).order_by("name").values("slug", "name", "variants"))
-    last_job = Job.objects.filter(project=project, kind=Job.Kind.SCORING).order_by("-created_at").first()
+    last_job = scoring_job_latest(project=project)
     config = {
         "project": project.slug,
         "api": f"/api/v1/projects/{project.slug}",
         "labels": [label.name for label in labels],
-        "sources": score_sources(project=project, active=active),
-        "outlets": outlets,
-        "concepts": concepts,
+        "sources": score_sources(viewer=viewer, active=active),
+        "outlets": outlet_list_for_project(viewer=viewer),
+        "concepts": list(concept_list(project=project).values("slug", "name", "variants")),
         "syndication": project.syndication_rule,
         "syndicationRules": list(SYNDICATION_RULES),
         "periods": list(PERIODS),

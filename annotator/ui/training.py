@@ -8,7 +8,7 @@ The pages render the first state on the server; live progress and the buttons go
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -16,8 +16,8 @@ from annotator.common.models import JobStatus
 from annotator.common.permissions import role_at_least
 from annotator.projects.models import Role
 from annotator.projects.selectors import label_list, project_get_for_user
+from annotator.projects.visibility import viewer_for
 from annotator.training import selectors
-from annotator.training.models import ModelVersion, TermRule
 
 MEASURES = ("exact", "partial", "word")
 MEASURE_HELP = {
@@ -68,7 +68,10 @@ def outlet_table(metrics: dict | None) -> list[dict]:
 @ensure_csrf_cookie
 def models_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
-    versions = list(selectors.model_version_list(project=project).select_related("created_by"))
+    viewer = viewer_for(project=project, user=request.user, role=role)
+    versions = selectors.model_versions_shown(
+        viewer=viewer, versions=selectors.model_version_list(project=project).select_related("created_by")
+    )
     for version in versions:
         version.word_micro = _micro(version.metrics)
     context = {
@@ -82,24 +85,20 @@ def models_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "ui/models.html", context)
 
 
-def _version_or_404(project, number: int) -> ModelVersion:
-    version = selectors.model_version_list(project=project).filter(number=number).select_related("created_by").first()
-    if version is None:
-        raise Http404("No such model version.")
-    return version
-
-
 @login_required
 @ensure_csrf_cookie
 def model_detail_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
-    version = _version_or_404(project, number)
+    viewer = viewer_for(project=project, user=request.user, role=role)
+    [version] = selectors.model_versions_shown(
+        viewer=viewer, versions=[selectors.model_version_get(project=project, number=number)]
+    )
     context = {
         "project": project,
         "role": role,
         "version": version,
         "tables": metric_tables(version.metrics),
-        "outlets": [] if project.outlet_blind and role == Role.ANNOTATOR else outlet_table(version.metrics),
+        "outlets": outlet_table(version.metrics),
         "config": {"project": project.slug, "api": f"/api/v1/projects/{project.slug}", **_capabilities(role)},
         **_capabilities(role),
     }
@@ -111,8 +110,9 @@ def model_detail_page(request: HttpRequest, slug: str, number: int) -> HttpRespo
 def lexicon_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     """The lexicon of a version (default: the active one, else the newest that succeeded), grouped by label."""
     project, role = project_get_for_user(slug=slug, user=request.user)
+    viewer = viewer_for(project=project, user=request.user, role=role)
     if number is not None:
-        version = _version_or_404(project, number)
+        version = selectors.model_version_get(project=project, number=number)
     else:
         version = selectors.model_version_active(project=project) or (
             selectors.model_version_list(project=project).filter(status=JobStatus.SUCCEEDED).first()
@@ -122,7 +122,7 @@ def lexicon_page(request: HttpRequest, slug: str, number: int | None = None) -> 
     if version is not None:
         for term in selectors.lexicon_term_list(version=version):
             by_label.setdefault(term.label.name, []).append(term)
-    rules = TermRule.objects.filter(project=project).select_related("label").order_by("label__name", "term")
+    rules = selectors.term_rule_list(project=project)
     rule_index = {(r.term, r.label.name): r for r in rules}
     groups = []
     for label in labels:
@@ -141,7 +141,7 @@ def lexicon_page(request: HttpRequest, slug: str, number: int | None = None) -> 
             "project": project.slug,
             "api": f"/api/v1/projects/{project.slug}",
             "version": version.number if version else None,
-            "examplesAllowed": not (project.outlet_blind and role == Role.ANNOTATOR),
+            "examplesAllowed": viewer.sees_outlets,
             **_capabilities(role),
         },
         **_capabilities(role),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace as dc_replace
-
 import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
@@ -13,18 +11,20 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator.annotations.selectors import answer_rows_for_annotator, article_sentences, span_rows_for_annotator
-from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
+from annotator.annotations.selectors import answer_rows_own, article_sentences, span_rows_own
 from annotator.projects.codebook import codebook_questions
 from annotator.projects.permissions import project_create_allowed, role_can
 from annotator.projects.selectors import (
     article_get_for_project,
+    article_shown,
     assignment_queue,
     codebook_changes_since_last_work,
     label_list,
     project_get_for_user,
     project_list_for_user,
+    queue_for,
 )
+from annotator.projects.visibility import viewer_for
 from annotator.ui.colours import label_for_page
 
 
@@ -44,10 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def project_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
-    queue = assignment_queue(project=project, user=request.user)
-    if outlet_blind_applies(project=project, role=role):
-        titles = blind_titles(article_ids=[item.article_id for item in queue.items])
-        queue = dc_replace(queue, items=[dc_replace(i, title=titles.get(i.article_id, "")) for i in queue.items])
+    queue = queue_for(viewer=viewer_for(project=project, user=request.user, role=role))
     context = {
         "project": project,
         "role": role,
@@ -78,20 +75,15 @@ def project_next(request: HttpRequest, slug: str) -> HttpResponse:
 @ensure_csrf_cookie
 def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user)
+    viewer = viewer_for(project=project, user=request.user, role=role)
     article = article_get_for_project(project=project, article_id=article_id)
     queue = assignment_queue(project=project, user=request.user)
     index = queue.index_of(article.pk)
     previous_id, next_id = queue.neighbours(article.pk)
     labels = list(label_list(project=project))
     api = f"/api/v1/projects/{project.slug}"
-    blind = outlet_blind_applies(project=project, role=role)
-    spans = span_rows_for_annotator(project=project, article=article, user=request.user)
-    title, text = article.title, article.text
-    if blind:
-        blinder = OutletBlinder(article)
-        title, text = blinder.title, blinder.text
-        for row in spans:
-            row["text"] = blinder.span_text(row["start_char"], row["end_char"])
+    shown = article_shown(viewer=viewer, article=article)
+    spans = span_rows_own(viewer=viewer, article=article)
     questions = codebook_questions(project=project)
     config = {
         "project": project.slug,
@@ -99,7 +91,7 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         "userId": request.user.pk,
         "canAnnotate": role_can(role, "annotate"),
         "snap": project.snap_to_words,
-        "text": text,
+        "text": shown["text"],
         "labels": [
             {
                 **label_for_page(lb),
@@ -112,13 +104,13 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         "spans": spans,
         # Codebook questions, the user's own answers, and the sentence units (split on the server, never here).
         "questions": questions,
-        "answers": answer_rows_for_annotator(project=project, article=article, user=request.user),
+        "answers": answer_rows_own(viewer=viewer, article=article),
         "sentences": [[s.start_char, s.end_char] for s in article_sentences(article=article)]
         if any(q["scope"] == "sentence" for q in questions)
         else [],
         "api": api,
         "suggestionsUrl": f"{api}/articles/{article.pk}/suggestions/",
-        "othersUrl": None if project.blind else f"{api}/articles/{article.pk}/others/",
+        "othersUrl": f"{api}/articles/{article.pk}/others/" if viewer.sees_others else None,
         "urls": {
             "previous": reverse("ui:annotate", args=[slug, previous_id]) if previous_id else None,
             "next": reverse("ui:annotate", args=[slug, next_id]) if next_id else None,
@@ -128,10 +120,10 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
     }
     context = {
         "project": project,
-        "article": article,
+        "article": shown,
         "labels": labels,
-        "title": title,
-        "show_outlet": not blind,
+        "title": shown["title"],
+        "show_outlet": viewer.sees_outlets,
         "queue": queue,
         "position": index + 1 if index is not None else None,
         "status": queue.items[index].status if index is not None else None,

@@ -33,6 +33,7 @@ from annotator.projects.models import CodebookVersion, Label, Project
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_role
 from annotator.projects.services import label_create, project_add_articles
+from annotator.projects.visibility import NOT_GRANTED, viewer_for
 from ml.babe import BabeFormatError, BabeRow, read_babe
 from ml.tokenise import count_tokens
 
@@ -106,14 +107,38 @@ def _import_rows(*, project: Project, rows: tuple[BabeRow, ...], by, report: Bab
         outlets[name], created = outlet_get_or_create(name=name or "Unknown outlet", slug=slug)
         report.outlets_created += created
     unique = {(outlets[row.outlet].pk, babe_external_id(row)): row for row in reversed(rows)}  # first row wins
-    article_ids = _articles(rows=unique, outlets=outlets, report=report)
-    project_add_articles(project=project, by=by, article_ids=list(article_ids.values()))
+    article_ids, created = _articles(rows=unique, outlets=outlets, report=report)
+    _check_linkable(project=project, by=by, article_ids=set(article_ids.values()) - created)
+    project_add_articles(project=project, by=None, article_ids=list(article_ids.values()))
     _spans(project=project, label=label, rows=unique, article_ids=article_ids, report=report)
     _adjudications(project=project, article_ids=set(article_ids.values()), by=by, report=report)
 
 
-def _articles(*, rows: dict[tuple[int, str], BabeRow], outlets: dict, report: BabeImportReport) -> dict:
-    """(outlet id, external id) -> article id for every sentence, creating the missing articles in bulk."""
+def _check_linkable(*, project: Project, by, article_ids: set[int]) -> None:
+    """Sentences already in the corpus join the project only when granted to it (staff and the command line: any)."""
+    if by is None or by.is_staff or not article_ids:
+        return
+    granted = set(
+        viewer_for(project=project, user=by)
+        .addable_articles()
+        .filter(pk__any_of=article_ids)
+        .values_list("pk", flat=True)
+    )
+    if len(granted) < len(article_ids):
+        n = len(article_ids) - len(granted)
+        raise ApplicationError(
+            f"{n} of these sentences are already in the corpus but were not granted to this project; a staff member "
+            "can grant their outlets or import batch.",
+            {"path": [NOT_GRANTED]},
+            status_code=403,
+        )
+
+
+def _articles(
+    *, rows: dict[tuple[int, str], BabeRow], outlets: dict, report: BabeImportReport
+) -> tuple[dict, set[int]]:
+    """(outlet id, external id) -> article id for every sentence, creating the missing articles in bulk; and the ids
+    of the articles this import created."""
 
     def stored() -> dict[tuple[int, str], int]:
         found = Article.objects.filter(
@@ -146,7 +171,10 @@ def _articles(*, rows: dict[tuple[int, str], BabeRow], outlets: dict, report: Ba
     Article.objects.bulk_create(new, batch_size=500)
     report.articles_created += len(new)
     report.articles_existing += len(rows) - len(new)
-    return stored() if new else existing
+    if not new:
+        return existing, set()
+    ids = stored()
+    return ids, set(ids.values()) - set(existing.values())
 
 
 def _spans(

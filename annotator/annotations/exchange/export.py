@@ -19,8 +19,9 @@ from annotator.annotations.exchange.formats import select_format
 from annotator.annotations.exchange.records import AnswerRecord, ArticleRecord, SpanRecord
 from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.common.errors import ApplicationError
-from annotator.corpus.models import Article
-from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Question, Role
+from annotator.corpus.models import Article, Outlet
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Question
+from annotator.projects.visibility import Viewer
 
 EXPORT_CHUNK_SIZE = 1000
 STREAM_CHUNK_CHARS = 64 * 1024
@@ -32,49 +33,65 @@ EXPORT_LAYERS: dict[str, tuple[str, ...]] = {
     "gold": (Layer.GOLD,),
     "suggestion": (Layer.SUGGESTION,),
 }
-BLIND_ONLY_OWN = "This project is blind: annotators may export only their own spans (layer=annotator)."
 NO_SUCH_ANNOTATOR = "No member called {name!r} in this project."
 
 
 @dataclass(frozen=True)
 class ExportScope:
-    """What an export covers: the layers, optionally one annotator, and whether outlet details are hidden."""
+    """What an export covers: the layers, optionally one annotator, and the viewer it is for (None: everything,
+    the command line)."""
 
     layer: str = "all"
     annotator_id: int | None = None
     annotator_name: str = ""
-    hide_outlet: bool = False
-    # Label Studio's import matches users by e-mail: members' addresses go out to owners and curators (and the
-    # command line) only.
-    with_emails: bool = False
+    viewer: Viewer | None = None
 
     @property
     def layers(self) -> tuple[str, ...]:
         return EXPORT_LAYERS[self.layer]
 
     @property
+    def hide_outlet(self) -> bool:
+        return self.viewer is not None and not self.viewer.sees_outlets
+
+    @property
+    def with_emails(self) -> bool:
+        """Label Studio's import matches users by e-mail: members' addresses go to those who may see them."""
+        return self.viewer is None or self.viewer.sees_member_emails
+
+    @property
     def stem(self) -> str:
         return self.layer + (f"-{self.annotator_name}" if self.annotator_name else "")
 
 
-def export_scope(
-    *, project: Project, layer: str = "", annotator: str = "", user=None, role: str | None = None
-) -> ExportScope:
-    """The scope a user may export. ``user=None`` (the command line) may export everything.
+def export_layers_for(*, viewer: Viewer) -> list[str]:
+    """The export layer choices (``EXPORT_LAYERS`` keys) whose every layer the viewer reads."""
+    return [name for name, layers in EXPORT_LAYERS.items() if all(viewer.sees_layer(x) for x in layers)]
 
-    Owners, curators and viewers may export any layer and annotator. In a blind project an annotator may export
-    only their own annotator-layer spans (that is the default for them); in an outlet-blind project they do not
-    get outlet, URL or metadata either.
+
+def export_scope(
+    *, project: Project, layer: str = "", annotator: str = "", viewer: Viewer | None = None
+) -> ExportScope:
+    """The scope a viewer may export (``viewer=None``, the command line, may export everything).
+
+    The visibility rule decides (``Viewer.scope``): a viewer who reads only their own annotator layer gets it by
+    default and a 403 for any other layer or annotator; an outlet-blind annotator's export is masked (see
+    :func:`export_articles`).
     """
     layer = layer or ""
     if layer and layer not in EXPORT_LAYERS:
         known = ", ".join(EXPORT_LAYERS)
         raise ApplicationError(f"Unknown layer {layer!r}; use one of: {known}.", {"layer": [known]})
-    is_annotator = user is not None and role == Role.ANNOTATOR
-    if is_annotator and project.blind:
-        if (layer and layer != "annotator") or (annotator and annotator != user.get_username()):
-            raise ApplicationError(BLIND_ONLY_OWN, {"layer": [BLIND_ONLY_OWN]}, status_code=403)
-        layer, annotator = "annotator", user.get_username()
+    if viewer is not None:
+        layers, annotator_id = viewer.scope(
+            layers=EXPORT_LAYERS[layer or "all"], annotator=annotator, explicit=bool(layer)
+        )
+        name = next((key for key, value in EXPORT_LAYERS.items() if value == layers), "")
+        if not name:  # a default request narrowed to one layer
+            name = layers[0] if len(layers) == 1 else "all"
+        if annotator_id is not None and not annotator:
+            annotator = viewer.user.get_username()
+        return ExportScope(layer=name, annotator_id=annotator_id, annotator_name=annotator, viewer=viewer)
     annotator_id = None
     if annotator:
         annotator_id = (
@@ -85,14 +102,8 @@ def export_scope(
         )
         if annotator_id is None:
             message = NO_SUCH_ANNOTATOR.format(name=annotator)
-            raise ApplicationError(message, {"annotator": [message]}, status_code=404 if user else 400)
-    return ExportScope(
-        layer=layer or "all",
-        annotator_id=annotator_id,
-        annotator_name=annotator,
-        hide_outlet=is_annotator and project.outlet_blind,
-        with_emails=user is None or role in (Role.OWNER, Role.CURATOR),
-    )
+            raise ApplicationError(message, {"annotator": [message]})
+    return ExportScope(layer=layer or "all", annotator_id=annotator_id, annotator_name=annotator)
 
 
 def _article_queryset(project: Project, scope: ExportScope) -> QuerySet[Article]:
@@ -113,7 +124,8 @@ def _article_queryset(project: Project, scope: ExportScope) -> QuerySet[Article]
 # JSON columns come as raw text (cast), decoded only when not empty: Django's per-row JSONField converter was the
 # biggest single cost of a native export (most metadata and provenance are {}).
 ARTICLE_FIELDS = (
-    "pk", "external_id", "outlet__slug", "title", "url", "published_at", "metadata_raw", "content_hash", "text",
+    "pk", "external_id", "outlet__slug", "title", "url", "published_at", "metadata_raw", "content_hash",
+    "outlet__name", "outlet__homepage", "text",
 )  # fmt: skip
 SPAN_FIELDS = (
     "article_id", "start_char", "end_char", "label_id", "annotator_id", "layer", "text", "note",
@@ -155,14 +167,18 @@ def export_articles(
     """The project's articles (id order) with their spans in the scope, one chunk of articles at a time.
 
     ``with_text=False`` leaves the texts in the database (``text`` is None): for formats that do not write them.
+    For a viewer who may not learn outlets the texts are read anyway (span texts are masked from them), then
+    title, text, span texts are masked and outlet, URL, external id and metadata left out.
     """
     names = _Names(project)
     articles = _article_queryset(project, scope).annotate(metadata_raw=Cast("metadata", TextField()))
-    if not with_text:
+    read_text = with_text or scope.hide_outlet
+    if not read_text:
         articles = articles.annotate(no_text=Value(None, output_field=TextField()))
-    fields = ARTICLE_FIELDS if with_text else (*ARTICLE_FIELDS[:-1], "no_text")
+    fields = ARTICLE_FIELDS if read_text else (*ARTICLE_FIELDS[:-1], "no_text")
     rows = articles.values_list(*fields).iterator(chunk_size=chunk_size)
     want_adjudication = Layer.GOLD in scope.layers
+    with_provenance = scope.viewer is None or scope.viewer.is_curator  # curation's working data: curators only
     while chunk := list(islice(rows, chunk_size)):
         # Chunks are contiguous in id order, so an id range (an index range scan, no 1000-item IN list) finds
         # their spans; spans of articles in the range but outside the chunk are never looked up.
@@ -171,6 +187,8 @@ def export_articles(
         spans = Span.objects.filter(project=project, layer__in=scope.layers, **in_chunk)
         if scope.annotator_id is not None:
             spans = spans.filter(annotator_id=scope.annotator_id)
+        if scope.viewer is not None:
+            spans = spans.filter(scope.viewer.rows_q())
         spans = spans.annotate(provenance_raw=Cast("provenance", TextField()))
         span_rows = list(spans.order_by("article_id", "start_char", "end_char", "id").values_list(*SPAN_FIELDS))
         names.load_users({row[4] for row in span_rows})
@@ -189,7 +207,7 @@ def export_articles(
                     annotator_email=names.emails[user_id] if scope.with_emails else "",
                     note=note,
                     codebook_version=names.versions.get(version_id),
-                    provenance=_json(provenance) or None,
+                    provenance=(_json(provenance) or None) if with_provenance else None,
                 )
             )
             spans_by_id[span_id] = by_article[a_id][-1]
@@ -201,10 +219,15 @@ def export_articles(
                     "article_id", flat=True
                 )
             )
-        for pk, external_id, outlet, title, url, published_at, metadata, digest, text in chunk:
+        for pk, external_id, outlet, title, url, published_at, metadata, digest, name, homepage, text in chunk:
+            spans = by_article.get(pk, [])
+            if scope.hide_outlet:
+                outlet_row = Outlet(name=name, slug=outlet, homepage=homepage)
+                title, text = _masked(scope.viewer, spans, title, text, url, outlet_row)
+                external_id, text = "", (text if with_text else None)
             yield ArticleRecord(
                 text=text,
-                spans=by_article.get(pk, []),
+                spans=spans,
                 article_id=pk,
                 external_id=external_id,
                 outlet="" if scope.hide_outlet else outlet,
@@ -226,6 +249,9 @@ def _answers(
     answers = Answer.objects.filter(project=project, layer__in=scope.layers, **in_chunk)
     if scope.annotator_id is not None:
         answers = answers.filter(annotator_id=scope.annotator_id)
+    if scope.viewer is not None:
+        answers = answers.filter(scope.viewer.rows_q())
+    with_provenance = scope.viewer is None or scope.viewer.is_curator
     answers = answers.annotate(provenance_raw=Cast("provenance", TextField()))
     rows = list(answers.order_by("article_id", "question__order", "start_char", "id").values_list(*ANSWER_FIELDS))
     names.load_users({row[3] for row in rows})
@@ -233,13 +259,22 @@ def _answers(
     for a_id, question_id, layer, user_id, start, end, span_id, value, version_id, provenance in rows:
         record = AnswerRecord(
             question=names.questions[question_id], value=value, layer=layer, annotator=names.users[user_id],
-            start=start, end=end, codebook_version=names.versions.get(version_id), provenance=_json(provenance) or None,
+            start=start, end=end, codebook_version=names.versions.get(version_id),
+            provenance=(_json(provenance) or None) if with_provenance else None,
         )  # fmt: skip
         if span_id is None:
             by_article.setdefault(a_id, []).append(record)
         elif span_id in spans_by_id:
             spans_by_id[span_id].attributes.append(record)
     return by_article
+
+
+def _masked(viewer, spans: list[SpanRecord], title: str, text: str, url: str, outlet: Outlet) -> tuple[str, str]:
+    """Title, text and span texts as an outlet-blind annotator was shown them (same offsets)."""
+    masker = viewer.masker_from_values(title=title, text=text, url=url, outlet=outlet)
+    for span in spans:
+        span.text = masker.span_text(span.start, span.end)
+    return masker.title, masker.text
 
 
 def export_text(

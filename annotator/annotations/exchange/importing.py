@@ -21,7 +21,9 @@ kind in ``EXTRA_ITEM_IMPORTERS``.
 Article matching, in order: the record's article id (if that article is in the project and has the same text),
 its outlet + external id (same text), then the exact text (content hash) among the project's articles. With
 ``create_articles`` an unmatched record's article is linked from the corpus or created (native: in its own
-outlet; other formats: in the "imported" outlet) and added to the project.
+outlet; other formats: in the "imported" outlet) and added to the project. An importer who is not staff links only
+articles granted to the project (the visibility rule): a record whose article is in the corpus but not granted is
+reported, not linked.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from annotator.projects.models import CodebookVersion, Label, Membership, Projec
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_role
 from annotator.projects.services import project_add_articles
+from annotator.projects.visibility import viewer_for
 from ml.tokenise import count_tokens
 
 IMPORT_LAYERS = (Layer.ANNOTATOR, Layer.GOLD)
@@ -99,6 +102,12 @@ def read_user_map(stream: Iterable[str], *, source: str = "user map") -> dict[st
             continue
         mapping[cells[0]] = cells[1]
     return mapping
+
+
+NOT_LINKABLE = (
+    "this article is already in the corpus (outlet '{outlet}') but was not granted to this project; a staff member can "
+    "grant its outlet or import batch"
+)
 
 
 @dataclass
@@ -200,6 +209,10 @@ class _ImportRun:
         self.source = source
         self.by = by
         self.create_articles = create_articles
+        # What this importer may link from the corpus (the visibility rule): None for the command line and staff.
+        self.linkable = None
+        if by is not None and not by.is_staff:
+            self.linkable = viewer_for(project=project, user=by).addable_articles()
         self.report = ImportReport(format=reader.name, source=source, dry_run=False)
         self.labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
         rows = Membership.objects.filter(project=project).values_list("user__username", "user__email", "user_id")
@@ -434,6 +447,8 @@ class _ImportRun:
         else:
             existing = stored.filter(external_id="", content_hash=digest).values_list("pk", "content_hash").first()
         if existing is not None:
+            if self.linkable is not None and not self.linkable.filter(pk=existing[0]).exists():
+                raise RecordProblem(NOT_LINKABLE.format(outlet=outlet.slug))
             return existing[0], False
         return self._article_create(record, outlet, digest), True
 

@@ -19,6 +19,7 @@ from annotator.annotations.agreement import (
 )
 from annotator.common.models import JobStatus
 from annotator.common.permissions import IsProjectCurator, project_from_request
+from annotator.projects.visibility import viewer_for
 
 
 class AgreementFilterSerializer(serializers.Serializer):
@@ -142,7 +143,7 @@ class AgreementDisagreementsApi(APIView):
         params.is_valid(raise_exception=True)
         v = params.validated_data
         rows = agreement_disagreements(
-            project=project, label=v["label"] or None, outlet=v["outlet"] or None, article_id=v["article_id"],
+            viewer=viewer_for(project=project, user=request.user, role=project.user_role), label=v["label"] or None, outlet=v["outlet"] or None, article_id=v["article_id"],
             limit=v["limit"],
         )  # fmt: skip
         return Response({"articles": rows})

@@ -2,42 +2,27 @@
 
     GET /api/v1/projects/<slug>/annotations/?layer=gold&label=loaded%20term&format=csv
 
-Who may see which layer is decided by the export rules (`annotations.exchange.export.export_scope`, one home for
-the rule): owners, curators and viewers see every layer and annotator; in a blind project an annotator sees only
-their own annotator-layer spans (the default for them) and gets a 403 for anything else; in an outlet-blind project
-the `outlet` column is null for annotators. For a whole project at once use the streamed export
-(`annotations/export/`).
+Who may see which layer and whose spans is the visibility rule's (`annotator/projects/visibility.py`,
+docs/security.md): owners and curators see every layer and annotator; in a blind project an annotator sees only
+their own annotator-layer spans (the default for them), a viewer only the gold layer and suggestions, and anything
+else asked for is a 403; in an outlet-blind project annotators get a null `outlet` and masked span texts. For a
+whole project at once use the streamed export (`annotations/export/`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.annotations.exchange.export import EXPORT_LAYERS, ExportScope, export_scope
-from annotator.annotations.models import Span
+from annotator.annotations.exchange.export import EXPORT_LAYERS, export_scope
+from annotator.annotations.selectors import span_list_for_viewer, span_page_shown
 from annotator.api.pagination import IdCursorPagination
 from annotator.common.permissions import IsProjectViewer, project_from_request
-from annotator.projects.models import Label, Project
-
-
-def _spans_in_scope(*, project: Project, scope: ExportScope, article_id: int | None, label: str) -> QuerySet[Span]:
-    spans = Span.objects.filter(project=project, layer__in=scope.layers).select_related(
-        "label", "annotator", "codebook_version", "model_version", "article__outlet"
-    )
-    if scope.annotator_id is not None:
-        spans = spans.filter(annotator_id=scope.annotator_id)
-    if article_id is not None:
-        spans = spans.filter(article_id=article_id)
-    if label:
-        spans = spans.filter(label__name=label)
-    return spans
+from annotator.projects.selectors import label_get_by_name
+from annotator.projects.visibility import viewer_for
 
 
 class AnnotationListApi(APIView):
@@ -76,11 +61,6 @@ class AnnotationListApi(APIView):
         score = serializers.FloatField(allow_null=True, help_text="Model confidence (suggestions).")
         created_at = serializers.DateTimeField()
 
-        def to_representation(self, instance: Span) -> dict[str, Any]:
-            hide = self.context.get("hide_outlet", False)
-            instance.outlet = None if hide else instance.article.outlet.slug
-            return super().to_representation(instance)
-
     @extend_schema(
         parameters=[FilterSerializer],
         responses=OutputSerializer(many=True),
@@ -91,13 +71,14 @@ class AnnotationListApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
-        if v["label"] and not Label.objects.filter(project=project, name=v["label"]).exists():
-            raise serializers.ValidationError({"label": [f"no label {v['label']!r} in this project"]})
-        scope = export_scope(
-            project=project, layer=v["layer"], annotator=v["annotator"], user=request.user, role=project.user_role
-        )
-        spans = _spans_in_scope(project=project, scope=scope, article_id=v["article"], label=v["label"])
+        if v["label"]:
+            label_get_by_name(project=project, name=v["label"])
+        viewer = viewer_for(project=project, user=request.user, role=project.user_role)
+        scope = export_scope(project=project, layer=v["layer"], annotator=v["annotator"], viewer=viewer)
+        spans = span_list_for_viewer(
+            viewer=viewer, layers=scope.layers, annotator_id=scope.annotator_id, article_id=v["article"],
+            label=v["label"],
+        )  # fmt: skip
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(spans, request, view=self)
-        data = self.OutputSerializer(page, many=True, context={"hide_outlet": scope.hide_outlet}).data
-        return paginator.get_paginated_response(data)
+        page = span_page_shown(viewer=viewer, spans=paginator.paginate_queryset(spans, request, view=self))
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.annotations.answers import answer_set
-from annotator.annotations.selectors import answer_rows_for_annotator, article_sentences
+from annotator.annotations.selectors import answer_rows_own, article_sentences
 from annotator.projects.selectors import article_get_for_project, project_get_for_user
+from annotator.projects.visibility import viewer_for
 
 
 class AnswerOutputSerializer(serializers.Serializer):
@@ -27,9 +28,9 @@ class AnswerOutputSerializer(serializers.Serializer):
 class AnswerListApi(APIView):
     @extend_schema(responses=AnswerOutputSerializer(many=True), summary="The current user's answers on an article.")
     def get(self, request: Request, slug: str, article_id: int) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
         article = article_get_for_project(project=project, article_id=article_id)
-        rows = answer_rows_for_annotator(project=project, article=article, user=request.user)
+        rows = answer_rows_own(viewer=viewer_for(project=project, user=request.user, role=role), article=article)
         return Response(AnswerOutputSerializer(rows, many=True).data)
 
 

@@ -1,13 +1,14 @@
 """Corpus API: outlets, articles (filters, full-text search, sparse fields) and import batches with their errors.
 
-Who sees what (the rules live in `annotator.corpus.selectors`):
+Who sees what (the visibility rule, `annotator/projects/visibility.py`, docs/security.md):
 
 - staff see every outlet, article and import batch, and may upload a corpus (`import-batches/create/`, after
   a look at its first rows: `import-batches/preview/`);
 - other users see the articles of the projects they are members of, and the import batches they started;
 - in an outlet-blind project an annotator does not learn outlets: an article seen only through such projects comes
   with its outlet fields set to null (`outlet`, `outlet_name`, `url`, `byline`, `external_id`, `metadata`,
-  `cluster_id`), the outlet and cluster filters skip it, and its outlet is not in the outlet list.
+  `cluster_id`) and its title and text masked as on the annotator page, the outlet and cluster filters skip it,
+  and its outlet is not in the outlet list.
 
 Lists use cursor pagination and answer JSON, CSV (`?format=csv`) and JSON Lines (`?format=jsonl`). Article lists
 leave out the full text unless asked for: `?fields=id,title,text`.
@@ -39,19 +40,22 @@ from annotator.corpus.importing.errors import ImportFileError
 from annotator.corpus.importing.preview import PREVIEW_HEAD_BYTES, import_preview
 from annotator.corpus.models import Article, ImportBatch, Outlet
 from annotator.corpus.selectors import (
-    OUTLET_FIELDS_HIDDEN,
-    article_get_for_user,
-    article_list_for_user,
     article_search,
     import_batch_get_for_user,
     import_batch_list_for_user,
     import_batch_progress,
-    outlet_get_for_user,
-    outlet_list_for_user,
 )
 from annotator.corpus.services import import_batch_create
 from annotator.corpus.tasks import import_batch_task
 from annotator.projects.models import Project
+from annotator.projects.selectors import project_list_for_user
+from annotator.projects.visibility import (
+    corpus_article_get_for,
+    corpus_article_shown,
+    corpus_articles_for,
+    corpus_outlet_get_for,
+    corpus_outlets_for,
+)
 
 IMPORT_NEEDS_STAFF = "Uploading a corpus needs a staff account with the 'add import batch' permission."
 
@@ -153,7 +157,7 @@ class OutletListApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Outlet]:
         if getattr(self, "swagger_fake_view", False):
             return Outlet.objects.none()
-        return outlet_list_for_user(user=self.request.user)
+        return corpus_outlets_for(user=self.request.user)
 
     @extend_schema(summary="Outlets, filtered by country, language, leaning; ordered by name by default.")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -163,14 +167,14 @@ class OutletListApi(generics.ListAPIView):
 class OutletDetailApi(APIView):
     @extend_schema(responses=OutletOutputSerializer, summary="One outlet by its slug.")
     def get(self, request: Request, slug: str) -> Response:
-        return Response(OutletOutputSerializer(outlet_get_for_user(user=request.user, slug=slug)).data)
+        return Response(OutletOutputSerializer(corpus_outlet_get_for(user=request.user, slug=slug)).data)
 
 
 # --- articles ---------------------------------------------------------------------------------------------------
 
 
 def _visible_outlets(request: Any) -> QuerySet[Outlet]:
-    return outlet_list_for_user(user=request.user) if request is not None else Outlet.objects.none()
+    return corpus_outlets_for(user=request.user) if request is not None else Outlet.objects.none()
 
 
 def _filterable_projects(request: Any) -> QuerySet[Project]:
@@ -179,7 +183,7 @@ def _filterable_projects(request: Any) -> QuerySet[Project]:
         return Project.objects.none()
     if request.user.is_staff:
         return Project.objects.all()
-    return Project.objects.filter(memberships__user=request.user)
+    return project_list_for_user(user=request.user)
 
 
 class ArticleFilter(django_filters.FilterSet):
@@ -245,12 +249,7 @@ class ArticleOutputSerializer(SparseSerializer):
     text = serializers.CharField(required=False, trim_whitespace=False, help_text="The exact text (span offsets).")
 
     def to_representation(self, instance: Article) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        if not getattr(instance, "outlet_visible", True):
-            for name in OUTLET_FIELDS_HIDDEN:
-                if name in data:
-                    data[name] = None
-        return data
+        return corpus_article_shown(instance, super().to_representation(instance))
 
 
 ARTICLE_FIELDS = list(ArticleOutputSerializer().fields)
@@ -272,7 +271,7 @@ class ArticleListApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Article]:
         if getattr(self, "swagger_fake_view", False):
             return Article.objects.none()
-        return article_list_for_user(user=self.request.user)
+        return corpus_articles_for(user=self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:
         fields = requested_fields(self.request, allowed=ARTICLE_FIELDS, default=ARTICLE_LIST_DEFAULT)
@@ -292,7 +291,7 @@ class ArticleDetailApi(APIView):
     @extend_schema(parameters=[FIELDS_PARAMETER], responses=ArticleOutputSerializer, summary="One article, with text.")
     def get(self, request: Request, article_id: int) -> Response:
         fields = requested_fields(request, allowed=ARTICLE_FIELDS, default=ARTICLE_FIELDS)
-        article = article_get_for_user(user=request.user, article_id=article_id)
+        article = corpus_article_get_for(user=request.user, article_id=article_id)
         return Response(ArticleOutputSerializer(article, context={"fields": fields}).data)
 
 

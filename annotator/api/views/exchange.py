@@ -2,8 +2,9 @@
 
     GET /api/v1/projects/<slug>/annotations/export/?format=native&layer=all&annotator=<username>
 
-Owners, curators and viewers may export every layer; in a blind project an annotator gets only their own spans
-(their default) and a 403 for anything else. The rules live in ``annotations.exchange.export.export_scope``.
+What each member may export is the visibility rule's (``annotator/projects/visibility.py``, docs/security.md): in a
+blind project an annotator gets only their own spans (their default) and a 403 for anything else; an outlet-blind
+annotator's export comes masked.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from annotator.annotations.exchange.formats import FORMATS, select_format
 from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.api.throttling import ExpensiveThrottleMixin
 from annotator.projects.selectors import project_get_for_user
+from annotator.projects.visibility import viewer_for
 
 
 class _FormatIsNotARenderer(BaseContentNegotiation):
@@ -59,9 +61,8 @@ class AnnotationExportApi(ExpensiveThrottleMixin, APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
-        scope = export_scope(
-            project=project, layer=data["layer"], annotator=data["annotator"], user=request.user, role=role
-        )
+        viewer = viewer_for(project=project, user=request.user, role=role)
+        scope = export_scope(project=project, layer=data["layer"], annotator=data["annotator"], viewer=viewer)
         fmt, unit = data["format"], data["offset_unit"]
         pieces = export_text(project=project, fmt=fmt, scope=scope, offset_unit=unit)
         response = StreamingHttpResponse(

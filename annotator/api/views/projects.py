@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.annotations.selectors import span_list_for_annotator
+from annotator.annotations.selectors import span_list_own
 from annotator.api.views.spans import SpanOutputSerializer
-from annotator.projects.blinding import OutletBlinder, blind_titles, outlet_blind_applies
 from annotator.projects.codebook import (
     CODEBOOK_SCHEMA,
     CODEBOOK_TEMPLATES,
@@ -23,12 +20,14 @@ from annotator.projects.codebook import (
 from annotator.projects.models import Assignment, Label, Project
 from annotator.projects.selectors import (
     article_get_for_project,
+    article_shown,
     assignment_queue,
     codebook_version_latest,
     label_get_for_project,
     label_list,
     project_get_for_user,
     project_list_for_user,
+    queue_for,
 )
 from annotator.projects.services import (
     assignment_set_status,
@@ -37,6 +36,7 @@ from annotator.projects.services import (
     label_update,
     project_start,
 )
+from annotator.projects.visibility import viewer_for
 
 
 class LabelOutputSerializer(serializers.Serializer):
@@ -268,12 +268,8 @@ class QueueApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, slug: str) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
-        queue = assignment_queue(project=project, user=request.user)
-        items = queue.items
-        if outlet_blind_applies(project=project, role=role):
-            titles = blind_titles(article_ids=[item.article_id for item in items])
-            items = [replace(item, title=titles.get(item.article_id, "")) for item in items]
-        data = {"progress": _progress(queue), "next_article_id": queue.next_open(), "items": items}
+        queue = queue_for(viewer=viewer_for(project=project, user=request.user, role=role))
+        data = {"progress": _progress(queue), "next_article_id": queue.next_open(), "items": queue.items}
         return Response(self.OutputSerializer(data).data)
 
 
@@ -305,32 +301,19 @@ class ArticleForAnnotationApi(APIView):
 
 
 def article_for_annotation(project, article, user, role: str | None = None) -> dict:
-    """The data the annotator page needs for one article (shared by the API and the page)."""
+    """The data the annotator page needs for one article, as the user may see it."""
+    viewer = viewer_for(project=project, user=user, role=role)
     queue = assignment_queue(project=project, user=user)
     index = queue.index_of(article.pk)
     previous_id, next_id = queue.neighbours(article.pk)
-    spans = list(span_list_for_annotator(project=project, article=article, user=user))
-    blind = outlet_blind_applies(project=project, role=role)
-    title, text = article.title, article.text
-    if blind:
-        blinder = OutletBlinder(article)
-        title, text = blinder.title, blinder.text
-        for span in spans:
-            span.text = blinder.span_text(span.start_char, span.end_char)
     return {
-        "id": article.pk,
-        "title": title,
-        "text": text,
-        "outlet": None if blind else article.outlet.name,
-        "byline": None if blind else article.byline,
-        "url": None if blind else article.url,
-        "published_at": article.published_at,
+        **article_shown(viewer=viewer, article=article),
         "status": queue.items[index].status if index is not None else Assignment.Status.TODO,
         "position": index,
         "previous_article_id": previous_id,
         "next_article_id": next_id,
         "progress": _progress(queue),
-        "spans": spans,
+        "spans": span_list_own(viewer=viewer, article=article),
     }
 
 

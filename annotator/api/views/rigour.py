@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -21,8 +20,10 @@ from rest_framework.views import APIView
 from annotator.api.views.scoring import JobOutputSerializer
 from annotator.common.errors import ApplicationError
 from annotator.common.permissions import IsProjectCurator, project_from_request
-from annotator.projects.models import Membership, Snapshot
-from annotator.projects.snapshots import snapshot_job_create, snapshot_list, snapshot_verify
+from annotator.projects.models import Snapshot
+from annotator.projects.selectors import members_by_username
+from annotator.projects.snapshots import snapshot_get, snapshot_job_create, snapshot_list, snapshot_verify
+from annotator.projects.visibility import viewer_for
 from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
 
 
@@ -48,7 +49,8 @@ class SnapshotListApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_from_request(request, self)
-        return Response(SnapshotOutputSerializer(snapshot_list(project=project), many=True).data)
+        viewer = viewer_for(project=project, user=request.user, role=project.user_role)
+        return Response(SnapshotOutputSerializer(snapshot_list(viewer=viewer), many=True).data)
 
 
 class SnapshotCreateApi(APIView):
@@ -85,9 +87,8 @@ class SnapshotDownloadApi(APIView):
     )
     def get(self, request: Request, slug: str, snapshot_id: int):
         project = project_from_request(request, self)
-        snapshot = Snapshot.objects.filter(project=project, pk=snapshot_id).first()
-        if snapshot is None:
-            raise Http404("No such snapshot in this project.")
+        viewer = viewer_for(project=project, user=request.user, role=project.user_role)
+        snapshot = snapshot_get(viewer=viewer, snapshot_id=snapshot_id)
         try:
             snapshot_verify(snapshot=snapshot)
         except ApplicationError as exc:
@@ -163,11 +164,7 @@ class TermVerificationSendApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         names = list(dict.fromkeys(data["annotators"]))
-        users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
-        members = set(
-            Membership.objects.filter(project=project, user__in=users.values()).values_list("user_id", flat=True)
-        )
-        unknown = [n for n in names if n not in users or users[n].pk not in members]
+        users, unknown = members_by_username(project=project, names=names)
         if unknown:
             raise ApplicationError("Unknown annotator(s).", {"annotators": [f"not members: {', '.join(unknown)}"]})
         result = term_verification_send(

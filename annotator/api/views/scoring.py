@@ -2,63 +2,54 @@
 concepts and keyword-in-context examples.
 
 Every read answers JSON by default and tidy CSV with `?format=csv` or `Accept: text/csv` (pandas.read_csv reads
-it as is). Any member may read scores, except annotators of an outlet-blind project: scores name outlets, which
-those annotators must not learn, so they get 403. Starting a run or adding a concept needs curator or owner.
+it as is). Who may read what is the visibility rule's (annotator/projects/visibility.py, docs/security.md): any
+member may read scores except annotators of an outlet-blind project (scores name outlets: 403), and each source
+(gold, annotator:<name>) only by those who read that layer. Starting a run or adding a concept needs curator or
+owner. The comparisons, examples, distinctive terms, term choice and scoring start share the `expensive` budget.
 """
 
 from __future__ import annotations
 
 import math
-import re
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.common.models import Job
+from annotator.api.throttling import ExpensiveThrottleMixin
 from annotator.common.permissions import IsProjectCurator, IsProjectViewer, project_from_request
-from annotator.projects.models import Role
+from annotator.projects.selectors import job_get_for_viewer
+from annotator.projects.visibility import SOURCE_HELP, viewer_for
 from annotator.scoring import kwic
 from annotator.scoring import selectors as score_selectors
 from annotator.scoring.concepts import concept_create
-from annotator.scoring.models import Concept
 from annotator.scoring.selectors import PERIODS, SYNDICATION_RULES, ScoreQuery
 from annotator.scoring.services import scoring_run_start
 
-SOURCE_RE = re.compile(r"^(model|gold|annotator:[\w.@+-]+)$")
-SOURCE_HELP = "model (the active model version), gold (the curated layer) or annotator:<username>."
-OUTLET_BLIND_MESSAGE = (
-    "This project is outlet-blind: annotators may not see scores, which name outlets. Ask a curator or owner."
-)
+
+def viewer_of(request: Request, view) -> object:
+    """The visibility rule's viewer for the request's user in the URL's project (role read once per request)."""
+    project = project_from_request(request, view)
+    return viewer_for(project=project, user=request.user, role=project.user_role)
 
 
-class CanSeeOutlets(IsProjectViewer):
-    """Members who may see outlet names: everyone except annotators of an outlet-blind project."""
+class SeesScores(IsProjectViewer):
+    """Members the visibility rule lets read scores (they name outlets): 403 with its reason otherwise."""
 
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        project = project_from_request(request, view)
-        if project.outlet_blind and project.user_role == Role.ANNOTATOR:
-            self._message = OUTLET_BLIND_MESSAGE
-            return False
+        viewer_of(request, view).require_outlets()
         return True
 
 
-SCORE_READERS = [CanSeeOutlets]
+SCORE_READERS = [SeesScores]
 
 
 def _source_field(**kwargs) -> serializers.CharField:
-    return serializers.CharField(required=False, default="model", help_text=SOURCE_HELP, **kwargs)
-
-
-def _check_source(value: str) -> str:
-    if not SOURCE_RE.match(value):
-        raise serializers.ValidationError(f"{value!r}: use model, gold or annotator:<username>")
-    return value
+    return serializers.CharField(required=False, default="model", help_text=SOURCE_HELP, max_length=200, **kwargs)
 
 
 def finite(rows: list[dict]) -> list[dict]:
@@ -99,7 +90,7 @@ class FramingScoreListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         label = serializers.CharField(help_text="Label name.")
-        source = _source_field(validators=[_check_source])
+        source = _source_field()
         period = serializers.ChoiceField(choices=PERIODS, required=False, default="all")
         outlet = serializers.CharField(required=False, help_text="Only this outlet (slug).")
         syndication = serializers.ChoiceField(
@@ -128,7 +119,7 @@ class FramingScoreListApi(APIView):
             outlet=data.get("outlet") or None,
             syndication=data.get("syndication") or _default_syndication(request, self),
         )
-        rows = score_selectors.framing_scores(project=project, query=query)
+        rows = score_selectors.framing_scores(project=project, query=query, viewer=viewer_of(request, self))
         return Response(ScoreRowSerializer(finite(rows), many=True).data)
 
 
@@ -156,12 +147,12 @@ class ComparisonRowSerializer(serializers.Serializer):
     test = serializers.CharField()
 
 
-class FramingScoreCompareApi(APIView):
+class FramingScoreCompareApi(ExpensiveThrottleMixin, APIView):
     permission_classes = SCORE_READERS
 
     class FilterSerializer(serializers.Serializer):
         label = serializers.CharField(help_text="Label name.")
-        source = _source_field(validators=[_check_source])
+        source = _source_field()
         a = serializers.CharField(required=False, help_text="Outlet slug. Without a and b: every pair.")
         b = serializers.CharField(required=False, help_text="Outlet slug; without it, a is compared with the rest.")
         syndication = serializers.ChoiceField(choices=SYNDICATION_RULES, required=False)
@@ -190,6 +181,7 @@ class FramingScoreCompareApi(APIView):
             "label": data["label"],
             "source": data["source"],
             "syndication": data.get("syndication") or _default_syndication(request, self),
+            "viewer": viewer_of(request, self),
         }
         if data.get("a"):
             rows = [score_selectors.outlet_comparison(**common, a=data["a"], b=data.get("b") or None)]
@@ -198,7 +190,7 @@ class FramingScoreCompareApi(APIView):
         return Response(ComparisonRowSerializer(finite(rows), many=True).data)
 
 
-class TermChoiceApi(APIView):
+class TermChoiceApi(ExpensiveThrottleMixin, APIView):
     permission_classes = SCORE_READERS
 
     class FilterSerializer(serializers.Serializer):
@@ -225,11 +217,13 @@ class TermChoiceApi(APIView):
         project = project_from_request(request, self)
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        rows = score_selectors.term_choice(project=project, concept_slug=params.validated_data["concept"])
+        rows = score_selectors.term_choice(
+            project=project, concept_slug=params.validated_data["concept"], viewer=viewer_of(request, self)
+        )
         return Response(self.OutputSerializer(finite(rows), many=True).data)
 
 
-class DistinctiveTermsApi(APIView):
+class DistinctiveTermsApi(ExpensiveThrottleMixin, APIView):
     permission_classes = SCORE_READERS
 
     class FilterSerializer(serializers.Serializer):
@@ -254,18 +248,19 @@ class DistinctiveTermsApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         rows = score_selectors.distinctive_terms_for_outlet(
-            project=project, outlet=params.validated_data["outlet"], limit=params.validated_data["limit"]
-        )
+            project=project, outlet=params.validated_data["outlet"], limit=params.validated_data["limit"],
+            viewer=viewer_of(request, self),
+        )  # fmt: skip
         return Response(self.OutputSerializer(finite(rows), many=True).data)
 
 
-class KwicApi(APIView):
+class KwicApi(ExpensiveThrottleMixin, APIView):
     permission_classes = SCORE_READERS
 
     class FilterSerializer(serializers.Serializer):
         term = serializers.CharField(required=False, help_text="A word or phrase (whole words, any case).")
         label = serializers.CharField(required=False, help_text="Instead of term: spans of this label.")
-        source = _source_field(validators=[_check_source])
+        source = _source_field()
         outlet = serializers.CharField(required=False, help_text="Only this outlet (slug).")
         limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=kwic.MAX_LIMIT)
         width = serializers.IntegerField(required=False, default=kwic.DEFAULT_WIDTH, min_value=0, max_value=500)
@@ -297,7 +292,8 @@ class KwicApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        common = {"project": project, "outlet": data.get("outlet"), "limit": data["limit"], "width": data["width"]}
+        common = {"project": project, "outlet": data.get("outlet"), "limit": data["limit"], "width": data["width"],
+                  "viewer": viewer_of(request, self)}  # fmt: skip
         if data.get("term"):
             rows = kwic.kwic_for_term(**common, term=data["term"])
         else:
@@ -321,7 +317,7 @@ class JobOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class ScoringRunStartApi(APIView):
+class ScoringRunStartApi(ExpensiveThrottleMixin, APIView):
     permission_classes = [IsProjectCurator]
 
     @extend_schema(
@@ -341,10 +337,7 @@ class JobDetailApi(APIView):
 
     @extend_schema(responses=JobOutputSerializer, summary="A job of this project (scoring run, …) and its progress.")
     def get(self, request: Request, slug: str, job_id: int) -> Response:
-        project = project_from_request(request, self)
-        job = Job.objects.filter(project=project, pk=job_id).first()
-        if job is None:
-            raise Http404("No such job in this project.")
+        job = job_get_for_viewer(viewer=viewer_of(request, self), job_id=job_id)
         return Response(JobOutputSerializer(job).data)
 
 
@@ -361,9 +354,7 @@ class ConceptListApi(APIView):
     @extend_schema(responses=ConceptOutputSerializer(many=True), summary="Concepts and their competing variants.")
     def get(self, request: Request, slug: str) -> Response:
         project = project_from_request(request, self)
-        return Response(
-            ConceptOutputSerializer(Concept.objects.filter(project=project).order_by("name"), many=True).data
-        )
+        return Response(ConceptOutputSerializer(score_selectors.concept_list(project=project), many=True).data)
 
 
 class ConceptCreateApi(APIView):

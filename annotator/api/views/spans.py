@@ -9,16 +9,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.annotations.selectors import (
-    span_get_for_user,
-    span_list_for_annotator,
+    span_get_own,
+    span_list_own,
     span_rows_for_others,
-    span_state_for_user,
+    span_state_for_viewer,
+    span_text_shown,
     suggestion_list_for_article,
 )
 from annotator.annotations.services import span_create, span_delete, span_update
-from annotator.common.errors import ApplicationError
-from annotator.projects.blinding import MASK, OutletBlinder, matches_with_mask, outlet_blind_applies
 from annotator.projects.selectors import article_get_for_project, project_get_for_user
+from annotator.projects.visibility import viewer_for
 
 
 class SpanOutputSerializer(serializers.Serializer):
@@ -42,11 +42,7 @@ class SpanListApi(APIView):
     def get(self, request: Request, slug: str, article_id: int) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
         article = article_get_for_project(project=project, article_id=article_id)
-        spans = list(span_list_for_annotator(project=project, article=article, user=request.user))
-        if outlet_blind_applies(project=project, role=role):
-            blinder = OutletBlinder(article)
-            for span in spans:
-                span.text = blinder.span_text(span.start_char, span.end_char)
+        spans = span_list_own(viewer=viewer_for(project=project, user=request.user, role=role), article=article)
         return Response(SpanOutputSerializer(spans, many=True).data)
 
 
@@ -97,10 +93,7 @@ class SpanCreateApi(APIView):
             client_id=data["client_id"],
             accepted_suggestion_id=data["provenance"].get("accepted_suggestion"),
         )
-        if outlet_blind_applies(project=project, role=role):
-            # Echo what the blinded annotator was shown (never the real text, which may name the outlet).
-            shown = data["text"]
-            span.text = shown if matches_with_mask(shown=shown, actual=span.text) else MASK * len(span.text)
+        span = span_text_shown(viewer=viewer_for(project=project, user=request.user, role=role), span=span)
         return Response(
             SpanOutputSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -114,22 +107,20 @@ class SpanUpdateApi(APIView):
     @extend_schema(request=InputSerializer, responses=SpanOutputSerializer, summary="Relabel a span or edit its note.")
     def patch(self, request: Request, slug: str, span_id: int) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
-        span = span_get_for_user(project=project, span_id=span_id, user=request.user)
+        viewer = viewer_for(project=project, user=request.user, role=role)
+        span = span_get_own(viewer=viewer, span_id=span_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         span = span_update(span=span, user=request.user, label_id=data.get("label"), note=data.get("note"))
-        if outlet_blind_applies(project=project, role=role):
-            article = article_get_for_project(project=project, article_id=span.article_id)
-            span.text = OutletBlinder(article).span_text(span.start_char, span.end_char)
-        return Response(SpanOutputSerializer(span).data)
+        return Response(SpanOutputSerializer(span_text_shown(viewer=viewer, span=span)).data)
 
 
 class SpanDeleteApi(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Delete one of your spans.")
     def delete(self, request: Request, slug: str, span_id: int) -> Response:
-        project, _ = project_get_for_user(slug=slug, user=request.user)
-        span = span_get_for_user(project=project, span_id=span_id, user=request.user)
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        span = span_get_own(viewer=viewer_for(project=project, user=request.user, role=role), span_id=span_id)
         span_delete(span=span, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -146,15 +137,11 @@ class SpanStateApi(APIView):
     @extend_schema(
         responses=OutputSerializer,
         summary="A span as the server has it now (present or deleted) and who changed it last: what a page shows "
-        "when its copy went stale. Your own spans; curators and owners also any annotator's and gold spans.",
+        "when its copy went stale. The spans the visibility rule lets you see (annotator and gold layers).",
     )
     def get(self, request: Request, slug: str, span_id: int) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
-        state = span_state_for_user(project=project, span_id=span_id, user=request.user, role=role)
-        if state["span"] is not None and outlet_blind_applies(project=project, role=role):
-            article = article_get_for_project(project=project, article_id=state["span"]["article_id"])
-            span = state["span"]
-            span["text"] = OutletBlinder(article).span_text(span["start_char"], span["end_char"])
+        state = span_state_for_viewer(viewer=viewer_for(project=project, user=request.user, role=role), span_id=span_id)
         return Response(self.OutputSerializer(state).data)
 
 
@@ -178,11 +165,8 @@ class SuggestionListApi(APIView):
     def get(self, request: Request, slug: str, article_id: int) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
         article = article_get_for_project(project=project, article_id=article_id)
-        suggestions = list(suggestion_list_for_article(project=project, article=article))
-        if outlet_blind_applies(project=project, role=role):
-            blinder = OutletBlinder(article)
-            for s in suggestions:
-                s.text = blinder.span_text(s.start_char, s.end_char)
+        viewer = viewer_for(project=project, user=request.user, role=role)
+        suggestions = suggestion_list_for_article(viewer=viewer, article=article)
         return Response(SuggestionOutputSerializer(suggestions, many=True).data)
 
 
@@ -195,22 +179,13 @@ class OtherSpanOutputSerializer(serializers.Serializer):
     annotator = serializers.CharField()
 
 
-BLIND_REFUSAL = "This project is blind: annotators do not see each other's spans."
-
-
 class OtherSpanListApi(APIView):
     @extend_schema(
         responses=OtherSpanOutputSerializer(many=True),
-        summary="Other annotators' spans on an article, read-only; only in projects that are not blind (403).",
+        summary="Other annotators' spans on an article, read-only; 403 for annotators and viewers of a blind project.",
     )
     def get(self, request: Request, slug: str, article_id: int) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
-        if project.blind:
-            raise ApplicationError(BLIND_REFUSAL, {"project": [BLIND_REFUSAL]}, status_code=403)
         article = article_get_for_project(project=project, article_id=article_id)
-        rows = span_rows_for_others(project=project, article=article, user=request.user)
-        if outlet_blind_applies(project=project, role=role):
-            blinder = OutletBlinder(article)
-            for row in rows:
-                row["text"] = blinder.span_text(row["start_char"], row["end_char"])
+        rows = span_rows_for_others(viewer=viewer_for(project=project, user=request.user, role=role), article=article)
         return Response(OtherSpanOutputSerializer(rows, many=True).data)

@@ -1,22 +1,25 @@
 """Training API: model versions (list, detail, train, activate), their lexicon terms, and pin/ban term rules.
 
 Reads need any role in the project; training and term rules need curator or owner; activating needs owner.
-Non-members get 404 for everything (they cannot tell a private project from a missing one).
+Non-members get 404 for everything (they cannot tell a private project from a missing one). An outlet-blind
+annotator gets the metrics without their per-outlet parts (the visibility rule). Training starts share the
+`expensive` budget.
 """
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotator.api.throttling import ExpensiveThrottleMixin
 from annotator.common.permissions import IsProjectCurator, IsProjectOwner, IsProjectViewer, project_from_request
-from annotator.projects.models import Label
+from annotator.projects.selectors import label_get_by_name, label_get_for_project
+from annotator.projects.visibility import viewer_for
 from annotator.training import selectors, services
-from annotator.training.models import ModelVersion, TermRule
+from annotator.training.models import TermRule
 
 TERM_ORDERINGS = {
     "-weight": ("-weight", "term"),
@@ -51,11 +54,9 @@ class ModelVersionOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-def _version_or_404(project, number: int) -> ModelVersion:
-    version = selectors.model_version_list(project=project).filter(number=number).select_related("created_by").first()
-    if version is None:
-        raise Http404("No such model version in this project.")
-    return version
+def _shown(request: Request, project, versions) -> list:
+    viewer = viewer_for(project=project, user=request.user, role=project.user_role)
+    return selectors.model_versions_shown(viewer=viewer, versions=versions)
 
 
 class ModelVersionListApi(APIView):
@@ -71,7 +72,7 @@ class ModelVersionListApi(APIView):
         project = project_from_request(request, self)
         services.model_versions_reap_stale(project=project)
         versions = selectors.model_version_list(project=project).select_related("created_by")
-        return Response(ModelVersionOutputSerializer(versions, many=True).data)
+        return Response(ModelVersionOutputSerializer(_shown(request, project, versions), many=True).data)
 
 
 class ModelVersionDetailApi(APIView):
@@ -80,10 +81,11 @@ class ModelVersionDetailApi(APIView):
     @extend_schema(responses=ModelVersionOutputSerializer, summary="One model version by its number.")
     def get(self, request: Request, slug: str, number: int) -> Response:
         project = project_from_request(request, self)
-        return Response(ModelVersionOutputSerializer(_version_or_404(project, number)).data)
+        [version] = _shown(request, project, [selectors.model_version_get(project=project, number=number)])
+        return Response(ModelVersionOutputSerializer(version).data)
 
 
-class ModelVersionTrainApi(APIView):
+class ModelVersionTrainApi(ExpensiveThrottleMixin, APIView):
     permission_classes = [IsProjectCurator]
 
     class InputSerializer(serializers.Serializer):
@@ -121,7 +123,7 @@ class ModelVersionActivateApi(APIView):
     )
     def post(self, request: Request, slug: str, number: int) -> Response:
         project = project_from_request(request, self)
-        version = services.model_version_activate(version=_version_or_404(project, number))
+        version = services.model_version_activate(version=selectors.model_version_get(project=project, number=number))
         return Response(ModelVersionOutputSerializer(version).data)
 
 
@@ -153,12 +155,12 @@ class LexiconTermListApi(APIView):
     )
     def get(self, request: Request, slug: str, number: int) -> Response:
         project = project_from_request(request, self)
-        version = _version_or_404(project, number)
+        version = selectors.model_version_get(project=project, number=number)
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         label = params.validated_data.get("label")
-        if label and not Label.objects.filter(project=project, name=label).exists():
-            raise serializers.ValidationError({"label": [f"no label {label!r} in this project"]})
+        if label:
+            label_get_by_name(project=project, name=label)
         terms = selectors.lexicon_term_list(version=version, label=label).order_by(
             *TERM_ORDERINGS[params.validated_data["ordering"]]
         )
@@ -185,8 +187,9 @@ class TermRuleListApi(APIView):
     @extend_schema(responses=TermRuleOutputSerializer(many=True), summary="Pin/ban rules the next training obeys.")
     def get(self, request: Request, slug: str) -> Response:
         project = project_from_request(request, self)
-        rules = TermRule.objects.filter(project=project).select_related("label", "created_by").order_by("term")
-        return Response(TermRuleOutputSerializer(rules, many=True).data)
+        return Response(
+            TermRuleOutputSerializer(selectors.term_rule_list(project=project).order_by("term"), many=True).data
+        )
 
 
 class TermRuleCreateApi(APIView):
@@ -207,9 +210,7 @@ class TermRuleCreateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        label = Label.objects.filter(project=project, pk=data["label"]).first()
-        if label is None:
-            raise serializers.ValidationError({"label": [f"no label with id {data['label']} in this project"]})
+        label = label_get_for_project(project=project, label_id=data["label"])
         rule = services.term_rule_set(
             project=project, term=data["term"], label=label, action=data["action"], user=request.user
         )

@@ -6,12 +6,13 @@ import pytest
 
 from annotator.annotations.answers import QuestionSpec, answer_set, answer_value_clean, answers_missing
 from annotator.annotations.models import Answer, Layer
-from annotator.annotations.selectors import answer_rows_for_annotator, article_sentences
+from annotator.annotations.selectors import answer_rows_own, article_sentences
 from annotator.annotations.services import span_delete, span_update
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Assignment, CodebookVersion
 from annotator.projects.questions import question_create
 from annotator.projects.services import assignment_set_status
+from annotator.projects.visibility import viewer_for
 from tests.annotator.annotations.helpers import make_world, mark
 
 FRAMES = [{"value": "economic"}, {"value": "security"}, {"value": "morality"}]
@@ -99,7 +100,7 @@ def test_set_change_and_clear_an_article_answer(world):
 def test_each_annotator_has_their_own_answer_and_sees_only_it(world):
     put(world, world.frame, "security")
     put(world, world.frame, "economic", user=world.ann2)
-    rows = answer_rows_for_annotator(project=world.project, article=world.articles[0], user=world.ann2)
+    rows = answer_rows_own(viewer=viewer_for(project=world.project, user=world.ann2), article=world.articles[0])
     assert [(r["question_id"], r["value"]) for r in rows] == [(world.frame.pk, "economic")]
 
 

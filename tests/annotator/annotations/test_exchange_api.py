@@ -54,11 +54,19 @@ def test_owner_streams_every_format(world):
     assert csv_response["Content-Type"] == "text/csv; charset=utf-8" and "'=cmd" in body(csv_response)
 
 
-def test_viewer_may_export_everything(world):
+def test_viewer_exports_the_gold_layer_of_a_blind_project_and_everything_of_an_open_one(world):
     viewer = make_user()
     membership_add(project=world.project, user=viewer, role=Role.VIEWER, by=world.owner)
-    native = body(fetch(client_login(viewer), url(world, format="native"), 200))
-    assert len(spans_in(native)) == Span.objects.filter(project=world.project).count()
+    client = client_login(viewer)
+    native = body(fetch(client, url(world, format="native"), 200))
+    assert {layer for _, layer, _, _ in spans_in(native)} <= {"gold"}
+    assert len(spans_in(native)) == Span.objects.filter(project=world.project, layer="gold").count()
+    for params in ({"layer": "annotator"}, {"layer": "all"}, {"annotator": world.a1.username}):
+        assert "blind" in fetch(client, url(world, format="native", **params), 403).json()["detail"]
+    world.project.blind = False
+    world.project.save()
+    native = body(fetch(client, url(world, format="native"), 200))
+    assert len(spans_in(native)) == Span.objects.filter(project=world.project).exclude(layer="suggestion").count()
 
 
 def test_blind_annotator_gets_only_their_own_spans(world):

@@ -20,7 +20,7 @@ from annotator.api.services import api_token_create
 from annotator.projects.models import Label
 from annotator.projects.services import codebook_create_default, project_add_articles, project_create
 from ml.tokenise import count_tokens
-from tests.annotator.projects.factories import make_article, make_outlet
+from tests.annotator.projects.factories import grant_outlets, make_article, make_outlet
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -68,6 +68,7 @@ def study():
                 Span.objects.create(project=project, article=article, layer=Layer.GOLD, label=label,
                                     start_char=start, end_char=start + len(word), text=word)  # fmt: skip
                 n_gold += 1
+    grant_outlets(project, articles)
     project_add_articles(project=project, by=user, article_ids=[a.pk for a in articles])
     _, key = api_token_create(user=user, name="notebook")
     return {"key": key, "outlets": outlets, "n_gold": n_gold}

@@ -343,7 +343,23 @@ class TestPermissionsAndErrors:
         assert client_login(world["viewer"]).get(scores_url(world)).status_code == 200  # viewers still may
 
     def test_annotators_may_read_scores_when_not_outlet_blind(self, world):
-        assert client_login(world["annotator"]).get(scores_url(world)).status_code == 200
+        annotator = client_login(world["annotator"])
+        mine = f"annotator:{world['annotator'].username}"
+        assert annotator.get(scores_url(world, source=mine)).status_code == 200
+        # gold is what colleagues' work became: an annotator of a blind project may not read it (issue 17, point 1)
+        assert annotator.get(scores_url(world)).status_code == 403
+        world["project"].blind = False
+        world["project"].save()
+        assert annotator.get(scores_url(world)).status_code == 200
+
+    def test_an_unknown_member_is_400_for_those_who_may_see_members_and_403_for_others(self, world):
+        response = client_login(world["owner"]).get(scores_url(world, source="annotator:ghost"))
+        assert response.status_code == 400 and "No member called 'ghost'" in response.json()["detail"]
+        # a viewer of a blind project learns nothing about names: the same 403 for a member and for nobody
+        viewer = client_login(world["viewer"])
+        for name in ("ghost", world["annotator"].username):
+            response = viewer.get(scores_url(world, source=f"annotator:{name}"))
+            assert response.status_code == 403 and "blind" in response.json()["detail"]
 
     @pytest.mark.parametrize(
         "params, field",
@@ -353,7 +369,6 @@ class TestPermissionsAndErrors:
             ({"source": "robots"}, "source"),
             ({"syndication": "twice"}, "syndication"),
             ({"label": "no such label"}, "label"),
-            ({"source": "annotator:ghost"}, "source"),
         ],
     )
     def test_bad_parameters_are_400_with_detail_and_errors(self, world, params, field):

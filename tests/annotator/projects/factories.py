@@ -9,7 +9,13 @@ from django.contrib.auth import get_user_model
 
 from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import Project, Role
-from annotator.projects.services import codebook_create_default, membership_add, project_add_articles, project_create
+from annotator.projects.services import (
+    codebook_create_default,
+    corpus_grant_add,
+    membership_add,
+    project_add_articles,
+    project_create,
+)
 from ml.tokenise import count_tokens
 
 _seq = itertools.count(1)
@@ -37,11 +43,18 @@ def make_article(*, text: str, title: str = "A story", outlet: Outlet | None = N
     )
 
 
+def grant_outlets(project: Project, articles) -> None:
+    """What staff do before an owner adds articles: grant the articles' outlets to the project."""
+    for outlet_id in {a.outlet_id for a in articles}:
+        corpus_grant_add(project=project, by=None, outlet=Outlet(pk=outlet_id))
+
+
 def make_project(*, owner=None, articles: list[Article] = (), annotators=(), name: str | None = None) -> Project:
     owner = owner or make_user()
     project = project_create(name=name or f"Framing study {next(_seq)}", created_by=owner)
     codebook_create_default(project=project, by=owner)
     if articles:
+        grant_outlets(project, articles)
         project_add_articles(project=project, by=owner, article_ids=[a.pk for a in articles])
     for user in annotators:
         membership_add(project=project, user=user, role=Role.ANNOTATOR, by=owner)

@@ -167,7 +167,9 @@ class TestService:
         membership_add(project=project, user=newbie, role=Role.ANNOTATOR, by=owner)
         extra = [make_article(text=f"Late story {i}.", title=f"Late {i}") for i in range(4)]
         from annotator.projects.services import project_add_articles
+        from tests.annotator.projects.factories import grant_outlets
 
+        grant_outlets(project, extra)
         project_add_articles(project=project, by=owner, article_ids=[a.pk for a in extra])
         summary = assignments_generate(project=project, by=owner)
         mine = Assignment.objects.filter(project=project, annotator=newbie)

@@ -7,12 +7,14 @@ import pytest
 from annotator.annotations.models import Span
 from annotator.annotations.services import span_create
 from annotator.common.errors import ApplicationError
+from annotator.corpus.models import ImportBatch
 from annotator.projects.models import Assignment, CodebookVersion, Label, Membership, ProjectArticle, Role
 from annotator.projects.selectors import assignment_queue, project_list_for_user
 from annotator.projects.services import (
     assignment_create_for_annotator,
     assignment_set_status,
     codebook_create_default,
+    corpus_grant_add,
     label_create,
     label_delete,
     label_update,
@@ -20,6 +22,7 @@ from annotator.projects.services import (
     membership_update,
     project_add_articles,
     project_create,
+    project_update,
 )
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
 
@@ -70,6 +73,8 @@ class TestProjectAddArticles:
         a1 = make_article(text="troops liberate town", outlet=a, published_at=jan)
         a2 = make_article(text="rebels seize town", outlet=a, published_at=mar)
         b1 = make_article(text="regime forces advance", outlet=b, published_at=jan)
+        corpus_grant_add(project=project, by=None, outlet=a)
+        corpus_grant_add(project=project, by=None, outlet=b)
         assert project_add_articles(project=project, by=owner, outlet=a, published_to=dt.date(2024, 1, 31)) == 1
         assert project_add_articles(project=project, by=owner, search="regime") == 1
         assert project_add_articles(project=project, by=owner, outlet=a.slug) == 1  # only a2 is new
@@ -89,6 +94,51 @@ class TestProjectAddArticles:
             project_add_articles(project=project, by=owner, article_ids=[999999])
         assert "article_ids" in err.value.extra
         assert ProjectArticle.objects.count() == 0
+
+    def test_an_owner_adds_only_what_staff_granted_on_every_path(self):
+        """Issue 17, point 5: staff curate the corpus and grant outlets or import batches; an owner who is not staff
+        adds nothing else, by id, outlet, search or date, and the answer does not tell ungranted ids from missing."""
+        owner, staff = make_user(), make_user()
+        staff.is_staff = True
+        staff.save()
+        project = project_create(name="P", created_by=owner)
+        granted, secret = make_outlet("Granted"), make_outlet("Secret Outlet Times")
+        batch = ImportBatch.objects.create(source_name="b.jsonl", format="jsonl")
+        mine = make_article(text="troops liberate the town", outlet=granted)
+        hidden = make_article(text="troops liberate the city", outlet=secret)
+        in_batch = make_article(text="troops liberate the port", outlet=secret, batch=batch)
+        with pytest.raises(ApplicationError) as err:
+            project_add_articles(project=project, by=owner, article_ids=[hidden.pk])
+        with pytest.raises(ApplicationError) as missing:
+            project_add_articles(project=project, by=owner, article_ids=[999999])
+        assert err.value.message == missing.value.message  # no probe: ungranted and missing say the same
+        assert project_add_articles(project=project, by=owner, outlet=secret.slug) == 0
+        assert project_add_articles(project=project, by=owner, search="liberate") == 0
+        with pytest.raises(ApplicationError) as err:
+            corpus_grant_add(project=project, by=owner, outlet=secret)
+        assert err.value.status_code == 403
+        corpus_grant_add(project=project, by=staff, outlet=granted)
+        corpus_grant_add(project=project, by=staff, batch=batch)
+        assert project_add_articles(project=project, by=owner, search="liberate") == 2
+        assert set(ProjectArticle.objects.filter(project=project).values_list("article_id", flat=True)) == {
+            mine.pk,
+            in_batch.pk,
+        }
+        # staff add anything
+        membership_add(project=project, user=staff, role=Role.OWNER, by=owner)
+        assert project_add_articles(project=project, by=staff, article_ids=[hidden.pk]) == 1
+
+    def test_an_owner_follows_only_granted_outlets(self):
+        owner = make_user()
+        project = project_create(name="P", created_by=owner)
+        granted, secret = make_outlet("Granted"), make_outlet("Secret")
+        corpus_grant_add(project=project, by=None, outlet=granted)
+        for follow in ([secret.slug], ["*"]):
+            with pytest.raises(ApplicationError) as err:
+                project_update(project=project, by=owner, follow_outlets=follow)
+            assert "follow_outlets" in err.value.extra
+        project_update(project=project, by=owner, follow_outlets=[granted.slug])
+        assert project.follow_outlets == [granted.slug]
 
     def test_annotator_cannot_add_articles(self):
         owner, annotator = make_user(), make_user()

@@ -8,7 +8,7 @@ from django.test import Client
 from annotator.annotations.models import Span
 from annotator.annotations.services import span_create
 from annotator.projects.models import CodebookVersion, Label, Membership, Project, Role
-from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
+from tests.annotator.projects.factories import grant_outlets, make_article, make_outlet, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +168,7 @@ def test_add_articles_by_outlet_dates_search_and_ids(world):
     a1 = make_article(text="Regime forces advanced.", outlet=outlet, published_at=day)
     a2 = make_article(text="Rebels held the bridge.", outlet=outlet, published_at=day + dt.timedelta(days=40))
     a3 = make_article(text="Unrelated weather.", published_at=day)
+    grant_outlets(project, [a1, a3])
     _, msgs = post(client, project, action="articles_add", outlet=outlet.slug, published_from="2024-03-01",
                    published_to="2024-03-31")  # fmt: skip
     assert msgs == ["1 new article(s) added."]
@@ -176,11 +177,27 @@ def test_add_articles_by_outlet_dates_search_and_ids(world):
     _, msgs = post(client, project, action="articles_add", article_ids=f"{a3.pk}, {a1.pk}")
     assert msgs == ["1 new article(s) added."]
     assert set(Project.objects.get(pk=project.pk).articles.values_list("pk", flat=True)) >= {a1.pk, a2.pk, a3.pk}
-    for bad, expect in [({"article_ids": "1, x"}, "whole numbers"), ({"outlet": "no-such"}, "No outlet"),
+    for bad, expect in [({"article_ids": "1, x"}, "whole numbers"), ({"article_ids": "999999"}, "not in the corpus"),
                         ({}, "at least one filter"), ({"published_from": "2024-05-01", "published_to": "2024-04-01"},
                         "before the start")]:  # fmt: skip
         _, msgs = post(client, project, action="articles_add", **bad)
         assert msgs[0].startswith("Not saved.") and expect in msgs[0], msgs
+    _, msgs = post(client, project, action="articles_add", outlet="no-such")
+    assert msgs == ["No new articles matched (already in the project, or none found)."]
+
+
+def test_the_settings_page_offers_and_adds_only_what_staff_granted(world):
+    """Issue 17, point 5: the page lists only granted outlets and adds nothing else, by id, outlet or search."""
+    project, _, _, _, client = world
+    secret = make_outlet("Secret Outlet Times")
+    hidden = make_article(text="Troops liberate the secret city.", outlet=secret)
+    page = client.get(url(project)).content.decode()
+    assert "Secret Outlet Times" not in page and secret.slug not in page
+    for data in ({"article_ids": str(hidden.pk)}, {"outlet": secret.slug}, {"search": "secret city"}):
+        post(client, project, action="articles_add", **data)
+    assert not Project.objects.get(pk=project.pk).articles.filter(pk=hidden.pk).exists()
+    _, msgs = post(client, project, **{**SETTINGS, "follow_outlets": [secret.slug]})
+    assert msgs[0].startswith("Not saved.") and "Take new imports from" in msgs[0], msgs
 
 
 def test_settings_link_only_for_owners(world):
