@@ -239,13 +239,20 @@ def project_settings_page(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied("Only the project's owners can change its settings.")
     viewer = viewer_for(project=project, user=request.user, role=role)
     outlets = list(viewer.addable_outlets().order_by("name").values_list("slug", "name"))
+    # Outlets the project follows already stay choices (set by staff, or before grants existed).
+    follow_choices = outlets + [
+        (slug, slug) for slug in project.follow_outlets or [] if slug != services.FOLLOW_EVERY_OUTLET
+        and slug not in {s for s, _ in outlets}
+    ]  # fmt: skip
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in ACTIONS:
             messages.error(request, f"Unknown action '{action}'.")
             return redirect("ui:project-settings", slug=slug)
         form_class, handler = ACTIONS[action]
-        form = form_class(request.POST, outlets=outlets) if form_class is SettingsForm else form_class(request.POST)
+        form = (
+            form_class(request.POST, outlets=follow_choices) if form_class is SettingsForm else form_class(request.POST)
+        )
         if not form.is_valid():
             messages.error(request, f"Not saved. {_form_errors(form)}")
         else:
@@ -259,7 +266,7 @@ def project_settings_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "role": role,
-        "settings_form": SettingsForm(initial=initial, outlets=outlets),
+        "settings_form": SettingsForm(initial=initial, outlets=follow_choices),
         "labels": labels,
         "new_label_form": LabelForm(initial={"colour": "#f4c542"}),
         "members": membership_list(project=project),
