@@ -1,6 +1,7 @@
 """Framescope settings. Every deploy-specific value comes from the environment (see README)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "axes",
     "annotator.common",
     "annotator.corpus",
     "annotator.projects",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "annotator.urls"
@@ -115,7 +119,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login protection (django-axes, annotator/common/login.py, docs/security.md): every login path, the admin's too.
+AUTHENTICATION_BACKENDS = [
+    "annotator.common.login.LoginAttemptBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))  # one username from one address
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))  # one address, any usernames
+LOGIN_COOLOFF_MINUTES = float(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT) < 1 or LOGIN_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT and LOGIN_ADDRESS_FAILURE_LIMIT must be >= 1, LOGIN_COOLOFF_MINUTES > 0."
+    )
+AXES_HANDLER = "annotator.common.login.LoginCountersHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# axes compares its highest counter with this; LoginCountersHandler gives each counter its own limit.
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = False  # the handler clears the username's counter only
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt neither counts nor extends the cool-off
+AXES_USERNAME_CALLABLE = "annotator.common.login.username_key"
+AXES_LOCKOUT_CALLABLE = "annotator.common.login.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "ui:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -236,13 +265,17 @@ REST_FRAMEWORK = {
         "annotator.api.renderers.CSVRenderer",
         "annotator.api.renderers.JSONLinesRenderer",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "annotator.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "annotator.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "annotator.api.exception_handlers.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "expensive": os.environ.get("API_THROTTLE_EXPENSIVE", "120/min"),
-        "login": os.environ.get("LOGIN_THROTTLE", "10/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -265,7 +298,17 @@ SECURE_SSL_REDIRECT = SECURE_SSL
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE_SSL else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# The client address the login counters use: REMOTE_ADDR, or behind a reverse proxy the address it appended to
+# X-Forwarded-For (django-ipware). PROXY_HOPS: how many proxies in front of the app each append one address; the
+# client is that many entries from the right. Entries a client wrote itself further left are ignored.
+PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "1"))
+if BEHIND_PROXY and PROXY_HOPS < 1:
+    raise ImproperlyConfigured("PROXY_HOPS must be 1 or more with BEHIND_PROXY (one per reverse proxy).")
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if BEHIND_PROXY else ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_COUNT = PROXY_HOPS - 1 if BEHIND_PROXY else None
+IPWARE_STRICT = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

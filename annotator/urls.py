@@ -4,14 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotator.common.health import healthz, readyz
-from annotator.common.login import RateLimitedLoginView
 
 # A body Django refuses before any view runs (over DATA_UPLOAD_MAX_MEMORY_SIZE, ...) gets the API's JSON error body.
 handler400 = "annotator.api.exception_handlers.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),  # django-axes guards it (common/login.py)
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

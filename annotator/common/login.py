@@ -1,91 +1,79 @@
-"""The HTML login form with a brake on password guessing.
+"""Login protection with django-axes, on every login path: the login page, /admin/login/ and any other
+``authenticate()`` made for an HTTP request (axes' backend sits first in AUTHENTICATION_BACKENDS).
 
-After LOGIN_FAILURE_RATE failed attempts (default "10/15min": ten per fifteen minutes, counted from the first
-failure) for one username from one client address, further attempts are refused with a 429 and a clear
-message, without checking the password, until the window ends. A successful login clears the count.
-Counts live in Django's default cache: use a shared cache (Redis, the database) when several web processes
-serve the site, or each process counts on its own.
+Two counters, each with its own limit within the cool-off (settings LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT,
+LOGIN_COOLOFF_MINUTES; docs/security.md):
+
+* one username from one client address: guessing one account's password;
+* one client address, whatever the usernames: one password tried across many accounts.
+
+Past a limit every attempt of that username and address (or of that address) is refused with HTTP 429 and a clear
+page, without checking the password, until the cool-off ends. A successful login clears the username's counter,
+not the address's (an attacker with an account of their own cannot reset it). The client address is
+``REMOTE_ADDR``, or with BEHIND_PROXY the address the reverse proxy forwards (django-ipware; PROXY_HOPS says how many
+proxies append to X-Forwarded-For). Counts live in Django's default cache: a shared one (Redis) when several web
+processes serve the site.
+
+Written here, on top of axes: axes compares its highest counter with a single limit, so the handler below gives each
+counter its own (a dozen lines), and its backend lets an ``authenticate()`` without a request (a shell, a test
+client) through, since there is no client to count.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import time
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.cache import AxesCacheHandler
+from axes.helpers import get_client_cache_keys, get_credentials
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.views import LoginView
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from annotator.api.throttling import parse_rate
-
-DEFAULT_LOGIN_FAILURE_RATE = "10/15min"
 LOCKED_MESSAGE = (
-    "Too many failed login attempts for this username from your address. "
+    "Too many failed login attempts from your address. "
     "Try again in {minutes} minute{plural}, or ask an administrator to reset your password."
 )
 
 
-def login_failure_rate() -> tuple[int, int]:
-    """(allowed failures, window in seconds) from settings.LOGIN_FAILURE_RATE."""
-    limit, window = parse_rate(getattr(settings, "LOGIN_FAILURE_RATE", DEFAULT_LOGIN_FAILURE_RATE))
-    if not limit or not window:
-        raise ValueError("LOGIN_FAILURE_RATE must allow at least one attempt, e.g. '10/15min'.")
-    return limit, window
+def counter_limits() -> tuple[int, int]:
+    """(failures allowed for one username from one address, failures allowed from one address)."""
+    return settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_ADDRESS_FAILURE_LIMIT
 
 
-def _cache_key(username: str, ip: str) -> str:
-    digest = hashlib.sha256(f"{username.strip().lower()}\x00{ip}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+def username_key(request: HttpRequest, credentials: dict | None) -> str:
+    """The username as counted: case and surrounding spaces do not make a new counter."""
+    username = (credentials or {}).get("username")
+    if username is None:
+        username = request.POST.get("username", "") if hasattr(request, "POST") else ""
+    return str(username).strip().lower()
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+class LoginAttemptBackend(AxesStandaloneBackend):
+    """axes' backend: refuses a locked-out client before any password is checked."""
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kw):
+        if request is None:  # no HTTP client to count (a shell, Client.login in tests)
+            return None
+        return super().authenticate(request, username=username, password=password, **kw)
 
 
-def login_failures(*, username: str, ip: str) -> tuple[int, float]:
-    """(failures so far, seconds until the window ends) for this username and address."""
-    entry = cache.get(_cache_key(username, ip))
-    if not entry:
-        return 0, 0.0
-    count, expires_at = entry
-    return count, max(0.0, expires_at - time.time())
+class LoginCountersHandler(AxesCacheHandler):
+    """axes' cache handler with one limit per counter (AXES_LOCKOUT_PARAMETERS, in order: username and address,
+    then address); a successful login clears the first only."""
+
+    def is_locked(self, request, credentials: dict | None = None) -> bool:
+        keys = get_client_cache_keys(request, credentials)
+        return any(self.cache.get(key, 0) >= limit for key, limit in zip(keys, counter_limits(), strict=True))
+
+    def user_logged_in(self, sender, request, user, **kwargs) -> None:
+        super().user_logged_in(sender, request, user, **kwargs)
+        self.cache.delete(get_client_cache_keys(request, get_credentials(user.get_username()))[0])
 
 
-def login_failure_record(*, username: str, ip: str) -> int:
-    """Count one failure; the window starts at the first failure. Returns the new count."""
-    _, window = login_failure_rate()
-    count, remaining = login_failures(username=username, ip=ip)
-    expires_at = time.time() + (remaining if count else window)
-    count += 1
-    cache.set(_cache_key(username, ip), (count, expires_at), timeout=max(1, math.ceil(expires_at - time.time())))
-    return count
-
-
-def login_failures_clear(*, username: str, ip: str) -> None:
-    cache.delete(_cache_key(username, ip))
-
-
-class RateLimitedLoginView(LoginView):
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")
-        limit, _ = login_failure_rate()
-        count, remaining = login_failures(username=username, ip=_client_ip(request))
-        if count >= limit:
-            minutes = max(1, math.ceil(remaining / 60))
-            messages.error(request, LOCKED_MESSAGE.format(minutes=minutes, plural="" if minutes == 1 else "s"))
-            # An unbound form: the page shows the lock message, not "wrong password".
-            context = self.get_context_data(form=self.get_form_class()(request))
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        login_failure_record(username=self.request.POST.get("username", ""), ip=_client_ip(self.request))
-        return super().form_invalid(form)
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        login_failures_clear(username=form.get_user().get_username(), ip=_client_ip(self.request))
-        return super().form_valid(form)
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """The page a locked-out client gets (the login page's look, HTTP 429)."""
+    minutes = max(1, math.ceil(settings.LOGIN_COOLOFF_MINUTES))
+    message = LOCKED_MESSAGE.format(minutes=minutes, plural="" if minutes == 1 else "s")
+    return render(request, "registration/locked.html", {"message": message}, status=429)

@@ -155,6 +155,27 @@ def test_json_body_over_the_10_mib_limit_is_refused_with_the_api_error_body(host
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("depth", [100_000, 200])
+def test_deeply_nested_json_is_a_400_that_says_so(hostile_world, depth):
+    """Issue 17, point 7: 100,000 levels of nesting was a RecursionError and a 500."""
+    project, article = hostile_world["project"], hostile_world["article"]
+    client = client_login(hostile_world["annotator"])
+    client.raise_request_exception = False
+    before = Span.objects.count()
+    urls = [
+        reverse("api:span-create", args=[project.slug, article.pk]),
+        reverse("api:label-list", args=[project.slug]),
+        reverse("api:assignment-status-update", args=[project.slug, article.pk]),
+    ]
+    for body in ("[" * depth + "]" * depth, '{"provenance": ' + '{"a": ' * depth + "1" + "}" * (depth + 1)):
+        for url in urls:
+            response = client.post(url, body, content_type="application/json")
+            assert response.status_code == 400, (url, response.status_code, response.content[:200])
+            assert "nested too deeply" in response.json()["detail"], response.json()
+    assert Span.objects.count() == before
+
+
+@pytest.mark.django_db
 def test_gz_bomb_uploaded_through_the_admin_fails_with_a_message_and_writes_nothing(
     settings, django_capture_on_commit_callbacks
 ):
