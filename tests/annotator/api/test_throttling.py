@@ -121,12 +121,12 @@ def test_the_expensive_endpoints_share_one_budget(tiny_expensive_rate, settings,
     project = make_project(owner=owner)
     client = client_for(owner)
     base = f"/api/v1/projects/{project.slug}/"
-    for method, path in EXPENSIVE_ENDPOINTS:
-        response = getattr(client, method)(base + path)
-        assert response.status_code != 429, (path, response.status_code)
-    for method, path in EXPENSIVE_ENDPOINTS:
-        response = getattr(client, method)(base + path)
-        assert response.status_code == 429, (path, response.status_code)
+    for method, endpoint in EXPENSIVE_ENDPOINTS:
+        response = getattr(client, method)(base + endpoint)
+        assert response.status_code != 429, (endpoint, response.status_code)
+    for method, endpoint in EXPENSIVE_ENDPOINTS:
+        response = getattr(client, method)(base + endpoint)
+        assert response.status_code == 429, (endpoint, response.status_code)
     # cheap reads are not in the budget
     assert client.get(base + "labels/").status_code == 200
 
