@@ -237,13 +237,20 @@ class Viewer:
 
     # --- score sources -------------------------------------------------------------------------------------
 
+    def may_read_source(self, kind: str) -> bool:
+        """May read scores from a source of this kind: model, gold, own (their own layer), other (a colleague's)."""
+        if not self.sees_outlets:
+            return False
+        allowed = {"model": True, "gold": self.sees_layer(GOLD), "own": self.has_own_layer, "other": self.sees_others}
+        return allowed[kind]
+
     def score_source(self, name: str) -> ScoreSource:
         """Check and resolve a score source: 400 for a malformed one, 403 for one the viewer may not read."""
         self.require_outlets()
         if name == "model":
             return ScoreSource(name, "", SUGGESTION)
         if name == "gold":
-            if not self.sees_layer(GOLD):
+            if not self.may_read_source("gold"):
                 raise Hidden(self._refusal(), "source")
             return ScoreSource(name, "gold", GOLD)
         kind, _, username = name.partition(":")
@@ -263,9 +270,14 @@ class Viewer:
 
     # --- jobs --------------------------------------------------------------------------------------------------
 
+    @property
+    def sees_curation(self) -> bool:
+        """Agreement, curation, assignment progress, snapshots and term suggestions show every annotator's work."""
+        return self.is_curator
+
     def sees_job(self, kind: str) -> bool:
         """Agreement, snapshot and export jobs carry annotators' names or data: curators and owners only."""
-        return self.is_curator or (self.role is not None and kind in JOBS_FOR_MEMBERS)
+        return self.sees_curation or (self.role is not None and kind in JOBS_FOR_MEMBERS)
 
     # --- articles that may join the project -------------------------------------------------------------------
 
@@ -380,3 +392,73 @@ def corpus_article_shown(article: Article, values: dict) -> dict:
     if "text" in shown:
         shown["text"] = masked.text
     return shown
+
+
+# --- the rule as a table (docs/security.md shows it; tests/test_docs_security.py keeps the two equal) -------------
+
+#: (column head, role, project blind, project outlet-blind, staff)
+TABLE_CASES: tuple[tuple[str, str | None, bool, bool, bool], ...] = (
+    ("owner", Role.OWNER, True, False, False),
+    ("owner, staff", Role.OWNER, True, False, True),
+    ("curator", Role.CURATOR, True, False, False),
+    ("annotator, open project", Role.ANNOTATOR, False, False, False),
+    ("annotator, blind project", Role.ANNOTATOR, True, False, False),
+    ("annotator, outlet-blind project", Role.ANNOTATOR, True, True, False),
+    ("viewer, open project", Role.VIEWER, False, False, False),
+    ("viewer, blind project", Role.VIEWER, True, False, False),
+    ("not a member", None, True, False, False),
+)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _articles_cell(viewer: Viewer) -> str:
+    if viewer.role is None:
+        return "no"
+    return "yes" if viewer.sees_outlets else "masked"
+
+
+def _add_cell(viewer: Viewer) -> str:
+    if viewer.role not in (Role.OWNER, Role.CURATOR):
+        return "no"
+    return "any" if viewer.user.is_staff else "granted"
+
+
+#: (row head, the cell for a viewer), in the order docs/security.md lists them.
+TABLE_ROWS = (
+    ("their own annotator layer (spans; answers and attributes alike)", lambda v: _yes(v.has_own_layer)),
+    ("other annotators' layers and names", lambda v: _yes(v.sees_others)),
+    ("gold layer", lambda v: _yes(v.sees_layer(GOLD))),
+    ("model suggestions", lambda v: _yes(v.sees_layer(SUGGESTION))),
+    ("article title and text", _articles_cell),
+    ("outlet, byline, URL, external id, metadata, story cluster", lambda v: _yes(v.sees_outlets)),
+    ("scores, comparisons, examples from the model", lambda v: _yes(v.may_read_source("model"))),
+    ("… from the gold layer", lambda v: _yes(v.may_read_source("gold"))),
+    ("… from their own layer", lambda v: _yes(v.may_read_source("own"))),
+    ("… from another member's layer", lambda v: _yes(v.may_read_source("other"))),
+    ("agreement, curation, assignment progress, snapshots, term suggestions", lambda v: _yes(v.sees_curation)),
+    ("add articles to the project", _add_cell),
+)
+
+
+def who_sees_what() -> list[list[str]]:
+    """The rule as a table: a header row (the cases), then one row per kind of data; cells from the methods above."""
+    from types import SimpleNamespace
+
+    rows = [["", *(case[0] for case in TABLE_CASES)]]
+    viewers = []
+    for _head, role, blind, outlet_blind, staff in TABLE_CASES:
+        user = SimpleNamespace(pk=None, is_staff=staff, get_username=lambda: "someone")
+        viewers.append(Viewer(project=Project(blind=blind, outlet_blind=outlet_blind), user=user, role=role))
+    for head, cell in TABLE_ROWS:
+        rows.append([head, *(cell(viewer) for viewer in viewers)])
+    return rows
+
+
+def who_sees_what_markdown() -> str:
+    rows = who_sees_what()
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return "\n".join(lines)
