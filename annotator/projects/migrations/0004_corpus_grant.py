@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('corpus', '0004_article_import_write_cost'),
-        ('projects', '0002_project_follow_outlets'),
+        ('projects', '0003_codebook_questions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
