@@ -275,7 +275,7 @@ def answer_set(
     """Set (or, with ``value=None``, clear) the user's own answer to a question for one unit of an article.
 
     Returns (answer, created); (None, False) after a clear. The user must be allowed to annotate; the article must
-    be in the project; the question in its codebook; the unit must fit the question's scope and the value its kind
+    be in the project and in the user's queue (the calibration gate too, as for spans); the question in its codebook; the unit must fit the question's scope and the value its kind
     (see the module docstring). Not wrapped in one transaction on purpose, like span_create: each write is a
     single statement, and a lost race on a first answer is resolved by updating the row that won.
 
@@ -283,9 +283,10 @@ def answer_set(
     its options, one for article-in-project + its length + the codebook version + the unit's current answer, and one
     UPDATE or INSERT.
     """
-    from annotator.annotations.services import _check_may_annotate
+    from annotator.annotations.services import _check_may_annotate, queue_check
 
     _check_may_annotate(project=project, user=user)
+    queue_check(project=project, user=user, article_id=article)
     spec = question_spec(project=project, question_id=question_id)
     return _store(
         project=project, article_id=article, spec=spec, layer=Layer.ANNOTATOR, annotator_id=user.pk, by=user,

@@ -3,7 +3,7 @@ every role × query variants that ask for other layers, annotators, sources and 
 
 Each request must answer with the expected status (allowed roles succeed, the others get 401/403/404, pages send
 anonymous visitors to the login page) and no response body may carry what that role must not see: another
-annotator's name, note or span ids, the gold layer's, other projects' data, or the outlet (name, slug, homepage,
+annotator's name, note, answers or span ids, the gold layer's, other projects' data, or the outlet (name, slug, homepage,
 byline, external id) for an annotator of an outlet-blind project. The visibility rule itself lives in
 annotator/projects/visibility.py; this test knows nothing of it and checks only what comes out.
 
@@ -23,11 +23,11 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.api.services import api_token_create
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.models import ImportBatch
-from annotator.projects.models import Label, Role, Snapshot
+from annotator.projects.models import Label, Question, Role, Snapshot
 from annotator.projects.services import membership_add, project_update
 from annotator.scoring.models import Concept
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
@@ -113,11 +113,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/api/v1/import-batches/{batch_id}/errors/"): Op(frozenset({"staff"})),
     # a JSON body to a multipart upload: staff get past the permission, the parser refuses the body
     ("post", "/api/v1/import-batches/create/"): Op(frozenset({"staff"}), body={}, ok=frozenset({415})),
+    ("post", "/api/v1/import-batches/preview/"): Op(frozenset({"staff"}), body={}, ok=frozenset({415})),
     ("get", "/api/v1/tokens/"): Op(SIGNED_IN),
     ("post", "/api/v1/tokens/"): Op(SIGNED_IN, body={"name": "matrix"}),
     ("delete", "/api/v1/tokens/{token_id}/"): Op(OWNER),
     # projects, codebook
     ("get", "/api/v1/projects/"): Op(SIGNED_IN),
+    ("post", "/api/v1/projects/"): Op(frozenset({"staff"}), body={"name": "matrix study"}),
     ("get", P + "/"): Op(MEMBERS),
     ("get", P + "/labels/"): Op(MEMBERS),
     ("post", P + "/labels/"): Op(CURATORS, body={"name": "matrix label"}),
@@ -126,6 +128,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("delete", P + "/labels/{label_id}/"): Op(CURATORS),
     ("get", P + "/codebook/versions/"): Op(MEMBERS),
     ("get", P + "/codebook/versions/{version}/"): Op(MEMBERS),
+    ("get", P + "/codebook/"): Op(MEMBERS),
+    ("get", P + "/questions/"): Op(MEMBERS),
+    ("post", P + "/questions/"): Op(CURATORS, body={"name": "frame", "prompt": "Primary frame?", "kind": "single"}),
+    ("get", P + "/questions/{question_id}/"): Op(MEMBERS),
+    ("patch", P + "/questions/{question_id}/"): Op(CURATORS, body={"prompt": "Which frame?"}),
+    ("delete", P + "/questions/{question_id}/"): Op(CURATORS),
     ("get", P + "/queue/"): Op(MEMBERS),
     # annotation
     ("get", P + "/articles/{article_id}/"): Op(MEMBERS),
@@ -133,6 +141,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", P + "/articles/{article_id}/spans/"): Op(MEMBERS),
     ("post", P + "/articles/{article_id}/spans/create/"): Op(ANNOTATING, body=SPAN_BODY),
     ("get", P + "/articles/{article_id}/suggestions/"): Op(MEMBERS),
+    ("get", P + "/articles/{article_id}/answers/"): Op(MEMBERS),
+    ("post", P + "/articles/{article_id}/answers/set/"): Op(
+        ANNOTATING, body={"question": "{question_id}", "value": "x"}
+    ),
+    ("get", P + "/articles/{article_id}/sentences/"): Op(MEMBERS),
     ("get", P + "/articles/{article_id}/others/"): Op(SEE_OTHERS),
     ("get", P + "/spans/{span_id}/"): Op(SEE_OTHERS),
     ("patch", P + "/spans/{span_id}/update/"): Op(NOBODY, body={"note": "mine now"}),
@@ -227,7 +240,7 @@ PAGES: dict[tuple[str, str], Op] = {
 SCHEMA_PARAMS = {
     "{article_id}": "{article_id}", "{span_id}": "{span_id}", "{label_id}": "{label_id}", "{number}": "{version}",
     "{job_id}": "{job_id}", "{snapshot_id}": "{snapshot_id}", "{batch_id}": "{batch_id}", "{rule_id}": "{rule_id}",
-    "{token_id}": "{token_id}",
+    "{token_id}": "{token_id}", "{question_id}": "{question_id}",
 }  # fmt: skip
 
 
@@ -359,6 +372,12 @@ def build_world() -> World:
         gold = _span(project, a, Layer.GOLD, label, "liberate", f"goldnote-{kind}", provenance={"action": "create"})
         suggestion = _span(project, a, Layer.SUGGESTION, label, "rebels", "", model_version=version, score=0.7)
         Adjudication.objects.create(project=project, article=a, status=Adjudication.Status.DONE, curator=curator)
+        question = Question.objects.create(project=project, name="note", prompt="A word?", kind=Question.Kind.TEXT)
+        for layer, user, value in ((Layer.ANNOTATOR, annotator, f"note-own-{kind}-answer"),
+                                   (Layer.ANNOTATOR, users[COLLEAGUE], f"zednote-{kind}-answer"),
+                                   (Layer.GOLD, None, f"goldnote-{kind}-answer")):  # fmt: skip
+            Answer.objects.create(project=project, article=a, question=question, layer=layer, annotator=user,
+                                  unit_key="article", value=value)  # fmt: skip
         LexiconTerm.objects.create(model_version=version, term="regime", label=label, weight=2.0, support=2, n_seen=3)
         rule = TermRule.objects.create(project=project, term="rebels", label=label, action=TermRule.Action.BAN)
         Concept.objects.create(project=project, name="Armed opposition", slug="armed-opposition",
@@ -374,7 +393,7 @@ def build_world() -> World:
         ids[kind] = {
             "own": mine.pk, "colleague": theirs.pk, "gold": gold.pk, "suggestion": suggestion.pk, "label": label.pk,
             "version": version.number, "rule": rule.pk, "agreement_job": agreement.pk, "scoring_job": scoring.pk,
-            "snapshot": snapshot.pk,
+            "snapshot": snapshot.pk, "question": question.pk,
         }  # fmt: skip
     token, _ = api_token_create(user=owner, name="owner's")
     batch = ImportBatch.objects.create(
@@ -447,7 +466,7 @@ def fill(text: str, w: World, role: str) -> str:
         "label_id": ids["label"], "version": ids["version"], "job_id": ids["agreement_job"],
         "snapshot_id": ids["snapshot"], "batch_id": w.batch_id, "rule_id": ids["rule"], "token_id": w.token_id,
         "outlet": w.secret_outlet.slug, "north": w.north.slug, "label": ids["label"], "me": ROLE_USER.get(role, "x"),
-        "first5": w.articles[1].text[:5],
+        "first5": w.articles[1].text[:5], "question_id": ids["question"],
     }  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
 
@@ -488,10 +507,10 @@ def body_text(response) -> str:
 
 
 def span_ids(data) -> set[int]:
-    """Ids of every span-like object (id with start_char and end_char) anywhere in a JSON body."""
+    """Ids of every span-like object (id with start_char and end_char, not an answer) anywhere in a JSON body."""
     found = set()
     if isinstance(data, dict):
-        if {"id", "start_char", "end_char"} <= data.keys():
+        if {"id", "start_char", "end_char"} <= data.keys() and "question_id" not in data:
             found.add(data["id"])
         for value in data.values():
             found |= span_ids(value)

@@ -11,11 +11,12 @@ import json
 import pytest
 from django.test import Client
 
+from annotator.annotations.answers import answer_set
 from annotator.annotations.models import Layer, Span
 from annotator.annotations.services import span_create
 from annotator.common.errors import ApplicationError
 from annotator.projects import visibility
-from annotator.projects.models import Assignment, Role
+from annotator.projects.models import Assignment, Question, Role
 from annotator.projects.services import assignment_create_for_annotator, membership_add, project_update
 from annotator.projects.visibility import LAYERS, viewer_for
 from tests.annotator.annotations.helpers import annotate_standard, make_world
@@ -194,6 +195,12 @@ def test_point10_span_create_refuses_articles_outside_the_queue_and_behind_the_c
     with pytest.raises(ApplicationError) as err:
         create(extra, "liberate")  # assigned, but the calibration article is not done
     assert err.value.status_code == 403 and "calibration" in err.value.message
+    # answers to codebook questions follow the same queue
+    question = Question.objects.create(project=world.project, name="tone", prompt="Tone?", kind=Question.Kind.TEXT)
+    for article, why in ((b, "queue"), (extra, "calibration")):
+        with pytest.raises(ApplicationError) as err:
+            answer_set(project=world.project, article=article.pk, user=annotator, question_id=question.pk, value="x")
+        assert err.value.status_code == 403 and why in err.value.message
     assert create(a, "liberate")[1]  # the calibration article itself
     Assignment.objects.filter(project=world.project, annotator=annotator, article=a).update(status="done")
     assert create(extra, "liberate")[1]
