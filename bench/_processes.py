@@ -34,17 +34,26 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    *, env: dict[str, str], workers: int, threads: int = 1, timeout: int = 120, port: int | None = None
+    *,
+    env: dict[str, str],
+    workers: int,
+    threads: int = 1,
+    timeout: int = 120,
+    port: int | None = None,
+    code_dir: Path = ROOT,
 ) -> tuple[subprocess.Popen, int]:
-    """gunicorn serving annotator.wsgi on 127.0.0.1 (gthread workers when threads > 1); returns once /healthz is 200."""
+    """gunicorn serving annotator.wsgi on 127.0.0.1 (gthread workers when threads > 1); returns once /healthz is 200.
+
+    ``code_dir``: the checkout whose code it serves (another commit's worktree for an A/B run; same venv)."""
     port = port or free_port()
+    env = {**env, "PYTHONPATH": str(code_dir)}
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"), "annotator.wsgi:application", "-b", f"127.0.0.1:{port}",
         "--workers", str(workers), "--timeout", str(timeout), "--log-level", "warning",
     ]  # fmt: skip
     if threads > 1:
         cmd += ["--worker-class", "gthread", "--threads", str(threads)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    proc = subprocess.Popen(cmd, cwd=code_dir, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -120,3 +129,14 @@ def runqueue_wait_seconds(pid: int) -> float:
 def postgres_cpu_seconds() -> float:
     """CPU seconds of every postgres process (the server shares the machine's cores with what is measured)."""
     return sum(_cpu(fields) for _, name, fields in _processes() if name.startswith("postgres"))
+
+
+def ab_sides(*, compare_with: str | None, rounds: int) -> list[tuple[str, Path]]:
+    """The (name, code dir) runs of a benchmark: this checkout alone, or alternating with ``compare_with`` (another
+    commit's worktree) for ``rounds`` rounds, so a load that changes during the run falls on both sides alike."""
+    if not compare_with:
+        return [("this", ROOT)]
+    other = Path(compare_with).resolve()
+    if not (other / "annotator" / "wsgi.py").is_file():
+        raise SystemExit(f"--compare-with {other}: not a Framescope checkout (no annotator/wsgi.py)")
+    return [side for _ in range(rounds) for side in (("before", other), ("after", ROOT))]

@@ -15,6 +15,10 @@ app is served by gunicorn (2 sync workers, DEBUG off) and called with a personal
   warm again.
 
 The in-process breakdown of the cold path (fetching the rows, the bootstrap) is printed as well.
+
+With --compare-with DIR (another commit's checkout, e.g. `git worktree add /tmp/base <commit>`), the warm requests
+alternate, --rounds times, between a server running that code and one running this checkout's, on the same
+database; the p95 of each side and their ratio are printed.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench._django import django_setup, ensure_database
-from bench._processes import start_gunicorn
+from bench._processes import ab_sides, load_average, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_dash"
@@ -136,12 +140,12 @@ def token_for(user_name: str = "bench") -> str:
     return api_token_create(user=user, name=f"bench {time.time():.0f}")[1]
 
 
-def serve(url: str, data_dir: Path) -> subprocess.Popen:
+def serve(url: str, data_dir: Path, code_dir: Path = ROOT) -> subprocess.Popen:
     env = {
         **os.environ, "DATABASE_URL": url, "FRAMESCOPE_DATA_DIR": str(data_dir), "DEBUG": "0",
         "PYTHONPATH": str(ROOT), "API_THROTTLE_EXPENSIVE": "100000/min",
     }  # fmt: skip
-    return start_gunicorn(env=env, workers=2, timeout=600, port=PORT)[0]
+    return start_gunicorn(env=env, workers=2, timeout=600, port=PORT, code_dir=code_dir)[0]
 
 
 def get(path: str, token: str) -> tuple[float, list]:
@@ -193,6 +197,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true", help="reload the data even if the database has it")
     parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument("--compare-with", default=None, help="another checkout to A/B the warm requests against")
+    parser.add_argument("--rounds", type=int, default=4, help="A/B: alternating rounds per side")
     args = parser.parse_args()
 
     data_dir = ROOT / "var" / "h-dash-bench"
@@ -254,6 +260,31 @@ def main() -> None:
         f"n_spans {before} → {after} for {slug_changed}; the one after took {warm_again * 1000:.1f} ms"
     )
     assert after == before + 1, "the cache was not invalidated"
+    if args.compare_with:
+        compare(args, path, token, data_dir)
+
+
+def compare(args, path: str, token: str, data_dir: Path) -> None:
+    """Warm p95 of the other checkout's code and of this one's, alternating rounds on the same cached table."""
+    timings: dict[str, list[float]] = {}
+    for name, code_dir in ab_sides(compare_with=args.compare_with, rounds=args.rounds):
+        server = serve(args.database_url, data_dir, code_dir=code_dir)
+        try:
+            for _ in range(3):
+                get(path, token)
+            timings.setdefault(name, []).extend(
+                get(path, token)[0] * 1000 for _ in range(max(1, args.requests // args.rounds))
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    p95 = {name: percentile(values, 95) for name, values in timings.items()}
+    print(
+        f"A/B warm over {len(timings['after'])} requests a side, {args.rounds} alternating rounds: before p95 "
+        f"{p95['before']:.1f} ms (p50 {percentile(timings['before'], 50):.1f}), after p95 {p95['after']:.1f} ms "
+        f"(p50 {percentile(timings['after'], 50):.1f}); after/before {p95['after'] / p95['before']:.3f}; "
+        f"load {load_average()}"
+    )
 
 
 if __name__ == "__main__":

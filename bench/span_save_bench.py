@@ -1,6 +1,11 @@
 """Span save latency over HTTP on loopback, with 1M spans already in PostgreSQL.
 
     .venv/bin/python -m bench.span_save_bench [--spans 1000000] [--requests 600] [--workers 2]
+        [--compare-with ../main-worktree --rounds 4]
+
+With --compare-with, the same requests go alternately (one round each, --rounds times) to a server running that
+checkout's code (another commit: `git worktree add /tmp/base <commit>`) and to one running this checkout's, on the
+same database, and the p95 of each side is reported with their ratio.
 
 Uses a dedicated database (default postgres://postgres@127.0.0.1:5432/fs_bench_ann), fills it once with
 COPY, starts gunicorn from the venv, logs in with a real session + CSRF token, and times POST
@@ -25,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench._django import django_setup, ensure_database
-from bench._processes import cpu_seconds, load_average, percentile, start_gunicorn
+from bench._processes import ab_sides, cpu_seconds, load_average, percentile, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_ann"
@@ -113,7 +118,7 @@ def ensure_fixture(*, n_spans: int, n_articles: int = 2000, words_per_article: i
     return {"project": project, "user": user, "article_ids": article_ids, "labels": labels}
 
 
-def start_server(*, url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
+def start_server(*, url: str, data_dir: Path, workers: int, code_dir: Path = ROOT) -> tuple[subprocess.Popen, int]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -121,7 +126,7 @@ def start_server(*, url: str, data_dir: Path, workers: int) -> tuple[subprocess.
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
-    return start_gunicorn(env=env, workers=workers)
+    return start_gunicorn(env=env, workers=workers, code_dir=code_dir)
 
 
 class Session:
@@ -186,17 +191,47 @@ def run(args: argparse.Namespace) -> dict:
     n_spans = Span.objects.count()
     sqls = queries_per_save(fixture)
     load_before = load_average()
-    proc, port = start_server(url=args.database_url, data_dir=data_dir, workers=args.workers)
+    texts = dict(Article.objects.filter(pk__in=fixture["article_ids"][:200]).values_list("pk", "text"))
+    sides = ab_sides(compare_with=args.compare_with, rounds=args.rounds)
+    per_side: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    rng = random.Random(7)
+    for name, code_dir in sides:
+        n = args.requests if len(sides) == 1 else max(1, args.requests // args.rounds)
+        timings, cpu_ms = measure(args, fixture, texts, rng, code_dir=code_dir, n=n)
+        per_side.setdefault(name, []).extend(timings)
+        cpu.setdefault(name, []).append(cpu_ms)
+    result: dict = {"spans_in_db": n_spans, "queries_per_save": len(sqls), "workers": args.workers}
+    for name, timings in per_side.items():
+        prefix = "" if len(per_side) == 1 else f"{name}_"
+        result.update({
+            f"{prefix}requests": len(timings),
+            f"{prefix}p50_ms": round(statistics.median(timings), 2),
+            f"{prefix}p95_ms": round(percentile(timings, 95), 2),
+            f"{prefix}p99_ms": round(percentile(timings, 99), 2),
+            f"{prefix}max_ms": round(max(timings), 2),
+            f"{prefix}server_cpu_ms_per_request": round(statistics.mean(cpu[name]), 2),
+        })  # fmt: skip
+    if len(per_side) == 2:
+        result["p95_after_over_before"] = round(result["after_p95_ms"] / result["before_p95_ms"], 3)
+        result["p95_ms"] = result["after_p95_ms"]
+    result.update({"load_average_before": load_before, "load_average_after": load_average()})
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def measure(args, fixture: dict, texts: dict, rng: random.Random, *, code_dir: Path, n: int) -> tuple[list, float]:
+    """Warm up, then time n span saves one at a time against a server running ``code_dir``'s code."""
+    data_dir = ROOT / "var" / "bench-ann"
+    proc, port = start_server(url=args.database_url, data_dir=data_dir, workers=args.workers, code_dir=code_dir)
     try:
         session = Session(port)
         session.login(BENCH_USER, BENCH_PASSWORD)
         headers = {"Content-Type": "application/json", "X-CSRFToken": session.cookies["csrftoken"]}
-        rng = random.Random(7)
-        texts = dict(Article.objects.filter(pk__in=fixture["article_ids"][:200]).values_list("pk", "text"))
         slug = fixture["project"].slug
         timings = []
         cpu_start = 0.0
-        for i in range(args.warmup + args.requests):
+        for i in range(args.warmup + n):
             if i == args.warmup:
                 cpu_start = cpu_seconds(proc.pid)
             pk = rng.choice(list(texts))
@@ -213,7 +248,7 @@ def run(args: argparse.Namespace) -> dict:
                 "POST", f"/api/v1/projects/{slug}/articles/{pk}/spans/create/", body, headers
             )
             elapsed = (time.perf_counter() - t0) * 1000
-            if status != 201:
+            if status not in (201, 409):  # 409: the same span drawn twice by the random offsets
                 raise RuntimeError(f"span create failed: {status} {data[:300]!r}")
             if i >= args.warmup:
                 timings.append(elapsed)
@@ -221,21 +256,7 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    result = {
-        "spans_in_db": n_spans,
-        "requests": len(timings),
-        "p50_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 95), 2),
-        "p99_ms": round(percentile(timings, 99), 2),
-        "max_ms": round(max(timings), 2),
-        "server_cpu_ms_per_request": round(server_cpu_ms, 2),
-        "queries_per_save": len(sqls),
-        "workers": args.workers,
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-    }
-    print(json.dumps(result, indent=2))
-    return result
+    return timings, server_cpu_ms
 
 
 def main() -> None:
@@ -245,6 +266,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare-with", default=None, help="another checkout to A/B against (same database)")
+    parser.add_argument("--rounds", type=int, default=4, help="A/B: alternating rounds per side")
     result = run(parser.parse_args())
     if result["p95_ms"] >= 12:
         print(f"p95 {result['p95_ms']} ms is above the 12 ms floor", file=sys.stderr)

@@ -280,8 +280,9 @@ def span_create(
         assigned_calibration=None if assigned_calibration is None else bool(assigned_calibration),
         gate_closed=bool(gate_closed),
     )
-    if project.outlet_blind and covered != text and matches_with_mask(shown=text, actual=covered):
-        text = covered  # a blinded annotator saw MASK where the outlet is named; store the real text
+    if covered != text and matches_with_mask(shown=text, actual=covered):
+        if not viewer_for(project=project, user=user).sees_outlets:
+            text = covered  # a blinded annotator saw MASK where the outlet is named; store the real text
     if covered != text or len(covered) != end_char - start_char:  # a slice past the end comes back shorter
         # Rare path: the full text gives the precise message (end past the text, or a different text there), as
         # the annotator was shown it: an outlet-blind annotator's message never quotes the characters under the mask.
