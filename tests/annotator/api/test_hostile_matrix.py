@@ -205,6 +205,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
 PG = "/projects/{slug}"
 PAGES: dict[tuple[str, str], Op] = {
     ("get", "/"): Op(SIGNED_IN, page=True),
+    ("get", "/projects/new/"): Op(frozenset({"staff"}), page=True),
     ("get", PG + "/"): Op(MEMBERS, page=True),
     ("get", PG + "/next/"): Op(MEMBERS, page=True),
     ("get", PG + "/settings/"): Op(OWNER, page=True),
