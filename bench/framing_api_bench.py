@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench._django import django_setup, ensure_database
-from bench._processes import ab_sides, load_average, start_gunicorn
+from bench._processes import ab_sides, cpu_seconds, load_average, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_dash"
@@ -267,14 +267,16 @@ def main() -> None:
 def compare(args, path: str, token: str, data_dir: Path) -> None:
     """Warm p95 of the other checkout's code and of this one's, alternating rounds on the same cached table."""
     timings: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    n = max(1, args.requests // args.rounds)
     for name, code_dir in ab_sides(compare_with=args.compare_with, rounds=args.rounds):
         server = serve(args.database_url, data_dir, code_dir=code_dir)
         try:
             for _ in range(3):
                 get(path, token)
-            timings.setdefault(name, []).extend(
-                get(path, token)[0] * 1000 for _ in range(max(1, args.requests // args.rounds))
-            )
+            cpu_start = cpu_seconds(server.pid)
+            timings.setdefault(name, []).extend(get(path, token)[0] * 1000 for _ in range(n))
+            cpu.setdefault(name, []).append((cpu_seconds(server.pid) - cpu_start) * 1000 / n)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -282,7 +284,8 @@ def compare(args, path: str, token: str, data_dir: Path) -> None:
     print(
         f"A/B warm over {len(timings['after'])} requests a side, {args.rounds} alternating rounds: before p95 "
         f"{p95['before']:.1f} ms (p50 {percentile(timings['before'], 50):.1f}), after p95 {p95['after']:.1f} ms "
-        f"(p50 {percentile(timings['after'], 50):.1f}); after/before {p95['after'] / p95['before']:.3f}; "
+        f"(p50 {percentile(timings['after'], 50):.1f}); after/before {p95['after'] / p95['before']:.3f}; server CPU "
+        f"per request before {statistics.mean(cpu['before']):.1f} ms, after {statistics.mean(cpu['after']):.1f} ms; "
         f"load {load_average()}"
     )
 

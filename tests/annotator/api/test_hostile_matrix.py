@@ -31,6 +31,7 @@ from annotator.projects.models import Label, Question, Role, Snapshot
 from annotator.projects.services import membership_add, project_update
 from annotator.scoring.models import Concept
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
+from tests.annotator.api.test_authorization_matrix import span_ids
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
 
 ROLES = (
@@ -505,20 +506,6 @@ def body_text(response) -> str:
         raw = b"".join(response.streaming_content) if response.streaming else response.content
         response._body = raw
     return raw.decode("utf-8", "replace")
-
-
-def span_ids(data) -> set[int]:
-    """Ids of every span-like object (id with start_char and end_char, not an answer) anywhere in a JSON body."""
-    found = set()
-    if isinstance(data, dict):
-        if {"id", "start_char", "end_char"} <= data.keys() and "question_id" not in data:
-            found.add(data["id"])
-        for value in data.values():
-            found |= span_ids(value)
-    elif isinstance(data, list):
-        for value in data:
-            found |= span_ids(value)
-    return found
 
 
 def client_for(w: World, role: str) -> Client:
