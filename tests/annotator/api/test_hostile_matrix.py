@@ -156,6 +156,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     # curation, assignments, agreement
     ("get", P + "/assignments/"): Op(CURATORS),
     ("post", P + "/assignments/generate/"): Op(OWNER, body={}),
+    ("get", P + "/assignments/preview/"): Op(CURATORS),
     ("get", P + "/curate/articles/"): Op(CURATORS),
     ("get", P + "/curate/articles/{article_id}/"): Op(CURATORS),
     ("get", P + "/curate/articles/{article_id}/gold/"): Op(CURATORS),
@@ -166,6 +167,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("patch", P + "/curate/gold/{gold_id}/"): Op(CURATORS, body={"note": "x"}),
     ("delete", P + "/curate/gold/{gold_id}/"): Op(CURATORS),
     ("post", P + "/curate/bulk-accept/"): Op(CURATORS, body={}),
+    ("get", P + "/curate/articles/{article_id}/answers/"): Op(CURATORS),
+    ("post", P + "/curate/articles/{article_id}/answers/gold/"): Op(
+        CURATORS, body={"question": "{question_id}", "value": "x"}
+    ),  # fmt: skip
+    ("post", P + "/curate/answers/bulk-accept/"): Op(CURATORS, body={}),
     ("get", P + "/agreement/"): Op(CURATORS),
     ("post", P + "/agreement/"): Op(CURATORS, body={}),
     ("get", P + "/agreement/table/"): Op(CURATORS, variants=({"format": "csv"},)),
