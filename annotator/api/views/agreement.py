@@ -142,8 +142,9 @@ class AgreementDisagreementsApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
+        viewer = viewer_for(project=project, user=request.user, role=project.user_role)
         rows = agreement_disagreements(
-            viewer=viewer_for(project=project, user=request.user, role=project.user_role), label=v["label"] or None, outlet=v["outlet"] or None, article_id=v["article_id"],
+            viewer=viewer, label=v["label"] or None, outlet=v["outlet"] or None, article_id=v["article_id"],
             limit=v["limit"],
         )  # fmt: skip
         return Response({"articles": rows})

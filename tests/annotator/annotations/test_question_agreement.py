@@ -18,7 +18,7 @@ from annotator.annotations.selectors import article_sentences
 from annotator.projects.questions import question_create
 from annotator.projects.services import project_add_articles
 from tests.annotator.annotations.helpers import finish, make_world, mark
-from tests.annotator.projects.factories import make_article
+from tests.annotator.projects.factories import grant_outlets, make_article
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ def world():
     w = make_world()
     texts = [f"Article {i}: the regime fell. Takfiri fighters left town {i}." for i in range(3)]
     w.articles += [make_article(text=t, title=f"A{i}") for i, t in enumerate(texts)]
+    grant_outlets(w.project, w.articles[2:])
     project_add_articles(project=w.project, by=w.owner, article_ids=[a.pk for a in w.articles[2:]])
     w.frame = question_create(
         project=w.project, name="frame", prompt="Frame?", options=[{"value": v} for v in FRAMES], by=w.owner

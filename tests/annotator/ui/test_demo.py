@@ -12,6 +12,7 @@ from django.core.management import call_command
 from annotator.annotations.agreement import AgreementFilters, agreement_compute, agreement_disagreements
 from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Snapshot
+from annotator.projects.visibility import system_viewer
 from annotator.scoring.models import Concept
 from annotator.training.models import ModelVersion
 from annotator.ui.demo import DOUBLE_CODED, PROJECT_SLUG
@@ -54,7 +55,7 @@ def test_demo_has_two_annotators_who_agree_and_disagree_and_a_second_run_changes
     for label in Label.objects.filter(project=project).values_list("name", flat=True):
         assert rows[("krippendorff_alpha", label)] is not None, label  # a figure for every label, none "undefined"
     assert 0.5 < rows[("krippendorff_alpha", "all")] < 1.0  # agreement, and disagreement
-    disagreements = agreement_disagreements(project=project, label=None, outlet=None)
+    disagreements = agreement_disagreements(viewer=system_viewer(project=project), label=None, outlet=None)
     assert (
         disagreements
         and not Adjudication.objects.filter(project=project, article_id=disagreements[0]["article_id"]).exists()
