@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('corpus', '0004_article_import_write_cost'),
-        ('projects', '0003_codebook_questions'),
+        ('projects', '0004_question_label_restrict'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
