@@ -22,6 +22,7 @@ manifest written before question classifiers existed has no ``codes`` key and lo
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -356,3 +357,45 @@ def load_codes(directory: str | Path, questions: Sequence[str] | None = None) ->
         except (json.JSONDecodeError, UnicodeDecodeError, codes_persist.CodesFormatError, OSError) as exc:
             raise ArtefactError(f"{directory}: the classifier of {question!r} cannot be read ({exc})") from exc
     return out
+
+
+def save_code_units(directory: str | Path, question: str, arrays: Mapping[str, np.ndarray]) -> dict:
+    """Store per-unit arrays beside a question's classifier (e.g. the cross-fitted prediction of every training
+    unit, which scoring counts instead of the final model's in-sample one); return the manifest.
+
+    ``arrays`` are plain numeric numpy arrays (saved as ``codes/NN-<question>.units.npz``, read without pickle); the
+    manifest's ``codes[question]["units"]`` records the file and its SHA-256. The question must have a classifier
+    in the directory (:func:`save_codes` first).
+    """
+    directory = Path(directory)
+    manifest = _existing_manifest(directory)
+    entry = (manifest.get("codes") or {}).get(question)
+    if entry is None:
+        raise ArtefactError(f"{directory}: no classifier for question {question!r}; save it before its units")
+    for name, values in arrays.items():
+        if np.asarray(values).dtype == object:
+            raise ArtefactError(f"units array {name!r} of {question!r} must be numeric, not object")
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{name: np.asarray(values) for name, values in arrays.items()})
+    body = buffer.getvalue()
+    stem = entry["file"].rsplit(".", 1)[0]
+    (directory / f"{stem}.units.npz").write_bytes(body)
+    entry["units"] = {"file": f"{stem}.units.npz", "sha256": hashlib.sha256(body).hexdigest(), "names": sorted(arrays)}
+    _write_manifest(directory, manifest)
+    return manifest
+
+
+def load_code_units(directory: str | Path, question: str) -> dict[str, np.ndarray] | None:
+    """The per-unit arrays :func:`save_code_units` stored for ``question`` (None when it stored none)."""
+    directory = Path(directory)
+    entry = ((read_manifest(directory).get("codes") or {}).get(question) or {}).get("units")
+    if not entry:
+        return None
+    try:
+        body = (directory / entry["file"]).read_bytes()
+    except OSError as exc:
+        raise ArtefactError(f"{directory}: the units of {question!r} are missing ({exc})") from exc
+    if hashlib.sha256(body).hexdigest() != entry.get("sha256"):
+        raise ArtefactError(f"{directory}: the units of {question!r} do not match the hash in {MANIFEST_FILE}")
+    with np.load(io.BytesIO(body), allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}

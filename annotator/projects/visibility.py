@@ -233,7 +233,13 @@ class Viewer:
         if self.sees_outlets or not metrics:
             return metrics
         kfold = {k: v for k, v in (metrics.get("grouped_kfold") or {}).items() if k != "per_outlet_spans"}
-        return {**{k: v for k, v in metrics.items() if k != "leave_one_outlet_out"}, "grouped_kfold": kfold}
+        shown = {**{k: v for k, v in metrics.items() if k != "leave_one_outlet_out"}, "grouped_kfold": kfold}
+        if "codes" in metrics:  # the question classifiers' held-out outlets and per-outlet confusion counts
+            per_outlet = ("leave_one_outlet_out", "per_outlet_confusion")
+            shown["codes"] = {
+                name: {k: v for k, v in entry.items() if k not in per_outlet} for name, entry in metrics["codes"].items()
+            }
+        return shown
 
     # --- score sources -------------------------------------------------------------------------------------
 

@@ -54,3 +54,32 @@ class Concept(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "slug"], name="concept_unique_slug")]
+
+
+class AnswerCount(models.Model):
+    """A model version's predicted answers to one codebook question in one article: how many of the article's units
+    (1 for an article question, its sentences for a sentence question) it predicted with ``answer``.
+
+    Compact on purpose (code scores read these and nothing per sentence): one row per answer the article's units
+    got, each carrying the article's ``n_units``; an article none of whose units got any answer (multiple choice
+    with nothing chosen, or no sentence at all) has one row with ``answer=""``. ``fold`` says which model predicted
+    the units: -1 the version's final model; ``k`` the cross-validation model of fold ``k``, which did not see them
+    (a unit the version learned from is counted with its cross-fitted prediction, never an in-sample one).
+    """
+
+    FINAL_MODEL = -1
+
+    model_version = models.ForeignKey("training.ModelVersion", on_delete=models.CASCADE, related_name="answer_counts")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey("projects.Question", on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=100, blank=True)
+    fold = models.SmallIntegerField(default=FINAL_MODEL)
+    n_units = models.PositiveIntegerField()
+    n_with_answer = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "question", "article", "fold", "answer"], name="answer_count_unique"
+            ),
+        ]

@@ -29,7 +29,8 @@ from annotator.common.services import job_fail
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, Label, Project
 from annotator.projects.services import project_lock
-from annotator.scoring.models import ArticleScore
+from annotator.scoring import codes
+from annotator.scoring.models import AnswerCount, ArticleScore
 from annotator.training.models import ModelVersion
 from annotator.training.selectors import model_version_labels
 
@@ -51,8 +52,17 @@ def _loaded_model(artefact_path: str):
     return model
 
 
+def _scored_article_ids(*, version: ModelVersion, has_lexicon: bool):
+    """The version's scored articles: a chunk writes every article's span counts (for each label the lexicon
+    predicts) and answer counts (at least one row per question) together, so either marks an article scored; a
+    version without a lexicon has answer counts only."""
+    if has_lexicon:
+        return ArticleScore.objects.filter(source=model_source(version)).values("article_id")
+    return AnswerCount.objects.filter(model_version=version).values("article_id")
+
+
 def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=None):
-    scored = ArticleScore.objects.filter(project=project, source=model_source(version)).values("article_id")
+    scored = _scored_article_ids(version=version, has_lexicon=bool(model_version_labels(version=version)))
     articles = Article.objects.filter(project_links__project=project).exclude(pk__in=scored)
     if article_ids is not None:
         articles = articles.filter(pk__any_of=article_ids)
@@ -75,10 +85,14 @@ def scoring_run_start(
         raise ApplicationError(NO_ACTIVE_MODEL)
     if version.status != JobStatus.SUCCEEDED:
         raise ApplicationError("Only a successfully trained model version can score articles.")
+    model_labels = model_version_labels(version=version)
     model_labels_check(
         version=version,
-        model_labels=model_version_labels(version=version),
+        model_labels=model_labels,
         project_labels=Label.objects.filter(project=project).values_list("name", flat=True),
+    )
+    codes.question_models_check(
+        version=version, questions=codes.version_questions(version=version), has_lexicon=bool(model_labels)
     )
     if article_ids is None:
         project_lock(project=project)  # two clicks at once start one run
@@ -167,22 +181,35 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     version = ModelVersion.objects.get(pk=job.params["model_version"])
     project = job.project
     source = model_source(version)
-    model = _loaded_model(version.artefact_path)
+    model = _loaded_model(version.artefact_path) if model_version_labels(version=version) else None
     labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
-    model_labels_check(version=version, model_labels=model.labels_, project_labels=labels)  # renamed since queued?
-    articles = list(Article.objects.filter(pk__any_of=article_ids).order_by("pk").values_list("id", "text", "n_tokens"))
+    questions = codes.version_questions(version=version)
+    if model is not None:  # renamed since queued?
+        model_labels_check(version=version, model_labels=model.labels_, project_labels=labels)
+    codes.question_models_check(version=version, questions=questions, has_lexicon=model is not None)
+    rows = Article.objects.filter(pk__any_of=article_ids).order_by("pk")
+    rows = list(rows.values_list("id", "text", "n_tokens", "language", "outlet__language"))
+    articles = [(pk, text, n) for pk, text, n, _language, _outlet_language in rows]
     ids = [pk for pk, _text, _n in articles]
     texts = [text for _pk, text, _n in articles]
-    spans, scores = _chunk_results(
-        found=model.predict_arrays(texts), model_labels=model.labels_, articles=articles,
-        labels=labels, project_id=project.pk, version_id=version.pk, source=source,
+    spans, scores = [], []
+    if model is not None:
+        spans, scores = _chunk_results(
+            found=model.predict_arrays(texts), model_labels=model.labels_, articles=articles,
+            labels=labels, project_id=project.pk, version_id=version.pk, source=source,
+        )  # fmt: skip
+    answer_counts = codes.answer_count_rows(
+        version_id=version.pk, questions=questions, artefact_path=version.artefact_path,
+        articles=[(pk, text, language or outlet_language) for pk, text, _n, language, outlet_language in rows],
     )  # fmt: skip
     with transaction.atomic():
         # A chunk can run twice at once (a redelivered message): the article rows are the lock, so the second
         # waits, sees the first's results and counts nothing twice.
         _lock_articles(Article.objects.filter(pk__any_of=ids))
         already = set(
-            ArticleScore.objects.filter(source=source, article_id__any_of=ids).values_list("article_id", flat=True)
+            _scored_article_ids(version=version, has_lexicon=model is not None)
+            .filter(article_id__any_of=ids)
+            .values_list("article_id", flat=True)
         )
         if connection.vendor == "postgresql":
             # Django's foreign keys are checked at commit by default, i.e. after the progress update below has taken
@@ -194,6 +221,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
             _results_delete(version=version, article_ids=sorted(already))
         rows_insert(Span, SUGGESTION_FIELDS, spans)
         rows_insert(ArticleScore, SCORE_FIELDS, scores)
+        rows_insert(AnswerCount, codes.ANSWER_COUNT_FIELDS, answer_counts)
         new = len(set(ids) - already)
         # The update waits for the job's row lock and then re-checks the plan and status on the committed row.
         counted = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, params__plan=plan).update(
@@ -264,13 +292,16 @@ def _lock_articles(articles) -> None:
 
 
 def _results_delete(*, version: ModelVersion, article_ids=None) -> None:
-    """A version's counts and suggestion spans always go together (callers hold the articles' locks)."""
+    """A version's counts, answer counts and suggestion spans always go together (callers hold the articles' locks)."""
     spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
     scores = ArticleScore.objects.filter(source=model_source(version))
+    answers = AnswerCount.objects.filter(model_version=version)
     if article_ids is not None:
         spans, scores = spans.filter(article_id__any_of=article_ids), scores.filter(article_id__any_of=article_ids)
+        answers = answers.filter(article_id__any_of=article_ids)
     spans.delete()
     scores.delete()
+    answers.delete()
 
 
 def _finish_if_complete(*, job_id: int, project_id: int) -> None:
@@ -307,7 +338,8 @@ def scoring_results_clear(*, version: ModelVersion) -> int:
         )
     scored = ArticleScore.objects.filter(source=model_source(version)).values("article_id")
     with_spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).values("article_id")
-    articles = Article.objects.filter(Q(pk__in=scored) | Q(pk__in=with_spans))
+    answered = AnswerCount.objects.filter(model_version=version).values("article_id")
+    articles = Article.objects.filter(Q(pk__in=scored) | Q(pk__in=with_spans) | Q(pk__in=answered))
     n_articles = articles.count()
     _lock_articles(articles)
     _results_delete(version=version)

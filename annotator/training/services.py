@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,7 +19,7 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label, Project
 from annotator.projects.services import project_lock
-from annotator.training import selectors
+from annotator.training import codes, selectors
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ logger = logging.getLogger(__name__)
 MIN_ARTICLES = 4
 
 TRAINING_NOTHING_TO_LEARN = (
-    "There is nothing to learn from yet: the {source} layer has {n} annotated articles; need at least {min}."
+    "There is nothing to learn from yet: the {source} layer has {n} annotated articles; need at least {min} for the "
+    "lexicon, and no codebook question has enough answers."
 )
 
 
@@ -95,34 +97,52 @@ def model_version_train(*, version_id: int) -> ModelVersion:
 
     _progress(version.id, 0.02, "Collecting labelled articles")
     data = selectors.training_data(project=project, source=version.training_source)
-    if len(data.texts) < MIN_ARTICLES:
+    directory = _artefact_dir(version)
+    # A retry after a crash starts from an empty directory: the manifest must list only what this run trains.
+    shutil.rmtree(directory, ignore_errors=True)
+    has_lexicon = len(data.texts) >= MIN_ARTICLES
+    metrics: dict = {}
+    model = None
+    pinned, banned = selectors.term_rules(project=project)
+    if has_lexicon:
+        estimator = LexiconClassifier(**{**version.params, "pinned": pinned, "banned": banned})
+
+        def cv_progress(done: int, total: int) -> None:
+            _progress(version.id, 0.05 + 0.45 * done / total, f"Cross-validation fold {done} of {total}")
+
+        metrics = cross_validate(
+            estimator, data.texts, data.spans, groups=data.article_ids, outlets=data.outlets, progress=cv_progress
+        )
+        _progress(version.id, 0.52, "Fitting the final model on all labelled articles")
+        model = estimator.fit(data.texts, data.spans, groups=data.article_ids)
+        artefact.save(model, directory, metrics=metrics, data_sha256=data.data_hash())
+
+    def codes_progress(fraction: float, message: str) -> None:
+        _progress(version.id, 0.6 + 0.3 * fraction, message)
+
+    code_metrics = codes.questions_train(
+        project=project, source=version.training_source, directory=directory,
+        seed=int(version.params.get("random_state") or 0), progress=codes_progress,
+    )  # fmt: skip
+    if code_metrics:
+        metrics["codes"] = code_metrics
+    trained = [name for name, m in code_metrics.items() if "skipped" not in m]
+    if not has_lexicon and not trained:
         raise ApplicationError(
             TRAINING_NOTHING_TO_LEARN.format(source=version.training_source, n=len(data.texts), min=MIN_ARTICLES)
+            + "".join(f" Question {name}: {m['skipped']}." for name, m in code_metrics.items())
         )
-    pinned, banned = selectors.term_rules(project=project)
-    estimator = LexiconClassifier(**{**version.params, "pinned": pinned, "banned": banned})
-
-    def cv_progress(done: int, total: int) -> None:
-        _progress(version.id, 0.05 + 0.65 * done / total, f"Cross-validation fold {done} of {total}")
-
-    metrics = cross_validate(
-        estimator, data.texts, data.spans, groups=data.article_ids, outlets=data.outlets, progress=cv_progress
-    )
-    _progress(version.id, 0.75, "Fitting the final model on all labelled articles")
-    model = estimator.fit(data.texts, data.spans, groups=data.article_ids)
-    data_hash = data.data_hash()
-    directory = _artefact_dir(version)
-    artefact.save(model, directory, metrics=metrics, data_sha256=data_hash)
-    _progress(version.id, 0.9, "Storing the lexicon")
+    _progress(version.id, 0.92, "Storing the lexicon" if has_lexicon else "Storing the question classifiers")
     with transaction.atomic():
-        _store_lexicon(version=version, model=model, pinned=set(pinned), banned=set(banned))
+        if model is not None:
+            _store_lexicon(version=version, model=model, pinned=set(pinned), banned=set(banned))
         ModelVersion.objects.filter(pk=version.id).update(
             status=JobStatus.SUCCEEDED,
             progress=1.0,
             progress_message="Done",
-            data_hash=data_hash,
-            n_articles=len(data.texts),
-            n_spans=data.n_spans,
+            data_hash=data.data_hash() if has_lexicon else "",
+            n_articles=len(data.texts) if has_lexicon else 0,
+            n_spans=data.n_spans if has_lexicon else 0,
             metrics=metrics,
             artefact_path=str(directory),
             finished_at=timezone.now(),

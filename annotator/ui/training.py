@@ -64,6 +64,55 @@ def outlet_table(metrics: dict | None) -> list[dict]:
     return rows
 
 
+def _answer_table(evaluation: dict) -> dict:
+    """Per-answer precision, recall and F1 and the confusion matrix (true in rows) of one pooled evaluation."""
+    answers = evaluation["answers"]
+    return {
+        "rows": evaluation["per_answer"],
+        "macro_f1": evaluation["macro_f1"],
+        "accuracy": evaluation["accuracy"],
+        "n_units": evaluation["n_units"],
+        "confusion": [{"answer": a, "counts": row} for a, row in zip(answers, evaluation["confusion"], strict=True)],
+        "answers": answers,
+    }
+
+
+def question_tables(metrics: dict | None) -> list[dict]:
+    """Per codebook question of a version: what it was trained on, its cross-validated per-answer P/R/F1 and
+    confusion matrix (multiple choice: per option, as yes/no), and leave-one-outlet-out macro-F1 per outlet."""
+    out = []
+    for name, m in ((metrics or {}).get("codes") or {}).items():
+        entry = {key: m.get(key) for key in ("kind", "scope", "n_units", "n_articles", "dropped", "skipped")}
+        entry["name"] = name
+        if "skipped" not in m:
+            pooled = m["grouped_kfold"]["pooled"]
+            if m["kind"] == "multiple":
+                entry["options"] = [{"option": option, **_answer_table(e)} for option, e in pooled.items()]
+            else:
+                entry["table"] = _answer_table(pooled)
+            entry["n_folds"] = m["grouped_kfold"]["n_folds"]
+            held = m.get("leave_one_outlet_out") or {}  # absent for whoever may not learn outlets
+            if "error" in held:
+                entry["outlets_error"] = held["error"]
+            else:
+                entry["outlets"] = [
+                    {"outlet": outlet, "n_units": e["n_units"], **_held_out_scores(m["kind"], e)}
+                    for outlet, e in sorted(held.items())
+                ]
+        out.append(entry)
+    return out
+
+
+def _held_out_scores(kind: str, evaluation: dict) -> dict:
+    if kind == "multiple":  # the mean over options of each option's yes/no macro-F1
+        per_option = [e for key, e in evaluation.items() if key != "n_units"]
+        return {
+            "macro_f1": sum(e["macro_f1"] for e in per_option) / len(per_option),
+            "accuracy": sum(e["accuracy"] for e in per_option) / len(per_option),
+        }
+    return {"macro_f1": evaluation["macro_f1"], "accuracy": evaluation["accuracy"]}
+
+
 @login_required
 @ensure_csrf_cookie
 def models_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -99,6 +148,7 @@ def model_detail_page(request: HttpRequest, slug: str, number: int) -> HttpRespo
         "version": version,
         "tables": metric_tables(version.metrics),
         "outlets": outlet_table(version.metrics),
+        "questions": question_tables(version.metrics),
         "config": {"project": project.slug, "api": f"/api/v1/projects/{project.slug}", **_capabilities(role)},
         **_capabilities(role),
     }
