@@ -237,7 +237,8 @@ class Viewer:
         if "codes" in metrics:  # the question classifiers' held-out outlets and per-outlet confusion counts
             per_outlet = ("leave_one_outlet_out", "per_outlet_confusion")
             shown["codes"] = {
-                name: {k: v for k, v in entry.items() if k not in per_outlet} for name, entry in metrics["codes"].items()
+                name: {k: v for k, v in entry.items() if k not in per_outlet}
+                for name, entry in metrics["codes"].items()
             }
         return shown
 

@@ -95,3 +95,20 @@ def test_the_model_page_shows_per_answer_scores_and_the_confusion_matrix():
     html = client_login(owner).get(f"/projects/{project.slug}/models/{version.number}/").content.decode()
     assert 'data-testid="question-tone"' in html and "Confusion matrix of tone" in html
     assert "hostile" in html and "Leave one outlet out" in html
+    outlet = articles[0].outlet.slug
+    assert outlet in html
+    # an annotator of an outlet-blind project learns no outlet: neither the page nor the API shows the per-outlet parts
+    from annotator.projects.models import Role
+    from annotator.projects.services import membership_add
+    from tests.annotator.projects.factories import make_user
+
+    annotator = make_user("blind-annotator")
+    membership_add(project=project, user=annotator, role=Role.ANNOTATOR, by=owner)
+    project.outlet_blind = True
+    project.save()
+    client = client_login(annotator)
+    html = client.get(f"/projects/{project.slug}/models/{version.number}/").content.decode()
+    assert "Confusion matrix of tone" in html and outlet not in html
+    api = client.get(f"/api/v1/projects/{project.slug}/models/{version.number}/").json()
+    assert api["metrics"]["codes"]["tone"]["grouped_kfold"]["pooled"]["n_units"] == 36
+    assert outlet not in str(api)
