@@ -250,8 +250,9 @@ def test_a_save_whose_answer_is_lost_is_retried_with_the_same_client_id_and_stor
     span = Span.objects.get(client_id=body["client_id"])
     assert retry.json()["id"] == span.pk
     assert Span.objects.filter(project=annotating["project"]).count() == 1
-    # The server recovered its connection: a new span saves normally.
-    other = http.post(url, json={**annotating["body"], "client_id": str(uuid.uuid4())}, timeout=30)
+    # The server recovered its connection: a new span (another word: the same one would be a duplicate) saves.
+    shelled = {"start_char": 26, "end_char": 33, "text": "shelled"}
+    other = http.post(url, json={**annotating["body"], **shelled, "client_id": str(uuid.uuid4())}, timeout=30)
     assert other.status_code == 201
 
 
