@@ -19,6 +19,7 @@ from annotator.annotations.agreement import agreement_disagreements
 from annotator.annotations.models import Adjudication
 from annotator.common.models import Job, JobStatus
 from annotator.projects.models import Assignment, Project
+from annotator.projects.visibility import system_viewer
 from annotator.training.models import ModelVersion
 from annotator.ui.demo import PROJECT_SLUG
 from tests.conftest import ARTIFACTS_DIR, ROOT, browser_login, wait_for
@@ -98,7 +99,7 @@ def _visit(page, live_server, path: str, selector: str, console: list[str]) -> s
 def test_every_page_of_the_demo_shows_real_content(live_demo, browser, live_server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     done = Assignment.objects.filter(project=live_demo, annotator__username="demo-annotator", status="done").first()
-    disagreed = agreement_disagreements(project=live_demo, label=None, outlet=None)
+    disagreed = agreement_disagreements(viewer=system_viewer(project=live_demo), label=None, outlet=None)
     settled = set(Adjudication.objects.filter(project=live_demo).values_list("article_id", flat=True))
     open_article = next(a["article_id"] for a in disagreed if a["article_id"] not in settled)
     pages_of: dict[str, object] = {}
