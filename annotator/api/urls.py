@@ -5,6 +5,7 @@ from django.urls import path
 from annotator.api.views import agreement as agreement_views
 from annotator.api.views import annotations as annotation_list_views
 from annotator.api.views import answers as answer_views
+from annotator.api.views import code_scores as code_score_views
 from annotator.api.views import codebook as codebook_views
 from annotator.api.views import corpus as corpus_views
 from annotator.api.views import curation as curation_views
@@ -106,6 +107,8 @@ urlpatterns += [
     path(_P + "jobs/<int:job_id>/", scoring_views.JobDetailApi.as_view(), name="job-detail"),
     path(_P + "framing-scores/", scoring_views.FramingScoreListApi.as_view(), name="framing-score-list"),
     path(_P + "framing-scores/compare/", scoring_views.FramingScoreCompareApi.as_view(), name="framing-score-compare"),
+    path(_P + "code-scores/", code_score_views.CodeScoreListApi.as_view(), name="code-score-list"),
+    path(_P + "code-scores/compare/", code_score_views.CodeScoreCompareApi.as_view(), name="code-score-compare"),
     path(_P + "term-choice/", scoring_views.TermChoiceApi.as_view(), name="term-choice"),
     path(_P + "distinctive-terms/", scoring_views.DistinctiveTermsApi.as_view(), name="distinctive-terms"),
     path(_P + "examples/", scoring_views.KwicApi.as_view(), name="kwic"),

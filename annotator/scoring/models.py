@@ -83,3 +83,5 @@ class AnswerCount(models.Model):
                 fields=["model_version", "question", "article", "fold", "answer"], name="answer_count_unique"
             ),
         ]
+        # Code scores' cache fingerprint reads max(id) per (version, question): an index lookup, not a scan.
+        indexes = [models.Index(fields=["model_version", "question", "id"], name="answer_count_fingerprint")]

@@ -10,7 +10,7 @@ from datetime import UTC
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.db.models.functions import TruncDate
 
 from annotator.common.errors import ApplicationError
@@ -189,14 +189,7 @@ def article_table(*, project: Project, resolved: ResolvedSource, label: Label, p
     keep = None
     if once:
         keep = _one_article_per_cluster(article_ids=ints[3], clusters=ints[4], representatives=ints[5])
-    periods = [""] * len(outlet_ids)
-    if period != "all":
-        cache: dict = {}
-        days = rows.annotate(day=TruncDate("article__published_at", tzinfo=UTC)).values_list("day", flat=True)
-        periods = [
-            cache[d] if d in cache else cache.setdefault(d, _period_iso(d, period))
-            for d in days.iterator(chunk_size=20000)
-        ]
+    periods = publication_periods(rows, period=period, n=len(outlet_ids))
     unique_ids, inverse = np.unique(outlet_ids, return_inverse=True)
     slug_by_id = dict(Outlet.objects.filter(pk__in=unique_ids.tolist()).values_list("pk", "slug"))
     outlets = np.array([slug_by_id[i] for i in unique_ids.tolist()], dtype=object)[inverse]
@@ -225,6 +218,19 @@ def _one_article_per_cluster(
         if int(clusters[row]) not in covered:
             keep[row] = True
     return keep
+
+
+def publication_periods(rows: QuerySet, *, period: str, n: int) -> list[str]:
+    """The period (ISO date it starts) of each row's article publication, in the rows' order (``rows`` have an
+    ``article`` foreign key); all ``""`` for ``period="all"`` and for an article without a date. The one bucketing
+    of framing and code scores."""
+    if period == "all":
+        return [""] * n
+    cache: dict = {}
+    days = rows.annotate(day=TruncDate("article__published_at", tzinfo=UTC)).values_list("day", flat=True)
+    return [
+        cache[d] if d in cache else cache.setdefault(d, _period_iso(d, period)) for d in days.iterator(chunk_size=20000)
+    ]
 
 
 def _period_iso(day, period: str) -> str:

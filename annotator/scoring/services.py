@@ -32,7 +32,7 @@ from annotator.projects.services import project_lock
 from annotator.scoring import codes
 from annotator.scoring.models import AnswerCount, ArticleScore
 from annotator.training.models import ModelVersion
-from annotator.training.selectors import model_version_labels
+from annotator.training.selectors import model_version_has_lexicon, model_version_labels
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _scored_article_ids(*, version: ModelVersion, has_lexicon: bool):
 
 
 def _articles_to_score(*, project: Project, version: ModelVersion, article_ids=None):
-    scored = _scored_article_ids(version=version, has_lexicon=bool(model_version_labels(version=version)))
+    scored = _scored_article_ids(version=version, has_lexicon=model_version_has_lexicon(version=version))
     articles = Article.objects.filter(project_links__project=project).exclude(pk__in=scored)
     if article_ids is not None:
         articles = articles.filter(pk__any_of=article_ids)
@@ -92,7 +92,9 @@ def scoring_run_start(
         project_labels=Label.objects.filter(project=project).values_list("name", flat=True),
     )
     codes.question_models_check(
-        version=version, questions=codes.version_questions(version=version), has_lexicon=bool(model_labels)
+        version=version,
+        questions=codes.version_questions(version=version),
+        has_lexicon=model_version_has_lexicon(version=version),
     )
     if article_ids is None:
         project_lock(project=project)  # two clicks at once start one run
@@ -181,7 +183,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     version = ModelVersion.objects.get(pk=job.params["model_version"])
     project = job.project
     source = model_source(version)
-    model = _loaded_model(version.artefact_path) if model_version_labels(version=version) else None
+    model = _loaded_model(version.artefact_path) if model_version_has_lexicon(version=version) else None
     labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
     questions = codes.version_questions(version=version)
     if model is not None:  # renamed since queued?
@@ -347,18 +349,21 @@ def scoring_results_clear(*, version: ModelVersion) -> int:
 
 
 def score_cache_warm(*, project_id: int) -> int:
-    """Compute the per-outlet table of every label from the active model, so the first reader waits for nothing."""
+    """Compute the per-outlet table of every label, and the code-score tables of every question (per outlet, and
+    per outlet and month), from the active model, so the first reader waits for nothing; returns tables stored."""
+    from annotator.scoring.code_scores import code_scores_store
     from annotator.scoring.selectors import ScoreQuery, framing_scores
 
     project = Project.objects.get(pk=project_id)
-    if not ModelVersion.objects.filter(project=project, is_active=True).exists():
+    version = ModelVersion.objects.filter(project=project, is_active=True).first()
+    if version is None:
         return 0
     labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
     for name in labels:
         framing_scores(
             project=project, query=ScoreQuery(label=name, source="model", syndication=project.syndication_rule)
         )
-    return len(labels)
+    return len(labels) + code_scores_store(project=project, version=version)
 
 
 def scoring_run_fail(*, job_id: int, reason: str, plan: int | None = None) -> None:

@@ -124,6 +124,18 @@ def model_version_labels(*, version: ModelVersion) -> list[str]:
         return []
 
 
+def model_version_has_lexicon(*, version: ModelVersion) -> bool:
+    """False only for a version whose artefact holds question classifiers alone (``ml.artefact.CODES_ONLY_FORMAT``)."""
+    from ml.artefact import CODES_ONLY_FORMAT, ArtefactError, read_manifest
+
+    if not version.artefact_path:
+        return True
+    try:
+        return read_manifest(version.artefact_path).get("format") != CODES_ONLY_FORMAT
+    except ArtefactError:
+        return True
+
+
 def lexicon_term_list(*, version: ModelVersion, label: str | None = None) -> QuerySet[LexiconTerm]:
     terms = LexiconTerm.objects.filter(model_version=version).select_related("label")
     if label:

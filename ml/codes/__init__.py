@@ -33,7 +33,16 @@ from collections.abc import Sequence
 
 from ml.codes.classifier import MultipleChoiceClassifier, OrdinalScaleClassifier, SingleChoiceClassifier
 from ml.codes.evaluation import AnswerScores, CodeEvaluation, CrossFitted, cross_fit, evaluate_answers
-from ml.codes.shares import AnswerShare, Correction, Misclassification, answer_shares, correct_shares
+from ml.codes.shares import (
+    AnswerShare,
+    Correction,
+    Misclassification,
+    ShareDraws,
+    answer_share_draws,
+    answer_shares,
+    answer_shares_from_counts,
+    correct_shares,
+)
 
 __all__ = [
     "AnswerScores",
@@ -44,8 +53,11 @@ __all__ = [
     "Misclassification",
     "MultipleChoiceClassifier",
     "OrdinalScaleClassifier",
+    "ShareDraws",
     "SingleChoiceClassifier",
+    "answer_share_draws",
     "answer_shares",
+    "answer_shares_from_counts",
     "codes_data_hash",
     "correct_shares",
     "cross_fit",

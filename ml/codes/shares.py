@@ -199,7 +199,9 @@ class AnswerShare:
     """One group's share of one answer: as predicted, and corrected, each with a bootstrap interval.
 
     ``n_units``: units (articles or sentences) of the group; ``n_articles``: their articles; ``n_with_answer``:
-    units predicted with the answer. ``corrected_*`` are None when no confusion counts were given.
+    units predicted with the answer. ``corrected_*`` are None when no confusion counts were given. ``mean*``: for a
+    scale (:func:`answer_shares_from_counts` with ``values``), the group's mean point value and its interval, the
+    same on every answer's row; None otherwise.
     """
 
     group: Hashable
@@ -218,9 +220,38 @@ class AnswerShare:
     seed: int
     confidence: float
     resampling: str
+    mean: float | None = None
+    mean_ci_low: float | None = None
+    mean_ci_high: float | None = None
+    corrected_mean: float | None = None
+    corrected_mean_ci_low: float | None = None
+    corrected_mean_ci_high: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ShareDraws:
+    """One group's answer counts and the bootstrap draws behind its intervals (:func:`answer_share_draws`).
+
+    ``counts``: units with each answer; ``draws``: ``(n_resamples, K)`` resampled shares; ``corrected`` and
+    ``corrected_draws``: the same after the correction (None without errors). Resample ``r`` of every group uses
+    the same misclassification draw, so a difference of two groups' draws has the right joint spread.
+    """
+
+    group: Hashable
+    n_articles: int
+    n_units: int
+    counts: np.ndarray
+    draws: np.ndarray
+    corrected: np.ndarray | None
+    corrected_draws: np.ndarray | None
+    resampling: str
+
+    @property
+    def shares(self) -> np.ndarray:
+        return self.counts / self.n_units if self.n_units else np.full(len(self.counts), np.nan)
 
 
 def answer_shares(
@@ -256,7 +287,8 @@ def answer_shares(
     exact_max_articles : groups above this size may use the normal limit of the bootstrap (``None``: never)
 
     Returns one :class:`AnswerShare` per (group, answer), groups in the order they first occur, answers in the given
-    order. A group may be any hashable key, e.g. ``(outlet, period_start)``.
+    order. A group may be any hashable key, e.g. ``(outlet, period_start)``. The same as
+    :func:`answer_shares_from_counts` with one row per unit.
 
     Examples
     --------
@@ -266,35 +298,126 @@ def answer_shares(
     >>> [(r.answer, r.share, round(r.corrected_share, 3)) for r in rows]
     [('B', 0.5, 0.571), ('N', 0.5, 0.429)]
     """
-    answers = [str(a) for a in answers]
-    k = len(answers)
-    n = len(predicted)
-    for name, values in (("groups", groups), ("articles", articles), ("folds", folds), ("strata", strata)):
-        if values is not None and len(values) != n:
-            raise ValueError(f"{name} has {len(values)} entries for {n} predicted units")
-    if k < 2 or len(set(answers)) != k:
-        raise ValueError(f"answers must list at least two distinct answers, got {answers!r}")
+    answers = _check_answers(answers)
     index = {a: j for j, a in enumerate(answers)}
     unknown = sorted({str(p) for p in predicted if str(p) not in index})
     if unknown:
         raise ValueError(f"predicted answers not among {answers}: {unknown[:5]}")
+    counts = np.zeros((len(predicted), len(answers)))
+    counts[np.arange(len(predicted)), [index[str(p)] for p in predicted]] = 1.0
+    return answer_shares_from_counts(
+        groups=groups, articles=articles, counts=counts, answers=answers, errors=errors, folds=folds, strata=strata,
+        method=method, n_resamples=n_resamples, confidence=confidence, seed=seed,
+        exact_max_articles=exact_max_articles,
+    )  # fmt: skip
+
+
+def answer_shares_from_counts(
+    *,
+    groups: Sequence[Hashable],
+    articles: Sequence[Hashable],
+    counts: np.ndarray,
+    answers: Sequence[str],
+    values: Sequence[float] | None = None,
+    confidence: float = 0.95,
+    **settings,
+) -> list[AnswerShare]:
+    """:func:`answer_shares` from per-row counts: a row is an article's units of one fold (or one unit), ``counts``
+    ``(n_rows, K)`` how many of them have each answer (each unit exactly one). ``values``: a number per answer (the
+    points of a scale); then every row also carries the group's mean value and its interval. Other parameters
+    (``errors``, ``folds``, ``strata``, ``method``, ``n_resamples``, ``seed``, ``exact_max_articles``) as
+    :func:`answer_shares`, per row."""
+    answers = _check_answers(answers)
+    confidence = check_confidence(confidence)
+    if values is not None and len(values) != len(answers):
+        raise ValueError(f"values must give one number per answer ({len(answers)}), got {len(values)}")
+    method = Correction(settings.get("method", DEFAULT_CORRECTION))
+    out = []
+    for d in answer_share_draws(groups=groups, articles=articles, counts=counts, answers=answers, **settings):
+        lo, hi = interval(d.draws, confidence=confidence)
+        c_lo = c_hi = None
+        if d.corrected is not None:
+            c_lo, c_hi = interval(d.corrected_draws, confidence=confidence)
+        means = {}
+        if values is not None:
+            v = np.asarray(values, dtype=float)
+            means["mean"], (lo_m, hi_m) = float(d.shares @ v), interval((d.draws @ v)[:, None], confidence=confidence)
+            means["mean_ci_low"], means["mean_ci_high"] = float(lo_m[0]), float(hi_m[0])
+            if d.corrected is not None:
+                c_lo_m, c_hi_m = interval((d.corrected_draws @ v)[:, None], confidence=confidence)
+                means.update(corrected_mean=float(d.corrected @ v), corrected_mean_ci_low=float(c_lo_m[0]),
+                             corrected_mean_ci_high=float(c_hi_m[0]))  # fmt: skip
+        for j, answer in enumerate(answers):
+            out.append(
+                AnswerShare(
+                    group=d.group,
+                    answer=answer,
+                    n_units=int(d.n_units),
+                    n_articles=d.n_articles,
+                    n_with_answer=int(d.counts[j]),
+                    share=float(d.shares[j]),
+                    share_ci_low=float(lo[j]),
+                    share_ci_high=float(hi[j]),
+                    corrected_share=None if d.corrected is None else float(d.corrected[j]),
+                    corrected_ci_low=None if c_lo is None else float(c_lo[j]),
+                    corrected_ci_high=None if c_hi is None else float(c_hi[j]),
+                    method="none" if d.corrected is None else method.value,
+                    n_resamples=len(d.draws),
+                    seed=check_seed(settings.get("seed", 0)),
+                    confidence=confidence,
+                    resampling=d.resampling,
+                    **means,
+                )
+            )
+    return out
+
+
+def _check_answers(answers: Sequence[str]) -> list[str]:
+    answers = [str(a) for a in answers]
+    if len(answers) < 2 or len(set(answers)) != len(answers):
+        raise ValueError(f"answers must list at least two distinct answers, got {answers!r}")
+    return answers
+
+
+def answer_share_draws(
+    *,
+    groups: Sequence[Hashable],
+    articles: Sequence[Hashable],
+    counts: np.ndarray,
+    answers: Sequence[str],
+    errors: Misclassification | Mapping[Hashable, Misclassification] | None = None,
+    folds: Sequence[Hashable] | None = None,
+    strata: Sequence[Hashable] | None = None,
+    method: Correction | str = DEFAULT_CORRECTION,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+) -> list[ShareDraws]:
+    """Per group (in the order groups first occur), its counts and bootstrap draws of its shares, predicted and
+    corrected (rows and parameters as :func:`answer_shares_from_counts`)."""
+    answers = _check_answers(answers)
+    k = len(answers)
+    counts = np.asarray(counts, dtype=float)
+    n = len(counts)
+    if counts.shape != (n, k) or not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ValueError(f"counts must be an (n_rows, {k}) array of non-negative counts, got shape {counts.shape}")
+    for name, given in (("groups", groups), ("articles", articles), ("folds", folds), ("strata", strata)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{name} has {len(given)} entries for {n} rows of counts")
     method = Correction(method)
     n_resamples = check_positive_int("n_resamples", n_resamples, minimum=2)
-    confidence = check_confidence(confidence)
     seed = check_seed(seed)
     # a block is the units one matrix corrects: (fold, stratum)
     fold_list = [0] * n if folds is None else list(folds)
     stratum_list = [None] * n if strata is None else list(strata)
     block_keys, block_of = _codes(list(zip(fold_list, stratum_list, strict=True)))
     models = _block_errors(errors, block_keys, answers, by_fold=folds is not None)
-    pred = np.array([index[str(p)] for p in predicted], dtype=np.int64)
 
-    # per article: how many of its units each block predicted with each answer
+    # per article: how many of its units each block has with each answer
     n_blocks = len(block_keys)
-    article_keys = list(zip(groups, articles, strict=True))
-    uniq_articles, article_of = _codes(article_keys)
+    uniq_articles, article_of = _codes(list(zip(groups, articles, strict=True)))
     values = np.zeros((len(uniq_articles), n_blocks * k))
-    np.add.at(values, (article_of, block_of * k + pred), 1.0)
+    np.add.at(values, (article_of[:, None], block_of[:, None] * k + np.arange(k)[None, :]), counts)
     group_keys, article_group = _codes([key[0] for key in uniq_articles])
 
     points = draws = None
@@ -315,33 +438,17 @@ def answer_shares(
         total = group_values.sum(axis=0).reshape(1, n_blocks, k)
         draw_counts = sums.reshape(n_resamples, n_blocks, k)
         n_units = total.sum()
-        share = total[0].sum(axis=0) / n_units
-        lo, hi = interval(_safe_share(draw_counts.sum(axis=1)), confidence=confidence)
-        corrected = c_lo = c_hi = None
+        corrected = corrected_draws = None
         if models is not None:
-            corrected = _corrected_counts(total, points, method)[0] / n_units
-            c_lo, c_hi = interval(_safe_share(_corrected_counts(draw_counts, draws, method)), confidence=confidence)
-        for j, answer in enumerate(answers):
-            out.append(
-                AnswerShare(
-                    group=group,
-                    answer=answer,
-                    n_units=int(n_units),
-                    n_articles=len(rows),
-                    n_with_answer=int(total[0, :, j].sum()),
-                    share=float(share[j]),
-                    share_ci_low=float(lo[j]),
-                    share_ci_high=float(hi[j]),
-                    corrected_share=None if corrected is None else float(corrected[j]),
-                    corrected_ci_low=None if c_lo is None else float(c_lo[j]),
-                    corrected_ci_high=None if c_hi is None else float(c_hi[j]),
-                    method="none" if models is None else method.value,
-                    n_resamples=n_resamples,
-                    seed=seed,
-                    confidence=confidence,
-                    resampling=how.value,
-                )
+            corrected = _corrected_counts(total, points, method)[0] / n_units if n_units else np.full(k, np.nan)
+            corrected_draws = _safe_share(_corrected_counts(draw_counts, draws, method))
+        out.append(
+            ShareDraws(
+                group=group, n_articles=len(rows), n_units=int(round(n_units)), counts=total[0].sum(axis=0),
+                draws=_safe_share(draw_counts.sum(axis=1)), corrected=corrected, corrected_draws=corrected_draws,
+                resampling=how.value,
             )
+        )  # fmt: skip
     return out
 
 

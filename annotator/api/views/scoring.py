@@ -147,22 +147,27 @@ class ComparisonRowSerializer(serializers.Serializer):
     test = serializers.CharField()
 
 
+class OutletPairFilter(serializers.Serializer):
+    """The outlets of a comparison: a vs b, a vs the rest (no b), or every pair (neither)."""
+
+    a = serializers.CharField(required=False, help_text="Outlet slug. Without a and b: every pair.")
+    b = serializers.CharField(required=False, help_text="Outlet slug; without it, a is compared with the rest.")
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("b") and not attrs.get("a"):
+            raise serializers.ValidationError({"a": ["give a when you give b (or neither for the full table)"]})
+        if attrs.get("a") and attrs.get("a") == attrs.get("b"):
+            raise serializers.ValidationError({"b": ["compare two different outlets"]})
+        return attrs
+
+
 class FramingScoreCompareApi(ExpensiveThrottleMixin, APIView):
     permission_classes = SCORE_READERS
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(OutletPairFilter):
         label = serializers.CharField(help_text="Label name.")
         source = _source_field()
-        a = serializers.CharField(required=False, help_text="Outlet slug. Without a and b: every pair.")
-        b = serializers.CharField(required=False, help_text="Outlet slug; without it, a is compared with the rest.")
         syndication = serializers.ChoiceField(choices=SYNDICATION_RULES, required=False)
-
-        def validate(self, attrs: dict) -> dict:
-            if attrs.get("b") and not attrs.get("a"):
-                raise serializers.ValidationError({"a": ["give a when you give b (or neither for the full table)"]})
-            if attrs.get("a") and attrs.get("a") == attrs.get("b"):
-                raise serializers.ValidationError({"b": ["compare two different outlets"]})
-            return attrs
 
     @extend_schema(
         parameters=[FilterSerializer],

@@ -27,10 +27,11 @@ from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.api.services import api_token_create
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.models import ImportBatch
-from annotator.projects.models import Label, Question, Role, Snapshot
+from annotator.projects.models import Label, Question, QuestionOption, Role, Snapshot
 from annotator.projects.services import membership_add, project_update
-from annotator.scoring.models import Concept
+from annotator.scoring.models import AnswerCount, Concept
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
+from ml.codes.evaluation import evaluate_answers
 from tests.annotator.api.test_authorization_matrix import span_ids
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
 
@@ -79,6 +80,7 @@ class Op:
 
 
 SCORE = {"label": "loaded term", "source": "model"}
+CODES = {"question": "stance", "source": "model"}
 SOURCE_VARIANTS = (
     {"source": "gold"},
     {"source": f"annotator:{COLLEAGUE}"},
@@ -190,6 +192,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", P + "/jobs/{job_id}/"): Op(CURATORS, variants=({"job": "scoring"},)),
     ("get", P + "/framing-scores/"): Op(SCORE_READERS, SCORE, variants=SOURCE_VARIANTS + ({"period": "month"},)),
     ("get", P + "/framing-scores/compare/"): Op(SCORE_READERS, SCORE, variants=SOURCE_VARIANTS),
+    ("get", P + "/code-scores/"): Op(SCORE_READERS, CODES, variants=SOURCE_VARIANTS + ({"period": "month"},)),
+    ("get", P + "/code-scores/compare/"): Op(SCORE_READERS, CODES, variants=SOURCE_VARIANTS),
     ("get", P + "/term-choice/"): Op(SCORE_READERS, {"concept": "armed-opposition"}),
     ("get", P + "/distinctive-terms/"): Op(SCORE_READERS, {"outlet": "{north}"}, variants=({"outlet": "{outlet}"},)),
     ("get", P + "/examples/"): Op(
@@ -386,6 +390,28 @@ def build_world() -> World:
                                    (Layer.GOLD, None, f"goldnote-{kind}-answer")):  # fmt: skip
             Answer.objects.create(project=project, article=a, question=question, layer=layer, annotator=user,
                                   unit_key="article", value=value)  # fmt: skip
+        # a choice question the active version predicts (code scores): everyone's answers and the version's counts
+        stance = Question.objects.create(project=project, name="stance", prompt="Stance?", kind=Question.Kind.SINGLE)
+        for value in ("pro", "anti"):
+            QuestionOption.objects.create(question=stance, value=value, text=value)
+        for article, layer, user, value in ((a, Layer.ANNOTATOR, annotator, "pro"), (b, Layer.ANNOTATOR, annotator, "anti"),
+                                            (a, Layer.ANNOTATOR, users[COLLEAGUE], "anti"), (a, Layer.GOLD, None, "pro"),
+                                            (b, Layer.GOLD, None, "anti")):  # fmt: skip
+            Answer.objects.create(project=project, article=article, question=stance, layer=layer, annotator=user,
+                                  unit_key="article", value=value)  # fmt: skip
+        pooled = evaluate_answers(
+            ["anti"] * 4 + ["pro"] * 5, ["anti"] * 3 + ["pro"] * 6, answers=["anti", "pro"]
+        ).to_dict()
+        version.metrics["codes"] = {"stance": {
+            "kind": "single", "scope": "article", "answers": ["anti", "pro"], "n_units": 9, "n_articles": 9,
+            "grouped_kfold": {"n_folds": 1, "pooled": pooled},
+            "leave_one_outlet_out": {"secret-outlet-times": {"n_units": 4, **pooled}},
+            "per_outlet_confusion": {"0": {"secret-outlet-times": [[3, 1], [1, 3]], north.slug: [[2, 0], [1, 2]]}},
+        }}  # fmt: skip
+        version.save()
+        for article, answer in ((a, "pro"), (b, "anti")):
+            AnswerCount.objects.create(model_version=version, article=article, question=stance, answer=answer,
+                                       n_units=1, n_with_answer=1)  # fmt: skip
         LexiconTerm.objects.create(model_version=version, term="regime", label=label, weight=2.0, support=2, n_seen=3)
         rule = TermRule.objects.create(project=project, term="rebels", label=label, action=TermRule.Action.BAN)
         Concept.objects.create(project=project, name="Armed opposition", slug="armed-opposition",
