@@ -109,6 +109,7 @@ urlpatterns += [
     path(_P + "framing-scores/compare/", scoring_views.FramingScoreCompareApi.as_view(), name="framing-score-compare"),
     path(_P + "code-scores/", code_score_views.CodeScoreListApi.as_view(), name="code-score-list"),
     path(_P + "code-scores/compare/", code_score_views.CodeScoreCompareApi.as_view(), name="code-score-compare"),
+    path(_P + "attribute-rates/", code_score_views.AttributeRateListApi.as_view(), name="attribute-rate-list"),
     path(_P + "term-choice/", scoring_views.TermChoiceApi.as_view(), name="term-choice"),
     path(_P + "distinctive-terms/", scoring_views.DistinctiveTermsApi.as_view(), name="distinctive-terms"),
     path(_P + "examples/", scoring_views.KwicApi.as_view(), name="kwic"),

@@ -23,15 +23,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from django.db import connection
 
-from annotator.annotations.models import Answer, Layer
+from annotator.annotations.models import Answer, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
-from annotator.corpus.models import Outlet
+from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import Project, Question
 from annotator.projects.visibility import Viewer
 from annotator.scoring.models import AnswerCount, ScoreCache
 from annotator.scoring.selectors import PERIODS, ResolvedSource, publication_periods, resolve_source
+from annotator.scoring.services import human_source_articles
 from annotator.training.models import ModelVersion
+from ml.stats import ArticleCounts, group_rates
 
 #: Part of the cache fingerprint: change it when the statistics change for the same counts.
 CODE_SCORES_VERSION = "codes-1"
@@ -363,7 +365,7 @@ def code_score_comparison(
     Holm and Benjamini-Hochberg adjusted p-values (one family per answer); one answer or all. The test and the
     uncorrected interval are ml.stats' comparisons of the share (units with the answer over units, resampled by
     article); the corrected difference and its interval come from the same bootstrap as the corrected shares."""
-    from ml.stats import ArticleCounts, compare_groups, pairwise_differences
+    from ml.stats import compare_groups, pairwise_differences
 
     resolved = resolve_source(project=project, source=source, viewer=viewer)
     q = score_question(project=project, name=question)
@@ -459,3 +461,73 @@ def _corrected_difference(corrected, a: str, b: str, j: int) -> dict:
         "corrected_ci_low": float(lo[0]),
         "corrected_ci_high": float(hi[0]),
     }
+
+
+NO_VALUE = "(no answer)"
+
+
+def attribute_rates(
+    *, project: Project, attribute: str, source: str = "gold", period: str = "all", viewer: Viewer | None = None
+) -> list[dict]:
+    """Spans of an attribute's label per 1,000 tokens broken down by the attribute's value (one row per outlet,
+    value and period; "loaded terms aimed at the armed opposition, per 1,000 words"), from a human layer, with
+    bootstrap intervals over articles (ml.stats.group_rates). Spans of the label whose attribute is unanswered are
+    the value ``(no answer)``. The model's suggestions carry no attributes: the model source is refused."""
+    question = Question.objects.filter(project=project, name=attribute, scope=Question.Scope.SPAN).first()
+    if question is None:
+        raise ApplicationError(
+            "Unknown attribute.", {"attribute": [f"no span attribute {attribute!r} in this project"]}
+        )
+    if question.kind not in SCORED_KINDS:
+        raise ApplicationError("Text answers are kept, not scored.", {"attribute": [f"{attribute!r} is free text"]})
+    if period not in PERIODS:
+        raise ApplicationError("Unknown period.", {"period": [f"{period!r}: use one of {', '.join(PERIODS)}"]})
+    resolved = resolve_source(project=project, source=source, viewer=viewer)
+    if resolved.version is not None:
+        raise ApplicationError(
+            "The model does not predict attributes.",
+            {"source": ["span attributes are counted from a human layer: use gold or annotator:<name>"]},
+        )
+    articles = Article.objects.filter(
+        pk__any_of=sorted(human_source_articles(project=project, source=resolved.source_key))
+    ).order_by("pk")
+    rows = list(articles.values_list("pk", "outlet__slug", "n_tokens"))
+    periods = publication_periods(articles, period=period, n=len(rows), field="published_at")
+    layer = Layer.GOLD if resolved.source_key == "gold" else Layer.ANNOTATOR
+    spans = Span.objects.filter(project=project, layer=layer, label_id=question.label_id, article__in=articles)
+    if layer == Layer.ANNOTATOR:
+        spans = spans.filter(annotator_id=int(resolved.source_key.partition(":")[2]))
+    value_of = dict(Answer.objects.filter(question=question, span__in=spans).values_list("span_id", "value"))
+    values = [o.value for o in question.options.all()] + [NO_VALUE]
+    index = {pk: i for i, (pk, _o, _n) in enumerate(rows)}
+    counts = np.zeros((len(rows), len(values)), dtype=np.int64)
+    column = {v: j for j, v in enumerate(values)}
+    for span_id, article_id in spans.values_list("pk", "article_id"):
+        chosen = value_of.get(span_id)
+        chosen = chosen if isinstance(chosen, list) else [chosen if chosen is not None else NO_VALUE]
+        for value in chosen or [NO_VALUE]:
+            counts[index[article_id], column.get(value, column[NO_VALUE])] += 1
+    groups = [f"{o}|{p}" for (_pk, o, _n), p in zip(rows, periods, strict=True)]
+    tokens = np.array([n for _pk, _o, n in rows], dtype=np.int64)
+    out = []
+    for j, value in enumerate(values):
+        if not rows:
+            break
+        estimates = group_rates(
+            ArticleCounts(groups=groups, n_tokens=tokens, n_spans=counts[:, j]),
+            n_resamples=project.bootstrap_resamples, seed=project.random_seed,
+        )  # fmt: skip
+        for group, est in estimates.items():
+            outlet, _, start = str(group).partition("|")
+            out.append(
+                {
+                    "outlet": outlet, "attribute": question.name, "label": question.label.name, "value": value,
+                    "source": resolved.display, "period": period, "period_start": start or None,
+                    "n_articles": est.n_articles, "n_tokens": est.n_tokens, "n_spans": est.n_spans,
+                    "rate_per_1k": est.rate, "rate_ci_low": est.rate_ci_low, "rate_ci_high": est.rate_ci_high,
+                    "method": f"{est.method} bootstrap over articles, {est.n_resamples} resamples, seed {est.seed}, "
+                    f"{est.confidence:.0%} CI",
+                }
+            )  # fmt: skip
+    out.sort(key=lambda r: (r["outlet"], r["period_start"] or "", values.index(r["value"])))
+    return json_safe(out)

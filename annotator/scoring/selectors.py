@@ -220,14 +220,14 @@ def _one_article_per_cluster(
     return keep
 
 
-def publication_periods(rows: QuerySet, *, period: str, n: int) -> list[str]:
+def publication_periods(rows: QuerySet, *, period: str, n: int, field: str = "article__published_at") -> list[str]:
     """The period (ISO date it starts) of each row's article publication, in the rows' order (``rows`` have an
-    ``article`` foreign key); all ``""`` for ``period="all"`` and for an article without a date. The one bucketing
-    of framing and code scores."""
+    ``article`` foreign key, or are articles with ``field="published_at"``); all ``""`` for ``period="all"`` and for
+    an article without a date. The one bucketing of framing and code scores."""
     if period == "all":
         return [""] * n
     cache: dict = {}
-    days = rows.annotate(day=TruncDate("article__published_at", tzinfo=UTC)).values_list("day", flat=True)
+    days = rows.annotate(day=TruncDate(field, tzinfo=UTC)).values_list("day", flat=True)
     return [
         cache[d] if d in cache else cache.setdefault(d, _period_iso(d, period)) for d in days.iterator(chunk_size=20000)
     ]

@@ -15,9 +15,11 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.common.permissions import role_at_least
+from annotator.projects.codebook import codebook_questions
 from annotator.projects.models import Role
 from annotator.projects.selectors import label_list, outlet_list_for_project, project_get_for_user
 from annotator.projects.visibility import OUTLET_BLIND_SCORES, Viewer, viewer_for
+from annotator.scoring.code_scores import NO_VALUE, SCORED_KINDS
 from annotator.scoring.selectors import PERIODS, SYNDICATION_RULES, concept_list, scoring_job_latest
 from annotator.training.selectors import model_version_active, model_version_labels
 
@@ -29,6 +31,20 @@ def score_sources(*, viewer: Viewer, active) -> list[dict]:
         {"value": value, "name": names.get(value) or f"Annotator {value.partition(':')[2]}"}
         for value in viewer.score_source_choices(has_model=active is not None)
     ]
+
+
+def code_score_choices(*, project) -> dict:
+    """The questions (choices and scales of articles and sentences) and span attributes the dashboard can score."""
+    questions, attributes = [], []
+    for q in codebook_questions(project=project):
+        if q["kind"] not in SCORED_KINDS:
+            continue
+        entry = {"name": q["name"], "prompt": q["prompt"], "scope": q["scope"], "kind": q["kind"]}
+        if q["scope"] == "span":
+            attributes.append({**entry, "label": q["label"], "values": [o["value"] for o in q["options"]] + [NO_VALUE]})
+        else:
+            questions.append({**entry, "answers": [o["value"] for o in q["options"]]})
+    return {"questions": questions, "attributes": attributes}
 
 
 @login_required
@@ -55,6 +71,7 @@ def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         "hasActiveModel": active is not None,
         "modelLabels": model_version_labels(version=active) if active else [],
         "lastJob": {"id": last_job.pk, "status": last_job.status} if last_job else None,
+        **code_score_choices(project=project),
     }
     context = {"project": project, "role": role, "active": active, "config": config, "labels": labels}
     return render(request, "ui/dashboard.html", context)

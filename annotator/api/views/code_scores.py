@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from annotator.api.throttling import ExpensiveThrottleMixin
 from annotator.api.views.scoring import SCORE_READERS, OutletPairFilter, _source_field, finite, viewer_of
 from annotator.common.permissions import project_from_request
-from annotator.scoring.code_scores import CodeScoreQuery, code_score_comparison, code_scores
+from annotator.scoring.code_scores import CodeScoreQuery, attribute_rates, code_score_comparison, code_scores
 from annotator.scoring.selectors import PERIODS
 
 QUESTION_HELP = "The question's name (a single choice, multiple choice or scale of articles or sentences)."
@@ -133,3 +133,48 @@ class CodeScoreCompareApi(ExpensiveThrottleMixin, APIView):
             a=data.get("a"), b=data.get("b"), viewer=viewer_of(request, self),
         )  # fmt: skip
         return Response(CodeComparisonRowSerializer(finite(rows), many=True).data)
+
+
+class AttributeRateRowSerializer(serializers.Serializer):
+    outlet = serializers.CharField(help_text="Outlet slug.")
+    attribute = serializers.CharField()
+    label = serializers.CharField(help_text="The label whose spans the attribute describes.")
+    value = serializers.CharField(help_text="The attribute's value (option), or `(no answer)`.")
+    source = serializers.CharField()
+    period = serializers.CharField()
+    period_start = serializers.CharField(allow_null=True)
+    n_articles = serializers.IntegerField()
+    n_tokens = serializers.IntegerField()
+    n_spans = serializers.IntegerField(help_text="Spans of the label with this value.")
+    rate_per_1k = serializers.FloatField(allow_null=True, help_text="Those spans per 1,000 tokens.")
+    rate_ci_low = serializers.FloatField(allow_null=True)
+    rate_ci_high = serializers.FloatField(allow_null=True)
+    method = serializers.CharField()
+
+
+class AttributeRateListApi(APIView):
+    permission_classes = SCORE_READERS
+
+    class FilterSerializer(serializers.Serializer):
+        attribute = serializers.CharField(help_text="The span attribute's name (a question of scope span).")
+        source = serializers.CharField(
+            required=False, default="gold", max_length=200, help_text="gold or annotator:<username>."
+        )
+        period = serializers.ChoiceField(choices=PERIODS, required=False, default="all")
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=AttributeRateRowSerializer(many=True),
+        summary="Span rates by attribute value per outlet, e.g. loaded terms aimed at the armed opposition per "
+        "1,000 tokens, with bootstrap CIs.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_from_request(request, self)
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        rows = attribute_rates(
+            project=project, attribute=data["attribute"], source=data["source"], period=data["period"],
+            viewer=viewer_of(request, self),
+        )  # fmt: skip
+        return Response(AttributeRateRowSerializer(finite(rows), many=True).data)

@@ -194,6 +194,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", P + "/framing-scores/compare/"): Op(SCORE_READERS, SCORE, variants=SOURCE_VARIANTS),
     ("get", P + "/code-scores/"): Op(SCORE_READERS, CODES, variants=SOURCE_VARIANTS + ({"period": "month"},)),
     ("get", P + "/code-scores/compare/"): Op(SCORE_READERS, CODES, variants=SOURCE_VARIANTS),
+    ("get", P + "/attribute-rates/"): Op(
+        SCORE_READERS - {"annotator-blind"},
+        {"attribute": "target", "source": "gold"},
+        variants=SOURCE_VARIANTS + ({"period": "month"},),
+    ),
     ("get", P + "/term-choice/"): Op(SCORE_READERS, {"concept": "armed-opposition"}),
     ("get", P + "/distinctive-terms/"): Op(SCORE_READERS, {"outlet": "{north}"}, variants=({"outlet": "{outlet}"},)),
     ("get", P + "/examples/"): Op(
@@ -402,6 +407,13 @@ def build_world() -> World:
         pooled = evaluate_answers(
             ["anti"] * 4 + ["pro"] * 5, ["anti"] * 3 + ["pro"] * 6, answers=["anti", "pro"]
         ).to_dict()
+        target = Question.objects.create(project=project, name="target", prompt="Aimed at?", scope=Question.Scope.SPAN,
+                                         label=label, kind=Question.Kind.SINGLE)  # fmt: skip
+        for value in ("government", "opposition"):
+            QuestionOption.objects.create(question=target, value=value, text=value)
+        for span, value in ((mine, "government"), (theirs, "opposition"), (gold, "opposition")):
+            Answer.objects.create(project=project, article=span.article, question=target, layer=span.layer,
+                                  annotator=span.annotator, span=span, unit_key=f"span:{span.pk}", value=value)  # fmt: skip
         version.metrics["codes"] = {"stance": {
             "kind": "single", "scope": "article", "answers": ["anti", "pro"], "n_units": 9, "n_articles": 9,
             "grouped_kfold": {"n_folds": 1, "pooled": pooled},

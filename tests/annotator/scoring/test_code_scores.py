@@ -230,3 +230,41 @@ def test_outlet_blind_annotators_and_blind_projects_follow_the_rule(scored):
     assert client_login(annotator).get(url, {"question": "tone"}).status_code == 403
     assert client_login(owner).get(url, {"question": "tone", "source": "gold"}).status_code == 200
     assert np.isfinite([r["share"] for r in client_login(owner).get(url, {"question": "tone"}).json()]).all()
+
+
+def test_attribute_rates_break_span_rates_down_by_value():
+    from annotator.annotations.models import Layer, Span
+    from annotator.projects.models import Label
+    from annotator.scoring.code_scores import attribute_rates
+
+    project, articles = synthetic_project(n_per_outlet=6, seed=8)
+    label = Label.objects.get(project=project, name="loaded term")
+    question_create(
+        project=project, name="target", prompt="Aimed at?", scope="span", label=label,
+        options=[{"value": "government"}, {"value": "opposition"}],
+    )  # fmt: skip
+    spans = list(Span.objects.filter(project=project, layer=Layer.GOLD).order_by("pk"))
+    rows = [
+        AnswerRow(article_id=s.article_id, question="target", layer="gold", span_id=s.pk,
+                  value="opposition" if s.text.lower() in ("terrorists", "takfiri") else "government")
+        for s in spans[1:]
+    ]  # fmt: skip
+    assert not answers_import(project=project, rows=rows).errors
+    table = attribute_rates(project=project, attribute="target", source="gold")
+    by_key = {(r["outlet"], r["value"]): r for r in table}
+    for slug in {a.outlet.slug for a in articles}:
+        mine = [s for s in spans if s.article.outlet.slug == slug]
+        tokens = sum(a.n_tokens for a in articles if a.outlet.slug == slug)
+        opposition = sum(s.text.lower() in ("terrorists", "takfiri") for s in mine if s.pk != spans[0].pk)
+        row = by_key[(slug, "opposition")]
+        assert (row["n_spans"], row["n_tokens"]) == (opposition, tokens)
+        assert row["rate_per_1k"] == pytest.approx(1000 * opposition / tokens)
+        assert row["rate_ci_low"] <= row["rate_per_1k"] <= row["rate_ci_high"]
+        total = sum(by_key[(slug, v)]["n_spans"] for v in ("government", "opposition", "(no answer)"))
+        assert total == len(mine)
+    assert sum(r["n_spans"] for r in table if r["value"] == "(no answer)") == 1
+    with pytest.raises(ApplicationError, match="does not predict attributes"):
+        from annotator.training.models import ModelVersion
+
+        ModelVersion.objects.create(project=project, number=1, status="succeeded", is_active=True)
+        attribute_rates(project=project, attribute="target", source="model")

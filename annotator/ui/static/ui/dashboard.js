@@ -24,7 +24,7 @@ export class ApiError extends Error {
   }
 }
 
-async function api(path, { method = "GET", body } = {}) {
+export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {
     headers["X-CSRFToken"] = csrfToken();
@@ -42,18 +42,18 @@ async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
-function esc(value) {
+export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-function query(params) {
+export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
   return q.toString();
 }
 
-const fmt = (x, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits));
-const fmtP = (p) => (p === null || p === undefined ? "–" : p < 0.001 ? "<0.001" : Number(p).toFixed(3));
+export const fmt = (x, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits));
+export const fmtP = (p) => (p === null || p === undefined ? "–" : p < 0.001 ? "<0.001" : Number(p).toFixed(3));
 
 function setMessage(el, text, isError = false) {
   if (!el) return;
@@ -258,20 +258,20 @@ function state() {
   };
 }
 
-function setCsv(chart, path) {
+export function setCsv(chart, path) {
   const link = document.querySelector(`[data-chart="${chart}"] a[data-csv]`);
   if (!link) return;
   link.href = `${config.api}${path}${path.includes("?") ? "&" : "?"}format=csv`;
   link.setAttribute("download", `${config.project}-${chart}.csv`);
 }
 
-function showError(err) {
+export function showError(err) {
   const box = document.getElementById("dash-error");
   box.hidden = !err;
   box.textContent = err ? err.message : "";
 }
 
-async function draw(chart, elementId, spec, onClick) {
+export async function draw(chart, elementId, spec, onClick) {
   const el = document.getElementById(elementId);
   dash.views[chart]?.finalize();
   delete dash.views[chart];
@@ -285,11 +285,11 @@ async function draw(chart, elementId, spec, onClick) {
   }
 }
 
-function emptyChart(elementId, text) {
+export function emptyChart(elementId, text) {
   document.getElementById(elementId).innerHTML = `<p class="empty">${esc(text)}</p>`;
 }
 
-const outletName = (slug) => (config.outlets || []).find((o) => o.slug === slug)?.name || slug;
+export const outletName = (slug) => (config.outlets || []).find((o) => o.slug === slug)?.name || slug;
 
 async function loadOutlets(s) {
   const path = `/framing-scores/?${query({ label: s.label, source: s.source, syndication: s.syndication })}`;
