@@ -63,6 +63,11 @@ urlpatterns += [
 urlpatterns += [
     path("projects/<slug:slug>/questions/", question_views.QuestionListApi.as_view(), name="question-list"),
     path(
+        "projects/<slug:slug>/questions/reorder/",
+        question_views.QuestionReorderApi.as_view(),
+        name="question-reorder",
+    ),
+    path(
         "projects/<slug:slug>/questions/<int:question_id>/",
         question_views.QuestionDetailApi.as_view(),
         name="question-detail",

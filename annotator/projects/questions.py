@@ -203,12 +203,23 @@ def _answer_count(question: Question, *, values: list[str] | None = None) -> int
     return answers.filter(value__in=values).count()
 
 
-def _save(question: Question) -> None:
+def _save(question: Question, options: list[dict] | None = None) -> list[dict]:
+    """Check the question and (when given) its options together, so one answer names every problem; save the
+    question and return the options as they will be stored."""
     errors = _question_errors(question)
+    clean: list[dict] = []
+    if options is not None:
+        try:
+            clean = _options_clean(question, options)
+        except ApplicationError as exc:
+            if not errors:
+                raise
+            errors.update(exc.extra)
     if errors:
         raise ApplicationError("The question is not valid.", errors)
     question.full_clean(validate_constraints=False)
     question.save()
+    return clean
 
 
 @transaction.atomic
@@ -241,8 +252,7 @@ def question_create(
         positive_examples=positive_examples or [], negative_examples=negative_examples or [], required=required,
         hotkey=hotkey, order=order, label=label,
     )  # fmt: skip
-    clean = _options_clean(question, options or [])
-    _save(question)
+    clean = _save(question, options or [])
     _options_store(question, clean)
     what = f"attribute '{question.name}' of label '{label.name}'" if label else f"question '{question.name}'"
     if record_version:
@@ -280,8 +290,7 @@ def question_update(*, question: Question, by=None, changelog: str = "", **field
             {k: getattr(o, k) for k in ("value", "text", "description", "numeric", "hotkey")}
             for o in question.options.all()
         ]
-        clean = _options_clean(question, current if options is None else options)
-        _save(question)
+        clean = _save(question, current if options is None else options)
         option_changes = _options_store(question, clean)
     elif changed:
         _save(question)
@@ -312,3 +321,31 @@ def question_delete(*, question: Question, by=None, changelog: str = "") -> None
     name = question.name
     question.delete()
     codebook_version_create(project=project, changelog=changelog or f"Deleted question '{name}'.", by=by)
+
+
+@transaction.atomic
+def questions_reorder(*, project: Project, order: list[int], by=None, changelog: str = "") -> list[Question]:
+    """Put the codebook's questions and attributes in the order of ``order`` (every question id of the project, each
+    once); one codebook version for the whole move. Returns the questions in their new order."""
+    _require(project=project, user=by, capability="edit_codebook")
+    questions = {q.pk: q for q in Question.objects.filter(project=project).select_for_update(of=("self",))}
+    unknown = [pk for pk in order if pk not in questions]
+    missing = sorted(set(questions) - set(order))
+    if unknown or missing or len(set(order)) != len(order):
+        problems = []
+        if unknown:
+            problems.append(f"Not questions of this codebook: {', '.join(map(str, unknown))}.")
+        if missing:
+            problems.append(f"Missing: {', '.join(questions[pk].name for pk in missing)} (list every question once).")
+        if len(set(order)) != len(order):
+            problems.append("A question is listed twice.")
+        raise ApplicationError("The new order is not valid.", {"order": problems})
+    moved = [questions[pk] for pk in order]
+    changed = [q for position, q in enumerate(moved, start=1) if q.order != position]
+    for position, q in enumerate(moved, start=1):
+        q.order = position
+    Question.objects.bulk_update(changed, ["order"])
+    if changed:
+        names = ", ".join(q.name for q in moved)
+        codebook_version_create(project=project, changelog=changelog or f"Reordered the questions: {names}.", by=by)
+    return moved

@@ -104,6 +104,23 @@ def question_list(*, project: Project) -> QuerySet[Question]:
     )
 
 
+def question_usage(*, project: Project) -> dict[int, dict]:
+    """Answers (every layer) per question, in all and per option value: what the codebook editor shows beside the
+    rules that answers bring (projects.questions: fixed scope, kind and label; options in use stay)."""
+    from django.db.models import Count
+
+    questions = Question.objects.filter(project=project)
+    usage = {pk: {"answers": 0, "options": {}} for pk in questions.values_list("pk", flat=True)}
+    for pk, n in questions.annotate(n=Count("answers")).values_list("pk", "n"):
+        usage[pk]["answers"] = n
+    choices = questions.exclude(kind=Question.Kind.TEXT).filter(answers__isnull=False)
+    for pk, value, n in choices.values_list("pk", "answers__value").annotate(n=Count("answers")).order_by():
+        options = usage[pk]["options"]
+        for option in value if isinstance(value, list) else [value]:
+            options[option] = options.get(option, 0) + n
+    return usage
+
+
 def question_get_for_project(
     *, project: Project, question_id: int, field: str = "question", status_code: int = 400
 ) -> Question:

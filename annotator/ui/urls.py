@@ -1,5 +1,6 @@
 from django.urls import path
 
+from annotator.ui import codebook as codebook_pages
 from annotator.ui import curation as curation_pages
 from annotator.ui import exchange as exchange_pages
 from annotator.ui import project_settings as settings_pages
@@ -17,6 +18,7 @@ urlpatterns = [
     path("projects/<slug:slug>/", views.project_page, name="project"),
     path("projects/<slug:slug>/next/", views.project_next, name="project-next"),
     path("projects/<slug:slug>/settings/", settings_pages.project_settings_page, name="project-settings"),
+    path("projects/<slug:slug>/codebook/", codebook_pages.codebook_page, name="codebook"),
     path("projects/<slug:slug>/articles/<int:article_id>/", views.annotate_page, name="annotate"),
     path("projects/<slug:slug>/curate/", curation_pages.curate_list_page, name="curate-list"),
     path("projects/<slug:slug>/curate/<int:article_id>/", curation_pages.curate_page, name="curate"),

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from annotator.projects.codebook import codebook_question, codebook_questions
 from annotator.projects.models import Project, Question
-from annotator.projects.questions import question_create, question_delete, question_update
+from annotator.projects.questions import question_create, question_delete, question_update, questions_reorder
 from annotator.projects.selectors import (
     label_get_for_project,
     project_get_for_user,
@@ -21,7 +21,7 @@ from annotator.projects.selectors import (
 
 
 class OptionSerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=100, help_text="Stable key, stored in answers.")
+    value = serializers.CharField(allow_blank=True, help_text="Stable key, stored in answers (1 to 100 characters).")
     text = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="Shown to annotators.")
     description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     numeric = serializers.FloatField(required=False, allow_null=True, help_text="The scale point (scales only).")
@@ -135,3 +135,23 @@ class QuestionDetailApi(APIView):
         params.is_valid(raise_exception=True)
         question_delete(question=question, by=request.user, changelog=params.validated_data["changelog"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QuestionReorderApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        order = serializers.ListField(
+            child=serializers.IntegerField(), max_length=1000, help_text="Every question id of the codebook, once."
+        )
+        changelog = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=QuestionOutputSerializer(many=True),
+        summary="Put the questions and attributes in a new order (owners and curators); one codebook version.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project, _ = project_get_for_user(slug=slug, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        questions_reorder(project=project, by=request.user, **data.validated_data)
+        return Response(QuestionOutputSerializer(codebook_questions(project=project), many=True).data)

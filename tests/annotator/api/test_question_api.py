@@ -142,3 +142,24 @@ def test_sentences_and_attribute_answers(world):
     assert saved.status_code == 201 and saved.json()["answer"]["span_id"] == span.pk
     theirs = post(client_for(world.ann2), url, {"question": attribute["id"], "span": span.pk, "value": "security"})
     assert theirs.status_code == 404
+
+
+def test_questions_are_reordered_through_the_api_by_owners_and_curators(world):
+    owner = client_for(world.owner)
+    ids = [post(owner, f"{world.base}/questions/", frame_body(name=n, hotkey="")).json()["id"] for n in ("a", "b")]
+    url = f"{world.base}/questions/reorder/"
+    assert post(client_for(world.ann1), url, {"order": ids[::-1]}).status_code == 403
+    bad = post(client_for(world.curator), url, {"order": ids[:1]})
+    assert bad.status_code == 400 and bad.json()["errors"]["order"] == ["Missing: b (list every question once)."]
+    moved = post(client_for(world.curator), url, {"order": ids[::-1]})
+    assert moved.status_code == 200 and [q["name"] for q in moved.json()] == ["b", "a"]
+    assert [q["name"] for q in owner.get(f"{world.base}/questions/").json()] == ["b", "a"]
+
+
+def test_blank_option_values_reach_the_rules_with_the_others(world):
+    body = frame_body(hotkey="1", options=[{"value": "economic"}, {"value": " "}])
+    bad = post(client_for(world.owner), f"{world.base}/questions/", body)
+    assert bad.status_code == 400
+    errors = bad.json()["errors"]
+    assert errors["hotkey"] == ["Hotkey '1' is already used by a label."]
+    assert errors["options"] == ["Option 2: a value (its stable key) of 1 to 100 characters."]

@@ -7,7 +7,8 @@ import pytest
 from annotator.annotations.answers import answer_set
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import CodebookVersion, Label, Question, QuestionOption
-from annotator.projects.questions import question_create, question_delete, question_update
+from annotator.projects.questions import question_create, question_delete, question_update, questions_reorder
+from annotator.projects.selectors import question_usage
 from annotator.projects.services import label_delete, label_update
 from tests.annotator.annotations.helpers import make_world
 
@@ -204,3 +205,77 @@ def test_a_project_is_deleted_with_its_questions_and_answers_but_a_question_alon
     Span.objects.filter(project=world.project).delete()  # spans' labels are PROTECTed (not this change's concern)
     world.project.delete()
     assert not Question.objects.exists() and not Answer.objects.exists()
+
+
+def test_every_problem_of_a_question_and_its_options_is_named_at_once(world):
+    frame_question(world, hotkey="f")
+    with pytest.raises(ApplicationError) as err:
+        question_create(
+            project=world.project, name="tone", prompt="Tone", kind="scale", hotkey="f", by=world.owner,
+            options=[{"value": "neg", "numeric": -1}, {"value": ""}],
+        )  # fmt: skip
+    assert err.value.extra["hotkey"] == ["Hotkey 'f' is already used by another question."]
+    assert err.value.extra["options"] == [
+        "Option 2: a value (its stable key) of 1 to 100 characters.",
+        "Option 2: every point of a scale needs its number (e.g. -2 to 2).",
+    ]
+    assert not Question.objects.filter(name="tone").exists()
+
+
+def test_questions_are_reordered_in_one_codebook_version(world):
+    frame = frame_question(world)
+    tone = frame_question(world, name="tone", prompt="Tone?")
+    target = frame_question(world, name="target", prompt="Who?", scope="span", label=world.labels["actor label"])
+    before = versions(world)
+    questions_reorder(project=world.project, order=[target.pk, tone.pk, frame.pk], by=world.curator)
+    names = list(Question.objects.filter(project=world.project).order_by("order").values_list("name", flat=True))
+    assert names == ["target", "tone", "primary_frame"]
+    latest = CodebookVersion.objects.filter(project=world.project).order_by("-number").first()
+    assert versions(world) == before + 1
+    assert latest.changelog == "Reordered the questions: target, tone, primary_frame."
+    assert [q["name"] for q in latest.questions_snapshot] == names
+    questions_reorder(project=world.project, order=[target.pk, tone.pk, frame.pk], by=world.curator)
+    assert versions(world) == before + 1  # the same order again: nothing changed, no version
+
+
+@pytest.mark.parametrize(
+    "order, message",
+    [
+        (lambda q: q[:1], "Missing: tone"),
+        (lambda q: [*q, 999999], "Not questions of this codebook: 999999."),
+        (lambda q: [q[0], q[0], q[1]], "A question is listed twice."),
+    ],
+)
+def test_a_reorder_lists_every_question_once_or_nothing_changes(world, order, message):
+    ids = [frame_question(world).pk, frame_question(world, name="tone", prompt="Tone?").pk]
+    before = versions(world)
+    with pytest.raises(ApplicationError) as err:
+        questions_reorder(project=world.project, order=order(ids), by=world.owner)
+    assert message in " ".join(err.value.extra["order"])
+    assert versions(world) == before
+    assert list(Question.objects.order_by("order").values_list("pk", flat=True)) == ids
+
+
+def test_only_owners_and_curators_reorder(world):
+    question = frame_question(world)
+    with pytest.raises(ApplicationError) as err:
+        questions_reorder(project=world.project, order=[question.pk], by=world.ann1)
+    assert err.value.status_code == 403
+
+
+def test_usage_counts_answers_per_question_and_per_option(world):
+    single = frame_question(world)
+    multiple = frame_question(world, name="frames", prompt="Frames?", kind="multiple")
+    text = frame_question(world, name="note", prompt="Note?", kind="text", options=[])
+    a, b = world.articles
+    for user, article, value in ((world.ann1, a, "economic"), (world.ann2, a, "economic"), (world.ann1, b, "security")):
+        answer_set(project=world.project, article=article.pk, user=user, question_id=single.pk, value=value)
+    answer_set(project=world.project, article=a.pk, user=world.ann1, question_id=multiple.pk,
+               value=["economic", "security"])  # fmt: skip
+    answer_set(project=world.project, article=a.pk, user=world.ann2, question_id=multiple.pk, value=["security"])
+    answer_set(project=world.project, article=a.pk, user=world.ann1, question_id=text.pk, value="a remark")
+    assert question_usage(project=world.project) == {
+        single.pk: {"answers": 3, "options": {"economic": 2, "security": 1}},
+        multiple.pk: {"answers": 2, "options": {"economic": 1, "security": 2}},
+        text.pk: {"answers": 1, "options": {}},
+    }

@@ -1,5 +1,5 @@
-"""An automated accessibility audit (axe-core, through Playwright) of the annotator, curation, project and scores
-pages on the demo project, with spans, suggestions and an open span editor drawn: no serious or critical finding.
+"""An automated accessibility audit (axe-core, through Playwright) of the annotator, curation, codebook, project and
+scores pages on the demo project, with spans, suggestions and an open span editor drawn: no serious or critical finding.
 Then the keyboard paths axe cannot judge: suggestions reached, accepted and dismissed from the keyboard; focus kept
 after a relabel, a note and a delete made from the span list; the current label marked with aria-pressed.
 
@@ -98,6 +98,13 @@ def test_annotator_curation_project_and_scores_pages_have_no_serious_findings(pa
     page.wait_for_selector("body[data-curation-ready='1']")
     page.click("[data-testid=gold-list] [data-span-key] >> nth=0")
     audit(page, "curation page, a gold span chosen")
+    page.goto(f"{live_server.url}/projects/{SLUG}/codebook/")
+    page.wait_for_selector("body[data-codebook-ready='1']")
+    audit(page, "codebook page")
+    page.click("[data-testid=question-item][data-question=primary_frame] button[data-action=edit]")
+    page.wait_for_selector("#question-editor[open]")
+    audit(page, "codebook page, a question's editor open")
+    page.keyboard.press("Escape")
     page.goto(f"{live_server.url}/projects/{SLUG}/scores/")
     page.wait_for_selector("body[data-dashboard-ready]")
     audit(page, "scores page")

@@ -43,6 +43,7 @@ PAGES = [
     ("demo-admin", "/", "[data-testid=project-list] li", "01-home"),
     ("demo-admin", "/projects/new/", "[data-testid=codebook-source] input[type=radio]", "02-new-project"),
     ("demo-admin", f"{P}/settings/", "[data-testid=members] tr[data-member]", "03-settings"),
+    ("demo-curator", f"{P}/codebook/", "[data-testid=question-item][data-question=primary_frame]", None),
     ("demo-admin", f"{P}/assignments/?preview=1", "[data-testid=progress-table] tbody tr", "04-assignments"),
     ("demo-annotator", f"{P}/", "[data-testid=queue] li", "05-project"),
     ("demo-annotator", f"{P}/articles/{{done}}/", "[data-testid=span-list] li:not(.muted)", "06-annotate"),
