@@ -83,6 +83,11 @@ urlpatterns += [
         name="answer-set",
     ),
     path(
+        "projects/<slug:slug>/articles/<int:article_id>/answers/predicted/",
+        answer_views.PredictedAnswerListApi.as_view(),
+        name="answer-predicted",
+    ),
+    path(
         "projects/<slug:slug>/articles/<int:article_id>/sentences/",
         answer_views.SentenceListApi.as_view(),
         name="sentence-list",

@@ -14,8 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from annotator.annotations.models import Layer
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Question
+from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
 from annotator.scoring.models import AnswerCount
 from annotator.training.models import ModelVersion
 
@@ -138,3 +140,56 @@ def answer_count_rows(
         seen = {pk for pk, _fold in n_units}  # an article without a sentence still gets its row: 0 units
         rows.extend((version_id, pk, question_id, "", FINAL, 0, 0) for pk, _t, _l in articles if pk not in seen)
     return rows
+
+
+def predicted_answers(*, viewer: Viewer, article) -> dict:
+    """The active version's predicted answers on an article, for the annotator page to pre-fill (computed now from
+    the artefact, never stored): per question the model learned, the article's answer, or each sentence's.
+
+    ``{"model_version": n, "answers": [{question_id, start_char, end_char, value, score}]}``; ``value`` as an
+    answer stores it (a list for multiple choice), ``score`` the model's probability of it (multiple choice: of
+    each chosen option, ``scores``). Readable by whoever reads the model's suggestions (the same layer rule);
+    ``model_version`` is None and the list empty without an active version."""
+    from annotator.annotations.selectors import article_sentences
+
+    if not viewer.sees_layer(Layer.SUGGESTION):
+        raise Hidden(BLIND_LAYER, "layer")
+    version = ModelVersion.objects.filter(project=viewer.project, is_active=True).first()
+    if version is None or not version.artefact_path:
+        return {"model_version": None, "answers": []}
+    questions = version_questions(version=version)
+    out = []
+    sentences = None
+    for qm in loaded_question_models(version.artefact_path):
+        learned = questions.get(qm.name)
+        if learned is None:
+            continue
+        if learned.scope == Question.Scope.SENTENCE:
+            if sentences is None:
+                sentences = [(s.start_char, s.end_char) for s in article_sentences(article=article)]
+            units = sentences
+        else:
+            units = [(None, None)]
+        texts = [article.text if start is None else article.text[start:end] for start, end in units]
+        if not texts:
+            continue
+        proba = qm.model.predict_proba(texts)
+        predicted = _predict(qm, texts)
+        for (start, end), chosen, p in zip(units, predicted, proba.tolist(), strict=True):
+            row = {"question_id": learned.question_id, "start_char": start, "end_char": end}
+            if qm.multiple:
+                scores = {a: round(s, 4) for a, s in zip(qm.answers, p, strict=True)}
+                row.update(value=list(chosen), score=None, scores=scores)
+            else:
+                row.update(value=chosen[0], score=round(p[qm.answers.index(chosen[0])], 4), scores=None)
+            out.append(row)
+    return {"model_version": version.number, "answers": out}
+
+
+def predicts_questions(*, viewer: Viewer) -> bool:
+    """True when the viewer may read the model's answers and the active version predicts one of the project's
+    questions (the annotator page then offers to pre-fill them)."""
+    if not viewer.sees_layer(Layer.SUGGESTION):
+        return False
+    version = ModelVersion.objects.filter(project=viewer.project, is_active=True).only("metrics", "project_id").first()
+    return version is not None and bool(version_questions(version=version))

@@ -25,6 +25,7 @@ from annotator.projects.selectors import (
     queue_for,
 )
 from annotator.projects.visibility import viewer_for
+from annotator.scoring.codes import predicts_questions
 from annotator.ui.colours import label_for_page
 
 
@@ -110,6 +111,10 @@ def annotate_page(request: HttpRequest, slug: str, article_id: int) -> HttpRespo
         else [],
         "api": api,
         "suggestionsUrl": f"{api}/articles/{article.pk}/suggestions/",
+        # the page offers the model's answers to pre-fill when the active version predicts one of its questions
+        "predictedUrl": f"{api}/articles/{article.pk}/answers/predicted/"
+        if predicts_questions(viewer=viewer)
+        else None,
         "othersUrl": f"{api}/articles/{article.pk}/others/" if viewer.sees_others else None,
         "urls": {
             "previous": reverse("ui:annotate", args=[slug, previous_id]) if previous_id else None,

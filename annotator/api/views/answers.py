@@ -13,6 +13,7 @@ from annotator.annotations.answers import answer_set
 from annotator.annotations.selectors import answer_rows_own, article_sentences
 from annotator.projects.selectors import article_get_for_project, project_get_for_user
 from annotator.projects.visibility import viewer_for
+from annotator.scoring.codes import predicted_answers
 
 
 class AnswerOutputSerializer(serializers.Serializer):
@@ -32,6 +33,34 @@ class AnswerListApi(APIView):
         article = article_get_for_project(project=project, article_id=article_id)
         rows = answer_rows_own(viewer=viewer_for(project=project, user=request.user, role=role), article=article)
         return Response(AnswerOutputSerializer(rows, many=True).data)
+
+
+class PredictedAnswerListApi(APIView):
+    class AnswerSerializer(serializers.Serializer):
+        question_id = serializers.IntegerField()
+        start_char = serializers.IntegerField(allow_null=True, help_text="Sentence questions: the sentence's start.")
+        end_char = serializers.IntegerField(allow_null=True)
+        value = serializers.JSONField(
+            help_text="The predicted answer as an answer stores it (a list: multiple choice)."
+        )
+        score = serializers.FloatField(allow_null=True, help_text="The model's probability of that answer.")
+        scores = serializers.JSONField(allow_null=True, help_text="Multiple choice: each option's probability.")
+
+    class OutputSerializer(serializers.Serializer):
+        model_version = serializers.IntegerField(allow_null=True, help_text="The active version (null: none).")
+        answers = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        responses=OutputSerializer,
+        summary="The active model's predicted answers on an article, computed now, for the annotator page to "
+        "pre-fill (stored only when the annotator confirms one, as their own answer).",
+    )
+    def get(self, request: Request, slug: str, article_id: int) -> Response:
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        article = article_get_for_project(project=project, article_id=article_id)
+        result = predicted_answers(viewer=viewer_for(project=project, user=request.user, role=role), article=article)
+        answers = self.AnswerSerializer(result["answers"], many=True).data
+        return Response({"model_version": result["model_version"], "answers": answers})
 
 
 class AnswerSetApi(APIView):

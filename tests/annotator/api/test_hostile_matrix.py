@@ -146,6 +146,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", P + "/articles/{article_id}/spans/create/"): Op(ANNOTATING, body=SPAN_BODY),
     ("get", P + "/articles/{article_id}/suggestions/"): Op(MEMBERS),
     ("get", P + "/articles/{article_id}/answers/"): Op(MEMBERS),
+    ("get", P + "/articles/{article_id}/answers/predicted/"): Op(MEMBERS),
     ("post", P + "/articles/{article_id}/answers/set/"): Op(
         ANNOTATING, body={"question": "{question_id}", "value": "x"}
     ),

@@ -7,6 +7,11 @@
 // Every control is a native radio, checkbox or text input inside a fieldset whose legend is the question: Tab and the
 // arrow keys reach and change them; a question's hotkey focuses it, an option's hotkey picks it while the question
 // has focus; [ and ] move between sentences. Prompts, options and sentence texts are untrusted: textContent only.
+//
+// Pre-fill: "Pre-fill from the model" asks the server for the active model's answers (computed on demand, never
+// stored) and shows each in its unanswered question, marked "predicted", until the annotator confirms it (the
+// Confirm button, or Enter in the question) or changes it; either saves it as their own answer. A predicted answer
+// is not an answer: Done still names the question.
 
 /** An element with attributes/properties and children (strings become text nodes, never HTML). */
 export const el = (tag, props = {}, ...children) => {
@@ -32,6 +37,8 @@ export class QuestionsPanel {
     this.sentences = config.sentences || []; // [[start, end], ...] code points
     this.current = 0; // index of the current sentence
     this.answers = new Map(); // `${question id}|${unit}` -> value
+    this.predicted = new Map(); // `${question id}|${unit}` -> {value, score}: shown, not saved, until confirmed
+    this.predictedUrl = config.predictedUrl || null;
     this.root = document.getElementById("questions-panel");
     const spanKeyById = new Map([...page.spans.values()].filter((s) => s.id).map((s) => [s.id, s.key]));
     for (const row of config.answers || []) {
@@ -150,6 +157,11 @@ export class QuestionsPanel {
     const body = [];
     if (article.length) body.push(el("div", { class: "q-group", dataset: { unit: "article" } }, ...article.map((q) => this.fieldset(q, "article"))));
     if (sentence.length && this.sentences.length) body.push(this.sentenceBlock(sentence));
+    if (this.predictedUrl) {
+      const button = el("button", { type: "button", class: "small q-prefill", dataset: { testid: "prefill" } }, "Pre-fill from the model");
+      button.addEventListener("click", () => this.prefill(button));
+      body.unshift(button);
+    }
     this.root.querySelector(".q-body").replaceChildren(...body);
     this.highlight();
   }
@@ -172,7 +184,8 @@ export class QuestionsPanel {
   }
   /** One question as a fieldset of native controls for one unit. */
   fieldset(q, unit) {
-    const value = this.value(q.id, unit);
+    const predicted = this.prediction(q.id, unit);
+    const value = this.value(q.id, unit) ?? predicted?.value;
     const id = `q${q.id}-${unit.replace(/[^a-z0-9]/gi, "_")}`;
     const legend = el("legend", {}, q.prompt, q.required ? el("span", { class: "q-req", title: "Required" }, " *") : null,
       q.hotkey ? el("kbd", {}, q.hotkey) : null);
@@ -196,7 +209,15 @@ export class QuestionsPanel {
       }
       fs.append(list);
     }
-    if (value !== undefined) {
+    if (predicted) {
+      fs.classList.add("q-predicted");
+      const share = predicted.score !== null && predicted.score !== undefined ? ` (${Math.floor(100 * predicted.score)}%)` : ""; // never "100%"
+      const none = Array.isArray(predicted.value) && !predicted.value.length ? " chose none of the options" : "";
+      const confirm = el("button", { type: "button", class: "small q-confirm", "aria-label": `Confirm the model's answer to ${q.prompt}` }, "Confirm");
+      confirm.addEventListener("click", () => { this.confirm(q, unit); this.focusQuestion(q, unit); });
+      fs.append(el("p", { class: "q-predicted-note", dataset: { testid: "predicted" } },
+        `Predicted by the model${none}${share}, not saved until you confirm or change it `, el("kbd", {}, "Enter"), " ", confirm));
+    } else if (value !== undefined) {
       const clear = el("button", { type: "button", class: "small link q-clear", "aria-label": `Clear the answer to ${q.prompt}` }, "clear");
       clear.addEventListener("click", () => { this.set(q, unit, null); this.focusQuestion(q, unit); });
       fs.append(clear);
@@ -209,7 +230,40 @@ export class QuestionsPanel {
     this.set(q, unit, q.kind === "multiple" ? (checked.length ? checked : null) : checked[0] ?? null);
   }
   set(q, unit, value) {
+    if (value === null) this.predicted.delete(`${q.id}|${unit}`); // cleared on purpose: no prediction comes back
     this.page.exec({ op: "answer", qid: q.id, unit, value });
+  }
+  /** The model's answer shown in an unanswered question (undefined when there is none or it is answered). */
+  prediction(qid, unit) {
+    return this.value(qid, unit) === undefined ? this.predicted.get(`${qid}|${unit}`) : undefined;
+  }
+  confirm(q, unit) {
+    const p = this.prediction(q.id, unit);
+    if (p) this.set(q, unit, p.value);
+  }
+  /** Ask the server for the active model's answers on this article and show them in the unanswered questions. */
+  async prefill(button) {
+    if (!this.predictedUrl) return;
+    if (button) button.disabled = true;
+    try {
+      const response = await fetch(this.predictedUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(body?.detail || `HTTP ${response.status}`);
+      this.predicted.clear();
+      for (const row of body.answers) {
+        const unit = row.start_char === null ? "article" : sentenceUnit([row.start_char, row.end_char]);
+        this.predicted.set(`${row.question_id}|${unit}`, { value: row.value, score: row.score, scores: row.scores });
+      }
+      const shown = [...this.predicted.keys()].filter((key) => !this.answers.has(key)).length;
+      this.render();
+      this.page.toast(shown
+        ? `Model v${body.model_version}: ${shown} predicted answer${shown > 1 ? "s" : ""} shown. Confirm or change each; nothing is saved until you do.`
+        : "The model has no answer to add: every question it predicts is answered.");
+    } catch (err) {
+      this.page.toast(`Could not get the model's answers: ${err.message}`, "error");
+    } finally {
+      if (button) button.disabled = false;
+    }
   }
   /** Redraw what shows one answer: the panel's fieldset, or the popover's for an attribute. */
   refresh(qid, unit) {
@@ -291,6 +345,12 @@ export class QuestionsPanel {
   /** Keys inside a question: an option's hotkey picks (or, multiple choice, toggles) it; Delete clears. */
   onQuestionKey(e, q, unit, fs) {
     if (e.ctrlKey || e.metaKey || e.altKey || q.kind === "text") return;
+    if (e.key === "Enter" && this.prediction(q.id, unit)) {
+      e.preventDefault(); e.stopPropagation();
+      this.confirm(q, unit);
+      this.focusQuestion(q, unit);
+      return;
+    }
     if (e.key === "Delete" || e.key === "Backspace") {
       e.preventDefault(); e.stopPropagation();
       this.set(q, unit, null);
