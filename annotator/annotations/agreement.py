@@ -31,6 +31,7 @@ from annotator.annotations.models import Answer, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.common.models import Job, JobStatus
+from annotator.common.queueing import enqueue_on_commit
 from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Question
@@ -259,7 +260,7 @@ def agreement_job_create(*, project: Project, filters: AgreementFilters, by=None
     if queue:
         from annotator.annotations.tasks import agreement_compute_task
 
-        transaction.on_commit(lambda: agreement_compute_task.delay(job.pk))
+        enqueue_on_commit(agreement_compute_task, job.pk)
     return job
 
 

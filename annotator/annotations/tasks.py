@@ -1,9 +1,9 @@
 """Agreement tasks (default queue): compute a project's agreement report into its Job row."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 from annotator.annotations import agreement
+from annotator.common.queueing import RETRY_POLICY
 
 
 def _fail_job(self, exc, task_id, args, kwargs, einfo) -> None:
@@ -13,11 +13,8 @@ def _fail_job(self, exc, task_id, args, kwargs, einfo) -> None:
 @shared_task(
     name="annotator.annotations.tasks.agreement_compute_task",
     acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
     on_failure=_fail_job,
+    **RETRY_POLICY,
 )
 def agreement_compute_task(job_id: int) -> dict:
     return agreement.agreement_job_run(job_id=job_id)

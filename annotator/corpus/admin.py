@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from annotator.common.tasks_util import enqueue_on_commit
+from annotator.common.queueing import enqueue_on_commit
 from annotator.corpus.forms import CorpusUploadForm
 from annotator.corpus.importing.preview import PREVIEW_HEAD_BYTES
 from annotator.corpus.models import Article, ImportBatch, Outlet, StoryCluster

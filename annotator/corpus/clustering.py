@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 
 from annotator.common.errors import ApplicationError
+from annotator.common.queueing import enqueue_on_commit
 from annotator.corpus.models import Article, ArticleSignature, Outlet, StoryCluster
 
 if TYPE_CHECKING:  # the matcher pulls in datasketch and scipy: load it when clustering runs, not with the app
@@ -384,7 +385,7 @@ def story_clusters_after_import(summary) -> None:
 
     batch_id = summary.batch_id
     if cache.add(pending_key(batch_id), 1, timeout=3600):
-        transaction.on_commit(lambda: story_clusters_update_task.delay(batch_id))
+        enqueue_on_commit(story_clusters_update_task, batch_id)
 
 
 def pending_key(batch_id: int) -> str:

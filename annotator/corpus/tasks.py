@@ -3,8 +3,8 @@
 from typing import Any
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from annotator.common.queueing import RETRY_POLICY
 from annotator.corpus.models import ImportBatch
 from annotator.corpus.services import import_batch_fail, import_batch_run
 
@@ -17,11 +17,8 @@ def _import_failed(self: Any, exc: BaseException, task_id: str, args: tuple, kwa
 
 @shared_task(
     name="annotator.corpus.tasks.import_batch_task",
-    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
-    retry_backoff=5,
-    retry_jitter=True,
-    max_retries=3,
     on_failure=_import_failed,
+    **RETRY_POLICY,
 )
 def import_batch_task(batch_id: int) -> dict:
     """Run (or rerun: rows already stored are skipped) the import of an uploaded file."""
@@ -35,9 +32,7 @@ def import_batch_task(batch_id: int) -> dict:
 @shared_task(
     name="annotator.corpus.tasks.story_clusters_update_task",
     bind=True,
-    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
-    retry_backoff=5,
-    max_retries=20,
+    **RETRY_POLICY,
 )
 def story_clusters_update_task(self: Any, batch_id: int | None = None) -> dict:
     """Place a batch's new articles into story clusters (``batch_id=None``: recluster the whole corpus).

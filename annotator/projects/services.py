@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article, Outlet
 from annotator.projects.codebook import Codebook, codebook_labels, codebook_questions, codebook_template
+from annotator.projects.locks import project_lock
 from annotator.projects.models import (
     Assignment,
     CodebookVersion,
@@ -50,18 +51,6 @@ def _require(*, project: Project, user, capability: str) -> str:
 
 
 # --- projects and members ---------------------------------------------------------------------
-
-
-def project_lock(*, project: Project | int) -> None:
-    """Hold the project's row until the caller's transaction ends (outside one it raises): one model or codebook
-    version numbering, version activation, assignment generation, owner removal, scoring run start or score
-    recount at a time per project.
-
-    FOR NO KEY UPDATE, not FOR UPDATE: holders still exclude each other (and a settings change or the project's
-    deletion), but rows that only reference the project, such as an annotator's span, are written meanwhile. Their
-    foreign-key checks take FOR KEY SHARE, which FOR UPDATE would make wait for the whole recount or generation."""
-    pk = project if isinstance(project, int) else project.pk
-    list(Project.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
 
 
 def _last_owner_refuse(*, membership: Membership, field: str) -> None:

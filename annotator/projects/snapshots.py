@@ -40,6 +40,7 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.permissions import role_at_least
+from annotator.common.queueing import enqueue_on_commit
 from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article, Outlet, StoryCluster
 from annotator.projects.models import (
@@ -499,7 +500,7 @@ def snapshot_job_create(*, project: Project, by, name: str, with_names: bool = F
         )
         from annotator.projects.tasks import snapshot_freeze_task
 
-        transaction.on_commit(lambda: snapshot_freeze_task.delay(job.pk))
+        enqueue_on_commit(snapshot_freeze_task, job.pk)
     return job
 
 

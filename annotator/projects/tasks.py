@@ -1,9 +1,9 @@
 """Project tasks (default queue): freeze a study snapshot for a queued Job."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from annotator.common.errors import ApplicationError
+from annotator.common.queueing import RETRY_POLICY
 from annotator.projects import snapshots
 
 
@@ -15,11 +15,8 @@ def _fail_job(self, exc, task_id, args, kwargs, einfo) -> None:
 @shared_task(
     name="annotator.projects.tasks.snapshot_freeze_task",
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
     on_failure=_fail_job,
+    **RETRY_POLICY,
 )
 def snapshot_freeze_task(job_id: int) -> dict:
     return snapshots.snapshot_job_run(job_id=job_id)

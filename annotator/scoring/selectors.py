@@ -16,8 +16,8 @@ from django.db.models.functions import TruncDate
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.corpus.models import Outlet
+from annotator.projects.locks import project_lock
 from annotator.projects.models import Label, Project
-from annotator.projects.services import project_lock
 from annotator.projects.visibility import Viewer, system_viewer
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
 from annotator.scoring.services import human_scores_refresh, model_source

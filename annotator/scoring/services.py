@@ -25,10 +25,11 @@ from annotator.annotations.selectors import gold_article_ids
 from annotator.common.copy import rows_insert
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
+from annotator.common.queueing import enqueue_on_commit
 from annotator.common.services import job_fail
 from annotator.corpus.models import Article
+from annotator.projects.locks import project_lock
 from annotator.projects.models import Assignment, Label, Project
-from annotator.projects.services import project_lock
 from annotator.scoring import codes
 from annotator.scoring.models import AnswerCount, ArticleScore
 from annotator.training.models import ModelVersion
@@ -112,7 +113,7 @@ def scoring_run_start(
         },
         message="Queued",
     )
-    transaction.on_commit(lambda: scoring_run_plan_task.delay(job.pk))
+    enqueue_on_commit(scoring_run_plan_task, job.pk)
     return job
 
 
@@ -152,12 +153,8 @@ def scoring_run_plan(*, job_id: int) -> int:
         )
         size = int(job.params.get("chunk_size") or settings.SCORING_CHUNK_SIZE)
         chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
-
-        def queue_chunks() -> None:
-            for chunk in chunks:
-                score_chunk_task.delay(job_id, chunk, plan)
-
-        transaction.on_commit(queue_chunks)
+        for chunk in chunks:
+            enqueue_on_commit(score_chunk_task, job_id, chunk, plan)
     return len(chunks)
 
 
@@ -314,7 +311,7 @@ def _finish_if_complete(*, job_id: int, project_id: int) -> None:
     if finished:  # warm the dashboard's default tables once
         from annotator.scoring.tasks import score_cache_warm_task
 
-        transaction.on_commit(lambda: score_cache_warm_task.delay(project_id))
+        enqueue_on_commit(score_cache_warm_task, project_id)
 
 
 def _unfinished_runs(*, version: ModelVersion):

@@ -5,8 +5,8 @@ still in the broker are no-ops.
 """
 
 from celery import shared_task
-from django.db import OperationalError
 
+from annotator.common.queueing import RETRY_POLICY
 from annotator.scoring import services
 
 
@@ -23,10 +23,8 @@ def _fail_job_of_chunk(self, exc, task_id, args, kwargs, einfo) -> None:
 @shared_task(
     name="annotator.scoring.tasks.scoring_run_plan_task",
     acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     on_failure=_fail_job,
+    **RETRY_POLICY,
 )
 def scoring_run_plan_task(job_id: int) -> dict:
     return {"job_id": job_id, "chunks": services.scoring_run_plan(job_id=job_id)}
@@ -36,16 +34,13 @@ def scoring_run_plan_task(job_id: int) -> dict:
     name="annotator.scoring.tasks.score_chunk_task",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
     on_failure=_fail_job_of_chunk,
+    **RETRY_POLICY,
 )
 def score_chunk_task(job_id: int, article_ids: list[int], plan: int) -> dict:
     return {"job_id": job_id, "scored": services.score_chunk(job_id=job_id, article_ids=article_ids, plan=plan)}
 
 
-@shared_task(name="annotator.scoring.tasks.score_cache_warm_task", acks_late=True)
+@shared_task(name="annotator.scoring.tasks.score_cache_warm_task", acks_late=True, **RETRY_POLICY)
 def score_cache_warm_task(project_id: int) -> dict:
     return {"project_id": project_id, "tables": services.score_cache_warm(project_id=project_id)}

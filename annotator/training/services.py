@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
+from annotator.common.queueing import enqueue_on_commit
+from annotator.projects.locks import project_lock
 from annotator.projects.models import Label, Project
-from annotator.projects.services import project_lock
 from annotator.training import codes, selectors
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 
@@ -60,11 +61,7 @@ def model_version_create(
         training_source=source,
         status=JobStatus.QUEUED,
     )
-    if then is None:
-        transaction.on_commit(lambda: model_version_train_task.delay(version.id))
-    else:
-        link = then(version.id)
-        transaction.on_commit(lambda: model_version_train_task.apply_async((version.id,), link=link))
+    enqueue_on_commit(model_version_train_task, version.id, link=then(version.id) if then is not None else None)
     return version
 
 

@@ -1,9 +1,9 @@
 """Training runs on the `training` queue, so a long fit never blocks imports or scoring."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 from annotator.common.errors import ApplicationError
+from annotator.common.queueing import RETRY_POLICY
 from annotator.training import services
 
 
@@ -16,11 +16,8 @@ def _on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
     name="annotator.training.tasks.model_version_train_task",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
     on_failure=_on_failure,
+    **RETRY_POLICY,
 )
 def model_version_train_task(self, version_id: int) -> dict:
     try:

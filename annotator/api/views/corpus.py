@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.common.errors import ApplicationError
-from annotator.common.tasks_util import enqueue_on_commit
+from annotator.common.queueing import enqueue_on_commit
 from annotator.corpus.forms import UPLOAD_DELIMITERS, UPLOAD_FORMATS, CorpusPreviewForm, CorpusUploadForm
 from annotator.corpus.importing.errors import ImportFileError
 from annotator.corpus.importing.preview import PREVIEW_HEAD_BYTES, import_preview

@@ -17,13 +17,13 @@ from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
 from annotator.corpus.models import Article
+from annotator.projects.locks import project_lock
 from annotator.projects.models import Label, Membership, Role
 from annotator.projects.services import (
     codebook_version_create,
     membership_add,
     membership_remove,
     membership_update,
-    project_lock,
 )
 from annotator.scoring.services import _lock_articles
 from annotator.training.models import ModelVersion

@@ -1,0 +1,38 @@
+"""How tasks are queued and retried: one helper to queue after commit, one retry policy for every task.
+
+A task is queued only once the transaction that wrote its row (a Job, an ImportBatch, a ModelVersion) has
+committed: queued earlier, a fast worker could look for the row before it exists, and a rolled-back request would
+leave a task for a row that never was.
+
+A task is retried only on transient errors, a dropped database, broker or cache connection, with exponential
+backoff and jitter. A deterministic failure (bad data, a bug) fails the same way every time: it is not retried but
+recorded on the task's row by its ``on_failure`` handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Signature, Task
+from django.db import InterfaceError, OperationalError, transaction
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, ConnectionError)
+
+#: Celery task options of every Framescope task: ``@shared_task(name=..., **RETRY_POLICY)``. Waits of about 5, 10
+#: and 20 s (each drawn at random below that, so that tasks failing together do not retry together), then failure.
+RETRY_POLICY: dict[str, Any] = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
+
+
+def enqueue_on_commit(task: Task, *args: Any, link: Signature | None = None, **kwargs: Any) -> None:
+    """Queue ``task.delay(*args, **kwargs)`` when the current transaction commits (at once outside a transaction);
+    ``link``: a task to run with its result once it succeeded."""
+    if link is None:
+        transaction.on_commit(lambda: task.delay(*args, **kwargs))
+    else:
+        transaction.on_commit(lambda: task.apply_async(args, kwargs, link=link))
