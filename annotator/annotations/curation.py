@@ -30,9 +30,9 @@ from django.utils import timezone
 from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.annotations.services import span_deletion_record, span_offsets_validate
 from annotator.common.errors import ApplicationError
-from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Role
+from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import label_get_for_project, membership_role
 
 NOT_CURATOR = "Only curators and owners can curate the gold layer."

@@ -1,8 +1,8 @@
 """Tidy exports: CSV and JSON Lines renderers, and constant-memory streaming responses for big exports.
 
 CSV is "tidy": one row per object; nested objects become dotted columns (`outlet.slug`), lists are written as
-JSON, None is an empty cell, columns keep the serializer's order. A text cell starting with = + - @, a tab or a
-carriage return gets a leading apostrophe so spreadsheet programs do not run it as a formula (CSV injection).
+JSON, None is an empty cell, columns keep the serializer's order; cells go through `common.csvsafe.csv_cell`, so a
+spreadsheet program never runs a text cell as a formula (CSV injection).
 Paginated responses render their `results`. `?format=csv` and `Accept: text/csv` both select it; the output
 reads with `pandas.read_csv(url)` as is.
 
@@ -16,7 +16,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -24,7 +23,8 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from annotator.common.csvsafe import csv_cell
+
 STREAM_CHUNK_BYTES = 64 * 1024
 DEFAULT_ITERATOR_CHUNK_SIZE = 2000
 
@@ -33,28 +33,6 @@ CSV_MEDIA_TYPE = "text/csv"
 
 
 # --- cells and rows ------------------------------------------------------------------------------
-
-
-def escape_csv_formula(value: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would evaluate as a formula."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
-
-
-def csv_cell(value: Any) -> str | int | float | Decimal:
-    """One CSV cell: numbers stay numbers, None is empty, booleans are true/false, lists/dicts are JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        return value  # numbers (negative ones too) are never formulas
-    if isinstance(value, list | tuple | dict):
-        return escape_csv_formula(json.dumps(value, cls=JSONEncoder, ensure_ascii=False))
-    if not isinstance(value, str):
-        value = json.loads(json.dumps(value, cls=JSONEncoder))  # dates, decimals, UUIDs as in the JSON output
-        if not isinstance(value, str):
-            return csv_cell(value)
-    return escape_csv_formula(value)
 
 
 def flatten_row(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 
 from annotator.common.errors import ApplicationError
-from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
 from annotator.projects.locks import project_lock
 from annotator.projects.models import Assignment, Membership, Project, ProjectArticle, Role
+from annotator.projects.roles import role_at_least
 
 STRATA = ("outlet", "month", "topic")
 UNKNOWN = "(unknown)"

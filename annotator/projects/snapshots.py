@@ -39,7 +39,6 @@ from django.utils.dateparse import parse_datetime
 from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
-from annotator.common.permissions import role_at_least
 from annotator.common.queueing import enqueue_on_commit
 from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article, Outlet, StoryCluster
@@ -53,6 +52,7 @@ from annotator.projects.models import (
     Role,
     Snapshot,
 )
+from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import membership_role
 from annotator.projects.visibility import Hidden, Viewer
 from annotator.training.models import LexiconTerm, ModelVersion

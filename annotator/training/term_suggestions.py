@@ -26,9 +26,9 @@ from django.db.models import Count, Sum
 from annotator.annotations.models import Layer, Span
 from annotator.annotations.selectors import gold_article_ids
 from annotator.common.errors import ApplicationError
-from annotator.common.permissions import role_at_least
 from annotator.corpus.models import Article
 from annotator.projects.models import Label, Project, Role
+from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import membership_role
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from ml.agreement import match_spans

@@ -32,7 +32,6 @@ from annotator.annotations.agreement import (
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
-from annotator.common.permissions import project_for_user_or_404, role_at_least
 from annotator.projects.assignment import (
     PLAN_SETTINGS,
     assignment_preview,
@@ -40,6 +39,7 @@ from annotator.projects.assignment import (
     assignments_generate,
 )
 from annotator.projects.models import Role
+from annotator.projects.roles import project_for_user_or_404, role_at_least
 from annotator.projects.selectors import article_get_for_project, label_list, outlet_list_for_project
 from annotator.projects.visibility import viewer_for
 from annotator.ui.colours import label_for_page

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.common.errors import ApplicationError
-from annotator.common.permissions import role_at_least
 from annotator.projects.models import Role
+from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import annotating_members, project_get_for_user
 from annotator.projects.snapshots import snapshot_job_create, snapshot_jobs_recent, snapshot_list
 from annotator.projects.visibility import viewer_for

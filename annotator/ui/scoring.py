@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator.common.permissions import role_at_least
 from annotator.projects.codebook import codebook_questions
 from annotator.projects.models import Role
+from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import label_list, outlet_list_for_project, project_get_for_user
 from annotator.projects.visibility import OUTLET_BLIND_SCORES, Viewer, viewer_for
 from annotator.scoring.code_scores import NO_VALUE, SCORED_KINDS

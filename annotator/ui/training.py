@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator.common.models import JobStatus
-from annotator.common.permissions import role_at_least
 from annotator.projects.models import Role
+from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import label_list, project_get_for_user
 from annotator.projects.visibility import viewer_for
 from annotator.training import selectors

@@ -37,7 +37,7 @@ from annotator.annotations.exchange.records import (
     row_error,
     text_hash,
 )
-from annotator.api.renderers import FORMULA_TRIGGERS, csv_cell
+from annotator.common.csvsafe import FORMULA_TRIGGERS, csv_cell
 from ml.tokenise import WORD_RE
 
 # CoNLL tokens: BABE's words (ml.tokenise.WORD_RE) plus every other non-space character on its own, so that

@@ -18,7 +18,7 @@ from annotator.annotations.agreement import (
     agreement_job_create,
 )
 from annotator.common.models import JobStatus
-from annotator.common.permissions import IsProjectCurator, project_from_request
+from annotator.projects.roles import IsProjectCurator, project_from_request
 from annotator.projects.visibility import viewer_for
 
 

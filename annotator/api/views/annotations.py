@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from annotator.annotations.exchange.export import EXPORT_LAYERS, export_scope
 from annotator.annotations.selectors import span_list_for_viewer, span_page_shown
 from annotator.api.pagination import IdCursorPagination
-from annotator.common.permissions import IsProjectViewer, project_from_request
+from annotator.projects.roles import IsProjectViewer, project_from_request
 from annotator.projects.selectors import label_get_by_name
 from annotator.projects.visibility import viewer_for
 

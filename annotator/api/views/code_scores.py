@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from annotator.api.throttling import ExpensiveThrottleMixin
 from annotator.api.views.scoring import SCORE_READERS, OutletPairFilter, _source_field, finite, viewer_of
-from annotator.common.permissions import project_from_request
+from annotator.projects.roles import project_from_request
 from annotator.scoring.code_scores import CodeScoreQuery, attribute_rates, code_score_comparison, code_scores
 from annotator.scoring.selectors import PERIODS
 

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.common.permissions import IsProjectViewer, project_from_request
+from annotator.projects.roles import IsProjectViewer, project_from_request
 from annotator.projects.selectors import codebook_version_list
 
 

@@ -17,10 +17,10 @@ from annotator.annotations.answers import gold_answer_set, gold_answers_bulk_acc
 from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.annotations.selectors import curation_answers_view
 from annotator.annotations.services import NOTE_MAX_CHARS
-from annotator.common.permissions import IsProjectCurator, IsProjectOwner, project_from_request
 from annotator.corpus.models import Article
 from annotator.projects.assignment import assignment_preview, assignment_progress, assignments_generate
 from annotator.projects.models import Project
+from annotator.projects.roles import IsProjectCurator, IsProjectOwner, project_from_request
 from annotator.projects.selectors import article_get_for_project
 from annotator.projects.services import MAX_ANNOTATORS_PER_ARTICLE
 

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.throttling import ExpensiveThrottleMixin
-from annotator.common.permissions import IsProjectCurator, IsProjectViewer, project_from_request
+from annotator.projects.roles import IsProjectCurator, IsProjectViewer, project_from_request
 from annotator.projects.selectors import job_get_for_viewer
 from annotator.projects.visibility import SOURCE_HELP, viewer_for
 from annotator.scoring import kwic

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.api.throttling import ExpensiveThrottleMixin
-from annotator.common.permissions import IsProjectCurator, IsProjectOwner, IsProjectViewer, project_from_request
+from annotator.projects.roles import IsProjectCurator, IsProjectOwner, IsProjectViewer, project_from_request
 from annotator.projects.selectors import label_get_by_name, label_get_for_project
 from annotator.projects.visibility import viewer_for
 from annotator.training import selectors, services

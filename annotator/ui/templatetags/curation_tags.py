@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import template
 
 from annotator.annotations.agreement import calibration_summary
-from annotator.common.permissions import role_at_least
 from annotator.projects.models import Role
+from annotator.projects.roles import role_at_least
 
 register = template.Library()
 

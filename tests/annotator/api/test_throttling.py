@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from annotator.api.throttling import ExpensiveThrottleMixin, parse_rate
+from annotator.api.throttling import ExpensiveThrottleMixin
 
 pytestmark = pytest.mark.django_db
 
@@ -81,20 +81,6 @@ def test_missing_scope_rate_is_a_configuration_error(settings, django_user_model
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
     with pytest.raises(ImproperlyConfigured, match="No throttle rate for scope 'expensive'"):
         client_for(django_user_model.objects.create_user("alice")).get("/expensive/")
-
-
-@pytest.mark.parametrize(
-    ("rate", "expected"),
-    [("120/min", (120, 60)), ("10/15min", (10, 900)), ("5/s", (5, 1)), ("2/2h", (2, 7200)), (None, (None, None))],
-)
-def test_parse_rate(rate, expected):
-    assert parse_rate(rate) == expected
-
-
-@pytest.mark.parametrize("rate", ["ten/min", "10/fortnight", "10", "10/-5m"])
-def test_parse_rate_rejects_nonsense(rate):
-    with pytest.raises(ImproperlyConfigured, match="Invalid rate"):
-        parse_rate(rate)
 
 
 EXPENSIVE_ENDPOINTS = [

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from annotator.common.permissions import (
+from annotator.projects.models import Label, Membership, Project, Role
+from annotator.projects.roles import (
     IsProjectAnnotator,
     IsProjectCurator,
     IsProjectMemberReadCuratorWrite,
@@ -19,7 +20,6 @@ from annotator.common.permissions import (
     project_role_permission,
     role_at_least,
 )
-from annotator.projects.models import Label, Membership, Project, Role
 
 pytestmark = pytest.mark.django_db
 ROLES = [Role.OWNER, Role.CURATOR, Role.ANNOTATOR, Role.VIEWER]

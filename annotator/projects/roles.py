@@ -2,8 +2,8 @@
 
 The hierarchy is owner > curator > annotator > viewer: a role grants everything the roles below it grant.
 Membership is the existence check: a non-member is told the project does not exist (404), a member below
-the required role is told they may not (403). The lookup itself is `projects.selectors.project_get_for_user`
-(owned by the projects app); this module only adds the ranking and the DRF glue.
+the required role is told they may not (403). The lookup itself is `projects.selectors.project_get_for_user`;
+this module adds the ranking and the DRF glue.
 
     permission_classes = [IsProjectCurator | (IsProjectViewer & ReadOnly)]
 
@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from annotator.projects.models import Project, Role
+from annotator.projects.selectors import project_get_for_user
 
 # Highest first. The rank of a role is its distance from the bottom.
 ROLE_HIERARCHY: tuple[str, ...] = (Role.OWNER, Role.CURATOR, Role.ANNOTATOR, Role.VIEWER)
@@ -44,8 +45,6 @@ def role_at_least(role: str | None, min_role: str) -> bool:
 
 def project_and_role_for_user(*, user: Any, slug: str) -> tuple[Project, str]:
     """(project, role) for a member; Http404 for non-members and anonymous users."""
-    from annotator.projects.selectors import project_get_for_user
-
     return project_get_for_user(slug=slug, user=user)
 
 
