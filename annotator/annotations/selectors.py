@@ -1,15 +1,15 @@
-"""Span reads."""
+"""Span reads, and what they tell about a member's work (the codebook changes since they last annotated)."""
 
 from __future__ import annotations
 
 import json
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 
 from annotator.annotations.models import Layer, Span, SpanDeletion
 from annotator.corpus.models import Article
-from annotator.projects.models import Project
+from annotator.projects.models import Assignment, CodebookVersion, Project
 from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
 
 
@@ -40,13 +40,12 @@ def suggestion_list_for_article(*, viewer: Viewer, article: Article) -> list[Spa
 
     Suggestions live in their own layer: they are never an annotator's span, never gold, never in agreement.
     """
-    from annotator.training.models import ModelVersion
-
     if not viewer.sees_layer(Layer.SUGGESTION):
         raise Hidden(BLIND_LAYER, "layer")
-    active = ModelVersion.objects.filter(project=viewer.project, is_active=True).values("pk")[:1]
     spans = (
-        Span.objects.filter(project=viewer.project, article=article, layer=Layer.SUGGESTION, model_version__in=active)
+        Span.objects.filter(
+            project=viewer.project, article=article, layer=Layer.SUGGESTION, model_version__is_active=True
+        )
         .select_related("label", "model_version")
         .order_by("start_char", "end_char", "id")
     )
@@ -291,3 +290,20 @@ def curation_answers_view(*, project: Project, article: Article) -> dict:
         "units": ordered,
         "agreed_open": sum(1 for u in ordered if u["agreed"] and u["gold"] is None),
     }
+
+
+def codebook_changes_since_last_work(*, project: Project, user) -> list[CodebookVersion]:
+    """Codebook versions made after the user last worked in the project (their latest span or assignment
+    change), oldest first. Empty for someone who has not annotated here yet (everything is new to them)."""
+    last_span = Span.objects.filter(project=project, annotator=user, layer=Layer.ANNOTATOR).aggregate(
+        t=Max("updated_at")
+    )
+    last_assignment = (
+        Assignment.objects.filter(project=project, annotator=user)
+        .exclude(status=Assignment.Status.TODO)
+        .aggregate(t=Max("updated_at"))
+    )
+    times = [t for t in (last_span["t"], last_assignment["t"]) if t is not None]
+    if not times:
+        return []
+    return list(CodebookVersion.objects.filter(project=project, created_at__gt=max(times)).order_by("number"))

@@ -9,8 +9,10 @@ from __future__ import annotations
 import uuid
 
 from django.db import connections, router, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.constants import OnConflict
 from django.db.models.sql.subqueries import InsertQuery
+from django.utils import timezone
 
 from annotator.annotations.models import Layer, Span, SpanDeletion
 from annotator.common.errors import ApplicationError
@@ -19,6 +21,7 @@ from annotator.projects.blinding import matches_with_mask
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import label_get_for_project, membership_role
+from annotator.projects.services import LabelUse
 from annotator.projects.visibility import viewer_for
 
 NOTE_MAX_CHARS = 5000
@@ -209,6 +212,27 @@ def span_deletion_record(*, spans: list[Span], by) -> None:
         ],  # fmt: skip
         ignore_conflicts=True,
     )
+
+
+def spans_label_merge(*, label: Label, merge_into: Label, by) -> tuple[int, int]:
+    """Give every span of ``label`` the label ``merge_into`` (a label merge); returns (moved, dropped).
+
+    An annotator's span that they also marked with ``merge_into`` (same article and offsets) would be a duplicate
+    after the merge, which the database refuses: it is deleted (its twin stays), and its deletion recorded."""
+    twin = Span.objects.filter(
+        layer=Layer.ANNOTATOR, label=merge_into, annotator_id=OuterRef("annotator_id"), article_id=OuterRef("article_id"),
+        start_char=OuterRef("start_char"), end_char=OuterRef("end_char"),
+    )  # fmt: skip
+    doomed = list(Span.objects.filter(label=label, layer=Layer.ANNOTATOR).filter(Exists(twin)))
+    if doomed:
+        span_deletion_record(spans=doomed, by=by)
+        Span.objects.filter(pk__in=[s.pk for s in doomed]).delete()
+    moved = Span.objects.filter(label=label).update(label=merge_into, updated_by=by, updated_at=timezone.now())
+    return moved, len(doomed)
+
+
+#: The spans' use of labels, registered in projects.services.LABEL_USES (label deletion and merges).
+SPAN_LABEL_USE = LabelUse(count=lambda label: Span.objects.filter(label=label).count(), merge=spans_label_merge)
 
 
 def _offsets_precheck(*, start_char: int, end_char: int) -> None:

@@ -152,27 +152,6 @@ def codebook_version_list(*, project: Project) -> QuerySet[CodebookVersion]:
     return CodebookVersion.objects.filter(project=project).order_by("number")
 
 
-def codebook_changes_since_last_work(*, project: Project, user) -> list[CodebookVersion]:
-    """Codebook versions made after the user last worked in the project (their latest span or assignment
-    change), oldest first. Empty for someone who has not annotated here yet (everything is new to them)."""
-    from django.db.models import Max
-
-    from annotator.annotations.models import Layer, Span
-
-    last_span = Span.objects.filter(project=project, annotator=user, layer=Layer.ANNOTATOR).aggregate(
-        t=Max("updated_at")
-    )
-    last_assignment = (
-        Assignment.objects.filter(project=project, annotator=user)
-        .exclude(status=Assignment.Status.TODO)
-        .aggregate(t=Max("updated_at"))
-    )
-    times = [t for t in (last_span["t"], last_assignment["t"]) if t is not None]
-    if not times:
-        return []
-    return list(CodebookVersion.objects.filter(project=project, created_at__gt=max(times)).order_by("number"))
-
-
 @dataclass(frozen=True)
 class QueueItem:
     article_id: int

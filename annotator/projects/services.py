@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
 from django.utils.text import slugify
 
 from annotator.common.errors import ApplicationError
@@ -282,6 +282,11 @@ def membership_remove(*, membership: Membership, by=None) -> None:
     membership_role_forget(project=membership.project)
 
 
+#: Called as ``hook(project=..., article_ids=...)`` in the transaction that adds articles to a project; the scoring
+#: app adds its own (score them with the active model when the project scores new articles) in ``AppConfig.ready``.
+ARTICLES_ADDED_HOOKS: list[Callable[..., None]] = []
+
+
 @transaction.atomic
 def project_add_articles(
     *,
@@ -331,8 +336,9 @@ def project_add_articles(
     ProjectArticle.objects.bulk_create(
         [ProjectArticle(project=project, article_id=pk) for pk in new_ids], ignore_conflicts=True, batch_size=2000
     )
-    if new_ids and project.score_new_articles:
-        _score_new_articles(project=project, article_ids=new_ids)
+    if new_ids:
+        for hook in ARTICLES_ADDED_HOOKS:
+            hook(project=project, article_ids=new_ids)
     return len(new_ids)
 
 
@@ -362,15 +368,6 @@ def corpus_grant_remove(*, grant: CorpusGrant, by) -> None:
         project.follow_outlets = [slug for slug in project.follow_outlets if slug != grant.outlet.slug]
         project.save(update_fields=["follow_outlets"])
     grant.delete()
-
-
-def _score_new_articles(*, project: Project, article_ids: list[int]) -> None:
-    """With an active model, articles that join the project are scored too (project.score_new_articles)."""
-    from annotator.scoring.services import scoring_run_start
-    from annotator.training.models import ModelVersion
-
-    if ModelVersion.objects.filter(project=project, is_active=True).exists():
-        scoring_run_start(project=project, article_ids=article_ids)
 
 
 def project_articles_after_import(summary) -> None:
@@ -504,23 +501,17 @@ def label_update(*, label: Label, by=None, changelog: str = "", **fields) -> Lab
     return label
 
 
-def _merge_duplicates_drop(*, label: Label, merge_into: Label, by) -> int:
-    """An annotator's span with `label` that they also marked with `merge_into` (same article and offsets) would
-    be a duplicate after the merge, which the database refuses: delete it (its twin stays). Returns how many."""
-    from django.db.models import Exists, OuterRef
+@dataclass(frozen=True)
+class LabelUse:
+    """Rows of an app above projects that carry a label: how many use it, and how a merge gives them the label they
+    are merged into, returning (moved, dropped as duplicates). The annotations app registers its spans in
+    ``AppConfig.ready``: a lower app offering a hook that a higher app fills, so projects imports no app above it."""
 
-    from annotator.annotations.models import Layer, Span
-    from annotator.annotations.services import span_deletion_record
+    count: Callable[[Label], int]
+    merge: Callable[..., tuple[int, int]]
 
-    twin = Span.objects.filter(
-        layer=Layer.ANNOTATOR, label=merge_into, annotator_id=OuterRef("annotator_id"), article_id=OuterRef("article_id"),
-        start_char=OuterRef("start_char"), end_char=OuterRef("end_char"),
-    )  # fmt: skip
-    doomed = list(Span.objects.filter(label=label, layer=Layer.ANNOTATOR).filter(Exists(twin)))
-    if doomed:
-        span_deletion_record(spans=doomed, by=by)
-        Span.objects.filter(pk__in=[s.pk for s in doomed]).delete()
-    return len(doomed)
+
+LABEL_USES: list[LabelUse] = []
 
 
 @transaction.atomic
@@ -529,8 +520,6 @@ def label_delete(*, label: Label, by=None, merge_into: Label | None = None, chan
 
     Returns the number of spans moved. Makes a new codebook version.
     """
-    from annotator.annotations.models import Span
-
     project = label.project
     _require(project=project, user=by, capability="edit_codebook")
     if label.children.exists():
@@ -545,8 +534,7 @@ def label_delete(*, label: Label, by=None, merge_into: Label | None = None, chan
             "(or give them to another label).",
             {"label": ["Has attributes."]},
         )
-    spans = Span.objects.filter(label=label)
-    n_spans = spans.count()
+    n_spans = sum(use.count(label) for use in LABEL_USES)
     if merge_into is not None:
         if merge_into.project_id != project.pk:
             raise ApplicationError("Merge into a label of the same project.", {"merge_into": ["Other project."]})
@@ -558,8 +546,10 @@ def label_delete(*, label: Label, by=None, merge_into: Label | None = None, chan
             "or the spans would be lost.",
             {"merge_into": [f"Required: {n_spans} span(s) use this label."]},
         )
-    dropped = _merge_duplicates_drop(label=label, merge_into=merge_into, by=by) if merge_into is not None else 0
-    moved = spans.update(label=merge_into, updated_by=by, updated_at=timezone.now()) if merge_into is not None else 0
+    moved = dropped = 0
+    for use in LABEL_USES if merge_into is not None else ():
+        moved_here, dropped_here = use.merge(label=label, merge_into=merge_into, by=by)
+        moved, dropped = moved + moved_here, dropped + dropped_here
     name = label.name
     label.delete()
     if not changelog:

@@ -7,6 +7,9 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from annotator.common.recovery import STALE_JOB_RECOVERIES
-        from annotator.scoring.services import scoring_runs_resume_stale
+        from annotator.projects.services import ARTICLES_ADDED_HOOKS
+        from annotator.scoring.services import project_articles_added_score, scoring_runs_resume_stale
 
         STALE_JOB_RECOVERIES["scoring_runs_resumed"] = lambda: len(scoring_runs_resume_stale())
+        if project_articles_added_score not in ARTICLES_ADDED_HOOKS:
+            ARTICLES_ADDED_HOOKS.append(project_articles_added_score)

@@ -117,6 +117,13 @@ def scoring_run_start(
     return job
 
 
+def project_articles_added_score(*, project: Project, article_ids: list[int]) -> None:
+    """Articles that join a project are scored with its active model when the project asks for it
+    (``score_new_articles``; a projects.services.ARTICLES_ADDED_HOOKS hook)."""
+    if project.score_new_articles and ModelVersion.objects.filter(project=project, is_active=True).exists():
+        scoring_run_start(project=project, article_ids=article_ids)
+
+
 def scoring_run_plan(*, job_id: int) -> int:
     """Split the articles still missing scores into chunks and queue them; returns the number of chunks.
 

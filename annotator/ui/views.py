@@ -11,14 +11,18 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator.annotations.selectors import answer_rows_own, article_sentences, span_rows_own
+from annotator.annotations.selectors import (
+    answer_rows_own,
+    article_sentences,
+    codebook_changes_since_last_work,
+    span_rows_own,
+)
 from annotator.projects.codebook import codebook_questions
 from annotator.projects.permissions import project_create_allowed, role_can
 from annotator.projects.selectors import (
     article_get_for_project,
     article_shown,
     assignment_queue,
-    codebook_changes_since_last_work,
     label_list,
     project_get_for_user,
     project_list_for_user,

@@ -7,9 +7,9 @@ from django.test import Client
 from django.utils import timezone
 
 from annotator.annotations.models import Span
+from annotator.annotations.selectors import codebook_changes_since_last_work
 from annotator.annotations.services import span_create
 from annotator.projects.models import CodebookVersion, Label
-from annotator.projects.selectors import codebook_changes_since_last_work
 from annotator.projects.services import label_create, label_update
 from tests.annotator.projects.factories import make_article, make_project, make_user
 
