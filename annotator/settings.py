@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "annotator.annotations",
     "annotator.training",
     "annotator.scoring",
+    "annotator.snapshots",
     "annotator.api",
     "annotator.ui",
 ]

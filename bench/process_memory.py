@@ -191,7 +191,8 @@ def url_kwargs() -> dict[str, object]:
     from annotator.api.models import ApiToken
     from annotator.common.models import Job
     from annotator.corpus.models import ImportBatch, Outlet
-    from annotator.projects.models import Assignment, Label, Project, Question, Snapshot
+    from annotator.projects.models import Assignment, Label, Project, Question
+    from annotator.snapshots.models import Snapshot
     from annotator.training.models import ModelVersion, TermRule
 
     project = Project.objects.get(slug="demo-framing")

@@ -32,7 +32,8 @@ from annotator.common.models import JobStatus
 from annotator.corpus.models import Article
 from annotator.corpus.services import import_batch_create, import_batch_run
 from annotator.projects import services as project_services
-from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Role, Snapshot
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Role
+from annotator.snapshots.models import Snapshot
 from annotator.training.models import ModelVersion
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
@@ -263,7 +264,7 @@ def demo_term_rules(project: Project, users: dict) -> None:
 
 def demo_snapshot(project: Project, users: dict) -> Snapshot:
     """A frozen snapshot of the study as loaded (frozen here, in this process: it needs no worker)."""
-    from annotator.projects.snapshots import snapshot_freeze
+    from annotator.snapshots.services import snapshot_freeze
 
     existing = Snapshot.objects.filter(project=project, name=SNAPSHOT_NAME).first()
     if existing is not None:

@@ -18,8 +18,9 @@ from annotator.common.errors import ApplicationError
 from annotator.projects.models import Role
 from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import annotating_members, project_get_for_user
-from annotator.projects.snapshots import snapshot_job_create, snapshot_jobs_recent, snapshot_list
 from annotator.projects.visibility import viewer_for
+from annotator.snapshots.selectors import snapshot_jobs_recent, snapshot_list
+from annotator.snapshots.services import snapshot_job_create
 from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
 
 

@@ -19,11 +19,12 @@ from rest_framework.views import APIView
 
 from annotator.api.views.scoring import JobOutputSerializer
 from annotator.common.errors import ApplicationError
-from annotator.projects.models import Snapshot
 from annotator.projects.roles import IsProjectCurator, project_from_request
 from annotator.projects.selectors import members_by_username
-from annotator.projects.snapshots import snapshot_get, snapshot_job_create, snapshot_list, snapshot_verify
 from annotator.projects.visibility import viewer_for
+from annotator.snapshots.models import Snapshot
+from annotator.snapshots.selectors import snapshot_get, snapshot_list
+from annotator.snapshots.services import snapshot_job_create, snapshot_verify
 from annotator.training.term_suggestions import MATCH_RULES, term_suggestions, term_verification_send
 
 

@@ -27,9 +27,10 @@ from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.api.services import api_token_create
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.models import ImportBatch
-from annotator.projects.models import Label, Question, QuestionOption, Role, Snapshot
+from annotator.projects.models import Label, Question, QuestionOption, Role
 from annotator.projects.services import membership_add, project_update
 from annotator.scoring.models import AnswerCount, Concept
+from annotator.snapshots.models import Snapshot
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from ml.codes.evaluation import evaluate_answers
 from tests.annotator.api.test_authorization_matrix import span_ids

@@ -11,9 +11,10 @@ from django.core.management import call_command
 
 from annotator.annotations.agreement import AgreementFilters, agreement_compute, agreement_disagreements
 from annotator.annotations.models import Adjudication, Answer, Layer, Span
-from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Snapshot
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project
 from annotator.projects.visibility import system_viewer
 from annotator.scoring.models import Concept
+from annotator.snapshots.models import Snapshot
 from annotator.training.models import ModelVersion
 from annotator.ui.demo import DOUBLE_CODED, PROJECT_SLUG
 

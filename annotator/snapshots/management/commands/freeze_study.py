@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Project
-from annotator.projects.snapshots import snapshot_freeze
+from annotator.snapshots.services import snapshot_freeze
 
 
 class Command(BaseCommand):

@@ -14,8 +14,10 @@ from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.corpus.clustering import story_clusters_update
 from annotator.corpus.models import Article
-from annotator.projects.models import Assignment, Label, Project, Snapshot
-from annotator.projects.snapshots import (
+from annotator.projects.models import Assignment, Label, Project
+from annotator.scoring.services import score_chunk
+from annotator.snapshots.models import Snapshot
+from annotator.snapshots.services import (
     TAMPERED,
     canonical_json,
     content_hash_of,
@@ -24,7 +26,6 @@ from annotator.projects.snapshots import (
     snapshot_import,
     snapshot_verify,
 )
-from annotator.scoring.services import score_chunk
 from annotator.training.models import LexiconTerm, ModelVersion
 from annotator.training.services import model_version_activate, model_version_create, model_version_train
 from annotator.ui.demo import SNAPSHOT_NAME as DEMO_SNAPSHOT_NAME
@@ -265,8 +266,8 @@ def test_api_and_page_queue_a_freeze_that_a_real_worker_finishes(celery_worker, 
 
 
 def test_freeze_job_is_retry_safe_and_fails_with_the_reason(gold_study, django_capture_on_commit_callbacks):
-    from annotator.projects.snapshots import snapshot_job_create, snapshot_job_run
-    from annotator.projects.tasks import snapshot_freeze_task
+    from annotator.snapshots.services import snapshot_job_create, snapshot_job_run
+    from annotator.snapshots.tasks import snapshot_freeze_task
 
     project, curator = gold_study
     with django_capture_on_commit_callbacks(execute=False) as queued:

@@ -50,11 +50,10 @@ from annotator.projects.models import (
     Project,
     ProjectArticle,
     Role,
-    Snapshot,
 )
 from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import membership_role
-from annotator.projects.visibility import Hidden, Viewer
+from annotator.snapshots.models import Snapshot
 from annotator.training.models import LexiconTerm, ModelVersion
 
 FreezeProgress = Callable[[int, int, str], None]  # (done, total, message)
@@ -498,7 +497,7 @@ def snapshot_job_create(*, project: Project, by, name: str, with_names: bool = F
             message="Queued",
             params={"name": name, "with_names": bool(with_names)},
         )
-        from annotator.projects.tasks import snapshot_freeze_task
+        from annotator.snapshots.tasks import snapshot_freeze_task
 
         enqueue_on_commit(snapshot_freeze_task, job.pk)
     return job
@@ -556,11 +555,6 @@ def snapshot_jobs_fail_stale(*, now=None) -> int:
         queued_error=f"No worker took the freeze up within {seconds} s (no worker serves the default queue, or the "
         "message was lost). Freeze again.",
     )  # fmt: skip
-
-
-def snapshot_jobs_recent(*, project: Project, limit: int = 5) -> list[Job]:
-    """The project's latest freeze jobs, newest first (the page shows their progress or result)."""
-    return list(Job.objects.filter(project=project, kind=Job.Kind.SNAPSHOT).order_by("-created_at", "-pk")[:limit])
 
 
 # --- verifying and reading an archive ----------------------------------------------------------------------------
@@ -951,23 +945,3 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
     if version is not None:
         report.rescored = _rescore(project, version, sorted(mapping.values()), by)
     return report
-
-
-SNAPSHOTS_FOR_CURATORS = "Snapshots hold every layer, annotator and outlet: curators and owners only."
-
-
-def snapshot_list(*, viewer: Viewer):
-    """The project's snapshots, newest first; a snapshot holds every layer, so only for curators and owners."""
-    if not viewer.is_curator:
-        raise Hidden(SNAPSHOTS_FOR_CURATORS, "project")
-    return Snapshot.objects.filter(project=viewer.project).select_related("created_by").order_by("-created_at", "-pk")
-
-
-def snapshot_get(*, viewer: Viewer, snapshot_id: int) -> Snapshot:
-    """One snapshot of the viewer's project (curators and owners); Http404 when there is none."""
-    from django.http import Http404
-
-    snapshot = snapshot_list(viewer=viewer).filter(pk=snapshot_id).first()
-    if snapshot is None:
-        raise Http404("No such snapshot in this project.")
-    return snapshot

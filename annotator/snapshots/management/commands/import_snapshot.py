@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotator.common.errors import ApplicationError
-from annotator.projects.snapshots import snapshot_import
+from annotator.snapshots.services import snapshot_import
 
 
 class Command(BaseCommand):
