@@ -519,6 +519,9 @@ def distinctive_terms_for_outlet(
     matrix = np.array([[per_outlet[g][t] for t in vocabulary] for g in groups], dtype=np.int64)
     if len(groups) < 2 or not vocabulary:
         return []
+    own = matrix[groups.index(outlet)].sum()
+    if own == 0 or own == matrix.sum():  # the outlet (or every other outlet) has no word seen min_count times
+        return []
     scores = distinctive_terms(counts=matrix, terms=vocabulary, groups=groups, group=outlet)
     top = scores[:limit] + scores[-limit:] if len(scores) > 2 * limit else scores
     return [{"outlet": outlet, **s.to_dict()} for s in top]

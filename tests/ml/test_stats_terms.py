@@ -68,6 +68,45 @@ def test_log_odds_is_symmetric_and_skips_unseen_terms():
         distinctive_terms(counts=two, terms="wxy", groups=["p", "q"], group="p", prior_size=0)
 
 
+def test_log_odds_prior_scales_with_the_corpus():
+    # The same proportions with 100x the counts: delta unchanged, z grows by exactly sqrt(100) = 10 (the evidence of
+    # a 100x larger sample), the order of terms is the same.  A fixed prior (alpha0 = 1000) moved z by 27-34x here.
+    counts = np.array([[12, 3, 40, 5, 0], [6, 9, 70, 5, 2], [2, 1, 30, 9, 1]])
+    terms, groups = ["a", "b", "c", "d", "e"], ["x", "y", "w"]
+    small = {r.term: r for r in distinctive_terms(counts=counts, terms=terms, groups=groups, group="x")}
+    big_rows = distinctive_terms(counts=counts * 100, terms=terms, groups=groups, group="x")
+    big = {r.term: r for r in big_rows}
+    for t in terms:
+        assert big[t].delta == pytest.approx(small[t].delta, rel=1e-12, abs=1e-12)
+        assert big[t].z == pytest.approx(10 * small[t].z, rel=1e-12, abs=1e-12)
+    assert [r.term for r in big_rows] == sorted(terms, key=lambda t: (-small[t].z, t))
+    # Default prior: alpha_w = 1 % of the term's corpus count, by hand for term "a" (corpus count 20, total 195).
+    alpha, a0 = 0.01 * 20, 0.01 * 195
+    n_x, n_rest = 60, 135
+    delta = math.log((12 + alpha) / (n_x + a0 - 12 - alpha)) - math.log((8 + alpha) / (n_rest + a0 - 8 - alpha))
+    assert small["a"].delta == pytest.approx(delta)
+    assert small["a"].z == pytest.approx(delta / math.sqrt(1 / (12 + alpha) + 1 / (8 + alpha)))
+    fixed = {r.term: r.z for r in distinctive_terms(counts=counts, terms=terms, groups=groups, group="x", prior_size=1000)}
+    fixed_big = {
+        r.term: r.z for r in distinctive_terms(counts=counts * 100, terms=terms, groups=groups, group="x", prior_size=1000)
+    }
+    assert fixed_big["a"] / fixed["a"] > 30  # what the fixed prior did
+    with pytest.raises(ValueError, match="prior_fraction must be a positive number"):
+        distinctive_terms(counts=counts, terms=terms, groups=groups, group="x", prior_fraction=0)
+
+
+def test_log_odds_degenerate_input_gives_no_nan():
+    one = distinctive_terms(counts=[[5], [7]], terms=["only"], groups=["p", "q"], group="p")
+    assert [(r.term, r.delta, r.z) for r in one] == [("only", 0.0, 0.0)]
+    # one word left in the corpus among several columns: still no NaN
+    rows = distinctive_terms(counts=[[5, 0], [7, 0]], terms=["only", "never"], groups=["p", "q"], group="q")
+    assert [(r.term, r.delta, r.z) for r in rows] == [("only", 0.0, 0.0)]
+    assert distinctive_terms(counts=np.zeros((2, 3), dtype=int), terms="abc", groups=["p", "q"], group="p") == []
+    # a word only one group uses: finite, over-used there
+    rows = distinctive_terms(counts=[[3, 10], [0, 10]], terms=["own", "shared"], groups=["p", "q"], group="p")
+    assert all(math.isfinite(r.z) and math.isfinite(r.delta) for r in rows) and rows[0].term == "own"
+
+
 def test_period_starts():
     d = datetime(2024, 3, 14, 23, 30, tzinfo=UTC)  # a Thursday
     assert period_start(d, granularity="year") == date(2024, 1, 1)
