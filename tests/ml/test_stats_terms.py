@@ -86,9 +86,12 @@ def test_log_odds_prior_scales_with_the_corpus():
     delta = math.log((12 + alpha) / (n_x + a0 - 12 - alpha)) - math.log((8 + alpha) / (n_rest + a0 - 8 - alpha))
     assert small["a"].delta == pytest.approx(delta)
     assert small["a"].z == pytest.approx(delta / math.sqrt(1 / (12 + alpha) + 1 / (8 + alpha)))
-    fixed = {r.term: r.z for r in distinctive_terms(counts=counts, terms=terms, groups=groups, group="x", prior_size=1000)}
+    fixed = {
+        r.term: r.z for r in distinctive_terms(counts=counts, terms=terms, groups=groups, group="x", prior_size=1000)
+    }
     fixed_big = {
-        r.term: r.z for r in distinctive_terms(counts=counts * 100, terms=terms, groups=groups, group="x", prior_size=1000)
+        r.term: r.z
+        for r in distinctive_terms(counts=counts * 100, terms=terms, groups=groups, group="x", prior_size=1000)
     }
     assert fixed_big["a"] / fixed["a"] > 30  # what the fixed prior did
     with pytest.raises(ValueError, match="prior_fraction must be a positive number"):
