@@ -371,7 +371,10 @@ def code_score_comparison(
     q = score_question(project=project, name=question)
     table = code_table(project=project, resolved=resolved, question=q, period="all")
     if answer is not None and answer not in table.answers:
-        raise ApplicationError("Unknown answer.", {"answer": [f"{answer!r}: use one of {', '.join(table.answers)}"]})
+        options = [option.value for option in q.options.all()]
+        if answer not in options:
+            raise ApplicationError("Unknown answer.", {"answer": [f"{answer!r}: use one of {', '.join(options)}"]})
+        return []  # an option this source never gives (e.g. one the classifier did not learn): nothing to compare
     outlets = sorted(set(table.outlet))
     for name, value in (("a", a), ("b", b)):
         if value and value not in outlets:

@@ -361,16 +361,22 @@ def _demo_target(text: str, n: int, second: bool) -> str:
 
 
 def demo_answers(project: Project, users: dict) -> int:
-    """Both annotators' answers on the double-coded dozen: a primary frame per article and a target per actor-label
-    span, with disagreements (through the import service: the answer rules apply). Once: a rerun adds nothing."""
+    """The gold primary frame of the gold articles, and both annotators' answers on the double-coded dozen: a primary
+    frame per article and a target per actor-label span, with disagreements (through the import service: the answer rules apply). Once: a rerun adds nothing."""
     from annotator.annotations.answers import AnswerRow, answers_import
     from annotator.annotations.models import Answer
 
     if Answer.objects.filter(project=project).exists():
         return Answer.objects.filter(project=project).count()
     labels = {label.name: label for label in Label.objects.filter(project=project)}
-    _, articles = _split_articles(project, labels)
-    rows = []
+    gold_articles, articles = _split_articles(project, labels)
+    # The gold layer's primary frame on the gold articles (the rule's own frame), so that model v1 learns the question
+    # and the dashboard has model and gold code scores to show.
+    rows = [
+        AnswerRow(article_id=article.pk, question="primary_frame", value=_demo_frame(article.text, n, False),
+                  layer=Layer.GOLD)
+        for n, article in enumerate(gold_articles)
+    ]  # fmt: skip
     for second, username in enumerate(ANNOTATORS):
         user = users[username]
         for n, article in enumerate(articles):

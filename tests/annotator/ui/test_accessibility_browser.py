@@ -31,6 +31,10 @@ RGB_JS = "(el, prop) => getComputedStyle(el)[prop].match(/\\d+/g).slice(0, 3).ma
 
 def css_colour(page, selector: str, prop: str) -> str:
     """A computed colour of the element as #rrggbb (the first colour in the property's value)."""
+    # the value can still be "none" for a moment after a key press (the focus ring is drawn on the next frame)
+    page.wait_for_function(
+        "([sel, prop]) => /\\d/.test(getComputedStyle(document.querySelector(sel))[prop])", arg=[selector, prop]
+    )
     r, g, b = page.eval_on_selector(selector, RGB_JS, prop)
     return f"#{r:02x}{g:02x}{b:02x}"
 
@@ -157,9 +161,14 @@ def test_keyboard_paths_suggestions_focus_and_pressed_label(page, live_server, t
     page.keyboard.press("5")
     line = css_colour(page, f"[data-testid=article-text] .ann[data-span-start='{rebels}']", "borderBottomColor")
     assert labels["scare quotes"].colour == "#e9a100" and contrast_on_white(line) >= 3
-    page.focus("[data-testid=article-text]")
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Tab")  # focus by keyboard: :focus-visible
+    article_focused = "() => document.activeElement?.dataset?.testid === 'article-text'"
+    for _ in range(3):  # a toast that appears between the two presses takes a place in the tab order: try again
+        page.focus("[data-testid=article-text]")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # focus by keyboard: :focus-visible
+        if page.evaluate(article_focused):
+            break
+    assert page.evaluate(article_focused)
     assert contrast_on_white(css_colour(page, "[data-testid=article-text]", "boxShadow")) >= 3
     page.keyboard.press("Control+z")  # the scare quotes go again
     # From the span list: relabel, note and delete keep the keyboard focus in the list, never on <body>.

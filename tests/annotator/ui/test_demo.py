@@ -67,9 +67,12 @@ def test_demo_has_two_annotators_who_agree_and_disagree_and_a_second_run_changes
     frame, target = questions["primary_frame"]["figures"], questions["target"]["figures"]
     assert frame["n_units"] == DOUBLE_CODED and 0.0 < frame["krippendorff_alpha"] < 1.0
     assert target["n_units"] > 5 and target["percent_agreement"] < 1.0
-    answers = Answer.objects.filter(project=project)
+    answers = Answer.objects.filter(project=project, layer=Layer.ANNOTATOR)
     assert set(answers.values_list("annotator__username", flat=True)) == {"demo-annotator", "demo-annotator2"}
     assert answers.filter(span__isnull=False).exists()
+    # the gold primary frame on the gold articles, with two frames at least: model v1 has a question to learn
+    gold_frames = Answer.objects.filter(project=project, layer=Layer.GOLD, question__name="primary_frame")
+    assert gold_frames.count() >= 8 and gold_frames.values("value").distinct().count() >= 2
 
     snapshot = Snapshot.objects.get(project=project)
     assert snapshot.manifest["counts"]["annotator_spans"] == spans.count()

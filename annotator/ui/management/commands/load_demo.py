@@ -38,7 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: project '{project.slug}' with {project.articles.count()} articles, {n_gold} demo gold "
-                f"spans, {n_annotator} spans and {n_answers} answers of two annotators on {demo.DOUBLE_CODED} articles, "
+                f"spans, {n_answers} answers, {n_annotator} spans of two annotators on {demo.DOUBLE_CODED} articles, "
                 f"snapshot "
                 f"{snapshot.content_hash[:12]}"
                 + (f", model v{version.number} {version.status}" if version else "")
