@@ -61,6 +61,7 @@ def test_random_sessions_store_what_the_actions_intended(browser, live_server, s
 
 
 @pytest.mark.slow
+@pytest.mark.floor
 @pytest.mark.parametrize("seed", range(20))
 def test_random_sessions_floor_twenty_seeds(browser, live_server, study, seed):
     run_session(browser, live_server, study, seed)
