@@ -12,11 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from annotator.annotations.exchange.babe import babe_import
+from annotator.annotations.exchange.codebook import CATEGORY_KINDS, exchange_questions
 from annotator.annotations.exchange.export import export_layers_for
 from annotator.annotations.exchange.formats import FORMATS, READABLE_FORMATS
 from annotator.annotations.exchange.importing import IMPORT_LAYERS, annotations_import, read_user_map
 from annotator.annotations.exchange.offsets import OffsetUnit
 from annotator.common.errors import ApplicationError
+from annotator.projects.models import Question
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_list, project_get_for_user
 from annotator.projects.visibility import viewer_for
@@ -33,7 +35,12 @@ def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "role": role,
-        "formats": [(name, cls.description) for name, cls in FORMATS.items()],
+        "formats": [(name, cls.description) for name, cls in FORMATS.items() if name != "doccano-classification"],
+        "category_questions": [
+            q.name
+            for q in exchange_questions(project=project).values()
+            if q.scope == Question.Scope.ARTICLE and q.kind in CATEGORY_KINDS
+        ],
         "layers": export_layers_for(viewer=viewer),
         "own_only": not viewer.sees_others and viewer.has_own_layer,
         "may_import": may_import,
@@ -56,7 +63,7 @@ def exchange_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _import(request: HttpRequest, project, context: dict) -> int:
-    form = {key: request.POST.get(key, "") for key in ("format", "layer", "annotator", "offset_unit")}
+    form = {key: request.POST.get(key, "") for key in ("format", "layer", "annotator", "offset_unit", "question")}
     form["dry_run"] = bool(request.POST.get("dry_run"))
     form["create_articles"] = bool(request.POST.get("create_articles"))
     context["form"] = form
@@ -71,7 +78,9 @@ def _import(request: HttpRequest, project, context: dict) -> int:
         return 400
     try:
         if form["format"] == "babe":
-            context["babe"] = _babe(project, upload, by=request.user, dry_run=form["dry_run"])
+            context["babe"] = _babe(
+                project, upload, by=request.user, dry_run=form["dry_run"], annotator=form["annotator"]
+            )
             return 200
         user_map = {}
         if request.FILES.get("user_map") is not None:
@@ -89,7 +98,8 @@ def _import(request: HttpRequest, project, context: dict) -> int:
         report = annotations_import(
             project=project, fmt=form["format"], source=upload.name, by=request.user,
             annotator=form["annotator"], layer=form["layer"], dry_run=form["dry_run"],
-            create_articles=form["create_articles"], offset_unit=form["offset_unit"], user_map=user_map, **given,
+            create_articles=form["create_articles"], offset_unit=form["offset_unit"], user_map=user_map,
+            question=form["question"], **given,
         )  # fmt: skip
     except ApplicationError as exc:
         context["error"] = exc.message
@@ -102,10 +112,10 @@ def _import(request: HttpRequest, project, context: dict) -> int:
     return 200 if not report.n_errors else 400
 
 
-def _babe(project, upload, *, by, dry_run: bool):
+def _babe(project, upload, *, by, dry_run: bool, annotator: str = ""):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
         with path.open("wb") as handle:
             for chunk in upload.chunks():
                 handle.write(chunk)
-        return babe_import(project=project, path=path, by=by, dry_run=dry_run)
+        return babe_import(project=project, path=path, by=by, dry_run=dry_run, annotator=annotator)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 
+from annotator.annotations.exchange.codebook import category_question, exchange_questions
 from annotator.annotations.exchange.formats import select_format
 from annotator.annotations.exchange.records import AnswerRecord, ArticleRecord, SpanRecord
 from annotator.annotations.models import Adjudication, Answer, Layer, Span
@@ -261,6 +262,7 @@ def _answers(
             question=names.questions[question_id], value=value, layer=layer, annotator=names.users[user_id],
             start=start, end=end, codebook_version=names.versions.get(version_id),
             provenance=(_json(provenance) or None) if with_provenance else None,
+            annotator_email=names.emails[user_id] if scope.with_emails else "",
         )  # fmt: skip
         if span_id is None:
             by_article.setdefault(a_id, []).append(record)
@@ -278,17 +280,27 @@ def _masked(viewer, spans: list[SpanRecord], title: str, text: str, url: str, ou
 
 
 def export_text(
-    *, project: Project, fmt: str, scope: ExportScope, chunk_size: int = EXPORT_CHUNK_SIZE, offset_unit: str = ""
+    *,
+    project: Project,
+    fmt: str,
+    scope: ExportScope,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
+    offset_unit: str = "",
+    question: str = "",
 ) -> Iterator[str]:
     """The export as text pieces of about 64K characters (few writes, bounded memory).
 
     The format and the offset unit (doccano: ``utf16`` by default, ``grapheme``, ``codepoint``) are checked at once
-    (an unknown one raises ApplicationError before anything is streamed).
+    (an unknown one raises ApplicationError before anything is streamed). ``question``: the question a doccano
+    text-classification export writes (default: the project's only article question of single or multiple choice).
     """
     try:
         writer = select_format(fmt, unit=offset_unit or None)
     except ValueError as exc:
         raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
+    writer.questions = exchange_questions(project=project)
+    if fmt == "doccano-classification":
+        writer.question = category_question(questions=writer.questions, name=question, required=True)
     records = export_articles(project=project, scope=scope, chunk_size=chunk_size, with_text=writer.needs_text)
     return _joined(writer.write(records))
 

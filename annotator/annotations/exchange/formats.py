@@ -32,6 +32,7 @@ from annotator.annotations.exchange.records import (
     AnswerRecord,
     ArticleRecord,
     ExtraItem,
+    QuestionInfo,
     RowError,
     SpanRecord,
     row_error,
@@ -173,6 +174,11 @@ class ExchangeFormat:
     def __init__(self, *, unit: str | None = None) -> None:
         """``unit``: the offset unit to read and write (None: what the file says, else the format's default)."""
         self.unit = offset_unit(unit) if unit else None
+        # The project's codebook questions by name, for formats that carry answers in a tool's own terms (Label
+        # Studio's choices, ratings, taxonomies; doccano's categories); the caller fills it (no database here).
+        self.questions: dict[str, QuestionInfo] = {}
+        # doccano's categories answer ONE question (a text-classification project has one label set).
+        self.question: str | None = None
         if self.unit is not None and self.unit not in self.offset_units:
             allowed = " or ".join(u.value for u in self.offset_units)
             raise ValueError(f"{self.name} offsets count in {allowed}, not {self.unit.value}")
@@ -443,11 +449,16 @@ class DoccanoFormat(JsonLinesFormat):
                             for span in item.spans:
                                 if span.annotator is None and user != "all":
                                     span.annotator, span.annotator_source = user, f"doccano user {user!r} ({name})"
+                            for answer in item.answers:
+                                if answer.annotator is None and user != "all":
+                                    answer.annotator = user
                         yield item
 
     def _extras(self, data: dict[str, Any], line: int) -> list[ExtraItem]:
         extras = []
         for key, kind in self.EXTRA_KINDS.items():
+            if key == "cats" and self.question:
+                continue  # the categories answer the question asked for (``_category_answers``)
             values = data.get(key)
             if isinstance(values, list):
                 extras += [ExtraItem(kind, value, line=line) for value in values]
@@ -481,6 +492,109 @@ class DoccanoFormat(JsonLinesFormat):
             spans=_spans_in_codepoints(TextOffsets(text, unit), spans, "the doccano project"),
             **_article_fields(meta, "meta"),
             extras=self._extras(data, line),
+            answers=self._category_answers(data.get("cats"), "cats", line) if self.question else [],
+            line=line,
+        )
+
+    def _category_question(self) -> QuestionInfo:
+        question = self.questions.get(self.question or "")
+        if question is None:
+            known = ", ".join(sorted(self.questions)) or "none"
+            raise RecordProblem(f"no question {self.question!r} in the project's codebook (its questions: {known})")
+        return question
+
+    def _category_answers(self, labels: Any, key: str, line: int, details: Any = None) -> list[AnswerRecord]:
+        """doccano's document categories (``label`` of a text-classification export, ``cats`` of an intent one) as
+        the answer to ``self.question``: one category for a single choice (or a scale), any number for a multiple
+        choice; a category names an option by its value or its text. ``details`` (Framescope's own
+        ``meta.answer_details``) gives each annotator's answer instead of the union doccano shows."""
+        question = self._category_question()
+        if labels is None:
+            return []
+        if not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
+            raise RecordProblem(f"{key} must be a list of category names, got {labels!r}"[:200])
+        if question.scope != "article" or question.kind not in ("single", "multiple", "scale"):
+            raise RecordProblem(
+                f"doccano's categories answer an article question of single or multiple choice (or a scale); "
+                f"{question.name!r} is a {question.scope} question of kind {question.kind}"
+            )
+        if isinstance(details, list) and details:
+            answers = []
+            for detail in details:
+                detail = _object(detail, "an answer_details entry")
+                answers.append(
+                    AnswerRecord(
+                        question=question.name, value=detail.get("value"), layer=_str(detail.get("layer"), "layer")
+                        or None, annotator=_str(detail.get("annotator"), "annotator") or None, line=line,
+                    )
+                )  # fmt: skip
+            return answers
+        if not labels:
+            return []
+        values = list(dict.fromkeys(question.option_value(v) for v in labels))
+        if question.kind != "multiple":
+            if len(values) != 1:
+                raise RecordProblem(
+                    f"{key} has {len(values)} categories ({', '.join(map(repr, values))}) but {question.name!r} takes "
+                    "one answer: make it a multiple-choice question, or let doccano allow one label per example"
+                )
+            return [AnswerRecord(question=question.name, value=values[0], line=line)]
+        return [AnswerRecord(question=question.name, value=values, line=line)]
+
+
+class DoccanoClassificationFormat(DoccanoFormat):
+    """doccano's text-classification JSONL: ``{"text", "label": ["category", …]}``, one line per example.
+
+    The categories answer ONE article question (``question``: the importer's ``--question``, or the project's only
+    article question of single or multiple choice): an option's value or text names it. Export writes each
+    article's answers to it: ``label`` is the union of the annotators' and gold values (what doccano shows), and
+    ``meta.answer_details`` each answer with its annotator and layer, which doccano keeps and the import reads back.
+    doccano's own export (a zip with one file per user) imports as it is, each file's answers its user's."""
+
+    name = "doccano-classification"
+    description = "doccano text classification JSONL (one question's answers as categories)"
+    offset_units = (OffsetUnit.CODEPOINT,)
+    carries_spans = False
+
+    def write(self, articles: Iterable[ArticleRecord]) -> Iterator[str]:
+        question = self._category_question()
+        order = {option.value: index for index, option in enumerate(question.options)}
+        for a in articles:
+            answers = [x for x in a.answers if x.question == question.name and x.start is None]
+            chosen: set[str] = set()
+            for answer in answers:
+                chosen.update(answer.value if isinstance(answer.value, list) else [answer.value])
+            row = {
+                "text": a.text,
+                "label": sorted(chosen, key=lambda v: order.get(v, len(order))),
+                "meta": {
+                    "article_id": a.article_id,
+                    "external_id": a.external_id,
+                    "outlet": a.outlet,
+                    "title": a.title,
+                    "url": a.url,
+                    "question": question.name,
+                    "answer_details": [{"annotator": x.annotator, "layer": x.layer, "value": x.value} for x in answers],
+                },
+            }
+            yield _dumps(row) + "\n"
+
+    def _record(self, data: dict[str, Any], line: int) -> ArticleRecord:
+        meta = _object(data.get("meta") or {}, "meta")
+        text = _str(data.get("text"), "text", required=True)
+        key = "label" if "label" in data else "cats"
+        labels = data.get(key, [])
+        if isinstance(labels, list) and any(isinstance(v, list) for v in labels):
+            raise RecordProblem(
+                "label holds [start, end, label] triples: this is a sequence-labelling export (use --format doccano)"
+            )
+        details = meta.get("answer_details") if meta.get("question") == self.question else None
+        extras = [ExtraItem("comment", value, line=line) for value in data.get("Comments") or [] if value]
+        return ArticleRecord(
+            text=text,
+            **_article_fields(meta, "meta"),
+            answers=self._category_answers(labels, key, line, details),
+            extras=extras,
             line=line,
         )
 
@@ -489,6 +603,11 @@ class DoccanoFormat(JsonLinesFormat):
 
 # Our own key on an annotation: the member's username. Label Studio's import ignores it (and drops it).
 ANNOTATOR_KEY = "framescope_annotator"
+# Sentence answers ride on regions of this Labels tag (one label, "sentence"): a per-region result on such a region
+# answers a sentence question for the region's offsets; the region itself is not a span.
+SENTENCE_TAG, SENTENCE_LABEL = "framescope_sentence", "sentence"
+# Label Studio's result types that answer codebook questions (``from_name`` is the question's name).
+ANSWER_RESULT_TYPES = ("choices", "rating", "taxonomy", "textarea")
 EXPORT_PLAIN_JSON = "export plain JSON instead (Export › JSON), which keeps every annotation, its user and offsets"
 # Label Studio's other exports, told apart by how they start: none of them can be imported.
 LABEL_STUDIO_OTHER_EXPORTS = (
@@ -548,12 +667,60 @@ class LabelStudioFormat(ExchangeFormat):
             result["meta"] = {"text": [s.note]}
         return result
 
+    def _answer_result(self, answer: AnswerRecord, region: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An answer as Label Studio's result: ``choices`` (single and multiple choice: option values), ``rating``
+        (a scale: its point's position, 1 for the first), ``textarea`` (text); ``from_name`` is the question's name.
+        An attribute or a sentence answer is a per-region result: the region's id and offsets."""
+        question = self.questions.get(answer.question)
+        kind = question.kind if question is not None else ("multiple" if isinstance(answer.value, list) else "text")
+        if kind == "scale" and question is not None:
+            values = [o.value for o in question.options]
+            result_type, value = "rating", {"rating": values.index(answer.value) + 1}
+        elif kind in ("single", "multiple"):
+            chosen = answer.value if isinstance(answer.value, list) else [answer.value]
+            result_type, value = "choices", {"choices": list(chosen)}
+        else:
+            result_type, value = "textarea", {"text": [answer.value]}
+        result: dict[str, Any] = {"type": result_type, "from_name": answer.question, "to_name": "text"}
+        if region is not None:
+            result["id"] = region["id"]
+            value = {key: region["value"][key] for key in ("start", "end", "text")} | value
+        result.update(origin="manual", value=value)
+        return result
+
     def _task(self, a: ArticleRecord) -> dict[str, Any]:
         groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
         emails: dict[str | None, str] = {}
         for index, s in enumerate(a.spans):
-            groups.setdefault((s.layer, s.annotator), []).append(self._result(a, index, s))
+            region = self._result(a, index, s)
+            group = groups.setdefault((s.layer, s.annotator), [])
+            group.append(region)
             emails[s.annotator] = s.annotator_email
+            group += [self._answer_result(x, region) for x in s.attributes]
+        sentences: dict[tuple[str | None, str | None, int, int], dict[str, Any]] = {}
+        for answer in a.answers:
+            group = groups.setdefault((answer.layer, answer.annotator), [])
+            emails.setdefault(answer.annotator, answer.annotator_email)
+            region = None
+            if answer.start is not None and answer.end is not None:
+                key = (answer.layer, answer.annotator, answer.start, answer.end)
+                region = sentences.get(key)
+                if region is None:
+                    region = sentences[key] = {
+                        "id": f"{a.article_id}-s{answer.start}-{answer.end}",
+                        "type": "labels",
+                        "from_name": SENTENCE_TAG,
+                        "to_name": "text",
+                        "origin": "manual",
+                        "value": {
+                            "start": answer.start,
+                            "end": answer.end,
+                            "text": (a.text or "")[answer.start : answer.end],
+                            "labels": [SENTENCE_LABEL],
+                        },
+                    }
+                    group.append(region)
+            group.append(self._answer_result(answer, region))
         annotations, predictions = [], []
         for (layer, annotator), results in groups.items():
             if layer == "suggestion":
@@ -620,6 +787,7 @@ class LabelStudioFormat(ExchangeFormat):
             raise RecordProblem("annotations must be a list")
         spans: list[SpanRecord] = []
         extras: list[ExtraItem] = []
+        answers: list[AnswerRecord] = []
         for annotation in annotations:
             annotation = _object(annotation, "an annotation")
             annotator, named = self._annotator(annotation.get("completed_by"))
@@ -629,12 +797,7 @@ class LabelStudioFormat(ExchangeFormat):
                 extras.append(ExtraItem("cancelled annotation", annotation, annotator, number))
                 continue
             layer = "gold" if annotation.get("ground_truth") else None
-            for result in annotation.get("result") or []:
-                result = _object(result, "a result")
-                if result.get("type") != "labels":
-                    extras.append(ExtraItem(str(result.get("type") or "unknown result"), result, annotator, number))
-                    continue
-                spans.extend(self._spans(result, layer=layer, annotator=annotator, named=named, line=number))
+            self._annotation(annotation, layer, annotator, named, number, spans, answers, extras)
         for key, kind in (("predictions", "prediction"), ("drafts", "draft")):
             items = task.get(key) or []
             extras += [ExtraItem(kind, item, line=number) for item in items if isinstance(items, list)]
@@ -643,8 +806,113 @@ class LabelStudioFormat(ExchangeFormat):
             spans=spans,
             **_article_fields(data, "data"),
             extras=extras,
+            answers=answers,
             line=number,
         )
+
+    def _annotation(
+        self, annotation: dict[str, Any], layer: str | None, annotator: str | None, named: str, number: int,
+        spans: list[SpanRecord], answers: list[AnswerRecord], extras: list[ExtraItem],
+    ) -> None:  # fmt: skip
+        """One annotation's results: its labels regions are spans (those of ``SENTENCE_TAG`` are sentence units), its
+        choices/rating/taxonomy/textarea results that a codebook question is named by are answers, the rest extras."""
+        results = [_object(result, "a result") for result in annotation.get("result") or []]
+        regions: dict[Any, list[SpanRecord]] = {}
+        sentences: dict[Any, tuple[int, int]] = {}
+        for result in results:
+            if result.get("type") != "labels":
+                continue
+            if result.get("from_name") == SENTENCE_TAG:
+                value = _object(result.get("value"), "a result value")
+                sentences[result.get("id")] = (_int(value.get("start"), "value.start"), _int(value.get("end"), "end"))
+                continue
+            made = self._spans(result, layer=layer, annotator=annotator, named=named, line=number)
+            spans.extend(made)
+            if result.get("id") is not None:
+                regions.setdefault(result["id"], []).extend(made)
+        for result in results:
+            kind = str(result.get("type") or "unknown result")
+            if kind == "labels":
+                continue
+            question = self.questions.get(str(result.get("from_name")))
+            if kind not in ANSWER_RESULT_TYPES or question is None:
+                extras.append(ExtraItem(kind, result, annotator, number))
+                continue
+            answer = AnswerRecord(
+                question=question.name, value=self._answer_value(result, question), layer=layer, annotator=annotator,
+                line=number,
+            )  # fmt: skip
+            self._place(answer, kind, result.get("id"), question, regions, sentences, answers)
+
+    @staticmethod
+    def _place(
+        answer: AnswerRecord, kind: str, region_id: Any, question: QuestionInfo,
+        regions: dict[Any, list[SpanRecord]], sentences: dict[Any, tuple[int, int]], answers: list[AnswerRecord],
+    ) -> None:  # fmt: skip
+        """An attribute goes to its region's span of the attribute's label; a sentence answer takes its region's
+        offsets; an article answer is the article's."""
+        if question.scope == "span":
+            targets = [s for s in regions.get(region_id, []) if s.label == question.label]
+            if not targets:
+                raise RecordProblem(
+                    f"the {kind} result {question.name!r} answers an attribute of label {question.label!r}, "
+                    f"but no region {region_id!r} of that label is in the same annotation"
+                )
+            for target in targets:
+                target.attributes.append(answer)
+            return
+        if question.scope == "sentence":
+            unit = sentences.get(region_id)
+            if unit is None and regions.get(region_id):
+                unit = (regions[region_id][0].start, regions[region_id][0].end)
+            if unit is None:
+                raise RecordProblem(
+                    f"the {kind} result {question.name!r} answers a sentence question, so it must be a "
+                    f"per-region result (its id the id of a {SENTENCE_TAG!r} region, or of a labels region)"
+                )
+            answer.start, answer.end = unit
+        answers.append(answer)
+
+    @staticmethod
+    def _answer_value(result: dict[str, Any], question: QuestionInfo) -> Any:
+        """A choices, rating, taxonomy or textarea result's value as an answer to ``question``: choices and a
+        taxonomy's chosen leaves name options (by value or text); a rating is a scale's point by position (1: the
+        first point); a textarea's lines are a text answer."""
+        kind = result.get("type")
+        value = _object(result.get("value"), "a result value")
+        if kind == "textarea":
+            lines = value.get("text")
+            if question.kind != "text" or not isinstance(lines, list):
+                raise RecordProblem(f"a textarea result answers a text question; {question.name!r} is {question.kind}")
+            return "\n".join(str(line) for line in lines)
+        if kind == "rating":
+            points = [o.value for o in question.options]
+            rating = value.get("rating")
+            if question.kind != "scale":
+                raise RecordProblem(f"a rating answers a scale question; {question.name!r} is {question.kind}")
+            if not isinstance(rating, int | float) or int(rating) != rating or not 1 <= rating <= len(points):
+                raise RecordProblem(
+                    f"rating {rating!r} of {question.name!r} is not one of its {len(points)} points (1 to "
+                    f"{len(points)}: {', '.join(points)})"
+                )
+            return points[int(rating) - 1]
+        if kind == "taxonomy":
+            paths = value.get("taxonomy")
+            if not isinstance(paths, list) or not all(isinstance(p, list) and p for p in paths):
+                raise RecordProblem("value.taxonomy must be a list of paths (lists of names)")
+            chosen = [path[-1] for path in paths]
+        else:
+            chosen = value.get("choices")
+            if not isinstance(chosen, list):
+                raise RecordProblem("value.choices must be a list")
+        if question.kind == "text":
+            raise RecordProblem(f"a {kind} result cannot answer the text question {question.name!r}")
+        values = list(dict.fromkeys(question.option_value(v) for v in chosen))
+        if question.kind == "multiple":
+            return values
+        if len(values) != 1:
+            raise RecordProblem(f"{question.name!r} takes one answer; the {kind} result has {len(values)}: {values}")
+        return values[0]
 
     @staticmethod
     def _spans(
@@ -938,7 +1206,16 @@ class AnswersCsvFormat(ExchangeFormat):
 
 
 FORMATS: dict[str, type[ExchangeFormat]] = {
-    f.name: f for f in (NativeFormat, DoccanoFormat, LabelStudioFormat, ConllFormat, CsvFormat, AnswersCsvFormat)
+    f.name: f
+    for f in (
+        NativeFormat,
+        DoccanoFormat,
+        DoccanoClassificationFormat,
+        LabelStudioFormat,
+        ConllFormat,
+        CsvFormat,
+        AnswersCsvFormat,
+    )
 }
 
 

@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotator.annotations.answers import AnswerRow, answers_import
+from annotator.annotations.exchange.codebook import category_question, exchange_questions
 from annotator.annotations.exchange.formats import (
     ExchangeFormat,
     RecordProblem,
@@ -160,13 +161,16 @@ def annotations_import(
     offset_unit: str = "",
     user_map: dict[str, str] | None = None,
     archive: IO[bytes] | None = None,
+    question: str = "",
 ) -> ImportReport:
     """Import the annotations in ``stream`` (format ``fmt``) into the project, all or nothing.
 
     ``annotator``/``layer`` override what the file says for every span. ``offset_unit``: the unit of the file's
     offsets (doccano: ``utf16`` by default, ``grapheme`` or ``codepoint``). ``user_map``: the file's user ids or
     e-mails → members. ``archive`` instead of ``stream``: a zip of files (doccano's export, one file per user).
-    ``by=None`` is the command line.
+    ``by=None`` is the command line. ``question``: the question doccano's categories answer (text classification:
+    default the project's only article question of single or multiple choice; a sequence-labelling file's ``cats``
+    are imported only when it is given, else counted).
     """
     if by is not None and not role_can(membership_role(project=project, user=by), "manage_articles"):
         raise ApplicationError(NOT_ALLOWED, status_code=403)
@@ -174,6 +178,11 @@ def annotations_import(
         reader = select_format(fmt, unit=offset_unit or None)
     except ValueError as exc:
         raise ApplicationError(str(exc), {"format": [str(exc)]}) from None
+    reader.questions = exchange_questions(project=project)
+    if fmt.startswith("doccano"):
+        reader.question = category_question(
+            questions=reader.questions, name=question, required=fmt == "doccano-classification"
+        )
     run = _ImportRun(project=project, reader=reader, source=source or fmt, by=by, create_articles=create_articles)
     run.set_overrides(annotator=annotator, layer=layer)
     run.user_map = dict(user_map or {})

@@ -41,6 +41,40 @@ class AnswerRecord:
     codebook_version: int | None = None
     provenance: dict[str, Any] | None = None
     line: int = 0
+    annotator_email: str = ""  # export: the annotator's e-mail (Label Studio names users by it)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionOptionInfo:
+    value: str
+    text: str = ""
+    numeric: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionInfo:
+    """A codebook question as the formats that carry answers in a tool's own terms need it (Label Studio's choices,
+    ratings and taxonomies, doccano's categories): options in codebook order (a scale's points in scale order)."""
+
+    name: str
+    scope: str  # article | sentence | span
+    kind: str  # single | multiple | scale | text
+    label: str | None = None  # an attribute's label
+    options: tuple[QuestionOptionInfo, ...] = ()
+
+    def option_value(self, raw: Any) -> Any:
+        """The option a tool's answer names: by value, else by its text (case and surrounding spaces ignored);
+        anything else comes back as it is, for the answer rules to refuse with the question's options named."""
+        if not isinstance(raw, str):
+            return raw
+        for option in self.options:
+            if option.value == raw:
+                return option.value
+        folded = raw.strip().casefold()
+        for option in self.options:
+            if option.value.casefold() == folded or (option.text and option.text.strip().casefold() == folded):
+                return option.value
+        return raw
 
 
 @dataclass(slots=True)

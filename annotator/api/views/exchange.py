@@ -50,6 +50,11 @@ class AnnotationExportApi(ExpensiveThrottleMixin, APIView):
             help_text="doccano: utf16 (default, as doccano counts), grapheme (a doccano project in grapheme mode) or "
             "codepoint; the other formats count code points.",
         )  # fmt: skip
+        question = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=100,
+            help_text="doccano-classification: the question whose answers are the categories (default: the project's "
+            "only article question of single or multiple choice).",
+        )  # fmt: skip
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -64,7 +69,7 @@ class AnnotationExportApi(ExpensiveThrottleMixin, APIView):
         viewer = viewer_for(project=project, user=request.user, role=role)
         scope = export_scope(project=project, layer=data["layer"], annotator=data["annotator"], viewer=viewer)
         fmt, unit = data["format"], data["offset_unit"]
-        pieces = export_text(project=project, fmt=fmt, scope=scope, offset_unit=unit)
+        pieces = export_text(project=project, fmt=fmt, scope=scope, offset_unit=unit, question=data["question"])
         response = StreamingHttpResponse(
             (piece.encode("utf-8") for piece in pieces),
             content_type=f"{select_format(fmt).content_type}; charset=utf-8",

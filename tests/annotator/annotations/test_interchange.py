@@ -247,6 +247,163 @@ def test_label_studio_round_trip_keeps_users_layers_and_characters(study):
     assert stored(target, Layer.GOLD) == stored(source, Layer.GOLD) == expected(users=("admin",))
 
 
+# --- answers: doccano's categories, Label Studio's choices, ratings, taxonomies, texts, per-region answers ---------
+
+SCALE = ["very_negative", "negative", "neutral", "positive", "very_positive"]
+
+
+def answers_study(study: Project) -> Project:
+    """The questions the tools' answer projects ask (README: answer-exports), named as the tools' tags are."""
+    from annotator.projects.models import Label
+    from annotator.projects.questions import question_create
+
+    owner = get_user_model().objects.get(username="admin")
+    actor = Label.objects.get(project=study, name="actor label")
+    ask = lambda name, **kw: question_create(project=study, name=name, prompt=name, by=owner, **kw)  # noqa: E731
+    ask("stance", options=[{"value": v} for v in ("critical", "neutral", "supportive")])
+    ask("frame", kind="multiple", options=[{"value": v.lower(), "text": v} for v in make_fixtures.DOCCANO_CATEGORIES])
+    ask("tone", kind="scale", options=[{"value": v, "numeric": n - 2} for n, v in enumerate(SCALE)])
+    ask("topic", options=[{"value": "armed_clashes", "text": "Armed clashes"}, {"value": "displacement",
+        "text": "Displacement"}, {"value": "politics", "text": "Politics"}])  # fmt: skip
+    ask("why", kind="text")
+    ask("target", scope="span", label=actor, options=[{"value": "government"}, {"value": "armed_opposition", "text":
+        "armed opposition"}, {"value": "civilians"}])  # fmt: skip
+    ask("bias", scope="sentence", options=[{"value": "biased"}, {"value": "non_biased", "text": "non-biased"}])
+    return study
+
+
+def answers_stored(project: Project) -> set[tuple]:
+    """(text index, layer, user, question, unit, value): the unit as the characters it covers."""
+    from annotator.annotations.models import Answer
+
+    index = {text: i for i, text in enumerate(TEXTS)}
+    rows = Answer.objects.filter(project=project).values_list(
+        "article__text", "layer", "annotator__username", "question__name", "start_char", "end_char", "span__start_char",
+        "span__end_char", "value",
+    )  # fmt: skip
+    result = set()
+    for text, layer, user, question, start, end, span_start, span_end, value in rows:
+        unit = text[start:end] if start is not None else (text[span_start:span_end] if span_start is not None else "")
+        result.add((index[text], layer, user, question, unit, json.dumps(value, ensure_ascii=False)))
+    return result
+
+
+SENTENCE = TEXTS[0][: TEXTS[0].index("\r\n")]
+LS_ANSWERS = {
+    (0, "annotator", "admin", "stance", "", '"critical"'),
+    (0, "annotator", "admin", "frame", "", '["security", "morality"]'),
+    (0, "annotator", "admin", "tone", "", '"negative"'),  # rating 2 of 5: the second point
+    (0, "annotator", "admin", "topic", "", '"armed_clashes"'),  # the taxonomy's leaf, by its text
+    (0, "annotator", "admin", "why", "", '"“liberated” is the regime\'s word"'),
+    (0, "annotator", "admin", "target", "the regime", '"government"'),
+    (0, "annotator", "admin", "bias", SENTENCE, '"biased"'),
+    (0, "annotator", "bea", "stance", "", '"neutral"'),
+    (0, "annotator", "bea", "frame", "", '["security"]'),
+    (0, "annotator", "bea", "tone", "", '"neutral"'),
+    (0, "annotator", "bea", "topic", "", '"politics"'),
+    (0, "annotator", "bea", "why", "", '"a quote"'),
+    (0, "annotator", "bea", "target", "the regime", '"government"'),
+    (0, "annotator", "bea", "bias", SENTENCE, '"non_biased"'),
+    (1, "annotator", "admin", "stance", "", '"neutral"'),
+}
+
+
+def test_label_studios_choice_in_the_span_export_is_an_answer_when_the_codebook_asks_it(study):
+    answers_study(study)
+    report = do_import(study, LABEL_STUDIO / "export.json", "labelstudio", user_map=ls_user_map())
+    assert report.errors == [] and report.written, report.errors
+    assert report.skipped == {"relation": 1, "cancelled annotation": 1, "prediction": 1, "draft": 1}
+    assert answers_stored(study) == {(0, "annotator", "admin", "stance", "", '"critical"')}
+    assert stored(study) == expected()
+
+
+def test_label_studio_answers_written_by_the_tool_land_on_their_units(study):
+    """choices (single, multiple), rating, taxonomy, textarea, per-region choices on an actor label (an attribute) and
+    on a framescope_sentence region (a sentence answer), from Label Studio 1.23.2's JSON export."""
+    answers_study(study)
+    report = do_import(study, LABEL_STUDIO / "answers-export.json", "labelstudio", user_map=ls_user_map())
+    assert report.errors == [] and report.written and report.skipped == {}, report.errors
+    assert report.answers_created == len(LS_ANSWERS)
+    assert answers_stored(study) == LS_ANSWERS
+    assert stored(study) == {(0, "admin", "the regime", "actor label"), (0, "bea", "the regime", "actor label")}
+    again = do_import(study, LABEL_STUDIO / "answers-export.json", "labelstudio", user_map=ls_user_map())
+    assert (again.answers_created, again.answers_duplicate) == (0, len(LS_ANSWERS))
+
+
+DOCCANO_ANSWERS = {
+    (i, "annotator", user, "frame", "", json.dumps([c.lower() for c in cats]))
+    for (user, i), cats in make_fixtures.DOCCANO_CLASSES.items()
+}
+
+
+def test_doccanos_text_classification_zip_gives_each_user_their_answers(study):
+    """doccano 1.8.4's text-classification export (one file per user): categories name the options by text; an
+    example without a category is no answer."""
+    answers_study(study)
+    with (DOCCANO / "classification.zip").open("rb") as archive:
+        report = annotations_import(
+            project=study, archive=archive, fmt="doccano-classification", source="c.zip", question="frame"
+        )
+    assert report.errors == [] and report.written, report.errors
+    assert answers_stored(study) == DOCCANO_ANSWERS
+    # into a single-choice question, admin's two categories on text 1 are refused by name
+    single = do_import(study, DOCCANO / "classification-admin.jsonl", "doccano-classification", question="stance",
+                       annotator="admin")  # fmt: skip
+    assert (
+        "label has 2 categories ('Economic', 'Morality') but 'stance' takes one answer" in single.errors[0]["message"]
+    )
+
+
+def test_doccanos_intent_category_answers_the_question_named(study):
+    answers_study(study)
+    report = do_import(study, DOCCANO / "intent-admin.jsonl", "doccano", annotator="admin", question="stance")
+    assert report.written and report.skipped == {}, report.errors
+    assert answers_stored(study) == {(0, "annotator", "admin", "stance", "", '"critical"')}
+
+
+def answers_fixture_project(study: Project) -> Project:
+    """The answer fixtures imported: Label Studio's answers, doccano's categories, and gold answers from admin's."""
+    answers_study(study)
+    do_import(study, LABEL_STUDIO / "answers-export.json", "labelstudio", user_map=ls_user_map())
+    report = do_import(study, DOCCANO / "classification-admin.jsonl", "doccano-classification", question="frame",
+                       layer="gold")  # fmt: skip
+    assert report.errors == [] and report.answers_created == 2, report.errors
+    return study
+
+
+def test_framescope_answer_exports_are_written_for_the_round_trip(study, tmp_path):
+    project = answers_fixture_project(study)
+    target = Path(os.environ.get("FRAMESCOPE_WRITE_INTERCHANGE") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "framescope-labelstudio-answers.json").write_text(export(project, "labelstudio"), encoding="utf-8")
+    classification = export(project, "doccano-classification", question="frame")
+    (target / "framescope-doccano-classification.jsonl").write_text(classification, encoding="utf-8")
+    assert json.loads(classification.splitlines()[1])["label"] == ["economic", "morality"]
+
+
+def test_label_studio_answer_round_trip_gives_every_answer_back(study):
+    """Framescope's Label Studio export (choices, rating, textarea, per-region answers on span and framescope_sentence
+    regions) → Label Studio 1.23.2's import → its JSON export → Framescope: the same answers, users and layers."""
+    source = answers_fixture_project(study)
+    target = answers_study(round_trip_target(source))
+    report = do_import(target, ROUND_TRIP / "labelstudio-answers.json", "labelstudio", user_map=ls_user_map())
+    assert report.errors == [] and report.written and report.skipped == {}, report.errors
+    assert answers_stored(target) == answers_stored(source)
+    assert {row[1] for row in answers_stored(target)} == {"annotator", "gold"}
+
+
+def test_doccano_classification_round_trip_keeps_each_annotators_answer(study):
+    """Framescope's doccano-classification export → doccano 1.8.4's import (a collaborative project) → its export
+    (all.jsonl) → Framescope: meta.answer_details gives each annotator's and the gold answer back."""
+    source = answers_fixture_project(study)
+    target = answers_study(round_trip_target(source))
+    report = do_import(target, ROUND_TRIP / "doccano-classification-all.jsonl", "doccano-classification",
+                       question="frame")  # fmt: skip
+    assert report.errors == [] and report.written, report.errors
+    frames = lambda p: {row for row in answers_stored(p) if row[3] == "frame"}  # noqa: E731
+    assert frames(target) == frames(source) and len(frames(source)) == 4
+
+
 # --- the page and the API ------------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
-"""python manage.py export_annotations --project SLUG --format native|doccano|labelstudio|conll|csv
-[--layer all|annotator|gold|suggestion] [--annotator USER] [--offset-unit utf16|grapheme|codepoint] [-o FILE]"""
+"""python manage.py export_annotations --project SLUG --format native|doccano|doccano-classification|labelstudio|conll|
+csv|answers-csv [--layer all|annotator|gold|suggestion] [--annotator USER] [--offset-unit utf16|grapheme|codepoint]
+[--question NAME] [-o FILE]"""
 
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ class Command(BaseCommand):
             help="doccano: what the offsets count (default utf16, as doccano counts; grapheme for a project in "
             "grapheme mode)",
         )
+        parser.add_argument(
+            "--question",
+            default="",
+            help="doccano-classification: the question whose answers are the categories (default: the project's only "
+            "article question of single or multiple choice)",
+        )
         parser.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
         parser.add_argument("--chunk-size", type=int, default=1000, help="articles per database round trip")
 
@@ -44,7 +51,7 @@ class Command(BaseCommand):
             scope = export_scope(project=project, layer=options["layer"], annotator=options["annotator"])
             pieces = export_text(
                 project=project, fmt=options["format"], scope=scope, chunk_size=options["chunk_size"],
-                offset_unit=options["offset_unit"],
+                offset_unit=options["offset_unit"], question=options["question"],
             )  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(exc.message) from None

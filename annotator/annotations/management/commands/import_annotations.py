@@ -1,6 +1,6 @@
-"""python manage.py import_annotations PATH --project SLUG --format native|doccano|labelstudio|conll|csv|babe
-[--annotator USER] [--layer annotator|gold] [--offset-unit utf16|grapheme|codepoint] [--user-map FILE]
-[--create-articles] [--dry-run]"""
+"""python manage.py import_annotations PATH --project SLUG --format native|doccano|doccano-classification|labelstudio|
+conll|csv|babe [--annotator USER] [--layer annotator|gold] [--offset-unit utf16|grapheme|codepoint] [--user-map FILE]
+[--question NAME] [--create-articles] [--dry-run]"""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ class Command(BaseCommand):
             metavar="FILE",
             help="CSV of (the file's user id or e-mail, a member's username): Label Studio names users by number",
         )
+        parser.add_argument(
+            "--question",
+            default="",
+            help="doccano: the question its categories answer (text classification: default the project's only "
+            "article question of single or multiple choice; a sequence-labelling file's cats only when given)",
+        )
         parser.add_argument("--create-articles", action="store_true", help="add articles that match nothing")
         parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
 
@@ -54,7 +60,9 @@ class Command(BaseCommand):
             raise CommandError(f"no project with slug {options['project']!r}")
         try:
             if options["format"] == "babe":
-                self._babe(babe_import(project=project, path=path, dry_run=options["dry_run"]))
+                self._babe(
+                    babe_import(project=project, path=path, dry_run=options["dry_run"], annotator=options["annotator"])
+                )
                 return
             user_map = {}
             if options["user_map"]:
@@ -68,7 +76,7 @@ class Command(BaseCommand):
                 report = annotations_import(
                     project=project, fmt=options["format"], source=path.name, annotator=options["annotator"],
                     layer=options["layer"], dry_run=options["dry_run"], create_articles=options["create_articles"],
-                    offset_unit=options["offset_unit"], user_map=user_map,
+                    offset_unit=options["offset_unit"], user_map=user_map, question=options["question"],
                     **({"archive": handle} if zipped else {"stream": handle}),
                 )  # fmt: skip
         except ApplicationError as exc:
@@ -86,7 +94,8 @@ class Command(BaseCommand):
         summary = (
             f"{report.records} records, {report.articles_matched} articles ({report.articles_created} {verb}, "
             f"{report.articles_linked} linked from the corpus), {report.spans_created} spans {verb}, "
-            f"{report.spans_duplicate} duplicates skipped, {report.adjudications_created} adjudications {verb}; "
+            f"{report.spans_duplicate} duplicates skipped, {report.answers_created} answers {verb} "
+            f"({report.answers_duplicate} duplicates skipped), {report.adjudications_created} adjudications {verb}; "
             f"offsets read as {report.offset_unit}."
         )
         if report.skipped:
@@ -107,7 +116,9 @@ class Command(BaseCommand):
             f"BABE {report.source}: {report.sentences} sentences; {report.articles_created} articles {verb} "
             f"({report.articles_existing} already there), {report.outlets_created} outlets {verb}, "
             f"{report.spans_created} 'loaded term' gold spans {verb} ({report.spans_existing} already there), "
-            f"{report.adjudications_created} adjudications {verb}."
+            f"{report.adjudications_created} adjudications {verb}, {report.answers_created} answers to bias and "
+            f"opinion {verb} ({report.answers_existing} already there; "
+            f"{'as ' + report.answers_annotator if report.answers_annotator else 'gold'})."
         )
         if report.unmatched_count:
             self.stdout.write(f"{report.unmatched_count} marked word(s) not found in their sentence, e.g.:")
