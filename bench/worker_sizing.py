@@ -184,10 +184,11 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
 
 
 def clear_scores(version) -> None:
-    from annotator.annotations.models import Span
+    from annotator.annotations.models import Span, Suggestions
     from annotator.scoring.models import ArticleScore
 
     ArticleScore.objects.filter(model_version=version).delete()
+    Suggestions.objects.filter(model_version=version).delete()
     Span.objects.filter(model_version=version).delete()
 
 

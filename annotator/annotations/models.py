@@ -165,3 +165,25 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}@{self.unit_key}={self.value!r}"
+
+
+class Suggestions(models.Model):
+    """A model version's suggestions on one article, packed into one row (the suggestion layer).
+
+    A scoring run predicts ~4 spans per article; as span rows each paid four foreign-key checks and five indexes,
+    half of PostgreSQL's work in a run (docs/benchmarks.md § Scoring throughput). Here an article's suggestions are
+    one ``bytea`` of fixed-size records (``annotations.suggestions.RECORD``: start, end, label id, score, in the
+    order the model found them: start, end, label), checked against their version and article once. Nothing
+    reads them by span: the annotator page, KWIC and exports unpack one article's row at a time, and scores read
+    the per-article counts (``scoring.ArticleScore``). Articles where the model found nothing have no row.
+
+    A suggestion's id is ``row id × 1,000,000 + its index in the row`` (``annotations.suggestions``): stable while
+    the version's results are kept, and what a span that accepts it records (``provenance.accepted_suggestion``).
+    """
+
+    model_version = models.ForeignKey("training.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="+")
+    spans = models.BinaryField(help_text="Packed records: start, end (code points), label id, score.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model_version", "article"], name="suggestions_unique")]

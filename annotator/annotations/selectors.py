@@ -7,9 +7,10 @@ import json
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 
-from annotator.annotations.models import Layer, Span, SpanDeletion
+from annotator.annotations.models import Layer, Span, SpanDeletion, Suggestions
+from annotator.annotations.suggestions import RECORD, Suggestion, split_id, unpack
 from annotator.corpus.models import Article
-from annotator.projects.models import Assignment, CodebookVersion, Project
+from annotator.projects.models import Assignment, CodebookVersion, Label, Project
 from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
 
 
@@ -35,21 +36,103 @@ def span_list_own(*, viewer: Viewer, article: Article) -> list[Span]:
     return _shown(viewer, article, list(spans))
 
 
-def suggestion_list_for_article(*, viewer: Viewer, article: Article) -> list[Span]:
-    """The active model version's suggestion spans on an article (none if no version is active).
+def suggestion_list_for_article(*, viewer: Viewer, article: Article) -> list[Suggestion]:
+    """The active model version's suggestions on an article (none if no version is active), unpacked from its
+    ``Suggestions`` row in the order the model found them (start, end, label); labels the project no longer has
+    are left out.
 
     Suggestions live in their own layer: they are never an annotator's span, never gold, never in agreement.
     """
     if not viewer.sees_layer(Layer.SUGGESTION):
         raise Hidden(BLIND_LAYER, "layer")
-    spans = (
-        Span.objects.filter(
-            project=viewer.project, article=article, layer=Layer.SUGGESTION, model_version__is_active=True
+    row = (
+        Suggestions.objects.filter(
+            model_version__project=viewer.project, model_version__is_active=True, article=article
         )
-        .select_related("label", "model_version")
-        .order_by("start_char", "end_char", "id")
+        .values_list("pk", "spans", "model_version__number")
+        .first()
     )
-    return _shown(viewer, article, list(spans))
+    if row is None:
+        return []
+    pk, data, number = row
+    labels = dict(Label.objects.filter(project=viewer.project).values_list("pk", "name"))
+    out = []
+    for s in unpack(pk, article.pk, data, article.text):
+        if s.label_id in labels:
+            s.label, s.model_version = labels[s.label_id], number
+            out.append(s)
+    return _shown(viewer, article, out)
+
+
+def suggestion_rows_for_articles(*, project: Project, article_ids: tuple[int, int], active_only: bool = True):
+    """(row id, article id, packed spans, version number) of the project's ``Suggestions`` rows for articles with
+    ids in the closed range ``article_ids``, by article (the active version's only, unless ``active_only`` is
+    False)."""
+    rows = Suggestions.objects.filter(
+        model_version__project=project, article_id__gte=article_ids[0], article_id__lte=article_ids[1]
+    )
+    if active_only:
+        rows = rows.filter(model_version__is_active=True)
+    return rows.order_by("article_id", "model_version_id").values_list(
+        "pk", "article_id", "spans", "model_version__number"
+    )
+
+
+def suggestion_rows_for_viewer(*, viewer: Viewer, article_id: int | None = None) -> QuerySet[Suggestions]:
+    """The active model version's ``Suggestions`` rows in the project (one article's with ``article_id``): the
+    annotation list pages these rows by id and unpacks each page (:func:`suggestion_page_shown`)."""
+    if not viewer.sees_layer(Layer.SUGGESTION):
+        raise Hidden(BLIND_LAYER, "layer")
+    rows = Suggestions.objects.filter(model_version__project=viewer.project, model_version__is_active=True)
+    if article_id is not None:
+        rows = rows.filter(article_id=article_id)
+    return rows.select_related("article__outlet", "model_version").defer("article__text")
+
+
+def suggestion_page_shown(*, viewer: Viewer, rows: list[Suggestions], label: str = "") -> list[Suggestion]:
+    """A page of :func:`suggestion_rows_for_viewer` unpacked, as the viewer may see it (``outlet`` None when hidden,
+    texts masked for an outlet-blind annotator); only ``label``'s suggestions when given."""
+    labels = dict(Label.objects.filter(project=viewer.project).values_list("pk", "name"))
+    texts = dict(Article.objects.filter(pk__in=[r.article_id for r in rows]).values_list("pk", "text"))
+    out = []
+    for row in rows:
+        article = row.article
+        article.text = texts[row.article_id]
+        items = []
+        for s in unpack(row.pk, row.article_id, row.spans, article.text):
+            if s.label_id in labels and (not label or labels[s.label_id] == label):
+                s.label, s.model_version = labels[s.label_id], row.model_version.number
+                s.outlet = article.outlet.slug if viewer.sees_outlets else None
+                items.append(s)
+        out.extend(_shown(viewer, article, items))
+    return out
+
+
+def suggestions_of_version(*, version_id: int) -> list[Suggestion]:
+    """Every suggestion of a model version, unpacked, by article (texts and label names filled in): for checks and
+    tools over a whole run, not for pages."""
+    rows = Suggestions.objects.filter(model_version_id=version_id).order_by("article_id")
+    rows = list(rows.values_list("pk", "article_id", "spans", "article__text", "model_version__number"))
+    out = []
+    for pk, article_id, data, text, number in rows:
+        for s in unpack(pk, article_id, data, text):
+            s.model_version = number
+            out.append(s)
+    labels = dict(Label.objects.filter(pk__in={s.label_id for s in out}).values_list("pk", "name"))
+    for s in out:
+        s.label = labels.get(s.label_id, "")
+    return out
+
+
+def suggestion_exists(*, project: Project, article_id: int, suggestion_id: int) -> bool:
+    """Whether ``suggestion_id`` names a model suggestion on this article of the project (of any version)."""
+    row_id, index = split_id(suggestion_id)
+    data = (
+        Suggestions.objects.filter(pk=row_id, article_id=article_id, model_version__project=project)
+        .values_list("spans", flat=True)
+        .first()
+    )
+    return data is not None and 0 <= index < len(data) // RECORD.size
 
 
 OTHERS_HIDDEN = "This project is blind: annotators do not see each other's spans."

@@ -15,6 +15,7 @@ from django.db.models.sql.subqueries import InsertQuery
 from django.utils import timezone
 
 from annotator.annotations.models import Layer, Span, SpanDeletion
+from annotator.annotations.selectors import suggestion_exists
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
 from annotator.projects.blinding import matches_with_mask
@@ -249,8 +250,7 @@ def _offsets_precheck(*, start_char: int, end_char: int) -> None:
 
 
 def _suggestion_check(*, project: Project, article_id: int, suggestion_id: int) -> None:
-    exists = Span.objects.filter(pk=suggestion_id, project=project, article_id=article_id, layer=Layer.SUGGESTION)
-    if not exists.exists():
+    if not suggestion_exists(project=project, article_id=article_id, suggestion_id=suggestion_id):
         raise ApplicationError(
             "Unknown suggestion.", {"accepted_suggestion": ["Not a model suggestion on this article."]}
         )

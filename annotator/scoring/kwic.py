@@ -8,9 +8,11 @@ annotator's layer, or the active model's suggestions). Both return plain rows th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from annotator.annotations.models import Layer, Span
+from django.db.models import QuerySet
+
+from annotator.annotations.models import Layer, Span, Suggestions
+from annotator.annotations.suggestions import unpack
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
 from annotator.projects.models import Project
@@ -92,16 +94,33 @@ def kwic_for_term(
     return rows
 
 
-def _spans_for_source(*, project: Project, source: str, viewer: Viewer) -> Iterable[Span]:
-    from annotator.scoring.selectors import resolve_source
-
-    resolved = resolve_source(project=project, source=source, viewer=viewer)
+def _spans_for_source(*, project: Project, resolved) -> QuerySet[Span]:
     spans = Span.objects.filter(project=project)
-    if resolved.version is not None:
-        return spans.filter(layer=Layer.SUGGESTION, model_version=resolved.version)
     if resolved.source_key == "gold":
         return spans.filter(layer=Layer.GOLD)
     return spans.filter(layer=Layer.ANNOTATOR, annotator_id=int(resolved.source_key.partition(":")[2]))
+
+
+def _suggestions_picked(*, version, label_id: int, outlet: str | None, limit: int) -> list[tuple[int, int, int]]:
+    """(article id, start, end) of the first ``limit`` suggestions of a label by the version, in article and start
+    order: the packed rows of the articles whose counts say they hold one (``ArticleScore``), unpacked in turn."""
+    from annotator.scoring.models import ArticleScore
+    from annotator.scoring.services import model_source
+
+    holding = ArticleScore.objects.filter(source=model_source(version), label_id=label_id, n_spans__gt=0)
+    rows = Suggestions.objects.filter(model_version=version, article_id__in=holding.values("article_id"))
+    if outlet:
+        rows = rows.filter(article__outlet__slug=outlet)
+    picked: list[tuple[int, int, int]] = []
+    for row_id, article_id, data in (
+        rows.order_by("article_id").values_list("pk", "article_id", "spans").iterator(chunk_size=SCAN_BATCH)
+    ):
+        picked += [
+            (article_id, s.start_char, s.end_char) for s in unpack(row_id, article_id, data) if s.label_id == label_id
+        ]
+        if len(picked) >= limit:
+            break
+    return picked[:limit]
 
 
 def kwic_for_label(
@@ -118,13 +137,20 @@ def kwic_for_label(
     source the viewer may read (``viewer=None``: the system)."""
     viewer = viewer or system_viewer(project=project)
     _check_limits(limit, width)
-    spans = _spans_for_source(project=project, source=source, viewer=viewer)
-    spans = spans.filter(label=label_get_by_name(project=project, name=label)).filter(viewer.rows_q())
-    if outlet:
-        spans = spans.filter(article__outlet__slug=outlet)
-    picked = list(
-        spans.order_by("article_id", "start_char").values_list("article_id", "start_char", "end_char")[:limit]
-    )
+    from annotator.scoring.selectors import resolve_source
+
+    resolved = resolve_source(project=project, source=source, viewer=viewer)
+    label_row = label_get_by_name(project=project, name=label)
+    if resolved.version is not None:
+        picked = _suggestions_picked(version=resolved.version, label_id=label_row.pk, outlet=outlet, limit=limit)
+    else:
+        spans = _spans_for_source(project=project, resolved=resolved)
+        spans = spans.filter(label=label_row).filter(viewer.rows_q())
+        if outlet:
+            spans = spans.filter(article__outlet__slug=outlet)
+        picked = list(
+            spans.order_by("article_id", "start_char").values_list("article_id", "start_char", "end_char")[:limit]
+        )
     articles = {
         a.pk: a
         for a in Article.objects.filter(pk__in={p[0] for p in picked})

@@ -14,15 +14,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, Suggestions
 from annotator.annotations.selectors import gold_article_ids
-from annotator.common.copy import rows_insert
+from annotator.common.copy import rows_insert, rows_read
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.queueing import enqueue_on_commit
@@ -194,7 +195,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
         model_labels_check(version=version, model_labels=model.labels_, project_labels=labels)
     codes.question_models_check(version=version, questions=questions, has_lexicon=model is not None)
     rows = Article.objects.filter(pk__any_of=article_ids).order_by("pk")
-    rows = list(rows.values_list("id", "text", "n_tokens", "language", "outlet__language"))
+    rows = rows_read(rows.values_list("id", "text", "n_tokens", "language", "outlet__language"), ARTICLE_TYPES)
     articles = [(pk, text, n) for pk, text, n, _language, _outlet_language in rows]
     ids = [pk for pk, _text, _n in articles]
     texts = [text for _pk, text, _n in articles]
@@ -225,7 +226,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if already:  # counts and suggestion spans are only written and deleted together: no counts, no spans
             _results_delete(version=version, article_ids=sorted(already))
-        rows_insert(Span, SUGGESTION_FIELDS, spans)
+        rows_insert(Suggestions, SUGGESTIONS_FIELDS, spans)
         rows_insert(ArticleScore, SCORE_FIELDS, scores)
         rows_insert(AnswerCount, codes.ANSWER_COUNT_FIELDS, answer_counts)
         new = len(set(ids) - already)
@@ -240,23 +241,23 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
     return new
 
 
-SUGGESTION = Layer.SUGGESTION.value  # the plain string: COPY takes values as they are
-SUGGESTION_FIELDS = (
-    "project_id", "article_id", "layer", "label_id", "start_char", "end_char", "text", "model_version_id", "score",
-    "note", "provenance", "created_at", "updated_at",
-)  # fmt: skip
+ARTICLE_TYPES = ("bigint", "text", "integer", "text", "text")  # of score_chunk's article read
+SUGGESTIONS_FIELDS = ("model_version_id", "article_id", "spans")
 SCORE_FIELDS = (
     "project_id", "article_id", "source", "model_version_id", "label_id", "n_spans", "n_tokens", "score_sum",
     "computed_at",
 )  # fmt: skip
+#: numpy's form of annotations.suggestions.RECORD: a chunk's suggestions are packed in one go
+SUGGESTION_RECORD = np.dtype([("start", "<i4"), ("end", "<i4"), ("label", "<i8"), ("score", "<f8")])
 
 
 def _chunk_results(
     *, found, model_labels, articles: list[tuple[int, str, int]], labels: dict[str, int], project_id: int,
     version_id: int, source: str,
 ) -> tuple[list[tuple], list[tuple]]:  # fmt: skip
-    """The suggestion span rows (``SUGGESTION_FIELDS``) and per-label count rows (``SCORE_FIELDS``) of a chunk's
-    predicted spans (``found``: the model's columns, ordered by article, start, end, label).
+    """The packed suggestion rows (``SUGGESTIONS_FIELDS``, one per article with a suggestion) and per-label count
+    rows (``SCORE_FIELDS``) of a chunk's predicted spans (``found``: the model's columns, ordered by article, start,
+    end, label).
 
     Count rows are written for every label the model predicts, zeros included, and for no other: a label the model
     was trained without has not been measured, and a zero would read as "none found". Spans of a label the project
@@ -267,28 +268,33 @@ def _chunk_results(
     n_labels = len(model_labels)
     counts = [[0] * n_labels for _ in articles]
     sums = [[0.0] * n_labels for _ in articles]
-    spans = []
-    for d, start, end, li, score in zip(
-        found.doc.tolist(), found.start.tolist(), found.end.tolist(), found.label.tolist(), found.score.tolist(),
-        strict=True,
-    ):  # fmt: skip
-        label_id = label_ids[li]
-        if label_id is None:
-            continue
-        score = round(score, 6)
+    doc, label = found.doc, found.label
+    kept = np.array([label_id is not None for label_id in label_ids], dtype=bool)[label] if len(label) else None
+    if kept is not None and not kept.all():
+        doc, label = doc[kept], label[kept]
+        start, end, score = found.start[kept], found.end[kept], found.score[kept]
+    else:
+        start, end, score = found.start, found.end, found.score
+    rounded = [round(x, 6) for x in score.tolist()]
+    for d, li, x in zip(doc.tolist(), label.tolist(), rounded, strict=True):
         counts[d][li] += 1
-        sums[d][li] += score
-        pk, text, _n_tokens = articles[d]
-        spans.append(
-            (project_id, pk, SUGGESTION, label_id, start, end, text[start:end], version_id, score, "", {}, now, now)
-        )  # fmt: skip
+        sums[d][li] += x
+    records = np.empty(len(rounded), dtype=SUGGESTION_RECORD)
+    records["start"], records["end"], records["score"] = start, end, rounded
+    records["label"] = np.array([-1 if i is None else i for i in label_ids], dtype=np.int64)[label]
+    bounds = np.searchsorted(doc, np.arange(len(articles) + 1)).tolist()
+    suggestions = [
+        (version_id, pk, records[bounds[d] : bounds[d + 1]].tobytes())
+        for d, (pk, _text, _n_tokens) in enumerate(articles)
+        if bounds[d + 1] > bounds[d]
+    ]
     counted = [(li, label_id) for li, label_id in enumerate(label_ids) if label_id is not None]
     scores = [
         (project_id, pk, source, version_id, label_id, counts[d][li], n_tokens, sums[d][li], now)
         for d, (pk, _text, n_tokens) in enumerate(articles)
         for li, label_id in counted
     ]
-    return spans, scores
+    return suggestions, scores
 
 
 def _lock_articles(articles) -> None:
@@ -299,7 +305,7 @@ def _lock_articles(articles) -> None:
 
 def _results_delete(*, version: ModelVersion, article_ids=None) -> None:
     """A version's counts, answer counts and suggestion spans always go together (callers hold the articles' locks)."""
-    spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
+    spans = Suggestions.objects.filter(model_version=version)
     scores = ArticleScore.objects.filter(source=model_source(version))
     answers = AnswerCount.objects.filter(model_version=version)
     if article_ids is not None:
@@ -343,7 +349,7 @@ def scoring_results_clear(*, version: ModelVersion) -> int:
             "wait until it has finished before discarding its results."
         )
     scored = ArticleScore.objects.filter(source=model_source(version)).values("article_id")
-    with_spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).values("article_id")
+    with_spans = Suggestions.objects.filter(model_version=version).values("article_id")
     answered = AnswerCount.objects.filter(model_version=version).values("article_id")
     articles = Article.objects.filter(Q(pk__in=scored) | Q(pk__in=with_spans) | Q(pk__in=answered))
     n_articles = articles.count()

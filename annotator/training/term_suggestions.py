@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Count, Sum
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, Suggestions
 from annotator.annotations.selectors import gold_article_ids
+from annotator.annotations.suggestions import unpack
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article
 from annotator.projects.models import Label, Project, Role
@@ -231,14 +232,14 @@ def verification_order(*, project: Project, term: str) -> list[dict]:
     version = ModelVersion.objects.filter(project=project, is_active=True).first()
     uncertainty: dict[int, float] = {}
     if version is not None:
-        suggested = Span.objects.filter(
-            project=project, layer=Layer.SUGGESTION, model_version=version, article_id__any_of=occurrences
-        ).values_list("article_id", "start_char", "end_char", "score")
-        for article_id, s, e, score in suggested.iterator(chunk_size=5000):
-            if score is None or not any(s < oe and os < e for os, oe in occurrences[article_id]):
-                continue
-            value = abs(float(score) - 0.5)
-            uncertainty[article_id] = min(value, uncertainty.get(article_id, value))
+        rows = Suggestions.objects.filter(model_version=version, article_id__any_of=occurrences)
+        for row_id, article_id, data in rows.values_list("pk", "article_id", "spans").iterator(chunk_size=2000):
+            for sug in unpack(row_id, article_id, data):
+                s, e = sug.start_char, sug.end_char
+                if not any(s < oe and os < e for os, oe in occurrences[article_id]):
+                    continue
+                value = abs(float(sug.score) - 0.5)
+                uncertainty[article_id] = min(value, uncertainty.get(article_id, value))
     annotations = dict(
         Span.objects.filter(project=project, layer=Layer.ANNOTATOR, article_id__any_of=occurrences)
         .values("article_id")

@@ -26,6 +26,7 @@ import requests
 from django.db import OperationalError, connection
 
 from annotator.annotations.models import Span
+from annotator.annotations.selectors import suggestions_of_version
 from annotator.common.models import Job, JobStatus
 from annotator.projects.models import Label
 from annotator.scoring.models import ArticleScore
@@ -166,7 +167,7 @@ def test_scoring_job_survives_a_redis_restart(mode, redis_broker_only, worker_en
             redis.shutdown()
 
     # Every article scored exactly once: one score row per (article, label the model predicts), and each article's
-    # stored suggestion spans match its counts label by label (written together, never one without the other).
+    # stored suggestions match its counts label by label (written together, never one without the other).
     source = f"model:{version.pk}"
     assert ArticleScore.objects.filter(source=source).count() == total * len(model_version_labels(version=version))
     assert set(ArticleScore.objects.filter(source=source).values_list("article_id", flat=True)) == {
@@ -178,7 +179,7 @@ def test_scoring_job_survives_a_redis_restart(mode, redis_broker_only, worker_en
             "article_id", "label_id", "n_spans"
         )
     }
-    stored = Counter(Span.objects.filter(model_version=version).values_list("article_id", "label_id"))
+    stored = Counter((s.article_id, s.label_id) for s in suggestions_of_version(version_id=version.pk))
     assert dict(stored) == counted and counted
     # The chunks re-planned away by a resume and still queued wrote nothing: the progress is exact.
     job.refresh_from_db()

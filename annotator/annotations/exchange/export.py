@@ -19,6 +19,8 @@ from annotator.annotations.exchange.codebook import category_question, exchange_
 from annotator.annotations.exchange.formats import select_format
 from annotator.annotations.exchange.records import AnswerRecord, ArticleRecord, SpanRecord
 from annotator.annotations.models import Adjudication, Answer, Layer, Span
+from annotator.annotations.selectors import suggestion_rows_for_articles
+from annotator.annotations.suggestions import unpack
 from annotator.common.errors import ApplicationError
 from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, Question
@@ -173,7 +175,8 @@ def export_articles(
     """
     names = _Names(project)
     articles = _article_queryset(project, scope).annotate(metadata_raw=Cast("metadata", TextField()))
-    read_text = with_text or scope.hide_outlet
+    with_suggestions = Layer.SUGGESTION in scope.layers
+    read_text = with_text or scope.hide_outlet or with_suggestions  # a suggestion's text is cut from its article's
     if not read_text:
         articles = articles.annotate(no_text=Value(None, output_field=TextField()))
     fields = ARTICLE_FIELDS if read_text else (*ARTICLE_FIELDS[:-1], "no_text")
@@ -212,6 +215,8 @@ def export_articles(
                 )
             )
             spans_by_id[span_id] = by_article[a_id][-1]
+        if with_suggestions:
+            _add_suggestions(project=project, chunk=chunk, names=names, by_article=by_article)
         answers = _answers(project=project, scope=scope, names=names, in_chunk=in_chunk, spans_by_id=spans_by_id)
         done: set[int] = set()
         if want_adjudication:
@@ -240,6 +245,27 @@ def export_articles(
                 adjudication=(Adjudication.Status.DONE if pk in done else None) if want_adjudication else None,
                 answers=answers.get(pk, []),
             )
+
+
+def _add_suggestions(*, project: Project, chunk: list, names: _Names, by_article: dict[int, list[SpanRecord]]) -> None:
+    """The active model version's suggestions on the chunk's articles (unpacked from their ``Suggestions`` rows),
+    after the chunk's span rows; a label the project no longer has is left out."""
+    texts = {row[0]: row[-1] for row in chunk}
+    for row_id, a_id, data, _number in suggestion_rows_for_articles(
+        project=project, article_ids=(chunk[0][0], chunk[-1][0])
+    ):
+        if a_id not in texts:
+            continue
+        spans = by_article.setdefault(a_id, [])
+        for s in unpack(row_id, a_id, data, texts[a_id]):
+            if s.label_id in names.labels:
+                spans.append(
+                    SpanRecord(
+                        id=s.id, start=s.start_char, end=s.end_char, label=names.labels[s.label_id], text=s.text,
+                        layer=Layer.SUGGESTION.value,
+                    )
+                )  # fmt: skip
+        spans.sort(key=lambda r: (r.start, r.end))
 
 
 def _answers(

@@ -57,7 +57,7 @@ class SpanCreateApi(APIView):
         provenance = serializers.DictField(
             required=False,
             default=dict,
-            help_text='Only {"accepted_suggestion": <suggestion span id>} when the span accepts a model suggestion.',
+            help_text='Only {"accepted_suggestion": <suggestion id>} when the span accepts a model suggestion.',
         )
 
         def validate_provenance(self, value: dict) -> dict:
@@ -66,7 +66,7 @@ class SpanCreateApi(APIView):
                 raise serializers.ValidationError(f"Unknown provenance key(s): {', '.join(sorted(unknown))}.")
             suggestion = value.get("accepted_suggestion")
             if suggestion is not None and (not isinstance(suggestion, int) or isinstance(suggestion, bool)):
-                raise serializers.ValidationError("accepted_suggestion is a suggestion span id (an integer).")
+                raise serializers.ValidationError("accepted_suggestion is a suggestion id (an integer).")
             return value
 
     @extend_schema(
@@ -146,14 +146,14 @@ class SpanStateApi(APIView):
 
 
 class SuggestionOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="The suggestion's id (stable while its version's results are kept).")
     label_id = serializers.IntegerField()
-    label = serializers.CharField(source="label.name")
+    label = serializers.CharField()
     start_char = serializers.IntegerField()
     end_char = serializers.IntegerField()
     text = serializers.CharField(trim_whitespace=False)
     score = serializers.FloatField(allow_null=True)
-    model_version = serializers.IntegerField(source="model_version.number")
+    model_version = serializers.IntegerField(help_text="The version's number.")
 
 
 class SuggestionListApi(APIView):

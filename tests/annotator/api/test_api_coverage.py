@@ -23,7 +23,7 @@ from annotator.corpus.models import ImportBatch
 from annotator.projects.models import Assignment, Label, Role
 from annotator.projects.services import membership_add
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
-from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
+from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_suggestions, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -145,11 +145,13 @@ def admin_world() -> dict:
                             start_char=start, end_char=start + 6, text="regime")  # fmt: skip
         Adjudication.objects.create(project=project, article=article, status=Adjudication.Status.DONE, curator=admin)
         Assignment.objects.create(project=project, article=article, annotator=annotator, position=article.pk)
-    version = ModelVersion.objects.create(project=project, number=1, status="succeeded", metrics={"exact": {}})
-    for layer, user, extra in ((Layer.ANNOTATOR, annotator, {}), (Layer.SUGGESTION, None, {"model_version": version})):
-        start = articles[0].text.index("rebels")
-        Span.objects.create(project=project, article=articles[0], layer=layer, label=label, annotator=user,
-                            start_char=start, end_char=start + 6, text="rebels", **extra)  # fmt: skip
+    version = ModelVersion.objects.create(
+        project=project, number=1, status="succeeded", metrics={"exact": {}}, is_active=True
+    )
+    start = articles[0].text.index("rebels")
+    Span.objects.create(project=project, article=articles[0], layer=Layer.ANNOTATOR, label=label, annotator=annotator,
+                        start_char=start, end_char=start + 6, text="rebels")  # fmt: skip
+    make_suggestions(version=version, article=articles[0], spans=[(start, start + 6, label, 0.8)])
     LexiconTerm.objects.create(model_version=version, term="regime", label=label, weight=2.5, support=4, n_seen=4)
     TermRule.objects.create(project=project, term="rebels", label=label, action=TermRule.Action.BAN)
     batch = ImportBatch.objects.create(

@@ -34,7 +34,7 @@ from annotator.snapshots.models import Snapshot
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from ml.codes.evaluation import evaluate_answers
 from tests.annotator.api.test_authorization_matrix import span_ids
-from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
+from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_suggestions, make_user
 
 ROLES = (
     "anonymous", "non-member", "staff", "viewer", "annotator-open", "annotator-blind", "annotator-outlet-blind",
@@ -391,7 +391,8 @@ def build_world() -> World:
         mine = _span(project, b, Layer.ANNOTATOR, label, "terrorists", f"note-own-{kind}", user=annotator)
         theirs = _span(project, a, Layer.ANNOTATOR, label, "regime", f"zednote-{kind}", user=users[COLLEAGUE])
         gold = _span(project, a, Layer.GOLD, label, "liberate", f"goldnote-{kind}", provenance={"action": "create"})
-        suggestion = _span(project, a, Layer.SUGGESTION, label, "rebels", "", model_version=version, score=0.7)
+        start = a.text.index("rebels")
+        (suggestion,) = make_suggestions(version=version, article=a, spans=[(start, start + 6, label, 0.7)])
         Adjudication.objects.create(project=project, article=a, status=Adjudication.Status.DONE, curator=curator)
         question = Question.objects.create(project=project, name="note", prompt="A word?", kind=Question.Kind.TEXT)
         for layer, user, value in ((Layer.ANNOTATOR, annotator, f"note-own-{kind}-answer"),

@@ -68,3 +68,22 @@ def make_project_creator(username: str | None = None):
     user = make_user(username)
     user.user_permissions.add(Permission.objects.get(codename="add_project", content_type__app_label="projects"))
     return user
+
+
+def make_suggestions(*, version, article: Article, spans) -> list:
+    """A model version's suggestions on an article, stored as scoring stores them (one packed row): ``spans`` are
+    (start, end, label, score) in the model's order. Returns one object per suggestion, its ``pk`` the suggestion id
+    (what a span that accepts it records) and its fields as the suggestions API shows them."""
+    from types import SimpleNamespace
+
+    from annotator.annotations.models import Suggestions
+    from annotator.annotations.suggestions import ID_STRIDE, pack
+
+    row = Suggestions.objects.create(
+        model_version=version, article=article, spans=pack([(s, e, label.pk, score) for s, e, label, score in spans])
+    )
+    return [
+        SimpleNamespace(pk=row.pk * ID_STRIDE + i, start_char=s, end_char=e, label=label, score=score,
+                        text=article.text[s:e], article=article, model_version=version)
+        for i, (s, e, label, score) in enumerate(spans)
+    ]  # fmt: skip

@@ -5,7 +5,9 @@ from unittest import mock
 
 import pytest
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, Suggestions
+from annotator.annotations.selectors import suggestions_of_version
+from annotator.annotations.suggestions import pack
 from annotator.common.copy import rows_insert
 from annotator.common.errors import ApplicationError
 from annotator.common.models import JobStatus
@@ -63,13 +65,15 @@ def test_a_chunk_stores_the_spans_and_counts_that_predict_returns(django_capture
                 sums[s.label] += float(s.score)
                 expected_spans.append((article.pk, s.start, s.end, s.label, s.score, article.text[s.start : s.end]))
         expected_scores += [(article.pk, n, counts[n], article.n_tokens, sums[n]) for n in counted]
-    spans = Span.objects.filter(model_version=version, layer=Layer.SUGGESTION)
-    stored_spans = spans.values_list("article_id", "start_char", "end_char", "label__name", "score", "text")
-    assert sorted(stored_spans) == sorted(expected_spans)
+    stored = suggestions_of_version(version_id=version.pk)
+    stored_spans = [(s.article_id, s.start_char, s.end_char, s.label, s.score, s.text) for s in stored]
+    assert stored_spans == sorted(expected_spans)  # by article, start, end (the model's order), scores exact
     assert expected_spans
-    assert set(spans.values_list("project_id", "note", "annotator_id", "client_id")) == {(project.pk, "", None, None)}
-    assert all(p == {} for p in spans.values_list("provenance", flat=True))
-    assert not spans.filter(created_at__isnull=True).exists()
+    # packed: one row per article with a suggestion, none for the others, and no suggestion span rows at all
+    with_spans = {a for a, *_ in expected_spans}
+    assert set(Suggestions.objects.filter(model_version=version).values_list("article_id", flat=True)) == with_spans
+    assert len(with_spans) < len(articles)
+    assert not Span.objects.filter(layer=Layer.SUGGESTION).exists()
     stored_scores = ArticleScore.objects.filter(source=services.model_source(version)).values_list(
         "article_id", "label__name", "n_spans", "n_tokens", "score_sum"
     )
@@ -108,7 +112,7 @@ def test_a_model_that_predicts_none_of_the_projects_labels_stores_nothing_and_sa
         with pytest.raises(ApplicationError, match=refusal):
             services.score_chunk(job_id=job_id, article_ids=ids, plan=plan)
         assert not ArticleScore.objects.filter(source=services.model_source(version)).exists()
-        assert not Span.objects.filter(model_version=version, layer=Layer.SUGGESTION).exists()
+        assert not Suggestions.objects.filter(model_version=version).exists()
         services.scoring_run_fail(job_id=job.pk, reason="renamed")
         # a new run is refused before anything is queued, naming what the model knows
         with pytest.raises(ApplicationError, match=refusal) as refused:
@@ -122,29 +126,25 @@ def test_rows_written_by_copy_equal_those_written_by_bulk_create():
     label = Label.objects.get(project=project, name="loaded term")
     a, b = articles[0], articles[1]
     now = a.created_at
-    fields = services.SUGGESTION_FIELDS
+    fields = services.SUGGESTIONS_FIELDS
     span_rows = [
-        (project.pk, a.pk, "suggestion", label.pk, 0, 3, a.text[:3], version.pk, 0.25, "", {}, now, now),
-        (project.pk, b.pk, "suggestion", label.pk, 4, 9, b.text[4:9], version.pk, None, "", {}, now, now),
+        (version.pk, a.pk, pack([(0, 3, label.pk, 0.25)])),
+        (version.pk, b.pk, pack([(4, 9, label.pk, 0.123456), (5, 9, label.pk, 1.0)])),
     ]
     score_rows = [
         (project.pk, a.pk, "copy", version.pk, label.pk, 2, 61, 1.5, now),
         (project.pk, b.pk, "copy", version.pk, label.pk, 0, 60, 0.0, now),
     ]
-    assert rows_insert(Span, fields, span_rows) == 2
+    assert rows_insert(Suggestions, fields, span_rows) == 2
     assert rows_insert(ArticleScore, services.SCORE_FIELDS, score_rows) == 2
-    Span.objects.bulk_create([Span(**dict(zip(fields, r, strict=True))) for r in span_rows])
+    copied = sorted((a, bytes(d)) for a, d in Suggestions.objects.values_list("article_id", "spans"))
+    Suggestions.objects.all().delete()
+    Suggestions.objects.bulk_create([Suggestions(**dict(zip(fields, r, strict=True))) for r in span_rows])
+    created = sorted((a, bytes(d)) for a, d in Suggestions.objects.values_list("article_id", "spans"))
+    assert copied == created == sorted((a, d) for _v, a, d in span_rows)
     ArticleScore.objects.bulk_create(
         [ArticleScore(**dict(zip(services.SCORE_FIELDS, r[:2] + ("orm",) + r[3:], strict=True))) for r in score_rows]
     )
-
-    def span_values(rows):
-        return sorted(rows.values_list("article_id", "layer", "label_id", "start_char", "end_char", "text", "score",
-                                       "note", "provenance", "model_version_id", "annotator_id", "client_id"))  # fmt: skip
-
-    spans = Span.objects.filter(model_version=version)
-    copied, created = span_values(spans.filter(created_at=now)), span_values(spans.exclude(created_at=now))
-    assert copied == created and len(copied) == 2
 
     def score_values(source):
         return sorted(

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from annotator.annotations.models import Layer, Span
+from annotator.annotations.selectors import suggestions_of_version
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.scoring import services
@@ -44,11 +45,10 @@ def results(version: ModelVersion) -> tuple[list, list]:
             "article_id", "label__name", "n_spans", "n_tokens", "score_sum"
         )
     )
-    spans = sorted(
-        Span.objects.filter(model_version=version).values_list(
-            "article_id", "start_char", "end_char", "label__name", "score"
-        )
-    )
+    spans = [
+        (s.article_id, s.start_char, s.end_char, s.label, s.score)
+        for s in suggestions_of_version(version_id=version.pk)
+    ]
     return scores, spans
 
 
@@ -66,10 +66,9 @@ def test_scoring_covers_every_article_and_label_once(celery_worker):
     assert set(ArticleScore.objects.filter(source=f"model:{version.pk}").values_list("label__name", flat=True)) == set(
         counted
     )
-    suggestions = Span.objects.filter(project=project, layer=Layer.SUGGESTION, model_version=version)
-    assert suggestions.exists()
-    for span in suggestions[:50]:
-        assert span.article.text[span.start_char : span.end_char] == span.text
+    suggestions = suggestions_of_version(version_id=version.pk)
+    assert suggestions and all(s.label == "loaded term" and 0 < s.score <= 1 for s in suggestions)
+    assert all(s.text and s.start_char < s.end_char for s in suggestions)
     loaded = ArticleScore.objects.filter(source=f"model:{version.pk}", label__name="loaded term")
     herald = sum(s.n_spans for s in loaded if s.article.outlet.name == "Herald")
     ledger = sum(s.n_spans for s in loaded if s.article.outlet.name == "Ledger")

@@ -10,20 +10,27 @@ from annotator.projects.services import membership_add
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from annotator.training.term_suggestions import term_suggestions, term_verification_send, verification_order
 from ml.tokenise import count_tokens
-from tests.annotator.projects.factories import PASSWORD, make_article, make_outlet, make_project, make_user
+from tests.annotator.projects.factories import (
+    PASSWORD,
+    make_article,
+    make_outlet,
+    make_project,
+    make_suggestions,
+    make_user,
+)
 
 T1 = "The regime forces shelled the town. The thugs fled."
 T2 = "Regime officials met the thugs again."
 T3 = "The regime said nothing about the talks."
 
 
-def span(project, article, label, word, *, user=None, layer=Layer.ANNOTATOR, nth=0, score=None, version=None):
+def span(project, article, label, word, *, user=None, layer=Layer.ANNOTATOR, nth=0):
     start = -1
     for _ in range(nth + 1):
         start = article.text.index(word, start + 1)
     return Span.objects.create(
         project=project, article=article, layer=layer, annotator=user, label=label, start_char=start,
-        end_char=start + len(word), text=word, score=score, model_version=version,
+        end_char=start + len(word), text=word,
     )  # fmt: skip
 
 
@@ -81,8 +88,9 @@ def test_rules_thresholds_and_bans(setup):
 
 def test_verification_queues_most_uncertain_first(setup):
     project, _, (a1, a2, a3), (u1, u2, u3), version, loaded = setup
-    span(project, a3, loaded, "regime", layer=Layer.SUGGESTION, score=0.55, version=version)  # |0.55-0.5| = 0.05
-    span(project, a2, loaded, "Regime", layer=Layer.SUGGESTION, score=0.9, version=version)  # 0.4
+    for article, word, score in ((a3, "regime", 0.55), (a2, "Regime", 0.9)):  # |0.55-0.5| = 0.05, then 0.4
+        start = article.text.index(word)
+        make_suggestions(version=version, article=article, spans=[(start, start + len(word), loaded, score)])
     order = verification_order(project=project, term="regime")
     assert [r["article_id"] for r in order] == [a3.pk, a2.pk, a1.pk]
     assert order[0]["uncertainty"] == pytest.approx(0.05) and order[2]["uncertainty"] is None

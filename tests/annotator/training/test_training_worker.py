@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotator.annotations.models import Layer, Span
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label
 from annotator.training import selectors, services
 from annotator.training.models import LexiconTerm, ModelVersion
 from ml import artefact
+from tests.annotator.projects.factories import make_suggestions
 from tests.annotator.training.synthetic import synthetic_project
 from tests.conftest import wait_for
 
@@ -91,10 +91,8 @@ def test_suggestions_never_enter_the_training_data(db):
     project, articles = synthetic_project(n_per_outlet=2)
     label = Label.objects.get(project=project, name="loaded term")
     gold_before = selectors.training_data(project=project, source="gold")
-    Span.objects.create(
-        project=project, article=articles[0], layer=Layer.SUGGESTION, label=label, start_char=0, end_char=3,
-        text=articles[0].text[:3], score=0.9,
-    )  # fmt: skip
+    version = ModelVersion.objects.create(project=project, number=1, status="succeeded", is_active=True)
+    make_suggestions(version=version, article=articles[0], spans=[(0, 3, label, 0.9)])
     gold_after = selectors.training_data(project=project, source="gold")
     assert gold_after.spans == gold_before.spans
     assert gold_after.data_hash() == gold_before.data_hash()

@@ -18,6 +18,7 @@ from annotator.annotations.models import Layer, Span
 from annotator.projects.models import Assignment, Label, Project
 from annotator.training.models import ModelVersion
 from annotator.ui.colours import contrast_on_white
+from tests.annotator.projects.factories import make_suggestions
 from tests.annotator.ui.text_selection import select_text, u16
 from tests.conftest import browser_login, wait_for
 
@@ -78,10 +79,7 @@ def test_annotator_curation_project_and_scores_pages_have_no_serious_findings(pa
     article = Article.objects.get(pk=article_id)
     word = next(w for w in article.text.split() if len(w) > 6 and w.isalpha())
     start = article.text.index(word)
-    Span.objects.create(
-        project=project, article=article, layer=Layer.SUGGESTION, label=labels["loaded term"], model_version=version,
-        start_char=start, end_char=start + len(word), text=word, score=0.8,
-    )  # fmt: skip
+    make_suggestions(version=version, article=article, spans=[(start, start + len(word), labels["loaded term"], 0.8)])
     browser_login(page, live_server, "demo-annotator", "demo-annotator-pw")
     page.goto(f"{live_server.url}/projects/{SLUG}/")
     audit(page, "project page")
@@ -125,12 +123,13 @@ def test_keyboard_paths_suggestions_focus_and_pressed_label(page, live_server, t
     project = make_project(owner=owner, articles=[article], annotators=[annotator], name="Keyboard study")
     labels = {label.name: label for label in Label.objects.filter(project=project)}
     version = ModelVersion.objects.create(project=project, number=1, status="succeeded", is_active=True)
-    for word, label in (("liberate", "loaded term"), ("claimed", "attribution/hedge")):
-        start = TEXT.index(word)
-        Span.objects.create(
-            project=project, article=article, layer=Layer.SUGGESTION, label=labels[label], model_version=version,
-            start_char=start, end_char=start + len(word), text=word, score=0.9,
-        )  # fmt: skip
+    make_suggestions(
+        version=version, article=article,
+        spans=[
+            (TEXT.index(word), TEXT.index(word) + len(word), labels[label], 0.9)
+            for word, label in (("liberate", "loaded term"), ("claimed", "attribution/hedge"))
+        ],
+    )  # fmt: skip
     browser_login(page, live_server, annotator.username, PASSWORD)
     page.goto(f"{live_server.url}/projects/{project.slug}/articles/{article.pk}/")
     page.wait_for_selector("body[data-annotator-ready='1']")

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, Suggestions
+from annotator.annotations.suggestions import pack
 from annotator.common.models import JobStatus
 from annotator.projects.models import Label, Project
 from annotator.scoring.models import ArticleScore
@@ -53,20 +54,12 @@ def model_scores(demo, tmp_path):
         project=project, number=1, status=JobStatus.SUCCEEDED, is_active=True, artefact_path=str(tmp_path),
         metrics={"grouped_kfold": {"partial": {label.name: counts for label in labels}}},
     )  # fmt: skip
-    gold = list(Span.objects.filter(project=project, layer=Layer.GOLD))
-    Span.objects.bulk_create(
-        Span(
-            project=project,
-            article_id=g.article_id,
-            layer=Layer.SUGGESTION,
-            label_id=g.label_id,
-            model_version=version,
-            start_char=g.start_char,
-            end_char=g.end_char,
-            text=g.text,
-            score=0.9,
-        )  # fmt: skip
-        for g in gold
+    gold = list(Span.objects.filter(project=project, layer=Layer.GOLD).order_by("article_id", "start_char", "end_char"))
+    by_article = {}
+    for g in gold:
+        by_article.setdefault(g.article_id, []).append((g.start_char, g.end_char, g.label_id, 0.9))
+    Suggestions.objects.bulk_create(
+        Suggestions(model_version=version, article_id=a, spans=pack(records)) for a, records in by_article.items()
     )
     per_article = {}
     for g in gold:

@@ -7,12 +7,12 @@ import os
 import pytest
 from django.test import Client
 
-from annotator.annotations.models import Layer, Span
+from annotator.annotations.models import Layer, Span, Suggestions
 from annotator.annotations.services import span_create
 from annotator.projects.models import Label, Role
 from annotator.projects.services import label_update, membership_add
 from annotator.training.models import ModelVersion
-from tests.annotator.projects.factories import PASSWORD, make_article, make_project, make_user
+from tests.annotator.projects.factories import PASSWORD, make_article, make_project, make_suggestions, make_user
 from tests.conftest import browser_login, wait_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -28,18 +28,16 @@ def make_world():
     old = ModelVersion.objects.create(project=project, number=1, status="succeeded")
     active = ModelVersion.objects.create(project=project, number=2, status="succeeded", is_active=True)
 
-    def suggestion(version, word, label, score):
+    def suggestion(word, label, score):
         start = TEXT.index(word)
-        return Span.objects.create(
-            project=project, article=article, layer=Layer.SUGGESTION, label=labels[label], model_version=version,
-            start_char=start, end_char=start + len(word), text=word, score=score,
-        )  # fmt: skip
+        return (start, start + len(word), labels[label], score)
 
-    suggestions = [
-        suggestion(active, "liberate", "loaded term", 0.91),
-        suggestion(active, "claimed", "attribution/hedge", 0.7),
-    ]
-    suggestion(old, "regime", "loaded term", 0.5)  # an inactive version's suggestion: never shown
+    suggestions = make_suggestions(
+        version=active, article=article,
+        spans=[suggestion("liberate", "loaded term", 0.91), suggestion("claimed", "attribution/hedge", 0.7)],
+    )  # fmt: skip
+    # an inactive version's suggestion: never shown
+    make_suggestions(version=old, article=article, spans=[suggestion("regime", "loaded term", 0.5)])
     gold = Span.objects.create(
         project=project, article=article, layer=Layer.GOLD, label=labels["actor label"], start_char=TEXT.index("Takfiri"),
         end_char=TEXT.index("Takfiri") + 7, text="Takfiri",
@@ -125,7 +123,7 @@ def test_suggestions_toggle_accept_and_others_view(page, live_server, screenshot
     assert page.locator(".ann[data-span-label='loaded term']").count() == 1
     assert page.locator(".sugg").count() == 1  # the accepted one is now the user's span
     assert list(Span.objects.filter(layer=Layer.GOLD).values_list("pk", "text")) == [(gold.pk, "Takfiri")]
-    assert Span.objects.filter(layer=Layer.SUGGESTION).count() == 3
+    assert Suggestions.objects.count() == 2 and not Span.objects.filter(layer=Layer.SUGGESTION).exists()
     # Others' spans (non-blind project): read-only, dotted, not clickable into the span popover.
     page.check("[data-testid=others-toggle]")
     page.wait_for_selector("body[data-others='shown']")
