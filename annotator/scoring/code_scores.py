@@ -366,6 +366,7 @@ def code_score_comparison(
     uncorrected interval are ml.stats' comparisons of the share (units with the answer over units, resampled by
     article); the corrected difference and its interval come from the same bootstrap as the corrected shares."""
     from ml.stats import compare_groups, pairwise_differences
+    from ml.stats.comparison import describe
 
     resolved = resolve_source(project=project, source=source, viewer=viewer)
     q = score_question(project=project, name=question)
@@ -405,6 +406,7 @@ def code_score_comparison(
             results = pairwise_differences(counts, **settings)
         for r in results:
             row = {k: (v / PER_1K if k in DIFFERENCE_FIELDS else v) for k, v in r.to_dict().items()}
+            row["method"] = describe(r)
             row.pop("corrected_difference"), row.pop("corrected_ci_low"), row.pop("corrected_ci_high")
             share_a, share_b = row.pop("rate_a"), row.pop("rate_b")
             out.append(

@@ -30,7 +30,7 @@ from ml.stats import (
     pairwise_differences,
     period_start,
 )
-from ml.stats.comparison import compare_groups
+from ml.stats.comparison import compare_groups, describe
 from ml.stats.strata import DEFAULT_PRIOR_SPANS
 
 SYNDICATION_RULES = ("per_outlet", "once", "exclude_wire")
@@ -156,7 +156,7 @@ def _rate_correction(
 
 
 def _comparison_correction(version: ModelVersion | None, label: str) -> tuple[ClassifierErrors | None, str]:
-    """Comparisons keep the pooled ratio: with one factor per outlet the permutation test of the uncorrected
+    """Comparisons keep the pooled ratio: with one factor per outlet the test of the uncorrected
     difference would no longer test the corrected one (ml.stats.comparison refuses StratifiedErrors)."""
     pooled = _errors_for(version, label)
     if pooled is None:
@@ -381,7 +381,7 @@ def outlet_comparison(
     *, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet",
     viewer: Viewer | None = None,
 ) -> dict:  # fmt: skip
-    """Difference of rates between outlets a and b (or a vs the rest): bootstrap CI and permutation p-value."""
+    """Difference of rates between outlets a and b (or a vs the rest): bootstrap CI and studentized bootstrap p-value."""
     resolved = resolve_source(project=project, source=source, viewer=viewer)
     if resolved.version is None:
         human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
@@ -402,12 +402,17 @@ def outlet_comparison(
         counts, group_a=a, group_b=b, errors=errors, n_resamples=project.bootstrap_resamples,
         seed=project.random_seed,
     )  # fmt: skip
-    return _with_correction(result.to_dict(), correction)
+    return _with_correction(result, correction)
 
 
-def _with_correction(row: dict, correction: str) -> dict:
+def _with_correction(result, correction: str) -> dict:
+    """A comparison's row: its fields, the method text naming the interval and the test, and the correction.
+    With the pooled ratio (one factor for both outlets) "equal corrected rates" is "equal rates": the corrected
+    difference has the same p-value."""
+    row = result.to_dict()
+    row["method"] = describe(result)
     if correction:
-        row["method"] = f"{row['method']}; {correction}"
+        row["method"] = f"{row['method']}; {correction} (its p-value is the uncorrected one: one factor for both)"
     return row
 
 
@@ -426,7 +431,7 @@ def outlet_comparison_table(
     results = pairwise_differences(
         counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed
     )
-    return [_with_correction(r.to_dict(), correction) for r in results]
+    return [_with_correction(r, correction) for r in results]
 
 
 def concept_get(*, project: Project, slug: str) -> Concept:

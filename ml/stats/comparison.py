@@ -1,9 +1,13 @@
-"""Differences of rates between groups: bootstrap CI, permutation p-value, Holm / BH adjusted tables.
+"""Differences of rates between groups: bootstrap CI, studentized bootstrap p-value, Holm / BH adjusted tables.
 
 The difference ``rate_a - rate_b`` (per 1,000 tokens) gets a percentile interval from the same
 per-group article bootstrap as :func:`ml.stats.rates.group_rates` (same seed, same draws), and a
-two-sided permutation p-value: articles of the two groups are pooled, group membership is shuffled
-``n_permutations`` times, and ``p = (1 + #{|T*| >= |T|}) / (1 + n_permutations)`` (Phipson & Smyth 2010).
+two-sided p-value from a studentized cluster bootstrap under the null (:func:`bootstrap_p_value`): each group's
+spans are shifted to the pooled rate, articles are resampled within each group, and the statistic
+``(R_a - R_b) / sqrt(v_a + v_b)`` (cluster variances at the pooled rate) is referred to its resampled
+distribution, equal-tailed. Unlike shuffling articles between groups it stays valid when the groups differ in
+size and in how unevenly spans spread over their articles (chosen by simulation, docs/statistics.md). The old
+permutation tests remain available (``test="permutation"``, ``"studentized-permutation"``) for comparison.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ml.stats.bootstrap import (
     interval,
     normal_draws,
     normal_limit_applies,
+    resample_sums,
     stream,
 )
 from ml.stats.data import ArticleCounts, split_by_group
@@ -33,6 +38,25 @@ from ml.stats.rates import CORRECTION_STREAM, SPANS, TOK, GroupDraws, bootstrap_
 
 #: Stands for "every other group" in one-vs-rest comparisons.
 REST = "(rest)"
+#: The tests ``compare_groups`` can run; the first is the default.
+TESTS = ("studentized-bootstrap", "studentized-permutation", "permutation")
+#: What each test is, in words, for a result's method text.
+TEST_TEXT = {
+    "studentized-bootstrap": "studentized cluster bootstrap test under the null (articles resampled within each "
+    "outlet, spans shifted to the pooled rate; valid for outlets of different size and dispersion)",
+    "studentized-permutation": "studentized permutation test (Chung & Romano 2013)",
+    "permutation": "permutation test (articles shuffled between outlets; assumes they are exchangeable)",
+    "permutation-normal-approximation": "permutation test, normal limit of the shuffles (assumes exchangeable "
+    "articles)",
+}
+
+
+def describe(result: RateDifference) -> str:
+    """The method text of a comparison: interval and test, with their resamples and seed."""
+    return (
+        f"{result.method} bootstrap CI over articles ({result.n_resamples} resamples, {result.confidence:.0%}); "
+        f"p-value: {TEST_TEXT[result.test]}, {result.n_permutations} resamples, seed {result.seed}"
+    )
 
 
 @dataclass(frozen=True)
@@ -73,9 +97,12 @@ class _Settings:
     seed: int
     exact_max_articles: int | None
     errors: ClassifierErrors | None
+    test: str = TESTS[0]
 
 
-def _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors) -> _Settings:
+def _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors, test=TESTS[0]) -> _Settings:
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
     if errors is not None and not isinstance(errors, ClassifierErrors):
         # with one factor per outlet, "equal corrected rates" is no longer "equal rates": the permutation test
         # of the uncorrected difference would not test the corrected one
@@ -92,6 +119,7 @@ def _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles,
         seed=check_seed(seed),
         exact_max_articles=exact_max_articles,
         errors=errors,
+        test=test,
     )
 
 
@@ -132,6 +160,109 @@ def permutation_p_value(
     return float((1 + extreme.sum()) / (1 + n_permutations)), test
 
 
+def _moments(values: np.ndarray) -> np.ndarray:
+    """Per-article columns t, s, s^2, s*t, t^2 (tokens, spans): sums of them give a ratio and its cluster variance."""
+    t, s = values[:, TOK], values[:, SPANS]
+    return np.column_stack([t, s, s * s, s * t, t * t])
+
+
+def _studentized(sums_a: np.ndarray, n_a: int, sums_b: np.ndarray, n_b: int, at: np.ndarray | None) -> np.ndarray:
+    """``(R_a - R_b) / sqrt(v_a + v_b)`` from moment sums (rows: draws); ``v`` is the with-replacement cluster
+    variance of each ratio, its residuals taken at ``at`` (the pooled rate of each draw; None: each group's own)."""
+
+    def part(sums: np.ndarray, n: int):
+        tokens = sums[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = sums[:, 1] / tokens
+            centre = rate if at is None else at
+            ss = sums[:, 2] - 2 * centre * sums[:, 3] + centre**2 * sums[:, 4]
+            return rate, np.maximum(ss, 0.0) / tokens**2 * n / max(n - 1, 1)
+
+    rate_a, var_a = part(sums_a, n_a)
+    rate_b, var_b = part(sums_b, n_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = (rate_a - rate_b) / np.sqrt(var_a + var_b)
+    # no spread at all: equal rates are no evidence of a difference, unequal ones are (an infinite statistic)
+    return np.where((var_a + var_b > 0) | (rate_a != rate_b), stat, 0.0)
+
+
+def bootstrap_p_value(
+    strata_a: list[np.ndarray],
+    strata_b: list[np.ndarray],
+    *,
+    n_resamples: int,
+    rng: np.random.Generator,
+    exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+) -> float:
+    """Two-sided p-value of "equal rates" from a studentized cluster bootstrap under the null.
+
+    ``strata_a``/``strata_b``: the per-article matrices (tokens, spans columns) of each side, one per stratum (a
+    single group, or the groups of "the rest": each is resampled within itself). The statistic is
+    ``T = (R_a - R_b) / sqrt(v_a(R0) + v_b(R0))`` with ``v`` the cluster (article) variance of a ratio of sums,
+    residuals at the pooled rate ``R0`` (a score-type studentization). The null is imposed by shifting each side's
+    spans to ``R0`` (``s + (R0 - R) t``: each article keeps its residual); articles are resampled with replacement within each
+    stratum, ``T*`` is recomputed (``R0*`` from the draw), and
+    ``p = 2 min(1 + #{T* <= T}, 1 + #{T* >= T}) / (1 + n_resamples)`` (equal-tailed; capped at 1). A draw whose
+    statistic is undefined counts as extreme on both sides.
+    """
+    sides = []
+    for strata in (strata_a, strata_b):
+        moments = [_moments(v) for v in strata]
+        sides.append((moments, sum(len(v) for v in strata), np.sum([m.sum(axis=0) for m in moments], axis=0)))
+    (mom_a, n_a, obs_a), (mom_b, n_b, obs_b) = sides
+    if obs_a[0] <= 0 or obs_b[0] <= 0:
+        return float("nan")
+    pooled = (obs_a[1] + obs_b[1]) / (obs_a[0] + obs_b[0])
+    observed = _studentized(obs_a[None], n_a, obs_b[None], n_b, np.array([pooled]))[0]
+    draws = []
+    for moments, obs in ((mom_a, obs_a), (mom_b, obs_b)):
+        total = np.zeros((n_resamples, 5))
+        for m in moments:
+            sums, _ = resample_sums(m, n_resamples=n_resamples, rng=rng, exact_max_articles=exact_max_articles)
+            total += sums
+        draws.append(_to_null(total, rate=obs[1] / obs[0], pooled=pooled))
+    sums_a, sums_b = draws
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = (sums_a[:, 1] + sums_b[:, 1]) / (sums_a[:, 0] + sums_b[:, 0])
+    stats = _studentized(sums_a, n_a, sums_b, n_b, at)
+    undefined = ~np.isfinite(stats) & np.isnan(stats)
+    tolerance = 1e-9 * max(1.0, abs(observed)) if np.isfinite(observed) else 0.0
+    low = ((stats <= observed + tolerance) | undefined).sum()
+    high = ((stats >= observed - tolerance) | undefined).sum()
+    return float(min(1.0, 2 * (1 + min(low, high)) / (1 + n_resamples)))
+
+
+def _to_null(sums: np.ndarray, *, rate: float, pooled: float) -> np.ndarray:
+    """Moment sums of a side moved to the pooled rate by shifting its spans, ``s -> s + (R0 - R) t`` (Efron &
+    Tibshirani 1993, algorithm 16.2, for a ratio): the residuals ``s - R t`` stay as observed, so the null world
+    keeps the side's own spread. Linear in the moments, so it applies to resampled sums."""
+    c = pooled - rate
+    out = sums.copy()
+    out[:, 1] = sums[:, 1] + c * sums[:, 0]
+    out[:, 2] = sums[:, 2] + 2 * c * sums[:, 3] + c * c * sums[:, 4]
+    out[:, 3] = sums[:, 3] + c * sums[:, 4]
+    return out
+
+
+def studentized_permutation_p_value(
+    values_a: np.ndarray, values_b: np.ndarray, *, n_permutations: int, rng: np.random.Generator
+) -> float:
+    """Two-sided studentized permutation p-value (Chung & Romano 2013): the statistic of :func:`bootstrap_p_value`
+    with each group's own rate as centre, articles shuffled between the groups."""
+    pooled = np.vstack([_moments(values_a), _moments(values_b)])
+    n_a, n_total = len(values_a), len(pooled)
+    total = pooled.sum(axis=0)
+    obs_a = pooled[:n_a].sum(axis=0)
+    if obs_a[0] <= 0 or total[0] - obs_a[0] <= 0:
+        return float("nan")
+    observed = _studentized(obs_a[None], n_a, (total - obs_a)[None], n_total - n_a, None)[0]
+    sums_a = _shuffled_sums(pooled, n_a, n_permutations=n_permutations, rng=rng)
+    stats = _studentized(sums_a, n_a, total - sums_a, n_total - n_a, None)
+    tolerance = 1e-9 * max(1.0, abs(observed)) if np.isfinite(observed) else 0.0
+    extreme = ~(np.abs(stats) < abs(observed) - tolerance)
+    return float((1 + extreme.sum()) / (1 + n_permutations))
+
+
 def _shuffled_sums(pooled: np.ndarray, n_a: int, *, n_permutations: int, rng: np.random.Generator) -> np.ndarray:
     n_total = len(pooled)
     membership = np.zeros(n_total)
@@ -154,13 +285,27 @@ def _compare(a: Hashable, b: Hashable, da: GroupDraws, db: GroupDraws, s: _Setti
     rate_b = float(ratio(db.values[:, SPANS].sum(), db.values[:, TOK].sum()))
     draws = ratio(da.sums[:, SPANS], da.sums[:, TOK]) - ratio(db.sums[:, SPANS], db.sums[:, TOK])
     lo, hi = interval(draws, confidence=s.confidence, method=IntervalMethod.PERCENTILE)
-    p, test = permutation_p_value(
-        da.values,
-        db.values,
-        n_permutations=s.n_permutations,
-        rng=stream(s.seed, "permutation", a, b),
-        exact_max_articles=s.exact_max_articles,
-    )
+    test = s.test
+    if test == "permutation":
+        p, test = permutation_p_value(
+            da.values,
+            db.values,
+            n_permutations=s.n_permutations,
+            rng=stream(s.seed, "permutation", a, b),
+            exact_max_articles=s.exact_max_articles,
+        )
+    elif test == "studentized-permutation":
+        p = studentized_permutation_p_value(
+            da.values, db.values, n_permutations=s.n_permutations, rng=stream(s.seed, "permutation", a, b)
+        )
+    else:
+        p = bootstrap_p_value(
+            list(da.parts) or [da.values],
+            list(db.parts) or [db.values],
+            n_resamples=s.n_permutations,
+            rng=stream(s.seed, "null-bootstrap", a, b),
+            exact_max_articles=s.exact_max_articles,
+        )
     extra = {}
     if s.errors is not None:
         clo, chi = interval(draws * factors, confidence=s.confidence)
@@ -199,6 +344,7 @@ def _rest(draws: dict[Hashable, GroupDraws], exclude: Hashable) -> GroupDraws:
         values=np.vstack([d.values for d in others]),
         sums=np.sum([d.sums for d in others], axis=0),
         resampling=others[0].resampling,
+        parts=tuple(d.values for d in others),
     )
 
 
@@ -230,9 +376,13 @@ def compare_groups(
     confidence: float = 0.95,
     seed: int = 0,
     exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+    test: str = TESTS[0],
 ) -> RateDifference:
-    """Rate difference ``group_a - group_b``; ``group_b=None`` compares ``group_a`` with all other articles."""
-    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
+    """Rate difference ``group_a - group_b``; ``group_b=None`` compares ``group_a`` with all other articles.
+
+    ``test``: ``"studentized-bootstrap"`` (default, valid for groups of different size and dispersion),
+    ``"studentized-permutation"`` or ``"permutation"``; ``n_permutations`` is the number of its resamples."""
+    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors, test)
     if group_a == group_b:
         raise ValueError("group_a and group_b must differ")
     draws, factors = _prepare(counts, s, [group_a] if group_b is None else [group_a, group_b])
@@ -278,9 +428,10 @@ def pairwise_differences(
     confidence: float = 0.95,
     seed: int = 0,
     exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+    test: str = TESTS[0],
 ) -> list[RateDifference]:
     """Every pair (a, b) of ``groups`` (default: all, sorted), with Holm and BH adjusted p-values."""
-    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
+    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors, test)
     return _adjusted_table(
         counts,
         s,
@@ -299,9 +450,10 @@ def one_vs_rest(
     confidence: float = 0.95,
     seed: int = 0,
     exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+    test: str = TESTS[0],
 ) -> list[RateDifference]:
     """Each group against all other articles, with Holm and BH adjusted p-values."""
-    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors)
+    s = _settings(n_resamples, n_permutations, confidence, seed, exact_max_articles, errors, test)
     return _adjusted_table(
         counts,
         s,

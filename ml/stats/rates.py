@@ -69,6 +69,8 @@ class GroupDraws:
     values: np.ndarray
     sums: np.ndarray
     resampling: Resampling
+    #: the per-group matrices when the draws are stratified over several groups ("the rest"), else empty
+    parts: tuple = ()
 
     @property
     def n(self) -> int:

@@ -35,8 +35,13 @@ def test_difference_matches_group_rates_and_clear_differences_are_significant():
     rates = group_rates(counts)
     assert d.difference == pytest.approx(rates["a"].rate - rates["b"].rate)
     assert d.ci_low < d.difference < d.ci_high and d.ci_low > 0
-    assert d.p_value == pytest.approx(1 / 1000)  # no shuffle is as extreme; the +1 correction keeps p > 0
-    assert (d.n_articles_a, d.n_articles_b, d.test) == (150, 150, "permutation")
+    # no null resample is as extreme; the +1 correction keeps p > 0 and the equal-tailed test doubles the tail
+    assert d.p_value == pytest.approx(2 / 1000)
+    assert (d.n_articles_a, d.n_articles_b, d.test) == (150, 150, "studentized-bootstrap")
+    old = compare_groups(counts, group_a="a", group_b="b", n_permutations=999, test="permutation")
+    assert old.p_value == pytest.approx(1 / 1000) and old.test == "permutation"
+    student = compare_groups(counts, group_a="a", group_b="b", n_permutations=999, test="studentized-permutation")
+    assert student.p_value == pytest.approx(1 / 1000) and student.test == "studentized-permutation"
 
 
 def test_identical_groups_have_p_value_one():
@@ -47,7 +52,8 @@ def test_identical_groups_have_p_value_one():
         n_spans=np.concatenate([one.n_spans, one.n_spans]),
     )
     d = compare_groups(counts, group_a="a", group_b="b", n_permutations=500)
-    assert d.difference == 0.0 and d.p_value == 1.0
+    assert d.difference == 0.0 and d.p_value > 0.9  # equal-tailed: T = 0 sits at the median of the null draws
+    assert compare_groups(counts, group_a="a", group_b="b", n_permutations=500, test="permutation").p_value == 1.0
 
 
 def test_permutation_p_value_matches_full_enumeration():
@@ -81,11 +87,33 @@ def test_permutation_p_values_are_uniform_under_the_null():
 
 def test_normal_limit_of_the_permutation_distribution_agrees_with_shuffling():
     counts = _corpus({"a": 4.0, "b": 4.1}, n=2500, seed=3)
-    exact = compare_groups(counts, group_a="a", group_b="b", exact_max_articles=None, n_permutations=2000)
-    approx = compare_groups(counts, group_a="a", group_b="b", exact_max_articles=1000, n_permutations=2000)
+    settings = dict(group_a="a", group_b="b", n_permutations=2000, test="permutation")
+    exact = compare_groups(counts, exact_max_articles=None, **settings)
+    approx = compare_groups(counts, exact_max_articles=1000, **settings)
     assert approx.test == "permutation-normal-approximation"
     assert approx.p_value == pytest.approx(exact.p_value, abs=0.04)
     assert 0.001 < exact.p_value < 0.9
+
+
+def test_bootstrap_test_agrees_with_its_normal_limit_for_large_groups():
+    counts = _corpus({"a": 4.0, "b": 4.15}, n=2500, seed=3)
+    exact = compare_groups(counts, group_a="a", group_b="b", exact_max_articles=None, n_permutations=2000)
+    approx = compare_groups(counts, group_a="a", group_b="b", exact_max_articles=1000, n_permutations=2000)
+    assert approx.p_value == pytest.approx(exact.p_value, abs=0.04)
+    assert 0.001 < exact.p_value < 0.9
+
+
+def test_bootstrap_test_handles_groups_without_spans():
+    counts = ArticleCounts(groups=["a"] * 6 + ["b"] * 6, n_tokens=[100] * 12, n_spans=[0] * 6 + [0, 0, 0, 0, 0, 0])
+    assert compare_groups(counts, group_a="a", group_b="b", n_permutations=99).p_value == 1.0
+    counts = ArticleCounts(groups=["a"] * 30 + ["b"] * 30, n_tokens=[100] * 60, n_spans=[0] * 30 + [2, 3, 1] * 10)
+    d = compare_groups(counts, group_a="a", group_b="b", n_permutations=999)
+    assert d.p_value < 0.01
+
+
+def test_unknown_test_is_refused():
+    with pytest.raises(ValueError, match="test must be one of"):
+        compare_groups(_corpus({"a": 1.0, "b": 2.0}, n=10), group_a="a", group_b="b", test="t")
 
 
 def test_one_vs_rest_pools_the_other_groups():

@@ -92,7 +92,10 @@ class CodeComparisonRowSerializer(serializers.Serializer):
     difference = serializers.FloatField(allow_null=True, help_text="share_a - share_b.")
     ci_low = serializers.FloatField(allow_null=True)
     ci_high = serializers.FloatField(allow_null=True)
-    p_value = serializers.FloatField(allow_null=True, help_text="Two-sided permutation p-value (articles shuffled).")
+    p_value = serializers.FloatField(
+        allow_null=True,
+        help_text="Two-sided p-value of equal shares (studentized cluster bootstrap test; `test` names it).",
+    )
     p_holm = serializers.FloatField(allow_null=True, help_text="Holm-adjusted over the answer's pairs.")
     p_bh = serializers.FloatField(allow_null=True, help_text="Benjamini-Hochberg-adjusted over the answer's pairs.")
     n_articles_a = serializers.IntegerField()

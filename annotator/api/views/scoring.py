@@ -131,7 +131,10 @@ class ComparisonRowSerializer(serializers.Serializer):
     difference = serializers.FloatField(help_text="rate_a - rate_b, per 1,000 tokens.")
     ci_low = serializers.FloatField()
     ci_high = serializers.FloatField()
-    p_value = serializers.FloatField(help_text="Two-sided permutation p-value (articles shuffled between groups).")
+    p_value = serializers.FloatField(
+        help_text="Two-sided p-value of equal rates: studentized cluster bootstrap test under the null (articles "
+        "resampled within each outlet; `test` and `method` name it)."
+    )
     p_holm = serializers.FloatField(allow_null=True, help_text="Holm-adjusted (pairwise table only).")
     p_bh = serializers.FloatField(allow_null=True, help_text="Benjamini-Hochberg-adjusted (pairwise table only).")
     n_articles_a = serializers.IntegerField()
@@ -140,7 +143,7 @@ class ComparisonRowSerializer(serializers.Serializer):
     corrected_ci_low = serializers.FloatField(allow_null=True)
     corrected_ci_high = serializers.FloatField(allow_null=True)
     n_resamples = serializers.IntegerField()
-    n_permutations = serializers.IntegerField()
+    n_permutations = serializers.IntegerField(help_text="Resamples of the test.")
     seed = serializers.IntegerField()
     confidence = serializers.FloatField()
     method = serializers.CharField()
@@ -174,7 +177,8 @@ class FramingScoreCompareApi(ExpensiveThrottleMixin, APIView):
         responses=ComparisonRowSerializer(many=True),
         summary="Compare outlets' rates: a vs b, a vs the rest, or (no a/b) every pair with Holm and BH p-values.",
         description="Always a list: one row for a/b, one row per pair for the table. Differences are per 1,000 "
-        "tokens with a bootstrap CI over articles; p-values come from a permutation test.",
+        "tokens with a bootstrap CI over articles; p-values come from a studentized cluster bootstrap test, valid "
+        "for outlets of different size and dispersion.",
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_from_request(request, self)
