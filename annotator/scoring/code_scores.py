@@ -34,9 +34,10 @@ from annotator.scoring.selectors import PERIODS, ResolvedSource, publication_per
 from annotator.scoring.services import human_source_articles
 from annotator.training.models import ModelVersion
 from ml.stats import ArticleCounts, group_rates
+from ml.stats.intervals import too_small, warning
 
 #: Part of the cache fingerprint: change it when the statistics change for the same counts.
-CODE_SCORES_VERSION = "codes-1"
+CODE_SCORES_VERSION = "codes-2"
 SCORED_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE, Question.Kind.SCALE)
 YES, NO = "yes", "no"
 FINAL = AnswerCount.FINAL_MODEL
@@ -311,6 +312,8 @@ def code_scores_compute(
                 "corrected_mean_ci_low": r.corrected_mean_ci_low,
                 "corrected_mean_ci_high": r.corrected_mean_ci_high,
                 "model_version": version.number if version else None,
+                "too_small": too_small(r.n_articles),
+                "warning": warning(r.n_articles),
                 "method": _method(
                     project=project,
                     n_resamples=r.n_resamples,

@@ -31,15 +31,21 @@ from ml.stats import (
     period_start,
 )
 from ml.stats.comparison import compare_groups, describe
+from ml.stats.intervals import warning
 from ml.stats.strata import DEFAULT_PRIOR_SPANS
 
 SYNDICATION_RULES = ("per_outlet", "once", "exclude_wire")
+#: How the rate and share intervals of a framing-score row are computed (ml.stats.intervals).
+RATE_INTERVAL_TEXT = (
+    "rate: Jeffreys interval on design-effect-adjusted span counts (articles as clusters); share: Jeffreys "
+    "binomial interval over articles"
+)
 PERIODS = ("all", "year", "month", "week")
 POOLED_CORRECTION = "pooled precision/recall ratio"
 PER_OUTLET_CORRECTION = f"per-outlet precision/recall ratio (m={DEFAULT_PRIOR_SPANS:g})"
 #: Part of the cache fingerprint: change it when the correction a query uses changes for the same counts, so
 #: cached rows are recomputed.
-CORRECTION_VERSION = "per-outlet-1"
+CORRECTION_VERSION = "per-outlet-1;intervals-2"
 
 
 @dataclass(frozen=True)
@@ -333,8 +339,10 @@ def _score_row(
         "corrected_rate_ci_low": est.corrected_rate_ci_low,
         "corrected_rate_ci_high": est.corrected_rate_ci_high,
         "model_version": resolved.version.number if resolved.version else None,
-        "method": f"{est.method} bootstrap over articles, {est.n_resamples} resamples, seed {est.seed}, "
-        f"{est.confidence:.0%} CI; syndication={query.syndication}"
+        "too_small": est.too_small,
+        "warning": warning(est.n_articles),
+        "method": f"{RATE_INTERVAL_TEXT} ({est.confidence:.0%}); corrected rates: percentile bootstrap over "
+        f"articles, {est.n_resamples} resamples, seed {est.seed}; syndication={query.syndication}"
         + (f"; correction: {correction}" if correction and est.corrected_rate is not None else ""),
     }
 
@@ -495,7 +503,12 @@ def term_choice(*, project: Project, concept_slug: str, viewer: Viewer | None = 
         seed=project.random_seed,
     )  # fmt: skip
     return [
-        {"concept": concept.slug, "outlet": s.group, **{k: v for k, v in s.to_dict().items() if k != "group"}}
+        {
+            "concept": concept.slug,
+            "outlet": s.group,
+            **{k: v for k, v in s.to_dict().items() if k != "group"},
+            "warning": warning(s.n_articles_mentioning),
+        }
         for s in shares
     ]
 

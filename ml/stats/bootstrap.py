@@ -29,6 +29,8 @@ class Resampling(StrEnum):
 
 
 class IntervalMethod(StrEnum):
+    #: closed form on design-effect-adjusted counts (ml.stats.intervals); the default for rates, shares and term choice
+    EFFECTIVE_COUNT = "effective-count"
     PERCENTILE = "percentile"
     BCA = "bca"
 
@@ -134,6 +136,8 @@ def interval(
     alpha = 1.0 - confidence
     lo_q = np.full(draws.shape[1:], alpha / 2)
     hi_q = np.full(draws.shape[1:], 1 - alpha / 2)
+    if IntervalMethod(method) is IntervalMethod.EFFECTIVE_COUNT:
+        raise ValueError("the effective-count interval is computed from the counts, not from bootstrap draws")
     if IntervalMethod(method) is IntervalMethod.BCA:
         if estimate is None or jackknife is None:
             raise ValueError("the BCa interval needs the point estimate and the jackknife values")

@@ -220,7 +220,7 @@ def bootstrap_p_value(
         for m in moments:
             sums, _ = resample_sums(m, n_resamples=n_resamples, rng=rng, exact_max_articles=exact_max_articles)
             total += sums
-        draws.append(_to_null(total, rate=obs[1] / obs[0], pooled=pooled))
+        draws.append(_to_null(total, observed=obs, pooled=pooled))
     sums_a, sums_b = draws
     with np.errstate(divide="ignore", invalid="ignore"):
         at = (sums_a[:, 1] + sums_b[:, 1]) / (sums_a[:, 0] + sums_b[:, 0])
@@ -232,15 +232,25 @@ def bootstrap_p_value(
     return float(min(1.0, 2 * (1 + min(low, high)) / (1 + n_resamples)))
 
 
-def _to_null(sums: np.ndarray, *, rate: float, pooled: float) -> np.ndarray:
-    """Moment sums of a side moved to the pooled rate by shifting its spans, ``s -> s + (R0 - R) t`` (Efron &
-    Tibshirani 1993, algorithm 16.2, for a ratio): the residuals ``s - R t`` stay as observed, so the null world
-    keeps the side's own spread. Linear in the moments, so it applies to resampled sums."""
-    c = pooled - rate
+def _to_null(sums: np.ndarray, *, observed: np.ndarray, pooled: float) -> np.ndarray:
+    """Moment sums of a side moved to the pooled rate ``R0``: ``s -> R0 t + a (s - R t)``, every article keeps its
+    residual, rescaled by ``a`` so that the residual sum of squares ``Q = P + E`` (``P = S``, its Poisson part,
+    and the excess ``E = max(Q - S, 0)``) becomes what it would be at ``R0``: ``f P + f^2 E`` with
+    ``f = R0 / R``. (Scaling spans by ``f`` alone inflates the Poisson part of a side with few spans ``f``-fold;
+    shifting them alone keeps the spread of the observed rate; both distort type-I error or power.) Affine in
+    ``s``, so it applies to resampled moment sums."""
+    tokens, spans = observed[0], observed[1]
+    rate = spans / tokens
+    q = max(observed[2] - 2 * rate * observed[3] + rate**2 * observed[4], 0.0)
+    a = 1.0
+    if rate > 0 and q > 0:
+        f = pooled / rate
+        a = float(np.sqrt((f * min(spans, q) + f * f * max(q - spans, 0.0)) / q))
+    c = pooled - a * rate
     out = sums.copy()
-    out[:, 1] = sums[:, 1] + c * sums[:, 0]
-    out[:, 2] = sums[:, 2] + 2 * c * sums[:, 3] + c * c * sums[:, 4]
-    out[:, 3] = sums[:, 3] + c * sums[:, 4]
+    out[:, 1] = a * sums[:, 1] + c * sums[:, 0]
+    out[:, 2] = a * a * sums[:, 2] + 2 * a * c * sums[:, 3] + c * c * sums[:, 4]
+    out[:, 3] = a * sums[:, 3] + c * sums[:, 4]
     return out
 
 

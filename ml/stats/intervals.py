@@ -106,4 +106,6 @@ def clustered_share_interval(hits: np.ndarray, totals: np.ndarray, *, confidence
     z2 = z * z
     centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
     half = z * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2)) / (1 + z2 / n_eff)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    low = 0.0 if x == 0 else max(0.0, centre - half)
+    high = 1.0 if x == m else min(1.0, centre + half)
+    return float(low), float(high)

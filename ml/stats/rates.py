@@ -25,6 +25,7 @@ from ml.stats.bootstrap import (
 )
 from ml.stats.data import ArticleCounts, split_by_group
 from ml.stats.errors import PER, ClassifierErrors
+from ml.stats.intervals import binomial_interval, rate_interval, too_small
 from ml.stats.strata import StratifiedErrors
 
 TOK, SPANS, HAS, SCORE = 0, 1, 2, 3
@@ -57,6 +58,8 @@ class GroupRate:
     prob_rate: float | None = None
     prob_rate_ci_low: float | None = None
     prob_rate_ci_high: float | None = None
+    #: fewer articles than ml.stats.intervals.MIN_ARTICLES: no interval keeps its coverage (docs/statistics.md)
+    too_small: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,7 +126,7 @@ def group_rates(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
-    method: str = "percentile",
+    method: str = "effective-count",
     exact_max_articles: int | None = EXACT_MAX_ARTICLES,
 ) -> dict[Hashable, GroupRate]:
     """Rate per 1,000 tokens and share of articles with a span for every group of ``counts``.
@@ -138,8 +141,11 @@ def group_rates(
         a ``StratifiedErrors`` corrects each group with the ratio of the stratum of the same name.
     n_resamples, confidence, seed :
         Bootstrap settings; the same seed gives the same intervals.
-    method : {"percentile", "bca"}
-        Interval from the bootstrap distribution.
+    method : {"effective-count", "percentile", "bca"}
+        Interval of the rate and the share: ``effective-count`` (default) is the closed form of
+        :mod:`ml.stats.intervals` (Jeffreys-type on design-effect-adjusted counts; near-nominal down to a few
+        articles, never zero-width); ``percentile`` and ``bca`` come from the bootstrap distribution. Corrected and
+        probabilistic rates always use the percentile bootstrap (``bca`` with ``method="bca"``).
     exact_max_articles : int or None
         Groups above this size may use the normal limit of the bootstrap (``None``: always resample).
 
@@ -193,8 +199,11 @@ def _summarise(key, d: GroupDraws, *, errors, factors, how: IntervalMethod, sett
     total = d.values.sum(axis=0)
     conf = settings["confidence"]
 
+    closed_form = how is IntervalMethod.EFFECTIVE_COUNT
+    boot = IntervalMethod.PERCENTILE if closed_form else how
+
     def ci(draws: np.ndarray, estimate: float, jack: np.ndarray) -> tuple[float, float]:
-        lo, hi = interval(draws, confidence=conf, method=how, estimate=estimate, jackknife=jack)
+        lo, hi = interval(draws, confidence=conf, method=boot, estimate=estimate, jackknife=jack)
         return float(lo), float(hi)
 
     rate = float(ratio(total[SPANS], total[TOK]))
@@ -212,8 +221,14 @@ def _summarise(key, d: GroupDraws, *, errors, factors, how: IntervalMethod, sett
         resampling=d.resampling.value,
         **settings,
     )
-    fields["rate_ci_low"], fields["rate_ci_high"] = ci(rate_draws, rate, rate_jack)
-    fields["share_ci_low"], fields["share_ci_high"] = ci(d.sums[:, HAS] / max(d.n, 1), share, share_jack)
+    if closed_form:
+        values = d.values
+        fields["rate_ci_low"], fields["rate_ci_high"] = rate_interval(values[:, SPANS], values[:, TOK], confidence=conf)
+        fields["share_ci_low"], fields["share_ci_high"] = binomial_interval(total[HAS], d.n, confidence=conf)
+    else:
+        fields["rate_ci_low"], fields["rate_ci_high"] = ci(rate_draws, rate, rate_jack)
+        fields["share_ci_low"], fields["share_ci_high"] = ci(d.sums[:, HAS] / max(d.n, 1), share, share_jack)
+    fields["too_small"] = too_small(d.n)
     if errors is not None:
         offset, scale = factors
         corrected = errors.correct(rate)

@@ -1,8 +1,9 @@
 """Term choice: which variant of a concept (e.g. "terrorists" / "rebels" / "militants") a group uses.
 
 The share of variant v in group g is ``sum_articles count[v] / sum_articles sum_v' count[v']`` (a ratio
-estimator over the group's mentions of the concept), with a percentile interval from the seeded
-bootstrap that resamples the group's articles.
+estimator over the group's mentions of the concept), with a Wilson interval on the effective number of mentions
+(design effect of the clustering of mentions in articles; :func:`ml.stats.intervals.clustered_share_interval`), or
+with ``method="percentile"`` the percentile interval of the seeded bootstrap that resamples the group's articles.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ml.stats.bootstrap import (
     stream,
 )
 from ml.stats.data import split_by_group
+from ml.stats.intervals import clustered_share_interval, too_small
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class VariantShare:
     confidence: float
     method: str
     resampling: str
+    #: articles that mention the concept at all (the clusters the interval is estimated from)
+    n_articles_mentioning: int = 0
+    #: fewer mentioning articles than ml.stats.intervals.MIN_ARTICLES (docs/statistics.md, "Small groups")
+    too_small: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +75,7 @@ def variant_shares(
     confidence: float = 0.95,
     seed: int = 0,
     exact_max_articles: int | None = EXACT_MAX_ARTICLES,
+    method: str = "effective-count",
 ) -> list[VariantShare]:
     """Share of each variant among a group's mentions of the concept, per group (sorted) and variant.
 
@@ -85,6 +92,8 @@ def variant_shares(
     n_resamples = check_positive_int("n_resamples", n_resamples, minimum=2)
     confidence = check_confidence(confidence)
     seed = check_seed(seed)
+    if method not in ("effective-count", "percentile"):
+        raise ValueError(f"method must be 'effective-count' or 'percentile', got {method!r}")
     out = []
     for key, rows in split_by_group(groups).items():
         values = matrix[rows]
@@ -95,7 +104,15 @@ def variant_shares(
         n_mentions = totals.sum()
         with np.errstate(divide="ignore", invalid="ignore"):
             draws = sums / sums.sum(axis=1, keepdims=True)
-        lo, hi = interval(draws, confidence=confidence)
+        if method == "percentile":
+            lo, hi = interval(draws, confidence=confidence)
+        else:
+            mentions = values.sum(axis=1)
+            bounds = [
+                clustered_share_interval(values[:, v], mentions, confidence=confidence) for v in range(len(variants))
+            ]
+            lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+        mentioning = int((values.sum(axis=1) > 0).sum())
         for v, name in enumerate(variants):
             out.append(
                 VariantShare(
@@ -110,8 +127,10 @@ def variant_shares(
                     n_resamples=n_resamples,
                     seed=seed,
                     confidence=confidence,
-                    method="percentile",
+                    method=method,
                     resampling=how.value,
+                    n_articles_mentioning=mentioning,
+                    too_small=too_small(mentioning),
                 )
             )
     return out

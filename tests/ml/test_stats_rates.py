@@ -17,12 +17,18 @@ def test_rates_shares_and_counts_match_hand_computation():
     assert a.share == 0.5
     assert (a.n_articles, a.n_tokens, a.n_spans) == (2, 400, 2)
     assert b.rate == pytest.approx(5.0) and b.share == 1.0
-    assert (a.method, a.n_resamples, a.seed, a.confidence, a.resampling) == ("percentile", 500, 0, 0.95, "articles")
+    assert (a.method, a.n_resamples, a.seed, a.confidence, a.resampling) == (
+        "effective-count",
+        500,
+        0,
+        0.95,
+        "articles",
+    )
 
 
 def test_two_article_bootstrap_has_the_hand_computed_support():
     # Resamples of {a1, a2}: {a1,a1} -> 20, {a2,a2} -> 0, {a1,a2} -> 5 per 1,000, with probabilities 1/4, 1/4, 1/2.
-    a = group_rates(TINY, n_resamples=2000, seed=3)["a"]
+    a = group_rates(TINY, n_resamples=2000, seed=3, method="percentile")["a"]
     assert (a.rate_ci_low, a.rate_ci_high) == (0.0, 20.0)
     assert (a.share_ci_low, a.share_ci_high) == (0.0, 1.0)
     sums, _ = resample_sums(np.array([[100.0, 2.0], [300.0, 0.0]]), n_resamples=4000, rng=np.random.default_rng(1))
@@ -32,10 +38,23 @@ def test_two_article_bootstrap_has_the_hand_computed_support():
     assert freq / freq.sum() == pytest.approx([0.25, 0.5, 0.25], abs=0.03)
 
 
-def test_single_article_group_has_a_degenerate_interval():
+def test_single_article_group_has_a_degenerate_bootstrap_interval_but_not_a_degenerate_default_one():
     b = group_rates(TINY, n_resamples=200, method="bca")["b"]
     assert b.rate_ci_low == b.rate_ci_high == pytest.approx(5.0)
     assert b.share_ci_low == b.share_ci_high == 1.0
+    b = group_rates(TINY, n_resamples=200)["b"]
+    assert b.rate_ci_low < 5.0 < b.rate_ci_high and b.share_ci_low < 1.0 == b.share_ci_high
+    assert (
+        b.too_small and not group_rates(ArticleCounts(groups=[0] * 5, n_tokens=[9] * 5, n_spans=[1] * 5))[0].too_small
+    )
+
+
+def test_groups_without_spans_get_a_positive_upper_bound():
+    r = group_rates(ArticleCounts(groups=[0] * 10, n_tokens=[200] * 10, n_spans=[0] * 10))[0]
+    assert r.rate == 0.0 and r.rate_ci_low == 0.0 and r.rate_ci_high > 0.5  # Jeffreys: Gamma(1/2) 97.5 % / 2,000
+    assert r.share_ci_low == 0.0 and r.share_ci_high > 0.1
+    old = group_rates(ArticleCounts(groups=[0] * 10, n_tokens=[200] * 10, n_spans=[0] * 10), method="percentile")[0]
+    assert old.rate_ci_high == 0.0  # what the percentile bootstrap said
 
 
 def test_corrected_rate_uses_precision_over_recall_and_widens_the_interval():
@@ -67,20 +86,20 @@ def test_same_seed_same_numbers_other_seed_other_numbers_and_groups_are_independ
     rng = np.random.default_rng(5)
     tokens = rng.integers(50, 900, 400)
     counts = ArticleCounts(groups=np.repeat(["x", "y"], 200), n_tokens=tokens, n_spans=rng.poisson(tokens * 0.005))
-    first, again = group_rates(counts, seed=11), group_rates(counts, seed=11)
+    first, again = group_rates(counts, seed=11, method="percentile"), group_rates(counts, seed=11, method="percentile")
     assert first == again
-    other = group_rates(counts, seed=12)
+    other = group_rates(counts, seed=12, method="percentile")
     assert other["x"].rate == first["x"].rate
     assert other["x"].rate_ci_low != first["x"].rate_ci_low
     only_x = ArticleCounts(groups=["x"] * 200, n_tokens=tokens[:200], n_spans=counts.n_spans[:200])
-    assert group_rates(only_x, seed=11)["x"] == first["x"]
+    assert group_rates(only_x, seed=11, method="percentile")["x"] == first["x"]
 
 
 def test_bca_differs_from_percentile_but_brackets_the_estimate():
     rng = np.random.default_rng(2)
     tokens = rng.integers(20, 2000, 60)
     counts = ArticleCounts(groups=[1] * 60, n_tokens=tokens, n_spans=rng.poisson(tokens * 0.002))
-    p, b = group_rates(counts, seed=1)[1], group_rates(counts, seed=1, method="bca")[1]
+    p, b = group_rates(counts, seed=1, method="percentile")[1], group_rates(counts, seed=1, method="bca")[1]
     assert b.method == "bca"
     assert (b.rate_ci_low, b.rate_ci_high) != (p.rate_ci_low, p.rate_ci_high)
     assert b.rate_ci_low < b.rate < b.rate_ci_high
@@ -90,8 +109,8 @@ def test_large_groups_use_the_normal_limit_which_agrees_with_exact_resampling():
     rng = np.random.default_rng(4)
     tokens = rng.integers(100, 1500, 6000)
     counts = ArticleCounts(groups=[0] * 6000, n_tokens=tokens, n_spans=rng.poisson(tokens * 0.003))
-    approx = group_rates(counts, exact_max_articles=2000)[0]
-    exact = group_rates(counts, exact_max_articles=None)[0]
+    approx = group_rates(counts, exact_max_articles=2000, method="percentile")[0]
+    exact = group_rates(counts, exact_max_articles=None, method="percentile")[0]
     assert approx.resampling == Resampling.NORMAL.value and exact.resampling == Resampling.ARTICLES.value
     width = exact.rate_ci_high - exact.rate_ci_low
     assert approx.rate_ci_low == pytest.approx(exact.rate_ci_low, abs=0.1 * width)

@@ -12,7 +12,8 @@ from ml.stats import distinctive_terms, period_start, period_starts, variant_sha
 def test_variant_shares_by_hand_and_interval_over_articles():
     groups = ["a", "a", "a", "b", "b"]
     counts = [[2, 0, 1], [1, 1, 0], [0, 0, 0], [0, 3, 0], [0, 0, 0]]
-    rows = variant_shares(groups=groups, counts=counts, variants=["terrorists", "rebels", "militants"], n_resamples=400)
+    variants = ["terrorists", "rebels", "militants"]
+    rows = variant_shares(groups=groups, counts=counts, variants=variants, n_resamples=400, method="percentile")
     by = {(r.group, r.variant): r for r in rows}
     assert by["a", "terrorists"].share == pytest.approx(3 / 5) and by["a", "terrorists"].count == 3
     assert by["a", "rebels"].share == pytest.approx(1 / 5) and by["a", "rebels"].n_mentions == 5
@@ -24,6 +25,14 @@ def test_variant_shares_by_hand_and_interval_over_articles():
     # is exactly [1/2, 2/3].
     assert (a_terr.ci_low, a_terr.ci_high) == pytest.approx((1 / 2, 2 / 3))
     assert a_terr.n_articles == 3 and a_terr.method == "percentile"
+    # the default interval (Wilson on effective mentions) is never zero-width and flags groups of few mentioning
+    # articles
+    rows = variant_shares(groups=groups, counts=counts, variants=variants, n_resamples=50)
+    for r in rows:
+        assert r.method == "effective-count" and r.ci_low <= r.share <= r.ci_high and r.ci_high > r.ci_low
+    by = {(r.group, r.variant): r for r in rows}
+    assert by["b", "rebels"].too_small and by["b", "rebels"].n_articles_mentioning == 1
+    assert by["b", "rebels"].ci_low < 1.0 and by["b", "terrorists"].ci_high > 0.0
 
 
 def test_variant_shares_without_mentions_are_nan_and_bad_matrices_rejected():

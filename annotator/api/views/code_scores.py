@@ -48,6 +48,10 @@ class CodeScoreRowSerializer(serializers.Serializer):
     corrected_mean_ci_low = serializers.FloatField(allow_null=True)
     corrected_mean_ci_high = serializers.FloatField(allow_null=True)
     model_version = serializers.IntegerField(allow_null=True, help_text="Version number for the model source.")
+    too_small = serializers.BooleanField(
+        help_text="Fewer articles than any interval method needs to keep 90 % coverage (see warning)."
+    )
+    warning = serializers.CharField(allow_null=True, help_text="Why the row's interval is unreliable, or null.")
     method = serializers.CharField(help_text="How the intervals and the correction were computed.")
 
 

@@ -82,6 +82,10 @@ class ScoreRowSerializer(serializers.Serializer):
     corrected_rate_ci_low = serializers.FloatField(allow_null=True)
     corrected_rate_ci_high = serializers.FloatField(allow_null=True)
     model_version = serializers.IntegerField(allow_null=True, help_text="Version number for the model source.")
+    too_small = serializers.BooleanField(
+        help_text="Fewer articles than any interval method needs to keep 90 % coverage (see warning)."
+    )
+    warning = serializers.CharField(allow_null=True, help_text="Why the row's interval is unreliable, or null.")
     method = serializers.CharField(help_text="How the intervals were computed (resamples, seed, syndication).")
 
 
@@ -215,7 +219,14 @@ class TermChoiceApi(ExpensiveThrottleMixin, APIView):
         ci_low = serializers.FloatField(allow_null=True)
         ci_high = serializers.FloatField(allow_null=True)
         n_articles = serializers.IntegerField()
-        method = serializers.CharField()
+        n_articles_mentioning = serializers.IntegerField(help_text="The outlet's articles that mention the concept.")
+        too_small = serializers.BooleanField(
+            help_text="Too few mentioning articles for any interval to keep 90 % coverage (see warning)."
+        )
+        warning = serializers.CharField(allow_null=True)
+        method = serializers.CharField(
+            help_text="effective-count: Wilson interval on the design-effect-adjusted number of mentions."
+        )
 
     @extend_schema(
         parameters=[FilterSerializer],
