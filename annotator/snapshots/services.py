@@ -2,8 +2,8 @@
 
 ``snapshot_freeze`` writes ``MEDIA_ROOT/snapshots/<project>-<hash12>.zip`` with
 
-* ``data/*.jsonl|json``: outlets, articles (texts, hashes, dates, clusters), the codebook (labels + versions),
-  the gold layer, adjudications, the active model's lexicon, framing-score tables, agreement, project settings;
+* ``data/*.jsonl|json``: outlets, articles (texts, hashes, dates, clusters), the codebook (labels, questions +
+  versions), the gold layer, adjudications, the answers to the codebook's questions (gold and annotators'), the active model's lexicon, framing-score tables, agreement, project settings;
 * ``model/``: the active model version's artefact files (``model.json`` + its ``manifest.json``);
 * ``manifest.json``: format, counts, the sha256 of every file and the ``content_hash`` = sha256 of the canonical
   JSON of ``{path: sha256}`` over the data and model files (so the hash depends on the data, not on when the
@@ -36,12 +36,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotator.annotations.models import Adjudication, Layer, Span
+from annotator.annotations.answers import AnswerRow, answers_import
+from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
 from annotator.common.queueing import enqueue_on_commit
 from annotator.common.services import job_fail, jobs_fail_stale
 from annotator.corpus.models import Article, Outlet, StoryCluster
+from annotator.projects.codebook import codebook_questions
 from annotator.projects.models import (
     Assignment,
     CodebookVersion,
@@ -49,6 +51,8 @@ from annotator.projects.models import (
     Membership,
     Project,
     ProjectArticle,
+    Question,
+    QuestionOption,
     Role,
 )
 from annotator.projects.roles import role_at_least
@@ -169,11 +173,20 @@ def _codebook(project: Project) -> dict:
         }
         for lab in Label.objects.filter(project=project).select_related("parent").order_by("order", "name")
     ]  # fmt: skip
-    versions = [
-        {"number": v.number, "changelog": v.changelog, "labels_snapshot": v.labels_snapshot}
-        for v in CodebookVersion.objects.filter(project=project).order_by("number")
+    versions = []
+    for v in CodebookVersion.objects.filter(project=project).order_by("number"):
+        row = {"number": v.number, "changelog": v.changelog, "labels_snapshot": v.labels_snapshot}
+        if v.questions_snapshot:  # only then: a study without questions keeps the hash it always had
+            row["questions_snapshot"] = v.questions_snapshot
+        versions.append(row)
+    codebook = {"labels": labels, "versions": versions, "current_version": versions[-1]["number"] if versions else None}
+    questions = [
+        {key: value for key, value in q.items() if key not in ("id", "label_id")}
+        for q in codebook_questions(project=project)
     ]
-    return {"labels": labels, "versions": versions, "current_version": versions[-1]["number"] if versions else None}
+    if questions:
+        codebook["questions"] = questions
+    return codebook
 
 
 def _gold(project: Project) -> tuple[list[dict], list[dict]]:
@@ -196,13 +209,19 @@ def _gold(project: Project) -> tuple[list[dict], list[dict]]:
     return spans, adjudications
 
 
-def _annotator_layer(project: Project, *, with_names: bool) -> tuple[list[dict], list[dict], list[dict]]:
-    """Annotators, their assignments and their annotator-layer spans; usernames become ``annotator-NN`` (numbered
-    in user-id order) unless ``with_names``. Span notes are left out (free text that may name people)."""
+def _annotator_layer(
+    project: Project, *, with_names: bool
+) -> tuple[list[dict], list[dict], list[dict], dict[int, str]]:
+    """Annotators, their assignments and their annotator-layer spans, and each annotator's name in the snapshot;
+    usernames become ``annotator-NN`` (numbered in user-id order) unless ``with_names``. Span notes are left out
+    (free text that may name people)."""
     spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator__isnull=False)
     assignments = Assignment.objects.filter(project=project)
+    answerers = Answer.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator__isnull=False)
     user_ids = sorted(
-        set(spans.values_list("annotator_id", flat=True)) | set(assignments.values_list("annotator_id", flat=True))
+        set(spans.values_list("annotator_id", flat=True))
+        | set(assignments.values_list("annotator_id", flat=True))
+        | set(answerers.values_list("annotator_id", flat=True))
     )
     names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
     alias = {uid: names[uid] if with_names else f"annotator-{i:02d}" for i, uid in enumerate(user_ids, start=1)}
@@ -223,7 +242,33 @@ def _annotator_layer(project: Project, *, with_names: bool) -> tuple[list[dict],
             "article_id", "annotator_id", "start_char", "end_char", "label__name", "pk"
         )
     ]  # fmt: skip
-    return annotators, assignment_rows, span_rows
+    return annotators, assignment_rows, span_rows, alias
+
+
+def _answers(project: Project, *, alias: dict[int, str], with_names: bool) -> list[dict]:
+    """The gold and annotator-layer answers: the unit is the article, a sentence's offsets, or (an attribute) its
+    span's layer, annotator, label and offsets. Provenance (which may name curators and annotators) only in a
+    snapshot with names."""
+    rows = []
+    for a in (
+        Answer.objects.filter(project=project, layer__in=(Layer.GOLD, Layer.ANNOTATOR))
+        .select_related("question", "codebook_version", "span__label")
+        .order_by("article_id", "question__order", "question__name", "layer", "annotator_id", "start_char",
+                  "span__start_char", "span__end_char", "pk")
+    ):  # fmt: skip
+        span = None
+        if a.span_id is not None:
+            span = {"label": a.span.label.name, "start_char": a.span.start_char, "end_char": a.span.end_char}
+        rows.append(
+            {
+                "article": a.article_id, "question": a.question.name, "layer": a.layer,
+                "annotator": alias.get(a.annotator_id) if a.annotator_id else None, "start_char": a.start_char,
+                "end_char": a.end_char, "span": span, "value": a.value,
+                "codebook_version": a.codebook_version.number if a.codebook_version_id else None,
+                "provenance": (a.provenance or {}) if with_names else {},
+            }
+        )  # fmt: skip
+    return rows
 
 
 def _model(project: Project) -> tuple[dict | None, list[dict], dict[str, bytes]]:
@@ -232,9 +277,10 @@ def _model(project: Project) -> tuple[dict | None, list[dict], dict[str, bytes]]
         return None, [], {}
     directory = Path(version.artefact_path)
     files = {}
-    for path in sorted(directory.glob("*")) if directory.is_dir() else []:
+    # every file of the artefact, its folders too (the question classifiers are in codes/)
+    for path in sorted(directory.rglob("*")) if directory.is_dir() else []:
         if path.is_file():
-            files[f"model/{path.name}"] = path.read_bytes()
+            files[f"model/{path.relative_to(directory).as_posix()}"] = path.read_bytes()
     if not files:
         raise ApplicationError(
             f"The active model version v{version.number} has no artefact files at {directory}; retrain or activate "
@@ -392,7 +438,8 @@ def snapshot_freeze(
     step(1, "Reading the codebook, gold layer and model")
     codebook = _codebook(project)
     gold, adjudications = _gold(project)
-    annotators, assignments, annotator_spans = _annotator_layer(project, with_names=with_names)
+    annotators, assignments, annotator_spans, alias = _annotator_layer(project, with_names=with_names)
+    answers = _answers(project, alias=alias, with_names=with_names)
     model, terms, model_files = _model(project)
     step(2, f"Computing {n_tables} score tables")
     tables = score_tables(project=project, on_table=lambda n: step(2 + n, f"Score table {n} of {n_tables}"))
@@ -413,6 +460,8 @@ def snapshot_freeze(
     archive.add("data/annotators.jsonl", _jsonl(annotators))
     archive.add("data/assignments.jsonl", _jsonl(assignments))
     archive.add("data/annotator_spans.jsonl", _jsonl(annotator_spans))
+    if answers or codebook.get("questions"):
+        archive.add("data/answers.jsonl", _jsonl(answers))
     archive.add("data/lexicon_terms.jsonl", _jsonl(terms))
     archive.add("data/model_version.json", canonical_json(model))
     archive.add("data/scores.json", canonical_json(tables))
@@ -445,6 +494,9 @@ def snapshot_freeze(
             "annotators": len(annotators),
             "annotator_spans": len(annotator_spans),
             "assignments": len(assignments),
+            "questions": len(codebook.get("questions", [])),
+            "answers": len(answers),
+            "gold_answers": sum(a["layer"] == Layer.GOLD for a in answers),
         },  # fmt: skip
         "annotator_names": ANNOTATOR_NAMES_REAL if with_names else ANNOTATOR_NAMES_PSEUDONYMS,
         "model": model,
@@ -655,6 +707,8 @@ class ImportReport:
     annotators_created: int = 0
     annotator_spans: int = 0
     assignments: int = 0
+    questions: int = 0
+    answers: int = 0
     rescored: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -756,10 +810,25 @@ def _import_codebook(data: SnapshotArchive, project: Project) -> tuple[dict[str,
             Label.objects.filter(pk=labels[row["name"]].pk).update(parent=labels[row["parent"]])
     versions = {
         row["number"]: CodebookVersion.objects.create(
-            project=project, number=row["number"], changelog=row["changelog"], labels_snapshot=row["labels_snapshot"]
+            project=project, number=row["number"], changelog=row["changelog"], labels_snapshot=row["labels_snapshot"],
+            questions_snapshot=row.get("questions_snapshot", []),
         )
         for row in codebook["versions"]
-    }
+    }  # fmt: skip
+    for q in codebook.get("questions", []):
+        question = Question.objects.create(
+            project=project, name=q["name"], prompt=q["prompt"], description=q["description"],
+            positive_examples=q["positive_examples"], negative_examples=q["negative_examples"], scope=q["scope"],
+            kind=q["kind"], required=q["required"], hotkey=q["hotkey"], order=q["order"],
+            label=labels[q["label"]] if q["label"] else None,
+        )  # fmt: skip
+        QuestionOption.objects.bulk_create(
+            [
+                QuestionOption(question=question, value=o["value"], text=o["text"], description=o["description"],
+                               numeric=o["numeric"], hotkey=o["hotkey"], order=o["order"])
+                for o in q["options"]
+            ]
+        )  # fmt: skip
     return labels, versions
 
 
@@ -775,15 +844,16 @@ def _check_offsets(rows: list[dict], mapping: dict[int, int], texts: dict[int, s
 def _import_annotator_layer(
     data: SnapshotArchive, project: Project, mapping: dict[int, int], labels: dict[str, Label],
     versions: dict[int, CodebookVersion], texts: dict[int, str], report: ImportReport,
-) -> None:  # fmt: skip
-    """Annotators (inactive users without a password), their assignments and spans, so agreement can be recomputed.
+) -> dict:  # fmt: skip
+    """Annotators (inactive users without a password), their assignments and spans, so agreement can be recomputed;
+    the users by their name in the snapshot.
 
     Pseudonyms become ``<slug>.annotator-NN`` (one set per imported project); real usernames (a snapshot made with
     names) attach to the user of that name here, created if missing.
     """
     if "data/annotator_spans.jsonl" not in data.files:
         report.warnings.append("This snapshot predates annotator layers: agreement cannot be recomputed from it.")
-        return
+        return {}
     real = data.manifest.get("annotator_names") == ANNOTATOR_NAMES_REAL
     users = {}
     for row in data.jsonl("data/annotators.jsonl"):
@@ -822,6 +892,45 @@ def _import_annotator_layer(
         batch_size=2000,
     )  # fmt: skip
     report.assignments, report.annotator_spans = len(assignments), len(spans)
+    return users
+
+
+def _import_answers(
+    data: SnapshotArchive, project: Project, mapping: dict[int, int], users: dict, versions: dict[int, CodebookVersion],
+    report: ImportReport,
+) -> None:  # fmt: skip
+    """The answers, through the answer rules (``answers_import``); an attribute finds its span by layer, annotator,
+    label and offsets among the spans just re-created. Any answer the rules refuse stops the import, naming it."""
+    if "data/answers.jsonl" not in data.files:
+        return
+    rows = data.jsonl("data/answers.jsonl")
+    spans = {
+        (layer, annotator_id, label, start, end, article_id): pk
+        for pk, layer, annotator_id, label, start, end, article_id in Span.objects.filter(project=project).values_list(
+            "pk", "layer", "annotator_id", "label__name", "start_char", "end_char", "article_id"
+        )
+    }
+    answer_rows = []
+    for line, a in enumerate(rows, start=1):
+        annotator_id = users[a["annotator"]].pk if a["annotator"] is not None else None
+        article_id = mapping[a["article"]]
+        span_id = None
+        if a["span"] is not None:
+            s = a["span"]
+            span_id = spans.get((a["layer"], annotator_id, s["label"], s["start_char"], s["end_char"], article_id))
+        version = versions.get(a["codebook_version"])
+        answer_rows.append(
+            AnswerRow(
+                article_id=article_id, question=a["question"], value=a["value"], layer=a["layer"],
+                annotator_id=annotator_id, start_char=a["start_char"], end_char=a["end_char"], span_id=span_id,
+                codebook_version_id=version.pk if version else None, provenance=a["provenance"], line=line,
+            )
+        )  # fmt: skip
+    result = answers_import(project=project, rows=answer_rows)
+    if result.errors:
+        shown = "; ".join(f"data/answers.jsonl line {line}: {message}" for line, message in result.errors[:5])
+        raise ApplicationError(f"The snapshot's answers cannot be restored: {shown}", {"answers": [shown]})
+    report.answers = result.created
 
 
 def _import_model(data: SnapshotArchive, project: Project, labels: dict[str, Label], by) -> ModelVersion | None:
@@ -834,9 +943,14 @@ def _import_model(data: SnapshotArchive, project: Project, labels: dict[str, Lab
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
+    root = directory.resolve()
     for path, body in data.files.items():
         if path.startswith("model/"):
-            (directory / Path(path).name).write_bytes(body)
+            target = (directory / path.removeprefix("model/")).resolve()
+            if root not in target.parents:
+                raise ApplicationError(f"The snapshot's model file {path!r} is outside the model.", {"model": [path]})
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
     try:
         artefact.load(directory)
     except artefact.ArtefactError as exc:
@@ -930,7 +1044,9 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
                 for a in data.jsonl("data/adjudications.jsonl")
             ]
         )
-        _import_annotator_layer(data, project, mapping, labels, versions, texts, report)
+        users = _import_annotator_layer(data, project, mapping, labels, versions, texts, report)
+        report.questions = Question.objects.filter(project=project).count()
+        _import_answers(data, project, mapping, users, versions, report)
         version = _import_model(data, project, labels, by)
         snapshot = Snapshot(
             project=project, name=data.manifest["name"], content_hash=data.manifest["content_hash"],

@@ -399,3 +399,78 @@ def test_page_follows_a_freeze_on_a_real_worker_in_the_browser(live_server, cele
     assert snapshot.manifest["annotator_names"] == "usernames"
     assert page.locator("[data-testid=snapshots]").inner_text().count(snapshot.content_hash) == 1
     assert page.request.get(f"{live_server.url}{link.get_attribute('href')}").status == 200
+
+
+def _answers(project: Project, rename=lambda name: name) -> list[tuple]:
+    from annotator.annotations.models import Answer
+
+    rows = Answer.objects.filter(project=project).values_list(
+        "article__content_hash", "question__name", "layer", "annotator__username", "start_char", "end_char",
+        "span__label__name", "span__start_char", "span__layer", "value", "codebook_version__number",
+    )  # fmt: skip
+    return sorted((h, q, layer, rename(who) if who else None, *rest) for h, q, layer, who, *rest in rows)
+
+
+def test_answers_and_questions_are_frozen_and_come_back_on_import(gold_study):
+    """The demo's questions (primary_frame; target, an attribute of actor labels) and every answer (both annotators',
+    the gold layer's, attributes on their spans) are in the archive and re-created by the import: same answers,
+    same question agreement; provenance only in a snapshot with names."""
+    from annotator.annotations.agreement import AgreementFilters, agreement_compute
+    from annotator.annotations.models import Answer
+    from annotator.projects.codebook import codebook_questions
+
+    project, curator = gold_study
+    answers = Answer.objects.filter(project=project)
+    assert answers.filter(layer=Layer.GOLD).exists() and answers.filter(span__isnull=False).exists()
+    snapshot = snapshot_freeze(project=project, by=curator, name="Answers")
+    counts = snapshot.manifest["counts"]
+    assert (counts["answers"], counts["questions"]) == (answers.count(), 2)
+    assert counts["gold_answers"] == answers.filter(layer=Layer.GOLD).count()
+    with _zip(snapshot) as zf:
+        rows = [json.loads(line) for line in zf.read("data/answers.jsonl").splitlines()]
+        codebook = json.loads(zf.read("data/codebook.json"))
+    assert {q["name"] for q in codebook["questions"]} == {"primary_frame", "target"}
+    assert all(r["provenance"] == {} for r in rows)  # pseudonymised: no names in provenance
+    real = set(answers.exclude(annotator=None).values_list("annotator__username", flat=True))
+    assert not any(r["annotator"] in real for r in rows)
+    attribute = next(r for r in rows if r["span"] is not None)
+    assert set(attribute["span"]) == {"label", "start_char", "end_char"}
+    before = _answers(project)
+    by_alias = {}
+    for r in rows:
+        if r["annotator"]:
+            by_alias.setdefault(r["annotator"], None)
+
+    def unkeyed(value):  # per-pair figures are keyed by user ids, which differ in the copy
+        if isinstance(value, dict):
+            return {k: sorted(canonical_json(x).decode() for x in v.values()) if k == "per_pair" else unkeyed(v)
+                    for k, v in value.items()}  # fmt: skip
+        return [unkeyed(v) for v in value] if isinstance(value, list) else value
+
+    questions = lambda p: canonical_json(unkeyed(agreement_compute(project=p, filters=AgreementFilters())["questions"]))  # noqa: E731
+    agreement = questions(project)
+    assert b"primary_frame" in agreement
+
+    path = keep_only_the_archive(snapshot, "answers.zip")
+    report = snapshot_import(archive_path=path, by=curator, slug="answers-copy")
+    copy = report.project
+    assert (report.questions, report.answers) == (2, len(rows))
+    assert [q["name"] for q in codebook_questions(project=copy)] == [q["name"] for q in codebook["questions"]]
+    after = _answers(copy)
+    strip = lambda rows: [r[:3] + r[4:] for r in rows]  # noqa: E731  (annotators are pseudonyms now)
+    assert strip(after) == strip(before)
+    assert {r[3] for r in after if r[3]} <= {f"answers-copy.{alias}" for alias in by_alias}
+    assert questions(copy) == agreement
+
+
+def test_a_snapshot_with_names_keeps_the_answers_provenance_and_users(gold_study):
+    from annotator.annotations.models import Answer
+
+    project, curator = gold_study
+    snapshot = snapshot_freeze(project=project, by=curator, name="Named answers", with_names=True)
+    report = snapshot_import(archive_path=snapshot.archive.path, by=curator, slug="named-answers")
+    assert _answers(report.project) == _answers(project)
+    provenance = lambda p: sorted(  # noqa: E731
+        json.dumps(v, sort_keys=True) for v in Answer.objects.filter(project=p).values_list("provenance", flat=True)
+    )
+    assert provenance(report.project) == provenance(project)
