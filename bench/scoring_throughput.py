@@ -100,7 +100,7 @@ def time_scoring(fixture: dict, chunk_size: int, profile: bool, suggestions: str
     if job.status != JobStatus.SUCCEEDED or scored != job.progress_total:
         raise RuntimeError(f"scoring ended {job.status} with {scored}/{job.progress_total} articles")
     if profiler:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(40)
     Job.objects.filter(pk=job.pk).delete()
     return {
         "articles": scored,

@@ -173,7 +173,7 @@ class Suggestions(models.Model):
     A scoring run predicts ~4 spans per article; as span rows each paid four foreign-key checks and five indexes,
     half of PostgreSQL's work in a run (docs/benchmarks.md § Scoring throughput). Here an article's suggestions are
     one ``bytea`` of fixed-size records (``annotations.suggestions.RECORD``: start, end, label id, score, in the
-    order the model found them: start, end, label), checked against their version and article once. Nothing
+    order the model found them: start, end, label). Nothing
     reads them by span: the annotator page, KWIC and exports unpack one article's row at a time, and scores read
     the per-article counts (``scoring.ArticleScore``). Articles where the model found nothing have no row.
 
@@ -181,8 +181,12 @@ class Suggestions(models.Model):
     the version's results are kept, and what a span that accepts it records (``provenance.accepted_suggestion``).
     """
 
-    model_version = models.ForeignKey("training.ModelVersion", on_delete=models.CASCADE, related_name="+")
-    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="+")
+    # No database constraint (like scoring.ArticleScore's keys): the scoring chunk that writes the rows holds its
+    # articles' and version's locks until it commits, and Django's deletion cascades them.
+    model_version = models.ForeignKey(
+        "training.ModelVersion", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     spans = models.BinaryField(help_text="Packed records: start, end (code points), label id, score.")
 
     class Meta:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from django.db.models import Lookup
+from django.db.models import IntegerField, Lookup
 
 
 class AnyOf(Lookup):
@@ -30,6 +30,9 @@ class AnyOf(Lookup):
 
     def get_db_prep_lookup(self, value, connection):
         field = self.lhs.output_field
+        target = getattr(field, "target_field", field)  # a foreign key's values are its target's
+        if isinstance(target, IntegerField) and all(type(v) is int for v in value):
+            return "%s", [value]  # ids as they come (chunks of 500 ids): Django's per-value preparation is the int
         return "%s", [[field.get_db_prep_value(v, connection, prepared=False) for v in value]]
 
     def as_sql(self, compiler, connection):  # SQLite (the embedded default) and any other backend with json_each

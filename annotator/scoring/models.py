@@ -4,15 +4,26 @@ from django.db import models
 
 
 class ArticleScore(models.Model):
-    """Spans per label in one article from one source: `model:<version id>`, `gold` or `annotator:<user id>`."""
+    """Spans per label in one article from one source: `model:<version id>`, `gold` or `annotator:<user id>`.
 
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="article_scores")
-    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="scores")
+    Derived rows, written in bulk (a scoring chunk writes one per article and label): their foreign keys have no
+    database constraint, whose per-row checks were most of PostgreSQL's work in a scoring run. The writers take the
+    same locks once per chunk instead (``scoring.services.parents_lock``: the parents cannot be deleted until the
+    rows are committed) and Django's deletion cascades them as before; only a hand-written ``DELETE`` of a parent
+    could leave rows behind."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="article_scores", db_constraint=False
+    )
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="scores", db_constraint=False)
     source = models.CharField(max_length=64)
     model_version = models.ForeignKey(
-        "training.ModelVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="article_scores"
+        "training.ModelVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="article_scores",
+        db_constraint=False,
+    )  # fmt: skip
+    label = models.ForeignKey(
+        "projects.Label", on_delete=models.CASCADE, related_name="article_scores", db_constraint=False
     )
-    label = models.ForeignKey("projects.Label", on_delete=models.CASCADE, related_name="article_scores")
     n_spans = models.PositiveIntegerField(default=0)
     n_tokens = models.PositiveIntegerField(default=0)
     score_sum = models.FloatField(default=0.0, help_text="Sum of span probabilities (model source).")

@@ -213,6 +213,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
         # A chunk can run twice at once (a redelivered message): the article rows are the lock, so the second
         # waits, sees the first's results and counts nothing twice.
         _lock_articles(Article.objects.filter(pk__any_of=ids))
+        parents_lock(project_id=project.pk, label_ids=labels.values(), version_id=version.pk)
         already = set(
             _scored_article_ids(version=version, has_lexicon=model is not None)
             .filter(article_id__any_of=ids)
@@ -220,8 +221,9 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
         )
         if connection.vendor == "postgresql":
             # Django's foreign keys are checked at commit by default, i.e. after the progress update below has taken
-            # the job's row lock: every chunk of the run would then wait for the others' ~40,000 checks. Checked
-            # now, row by row, the lock is held for the update and the commit only.
+            # the job's row lock: every chunk of the run would then wait for the others' checks (those of the answer
+            # counts; the counts and suggestions have none, see parents_lock). Checked now, row by row, the lock is
+            # held for the update and the commit only.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if already:  # counts and suggestion spans are only written and deleted together: no counts, no spans
@@ -295,6 +297,32 @@ def _chunk_results(
         for li, label_id in counted
     ]
     return suggestions, scores
+
+
+def parents_lock(*, project_id: int, label_ids: Iterable[int], version_id: int | None = None, article_ids=None) -> None:
+    """Take, once, the locks the foreign-key checks of the result rows would take row by row (``FOR KEY SHARE`` on
+    the project, the labels, the model version and, given ``article_ids``, the articles): none of them can be
+    deleted until the caller's transaction ends, so the ``ArticleScore`` and ``Suggestions`` rows it writes (whose
+    keys have no database constraint) never outlive them. A scoring chunk passes no articles: it holds stronger
+    locks on them already. Nothing to do on SQLite, whose writer holds the whole database."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [(Project, [project_id]), (Label, sorted(label_ids))]
+    if version_id is not None:
+        tables.append((ModelVersion, [version_id]))
+    if article_ids is not None:
+        tables.append((Article, sorted(article_ids)))
+    with connection.cursor() as cursor:
+        for model, ids in tables:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id = ANY(%s) FOR KEY SHARE) AS locked", [list(ids)]
+            )
+            if cursor.fetchone()[0] != len(set(ids)):  # what the row checks would have refused
+                raise ApplicationError(
+                    f"A {model._meta.verbose_name} these results refer to was deleted meanwhile: nothing was stored "
+                    "(resume the run to score the rest with what is there now)."
+                )
 
 
 def _lock_articles(articles) -> None:
@@ -433,6 +461,7 @@ def human_scores_refresh(*, project: Project, source: str) -> int:
         spans = spans.filter(layer=Layer.ANNOTATOR, annotator_id=_annotator_id(source))
     counts = Counter(spans.values_list("article_id", "label_id"))
     labels = list(Label.objects.filter(project=project).values_list("pk", flat=True))
+    parents_lock(project_id=project.pk, label_ids=labels, article_ids=article_ids)
     tokens = dict(Article.objects.filter(pk__any_of=article_ids).values_list("pk", "n_tokens"))
     ArticleScore.objects.filter(project=project, source=source).delete()
     ArticleScore.objects.bulk_create(

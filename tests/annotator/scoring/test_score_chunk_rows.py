@@ -154,3 +154,24 @@ def test_rows_written_by_copy_equal_those_written_by_bulk_create():
         )
 
     assert score_values("copy") == score_values("orm") and len(score_values("copy")) == 2
+
+
+def test_results_without_row_checks_still_go_with_their_parents(django_capture_on_commit_callbacks):
+    """Counts and suggestions have no database constraint on their keys: Django's deletion cascades them, and the
+    chunk's locks refuse a parent that is gone (what the row checks did)."""
+    project, articles, version = trained_in_process()
+    score_in_process(project, chunk_size=7, on_commit=django_capture_on_commit_callbacks)
+    with_suggestions = Suggestions.objects.filter(model_version=version).values_list("article_id", flat=True)
+    article = articles[0].__class__.objects.get(pk=with_suggestions[0])
+    article.delete()
+    assert not ArticleScore.objects.filter(article_id=article.pk).exists()
+    assert not Suggestions.objects.filter(article_id=article.pk).exists()
+    assert ArticleScore.objects.filter(model_version=version).exists() and with_suggestions.exists()
+    label_ids = list(Label.objects.filter(project=project).values_list("pk", flat=True))
+    services.parents_lock(project_id=project.pk, label_ids=label_ids, version_id=version.pk)  # all there: no error
+    if services.connection.vendor == "postgresql":
+        with pytest.raises(ApplicationError, match="deleted meanwhile"):
+            services.parents_lock(project_id=project.pk, label_ids=[*label_ids, max(label_ids) + 1000])
+    version.delete()
+    assert not ArticleScore.objects.filter(source=services.model_source(version)).exists()
+    assert not Suggestions.objects.exists()
