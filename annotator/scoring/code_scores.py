@@ -363,17 +363,22 @@ def code_score_comparison(
     a: str | None = None,
     b: str | None = None,
     viewer: Viewer | None = None,
+    period: str = "all",
+    period_start: str | None = None,
 ) -> list[dict]:
     """Differences of answer shares between outlets: ``a`` vs ``b``, ``a`` vs the rest, or (neither) every pair with
     Holm and Benjamini-Hochberg adjusted p-values (one family per answer); one answer or all. The test and the
     uncorrected interval are ml.stats' comparisons of the share (units with the answer over units, resampled by
-    article); the corrected difference and its interval come from the same bootstrap as the corrected shares."""
+    article); the corrected difference and its interval come from the same bootstrap as the corrected shares.
+    ``period``/``period_start`` (e.g. ``month``, ``2024-02-01``): compare within that one period's articles."""
     from ml.stats import compare_groups, pairwise_differences
     from ml.stats.comparison import describe
 
     resolved = resolve_source(project=project, source=source, viewer=viewer)
     q = score_question(project=project, name=question)
-    table = code_table(project=project, resolved=resolved, question=q, period="all")
+    table = code_table(project=project, resolved=resolved, question=q, period=period)
+    if period != "all":
+        table = _one_period(table, period, period_start)
     if answer is not None and answer not in table.answers:
         options = [option.value for option in q.options.all()]
         if answer not in options:
@@ -415,12 +420,30 @@ def code_score_comparison(
             out.append(
                 {
                     "question": q.name, "answer": name, "source": resolved.display,
-                    "model_version": resolved.version.number if resolved.version else None,
+                    "model_version": resolved.version.number if resolved.version else None, "period": period,
+                    "period_start": period_start if period != "all" else None,
                     "group_a": str(r.group_a), "group_b": str(r.group_b), "share_a": share_a, "share_b": share_b,
                     **row, **_corrected_difference(corrected, str(r.group_a), str(r.group_b), j),
                 }
             )  # fmt: skip
     return json_safe(out)
+
+
+def _one_period(table: CodeTable, period: str, period_start: str | None) -> CodeTable:
+    """The rows of ``table`` (split by ``period``) published in the period that starts on ``period_start``."""
+    starts = sorted({p for p in table.period if p})
+    if not period_start or period_start not in starts:
+        known = ", ".join(starts[-6:]) or "none"
+        raise ApplicationError(
+            "Name the period to compare in.",
+            {"period_start": [f"{period_start!r} starts no {period} with answers (the last ones: {known})"]},
+        )
+    keep = np.array([p == period_start for p in table.period], dtype=bool)
+    return CodeTable(
+        answers=table.answers, article=table.article[keep], outlet=[o for o, k in zip(table.outlet, keep, strict=True) if k],
+        period=[p for p, k in zip(table.period, keep, strict=True) if k], fold=table.fold[keep], n_units=table.n_units[keep],
+        counts=table.counts[keep],
+    )  # fmt: skip
 
 
 def _corrected_draws(*, project: Project, resolved: ResolvedSource, question: Question, table: CodeTable, groups):

@@ -89,6 +89,8 @@ class CodeComparisonRowSerializer(serializers.Serializer):
     answer = serializers.CharField()
     source = serializers.CharField()
     model_version = serializers.IntegerField(allow_null=True)
+    period = serializers.CharField(help_text="all, or the period kind compared within (year, month, week).")
+    period_start = serializers.CharField(allow_null=True, help_text="The period's first day (null for all).")
     group_a = serializers.CharField()
     group_b = serializers.CharField(help_text="An outlet, or `(rest)` (all other outlets pooled).")
     share_a = serializers.FloatField(allow_null=True)
@@ -124,6 +126,13 @@ class CodeScoreCompareApi(ExpensiveThrottleMixin, APIView):
         question = serializers.CharField(help_text=QUESTION_HELP, max_length=100)
         source = _source_field()
         answer = serializers.CharField(required=False, help_text="Only this answer (default: every answer).")
+        period = serializers.ChoiceField(
+            choices=PERIODS, required=False, default="all",
+            help_text="With period_start: compare within one period's articles (default: all of them).",
+        )  # fmt: skip
+        period_start = serializers.CharField(
+            required=False, max_length=10, help_text="The period's first day, as code-scores/ gives it (2024-02-01)."
+        )
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -137,7 +146,8 @@ class CodeScoreCompareApi(ExpensiveThrottleMixin, APIView):
         data = params.validated_data
         rows = code_score_comparison(
             project=project, question=data["question"], source=data["source"], answer=data.get("answer"),
-            a=data.get("a"), b=data.get("b"), viewer=viewer_of(request, self),
+            a=data.get("a"), b=data.get("b"), viewer=viewer_of(request, self), period=data["period"],
+            period_start=data.get("period_start"),
         )  # fmt: skip
         return Response(CodeComparisonRowSerializer(finite(rows), many=True).data)
 

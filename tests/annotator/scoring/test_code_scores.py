@@ -141,6 +141,25 @@ def test_comparisons_adjust_for_every_pair_and_correct_the_difference(scored):
     assert one[0]["corrected_difference"] is not None
     with pytest.raises(ApplicationError, match="Unknown answer"):
         code_score_comparison(project=project, question="tone", answer="furious")
+    # within one month: the month's articles only, every pair again
+    from datetime import UTC, datetime
+
+    from annotator.corpus.models import Article
+
+    for i, a in enumerate(articles):
+        Article.objects.filter(pk=a.pk).update(published_at=datetime(2024, 1 + i % 2, 10, tzinfo=UTC))
+    months = code_scores(project=project, query=CodeScoreQuery("tone", period="month"))
+    february = {r["outlet"]: r for r in months if r["period_start"] == "2024-02-01" and r["answer"] == "hostile"}
+    within = code_score_comparison(project=project, question="tone", answer="hostile", period="month",
+                                   period_start="2024-02-01")  # fmt: skip
+    assert {r["period_start"] for r in within} == {"2024-02-01"} and len(within) == len(february) * (
+        len(february) - 1
+    ) / 2
+    for r in within:
+        assert r["difference"] == pytest.approx(february[r["group_a"]]["share"] - february[r["group_b"]]["share"])
+        assert r["n_articles_a"] == february[r["group_a"]]["n_articles"]
+    with pytest.raises(ApplicationError, match="Name the period"):
+        code_score_comparison(project=project, question="tone", period="month", period_start="1999-01-01")
 
 
 def test_sentence_multiple_choice_and_scale_questions(django_capture_on_commit_callbacks):

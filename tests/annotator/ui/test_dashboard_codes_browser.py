@@ -49,6 +49,13 @@ def study(transactional_db):
     rows = [AnswerRow(article_id=s.article_id, question="target", layer="gold", span_id=s.pk,
                       value="opposition" if s.text.lower() == "terrorists" else "government") for s in spans]  # fmt: skip
     assert not answers_import(project=project, rows=rows).errors
+    question_create(project=project, name="intensity", prompt="How loaded?", kind="scale",
+                    options=[{"value": "low", "numeric": 0}, {"value": "mid", "numeric": 1},
+                             {"value": "high", "numeric": 2}])  # fmt: skip
+    levels = ["low", "mid", "high"]
+    rows = [AnswerRow(article_id=a.pk, question="intensity", layer="gold",
+                      value=levels[min(2, a.text.lower().count("terrorists"))]) for a in articles]  # fmt: skip
+    assert not answers_import(project=project, rows=rows).errors
     with mock.patch("annotator.scoring.tasks.score_cache_warm_task.delay"):
         trained(project)
         score_in_process(project, chunk_size=50, on_commit=_committed)
@@ -88,6 +95,15 @@ def test_codebook_question_charts_tables_and_downloads(page, live_server, study,
     assert chart.locator(".mark-rect.role-mark path").count() == 2 * len(outlets)  # bars, no ticks
     assert page.locator("#chart-attributes .mark-rect.role-mark path").count() >= 2 * len(outlets)
     screenshot("dashboard-codes-gold")
+
+    # A scale question: its mean per outlet (all articles) and per outlet and month, each with its interval
+    redraw(page, "#ctl-question", "intensity")
+    assert page.locator("#codes-means tbody tr").count() == len(outlets)
+    months = page.locator("#codes-time-means tbody tr")
+    assert months.count() == 2 * len(outlets)  # two months of articles
+    first = months.nth(0).locator("td")
+    assert first.nth(0).text_content() == "2024-01-01" and first.nth(3).text_content().startswith("[")
+    redraw(page, "#ctl-question", "tone")
 
     # Downloads: PNG and SVG of a chart, its data as CSV that pandas reads as is
     card = page.locator("[data-chart=codes]")

@@ -93,10 +93,38 @@ async function loadCodeOutlets(s) {
   means.innerHTML = `<table class="data" data-testid="codes-means"><caption>Mean of the scale${scale.some((r) => r.corrected_mean !== null) ? " (corrected)" : ""}</caption><thead><tr><th>Outlet</th><th class=num>Mean</th><th class=num>95% CI</th><th class=num>Units</th></tr></thead><tbody>${lines}</tbody></table>`;
 }
 
+// A scale's mean per outlet and period with its 95% interval (corrected for the model), below the time chart.
+function drawTimeMeans(all) {
+  const target = document.getElementById("codes-time-means");
+  if (!target) return;
+  const seen = new Set();
+  const scale = all.filter((r) => {
+    const key = `${r.outlet}|${r.period_start}`;
+    if (!r.period_start || r.mean === null || r.mean === undefined || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (!scale.length) {
+    target.innerHTML = "";
+    return;
+  }
+  scale.sort((a, b) => a.period_start.localeCompare(b.period_start) || outletName(a.outlet).localeCompare(outletName(b.outlet)));
+  const corrected = scale.some((r) => r.corrected_mean !== null && r.corrected_mean !== undefined);
+  const lines = scale
+    .map((r) => {
+      const [m, lo, hi] = corrected ? [r.corrected_mean, r.corrected_mean_ci_low, r.corrected_mean_ci_high] : [r.mean, r.mean_ci_low, r.mean_ci_high];
+      return `<tr><td>${esc(r.period_start)}</td><td>${esc(outletName(r.outlet))}</td><td class=num>${fmt(m)}</td><td class="num ci">[${fmt(lo)}, ${fmt(hi)}]</td><td class=num>${r.n_units}</td></tr>`;
+    })
+    .join("");
+  target.innerHTML = `<table class="data" data-testid="codes-time-means"><caption>Mean of the scale by period${corrected ? " (corrected)" : ""}</caption><thead><tr><th>Period</th><th>Outlet</th><th class=num>Mean</th><th class=num>95% CI</th><th class=num>Units</th></tr></thead><tbody>${lines}</tbody></table>`;
+}
+
 async function loadCodeTime(s) {
   const path = `/code-scores/?${query({ question: s.question, source: s.source, period: s.period })}`;
   setCsv("codes-time", path);
-  const rows = (await api(path)).filter((r) => r.period_start && r.answer === s.answer);
+  const all = await api(path);
+  drawTimeMeans(all);
+  const rows = all.filter((r) => r.period_start && r.answer === s.answer);
   if (!rows.length) return emptyChart("chart-codes-time", "No dated answers to plot.");
   const data = rows.map((r) => ({ outlet: outletName(r.outlet), period: r.period_start, ...estimate(r), n_units: r.n_units }));
   const unit = { year: ["year", "%Y"], month: ["yearmonth", "%b %Y"], week: ["yearmonthdate", "%d %b %Y"] }[s.period];
