@@ -616,6 +616,39 @@ def _codebook_questions_load(*, project: Project, codebook: Codebook, labels: di
             ) from None
 
 
+class _CheckedRollback(Exception):
+    pass
+
+
+def codebook_check(*, raw: bytes | str, source: str = "the file") -> dict:
+    """Check a codebook file with every rule a project applies when it loads one (the document's schema and label
+    rules, then each question and attribute through projects.questions), writing nothing: the codebook is loaded
+    into a scratch project in a transaction that is rolled back. Returns a summary; ApplicationError names every
+    problem by its path in the document."""
+    from annotator.projects.codebook import codebook_read
+
+    codebook = codebook_read(raw, source=source)
+    try:
+        with transaction.atomic():
+            scratch = Project.objects.create(name="codebook check", slug=f"codebook-check-{dt.datetime.now():%H%M%S%f}")
+            try:
+                codebook_load(project=scratch, codebook=codebook, changelog="check", by=None)
+            except ApplicationError as err:
+                raise ApplicationError(f"{source} is not a valid codebook: {err.message}", err.extra) from None
+            raise _CheckedRollback
+    except _CheckedRollback:
+        pass
+    attributes = [q for q in codebook.questions if q.get("scope") == Question.Scope.SPAN]
+    return {
+        "source": source,
+        "name": codebook.name,
+        "labels": len(codebook.labels),
+        "questions": len(codebook.questions) - len(attributes),
+        "attributes": len(attributes),
+        "notes": list(codebook.notes),
+    }
+
+
 def codebook_create_default(*, project: Project, by=None) -> list[Label]:
     """Load the default framing codebook (five labels, hotkeys 1-5) as one codebook version."""
     return codebook_load(

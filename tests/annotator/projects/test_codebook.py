@@ -274,3 +274,40 @@ class TestCommands:
         assert not Project.objects.filter(name="X").exists()
         call_command("create_project", "Template study", "--owner", "someone", "--codebook", "babe")
         assert list(Project.objects.get(slug="template-study").labels.values_list("name", flat=True)) == ["loaded term"]
+
+
+def test_check_codebook_applies_every_loading_rule_and_writes_nothing(tmp_path, capsys):
+    """check_codebook: a file export_codebook wrote (with questions and an attribute) is valid; the schema's problems
+    and the question rules a project applies on loading (a scale point without a number, an option hotkey used
+    twice, an attribute of an unknown label) are each named by path; nothing is written."""
+    from annotator.projects.models import Question
+
+    owner = make_user("checker")
+    project = project_create(name="Checked", created_by=owner)
+    codebook_load(project=project, codebook=codebook_choose(by=None, template="babe")[0], changelog="BABE", by=owner)
+    good = tmp_path / "good.json"
+    call_command("export_codebook", project.slug, "--out", str(good))
+    n_projects, n_questions = Project.objects.count(), Question.objects.count()
+    call_command("check_codebook", str(good))
+    out = capsys.readouterr().out
+    assert "good.json: a valid codebook" in out and "1 labels, 2 questions, 0 attributes" in out
+
+    document = json.loads(good.read_text(encoding="utf-8"))
+    scale = {"name": "tone", "prompt": "Tone?", "kind": "scale", "options": [{"value": "neg", "text": "Negative"},
+                                                                            {"value": "pos", "text": "Positive",
+                                                                             "numeric": 1}]}  # fmt: skip
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**document, "questions": [*document["questions"], scale]}), encoding="utf-8")
+    attribute = tmp_path / "attribute.json"
+    attribute.write_text(json.dumps({**document, "questions": [{"name": "target", "prompt": "Who?", "scope": "span",
+                                                                "label": "ghost", "options": [{"value": "x"}]}]}),
+                         encoding="utf-8")  # fmt: skip
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(_doc({"name": "x", "colour": "red"})), encoding="utf-8")
+    with pytest.raises(CommandError, match=r"3 of 4 file\(s\) are not valid codebooks"):
+        call_command("check_codebook", str(good), str(bad), str(attribute), str(schema))
+    err = capsys.readouterr().err
+    assert "bad.json: bad.json is not a valid codebook: questions[2] (tone)" in err and "number" in err
+    assert "questions[0].label: No label 'ghost'" in err
+    assert "labels[0].colour" in err
+    assert (Project.objects.count(), Question.objects.count()) == (n_projects, n_questions)
