@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -38,7 +39,7 @@ from annotator.projects.models import Assignment, CodebookVersion, Label, Projec
 from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
 from ml.agreement import AnnotatedSpan, AnnotationSet, agreement_report, compare_spans, question_agreement
 
-SYNC_MAX_SPANS = 5000  # GET computes in the request up to this many spans; above, it queues a Job
+SYNC_MAX_SPANS = 5000  # GET computes in the request up to this many spans; above, a POST queues a Job
 
 
 @dataclass(frozen=True)
@@ -301,19 +302,29 @@ def agreement_jobs_fail_stale(*, now=None) -> int:
     )  # fmt: skip
 
 
-def agreement_get_or_compute(*, project: Project, filters: AgreementFilters, by=None) -> Job:
-    """The latest Job for the filters on the current data; computed now when small, else queued."""
+def agreement_read(*, project: Project, filters: AgreementFilters) -> Job | None:
+    """The report for the filters on the current data, without writing a row: the latest stored Job (queued, running
+    or done) when there is one; else, for a small project, a Job computed now and not saved (``pk`` None; the result
+    is kept in the cache under the data's fingerprint); else None (a large project's report is computed on the worker
+    after an explicit POST, ``agreement_job_create``)."""
     filters = filters_validate(project=project, filters=filters)
     job = agreement_job_latest(project=project, filters=filters)
     if job is not None and job.status != JobStatus.FAILED:
         return job
     n_spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR).count()
-    small = n_spans <= SYNC_MAX_SPANS
-    job = agreement_job_create(project=project, filters=filters, by=by, queue=not small)
-    if small:
-        agreement_job_run(job_id=job.pk)
-        job.refresh_from_db()
-    return job
+    if n_spans > SYNC_MAX_SPANS:
+        return None
+    params = _job_params(project, filters)
+    key = "agreement:" + hashlib.sha256(json.dumps([project.pk, params], sort_keys=True).encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = json_safe(agreement_compute(project=project, filters=filters))
+        cache.set(key, result, timeout=3600)
+    now = timezone.now()
+    return Job(
+        kind=Job.Kind.AGREEMENT, project=project, params=params, status=JobStatus.SUCCEEDED, result=result,
+        progress_done=3, progress_total=3, finished_at=now, message="Computed for this request",
+    )  # fmt: skip
 
 
 # --- drill-down ------------------------------------------------------------------------------------------

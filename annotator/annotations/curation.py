@@ -20,6 +20,7 @@ Only curators and owners may curate (ApplicationError 403 otherwise).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from dataclasses import asdict
@@ -34,11 +35,24 @@ from annotator.corpus.models import Article
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle, Role
 from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import label_get_for_project, membership_role
+from annotator.projects.services import human_layers_changed
 
 NOT_CURATOR = "Only curators and owners can curate the gold layer."
 NOT_ANNOTATOR_SPAN = "Only annotators' spans can be accepted or rejected."
 GOLD_CHANGED = "This gold span was changed by {who} since your page loaded it; the page now shows it as it is."
 ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+def _changes_human_layers(service):
+    """The gold layer and its coverage change: announce it (the human score sources are recounted after commit)."""
+
+    @functools.wraps(service)
+    def wrapper(*args, project: Project, **kwargs):
+        result = service(*args, project=project, **kwargs)
+        human_layers_changed(project=project)
+        return result
+
+    return wrapper
 
 
 def curator_check(*, project: Project, user) -> str:
@@ -165,6 +179,7 @@ def _attributes_to_gold(*, project: Project, gold: Span, sources: list[Span], by
 
 
 @transaction.atomic
+@_changes_human_layers
 def gold_span_accept(*, project: Project, span: Span, by, label_id: int | None = None) -> Span:
     """Accept an annotator's span into the gold layer (optionally under another label); idempotent."""
     curator_check(project=project, user=by)
@@ -178,6 +193,7 @@ def gold_span_accept(*, project: Project, span: Span, by, label_id: int | None =
 
 
 @transaction.atomic
+@_changes_human_layers
 def annotator_span_reject(*, project: Project, span: Span, by) -> Span:
     """Record that the curator rejected an annotator span; withdraw it from the gold spans it fed."""
     curator_check(project=project, user=by)
@@ -203,6 +219,7 @@ def annotator_span_reject(*, project: Project, span: Span, by) -> Span:
 
 
 @transaction.atomic
+@_changes_human_layers
 def gold_span_create(
     *,
     project: Project,
@@ -267,6 +284,7 @@ def _restored_sources(*, project: Project, article: Article, ids: list[int]) -> 
 
 
 @transaction.atomic
+@_changes_human_layers
 def gold_span_update(
     *,
     project: Project,
@@ -331,6 +349,7 @@ def _gold_locked_unchanged(*, span: Span, seen_updated_at) -> Span:
 
 
 @transaction.atomic
+@_changes_human_layers
 def gold_span_delete(*, project: Project, span: Span, by, seen_updated_at=None) -> None:
     """Remove a gold span (its sources go back to undecided); `seen_updated_at` as in `gold_span_update`."""
     curator_check(project=project, user=by)
@@ -391,6 +410,7 @@ def agreed_groups(spans: list[Span], finishers: set[int], *, min_annotators: int
 
 
 @transaction.atomic
+@_changes_human_layers
 def gold_bulk_accept(
     *, project: Project, by, article: Article | None = None, min_annotators: int | None = None
 ) -> dict:
@@ -425,6 +445,7 @@ def gold_bulk_accept(
 
 
 @transaction.atomic
+@_changes_human_layers
 def adjudication_set(*, project: Project, article: Article, curator, status: str) -> Adjudication:
     """Mark an article's gold layer done (or back in progress)."""
     curator_check(project=project, user=curator)

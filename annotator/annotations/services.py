@@ -22,7 +22,7 @@ from annotator.projects.blinding import matches_with_mask
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project, ProjectArticle
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import label_get_for_project, membership_role
-from annotator.projects.services import LabelUse
+from annotator.projects.services import LabelUse, human_layers_changed
 from annotator.projects.visibility import viewer_for
 
 NOTE_MAX_CHARS = 5000
@@ -340,6 +340,7 @@ def span_create(
         span.pk = new_id
         span._state.adding = False
         span._state.db = router.db_for_write(Span)
+        human_layers_changed(project=project)
         return span, True
     if client_id is not None:
         existing = _existing_for_client_id(client_id=client_id, project=project, article_id=article_id, user=user)
@@ -384,6 +385,7 @@ def span_update(*, span: Span, user, label_id: int | None = None, note: str | No
     if fields:
         span.updated_by = user
         span.save(update_fields=[*fields, "updated_by", "updated_at"])
+        human_layers_changed(project=span.project_id)
     return span
 
 
@@ -393,3 +395,4 @@ def span_delete(*, span: Span, user) -> None:
     _own_span(span=span, user=user)
     span_deletion_record(spans=[span], by=user)
     span.delete()
+    human_layers_changed(project=span.project_id)

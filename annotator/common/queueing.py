@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Signature, Task
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, ConnectionError)
@@ -36,3 +37,16 @@ def enqueue_on_commit(task: Task, *args: Any, link: Signature | None = None, **k
         transaction.on_commit(lambda: task.delay(*args, **kwargs))
     else:
         transaction.on_commit(lambda: task.apply_async(args, kwargs, link=link))
+
+
+def enqueue_on_commit_once(task: Task, *args: Any, key: str, delay: int) -> None:
+    """Queue ``task(*args)`` to run ``delay`` seconds after the current transaction commits, unless a run for the same
+    ``key`` is already waiting: the writes of those ``delay`` seconds share one run (a recount after a burst of span
+    saves). The key lives in the shared cache for ``delay`` seconds and the task is due no earlier than it expires,
+    so a write that found the key committed before the run it relies on starts."""
+
+    def queue() -> None:
+        if cache.add(f"enqueue-once:{key}", 1, timeout=delay):
+            task.apply_async(args, countdown=delay)
+
+    transaction.on_commit(queue)

@@ -282,6 +282,18 @@ def membership_remove(*, membership: Membership, by=None) -> None:
     membership_role_forget(project=membership.project)
 
 
+#: Called as ``hook(project_id)`` in the transaction of every write that changes what a human layer counts: spans of
+#: the annotator and gold layers, finished assignments, adjudications, labels. The scoring app adds its own (queue a
+#: recount of the human score sources after commit) in ``AppConfig.ready``: reads never recount.
+HUMAN_LAYERS_CHANGED_HOOKS: list[Callable[[int], None]] = []
+
+
+def human_layers_changed(*, project: Project | int) -> None:
+    project_id = project if isinstance(project, int) else project.pk
+    for hook in HUMAN_LAYERS_CHANGED_HOOKS:
+        hook(project_id)
+
+
 #: Called as ``hook(project=..., article_ids=...)`` in the transaction that adds articles to a project; the scoring
 #: app adds its own (score them with the active model when the project scores new articles) in ``AppConfig.ready``.
 ARTICLES_ADDED_HOOKS: list[Callable[..., None]] = []
@@ -398,6 +410,7 @@ def codebook_version_create(*, project: Project, changelog: str, by=None) -> Cod
     """Record the codebook as it is now, as version latest+1 (called by every codebook change)."""
     project_lock(project=project)  # two codebook changes at once would both take number latest+1
     latest = CodebookVersion.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0
+    human_layers_changed(project=project)  # labels added, merged or removed: the human counts per label change
     return CodebookVersion.objects.create(
         project=project,
         number=latest + 1,
@@ -761,4 +774,5 @@ def assignment_set_status(*, project: Project, annotator, article_id: int, statu
     if assignment.status != status:
         assignment.status = status
         assignment.save(update_fields=["status", "updated_at"])
+        human_layers_changed(project=project)
     return assignment

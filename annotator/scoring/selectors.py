@@ -1,4 +1,8 @@
-"""Reads for framing scores: per-article counts → ml.stats → tidy rows, cached until the counts change."""
+"""Reads for framing scores: per-article counts → ml.stats → tidy rows.
+
+Reads never write. A table the scoring run stored for the current counts (``ScoreCache``, see
+``services.framing_scores_store``) is read back; any other is computed and not stored. The per-article counts of the
+human layers are recounted by ``services.human_scores_refresh_stale``, queued by the writes that change them."""
 
 from __future__ import annotations
 
@@ -9,18 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC
 
 import numpy as np
-from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.db.models.functions import TruncDate
 
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.corpus.models import Outlet
-from annotator.projects.locks import project_lock
 from annotator.projects.models import Label, Project
 from annotator.projects.visibility import Viewer, system_viewer
 from annotator.scoring.models import ArticleScore, Concept, ScoreCache
-from annotator.scoring.services import human_scores_refresh, model_source
+from annotator.scoring.services import model_source
 from annotator.training.models import ModelVersion
 from ml.stats import (
     ArticleCounts,
@@ -83,7 +86,7 @@ def resolve_source(*, project: Project, source: str, viewer: Viewer | None = Non
     return ResolvedSource(granted.key, source, None)
 
 
-def _fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
+def framing_scores_fingerprint(*, project: Project, resolved: ResolvedSource) -> str:
     """Changes whenever the source's scores change: every write (scoring chunk, human recount) stamps its rows'
     computed_at, so max(computed_at) moves; read from the (project, source, computed_at) index in O(log n).
 
@@ -258,25 +261,36 @@ def _int_columns(rows, fields: list[str]) -> list[np.ndarray]:
     return out
 
 
+def framing_scores_key(query: ScoreQuery) -> str:
+    return ("scores:" + query.key())[:64]  # ScoreCache.key is varchar(64): PostgreSQL rejects a longer one
+
+
 def framing_scores(
     *, project: Project, query: ScoreQuery, use_cache: bool = True, viewer: Viewer | None = None
 ) -> list[dict]:
     """Rows {outlet, label, source, period_start, n_*, rate_per_1k (+CI), share (+CI), corrected, method…}; for a
-    ``viewer``, only from a source they may read (``viewer=None``: the system)."""
+    ``viewer``, only from a source they may read (``viewer=None``: the system). A table stored for the current counts
+    is read back; anything else is computed, not stored."""
     resolved = resolve_source(project=project, source=query.source, viewer=viewer)
-    if resolved.version is None:
-        human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     label = _label(project, query.label)
-    fingerprint = _fingerprint(project=project, resolved=resolved)
-    key = ("scores:" + query.key())[:64]  # ScoreCache.key is varchar(64): PostgreSQL rejects a longer one
     if use_cache:
         hit = (
-            ScoreCache.objects.filter(project=project, key=key, fingerprint=fingerprint)
+            ScoreCache.objects.filter(
+                project=project, key=framing_scores_key(query), fingerprint=framing_scores_fingerprint(
+                    project=project, resolved=resolved)
+            )
             .values_list("result", flat=True)
             .first()
-        )
+        )  # fmt: skip
         if hit is not None:
             return hit["rows"]
+    return framing_scores_compute(project=project, query=query, resolved=resolved, label=label)
+
+
+def framing_scores_compute(
+    *, project: Project, query: ScoreQuery, resolved: ResolvedSource, label: Label
+) -> list[dict]:
+    """The table of ``query`` computed from the per-article counts."""
     table = article_table(
         project=project, resolved=resolved, label=label, period=query.period, syndication=query.syndication
     )
@@ -308,13 +322,7 @@ def framing_scores(
                     correction=correction,
                 )
             )
-    rows = json_safe(rows)  # an outlet with no tokens has an undefined rate: null, never NaN
-    ScoreCache.objects.update_or_create(
-        project=project,
-        key=key,
-        defaults={"query": query.__dict__, "fingerprint": fingerprint, "result": {"rows": rows}},
-    )
-    return rows
+    return json_safe(rows)  # an outlet with no tokens has an undefined rate: null, never NaN
 
 
 def _score_row(
@@ -347,52 +355,12 @@ def _score_row(
     }
 
 
-def human_scores_refresh_if_stale(*, project: Project, source_key: str) -> None:
-    """Human layers change with every edit: recount when spans or assignments changed since the last count.
-
-    Concurrent requests (the dashboard asks for several tables at once) must not recount together: both would
-    delete and re-insert the same rows and collide on the unique (article, source, label). The recount runs
-    under a lock on the project row and re-checks staleness once it holds it.
-    """
-    if _human_marker_state(project=project, source_key=source_key) is None:
-        return
-    with transaction.atomic():
-        project_lock(project=project)
-        state = _human_marker_state(project=project, source_key=source_key)
-        if state is None:  # another request recounted while this one waited for the lock
-            return
-        human_scores_refresh(project=project, source=source_key)
-        ScoreCache.objects.update_or_create(
-            project=project, key=f"human-marker:{source_key}",
-            defaults={"fingerprint": state, "result": {}, "query": {}},
-        )  # fmt: skip
-
-
-def _human_marker_state(*, project: Project, source_key: str) -> str | None:
-    """The new marker when the human source's counts are stale, None when they are current."""
-    from annotator.annotations.models import Span
-    from annotator.projects.models import Assignment
-
-    last_count = ArticleScore.objects.filter(project=project, source=source_key).aggregate(t=Max("computed_at"))["t"]
-    last_span = Span.objects.filter(project=project).aggregate(t=Max("updated_at"))["t"]
-    last_assignment = Assignment.objects.filter(project=project).aggregate(t=Max("updated_at"))["t"]
-    latest_change = max([t for t in (last_span, last_assignment) if t is not None], default=None)
-    n_spans = Span.objects.filter(project=project).count()
-    marker = ScoreCache.objects.filter(project=project, key=f"human-marker:{source_key}").first()
-    state = hashlib.sha256(f"{latest_change}|{n_spans}".encode()).hexdigest()
-    if last_count is None or marker is None or marker.fingerprint != state:
-        return state
-    return None
-
-
 def outlet_comparison(
     *, project: Project, label: str, source: str, a: str, b: str | None, syndication: str = "per_outlet",
     viewer: Viewer | None = None,
 ) -> dict:  # fmt: skip
     """Difference of rates between outlets a and b (or a vs the rest): bootstrap CI and studentized bootstrap p-value."""
     resolved = resolve_source(project=project, source=source, viewer=viewer)
-    if resolved.version is None:
-        human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     lab = _label(project, label)
     table = article_table(project=project, resolved=resolved, label=lab, period="all", syndication=syndication)
     counts = ArticleCounts(groups=table["outlet"], n_tokens=table["n_tokens"], n_spans=table["n_spans"])
@@ -428,8 +396,6 @@ def outlet_comparison_table(
     *, project: Project, label: str, source: str, syndication: str = "per_outlet", viewer: Viewer | None = None
 ) -> list[dict]:
     resolved = resolve_source(project=project, source=source, viewer=viewer)
-    if resolved.version is None:
-        human_scores_refresh_if_stale(project=project, source_key=resolved.source_key)
     lab = _label(project, label)
     table = article_table(project=project, resolved=resolved, label=lab, period="all", syndication=syndication)
     if len(set(table["outlet"])) < 2:

@@ -8,6 +8,7 @@ away, or that are still queued when the run has finished, write nothing at all.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -17,22 +18,22 @@ from functools import lru_cache
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from annotator.annotations.models import Layer, Span, Suggestions
+from annotator.annotations.models import Adjudication, Layer, Span, Suggestions
 from annotator.annotations.selectors import gold_article_ids
 from annotator.common.copy import rows_insert, rows_read
 from annotator.common.errors import ApplicationError
 from annotator.common.models import Job, JobStatus
-from annotator.common.queueing import enqueue_on_commit
+from annotator.common.queueing import enqueue_on_commit, enqueue_on_commit_once
 from annotator.common.services import job_fail
 from annotator.corpus.models import Article
 from annotator.projects.locks import project_lock
 from annotator.projects.models import Assignment, Label, Project
 from annotator.scoring import codes
-from annotator.scoring.models import AnswerCount, ArticleScore
+from annotator.scoring.models import AnswerCount, ArticleScore, ScoreCache
 from annotator.training.models import ModelVersion
 from annotator.training.selectors import model_version_has_lexicon, model_version_labels
 
@@ -386,11 +387,33 @@ def scoring_results_clear(*, version: ModelVersion) -> int:
     return n_articles
 
 
+def framing_scores_store(*, project: Project, query) -> list[dict]:
+    """Compute the framing-score table of ``query`` (a ``selectors.ScoreQuery``) and store it for readers, keyed by the
+    counts it was computed from."""
+    from annotator.scoring.selectors import (
+        _label,
+        framing_scores_compute,
+        framing_scores_fingerprint,
+        framing_scores_key,
+        resolve_source,
+    )
+
+    resolved = resolve_source(project=project, source=query.source)
+    fingerprint = framing_scores_fingerprint(project=project, resolved=resolved)
+    rows = framing_scores_compute(project=project, query=query, resolved=resolved, label=_label(project, query.label))
+    ScoreCache.objects.update_or_create(
+        project=project,
+        key=framing_scores_key(query),
+        defaults={"query": query.__dict__, "fingerprint": fingerprint, "result": {"rows": rows}},
+    )
+    return rows
+
+
 def score_cache_warm(*, project_id: int) -> int:
     """Compute the per-outlet table of every label, and the code-score tables of every question (per outlet, and
     per outlet and month), from the active model, so the first reader waits for nothing; returns tables stored."""
     from annotator.scoring.code_scores import code_scores_store
-    from annotator.scoring.selectors import ScoreQuery, framing_scores
+    from annotator.scoring.selectors import ScoreQuery
 
     project = Project.objects.get(pk=project_id)
     version = ModelVersion.objects.filter(project=project, is_active=True).first()
@@ -398,7 +421,7 @@ def score_cache_warm(*, project_id: int) -> int:
         return 0
     labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
     for name in labels:
-        framing_scores(
+        framing_scores_store(
             project=project, query=ScoreQuery(label=name, source="model", syndication=project.syndication_rule)
         )
     return len(labels) + code_scores_store(project=project, version=version)
@@ -480,3 +503,88 @@ def human_scores_refresh(*, project: Project, source: str) -> int:
         batch_size=5000,
     )
     return len(article_ids)
+
+
+def _human_sources(*, project: Project) -> list[str]:
+    """Every human score source of the project: gold, each annotator with spans or assignments, and any source
+    counted before (an annotator whose work was since removed is recounted to nothing)."""
+    annotators = set(
+        Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator__isnull=False).values_list(
+            "annotator_id", flat=True
+        )
+    ) | set(Assignment.objects.filter(project=project).values_list("annotator_id", flat=True))
+    counted = [
+        key.removeprefix("human-marker:")
+        for key in ScoreCache.objects.filter(project=project, key__startswith="human-marker:").values_list(
+            "key", flat=True
+        )
+    ]
+    return sorted({"gold", *(f"annotator:{pk}" for pk in annotators), *counted})
+
+
+def _human_marker_state(*, project: Project, source: str) -> str:
+    """What a human source's counts are computed from: its spans, the articles it covers (assignments finished,
+    adjudications) and the project's labels. Any change (a save moves updated_at, a delete the count) moves it."""
+    if source == "gold":
+        spans = Span.objects.filter(project=project, layer=Layer.GOLD)
+        coverage = Adjudication.objects.filter(project=project, status=Adjudication.Status.DONE)
+    else:
+        user_id = _annotator_id(source)
+        spans = Span.objects.filter(project=project, layer=Layer.ANNOTATOR, annotator_id=user_id)
+        coverage = Assignment.objects.filter(project=project, annotator_id=user_id, status=Assignment.Status.DONE)
+    parts = [
+        spans.aggregate(n=Count("id"), t=Max("updated_at")),
+        coverage.aggregate(n=Count("id"), t=Max("updated_at")),
+        Label.objects.filter(project=project).aggregate(n=Count("id"), m=Max("id")),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _human_marker_key(source: str) -> str:
+    return f"human-marker:{source}"[:64]
+
+
+def human_scores_refresh_stale(*, project: Project, sources: Iterable[str] | None = None) -> list[str]:
+    """Recount every human source of the project (or the given ones) whose inputs changed since its last count;
+    returns the sources recounted. Queued by the writes that change spans, assignments, adjudications or labels
+    (``human_scores_refresh_queue``), and run by the periodic recovery for anything a write did not announce.
+
+    Each recount runs under the project's lock and re-checks staleness once it holds it, so two refreshes at once
+    recount a source once."""
+    refreshed = []
+    for source in sources if sources is not None else _human_sources(project=project):
+        key = _human_marker_key(source)
+        marker = ScoreCache.objects.filter(project=project, key=key).values_list("fingerprint", flat=True).first()
+        if marker == _human_marker_state(project=project, source=source):
+            continue
+        with transaction.atomic():
+            project_lock(project=project)
+            state = _human_marker_state(project=project, source=source)
+            marker = ScoreCache.objects.filter(project=project, key=key).values_list("fingerprint", flat=True).first()
+            if marker == state:  # another refresh recounted it while this one waited for the lock
+                continue
+            human_scores_refresh(project=project, source=source)
+            ScoreCache.objects.update_or_create(
+                project=project, key=key, defaults={"fingerprint": state, "result": {}, "query": {}}
+            )
+        refreshed.append(source)
+    return refreshed
+
+
+#: Seconds between a write to a human layer and its recount: a burst of saves shares one recount.
+HUMAN_SCORES_REFRESH_DELAY = 2
+
+
+def human_scores_refresh_queue(project_id: int) -> None:
+    """Queue a recount of the project's stale human sources once the current transaction commits (the
+    projects.services.HUMAN_LAYERS_CHANGED_HOOKS hook of scoring)."""
+    from annotator.scoring.tasks import human_scores_refresh_task
+
+    enqueue_on_commit_once(
+        human_scores_refresh_task, project_id, key=f"human-scores:{project_id}", delay=HUMAN_SCORES_REFRESH_DELAY
+    )
+
+
+def human_scores_refresh_all_stale() -> int:
+    """The periodic safety net: recount the stale human sources of every project; returns the sources recounted."""
+    return sum(len(human_scores_refresh_stale(project=p)) for p in Project.objects.all())

@@ -44,3 +44,12 @@ def score_chunk_task(job_id: int, article_ids: list[int], plan: int) -> dict:
 @shared_task(name="annotator.scoring.tasks.score_cache_warm_task", acks_late=True, **RETRY_POLICY)
 def score_cache_warm_task(project_id: int) -> dict:
     return {"project_id": project_id, "tables": services.score_cache_warm(project_id=project_id)}
+
+
+@shared_task(name="annotator.scoring.tasks.human_scores_refresh_task", acks_late=True, **RETRY_POLICY)
+def human_scores_refresh_task(project_id: int) -> dict:
+    from annotator.projects.models import Project
+
+    project = Project.objects.filter(pk=project_id).first()
+    refreshed = services.human_scores_refresh_stale(project=project) if project is not None else []
+    return {"project_id": project_id, "refreshed": refreshed}

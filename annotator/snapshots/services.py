@@ -57,6 +57,7 @@ from annotator.projects.models import (
 )
 from annotator.projects.roles import role_at_least
 from annotator.projects.selectors import membership_role
+from annotator.projects.services import human_layers_changed
 from annotator.snapshots.models import Snapshot
 from annotator.training.models import LexiconTerm, ModelVersion
 
@@ -309,7 +310,9 @@ def _score_sources(project: Project) -> list[str]:
 def score_tables(*, project: Project, on_table: Callable[[int], None] | None = None) -> list[dict]:
     """Framing scores for each label × source (active model, gold) × period (all, month), uncached."""
     from annotator.scoring.selectors import ScoreQuery, framing_scores
+    from annotator.scoring.services import human_scores_refresh_stale
 
+    human_scores_refresh_stale(project=project, sources=["gold"])  # a freeze holds the gold layer as it is now
     tables = []
     for label in Label.objects.filter(project=project).order_by("order", "name"):
         for source in _score_sources(project):
@@ -1047,6 +1050,7 @@ def snapshot_import(*, archive_path: str | Path, by, slug: str | None = None, na
         users = _import_annotator_layer(data, project, mapping, labels, versions, texts, report)
         report.questions = Question.objects.filter(project=project).count()
         _import_answers(data, project, mapping, users, versions, report)
+        human_layers_changed(project=project)
         version = _import_model(data, project, labels, by)
         snapshot = Snapshot(
             project=project, name=data.manifest["name"], content_hash=data.manifest["content_hash"],

@@ -26,8 +26,8 @@ from annotator.annotations import curation
 from annotator.annotations.agreement import (
     AgreementFilters,
     agreement_disagreements,
-    agreement_get_or_compute,
     agreement_job_create,
+    agreement_read,
 )
 from annotator.annotations.models import Layer, Span
 from annotator.common.errors import ApplicationError
@@ -176,7 +176,7 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, "Recomputation queued.")
         return redirect(request.get_full_path())
     try:
-        job = agreement_get_or_compute(project=project, filters=filters, by=request.user)
+        job = agreement_read(project=project, filters=filters)
     except ApplicationError as exc:
         error = exc.message
     result = job.result if job is not None and job.status == JobStatus.SUCCEEDED else None

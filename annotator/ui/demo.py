@@ -175,6 +175,7 @@ def demo_gold(project: Project) -> int:
             )  # fmt: skip
     Span.objects.bulk_create(rows, batch_size=2000)
     Adjudication.objects.bulk_create(adjudicated, ignore_conflicts=True)
+    project_services.human_layers_changed(project=project)
     return len(rows)
 
 
@@ -228,6 +229,7 @@ def demo_annotations(project: Project, users: dict) -> int:
             status=Assignment.Status.DONE
         )
     Span.objects.bulk_create(rows, batch_size=2000)
+    project_services.human_layers_changed(project=project)
     return len(rows)
 
 

@@ -64,7 +64,7 @@ from annotator.corpus.services import outlet_get_or_create
 from annotator.projects.models import CodebookVersion, Label, Membership, Project
 from annotator.projects.permissions import role_can
 from annotator.projects.selectors import membership_role
-from annotator.projects.services import project_add_articles
+from annotator.projects.services import human_layers_changed, project_add_articles
 from annotator.projects.visibility import viewer_for
 from ml.tokenise import count_tokens
 
@@ -574,3 +574,5 @@ class _ImportRun:
                 ]
             )
             self.report.adjudications_created += len(missing)
+        if spans or adjudicated:
+            human_layers_changed(project=self.project)

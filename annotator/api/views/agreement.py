@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from annotator.annotations.agreement import (
     AgreementFilters,
     agreement_disagreements,
-    agreement_get_or_compute,
     agreement_job_create,
+    agreement_read,
 )
 from annotator.common.models import JobStatus
 from annotator.projects.roles import IsProjectCurator, project_from_request
@@ -51,6 +51,14 @@ def _job_body(job) -> dict:
     }
 
 
+def _not_computed() -> dict:
+    return {
+        "job_id": None,
+        "status": "not computed",
+        "detail": "Too large to compute in a request: POST to this project's agreement/ to compute it on the worker.",
+    }
+
+
 class AgreementApi(APIView):
     permission_classes = [IsProjectCurator]
 
@@ -59,7 +67,9 @@ class AgreementApi(APIView):
         project = project_from_request(request, self)
         params = AgreementFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        job = agreement_get_or_compute(project=project, filters=_filters(params.validated_data), by=request.user)
+        job = agreement_read(project=project, filters=_filters(params.validated_data))
+        if job is None:
+            return Response(_not_computed(), status=status.HTTP_202_ACCEPTED)
         code = status.HTTP_200_OK if job.status == JobStatus.SUCCEEDED else status.HTTP_202_ACCEPTED
         return Response(_job_body(job), status=code)
 
@@ -96,7 +106,7 @@ class AgreementTableApi(APIView):
         codebook_version = serializers.IntegerField(allow_null=True)
         calibration = serializers.BooleanField()
         threshold = serializers.FloatField(help_text="Jaccard threshold of the tolerant span F1.")
-        job_id = serializers.IntegerField()
+        job_id = serializers.IntegerField(allow_null=True, help_text="Empty when computed for this request.")
         computed_at = serializers.DateTimeField()
 
     @extend_schema(
@@ -109,7 +119,9 @@ class AgreementTableApi(APIView):
         params = AgreementFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         filters = _filters(params.validated_data)
-        job = agreement_get_or_compute(project=project, filters=filters, by=request.user)
+        job = agreement_read(project=project, filters=filters)
+        if job is None:
+            return Response(_not_computed(), status=status.HTTP_202_ACCEPTED)
         if job.status != JobStatus.SUCCEEDED:
             body = {key: value for key, value in _job_body(job).items() if key != "result"}
             body["detail"] = f"The agreement report is being computed (job {job.pk}); ask again in a few seconds."

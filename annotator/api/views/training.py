@@ -65,12 +65,11 @@ class ModelVersionListApi(APIView):
     @extend_schema(
         responses=ModelVersionOutputSerializer(many=True),
         summary="The project's model versions, newest first (status, progress, metrics, failure reason).",
-        description="Running versions whose worker stopped reporting are marked failed first, so none stays "
-        "`running` for ever. Poll this endpoint for live progress.",
+        description="Poll this endpoint for live progress. A running version whose worker stopped reporting is "
+        "marked failed by the periodic stale-job recovery (every STALE_JOB_RECOVERY_SECONDS), not by this read.",
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_from_request(request, self)
-        services.model_versions_reap_stale(project=project)
         versions = selectors.model_version_list(project=project).select_related("created_by")
         return Response(ModelVersionOutputSerializer(_shown(request, project, versions), many=True).data)
 

@@ -18,6 +18,7 @@ from annotator.annotations.agreement import (
     agreement_compute,
     agreement_data,
     agreement_job_create,
+    agreement_job_run,
     agreement_jobs_fail_stale,
 )
 from annotator.common.errors import ApplicationError
@@ -118,7 +119,7 @@ def test_filters_label_outlet_codebook_version(world):
     assert v1["report"]["n_items"] == 2 and v2["report"]["n_items"] == 0
 
 
-def test_api_get_stores_a_job_and_serves_it_until_the_data_changes(world):
+def test_api_get_computes_without_storing_and_serves_a_stored_job_until_the_data_changes(world):
     client = Client()
     client.force_login(world.curator)
     url = f"/api/v1/projects/{world.project.slug}/agreement/"
@@ -126,9 +127,13 @@ def test_api_get_stores_a_job_and_serves_it_until_the_data_changes(world):
     assert first.status_code == 200, first.content
     body = first.json()
     assert body["status"] == "succeeded" and body["result"]["report"] == agreement_report(expected_set(world)).to_dict()
-    assert client.get(url).json()["job_id"] == body["job_id"]  # same data: the stored result
+    assert body["job_id"] is None and not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()  # a read stores nothing
+    stored = client.post(url, {}, content_type="application/json").json()["job_id"]  # an explicit POST stores one
+    agreement_job_run(job_id=stored)  # (what the worker runs)
+    assert client.get(url).json()["job_id"] == stored  # same data: the stored result
     mark(world, world.ann1, world.articles[0], "Monday", "loaded term")
-    assert client.get(url).json()["job_id"] != body["job_id"]  # changed data: recomputed
+    changed = client.get(url).json()
+    assert changed["job_id"] is None and changed["result"] != body["result"]  # changed data: computed again
     assert client.get(url, {"label": "nope"}).status_code == 400
     assert client.get(url, {"threshold": "2"}).status_code == 400
 
@@ -165,19 +170,24 @@ def test_api_table_is_the_reports_rows_with_filters_and_job_in_json_and_tidy_csv
     assert client.get(base + "table/", {"label": "nope"}).status_code == 400
 
 
-def test_api_table_while_the_report_is_queued_is_a_202_with_retry_after(world, monkeypatch):
+def test_api_table_of_a_large_project_is_a_202_until_a_post_computed_it(world, monkeypatch):
     from annotator.annotations import agreement
 
-    monkeypatch.setattr(agreement, "SYNC_MAX_SPANS", 0)  # too big to compute in the request: queued
+    monkeypatch.setattr(agreement, "SYNC_MAX_SPANS", 0)  # too big to compute in the request
     client = Client()
     client.force_login(world.curator)
-    response = client.get(f"/api/v1/projects/{world.project.slug}/agreement/table/")
+    table = f"/api/v1/projects/{world.project.slug}/agreement/table/"
+    response = client.get(table)
+    assert response.status_code == 202 and response.json()["status"] == "not computed"
+    assert not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()
+    client.post(f"/api/v1/projects/{world.project.slug}/agreement/", {}, content_type="application/json")
+    response = client.get(table)
     assert response.status_code == 202 and response["Retry-After"] == "5"
     body = response.json()
     assert body["status"] == "queued" and "being computed" in body["detail"] and "result" not in body
     annotator = Client()
     annotator.force_login(world.ann1)
-    assert annotator.get(f"/api/v1/projects/{world.project.slug}/agreement/table/").status_code == 403
+    assert annotator.get(table).status_code == 403
 
 
 def test_a_stalled_job_is_failed_with_a_reason_and_the_next_get_recomputes(world, settings):
@@ -194,7 +204,7 @@ def test_a_stalled_job_is_failed_with_a_reason_and_the_next_get_recomputes(world
     stalled.refresh_from_db()
     assert stalled.status == JobStatus.FAILED and "never finished" in stalled.error
     fresh = client.get(url).json()
-    assert fresh["job_id"] != stalled.pk and fresh["status"] == "succeeded"
+    assert fresh["job_id"] is None and fresh["status"] == "succeeded"
     assert agreement_jobs_fail_stale(now=started + 2 * limit) == 0  # a finished job is never failed
 
 

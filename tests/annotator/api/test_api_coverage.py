@@ -22,6 +22,7 @@ from annotator.api.services import api_token_create
 from annotator.corpus.models import ImportBatch
 from annotator.projects.models import Assignment, Label, Role
 from annotator.projects.services import membership_add
+from annotator.scoring.services import human_scores_refresh_stale
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_suggestions, make_user
 
@@ -159,6 +160,7 @@ def admin_world() -> dict:
     )
     membership_add(project=project, user=make_user(), role=Role.VIEWER, by=admin)
     api_token_create(user=admin, name="coverage")
+    human_scores_refresh_stale(project=project)  # what the worker runs after the spans above
     client = Client()
     client.force_login(admin)
     return {"client": client, "project": project, "batch": batch, "outlets": outlets}

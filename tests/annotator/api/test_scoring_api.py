@@ -15,6 +15,7 @@ from annotator.common.models import Job, JobStatus
 from annotator.projects.models import Label, Role
 from annotator.projects.services import membership_add
 from annotator.scoring.models import ArticleScore, Concept
+from annotator.scoring.services import human_scores_refresh_stale
 from annotator.training.models import ModelVersion
 from ml.tokenise import count_tokens
 from tests.annotator.projects.factories import make_article, make_outlet, make_project, make_user
@@ -71,6 +72,7 @@ def world():
                     project=project, article=article, layer=Layer.GOLD, label=label,
                     start_char=start, end_char=start + len(word), text=word,
                 )  # fmt: skip
+    human_scores_refresh_stale(project=project)  # the recount the worker runs after spans are written
     return {
         "project": project, "owner": owner, "viewer": viewer, "annotator": annotator, "curator": curator,
         "outlets": outlets, "articles": articles, "label": label,
@@ -130,7 +132,7 @@ class TestFramingScores:
         assert (alpha["n_articles"], alpha["n_spans"]) == (1, 1)
         assert alpha["rate_per_1k"] == pytest.approx(1000 / count_tokens(text))
 
-    def test_new_gold_span_invalidates_the_cache(self, world):
+    def test_a_new_gold_span_counts_once_the_recount_ran(self, world):
         client = client_login(world["viewer"])
         beta = world["outlets"]["Beta"].slug
         before = {r["outlet"]: r for r in client.get(scores_url(world)).json()}[beta]
@@ -140,6 +142,8 @@ class TestFramingScores:
             project=world["project"], article=article, layer=Layer.GOLD, label=world["label"],
             start_char=start, end_char=start + 6, text="border",
         )  # fmt: skip
+        assert {r["outlet"]: r for r in client.get(scores_url(world)).json()}[beta] == before  # a read never recounts
+        assert human_scores_refresh_stale(project=world["project"]) == ["gold"]
         after = {r["outlet"]: r for r in client.get(scores_url(world)).json()}[beta]
         assert after["n_spans"] == before["n_spans"] + 1
         assert after["rate_per_1k"] == pytest.approx((before["n_spans"] + 1) / before["n_tokens"] * 1000)

@@ -65,11 +65,15 @@ class TestModelVersions:
         detail = client_login(world["viewer"]).get(url(world, "models/1/")).json()
         assert detail["n_articles"] == 40 and detail["is_active"] is False
 
-    def test_a_silent_running_version_is_reported_failed(self, world):
+    def test_a_silent_running_version_is_reported_failed_once_the_recovery_ran(self, world):
+        from annotator.common.recovery import stale_jobs_recover
+
         ModelVersion.objects.create(
             project=world["project"], number=3, status=JobStatus.RUNNING,
             heartbeat_at=timezone.now() - timedelta(hours=2),
         )  # fmt: skip
+        assert client_login(world["viewer"]).get(url(world, "models/")).json()[0]["status"] == "running"  # a read
+        assert stale_jobs_recover()["trainings_failed"] == 1  # the periodic task (beat)
         rows = client_login(world["viewer"]).get(url(world, "models/")).json()
         assert rows[0]["status"] == "failed" and "stopped reporting" in rows[0]["error"]
 

@@ -8,6 +8,7 @@ from annotator.common.errors import ApplicationError
 from annotator.projects.models import Label, Project
 from annotator.scoring.models import ScoreCache
 from annotator.scoring.selectors import ScoreQuery, framing_scores, outlet_comparison
+from annotator.scoring.services import framing_scores_store, human_scores_refresh_stale
 from tests.annotator.projects.factories import make_article, make_outlet, make_project
 
 
@@ -34,6 +35,7 @@ def tiny(db):
     gold(project, arts[2], label, "w2")
     # The curator found nothing in the second article: adjudicated, it counts as a zero, not as missing.
     Adjudication.objects.create(project=project, article=arts[1], status=Adjudication.Status.DONE)
+    human_scores_refresh_stale(project=project)  # what the worker runs after these writes
     return project, a, b, arts
 
 
@@ -51,16 +53,47 @@ def test_gold_rates_match_hand_computation(tiny):
     assert "bootstrap" in rows[a.slug]["method"] and "seed" in rows[a.slug]["method"]
 
 
-def test_cache_is_used_and_invalidated_when_spans_change(tiny):
+def test_a_read_stores_nothing_and_recounts_nothing(tiny):
     project, a, _, arts = tiny
     query = ScoreQuery(label="loaded term", source="gold")
     first = framing_scores(project=project, query=query)
-    assert ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == 1
-    assert framing_scores(project=project, query=query) == first
+    assert not ScoreCache.objects.filter(project=project, key__startswith="scores:").exists()
     label = Label.objects.get(project=project, name="loaded term")
     gold(project, arts[1], label, "gamma")
+    assert framing_scores(project=project, query=query) == first  # counted by the recount, not by the read
+    assert human_scores_refresh_stale(project=project) == ["gold"]
+    assert human_scores_refresh_stale(project=project) == []  # nothing changed since: nothing recounted
     changed = {r["outlet"]: r for r in framing_scores(project=project, query=query)}
     assert changed[a.slug]["n_spans"] == 3
+
+
+def test_a_stored_table_is_read_back_while_its_counts_are_current(tiny):
+    project, a, _, arts = tiny
+    query = ScoreQuery(label="loaded term", source="gold")
+    stored = framing_scores_store(project=project, query=query)
+    assert ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == 1
+    ScoreCache.objects.filter(project=project, key__startswith="scores:").update(
+        result={"rows": [{"marker": "from the cache"}]}
+    )
+    assert framing_scores(project=project, query=query) == [{"marker": "from the cache"}]
+    assert framing_scores(project=project, query=query, use_cache=False) == stored
+    gold(project, arts[1], Label.objects.get(project=project, name="loaded term"), "gamma")
+    human_scores_refresh_stale(project=project)  # new counts: the stored table no longer matches
+    assert {r["outlet"]: r for r in framing_scores(project=project, query=query)}[a.slug]["n_spans"] == 3
+
+
+def test_every_human_write_announces_itself(tiny, monkeypatch):
+    """Span saves, curation, assignments and codebook changes call the hook that queues the recount."""
+    from annotator.annotations.curation import adjudication_set
+    from annotator.projects import services as project_services
+
+    project, _, _, arts = tiny
+    announced: list[int] = []
+    monkeypatch.setattr(project_services, "HUMAN_LAYERS_CHANGED_HOOKS", [announced.append])
+    owner = project.created_by
+    adjudication_set(project=project, article=arts[0], curator=owner, status=Adjudication.Status.DONE)
+    project_services.label_create(project=project, name="new label", by=owner)
+    assert announced == [project.pk, project.pk]
 
 
 def test_bad_queries_are_refused_with_a_reason(tiny):
@@ -78,6 +111,7 @@ def test_bad_queries_are_refused_with_a_reason(tiny):
 def test_demo_corpus_ranks_outlets_by_their_invented_habits(db):
     call_command("load_demo", stdout=open("/dev/null", "w"))
     project = Project.objects.get(slug="demo-framing")
+    human_scores_refresh_stale(project=project)
     rows = framing_scores(project=project, query=ScoreQuery(label="loaded term", source="gold"))
     rate = {r["outlet"]: r["rate_per_1k"] for r in rows}
     # The Herald's habit (terrorists, Takfiri, liberate) far outweighs the Courier's "regime"; the wire's
