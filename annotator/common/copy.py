@@ -32,12 +32,15 @@ def column_types(table: str, columns: Sequence[str]) -> list[int]:
 
 
 def copy_rows(
-    table: str, columns: Sequence[str], rows: Iterable[tuple], *, json_dumps: Callable[[Any], str] | None = None
-) -> int:
+    table: str, columns: Sequence[str], rows: Iterable[tuple], *, json_dumps: Callable[[Any], str] | None = None,
+    utf8_text: bool = False,
+) -> int:  # fmt: skip
     """COPY ``rows`` (tuples in ``columns`` order, database column names) into ``table``; returns the rows written.
 
     A constraint violation fails the whole COPY and raises Django's IntegrityError, as execute() would; call it
-    inside a transaction (or savepoint) to leave nothing behind. ``json_dumps`` serialises json/jsonb values."""
+    inside a transaction (or savepoint) to leave nothing behind. ``json_dumps`` serialises json/jsonb values.
+    ``utf8_text``: values of ``text`` columns may also be ``bytes`` already in UTF-8, sent as they are (the import's
+    parser process encodes each article once, for its hash and token count, and sends those bytes)."""
     from psycopg.types.json import set_json_dumps
 
     quote = connection.ops.quote_name
@@ -48,12 +51,27 @@ def copy_rows(
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if json_dumps is not None:
             set_json_dumps(json_dumps, context=cursor.cursor)
+        if utf8_text:
+            cursor.cursor.adapters.register_dumper(str, _utf8_text_dumper())
         with cursor.cursor.copy(sql) as copy:
             copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
                 n += 1
     return n
+
+
+@lru_cache(maxsize=1)
+def _utf8_text_dumper():
+    """psycopg's binary ``text`` dumper, also taking ``bytes`` that are UTF-8 already (made on first use: psycopg is
+    imported only where a COPY runs)."""
+    from psycopg.types.string import StrBinaryDumper
+
+    class Utf8TextDumper(StrBinaryDumper):
+        def dump(self, obj):
+            return obj if type(obj) is bytes else super().dump(obj)
+
+    return Utf8TextDumper
 
 
 def rows_insert(model: type[models.Model], fields: Sequence[str], rows: list[tuple], *, batch_size: int = 2000) -> int:

@@ -443,9 +443,11 @@ class ArticleInsertWriter:
         outlet_ids: dict[str, int],
         batch_id: int,
         metadata_of: Callable[[dict[str, Any]], Any] = _metadata_json,
+        utf8_text: bool = False,
     ) -> list[tuple]:
         """The rows as tuples in ``columns`` order, ready for executemany or COPY; ``metadata_of`` makes the
-        metadata column's value from the dict (default: JSON text)."""
+        metadata column's value from the dict (default: JSON text). A text the parser process sent as UTF-8 bytes
+        stays bytes with ``utf8_text`` (the COPY writer's) and is decoded otherwise."""
         sqlite = connection.vendor == "sqlite"
         now = timezone.now()
         if sqlite:
@@ -454,7 +456,7 @@ class ArticleInsertWriter:
             (
                 outlet_ids[r.outlet_slug],
                 r.title,
-                r.text,
+                r.text if utf8_text or type(r.text) is str else r.text.decode(),
                 r.url,
                 (_sqlite_datetime(r.published_at) if sqlite else r.published_at) if r.published_at else None,
                 r.language,
@@ -490,10 +492,10 @@ class ArticleCopyWriter(ArticleInsertWriter):
     that psycopg's jsonb dumper serialises with the same JSON function as the INSERT path."""
 
     def write(self, rows: list[ArticleRow], *, outlet_ids: dict[str, int], batch_id: int) -> int:
-        values = self.values(rows, outlet_ids=outlet_ids, batch_id=batch_id, metadata_of=_unchanged)
+        values = self.values(rows, outlet_ids=outlet_ids, batch_id=batch_id, metadata_of=_unchanged, utf8_text=True)
         try:
             with transaction.atomic():
-                return copy_rows(self.table, self.db_columns, values, json_dumps=_json)
+                return copy_rows(self.table, self.db_columns, values, json_dumps=_json, utf8_text=True)
         except IntegrityError:
             logger.info("COPY hit a conflicting row (concurrent import?); retrying the chunk with INSERT")
             return super().write(rows, outlet_ids=outlet_ids, batch_id=batch_id)

@@ -27,7 +27,7 @@ class ArticleRow:
     line: int
     outlet_name: str
     outlet_slug: str
-    text: str
+    text: str | bytes  # bytes (UTF-8) as the parser process sends it, see parse_row
     content_hash: str
     n_tokens: int
     title: str = ""
@@ -118,11 +118,13 @@ def _check_url(url: str) -> str:
     return url
 
 
-def parse_row(raw: RawRow, *, default_outlet: str = "") -> ArticleRow:
+def parse_row(raw: RawRow, *, default_outlet: str = "", utf8: bool = False) -> ArticleRow:
     """Turn a raw row into an ArticleRow; raise RowRejected with the reason if it cannot be imported.
 
     The row's ``outlet`` field names its outlet; ``default_outlet`` (``--outlet``) is used when it has none.
-    Fields other than the known ones are kept in ``metadata``.
+    Fields other than the known ones are kept in ``metadata``. ``utf8``: the row's ``text`` is its UTF-8 bytes (made
+    for the hash and the token count anyway), for the parser process to send: pickling bytes is a copy, pickling a
+    str encodes it again and unpickling decodes it, and PostgreSQL's COPY takes the bytes as they are.
     """
     if raw.fields is None:
         raise RowRejected(raw.error or "unreadable row")
@@ -139,7 +141,7 @@ def parse_row(raw: RawRow, *, default_outlet: str = "") -> ArticleRow:
         line=raw.line,
         outlet_name=name,
         outlet_slug=slug,
-        text=text,
+        text=data if utf8 else text,
         content_hash=sha256(data).hexdigest(),
         n_tokens=count_tokens_fast(text, data),
         title=_text_field(fields, "title"),

@@ -38,13 +38,13 @@ class ParsedChunk:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _parse_chunks(reader: Reader, size: int, default_outlet: str) -> Iterator[ParsedChunk]:
+def _parse_chunks(reader: Reader, size: int, default_outlet: str, utf8: bool = False) -> Iterator[ParsedChunk]:
     raw_rows = reader.rows()
     while raw_chunk := list(islice(raw_rows, size)):
         chunk = ParsedChunk(rows_read=len(raw_chunk), bytes_read=reader.bytes_read)
         for raw in raw_chunk:
             try:
-                chunk.rows.append(parse_row(raw, default_outlet=default_outlet))
+                chunk.rows.append(parse_row(raw, default_outlet=default_outlet, utf8=utf8))
             except RowRejected as exc:
                 chunk.errors.append(row_error(raw.source, raw.line, str(exc)))
         yield chunk
@@ -72,7 +72,7 @@ def _child_main() -> None:
     out = sys.stdout.buffer
     reader, size, default_outlet = pickle.load(sys.stdin.buffer)
     try:
-        for chunk in _parse_chunks(reader, size, default_outlet):
+        for chunk in _parse_chunks(reader, size, default_outlet, utf8=True):  # texts as UTF-8 bytes
             # Plain tuples: pickling slotted dataclasses goes through Python-level __getstate__, 5x slower.
             rows = [_as_tuple(row) for row in chunk.rows]
             pickle.dump((chunk.rows_read, chunk.bytes_read, rows, chunk.errors), out, pickle.HIGHEST_PROTOCOL)

@@ -28,10 +28,13 @@ def run(path, *args):
     return out.getvalue(), err.getvalue()
 
 
-def test_jsonl_import_stores_fields_and_text_exactly(tmp_path):
+@pytest.mark.parametrize("parse_in_child", [False, True], ids=["in-process", "parser-process"])
+def test_jsonl_import_stores_fields_and_text_exactly(tmp_path, monkeypatch, parse_in_child):
+    # the parser process sends texts as UTF-8 bytes: COPY writes them as they are, INSERT (SQLite) decodes them
+    monkeypatch.setattr("annotator.corpus.importing.pipeline.PARALLEL_MIN_BYTES", 0 if parse_in_child else 10**12)
     rows = [
         article(1, text=TRICKY, published_at="2024-05-01T10:00:00", url="https://ex.org/1", byline="A. Writer",
-                language="en", section="world", tags=["a", "b"]),
+                language="en", section="world", tags=["a", "b"], title="Title 1 “é” 👩‍👩‍👧"),
         article(2, outlet="Evening Post", published_at="2024-05-02", external_id=""),
     ]  # fmt: skip
     out, _ = run(write_jsonl(tmp_path / "a.jsonl", rows))
@@ -41,7 +44,8 @@ def test_jsonl_import_stores_fields_and_text_exactly(tmp_path):
     assert first.content_hash == content_hash(TRICKY) == __import__("hashlib").sha256(TRICKY.encode()).hexdigest()
     assert first.n_tokens == count_tokens(TRICKY)
     assert first.published_at.isoformat() == "2024-05-01T10:00:00+00:00"
-    assert (first.url, first.byline, first.language, first.title) == ("https://ex.org/1", "A. Writer", "en", "Title 1")
+    assert (first.url, first.byline, first.language) == ("https://ex.org/1", "A. Writer", "en")
+    assert first.title == "Title 1 “é” 👩‍👩‍👧"
     assert first.metadata == {"section": "world", "tags": ["a", "b"]}
     assert first.outlet.name == "Daily Courier" and first.outlet.slug == "daily-courier"
     second = Article.objects.get(title="Title 2")

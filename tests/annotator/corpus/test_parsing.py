@@ -162,10 +162,15 @@ def _chunks_as_data(path, parallel):
     from annotator.corpus.importing.pipeline import parsed_chunks
 
     reader = reader_for(path, format=None, max_decompressed_bytes=LIMIT)
+    chunks = list(parsed_chunks(reader, size=3, parallel=parallel))
+    # The parser process sends each text as its UTF-8 bytes (made for the hash anyway); in process it stays a str.
+    assert all(isinstance(r.text, bytes if parallel else str) for c in chunks for r in c.rows)
     return [
-        (c.rows_read, c.bytes_read, [(r.line, r.text, r.content_hash, r.n_tokens, r.published_at) for r in c.rows],
+        (c.rows_read, c.bytes_read,
+         [(r.line, r.text.decode() if parallel else r.text, r.content_hash, r.n_tokens, r.published_at)
+          for r in c.rows],
          c.errors)
-        for c in parsed_chunks(reader, size=3, parallel=parallel)
+        for c in chunks
     ]  # fmt: skip
 
 
