@@ -40,7 +40,7 @@ from ml.stats.strata import DEFAULT_PRIOR_SPANS
 SYNDICATION_RULES = ("per_outlet", "once", "exclude_wire")
 #: How the rate and share intervals of a framing-score row are computed (ml.stats.intervals).
 RATE_INTERVAL_TEXT = (
-    "rate: Jeffreys interval on design-effect-adjusted span counts (articles as clusters); share: Jeffreys "
+    "rate: Jeffreys interval on design-effect-adjusted span counts (articles as clusters); share: Wilson "
     "binomial interval over articles"
 )
 PERIODS = ("all", "year", "month", "week")

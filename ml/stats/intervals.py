@@ -5,8 +5,9 @@
   ``T* = T / d`` (the gamma intervals of Fay & Feuer 1997 and the effective sample size of Korn & Graubard 1998).
   ``d`` is the article-cluster variance of the ratio over its Poisson variance, at least 1; its excess over 1 is
   estimated from ``n - 1`` degrees of freedom and so is widened by ``(t_{n-1} / z)^2``.
-* **Shares of articles** (articles are independent): the Jeffreys interval of a binomial proportion
-  (Brown, Cai & DasGupta 2001), ``Beta(x + 1/2, n - x + 1/2)`` quantiles, 0 and 1 at the edges.
+* **Shares of articles** (articles are independent): the Wilson interval of a binomial proportion (recommended
+  for small ``n`` by Brown, Cai & DasGupta 2001; the Jeffreys interval dips to 93 % at 40 articles in the
+  calibration), exactly 0 and 1 at the edges.
 * **Shares of mentions** (term choice: a variant's mentions over all mentions, clustered in articles): the Wilson
   interval on the effective number of mentions ``n* = M / d`` (Korn & Graubard 1998; Dean & Pagano 2015).
 
@@ -80,15 +81,23 @@ def rate_interval(spans: np.ndarray, tokens: np.ndarray, *, confidence: float, p
 
 
 def binomial_interval(successes: int, n: int, *, confidence: float):
-    """Jeffreys interval of ``successes / n`` (independent trials); NaN for ``n = 0``."""
-    from scipy.stats import beta
-
+    """Wilson interval of ``successes / n`` (independent trials); NaN for ``n = 0``."""
     if n <= 0:
         return float("nan"), float("nan")
-    alpha = 1.0 - confidence
-    x = float(successes)
-    low = beta.ppf(alpha / 2, x + 0.5, n - x + 0.5) if x > 0 else 0.0
-    high = beta.ppf(1 - alpha / 2, x + 0.5, n - x + 0.5) if x < n else 1.0
+    return _wilson(float(successes), float(n), float(n), confidence=confidence)
+
+
+def _wilson(x: float, m: float, n_eff: float, *, confidence: float) -> tuple[float, float]:
+    """Wilson interval of ``p = x / m`` with ``n_eff`` effective trials; exactly 0 (1) at ``x = 0`` (``x = m``)."""
+    from scipy.stats import norm
+
+    p = x / m
+    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z2 = z * z
+    centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+    half = z * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2)) / (1 + z2 / n_eff)
+    low = 0.0 if x == 0 else max(0.0, centre - half)
+    high = 1.0 if x == m else min(1.0, centre + half)
     return float(low), float(high)
 
 
@@ -101,11 +110,4 @@ def clustered_share_interval(hits: np.ndarray, totals: np.ndarray, *, confidence
         return float("nan"), float("nan")
     p = x / m
     d = design_effect(hits, totals, p * (1 - p) / m, confidence=confidence) if 0 < x < m else 1.0
-    n_eff = m / d
-    z, _ = _z_t_ratio(2, confidence)
-    z2 = z * z
-    centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
-    half = z * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2)) / (1 + z2 / n_eff)
-    low = 0.0 if x == 0 else max(0.0, centre - half)
-    high = 1.0 if x == m else min(1.0, centre + half)
-    return float(low), float(high)
+    return _wilson(x, m, m / d, confidence=confidence)

@@ -109,6 +109,15 @@ def test_dashboard_charts_tables_examples_and_downloads(page, live_server, model
     monthly = page.request.get(f"{api}/framing-scores/?label=loaded%20term&source=model&period=month").json()
     dated_outlets = {r["outlet"] for r in monthly if r["period_start"]}
     assert page.locator("#chart-time .mark-line.role-mark path").count() == len(dated_outlets) >= 3
+    # Outlet-months of fewer than 5 articles are flagged too_small by the API and drawn hollow, with a legend entry.
+    small = [r for r in monthly if r["period_start"] and r["too_small"]]
+    assert small and all(r["warning"] and r["n_articles"] < 5 for r in small)
+    hollow = page.locator('#chart-time .mark-symbol.role-mark path[fill-opacity="0.12"]')
+    assert hollow.count() == len(small)
+    assert page.locator("#chart-time").get_by_text("Hollow marks: fewer than 5 articles", exact=False).count() == 1
+    assert page.locator("#chart-outlets").get_by_text("Hollow marks", exact=False).count() == (
+        1 if any(r["too_small"] for r in model_rows) else 0
+    )
     assert page.locator("#compare-table tbody tr").count() == len(list(combinations(range(n_outlets), 2)))
     assert page.locator("#compare-table th", has_text="p (Holm)").count() == 1
     assert page.locator("#chart-terms .mark-rect.role-mark path").count() >= n_outlets
@@ -118,7 +127,8 @@ def test_dashboard_charts_tables_examples_and_downloads(page, live_server, model
     # A bar → the examples behind it, linking to the annotator page.
     bar = page.locator("#chart-outlets .mark-rect.role-mark path").first
     box = bar.bounding_box()
-    bar.click(position={"x": 2, "y": box["height"] - 2})  # the bar itself, below its error bar
+    # the bar itself, below its error bar (10 px in: an outlined bar's box includes its stroke's miter)
+    bar.click(position={"x": 10, "y": box["height"] - 10})
     page.wait_for_selector("[data-testid=example-list] li")
     link = page.locator("[data-testid=example-list] a").first.get_attribute("href")
     assert link.startswith(f"/projects/{SLUG}/articles/")

@@ -241,6 +241,31 @@ function initLexicon() {
 const dash = { views: {}, csv: {}, data: {} };
 const ESTIMATE_COLOURS = { domain: ["uncorrected", "corrected"], range: ["#4c78a8", "#f58518"] };
 
+// Rows the API flags too_small (fewer articles than any interval needs to keep 90 % coverage) are drawn hollow: a
+// faint fill with an outline in the series' colour, and a note above the chart saying why (Vega-Lite draws no legend
+// for fillOpacity). The tooltip's "interval" line says it too.
+export const TOO_SMALL = "hollow: too few articles, interval unreliable";
+const ENOUGH = "enough articles";
+
+export function reliability(row) {
+  return row.too_small ? TOO_SMALL : ENOUGH;
+}
+
+export function smallGroupEncoding(data, colourField, colourScale) {
+  if (!data.some((d) => d.reliability === TOO_SMALL)) return {};
+  return {
+    fillOpacity: { condition: { test: `datum.reliability === '${TOO_SMALL}'`, value: 0.12 }, value: 1 },
+    stroke: { field: colourField, type: "nominal", ...(colourScale ? { scale: colourScale } : {}), legend: null },
+    strokeWidth: { value: 1.5 },
+  };
+}
+
+export function smallGroupNote(data) {
+  if (!data.some((d) => d.reliability === TOO_SMALL)) return {};
+  const text = "Hollow marks: fewer than 5 articles (or mentioning articles); no interval keeps its coverage there.";
+  return { title: { text, anchor: "start", fontSize: 11, fontWeight: "normal", color: "#555" } };
+}
+
 function estimateScale(data) {
   // Only the estimates present get a legend entry (human sources have no corrected rate).
   const present = ESTIMATE_COLOURS.domain.filter((e) => data.some((d) => d.estimate === e));
@@ -297,7 +322,7 @@ async function loadOutlets(s) {
   const rows = await api(path);
   const data = [];
   for (const r of rows) {
-    const base = { outlet: outletName(r.outlet), slug: r.outlet, n_articles: r.n_articles, n_spans: r.n_spans, n_tokens: r.n_tokens };
+    const base = { outlet: outletName(r.outlet), slug: r.outlet, n_articles: r.n_articles, n_spans: r.n_spans, n_tokens: r.n_tokens, reliability: reliability(r) };
     data.push({ ...base, estimate: "uncorrected", rate: r.rate_per_1k, lo: r.rate_ci_low, hi: r.rate_ci_high, share: r.share_articles });
     if (r.corrected_rate_per_1k !== null && r.corrected_rate_per_1k !== undefined) {
       data.push({ ...base, estimate: "corrected", rate: r.corrected_rate_per_1k, lo: r.corrected_rate_ci_low, hi: r.corrected_rate_ci_high, share: r.share_articles });
@@ -313,11 +338,13 @@ async function loadOutlets(s) {
     { field: "outlet" }, { field: "estimate" }, { field: "rate", title: "per 1,000 tokens", format: ".2f" },
     { field: "lo", title: "95% CI low", format: ".2f" }, { field: "hi", title: "95% CI high", format: ".2f" },
     { field: "share", title: "share of articles", format: ".0%" }, { field: "n_articles", title: "articles" }, { field: "n_spans", title: "spans" },
+    { field: "reliability", title: "interval" },
   ];
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     width: "container",
     height: 260,
+    ...smallGroupNote(data),
     data: { values: data },
     encoding: {
       x: { field: "outlet", type: "nominal", title: null, axis: { labelAngle: 0 }, sort: { field: "rate", op: "max", order: "descending" } },
@@ -326,7 +353,7 @@ async function loadOutlets(s) {
       tooltip,
     },
     layer: [
-      { mark: { type: "bar", cursor: "pointer" }, encoding: { y: { field: "rate", type: "quantitative", title: `${s.label} per 1,000 tokens` } } },
+      { mark: { type: "bar", cursor: "pointer" }, encoding: { y: { field: "rate", type: "quantitative", title: `${s.label} per 1,000 tokens` }, ...smallGroupEncoding(data, "estimate", estimateScale(data)) } },
       { mark: { type: "rule", color: "#222" }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: { value: "#222" } } },
     ],
   };
@@ -342,6 +369,7 @@ async function loadTime(s) {
   if (!rows.length) return emptyChart("chart-time", "No dated articles to plot.");
   const data = rows.map((r) => ({
     outlet: outletName(r.outlet), slug: r.outlet, period: r.period_start, rate: r.rate_per_1k, lo: r.rate_ci_low, hi: r.rate_ci_high, n_articles: r.n_articles,
+    reliability: reliability(r),
   }));
   const unit = { year: ["year", "%Y"], month: ["yearmonth", "%b %Y"], week: ["yearmonthdate", "%d %b %Y"] }[s.period];
   const enc = {
@@ -352,13 +380,16 @@ async function loadTime(s) {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     width: "container",
     height: 240,
+    ...smallGroupNote(data),
     data: { values: data },
     encoding: enc,
     layer: [
       { mark: { type: "errorband", opacity: 0.15 }, encoding: { y: { field: "lo", type: "quantitative", title: "per 1,000 tokens" }, y2: { field: "hi" } } },
-      { mark: { type: "line", point: { size: 45, cursor: "pointer" } }, encoding: {
+      { mark: { type: "line" }, encoding: { y: { field: "rate", type: "quantitative" } } },
+      { mark: { type: "point", filled: true, size: 45, cursor: "pointer" }, encoding: {
         y: { field: "rate", type: "quantitative" },
-        tooltip: [{ field: "outlet" }, { field: "period", type: "temporal", format: "%Y-%m-%d" }, { field: "rate", format: ".2f" }, { field: "lo", format: ".2f" }, { field: "hi", format: ".2f" }, { field: "n_articles" }],
+        ...smallGroupEncoding(data, "outlet"),
+        tooltip: [{ field: "outlet" }, { field: "period", type: "temporal", format: "%Y-%m-%d" }, { field: "rate", format: ".2f" }, { field: "lo", format: ".2f" }, { field: "hi", format: ".2f" }, { field: "n_articles" }, { field: "reliability", title: "interval" }],
       } },
     ],
   };
@@ -404,20 +435,21 @@ async function loadTerms(s) {
   const rows = await api(path);
   if (!rows.length) return emptyChart("chart-terms", "No mentions of this concept.");
   const concept = (config.concepts || []).find((c) => c.slug === s.concept);
-  const data = rows.map((r) => ({ ...r, outlet_name: outletName(r.outlet), slug: r.outlet }));
+  const data = rows.map((r) => ({ ...r, outlet_name: outletName(r.outlet), slug: r.outlet, reliability: reliability(r) }));
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     width: "container",
     height: 240,
+    ...smallGroupNote(data),
     data: { values: data },
     encoding: {
       x: { field: "outlet_name", type: "nominal", title: null, axis: { labelAngle: 0 } },
       xOffset: { field: "variant" },
       color: { field: "variant", title: null, legend: { orient: "top" } },
-      tooltip: [{ field: "outlet_name", title: "outlet" }, { field: "variant" }, { field: "share", format: ".0%" }, { field: "ci_low", format: ".0%" }, { field: "ci_high", format: ".0%" }, { field: "count" }, { field: "n_mentions" }],
+      tooltip: [{ field: "outlet_name", title: "outlet" }, { field: "variant" }, { field: "share", format: ".0%" }, { field: "ci_low", format: ".0%" }, { field: "ci_high", format: ".0%" }, { field: "count" }, { field: "n_mentions" }, { field: "n_articles_mentioning", title: "articles mentioning" }, { field: "reliability", title: "interval" }],
     },
     layer: [
-      { mark: { type: "bar", cursor: "pointer" }, encoding: { y: { field: "share", type: "quantitative", title: "share of mentions", axis: { format: "%" }, scale: { domain: [0, 1] } } } },
+      { mark: { type: "bar", cursor: "pointer" }, encoding: { y: { field: "share", type: "quantitative", title: "share of mentions", axis: { format: "%" }, scale: { domain: [0, 1] } }, ...smallGroupEncoding(data, "variant") } },
       { mark: { type: "rule" }, encoding: { y: { field: "ci_low", type: "quantitative" }, y2: { field: "ci_high" }, color: { value: "#222" } } },
     ],
   };

@@ -2,7 +2,7 @@
 // for the model's errors; the share of one answer over time; pairwise comparisons; span rates by attribute value.
 // Reads code-scores/, code-scores/compare/ and attribute-rates/; charts and downloads as the framing charts.
 
-import { api, draw, emptyChart, esc, fmt, fmtP, outletName, query, setCsv } from "./dashboard.js";
+import { api, draw, emptyChart, esc, fmt, fmtP, outletName, query, reliability, setCsv, smallGroupEncoding, smallGroupNote } from "./dashboard.js";
 
 const config = JSON.parse(document.getElementById("page-config")?.textContent || "{}");
 const VEGA = "https://vega.github.io/schema/vega-lite/v5.json";
@@ -44,13 +44,13 @@ async function loadCodeOutlets(s) {
     const e = estimate(r);
     return {
       outlet: outletName(r.outlet), slug: r.outlet, answer: r.answer, share: e.value, lo: e.lo, hi: e.hi,
-      predicted: r.share, corrected: e.corrected, n_units: r.n_units, n_with_answer: r.n_with_answer,
+      predicted: r.share, corrected: e.corrected, n_units: r.n_units, n_with_answer: r.n_with_answer, reliability: reliability(r),
     };
   });
   const corrected = data.some((d) => d.corrected);
   const unit = question?.scope === "sentence" ? "sentences" : "articles";
   const layers = [
-    { mark: { type: "bar" }, encoding: { y: { field: "share", type: "quantitative", title: `share of ${unit}${corrected ? " (corrected)" : ""}`, axis: { format: "%" }, scale: { domain: [0, 1] } } } },
+    { mark: { type: "bar" }, encoding: { y: { field: "share", type: "quantitative", title: `share of ${unit}${corrected ? " (corrected)" : ""}`, axis: { format: "%" }, scale: { domain: [0, 1] } }, ...smallGroupEncoding(data, "answer") } },
     { mark: { type: "rule" }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: { value: "#222" } } },
   ];
   if (corrected) {
@@ -60,6 +60,7 @@ async function loadCodeOutlets(s) {
     $schema: VEGA,
     width: "container",
     height: 260,
+    ...smallGroupNote(data),
     data: { values: data },
     encoding: {
       x: { field: "outlet", type: "nominal", title: null, axis: { labelAngle: 0 } },
@@ -69,7 +70,7 @@ async function loadCodeOutlets(s) {
         { field: "outlet" }, { field: "answer" }, { field: "share", title: corrected ? "corrected share" : "share", format: ".1%" },
         { field: "lo", title: "95% CI low", format: ".1%" }, { field: "hi", title: "95% CI high", format: ".1%" },
         ...(corrected ? [{ field: "predicted", title: "predicted share", format: ".1%" }] : []),
-        { field: "n_with_answer", title: `${unit} with it` }, { field: "n_units", title: unit },
+        { field: "n_with_answer", title: `${unit} with it` }, { field: "n_units", title: unit }, { field: "reliability", title: "interval" },
       ],
     },
     layer: layers,
@@ -126,12 +127,13 @@ async function loadCodeTime(s) {
   drawTimeMeans(all);
   const rows = all.filter((r) => r.period_start && r.answer === s.answer);
   if (!rows.length) return emptyChart("chart-codes-time", "No dated answers to plot.");
-  const data = rows.map((r) => ({ outlet: outletName(r.outlet), period: r.period_start, ...estimate(r), n_units: r.n_units }));
+  const data = rows.map((r) => ({ outlet: outletName(r.outlet), period: r.period_start, ...estimate(r), n_units: r.n_units, reliability: reliability(r) }));
   const unit = { year: ["year", "%Y"], month: ["yearmonth", "%b %Y"], week: ["yearmonthdate", "%d %b %Y"] }[s.period];
   const spec = {
     $schema: VEGA,
     width: "container",
     height: 240,
+    ...smallGroupNote(data),
     data: { values: data },
     encoding: {
       x: { field: "period", type: "temporal", timeUnit: unit[0], title: null, axis: { format: unit[1], labelAngle: 0, labelOverlap: true } },
@@ -139,9 +141,11 @@ async function loadCodeTime(s) {
     },
     layer: [
       { mark: { type: "errorband", opacity: 0.15 }, encoding: { y: { field: "lo", type: "quantitative", title: `share “${s.answer}”`, axis: { format: "%" } }, y2: { field: "hi" } } },
-      { mark: { type: "line", point: { size: 45 } }, encoding: {
+      { mark: { type: "line" }, encoding: { y: { field: "value", type: "quantitative" } } },
+      { mark: { type: "point", filled: true, size: 45 }, encoding: {
         y: { field: "value", type: "quantitative" },
-        tooltip: [{ field: "outlet" }, { field: "period", type: "temporal", format: "%Y-%m-%d" }, { field: "value", title: "share", format: ".1%" }, { field: "lo", format: ".1%" }, { field: "hi", format: ".1%" }, { field: "n_units" }],
+        ...smallGroupEncoding(data, "outlet"),
+        tooltip: [{ field: "outlet" }, { field: "period", type: "temporal", format: "%Y-%m-%d" }, { field: "value", title: "share", format: ".1%" }, { field: "lo", format: ".1%" }, { field: "hi", format: ".1%" }, { field: "n_units" }, { field: "reliability", title: "interval" }],
       } },
     ],
   };
