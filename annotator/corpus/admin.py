@@ -21,7 +21,7 @@ from annotator.corpus.tasks import import_batch_task
 @admin.register(Outlet)
 class OutletAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a typed "example.org" is https://
-    list_display = ["name", "slug", "country", "language", "leaning", "is_wire_agency"]
+    list_display = ["name", "slug", "country", "language", "leaning", "is_wire_agency", "time_zone"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from annotator.common.models import JobStatus
+from annotator.common.timezones import validate_time_zone
 
 
 class Outlet(models.Model):
@@ -15,6 +16,10 @@ class Outlet(models.Model):
     leaning = models.CharField(max_length=50, blank=True, help_text="Political leaning, if the study uses one.")
     homepage = models.URLField(max_length=500, blank=True)
     is_wire_agency = models.BooleanField(default=False, help_text="A news agency whose copy other outlets syndicate.")
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", validators=[validate_time_zone],
+        help_text="IANA time zone of the outlet's publication dates for periods; blank: the project's.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

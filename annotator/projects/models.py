@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from annotator.common.timezones import DEFAULT_TIME_ZONE, validate_time_zone
+
 
 class Role(models.TextChoices):
     OWNER = "owner"
@@ -56,6 +58,11 @@ class Project(models.Model):
         max_length=16, choices=SyndicationRule.choices, default=SyndicationRule.PER_OUTLET
     )
     bootstrap_resamples = models.PositiveIntegerField(default=1000)
+    time_zone = models.CharField(
+        max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone],
+        help_text="IANA time zone in which publication dates fall into days, weeks, months and years (periods); an "
+        "outlet's own time zone, where set, wins.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]

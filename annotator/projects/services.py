@@ -12,6 +12,7 @@ from django.db.models import Max, Q
 from django.utils.text import slugify
 
 from annotator.common.errors import ApplicationError
+from annotator.common.timezones import is_time_zone
 from annotator.corpus.models import Article, Outlet
 from annotator.projects.codebook import Codebook, codebook_labels, codebook_questions, codebook_template
 from annotator.projects.locks import project_lock
@@ -187,6 +188,7 @@ PROJECT_SETTING_FIELDS = (
     "follow_outlets",
     "syndication_rule",
     "bootstrap_resamples",
+    "time_zone",
 )
 MAX_ANNOTATORS_PER_ARTICLE = 20
 BOOTSTRAP_RANGE = (100, 100_000)
@@ -216,6 +218,7 @@ def _project_settings_errors(project: Project, fields: dict, by=None) -> dict[st
     resamples = fields.get("bootstrap_resamples", project.bootstrap_resamples)
     if not isinstance(resamples, int) or not BOOTSTRAP_RANGE[0] <= resamples <= BOOTSTRAP_RANGE[1]:
         errors["bootstrap_resamples"] = [f"Between {BOOTSTRAP_RANGE[0]:,} and {BOOTSTRAP_RANGE[1]:,}."]
+    errors.update(_time_zone_errors(fields))
     if "follow_outlets" in fields:
         try:
             fields["follow_outlets"] = _followed_outlets_validate(fields["follow_outlets"], project=project, by=by)
@@ -228,6 +231,17 @@ def _project_settings_errors(project: Project, fields: dict, by=None) -> dict[st
         if name in fields and fields[name] not in choices:
             errors[name] = [f"Choose one of {', '.join(choices)}."]
     return errors
+
+
+def _time_zone_errors(fields: dict) -> dict[str, list[str]]:
+    if "time_zone" not in fields or is_time_zone(fields["time_zone"]):
+        return {}
+    return {
+        "time_zone": [
+            f"{fields['time_zone']!r} is not a time zone name: use an IANA name such as UTC, America/New_York or "
+            "Europe/Berlin."
+        ]
+    }
 
 
 FOLLOW_EVERY_OUTLET = "*"

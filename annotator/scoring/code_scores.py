@@ -30,7 +30,14 @@ from annotator.corpus.models import Article, Outlet
 from annotator.projects.models import Project, Question
 from annotator.projects.visibility import Viewer
 from annotator.scoring.models import AnswerCount, ScoreCache
-from annotator.scoring.selectors import PERIODS, ResolvedSource, publication_periods, resolve_source
+from annotator.scoring.selectors import (
+    PERIODS,
+    ResolvedSource,
+    periods_text,
+    publication_periods,
+    resolve_source,
+    time_zone_marker,
+)
 from annotator.scoring.services import human_source_articles
 from annotator.training.models import ModelVersion
 from ml.stats import ArticleCounts, group_rates
@@ -118,7 +125,7 @@ def code_table(*, project: Project, resolved: ResolvedSource, question: Question
             if answer in column:
                 counts[i, column[answer]] = with_answer
         first = np.unique([index[k] for k in keys], return_index=True)[1] if keys else []
-        periods = publication_periods(rows, period=period, n=len(keys))
+        periods = publication_periods(rows, period=period, n=len(keys), time_zone=project.time_zone)
         periods = [periods[i] for i in first]
     else:
         answers = [o.value for o in question.options.all()]
@@ -144,7 +151,7 @@ def code_table(*, project: Project, resolved: ResolvedSource, question: Question
             for chosen in value if isinstance(value, list) else [value]:
                 if chosen in column:  # an option removed since: the unit counts, with no answer
                     counts[i, column[chosen]] += 1
-        periods = publication_periods(rows, period=period, n=len(data))
+        periods = publication_periods(rows, period=period, n=len(data), time_zone=project.time_zone)
         first = np.unique([index[r[0]] for r in data], return_index=True)[1] if data else []
         periods = [periods[i] for i in first]
     slugs = dict(Outlet.objects.filter(pk__in=np.unique(outlet_id).tolist()).values_list("pk", "slug"))
@@ -202,7 +209,7 @@ def _method(*, project: Project, n_resamples: int, resampling: str, corrected: s
     if corrected:
         text += f"; {corrected}"
     if period != "all":
-        text += "; periods by publication date (UTC)"
+        text += f"; {periods_text(project)}"
     return text
 
 
@@ -242,7 +249,7 @@ def code_scores_fingerprint(*, project: Project, version: ModelVersion, question
     )
     return hashlib.sha256(
         f"{version.pk}|{question.pk}|{last}|{project.bootstrap_resamples}|{project.random_seed}|"
-        f"{CODE_SCORES_VERSION}".encode()
+        f"{CODE_SCORES_VERSION}|{time_zone_marker(project)}".encode()
     ).hexdigest()
 
 
@@ -523,7 +530,9 @@ def attribute_rates(
         pk__any_of=sorted(human_source_articles(project=project, source=resolved.source_key))
     ).order_by("pk")
     rows = list(articles.values_list("pk", "outlet__slug", "n_tokens"))
-    periods = publication_periods(articles, period=period, n=len(rows), field="published_at")
+    periods = publication_periods(
+        articles, period=period, n=len(rows), field="published_at", time_zone=project.time_zone
+    )
     layer = Layer.GOLD if resolved.source_key == "gold" else Layer.ANNOTATOR
     spans = Span.objects.filter(project=project, layer=layer, label_id=question.label_id, article__in=articles)
     if layer == Layer.ANNOTATOR:
@@ -557,7 +566,7 @@ def attribute_rates(
                     "n_articles": est.n_articles, "n_tokens": est.n_tokens, "n_spans": est.n_spans,
                     "rate_per_1k": est.rate, "rate_ci_low": est.rate_ci_low, "rate_ci_high": est.rate_ci_high,
                     "method": f"{est.method} bootstrap over articles, {est.n_resamples} resamples, seed {est.seed}, "
-                    f"{est.confidence:.0%} CI",
+                    f"{est.confidence:.0%} CI" + (f"; {periods_text(project)}" if period != "all" else ""),
                 }
             )  # fmt: skip
     out.sort(key=lambda r: (r["outlet"], r["period_start"] or "", values.index(r["value"])))

@@ -10,15 +10,15 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.functions import TruncDate
 
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
+from annotator.common.timezones import DEFAULT_TIME_ZONE, zone
 from annotator.corpus.models import Outlet
 from annotator.projects.models import Label, Project
 from annotator.projects.visibility import Viewer, system_viewer
@@ -35,7 +35,6 @@ from ml.stats import (
 )
 from ml.stats.comparison import compare_groups, describe
 from ml.stats.intervals import warning
-from ml.stats.strata import DEFAULT_PRIOR_SPANS
 
 SYNDICATION_RULES = ("per_outlet", "once", "exclude_wire")
 #: How the rate and share intervals of a framing-score row are computed (ml.stats.intervals).
@@ -43,12 +42,12 @@ RATE_INTERVAL_TEXT = (
     "rate: Jeffreys interval on design-effect-adjusted span counts (articles as clusters); share: Wilson "
     "binomial interval over articles"
 )
-PERIODS = ("all", "year", "month", "week")
+PERIODS = ("all", "year", "month", "week", "day")
 POOLED_CORRECTION = "pooled precision/recall ratio"
-PER_OUTLET_CORRECTION = f"per-outlet precision/recall ratio (m={DEFAULT_PRIOR_SPANS:g})"
+PER_OUTLET_CORRECTION = "per-outlet precision/recall ratio (empirical Bayes)"
 #: Part of the cache fingerprint: change it when the correction a query uses changes for the same counts, so
 #: cached rows are recomputed.
-CORRECTION_VERSION = "per-outlet-1;intervals-2"
+CORRECTION_VERSION = "per-outlet-eb-1;intervals-2"
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,8 @@ def framing_scores_fingerprint(*, project: Project, resolved: ResolvedSource) ->
         .first()
     )
     return hashlib.sha256(
-        f"{resolved.source_key}|{last}|{project.bootstrap_resamples}|{project.random_seed}|{CORRECTION_VERSION}".encode()
+        f"{resolved.source_key}|{last}|{project.bootstrap_resamples}|{project.random_seed}|{CORRECTION_VERSION}|"
+        f"{time_zone_marker(project)}".encode()
     ).hexdigest()
 
 
@@ -147,7 +147,7 @@ def _stratified_errors_for(version: ModelVersion | None, label: str) -> Stratifi
         gold += counts["gold"]
         predicted += counts["predicted"]
     try:
-        return _OutletStrata(strata=strata, gold=gold, predicted=predicted, prior_spans=DEFAULT_PRIOR_SPANS)
+        return _OutletStrata(strata=strata, gold=gold, predicted=predicted)
     except ValueError:  # no gold or no predicted span of this label in cross-validation: no ratio to estimate
         return None
 
@@ -198,7 +198,7 @@ def article_table(*, project: Project, resolved: ResolvedSource, label: Label, p
     keep = None
     if once:
         keep = _one_article_per_cluster(article_ids=ints[3], clusters=ints[4], representatives=ints[5])
-    periods = publication_periods(rows, period=period, n=len(outlet_ids))
+    periods = publication_periods(rows, period=period, n=len(outlet_ids), time_zone=project.time_zone)
     unique_ids, inverse = np.unique(outlet_ids, return_inverse=True)
     slug_by_id = dict(Outlet.objects.filter(pk__in=unique_ids.tolist()).values_list("pk", "slug"))
     outlets = np.array([slug_by_id[i] for i in unique_ids.tolist()], dtype=object)[inverse]
@@ -229,17 +229,57 @@ def _one_article_per_cluster(
     return keep
 
 
-def publication_periods(rows: QuerySet, *, period: str, n: int, field: str = "article__published_at") -> list[str]:
+def publication_periods(
+    rows: QuerySet, *, period: str, n: int, field: str = "article__published_at", time_zone: str = DEFAULT_TIME_ZONE
+) -> list[str]:
     """The period (ISO date it starts) of each row's article publication, in the rows' order (``rows`` have an
     ``article`` foreign key, or are articles with ``field="published_at"``); all ``""`` for ``period="all"`` and for
-    an article without a date. The one bucketing of framing and code scores."""
+    an article without a date. The one bucketing of framing and code scores.
+
+    Dates fall into days, weeks and months in the article's outlet's time zone (``Outlet.time_zone``) or, where that
+    is blank, in ``time_zone`` (the project's): a US outlet's article at 21:00 New York time on the 31st belongs to
+    that day and month although it is the 1st in UTC. Converted in Python, per row, with one zone lookup per
+    (zone, quarter hour), so it reads the same on PostgreSQL and SQLite.
+    """
     if period == "all":
         return [""] * n
+    outlet_zone = field[: -len("published_at")] + "outlet__time_zone"
+    values = rows.values_list(field, outlet_zone)
     cache: dict = {}
-    days = rows.annotate(day=TruncDate(field, tzinfo=UTC)).values_list("day", flat=True)
-    return [
-        cache[d] if d in cache else cache.setdefault(d, _period_iso(d, period)) for d in days.iterator(chunk_size=20000)
-    ]
+    out = []
+    for published, own_zone in values.iterator(chunk_size=20000):
+        if published is None:
+            out.append("")
+            continue
+        name = own_zone or time_zone
+        stamp = published.timestamp() if published.tzinfo is not None else published.replace(tzinfo=UTC).timestamp()
+        key = (name, int(stamp // 900))  # every zone's offset is a whole number of quarter hours
+        if key not in cache:
+            day = datetime.fromtimestamp(key[1] * 900, tz=zone(name)).date()
+            cache[key] = _period_iso(day, period)
+        out.append(cache[key])
+    return out
+
+
+def outlet_time_zones() -> dict[str, str]:
+    """Outlets with a time zone of their own, by slug (few: most outlets take their project's)."""
+    return dict(Outlet.objects.exclude(time_zone="").order_by("slug").values_list("slug", "time_zone"))
+
+
+def time_zone_marker(project: Project) -> str:
+    """Part of a score cache's fingerprint: periods move when the project's or an outlet's time zone changes."""
+    return f"{project.time_zone}|{sorted(outlet_time_zones().items())}"
+
+
+def periods_text(project: Project, outlets: list[str] | None = None) -> str:
+    """How periods were bucketed, for a row's ``method``: the project's zone and any outlet's own."""
+    own = outlet_time_zones()
+    if outlets is not None:
+        own = {slug: name for slug, name in own.items() if slug in set(outlets)}
+    text = f"periods by publication date in {project.time_zone}"
+    if own:
+        text += " (outlets' own: " + ", ".join(f"{slug} in {name}" for slug, name in own.items()) + ")"
+    return text
 
 
 def _period_iso(day, period: str) -> str:
@@ -304,6 +344,7 @@ def framing_scores_compute(
             score_sum=table["score_sum"] if resolved.version else None,
         )
         errors, correction = _rate_correction(resolved.version, label.name)
+        periods = periods_text(project, sorted(set(table["outlet"])))
         estimates = group_rates(
             counts, errors=errors, n_resamples=project.bootstrap_resamples, seed=project.random_seed
         )
@@ -311,17 +352,19 @@ def framing_scores_compute(
             outlet, _, period_start_iso = str(group).partition("|")
             if query.outlet and outlet != query.outlet:
                 continue
-            rows.append(
-                _score_row(
-                    est,
-                    outlet=outlet,
-                    period=period_start_iso,
-                    label=label.name,
-                    resolved=resolved,
-                    query=query,
-                    correction=correction,
-                )
-            )
+            applied, not_own = correction, None
+            if isinstance(errors, StratifiedErrors):  # what was applied to this outlet: own, shrunk (w) or pooled
+                stratum = errors.for_stratum(group)
+                applied, not_own = f"{correction}: {stratum.method}", stratum.warning or None
+            row = _score_row(
+                est, outlet=outlet, period=period_start_iso, label=label.name, resolved=resolved, query=query,
+                correction=applied,
+            )  # fmt: skip
+            if query.period != "all":
+                row["method"] += f"; {periods}"
+            if not_own and est.corrected_rate is not None:  # after any small-group warning of the row
+                row["warning"] = "; ".join(w for w in (row["warning"], not_own) if w)
+            rows.append(row)
     return json_safe(rows)  # an outlet with no tokens has an undefined rate: null, never NaN
 
 

@@ -80,6 +80,7 @@ PROJECT_SETTINGS = (
     "score_new_articles",
     "syndication_rule",
     "bootstrap_resamples",
+    "time_zone",
 )
 NOT_ALLOWED = "Only curators and owners can freeze or import a study snapshot."
 TAMPERED = "The snapshot archive has been modified since it was frozen: {detail}."
@@ -147,7 +148,7 @@ def _article_rows(project: Project) -> tuple[list[dict], list[dict]]:
     outlets = [
         {
             "slug": o.slug, "name": o.name, "country": o.country, "language": o.language, "leaning": o.leaning,
-            "homepage": o.homepage, "is_wire_agency": o.is_wire_agency,
+            "homepage": o.homepage, "is_wire_agency": o.is_wire_agency, "time_zone": o.time_zone,
         }
         for o in Outlet.objects.filter(slug__in=outlet_ids).order_by("slug")
     ]  # fmt: skip
@@ -340,6 +341,14 @@ def _settings(project: Project) -> dict:
 
     return {
         "project": {name: getattr(project, name) for name in PROJECT_SETTINGS},
+        # periods are bucketed in an outlet's own time zone where it has one (scoring.selectors.publication_periods)
+        "outlet_time_zones": dict(
+            Outlet.objects.filter(articles__project_links__project=project)
+            .exclude(time_zone="")
+            .distinct()
+            .order_by("slug")
+            .values_list("slug", "time_zone")
+        ),  # fmt: skip
         "near_dup_threshold": settings.NEAR_DUP_THRESHOLD,
         "code_version": code_version(),
     }
@@ -385,13 +394,21 @@ def methods_paragraph(manifest: dict, *, agreement: dict, tables: list[dict]) ->
         f"{manifest['codebook_version']} with {counts['labels']} labels; gold layer of {counts['gold_spans']} spans "
         f"in {counts['adjudicated']} adjudicated articles. "
         "Framing scores are loaded terms per 1,000 tokens (spans of a label divided by the word tokens of the "
-        "articles, ×1,000) and the share of articles with at least one span, per outlet and period, with 95 % "
+        "articles, ×1,000) and the share of articles with at least one span, per outlet and period (calendar months "
+        f"of the publication date in {_zones_text(manifest['settings'])}), with 95 % "
         f"percentile bootstrap confidence intervals over articles with {s['bootstrap_resamples']} resamples, "
         f"seed {s['random_seed']}. Syndicated copies were grouped into story clusters (MinHash over 3-word shingles, "
         f"Jaccard ≥ {manifest['settings']['near_dup_threshold']}; {counts['clusters']} clusters) and "
         f"{SYNDICATION_TEXT.get(s['syndication_rule'], s['syndication_rule'])}. {agreement_text}. {model_text} "
         f"The snapshot holds {n_tables} score tables; its content hash is sha256 {manifest['content_hash']}.\n"
     )
+
+
+def _zones_text(settings_: dict) -> str:
+    """The time zone of periods: the project's, and any outlet's own (snapshots before 2026-12 were all UTC)."""
+    text = settings_["project"].get("time_zone", "UTC")
+    own = [f"{slug} in {name}" for slug, name in sorted((settings_.get("outlet_time_zones") or {}).items())]
+    return text + (f"; outlets' own: {', '.join(own)}" if own else "")
 
 
 def _period(articles: list[dict]) -> str:

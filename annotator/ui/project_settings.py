@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from annotator.common.errors import ApplicationError
+from annotator.common.timezones import time_zone_names
 from annotator.projects import services
 from annotator.projects.assignment import STRATA
 from annotator.projects.models import Project, Role
@@ -64,6 +65,12 @@ class SettingsForm(forms.Form):
     syndication_rule = forms.ChoiceField(choices=Project.SyndicationRule.choices)
     bootstrap_resamples = forms.IntegerField(
         min_value=services.BOOTSTRAP_RANGE[0], max_value=services.BOOTSTRAP_RANGE[1]
+    )
+    time_zone = forms.ChoiceField(
+        choices=[(name, name) for name in time_zone_names()],
+        label="Time zone of periods",
+        help_text="Publication dates fall into days, weeks and months in this zone (an outlet's own zone, where "
+        "set, wins).",
     )
 
     def __init__(self, *args, outlets=(), **kwargs) -> None:

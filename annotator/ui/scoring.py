@@ -67,6 +67,7 @@ def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         "syndication": project.syndication_rule,
         "syndicationRules": list(SYNDICATION_RULES),
         "periods": list(PERIODS),
+        "timeZone": project.time_zone,
         "canScore": role_at_least(role, Role.CURATOR),
         "hasActiveModel": active is not None,
         "modelLabels": model_version_labels(version=active) if active else [],

@@ -15,10 +15,11 @@ class Granularity(StrEnum):
     YEAR = "year"
     MONTH = "month"
     WEEK = "week"
+    DAY = "day"
 
 
 def period_start(value: date | datetime | None, *, granularity: str, tz: tzinfo = UTC) -> date | None:
-    """First day of the period containing ``value``: Jan 1, the 1st of the month, or the ISO week's Monday.
+    """First day of the period containing ``value``: Jan 1, the 1st of the month, the ISO week's Monday, or the day.
 
     Aware datetimes are converted to ``tz`` first; naive ones are taken as already local to ``tz``.
     ``granularity="all"`` and a missing date both give None (one bucket for the whole range; no period).
@@ -42,6 +43,8 @@ def period_start(value: date | datetime | None, *, granularity: str, tz: tzinfo 
         return day.replace(month=1, day=1)
     if g is Granularity.MONTH:
         return day.replace(day=1)
+    if g is Granularity.DAY:
+        return day
     return day - timedelta(days=day.weekday())
 
 

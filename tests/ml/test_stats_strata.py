@@ -132,3 +132,74 @@ def test_comparisons_refuse_per_stratum_corrections_with_the_reason():
     errors = StratifiedErrors(strata=["a", "b"], gold=[1, 2], predicted=[2, 2])
     with pytest.raises(ValueError, match="apply to group_rates only"):
         compare_groups(counts, group_a="a", group_b="b", errors=errors)
+
+
+def test_empirical_bayes_weight_by_hand():
+    # a: ratio 0.5, b: ratio 1.0, each from four articles of 100 predicted spans whose gold counts differ by +-10.
+    e = StratifiedErrors(strata=["a"] * 4 + ["b"] * 4, gold=[40, 60, 50, 50, 90, 110, 100, 100], predicted=[100] * 8)
+    v = 4 / 3 * 200 / 400**2  # n/(n-1) * sum of squared residuals / P_s^2, the same for both
+    u = 1 / v
+    q = u * (0.5 - 0.75) ** 2 + u * (1.0 - 0.75) ** 2
+    tau2 = (q - 1) / (2 * u - 2 * u**2 / (2 * u))  # DerSimonian-Laird with two strata
+    assert e.tau2 == pytest.approx(tau2)
+    w = tau2 / (tau2 + v)
+    a = e.for_stratum("a")
+    assert a.weight == pytest.approx(w) and a.kind == "shrunk"
+    assert a.factor == pytest.approx(0.5 + (1 - w) * (0.75 - 0.5))  # a shift of 0.7 %, under the 2.5 % cap
+    assert f"weight w = {w:.2f} on its own" in a.method and a.warning == ""
+    # the interval is the own ratio's: draws resample a's articles and do not shrink
+    draws = a.draw_factors(size=400, rng=np.random.default_rng(0))
+    assert draws.min() >= 0.4 and draws.max() <= 0.6 and np.median(draws) == pytest.approx(0.5, abs=0.01)
+
+
+def test_shrinkage_moves_an_outlets_own_ratio_by_at_most_the_cap():
+    # a differs a lot from b and c but is measured on two noisy articles: the weight alone would pull it far
+    e = StratifiedErrors(
+        strata=["a", "a"] + ["b"] * 4 + ["c"] * 4,
+        gold=[1, 9] + [100, 104, 96, 100] + [110, 106, 114, 110],
+        predicted=[10, 10] + [100] * 8,
+    )
+    a = e.for_stratum("a")
+    assert a.weight < 0.9
+    assert a.factor == pytest.approx(0.5 * 1.025)  # own 0.5, moved up by the cap of 2.5 %
+    assert a.effective_weight == pytest.approx(1 - 0.0125 / (e.for_stratum("z").pooled_ratio - 0.5))
+    assert "capped from" in a.method
+    fixed = StratifiedErrors(strata=e.strata, gold=e.gold, predicted=e.predicted, max_shift=100.0)
+    assert fixed.for_stratum("a").factor == pytest.approx(0.5 + (1 - a.weight) * (a.pooled_ratio - 0.5))
+
+
+def test_a_stratum_without_cross_validated_articles_is_pooled_spread_and_warned():
+    e = StratifiedErrors(strata=["a", "a", "b", "b"], gold=[5, 7, 18, 22], predicted=[10, 10, 10, 10])
+    unseen = e.for_stratum("z")
+    assert unseen.kind == "pooled" and unseen.factor == pytest.approx(52 / 40)
+    assert unseen.method.startswith("pooled precision/recall ratio G/P (no cross-validated articles")
+    assert unseen.warning.startswith("no cross-validated articles of this outlet")
+    assert unseen.tau == pytest.approx(np.sqrt(e.tau2)) and unseen.tau > 0.5
+    # its draws carry the between-strata spread: far wider than the pooled ratio's own sampling spread
+    draws = unseen.draw_factors(size=2000, rng=np.random.default_rng(1))
+    assert np.std(draws) > 0.8 * unseen.tau and draws.min() >= 0
+    no_spans = StratifiedErrors(strata=["a", "b", "b"], gold=[2, 5, 6], predicted=[0, 5, 4]).for_stratum("a")
+    assert no_spans.kind == "pooled" and "no predicted span in its 1 cross-validated articles" in no_spans.method
+    counts = ArticleCounts(groups=["a", "z"], n_tokens=[100, 100], n_spans=[2, 2])
+    rates = group_rates(counts, errors=e, n_resamples=200, seed=0)
+    assert rates["z"].corrected_rate_ci_high - rates["z"].corrected_rate_ci_low > 2 * (
+        rates["a"].corrected_rate_ci_high - rates["a"].corrected_rate_ci_low
+    )
+
+
+def test_calibration_floor_for_an_outlet_that_differs():
+    """A reduced bench/correction_calibration: an outlet with a third of the pool's ratio and 10 cross-validated
+    articles. The empirical-Bayes correction is nearly unbiased and covers; the old fixed m = 20 was 68 % too high."""
+    from bench.correction_calibration import study
+
+    results = [study(seed, differs="neutral", n_cv=10, resamples=200) for seed in range(60)]
+    truth = 5.0
+    for name, max_bias, min_coverage in (("empirical Bayes", 0.08, 0.85), ("fixed m = 20", None, None)):
+        got = [r[name]["neutral"] for r in results]
+        bias = np.mean([g[0] for g in got]) / truth - 1
+        coverage = np.mean([g[1] <= truth <= g[2] for g in got])
+        if max_bias is None:
+            assert bias > 0.4 and coverage < 0.3, (bias, coverage)
+        else:
+            assert abs(bias) <= max_bias and coverage >= min_coverage, (bias, coverage)
+    assert all(r["empirical Bayes"]["unlabelled"][4] for r in results)  # every row of it carries the warning

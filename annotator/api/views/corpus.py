@@ -143,6 +143,9 @@ class OutletOutputSerializer(serializers.Serializer):
     leaning = serializers.CharField()
     homepage = serializers.CharField(help_text="The outlet's web address; empty when unknown.")
     is_wire_agency = serializers.BooleanField(help_text="A news agency whose copy other outlets syndicate.")
+    time_zone = serializers.CharField(
+        help_text="IANA time zone of the outlet's publication dates for periods; empty: each project's own."
+    )
 
 
 class OutletListApi(generics.ListAPIView):

@@ -35,6 +35,7 @@ from annotator.projects.services import (
     label_delete,
     label_update,
     project_start,
+    project_update,
 )
 from annotator.projects.visibility import viewer_for
 
@@ -142,10 +143,21 @@ class ProjectDetailApi(APIView):
         questions = serializers.ListField(
             child=serializers.DictField(), help_text="The codebook's questions and attributes (as questions/)."
         )
+        time_zone = serializers.CharField(
+            help_text="IANA time zone in which publication dates fall into periods (an outlet's own zone wins)."
+        )
+
+    class PatchSerializer(serializers.Serializer):
+        time_zone = serializers.CharField(
+            max_length=64, help_text="IANA time zone name for periods, e.g. UTC, America/New_York (owner only)."
+        )
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, slug: str) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)
+        return Response(self._output(project, role))
+
+    def _output(self, project: Project, role: str) -> dict:
         version = codebook_version_latest(project=project)
         data = {
             **{f: getattr(project, f) for f in ("slug", "name", "description", "guidelines", "blind")},
@@ -155,8 +167,20 @@ class ProjectDetailApi(APIView):
             "codebook_version": version.number if version else None,
             "labels": label_list(project=project),
             "questions": codebook_questions(project=project),
+            "time_zone": project.time_zone,
         }
-        return Response(self.OutputSerializer(data).data)
+        return self.OutputSerializer(data).data
+
+    @extend_schema(
+        request=PatchSerializer, responses=OutputSerializer,
+        summary="Change the project's time zone of periods (owner); an unknown name is a 400 naming the field.",
+    )  # fmt: skip
+    def patch(self, request: Request, slug: str) -> Response:
+        project, role = project_get_for_user(slug=slug, user=request.user)
+        data = self.PatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_update(project=project, by=request.user, **data.validated_data)
+        return Response(self._output(project, role))
 
 
 class LabelInputSerializer(serializers.Serializer):

@@ -85,8 +85,17 @@ class ScoreRowSerializer(serializers.Serializer):
     too_small = serializers.BooleanField(
         help_text="Fewer articles than any interval method needs to keep 90 % coverage (see warning)."
     )
-    warning = serializers.CharField(allow_null=True, help_text="Why the row's interval is unreliable, or null.")
-    method = serializers.CharField(help_text="How the intervals were computed (resamples, seed, syndication).")
+    warning = serializers.CharField(
+        allow_null=True,
+        help_text="Why the row's interval is unreliable (too few articles), and/or why its corrected rate is not the "
+        "outlet's own (no cross-validated articles: the pooled ratio, its interval widened by the between-outlet "
+        "spread); null when neither.",
+    )
+    method = serializers.CharField(
+        help_text="How the intervals were computed (resamples, seed, syndication), for periods their time zone, and, "
+        "for corrected rates, what correction was applied to this outlet: its own precision/recall ratio, shrunk "
+        "with weight w, or the pooled ratio."
+    )
 
 
 class FramingScoreListApi(APIView):

@@ -13,8 +13,8 @@ from annotator.training.models import ModelVersion
 from tests.annotator.projects.factories import make_article, make_outlet, make_project
 
 LABEL = "loaded term"
-M = 20  # the default weight of the pooled ratio, in predicted spans
 # Cross-validation: outlet A's model predicted twice the gold spans, outlet B's predicted exactly the gold spans.
+# Every article alike: each outlet's own ratio has no sampling variance, so the empirical-Bayes weight keeps it.
 CV = {
     "a": {"gold": [50, 50, 50, 50], "predicted": [100, 100, 100, 100]},
     "b": {"gold": [100] * 4, "predicted": [100] * 4},
@@ -23,10 +23,8 @@ POOLED = {"tp_pred": 450, "n_pred": 800, "tp_gold": 450, "n_gold": 600}
 
 
 def expected_factor(outlet: str) -> float:
-    """factor_s = (G_s + m·G/P) / (P_s + m), by hand from CV."""
-    gold = sum(sum(c["gold"]) for c in CV.values())
-    predicted = sum(sum(c["predicted"]) for c in CV.values())
-    return (sum(CV[outlet]["gold"]) + M * gold / predicted) / (sum(CV[outlet]["predicted"]) + M)
+    """The outlet's own ratio G_s / P_s, by hand from CV."""
+    return sum(CV[outlet]["gold"]) / sum(CV[outlet]["predicted"])
 
 
 @pytest.fixture
@@ -77,17 +75,38 @@ def test_each_outlet_is_corrected_with_its_own_cross_validated_ratio(scored):
     rows = rows_by_outlet(project)
     a, b = rows[outlets["a"].slug], rows[outlets["b"].slug]
     assert a["rate_per_1k"] == pytest.approx(400.0) and b["rate_per_1k"] == pytest.approx(200.0)
-    # (200 + 20·0.75) / 420 for A, (400 + 20·0.75) / 420 for B: A's count is roughly halved, B's barely moves
-    assert a["corrected_rate_per_1k"] == pytest.approx(400.0 * expected_factor("a"))
-    assert b["corrected_rate_per_1k"] == pytest.approx(200.0 * expected_factor("b"))
-    assert expected_factor("a") == pytest.approx(215 / 420) and expected_factor("b") == pytest.approx(415 / 420)
+    # A's count is halved, B's kept: each outlet's own ratio, not pulled towards the pooled 0.75
+    assert a["corrected_rate_per_1k"] == pytest.approx(400.0 * 0.5)
+    assert b["corrected_rate_per_1k"] == pytest.approx(200.0 * 1.0)
     for row in (a, b):
         assert row["corrected_rate_ci_low"] <= row["corrected_rate_per_1k"] <= row["corrected_rate_ci_high"]
-        assert row["method"].endswith("correction: per-outlet precision/recall ratio (m=20)")
+        assert row["method"].endswith(
+            "correction: per-outlet precision/recall ratio (empirical Bayes): own precision/recall ratio G_s/P_s "
+            "(4 cross-validated articles)"
+        )
+        assert row["warning"] is None
     # Per period, every period of an outlet gets that outlet's ratio.
     for row in framing_scores(project=project, query=ScoreQuery(label=LABEL, period="year")):
         key = "a" if row["outlet"] == outlets["a"].slug else "b"
         assert row["corrected_rate_per_1k"] == pytest.approx(row["rate_per_1k"] * expected_factor(key))
+
+
+def test_an_outlet_without_cross_validated_articles_is_labelled_pooled_in_every_row(scored):
+    project, outlets, version_with = scored
+    only_a = {LABEL: {outlets["a"].slug: CV["a"]}}
+    version_with({"grouped_kfold": {"partial": {LABEL: POOLED}, "per_outlet_spans": only_a}})
+    for period in ("all", "year"):
+        rows = [r for r in framing_scores(project=project, query=ScoreQuery(label=LABEL, period=period))]
+        b_rows = [r for r in rows if r["outlet"] == outlets["b"].slug]
+        assert len(b_rows) == (1 if period == "all" else 2)
+        for row in b_rows:
+            # the pooled ratio of the cross-validated articles (here all of A's: 0.5), labelled as such
+            assert row["corrected_rate_per_1k"] == pytest.approx(200.0 * 0.5)
+            assert "pooled precision/recall ratio G/P (no cross-validated articles" in row["method"]
+            assert row["warning"].startswith("no cross-validated articles of this outlet")
+        for row in rows:
+            if row["outlet"] == outlets["a"].slug:
+                assert row["warning"] is None and "own precision/recall ratio" in row["method"]
 
 
 def test_a_version_without_per_outlet_counts_gets_the_pooled_ratio(scored):

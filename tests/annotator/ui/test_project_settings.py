@@ -38,6 +38,7 @@ SETTINGS = {
     "annotators_per_article": "3", "overlap_fraction": "0.25", "blind": "on", "outlet_blind": "on",
     "snap_to_words": "on", "stratify_by": ["outlet", "month"], "calibration_size": "5",
     "training_source": "all", "syndication_rule": "once", "bootstrap_resamples": "2000",
+    "time_zone": "America/Chicago",
 }  # fmt: skip
 
 
@@ -64,6 +65,9 @@ def test_settings_are_saved_and_validated(world):
     assert project.outlet_blind and project.blind and not project.one_per_cluster
     assert project.stratify_by == ["outlet", "month"] and project.calibration_size == 5
     assert (project.training_source, project.syndication_rule, project.bootstrap_resamples) == ("all", "once", 2000)
+    assert project.time_zone == "America/Chicago"
+    _, msgs = post(client, project, **{**SETTINGS, "time_zone": "Central Time"})
+    assert len(msgs) == 1 and msgs[0].startswith("Not saved.") and "Time zone of periods" in msgs[0]
     _, msgs = post(client, project, **{**SETTINGS, "overlap_fraction": "1.5", "bootstrap_resamples": "5"})
     assert len(msgs) == 1 and msgs[0].startswith("Not saved.") and "Overlap" in msgs[0] and "resamples" in msgs[0]
     project.refresh_from_db()

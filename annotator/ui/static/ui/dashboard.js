@@ -371,9 +371,16 @@ async function loadTime(s) {
     outlet: outletName(r.outlet), slug: r.outlet, period: r.period_start, rate: r.rate_per_1k, lo: r.rate_ci_low, hi: r.rate_ci_high, n_articles: r.n_articles,
     reliability: reliability(r),
   }));
-  const unit = { year: ["year", "%Y"], month: ["yearmonth", "%b %Y"], week: ["yearmonthdate", "%d %b %Y"] }[s.period];
+  // period_start is a calendar date of the study's time zone: read and drawn as UTC, so the browser's own zone never
+  // moves it to the previous day or month.
+  const unit = {
+    year: ["utcyear", "%Y"], month: ["utcyearmonth", "%b %Y"], week: ["utcyearmonthdate", "%d %b %Y"], day: ["utcyearmonthdate", "%d %b %Y"],
+  }[s.period];
   const enc = {
-    x: { field: "period", type: "temporal", timeUnit: unit[0], title: null, axis: { format: unit[1], labelAngle: 0, labelOverlap: true } },
+    x: {
+      field: "period", type: "temporal", timeUnit: unit[0], title: `periods in ${config.timeZone || "UTC"}`,
+      axis: { format: unit[1], formatType: "utc", labelAngle: 0, labelOverlap: true },
+    },
     color: { field: "outlet", title: null, legend: { orient: "top" } },
   };
   const spec = {
@@ -389,7 +396,7 @@ async function loadTime(s) {
       { mark: { type: "point", filled: true, size: 45, cursor: "pointer" }, encoding: {
         y: { field: "rate", type: "quantitative" },
         ...smallGroupEncoding(data, "outlet"),
-        tooltip: [{ field: "outlet" }, { field: "period", type: "temporal", format: "%Y-%m-%d" }, { field: "rate", format: ".2f" }, { field: "lo", format: ".2f" }, { field: "hi", format: ".2f" }, { field: "n_articles" }, { field: "reliability", title: "interval" }],
+        tooltip: [{ field: "outlet" }, { field: "period", type: "temporal", format: "%Y-%m-%d", formatType: "utc" }, { field: "rate", format: ".2f" }, { field: "lo", format: ".2f" }, { field: "hi", format: ".2f" }, { field: "n_articles" }, { field: "reliability", title: "interval" }],
       } },
     ],
   };
