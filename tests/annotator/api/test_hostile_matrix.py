@@ -125,6 +125,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/api/v1/projects/"): Op(SIGNED_IN),
     ("post", "/api/v1/projects/"): Op(frozenset({"staff"}), body={"name": "matrix study"}),
     ("get", P + "/"): Op(MEMBERS),
+    ("patch", P + "/"): Op(OWNER, body={"time_zone": "Europe/Berlin"}),
     ("get", P + "/labels/"): Op(MEMBERS),
     ("post", P + "/labels/"): Op(CURATORS, body={"name": "matrix label"}),
     ("get", P + "/labels/{label_id}/"): Op(MEMBERS),

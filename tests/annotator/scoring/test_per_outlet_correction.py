@@ -84,7 +84,7 @@ def test_each_outlet_is_corrected_with_its_own_cross_validated_ratio(scored):
             "correction: per-outlet precision/recall ratio (empirical Bayes): own precision/recall ratio G_s/P_s "
             "(4 cross-validated articles)"
         )
-        assert row["warning"] is None
+        assert "cross-validated" not in (row["warning"] or "")  # (two articles: the small-group warning only)
     # Per period, every period of an outlet gets that outlet's ratio.
     for row in framing_scores(project=project, query=ScoreQuery(label=LABEL, period="year")):
         key = "a" if row["outlet"] == outlets["a"].slug else "b"
@@ -103,10 +103,10 @@ def test_an_outlet_without_cross_validated_articles_is_labelled_pooled_in_every_
             # the pooled ratio of the cross-validated articles (here all of A's: 0.5), labelled as such
             assert row["corrected_rate_per_1k"] == pytest.approx(200.0 * 0.5)
             assert "pooled precision/recall ratio G/P (no cross-validated articles" in row["method"]
-            assert row["warning"].startswith("no cross-validated articles of this outlet")
+            assert "no cross-validated articles of this outlet" in row["warning"]
         for row in rows:
             if row["outlet"] == outlets["a"].slug:
-                assert row["warning"] is None and "own precision/recall ratio" in row["method"]
+                assert "cross-validated" not in (row["warning"] or "") and "own precision/recall ratio" in row["method"]
 
 
 def test_a_version_without_per_outlet_counts_gets_the_pooled_ratio(scored):
