@@ -9,7 +9,8 @@ is fitted, and its errors are measured by grouped cross-validation there (never 
 held-out part the model's spans per 1,000 tokens per outlet are corrected with those cross-validated counts and
 compared with the experts' own rate on the same sentences. Three corrections are compared: the pooled
 precision/recall ratio, the adjusted count (subtract the cross-validated false positives per token, divide by
-recall), the per-outlet precision/recall ratio partially pooled towards the pooled one (``StratifiedErrors``), and
+recall), the per-outlet precision/recall ratio partially pooled towards the pooled one (``StratifiedErrors``: the
+app's empirical-Bayes weight, and beside it the fixed weight ``--prior-spans``, default m = 20, it replaced), and
 a calibrated probability sum (every candidate occurrence's score calibrated out-of-fold by isotonic regression,
 summed, and scaled by the cross-validated number of gold spans per candidate that overlaps one; point estimate
 only). The experts' rate on the training part (no model at all) is shown as a baseline. Bootstrap units are articles
