@@ -78,6 +78,8 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: list[tup
     """Insert ``rows`` (tuples of ``fields``, the model's attnames such as ``article_id``) as new rows of ``model``:
     by binary COPY on PostgreSQL, by bulk_create elsewhere. COPY applies no field defaults and no ``auto_now``, so
     pass every non-null column (bulk_create still sets its ``auto_now`` fields to the time of the write)."""
+    if not rows:
+        return 0  # no round trip for nothing (a chunk without question models writes no answer counts)
     if connection.vendor == "postgresql":
         meta = model._meta
         return copy_rows(meta.db_table, [meta.get_field(name).column for name in fields], rows)
