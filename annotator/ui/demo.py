@@ -9,7 +9,8 @@
   agreement has real numbers and the curator has disagreements to settle;
 * codebook questions: the article's primary frame (the Media Frames Corpus' 15 dimensions) and a ``target``
   attribute on actor labels, with both annotators' invented answers on their dozen (they disagree now and then);
-* the term-choice concept the demo is built around, a pinned lexicon term, a frozen snapshot of the study;
+* the term-choice concept the demo is built around, a pinned lexicon term, a frozen snapshot of the study, the human
+  layers' framing counts (recounted in this process, so Scores has every source before a worker runs);
 * model v1, queued for the Celery worker with its activation and scoring linked after it (`demo_model_publish`): when
   `make run` starts the worker it trains in seconds, becomes active and scores the project.
 
@@ -272,6 +273,14 @@ def demo_snapshot(project: Project, users: dict) -> Snapshot:
     if existing is not None:
         return existing
     return snapshot_freeze(project=project, by=users["demo-admin"], name=SNAPSHOT_NAME)
+
+
+def demo_human_scores(project: Project) -> list[str]:
+    """The human layers' counts (gold and each annotator's), recounted here rather than by the worker the writes
+    above queued: the server starts with every Scores source alive, with or without a worker running yet."""
+    from annotator.scoring.services import human_scores_refresh_stale
+
+    return human_scores_refresh_stale(project=project)
 
 
 def demo_model(project: Project, users: dict) -> ModelVersion:

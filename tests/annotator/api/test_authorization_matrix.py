@@ -163,8 +163,13 @@ def test_blind_mode_annotator_never_sees_another_annotators_spans(world):
     theirs = [s for s in world.spans.values() if s.annotator_id == world.ann2.pk]
     only_theirs = {"claimed", "so-called"}  # words only ann2 marked
     assert {s.text for s in theirs} >= only_theirs
-    # a curator computes agreement, so an agreement Job row exists for the project
-    client_for(world, "curator").get(f"/api/v1/projects/{p}/agreement/")
+    # a curator queues agreement, so an agreement Job row exists for the project (a GET stores none)
+    assert (
+        client_for(world, "curator")
+        .post(f"/api/v1/projects/{p}/agreement/", {}, content_type="application/json")
+        .status_code
+        == 202
+    )
     job = Job.objects.get(kind=Job.Kind.AGREEMENT)
     reads = [
         f"/api/v1/projects/{p}/articles/{a}/spans/",

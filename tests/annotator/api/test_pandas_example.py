@@ -19,6 +19,7 @@ from annotator.annotations.models import Adjudication, Layer, Span
 from annotator.api.services import api_token_create
 from annotator.projects.models import Label
 from annotator.projects.services import codebook_create_default, project_add_articles, project_create
+from annotator.scoring.services import human_scores_refresh_stale
 from ml.tokenise import count_tokens
 from tests.annotator.projects.factories import grant_outlets, make_article, make_outlet
 
@@ -70,6 +71,7 @@ def study():
                 n_gold += 1
     grant_outlets(project, articles)
     project_add_articles(project=project, by=user, article_ids=[a.pk for a in articles])
+    human_scores_refresh_stale(project=project)  # the recount the worker runs after the gold spans above
     _, key = api_token_create(user=user, name="notebook")
     return {"key": key, "outlets": outlets, "n_gold": n_gold}
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from annotator.annotations.agreement import AgreementFilters, agreement_compute, agreement_disagreements
 from annotator.annotations.models import Adjudication, Answer, Layer, Span
 from annotator.projects.models import Assignment, CodebookVersion, Label, Project
 from annotator.projects.visibility import system_viewer
-from annotator.scoring.models import Concept
+from annotator.scoring.models import ArticleScore, Concept
+from annotator.scoring.services import human_scores_refresh_stale
 from annotator.snapshots.models import Snapshot
 from annotator.training.models import ModelVersion
 from annotator.ui.demo import DOUBLE_CODED, PROJECT_SLUG
@@ -73,6 +75,12 @@ def test_demo_has_two_annotators_who_agree_and_disagree_and_a_second_run_changes
     # the gold primary frame on the gold articles, with two frames at least: model v1 has a question to learn
     gold_frames = Answer.objects.filter(project=project, layer=Layer.GOLD, question__name="primary_frame")
     assert gold_frames.count() >= 8 and gold_frames.values("value").distinct().count() >= 2
+
+    # every human source counted before any worker runs: gold and both annotators on Scores at once
+    assert human_scores_refresh_stale(project=project) == []
+    sources = set(ArticleScore.objects.filter(project=project).values_list("source", flat=True))
+    annotators = get_user_model().objects.filter(username__startswith="demo-annotator").values_list("pk", flat=True)
+    assert len(annotators) == 2 and sources >= {"gold", *(f"annotator:{pk}" for pk in annotators)}
 
     snapshot = Snapshot.objects.get(project=project)
     assert snapshot.manifest["counts"]["annotator_spans"] == spans.count()

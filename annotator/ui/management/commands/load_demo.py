@@ -34,6 +34,7 @@ class Command(BaseCommand):
         demo.demo_concepts(project)
         demo.demo_term_rules(project, users)
         snapshot = demo.demo_snapshot(project, users)
+        demo.demo_human_scores(project)
         version = None if options["no_model"] else demo.demo_model(project, users)
         self.stdout.write(
             self.style.SUCCESS(
