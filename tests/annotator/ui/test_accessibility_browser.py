@@ -27,16 +27,19 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SLUG = "demo-framing"
 BLOCKING = ("serious", "critical")
-RGB_JS = "(el, prop) => getComputedStyle(el)[prop].match(/\\d+/g).slice(0, 3).map(Number)"
+RGB_JS = """([sel, prop]) => {
+    const el = document.querySelector(sel);
+    const m = el && el.isConnected && getComputedStyle(el)[prop].match(/\\d+/g);
+    return m ? m.slice(0, 3).map(Number) : null;
+}"""
 
 
 def css_colour(page, selector: str, prop: str) -> str:
     """A computed colour of the element as #rrggbb (the first colour in the property's value)."""
-    # the value can still be "none" for a moment after a key press (the focus ring is drawn on the next frame)
-    page.wait_for_function(
-        "([sel, prop]) => /\\d/.test(getComputedStyle(document.querySelector(sel))[prop])", arg=[selector, prop]
-    )
-    r, g, b = page.eval_on_selector(selector, RGB_JS, prop)
+    # Read in one evaluation, retried until there is a colour: the value can be "none" for a moment after a key press
+    # (the focus ring is drawn on the next frame), and a saved span is redrawn, so an element found by one call can be
+    # detached (no computed style) by the next.
+    r, g, b = page.wait_for_function(RGB_JS, arg=[selector, prop]).json_value()
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
