@@ -243,7 +243,7 @@ def baseline_postgres(url: str, rows: list[tuple]) -> tuple[float, float]:
                                   "'corpus_article'::regclass AND attnum > 0").fetchall())  # fmt: skip
         for i, name in enumerate(OUTLETS, start=1):
             conn.execute("INSERT INTO corpus_outlet (id, name, slug, country, language, leaning, homepage, "
-                         "is_wire_agency, created_at) VALUES (%s, %s, %s, '', '', '', '', false, now())",
+                         "is_wire_agency, created_at, time_zone) VALUES (%s, %s, %s, '', '', '', '', false, now(), '')",
                          (i, name, f"baseline-{i}"))  # fmt: skip
         conn.commit()
         started, server_started = time.perf_counter(), process_cpu(conn.info.backend_pid) or 0.0

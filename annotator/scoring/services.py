@@ -410,8 +410,9 @@ def framing_scores_store(*, project: Project, query) -> list[dict]:
 
 
 def score_cache_warm(*, project_id: int) -> int:
-    """Compute the per-outlet table of every label, and the code-score tables of every question (per outlet, and
-    per outlet and month), from the active model, so the first reader waits for nothing; returns tables stored."""
+    """Compute the framing-score tables of every label and the code-score tables of every question, per outlet and
+    per outlet and month (the dashboard's two charts as it opens), from the active model, so that no reader waits
+    for them (a read computes what is not stored, and stores nothing); returns tables stored."""
     from annotator.scoring.code_scores import code_scores_store
     from annotator.scoring.selectors import ScoreQuery
 
@@ -420,11 +421,12 @@ def score_cache_warm(*, project_id: int) -> int:
     if version is None:
         return 0
     labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
+    periods = ("all", "month")
     for name in labels:
-        framing_scores_store(
-            project=project, query=ScoreQuery(label=name, source="model", syndication=project.syndication_rule)
-        )
-    return len(labels) + code_scores_store(project=project, version=version)
+        for period in periods:
+            query = ScoreQuery(label=name, source="model", period=period, syndication=project.syndication_rule)
+            framing_scores_store(project=project, query=query)
+    return len(labels) * len(periods) + code_scores_store(project=project, version=version, periods=periods)
 
 
 def scoring_run_fail(*, job_id: int, reason: str, plan: int | None = None) -> None:

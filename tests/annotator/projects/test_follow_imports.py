@@ -103,7 +103,9 @@ def test_new_imports_of_a_followed_outlet_are_scored_by_the_active_model(celery_
     # The finished run warms the dashboard's tables and the import queued story clustering, both on the worker:
     # wait for them before the test's database is emptied (their writes would deadlock with the flush).
     wait_for(
-        lambda: ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == project.labels.count(),
+        lambda: (
+            ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == 2 * project.labels.count()
+        ),  # per outlet and per month
         timeout=120,
         what="the score cache to be warmed",
     )

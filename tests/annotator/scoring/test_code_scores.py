@@ -10,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from annotator.annotations.answers import AnswerRow, answers_import
 from annotator.common.errors import ApplicationError
-from annotator.projects.models import Role
+from annotator.projects.models import Label, Role
 from annotator.projects.questions import question_create
 from annotator.projects.services import membership_add
 from annotator.scoring import services
 from annotator.scoring.code_scores import CodeScoreQuery, code_score_comparison, code_scores
 from annotator.scoring.models import AnswerCount, ScoreCache
+from annotator.scoring.selectors import ScoreQuery, framing_scores_key
 from ml import artefact
 from ml.codes import Misclassification, answer_shares
 from tests.annotator.projects.factories import make_user
@@ -227,6 +228,10 @@ def test_the_api_answers_json_and_csv_and_reads_never_write(scored):
     # the scoring job stores the tables; a read then returns them as stored (and still writes nothing)
     assert services.score_cache_warm(project_id=project.pk) >= 2
     assert ScoreCache.objects.filter(project=project, key=CodeScoreQuery("tone").key()).exists()
+    for period in ("all", "month"):  # the dashboard's framing charts as it opens, for every label
+        for label in Label.objects.filter(project=project).values_list("name", flat=True):
+            query = ScoreQuery(label=label, period=period, syndication=project.syndication_rule)
+            assert ScoreCache.objects.filter(project=project, key=framing_scores_key(query)).exists(), (label, period)
     with CaptureQueriesContext(connection) as queries:
         again = client.get(url, {"question": "tone"}).json()
     assert again == rows

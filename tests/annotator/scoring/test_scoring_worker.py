@@ -75,9 +75,9 @@ def test_scoring_covers_every_article_and_label_once(celery_worker):
     assert herald > ledger
     assert Span.objects.filter(project=project, layer=Layer.GOLD).count() == gold_before
 
-    # The finished run warms the dashboard's per-outlet table of every label.
+    # The finished run stores the dashboard's per-outlet and per-month tables of every label.
     def warmed():
-        return ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == n_labels
+        return ScoreCache.objects.filter(project=project, key__startswith="scores:").count() == 2 * n_labels
 
     wait_for(warmed, timeout=60, what="the score cache to be warmed for every label")
 
