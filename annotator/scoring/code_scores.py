@@ -32,6 +32,7 @@ from annotator.projects.visibility import Viewer
 from annotator.scoring.models import AnswerCount, ScoreCache
 from annotator.scoring.selectors import (
     PERIODS,
+    STORED_PERIODS,
     ResolvedSource,
     periods_text,
     publication_periods,
@@ -334,7 +335,7 @@ def code_scores_compute(
     return json_safe(out)
 
 
-def code_scores_store(*, project: Project, version: ModelVersion, periods: tuple[str, ...] = ("all", "month")) -> int:
+def code_scores_store(*, project: Project, version: ModelVersion, periods: tuple[str, ...] = STORED_PERIODS) -> int:
     """Compute and store the model tables of every question the version predicts (the scoring job, at the end of a
     run), so readers find them; returns the number of tables stored."""
     n = 0

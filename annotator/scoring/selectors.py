@@ -50,6 +50,11 @@ PER_OUTLET_CORRECTION = "per-outlet precision/recall ratio (empirical Bayes)"
 CORRECTION_VERSION = "per-outlet-eb-1;intervals-2"
 
 
+#: The periods whose model tables the end of a scoring run stores (the dashboard's two charts as it opens: per outlet,
+#: and per outlet and month); any other period is computed when read.
+STORED_PERIODS = ("all", "month")
+
+
 @dataclass(frozen=True)
 class ScoreQuery:
     label: str

@@ -414,19 +414,18 @@ def score_cache_warm(*, project_id: int) -> int:
     per outlet and month (the dashboard's two charts as it opens), from the active model, so that no reader waits
     for them (a read computes what is not stored, and stores nothing); returns tables stored."""
     from annotator.scoring.code_scores import code_scores_store
-    from annotator.scoring.selectors import ScoreQuery
+    from annotator.scoring.selectors import STORED_PERIODS, ScoreQuery
 
     project = Project.objects.get(pk=project_id)
     version = ModelVersion.objects.filter(project=project, is_active=True).first()
     if version is None:
         return 0
     labels = list(Label.objects.filter(project=project).values_list("name", flat=True))
-    periods = ("all", "month")
     for name in labels:
-        for period in periods:
+        for period in STORED_PERIODS:
             query = ScoreQuery(label=name, source="model", period=period, syndication=project.syndication_rule)
             framing_scores_store(project=project, query=query)
-    return len(labels) * len(periods) + code_scores_store(project=project, version=version, periods=periods)
+    return len(labels) * len(STORED_PERIODS) + code_scores_store(project=project, version=version)
 
 
 def scoring_run_fail(*, job_id: int, reason: str, plan: int | None = None) -> None:

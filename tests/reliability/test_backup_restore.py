@@ -33,7 +33,6 @@ CHECK = """
 import json, django
 django.setup()
 from annotator.annotations.models import Span
-from annotator.annotations.selectors import suggestions_of_version
 from annotator.corpus.models import Article
 from annotator.projects.models import Project
 from annotator.scoring.models import ArticleScore
