@@ -21,6 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The quantiles come from scipy.special (imported where used): the very functions scipy.stats' norm, t and gamma
+# call for ppf (ndtri, stdtrit, gammaincinv), without the 80 MiB scipy.stats adds to a web process (docs/benchmarks.md,
+# Lean processes).
+
 #: Below this many articles a group is ``too_small`` (docs/statistics.md, "Small groups").
 MIN_ARTICLES = 5
 TOO_SMALL_WARNING = (
@@ -39,12 +43,12 @@ def warning(n_articles: int) -> str | None:
 
 
 def _z_t_ratio(n: np.ndarray, confidence: float) -> tuple[float, np.ndarray]:
-    from scipy.stats import norm, t
+    from scipy.special import ndtri, stdtrit
 
     alpha = 1.0 - confidence
-    z = float(norm.ppf(1 - alpha / 2))
+    z = float(ndtri(1 - alpha / 2))
     df = np.maximum(np.asarray(n, dtype=float) - 1, 1)
-    return z, (t.ppf(1 - alpha / 2, df) / z) ** 2
+    return z, (stdtrit(df, 1 - alpha / 2) / z) ** 2
 
 
 def design_effect(
@@ -65,7 +69,7 @@ def design_effect(
 
 def rate_interval(spans: np.ndarray, tokens: np.ndarray, *, confidence: float, per: float = 1000.0):
     """Interval of ``per * sum(spans) / sum(tokens)`` from per-article counts (see the module docstring)."""
-    from scipy.stats import gamma
+    from scipy.special import gammaincinv
 
     spans, tokens = np.asarray(spans, dtype=float), np.asarray(tokens, dtype=float)
     s, t = spans.sum(), tokens.sum()
@@ -75,8 +79,8 @@ def rate_interval(spans: np.ndarray, tokens: np.ndarray, *, confidence: float, p
     d = design_effect(spans, tokens, poisson, confidence=confidence)
     alpha = 1.0 - confidence
     s_eff, t_eff = s / d, t / d
-    low = gamma.ppf(alpha / 2, s_eff + 0.5) / t_eff if s > 0 else 0.0
-    high = gamma.ppf(1 - alpha / 2, s_eff + 0.5) / t_eff
+    low = gammaincinv(s_eff + 0.5, alpha / 2) / t_eff if s > 0 else 0.0
+    high = gammaincinv(s_eff + 0.5, 1 - alpha / 2) / t_eff
     return float(low * per), float(high * per)
 
 
@@ -89,10 +93,10 @@ def binomial_interval(successes: int, n: int, *, confidence: float):
 
 def _wilson(x: float, m: float, n_eff: float, *, confidence: float) -> tuple[float, float]:
     """Wilson interval of ``p = x / m`` with ``n_eff`` effective trials; exactly 0 (1) at ``x = 0`` (``x = m``)."""
-    from scipy.stats import norm
+    from scipy.special import ndtri
 
     p = x / m
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = float(ndtri(1 - (1 - confidence) / 2))
     z2 = z * z
     centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
     half = z * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2)) / (1 + z2 / n_eff)

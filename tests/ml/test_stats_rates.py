@@ -226,3 +226,43 @@ def test_adjusted_count_recovers_true_rates_where_the_ratio_over_counts_neutral_
     for name, rate in true_rate.items():
         assert adjusted[name].corrected_rate == pytest.approx(rate, rel=0.25, abs=0.6)
     assert ratio["neutral"].corrected_rate > 3 * true_rate["neutral"]  # the ratio keeps the false positives
+
+
+def test_the_closed_form_intervals_equal_scipy_stats_without_importing_it():
+    """The web process computes these intervals; scipy.stats would add ~80 MiB to it (docs/benchmarks.md, Lean
+    processes), so they use the scipy.special functions behind norm, t and gamma's ppf: same values, to the bit."""
+    import subprocess
+    import sys
+
+    from scipy.stats import gamma, norm, t
+
+    from ml.stats import intervals
+
+    spans, tokens = np.array([30.0, 0, 1, 0]), np.array([400.0, 250, 900, 120])
+    s, n_tok = spans.sum(), tokens.sum()
+    d = intervals.design_effect(spans, tokens, s / n_tok**2, confidence=0.9)
+    assert d > 1  # so the t quantile takes part
+    x, m = spans - s / n_tok * tokens, tokens
+    variance = 4 / 3 * float((x**2).sum()) / m.sum() ** 2
+    z = norm.ppf(1 - (1.0 - 0.9) / 2)
+    assert d == 1.0 + (variance / (s / n_tok**2) - 1.0) * (t.ppf(1 - (1.0 - 0.9) / 2, 3) / z) ** 2
+    low, high = intervals.rate_interval(spans, tokens, confidence=0.9)
+    alpha = 1.0 - 0.9
+    assert (low, high) == (
+        gamma.ppf(alpha / 2, s / d + 0.5) / (n_tok / d) * 1000,
+        gamma.ppf(1 - alpha / 2, s / d + 0.5) / (n_tok / d) * 1000,
+    )
+    p, z = 3 / 10, norm.ppf(1 - (1 - 0.95) / 2)
+    centre = (p + z * z / 20) / (1 + z * z / 10)
+    half = z * np.sqrt(p * (1 - p) / 10 + z * z / 400) / (1 + z * z / 10)
+    assert intervals.binomial_interval(3, 10, confidence=0.95) == (centre - half, centre + half)
+
+    code = (
+        "import sys, numpy as np\n"
+        "from ml.stats import intervals\n"
+        "intervals.rate_interval(np.array([3.0, 0, 7]), np.array([400.0, 250, 900]), confidence=0.95)\n"
+        "intervals.binomial_interval(3, 10, confidence=0.95)\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
