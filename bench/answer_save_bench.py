@@ -1,12 +1,18 @@
 """Answer save latency over HTTP on loopback, with answers and spans already in PostgreSQL.
 
     .venv/bin/python -m bench.answer_save_bench --database-url postgres://…/fs_bench_<name> [--answers 200000]
-        [--requests 600] [--workers 2]
+        [--requests 600] [--workers 2] [--compare-with ../main-worktree --rounds 4]
 
 Uses span_save_bench's fixture (project, 2,000 articles, spans) plus ten codebook questions (article and sentence
 scope, every kind) and ``--answers`` answers of twenty other annotators (bulk insert, once); then logs in with a real
 session + CSRF token and times POST /api/v1/projects/<slug>/articles/<id>/answers/set/ one request at a time
 (keep-alive): a mix of first answers, changed answers and clears, as the annotator page sends them.
+
+With --compare-with, the same mix goes alternately (one round each, --rounds times) to a server running that
+checkout's code (another commit: `git worktree add /tmp/base <commit>`) and to one running this checkout's, on the
+same database, and the p95 of each side is reported with their ratio. Each side's SQL statements per save (a first
+answer, a change, a clear: the whole request, session and user included) are counted through Django's test client
+in a process running that side's code.
 """
 
 from __future__ import annotations
@@ -16,11 +22,14 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
+import textwrap
 import time
+from pathlib import Path
 
 from bench._django import django_setup, ensure_database
-from bench._processes import cpu_seconds, load_average, percentile
+from bench._processes import ab_sides, cpu_seconds, load_average, percentile
 from bench.span_save_bench import BENCH_PASSWORD, BENCH_USER, DEFAULT_DB, ROOT, Session, ensure_fixture, start_server
 
 QUESTIONS = [  # (name, scope, kind, options)
@@ -87,6 +96,43 @@ def ensure_answers(*, n: int, project, questions: dict[str, int], article_ids: l
     Answer.objects.bulk_create(rows, batch_size=5000)
 
 
+COUNT_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import django
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=sys.argv[1]))
+    counts = []
+    for path, body in json.loads(sys.argv[2]):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(path, body, content_type="application/json")
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"answer save failed: {response.status_code} {response.content[:300]!r}")
+        counts.append(len(ctx.captured_queries))
+    print(json.dumps(counts))
+""")
+
+
+def statements_per_save(args, *, code_dir: Path, project, questions: dict[str, int], article_id: int) -> dict:
+    """SQL statements of a first answer, a change and a clear (whole requests) with ``code_dir``'s code."""
+    path = f"/api/v1/projects/{project.slug}/articles/{article_id}/answers/set/"
+    saves = [(path, {"question": questions["frame"], "value": v}) for v in ("security", "economic", None)]
+    env = {
+        **os.environ, "PYTHONPATH": str(code_dir), "DATABASE_URL": args.database_url, "DEBUG": "0",
+        "FRAMESCOPE_DATA_DIR": str(ROOT / "var" / "bench-ann"), "DJANGO_SETTINGS_MODULE": "annotator.settings",
+    }  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", COUNT_SCRIPT, BENCH_USER, json.dumps(saves)], cwd=code_dir, env=env, check=True,
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return dict(zip(("first", "change", "clear"), json.loads(out.strip().splitlines()[-1]), strict=True))
+
+
 def run(args: argparse.Namespace) -> dict:
     data_dir = ROOT / "var" / "bench-ann"
     ensure_database(args.database_url)
@@ -108,15 +154,51 @@ def run(args: argparse.Namespace) -> dict:
     ensure_answers(n=args.answers, project=project, questions=questions, article_ids=ids, sentences=sentences)
     n_answers = Answer.objects.filter(project=project).count()
     load_before = load_average()
-    proc, port = start_server(url=args.database_url, data_dir=data_dir, workers=args.workers)
+    sides = ab_sides(compare_with=args.compare_with, rounds=args.rounds)
+    statements = {
+        name: statements_per_save(args, code_dir=code_dir, project=project, questions=questions, article_id=ids[-1])
+        for name, code_dir in dict(sides).items()
+    }
+    per_side: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    rng = random.Random(7)
+    for name, code_dir in sides:
+        n = args.requests if len(sides) == 1 else max(1, args.requests // args.rounds)
+        timings, cpu_ms = measure(args, project, questions, ids, sentences, rng, code_dir=code_dir, n=n)
+        per_side.setdefault(name, []).extend(timings)
+        cpu.setdefault(name, []).append(cpu_ms)
+    result: dict = {"answers_in_db": n_answers, "workers": args.workers}
+    for name, timings in per_side.items():
+        prefix = "" if len(per_side) == 1 else f"{name}_"
+        result.update({
+            f"{prefix}statements_per_save": statements[name],
+            f"{prefix}requests": len(timings),
+            f"{prefix}p50_ms": round(statistics.median(timings), 2),
+            f"{prefix}p95_ms": round(percentile(timings, 95), 2),
+            f"{prefix}p99_ms": round(percentile(timings, 99), 2),
+            f"{prefix}max_ms": round(max(timings), 2),
+            f"{prefix}server_cpu_ms_per_request": round(statistics.mean(cpu[name]), 2),
+        })  # fmt: skip
+    if len(per_side) == 2:
+        result["p95_after_over_before"] = round(result["after_p95_ms"] / result["before_p95_ms"], 3)
+        result["p95_ms"] = result["after_p95_ms"]
+    result.update({"load_average_before": load_before, "load_average_after": load_average()})
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def measure(args, project, questions, ids, sentences, rng: random.Random, *, code_dir: Path, n: int):
+    """Warm up, then time n answer saves one at a time against a server running ``code_dir``'s code."""
+    proc, port = start_server(
+        url=args.database_url, data_dir=ROOT / "var" / "bench-ann", workers=args.workers, code_dir=code_dir
+    )
     try:
         session = Session(port)
         session.login(BENCH_USER, BENCH_PASSWORD)
         headers = {"Content-Type": "application/json", "X-CSRFToken": session.cookies["csrftoken"]}
-        rng = random.Random(7)
         timings: list[float] = []
         cpu_start = 0.0
-        for i in range(args.warmup + args.requests):
+        for i in range(args.warmup + n):
             if i == args.warmup:
                 cpu_start = cpu_seconds(proc.pid)
             name, scope, kind, options = rng.choice(QUESTIONS)
@@ -138,20 +220,7 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    result = {
-        "answers_in_db": n_answers,
-        "requests": len(timings),
-        "p50_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 95), 2),
-        "p99_ms": round(percentile(timings, 99), 2),
-        "max_ms": round(max(timings), 2),
-        "server_cpu_ms_per_request": round(server_cpu_ms, 2),
-        "workers": args.workers,
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-    }
-    print(json.dumps(result, indent=2))
-    return result
+    return timings, server_cpu_ms
 
 
 def main() -> None:
@@ -162,6 +231,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare-with", default=None, help="another checkout to A/B against (same database)")
+    parser.add_argument("--rounds", type=int, default=4, help="A/B: alternating rounds per side")
     result = run(parser.parse_args())
     if result["p95_ms"] >= 12:
         print(f"p95 {result['p95_ms']} ms is above the 12 ms floor", file=sys.stderr)

@@ -19,14 +19,14 @@ option values (stored in option order, without repeats); text a non-blank string
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, router, transaction
-from django.db.models import Subquery
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Length
 from django.db.models.sql.subqueries import InsertQuery
@@ -54,6 +54,16 @@ class QuestionSpec:
     options: tuple[str, ...]  # option values in option order
 
 
+def _spec_from_rows(rows: list[tuple], question_id: int) -> QuestionSpec:
+    """The spec from rows of (id, name, scope, kind, label_id, option value), one per option in option order (one
+    row with a NULL option for a question without options, or a NULL id for no question); 400 if unknown."""
+    if not rows or rows[0][0] is None:
+        raise ApplicationError(
+            "Unknown question.", {"question": [f"Question {question_id} is not in this project's codebook."]}
+        )
+    return QuestionSpec(*rows[0][:5], options=tuple(row[5] for row in rows if row[5] is not None))
+
+
 def question_spec(*, project: Project, question_id: int) -> QuestionSpec:
     """The question of the project's codebook as a :class:`QuestionSpec` (one query: a row per option); 400 if
     unknown."""
@@ -62,11 +72,7 @@ def question_spec(*, project: Project, question_id: int) -> QuestionSpec:
         .order_by("options__order", "options__id")
         .values_list("pk", "name", "scope", "kind", "label_id", "options__value")
     )
-    if not rows:
-        raise ApplicationError(
-            "Unknown question.", {"question": [f"Question {question_id} is not in this project's codebook."]}
-        )
-    return QuestionSpec(*rows[0][:5], options=tuple(row[5] for row in rows if row[5] is not None))
+    return _spec_from_rows(rows, question_id)
 
 
 def answer_value_clean(*, spec: QuestionSpec, value):
@@ -169,8 +175,12 @@ def _article_length(*, project: Project, article_id: int) -> int:
         .first()
     )
     if row is None:
-        raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
+        raise _not_in_project()
     return row
+
+
+def _not_in_project() -> ApplicationError:
+    return ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
 
 
 def _latest_version_id(project: Project) -> int | None:
@@ -192,20 +202,85 @@ def _insert_ignoring_conflicts(answer: Answer) -> int | None:
     return row[0] if row else None
 
 
-def _save_context(*, project: Project, article_id: int, key_filter: dict) -> tuple[int, int | None, int | None]:
-    """ONE query: (the article's length in code points, the latest codebook version, the unit's current answer in
-    the layer or None); 404 if the article is not in the project. The save's hot path: see answer_set."""
-    latest = CodebookVersion.objects.filter(project=project).order_by("-number").values("pk")[:1]
-    current = Answer.objects.filter(**key_filter).values("pk")[:1]
-    row = (
-        ProjectArticle.objects.filter(project=project, article_id=article_id)
-        .annotate(n=Length("article__text"), version=Subquery(latest), current=Subquery(current))
-        .values_list("n", "version", "current")
-        .first()
+@dataclass(frozen=True)
+class SaveContext:
+    """What an answer save reads before it writes, in one statement (:func:`_save_context`)."""
+
+    text_length: int | None  # the article's length in code points; None: the article is not in the project
+    version_id: int | None  # the latest codebook version
+    current: int | None  # the unit's answer in the layer (the annotator's own in the annotator layer)
+    # the user's queue, for annotations.services._queue_check: any assignment in the project; this article's
+    # assignment's calibration flag (None: not assigned); a calibration assignment not done yet
+    has_assignments: bool
+    assigned_calibration: bool | None
+    gate_closed: bool
+    question: list[tuple]  # (id, name, scope, kind, label_id, option value) per option in order: _spec_from_rows
+
+
+def _key_filter(
+    *, layer: str, question_id: int, article_id: int, annotator_id: int | None, start_char: int | None,
+    end_char: int | None, span_id: int | None,
+) -> dict:  # fmt: skip
+    """The unit's answer in the layer, as the unique indexes key it (the unit fields are checked against the
+    question's scope later: a unit that does not fit is refused before anything is written)."""
+    key = unit_key(start_char=start_char, end_char=end_char, span_id=span_id)
+    key_filter = {"layer": layer, "question_id": question_id, "article_id": article_id, "unit_key": key}
+    if layer == Layer.ANNOTATOR:
+        key_filter["annotator_id"] = annotator_id
+    return key_filter
+
+
+@functools.cache
+def _save_context_sql(annotator_layer: bool) -> str:
+    link, article, version = ProjectArticle._meta, Article._meta, CodebookVersion._meta
+    answer, assignment, question, option = Answer._meta, Assignment._meta, Question._meta, QuestionOption._meta
+    order = connections[router.db_for_read(Question)].ops.quote_name(option.get_field("order").column)
+    mine = f"FROM {assignment.db_table} q WHERE q.project_id = %s AND q.annotator_id = %s"
+    own = " AND x.annotator_id = %s" if annotator_layer else ""
+    return (
+        "SELECT c.n, c.version, c.current, c.has_assignments, c.assigned_calibration, c.gate_closed,"
+        " qn.id, qn.name, qn.scope, qn.kind, qn.label_id, o.value FROM (SELECT"
+        f" (SELECT LENGTH(a.{article.get_field('text').column}) FROM {link.db_table} pa"
+        f" INNER JOIN {article.db_table} a ON a.id = pa.article_id"
+        " WHERE pa.project_id = %s AND pa.article_id = %s) AS n,"
+        f" (SELECT v.id FROM {version.db_table} v WHERE v.project_id = %s ORDER BY v.number DESC LIMIT 1) AS version,"
+        f" (SELECT x.id FROM {answer.db_table} x WHERE x.layer = %s AND x.question_id = %s AND x.article_id = %s"
+        f" AND x.unit_key = %s{own} LIMIT 1) AS current,"
+        f" EXISTS (SELECT 1 {mine}) AS has_assignments,"
+        f" (SELECT q.is_calibration {mine} AND q.article_id = %s) AS assigned_calibration,"
+        f" EXISTS (SELECT 1 {mine} AND q.is_calibration = %s AND q.status <> %s) AS gate_closed) c"
+        f" LEFT JOIN {question.db_table} qn ON qn.id = %s AND qn.project_id = %s"
+        f" LEFT JOIN {option.db_table} o ON o.question_id = qn.id"
+        f" ORDER BY o.{order}, o.id"
     )
-    if row is None:
-        raise ApplicationError(NOT_IN_PROJECT, {"article": [NOT_IN_PROJECT]}, status_code=404)
-    return row
+
+
+def _save_context(*, project: Project, key_filter: dict, queue_user_id: int | None = None) -> SaveContext:
+    """ONE query, the save's hot path (see answer_set): the article's length if it is in the project, the latest
+    codebook version, the unit's current answer (``key_filter``, from :func:`_key_filter`), the queue facts of
+    ``queue_user_id`` (none for None) and the question with its options, a row per option in option order.
+
+    Written as SQL (portable to PostgreSQL and SQLite, like the span save's ``_span_context_sql``) because building
+    the equivalent ORM queries cost more CPU than running them. The options come as rows of a join, not aggregated:
+    ordered aggregation is not portable, and the context's scalar subqueries are computed once for all the rows."""
+    annotator_layer = key_filter["layer"] == Layer.ANNOTATOR
+    article_id, queue = key_filter["article_id"], [project.pk, queue_user_id]
+    params = [
+        project.pk, article_id, project.pk,
+        key_filter["layer"], key_filter["question_id"], article_id, key_filter["unit_key"],
+        *([key_filter["annotator_id"]] if annotator_layer else []),
+        *queue, *queue, article_id, *queue, True, Assignment.Status.DONE,
+        key_filter["question_id"], project.pk,
+    ]  # fmt: skip
+    with connections[router.db_for_read(Answer)].cursor() as cursor:
+        cursor.execute(_save_context_sql(annotator_layer), params)
+        rows = cursor.fetchall()
+    n, version_id, current, has_assignments, assigned_calibration, gate_closed = rows[0][:6]
+    return SaveContext(
+        text_length=n, version_id=version_id, current=current, has_assignments=bool(has_assignments),
+        assigned_calibration=None if assigned_calibration is None else bool(assigned_calibration),
+        gate_closed=bool(gate_closed), question=[row[6:] for row in rows],
+    )  # fmt: skip
 
 
 def _upsert(*, answer: Answer, key_filter: dict, current: int | None) -> tuple[Answer, bool]:
@@ -237,28 +312,36 @@ def _upsert(*, answer: Answer, key_filter: dict, current: int | None) -> tuple[A
 def _store(
     *, project: Project, article_id: int, spec: QuestionSpec, layer: str, annotator_id: int | None, by, value,
     start_char: int | None, end_char: int | None, span_id: int | None, provenance: dict | None = None,
+    context: SaveContext | None = None,
 ) -> tuple[Answer | None, bool]:  # fmt: skip
-    """The shared path of every answer write: check the unit and the value, then upsert (or delete for None)."""
-    key = unit_key(start_char=start_char, end_char=end_char, span_id=span_id)  # checked against the scope below
-    key_filter = {"layer": layer, "question_id": spec.id, "article_id": article_id, "unit_key": key}
-    if layer == Layer.ANNOTATOR:
-        key_filter["annotator_id"] = annotator_id
-    length, version_id, current = _save_context(project=project, article_id=article_id, key_filter=key_filter)
+    """The shared path of every answer write: check the unit and the value, then upsert (or delete for None).
+    ``context``: the save's context when the caller read it already (answer_set, for the queue and the question)."""
+    key_filter = _key_filter(
+        layer=layer, question_id=spec.id, article_id=article_id, annotator_id=annotator_id, start_char=start_char,
+        end_char=end_char, span_id=span_id,
+    )  # fmt: skip
+    if context is None:
+        context = _save_context(project=project, key_filter=key_filter)
+    if context.text_length is None:
+        raise _not_in_project()
     unit = _unit(
-        spec=spec, project=project, article_id=article_id, text_length=length, layer=layer, annotator_id=annotator_id,
-        start_char=start_char, end_char=end_char, span_id=span_id,
+        spec=spec, project=project, article_id=article_id, text_length=context.text_length, layer=layer,
+        annotator_id=annotator_id, start_char=start_char, end_char=end_char, span_id=span_id,
     )  # fmt: skip
     if value is None:
-        if current is not None:
-            Answer.objects.filter(**key_filter).delete()
+        if context.current is not None:
+            # One DELETE statement: no model refers to answers and no signal listens for their deletion, so
+            # QuerySet.delete()'s collector would only wrap the same statement in BEGIN ... COMMIT.
+            rows = Answer.objects.filter(**key_filter)
+            rows._raw_delete(rows.db)
         return None, False
     answer = Answer(
         project=project, article_id=article_id, question_id=spec.id, layer=layer, annotator_id=annotator_id,
         span_id=unit.span_id, start_char=unit.start_char, end_char=unit.end_char, unit_key=unit.key,
-        value=answer_value_clean(spec=spec, value=value), codebook_version_id=version_id,
+        value=answer_value_clean(spec=spec, value=value), codebook_version_id=context.version_id,
         provenance=provenance or {}, updated_by=by,
     )  # fmt: skip
-    return _upsert(answer=answer, key_filter=key_filter, current=current)
+    return _upsert(answer=answer, key_filter=key_filter, current=context.current)
 
 
 def answer_set(
@@ -279,18 +362,27 @@ def answer_set(
     (see the module docstring). Not wrapped in one transaction on purpose, like span_create: each write is a
     single statement, and a lost race on a first answer is resolved by updating the row that won.
 
-    Cost (the hot path of the page): the role from the request's cached membership, one query for the question and
-    its options, one for article-in-project + its length + the codebook version + the unit's current answer, and one
-    UPDATE or INSERT.
+    Cost (the hot path of the page): the role from the request's cached membership, ONE query for the queue facts,
+    the question and its options, article-in-project + its length + the codebook version + the unit's current
+    answer (:func:`_save_context`), and one UPDATE or INSERT (DELETE for a clear). The rules are checked in this
+    order: may annotate, queue and calibration gate, question, article in project, unit, value.
     """
-    from annotator.annotations.services import _check_may_annotate, queue_check
+    from annotator.annotations.services import _check_may_annotate, _queue_check
 
     _check_may_annotate(project=project, user=user)
-    queue_check(project=project, user=user, article_id=article)
-    spec = question_spec(project=project, question_id=question_id)
+    key_filter = _key_filter(
+        layer=Layer.ANNOTATOR, question_id=question_id, article_id=article, annotator_id=user.pk,
+        start_char=start_char, end_char=end_char, span_id=span_id,
+    )  # fmt: skip
+    context = _save_context(project=project, key_filter=key_filter, queue_user_id=user.pk)
+    _queue_check(
+        has_assignments=context.has_assignments, assigned_calibration=context.assigned_calibration,
+        gate_closed=context.gate_closed,
+    )  # fmt: skip
+    spec = _spec_from_rows(context.question, question_id)
     return _store(
         project=project, article_id=article, spec=spec, layer=Layer.ANNOTATOR, annotator_id=user.pk, by=user,
-        value=value, start_char=start_char, end_char=end_char, span_id=span_id,
+        value=value, start_char=start_char, end_char=end_char, span_id=span_id, context=context,
     )  # fmt: skip
 
 

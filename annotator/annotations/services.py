@@ -108,15 +108,6 @@ def _queue_check(*, has_assignments: bool, assigned_calibration: bool | None, ga
         raise ApplicationError(CALIBRATION_FIRST, {"article": [CALIBRATION_FIRST]}, status_code=403)
 
 
-def queue_check(*, project: Project, user, article_id: int) -> None:
-    """:func:`_queue_check` read with the ORM, for writes other than the span save (answers): two small queries."""
-    mine = Assignment.objects.filter(project=project, annotator=user)
-    assigned = mine.filter(article_id=article_id).values_list("is_calibration", flat=True).first()
-    has_assignments = assigned is not None or mine.exists()
-    gate_closed = assigned is False and mine.filter(is_calibration=True).exclude(status=Assignment.Status.DONE).exists()
-    _queue_check(has_assignments=has_assignments, assigned_calibration=assigned, gate_closed=gate_closed)
-
-
 def _span_context(
     *, project: Project, user, article_id: int, label_id: int, start_char: int, end_char: int
 ) -> tuple | None:

@@ -92,11 +92,7 @@ class AnswerSetApi(APIView):
             project=project, article=article_id, user=request.user, question_id=data["question"], value=data["value"],
             start_char=data["start_char"], end_char=data["end_char"], span_id=data["span"],
         )  # fmt: skip
-        row = None
-        if answer is not None:
-            row = {f: getattr(answer, f) for f in ("id", "question_id", "start_char", "end_char", "span_id", "value")}
-            row["updated_at"] = answer.updated_at
-        body = {"question_id": data["question"], "cleared": answer is None, "answer": row}
+        body = {"question_id": data["question"], "cleared": answer is None, "answer": answer}
         return Response(
             self.OutputSerializer(body).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -1,6 +1,7 @@
 """Role helpers: the hierarchy, project_for_user_or_404 and DRF role permissions composed with & and |."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path
@@ -20,6 +21,7 @@ from annotator.projects.roles import (
     project_role_permission,
     role_at_least,
 )
+from annotator.projects.selectors import membership_role, project_get_for_user
 
 pytestmark = pytest.mark.django_db
 ROLES = [Role.OWNER, Role.CURATOR, Role.ANNOTATOR, Role.VIEWER]
@@ -106,6 +108,21 @@ def test_project_for_user_or_404(world):
         project_for_user_or_404(user=users[Role.OWNER], slug="missing")
     with pytest.raises(ValueError, match="unknown role"):
         project_for_user_or_404(user=users[Role.OWNER], slug="study", min_role="boss")
+
+
+def test_project_get_for_user_reads_the_whole_project_and_remembers_the_role(world, django_assert_num_queries):
+    project, _, users = world
+    Project.objects.filter(pk=project.pk).update(stratify_by=["outlet", "month"], follow_outlets=[3], blind=False)
+    with django_assert_num_queries(1):
+        found, role = project_get_for_user(slug="study", user=users[Role.CURATOR])
+        assert membership_role(project=found, user=users[Role.CURATOR]) == role == Role.CURATOR  # remembered
+    expected = Project.objects.get(pk=project.pk)
+    for f in Project._meta.concrete_fields:  # every column, JSON decoded and datetimes aware on both backends
+        assert getattr(found, f.attname) == getattr(expected, f.attname), f.name
+    assert not hasattr(found, "member_role_") and found._state.db == expected._state.db and not found._state.adding
+    for user, slug in ((users["outsider"], "study"), (users[Role.OWNER], "missing"), (AnonymousUser(), "study")):
+        with pytest.raises(Http404):
+            project_get_for_user(slug=slug, user=user)
 
 
 @pytest.mark.urls(__name__)
