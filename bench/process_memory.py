@@ -1,6 +1,10 @@
 """Resident memory of what `make run` starts, idle and after every page and API list has been served once.
 
-    .venv/bin/python -m bench.process_memory [--articles 10000] [--settle 20]
+    python3 -m venv /tmp/runvenv && /tmp/runvenv/bin/pip install -e .     # a `make run` install: no test extras
+    /tmp/runvenv/bin/python -m bench.process_memory [--articles 10000] [--settle 20]
+
+Run it with the Python of a `make run` install, as above: the test extras that `make test` adds to `.venv` bring
+pandas, which scikit-learn then imports in the worker (+47 MiB).
 
 Embedded defaults as `make run` has them (SQLite and the filesystem broker in a data directory of its own, no
 DATABASE_URL or CELERY_BROKER_URL): migrate, the demo (`load_demo`, whose model the worker trains, activates and
