@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
+# Test processes in parallel (pytest-xdist; each has its own data folder and broker: tests/conftest.py).
+TEST_PROCESSES ?= auto
 
 .PHONY: run test install install-run migrate demo lint bench data clean
 
@@ -37,7 +39,7 @@ run: demo
 	$(PY) manage.py run_all
 
 test: install
-	FRAMESCOPE_DATA_DIR=$${FRAMESCOPE_DATA_DIR:-$(CURDIR)/var/test} $(PY) -m pytest $(PYTEST_ARGS)
+	FRAMESCOPE_DATA_DIR=$${FRAMESCOPE_DATA_DIR:-$(CURDIR)/var/test} $(PY) -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check annotator ml tests bench scripts

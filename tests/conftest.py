@@ -32,6 +32,31 @@ DATA_HELP = (
 ENVIRONMENT_MARKERS = ("data", "postgresql", "sqlite", "redis", "extra")
 
 
+def pytest_xdist_setupnodes(config, specs):
+    """`make test` runs the suite in parallel processes (pytest-xdist): give each its own data folder (SQLite file,
+    filesystem broker, cache, artefacts), Redis database and artefacts folder, so no process sees another's tasks,
+    files or login counts. Set as the processes' environment before their settings load (pytest-django loads them
+    before any conftest), and inherited by every worker or server a test starts; PostgreSQL test databases are
+    already one per process (pytest-django suffixes them)."""
+    from django.conf import settings
+
+    broker = settings.CELERY_BROKER_URL
+    for index, spec in enumerate(specs):
+        spec.env["FRAMESCOPE_DATA_DIR"] = str(Path(settings.DATA_DIR) / spec.id)
+        spec.env["FRAMESCOPE_ARTIFACTS_DIR"] = str(ARTIFACTS_DIR / spec.id)
+        if broker.startswith("redis"):
+            spec.env["CELERY_BROKER_URL"] = redis_url_with_db(broker, offset=index + 1)
+
+
+def redis_url_with_db(url: str, *, offset: int) -> str:
+    """The same Redis server, the database `offset` places after the URL's (of the 16 a server has by default)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + offset) % 16}"))
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test that drives Chromium is a browser test, and every test that reads BABE a data test, marked or not."""
     for item in items:

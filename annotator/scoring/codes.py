@@ -1,11 +1,13 @@
-"""Scoring's half of the question classifiers: predict a chunk's articles and turn the answers into AnswerCount rows.
+"""Scoring's half of the question classifiers: predict a chunk's articles, turn the answers into AnswerCount rows and
+store the annotator page's pre-fill (PredictedAnswers).
 
-A scoring chunk (scoring.services.score_chunk) calls :func:`answer_count_rows` beside the lexicon's span counts and
+A scoring chunk (scoring.services.score_chunk) calls :func:`chunk_answer_rows` beside the lexicon's span counts and
 writes both in one transaction. Per question the version learned (its artefact's ``codes``): article questions
 predict the article's text, sentence questions each sentence (``ml.sentences``, as the annotator page splits them).
 A unit the version learned from is counted with its cross-fitted prediction (``ml.artefact.load_code_units``) and
 the fold that made it, so scores never count an in-sample prediction and correct each fold with errors measured on
-the others (scoring.code_scores).
+the others (scoring.code_scores). The same prediction pass gives the pre-fill, which the web process reads
+(scoring.selectors.predicted_answers) without ever loading a classifier or scikit-learn.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from functools import lru_cache
 from annotator.annotations.models import Layer
 from annotator.common.errors import ApplicationError
 from annotator.projects.models import Question
-from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer
+from annotator.projects.visibility import Viewer
 from annotator.scoring.models import AnswerCount
 from annotator.training.models import ModelVersion
 
 ANSWER_COUNT_FIELDS = ("model_version_id", "article_id", "question_id", "answer", "fold", "n_units", "n_with_answer")
+PREDICTED_ANSWERS_FIELDS = ("model_version_id", "article_id", "answers")
 FINAL = AnswerCount.FINAL_MODEL
 
 
@@ -95,95 +98,80 @@ def question_models_check(*, version: ModelVersion, questions: dict[str, Learned
         )
 
 
-def _predict(qm: QuestionModel, texts: list[str]) -> list[tuple[str, ...]]:
+def _predict(qm: QuestionModel, texts: list[str]) -> tuple[list[tuple[str, ...]], list[list[float]]]:
+    """Each text's predicted answers and the probabilities they come from, in one ``predict_proba`` pass."""
     if not texts:
-        return []
-    predicted = qm.model.predict(texts)
-    return [tuple(p) for p in predicted] if qm.multiple else [(str(p),) for p in predicted]
+        return [], []
+    proba = qm.model.predict_proba(texts)
+    predicted = qm.model.answers_from_proba(proba)
+    chosen = [tuple(p) for p in predicted] if qm.multiple else [(str(p),) for p in predicted]
+    return chosen, proba.tolist()
 
 
-def answer_count_rows(
+def _prefill_entry(qm: QuestionModel, question_id: int, start, end, chosen: tuple[str, ...], p: list[float]) -> list:
+    """One ``PredictedAnswers.answers`` entry: ``[question_id, start, end, value, score]``."""
+    if qm.multiple:
+        return [question_id, start, end, list(chosen), {a: round(x, 4) for a, x in zip(qm.answers, p, strict=True)}]
+    return [question_id, start, end, chosen[0], round(p[qm.answers.index(chosen[0])], 4)]
+
+
+@dataclass
+class ChunkAnswers:
+    #: AnswerCount rows (``ANSWER_COUNT_FIELDS``)
+    counts: list[tuple]
+    #: PredictedAnswers rows (``PREDICTED_ANSWERS_FIELDS``), one per article with at least one unit
+    predicted: list[tuple]
+
+
+def chunk_answer_rows(
     *, version_id: int, questions: dict[str, LearnedQuestion], artefact_path: str, articles: list[tuple[int, str, str]]
-) -> list[tuple]:
-    """AnswerCount rows (``ANSWER_COUNT_FIELDS``) of a chunk: ``articles`` are (id, text, language)."""
+) -> ChunkAnswers:
+    """A chunk's AnswerCount rows and the annotator page's pre-fill rows (``PredictedAnswers``), from one prediction
+    pass per question over every unit: ``articles`` are (id, text, language).
+
+    The two differ on the units the version learned from: the counts take their cross-fitted prediction (scores must
+    not count an in-sample one), the pre-fill the final model's, as for every other unit (what the model answers when
+    an annotator asks it, as it did when the pre-fill was computed in the web process). Those units are predicted
+    once more than the counts alone would need: a few hundred per version, against a corpus of thousands.
+    """
     from ml.sentences import split_sentences
 
-    rows: list[tuple] = []
+    counts: list[tuple] = []
+    prefill: dict[int, list] = {pk: [] for pk, _t, _l in articles}
+    sentences: dict[int, list] | None = None
     for qm in loaded_question_models(artefact_path):
         learned = questions.get(qm.name)
         if learned is None:
             continue
         question_id = learned.question_id
         if learned.scope == Question.Scope.SENTENCE:
-            units = [
-                (pk, s.start_char, s.end_char, text[s.start_char : s.end_char])
-                for pk, text, language in articles
-                for s in split_sentences(text, language=language)
-            ]
+            if sentences is None:  # split once per chunk, whatever the number of sentence questions
+                sentences = {
+                    pk: [(s.start_char, s.end_char) for s in split_sentences(text, language=language)]
+                    for pk, text, language in articles
+                }
+            units = [(pk, start, end, text[start:end]) for pk, text, _l in articles for start, end in sentences[pk]]
         else:
             units = [(pk, -1, -1, text) for pk, text, _language in articles]
-        todo = [i for i, (pk, start, end, _t) in enumerate(units) if (pk, start, end) not in qm.cross_fitted]
-        predicted = dict(zip(todo, _predict(qm, [units[i][3] for i in todo]), strict=True))
+        predicted, proba = _predict(qm, [u[3] for u in units])
         n_units: Counter = Counter()
         with_answer: Counter = Counter()
-        for i, (pk, start, end, _text) in enumerate(units):
-            fold, chosen = qm.cross_fitted.get((pk, start, end)) or (FINAL, predicted[i])
+        for (pk, start, end, _text), final, p in zip(units, predicted, proba, strict=True):
+            fold, chosen = qm.cross_fitted.get((pk, start, end)) or (FINAL, final)
             n_units[(pk, fold)] += 1
             for answer in chosen:
                 with_answer[(pk, fold, answer)] += 1
+            unit = (None, None) if start < 0 else (start, end)
+            prefill[pk].append(_prefill_entry(qm, question_id, *unit, final, p))
         answered = {(pk, fold) for pk, fold, _a in with_answer}
         for (pk, fold, answer), n in sorted(with_answer.items()):
-            rows.append((version_id, pk, question_id, answer, fold, n_units[(pk, fold)], n))
+            counts.append((version_id, pk, question_id, answer, fold, n_units[(pk, fold)], n))
         for (pk, fold), n in sorted(n_units.items()):
             if (pk, fold) not in answered:
-                rows.append((version_id, pk, question_id, "", fold, n, 0))
+                counts.append((version_id, pk, question_id, "", fold, n, 0))
         seen = {pk for pk, _fold in n_units}  # an article without a sentence still gets its row: 0 units
-        rows.extend((version_id, pk, question_id, "", FINAL, 0, 0) for pk, _t, _l in articles if pk not in seen)
-    return rows
-
-
-def predicted_answers(*, viewer: Viewer, article) -> dict:
-    """The active version's predicted answers on an article, for the annotator page to pre-fill (computed now from
-    the artefact, never stored): per question the model learned, the article's answer, or each sentence's.
-
-    ``{"model_version": n, "answers": [{question_id, start_char, end_char, value, score}]}``; ``value`` as an
-    answer stores it (a list for multiple choice), ``score`` the model's probability of it (multiple choice: of
-    each chosen option, ``scores``). Readable by whoever reads the model's suggestions (the same layer rule);
-    ``model_version`` is None and the list empty without an active version."""
-    from annotator.annotations.selectors import article_sentences
-
-    if not viewer.sees_layer(Layer.SUGGESTION):
-        raise Hidden(BLIND_LAYER, "layer")
-    version = ModelVersion.objects.filter(project=viewer.project, is_active=True).first()
-    if version is None or not version.artefact_path:
-        return {"model_version": None, "answers": []}
-    questions = version_questions(version=version)
-    out = []
-    sentences = None
-    for qm in loaded_question_models(version.artefact_path):
-        learned = questions.get(qm.name)
-        if learned is None:
-            continue
-        if learned.scope == Question.Scope.SENTENCE:
-            if sentences is None:
-                sentences = [(s.start_char, s.end_char) for s in article_sentences(article=article)]
-            units = sentences
-        else:
-            units = [(None, None)]
-        texts = [article.text if start is None else article.text[start:end] for start, end in units]
-        if not texts:
-            continue
-        proba = qm.model.predict_proba(texts)
-        predicted = _predict(qm, texts)
-        for (start, end), chosen, p in zip(units, predicted, proba.tolist(), strict=True):
-            row = {"question_id": learned.question_id, "start_char": start, "end_char": end}
-            if qm.multiple:
-                scores = {a: round(s, 4) for a, s in zip(qm.answers, p, strict=True)}
-                row.update(value=list(chosen), score=None, scores=scores)
-            else:
-                row.update(value=chosen[0], score=round(p[qm.answers.index(chosen[0])], 4), scores=None)
-            out.append(row)
-    return {"model_version": version.number, "answers": out}
+        counts.extend((version_id, pk, question_id, "", FINAL, 0, 0) for pk, _t, _l in articles if pk not in seen)
+    return ChunkAnswers(counts, [(version_id, pk, rows) for pk, rows in prefill.items() if rows])
 
 
 def predicts_questions(*, viewer: Viewer) -> bool:

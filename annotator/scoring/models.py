@@ -96,3 +96,32 @@ class AnswerCount(models.Model):
         ]
         # Code scores' cache fingerprint reads max(id) per (version, question): an index lookup, not a scan.
         indexes = [models.Index(fields=["model_version", "question", "id"], name="answer_count_fingerprint")]
+
+
+class PredictedAnswers(models.Model):
+    """A model version's predicted answers on one article, as the annotator page's *Pre-fill from the model* shows
+    them: one row per (version, article), written by the scoring chunk that writes the article's ``AnswerCount`` rows
+    (``scoring.codes.chunk_answer_rows``), so the web process never loads a classifier.
+
+    ``answers`` is a JSON list with one compact entry per (question, unit), in the version's question order and each
+    question's unit order: ``[question_id, start_char, end_char, value, score]``. ``start_char``/``end_char`` are
+    the sentence's offsets (null for an article question); ``value`` is what an answer stores (a list of options for
+    multiple choice); ``score`` is the model's probability of ``value`` (rounded to 4 decimals), or for multiple
+    choice ``{option: probability}`` of every option. ``scoring.selectors.predicted_answers`` spells the entries out.
+    Every unit is predicted by the version's final model, those it learned from included (unlike the cross-fitted
+    ``AnswerCount``: a pre-fill is the model's answer, not an out-of-sample estimate). An article without any unit
+    (a sentence question only, and no sentence) has no row.
+    """
+
+    # No database constraint (like annotations.Suggestions): the scoring chunk that writes the rows holds its
+    # articles' and version's locks until it commits, and Django's deletion cascades them.
+    model_version = models.ForeignKey(
+        "training.ModelVersion", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    article = models.ForeignKey("corpus.Article", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    answers = models.JSONField(help_text="[[question id, start, end, value, score or {option: score}], …]")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "article"], name="predicted_answers_unique"),
+        ]

@@ -16,13 +16,15 @@ import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
 
+from annotator.annotations.models import Layer
 from annotator.common.errors import ApplicationError
 from annotator.common.jsonsafe import json_safe
 from annotator.common.timezones import DEFAULT_TIME_ZONE, zone
 from annotator.corpus.models import Outlet
 from annotator.projects.models import Label, Project
-from annotator.projects.visibility import Viewer, system_viewer
-from annotator.scoring.models import ArticleScore, Concept, ScoreCache
+from annotator.projects.visibility import BLIND_LAYER, Hidden, Viewer, system_viewer
+from annotator.scoring.codes import version_questions
+from annotator.scoring.models import ArticleScore, Concept, PredictedAnswers, ScoreCache
 from annotator.scoring.services import model_source
 from annotator.training.models import ModelVersion
 from ml.stats import (
@@ -569,3 +571,40 @@ def scoring_job_latest(*, project: Project):
     from annotator.common.models import Job
 
     return Job.objects.filter(project=project, kind=Job.Kind.SCORING).order_by("-created_at").first()
+
+
+def predicted_answers(*, viewer: Viewer, article) -> dict:
+    """The active version's predicted answers on an article, for the annotator page to pre-fill, as the scoring run
+    stored them (``PredictedAnswers``; nothing is predicted here, so a web process never loads a classifier): per
+    question the model learned that the project still has, the article's answer, or each sentence's.
+
+    ``{"model_version": n, "answers": [{question_id, start_char, end_char, value, score, scores}]}``; ``value`` as an
+    answer stores it (a list for multiple choice), ``score`` the model's probability of it (multiple choice: of
+    each option, ``scores``). Readable by whoever reads the model's suggestions (the same layer rule);
+    ``model_version`` is None and the list empty without an active version. Like the suggestions, the answers appear
+    once a scoring run of the active version has covered the article: before that the list is empty."""
+    if not viewer.sees_layer(Layer.SUGGESTION):
+        raise Hidden(BLIND_LAYER, "layer")
+    active = ModelVersion.objects.filter(project=viewer.project, is_active=True)
+    version = active.only("number", "metrics", "project_id").first()
+    if version is None:
+        return {"model_version": None, "answers": []}
+    stored = (
+        PredictedAnswers.objects.filter(model_version=version, article=article)
+        .values_list("answers", flat=True)
+        .first()
+    )
+    out = []
+    if stored:
+        questions = {learned.question_id for learned in version_questions(version=version).values()}
+        for question_id, start, end, value, score in stored:
+            if question_id not in questions:  # deleted or renamed since the version was trained
+                continue
+            multiple = isinstance(score, dict)
+            out.append(
+                {
+                    "question_id": question_id, "start_char": start, "end_char": end, "value": value,
+                    "score": None if multiple else score, "scores": score if multiple else None,
+                }
+            )  # fmt: skip
+    return {"model_version": version.number, "answers": out}

@@ -1,9 +1,10 @@
 """Writes for scoring: run the active model over a project's corpus in resumable chunks, refresh human counts.
 
-Results are keyed by (article, source, label). A chunk writes its articles' counts and suggestion spans together,
-in one transaction under the articles' row locks, and only while its plan is the job's current one and the job is
-running: so a chunk that runs twice (a redelivered message) changes nothing, and the chunks a resume re-planned
-away, or that are still queued when the run has finished, write nothing at all.
+Results are keyed by (article, source, label). A chunk writes its articles' counts and suggestion spans together
+(and the question classifiers' answer counts and pre-fill answers), in one transaction under the articles' row locks,
+and only while its plan is the job's current one and the job is running: so a chunk that runs twice (a redelivered
+message) changes nothing, and the chunks a resume re-planned away, or that are still queued when the run has
+finished, write nothing at all.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from annotator.corpus.models import Article
 from annotator.projects.locks import project_lock
 from annotator.projects.models import Assignment, Label, Project
 from annotator.scoring import codes
-from annotator.scoring.models import AnswerCount, ArticleScore, ScoreCache
+from annotator.scoring.models import AnswerCount, ArticleScore, PredictedAnswers, ScoreCache
 from annotator.training.models import ModelVersion
 from annotator.training.selectors import model_version_has_lexicon, model_version_labels
 
@@ -179,7 +180,8 @@ def model_labels_check(*, version: ModelVersion, model_labels: Iterable[str], pr
 
 
 def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
-    """Predict spans for these articles and store them with their per-label counts; returns newly scored.
+    """Predict spans for these articles and store them with their per-label counts, and the question classifiers'
+    answers with theirs and the annotator page's pre-fill (``codes.chunk_answer_rows``); returns newly scored.
 
     A chunk of a superseded plan, or of a run that is no longer running, writes nothing and returns 0.
     """
@@ -206,7 +208,7 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
             found=model.predict_arrays(texts), model_labels=model.labels_, articles=articles,
             labels=labels, project_id=project.pk, version_id=version.pk, source=source,
         )  # fmt: skip
-    answer_counts = codes.answer_count_rows(
+    answers = codes.chunk_answer_rows(
         version_id=version.pk, questions=questions, artefact_path=version.artefact_path,
         articles=[(pk, text, language or outlet_language) for pk, text, _n, language, outlet_language in rows],
     )  # fmt: skip
@@ -231,7 +233,8 @@ def score_chunk(*, job_id: int, article_ids: list[int], plan: int) -> int:
             _results_delete(version=version, article_ids=sorted(already))
         rows_insert(Suggestions, SUGGESTIONS_FIELDS, spans)
         rows_insert(ArticleScore, SCORE_FIELDS, scores)
-        rows_insert(AnswerCount, codes.ANSWER_COUNT_FIELDS, answer_counts)
+        rows_insert(AnswerCount, codes.ANSWER_COUNT_FIELDS, answers.counts)
+        rows_insert(PredictedAnswers, codes.PREDICTED_ANSWERS_FIELDS, answers.predicted)
         new = len(set(ids) - already)
         # The update waits for the job's row lock and then re-checks the plan and status on the committed row.
         counted = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, params__plan=plan).update(
@@ -333,16 +336,20 @@ def _lock_articles(articles) -> None:
 
 
 def _results_delete(*, version: ModelVersion, article_ids=None) -> None:
-    """A version's counts, answer counts and suggestion spans always go together (callers hold the articles' locks)."""
+    """A version's counts, answer counts, suggestion spans and predicted answers always go together (callers hold the
+    articles' locks)."""
     spans = Suggestions.objects.filter(model_version=version)
     scores = ArticleScore.objects.filter(source=model_source(version))
     answers = AnswerCount.objects.filter(model_version=version)
+    predicted = PredictedAnswers.objects.filter(model_version=version)
     if article_ids is not None:
         spans, scores = spans.filter(article_id__any_of=article_ids), scores.filter(article_id__any_of=article_ids)
         answers = answers.filter(article_id__any_of=article_ids)
+        predicted = predicted.filter(article_id__any_of=article_ids)
     spans.delete()
     scores.delete()
     answers.delete()
+    predicted.delete()
 
 
 def _finish_if_complete(*, job_id: int, project_id: int) -> None:
@@ -367,7 +374,8 @@ def _unfinished_runs(*, version: ModelVersion):
 
 @transaction.atomic
 def scoring_results_clear(*, version: ModelVersion) -> int:
-    """Discard a version's counts and suggestion spans together, so the next run scores every article again.
+    """Discard a version's counts, suggestion spans and predicted answers together, so the next run scores every
+    article again.
 
     Returns the number of articles cleared.
     """

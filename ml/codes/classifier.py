@@ -260,7 +260,10 @@ class SingleChoiceClassifier(_CodeClassifier):
         return softmax(z, axis=1)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        proba = self.predict_proba(X)
+        return self.answers_from_proba(self.predict_proba(X))
+
+    def answers_from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """What :meth:`predict` returns for texts whose :meth:`predict_proba` is ``proba`` (one pass for both)."""
         return self.classes_[np.argmax(proba, axis=1)]
 
 
@@ -311,8 +314,11 @@ class MultipleChoiceClassifier(_CodeClassifier):
         return expit(self.decision_function(X))
 
     def predict(self, X: Sequence[str]) -> list[tuple[str, ...]]:
-        chosen = self.predict_proba(X) >= 0.5
-        return [tuple(self.classes_[row].tolist()) for row in chosen]
+        return self.answers_from_proba(self.predict_proba(X))
+
+    def answers_from_proba(self, proba: np.ndarray) -> list[tuple[str, ...]]:
+        """What :meth:`predict` returns for texts whose :meth:`predict_proba` is ``proba`` (one pass for both)."""
+        return [tuple(self.classes_[row].tolist()) for row in proba >= 0.5]
 
 
 class OrdinalScaleClassifier(_CodeClassifier):
@@ -402,7 +408,11 @@ class OrdinalScaleClassifier(_CodeClassifier):
         return cumulative[:, :-1] - cumulative[:, 1:]
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        below_or_at = np.cumsum(self.predict_proba(X), axis=1)
+        return self.answers_from_proba(self.predict_proba(X))
+
+    def answers_from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """What :meth:`predict` returns (the median point) for texts whose :meth:`predict_proba` is ``proba``."""
+        below_or_at = np.cumsum(proba, axis=1)
         return self.classes_[np.argmax(below_or_at >= 0.5 - 1e-12, axis=1)]
 
     def expected_value(self, X: Sequence[str]) -> np.ndarray:

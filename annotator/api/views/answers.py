@@ -13,7 +13,7 @@ from annotator.annotations.answers import answer_set
 from annotator.annotations.selectors import answer_rows_own, article_sentences
 from annotator.projects.selectors import article_get_for_project, project_get_for_user
 from annotator.projects.visibility import viewer_for
-from annotator.scoring.codes import predicted_answers
+from annotator.scoring.selectors import predicted_answers
 
 
 class AnswerOutputSerializer(serializers.Serializer):
@@ -52,8 +52,9 @@ class PredictedAnswerListApi(APIView):
 
     @extend_schema(
         responses=OutputSerializer,
-        summary="The active model's predicted answers on an article, computed now, for the annotator page to "
-        "pre-fill (stored only when the annotator confirms one, as their own answer).",
+        summary="The active model's predicted answers on an article, as its scoring run stored them (none until a "
+        "run has covered the article), for the annotator page to pre-fill (an answer of the annotator's only when "
+        "they confirm one).",
     )
     def get(self, request: Request, slug: str, article_id: int) -> Response:
         project, role = project_get_for_user(slug=slug, user=request.user)

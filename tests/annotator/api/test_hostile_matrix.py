@@ -29,7 +29,7 @@ from annotator.common.models import Job, JobStatus
 from annotator.corpus.models import ImportBatch
 from annotator.projects.models import Label, Question, QuestionOption, Role
 from annotator.projects.services import membership_add, project_update
-from annotator.scoring.models import AnswerCount, Concept
+from annotator.scoring.models import AnswerCount, Concept, PredictedAnswers
 from annotator.snapshots.models import Snapshot
 from annotator.training.models import LexiconTerm, ModelVersion, TermRule
 from ml.codes.evaluation import evaluate_answers
@@ -430,6 +430,8 @@ def build_world() -> World:
         for article, answer in ((a, "pro"), (b, "anti")):
             AnswerCount.objects.create(model_version=version, article=article, question=stance, answer=answer,
                                        n_units=1, n_with_answer=1)  # fmt: skip
+        # what the annotator page pre-fills (stored by scoring, read by answers/predicted/)
+        PredictedAnswers.objects.create(model_version=version, article=a, answers=[[stance.pk, None, None, "pro", 0.8]])
         LexiconTerm.objects.create(model_version=version, term="regime", label=label, weight=2.0, support=2, n_seen=3)
         rule = TermRule.objects.create(project=project, term="rebels", label=label, action=TermRule.Action.BAN)
         Concept.objects.create(project=project, name="Armed opposition", slug="armed-opposition",

@@ -1,9 +1,12 @@
 """Pre-filling predicted answers on the annotator page in a real Chromium: shown as predicted, not saved, not enough
-for Done, then confirmed with Enter or changed with a click, each saved as the annotator's own answer."""
+for Done, then confirmed with Enter or changed with a click, each saved as the annotator's own answer. The answers are
+the ones the scoring run stored for the article: the two new articles are scored before the page opens."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from unittest import mock
 
 import pytest
 
@@ -13,6 +16,7 @@ from annotator.projects.questions import question_update
 from annotator.projects.services import membership_add, project_add_articles
 from tests.annotator.projects.factories import PASSWORD, make_article, make_user
 from tests.annotator.scoring.test_answer_counts import trained
+from tests.annotator.scoring.test_score_chunk_rows import score_in_process
 from tests.annotator.training.synthetic import add_tone_question, synthetic_project
 from tests.conftest import browser_login
 
@@ -22,6 +26,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HOSTILE = "Officials said the terrorists of the regime attacked the town while residents waited for aid convoys."
 CALM = "Officials said talks continued on monday while residents waited for aid convoys near the town."
+
+
+@contextlib.contextmanager
+def _committed(execute: bool = True):
+    yield []  # no test transaction here: on_commit callbacks ran when their transaction committed
 
 
 @pytest.fixture
@@ -35,6 +44,8 @@ def world(transactional_db):
         make_article(text=text, title=f"New {i}", outlet=articles[0].outlet) for i, text in enumerate((HOSTILE, CALM))
     ]
     project_add_articles(project=project, by=owner, article_ids=[a.pk for a in new])
+    with mock.patch("annotator.scoring.tasks.score_cache_warm_task.delay"):
+        score_in_process(project, chunk_size=50, on_commit=_committed)  # the pre-fill reads what scoring stored
     annotator = make_user("coder")
     membership_add(project=project, user=annotator, role=Role.ANNOTATOR, by=owner)
     return project, new, annotator
