@@ -13,7 +13,7 @@ the models that predicted: the final model, fitted on all the gold, errs less th
 measured on, and correcting its answers with them over-corrects (docs/benchmarks.md, "Known truth"). Those units
 keep fold -1 (``FINAL``): all five fold models predict them in equal parts, whose errors are all the folds'
 counts together, one matrix (scoring.code_scores). A version trained before fold models were kept predicts them with
-its final model, as before. The same prediction pass gives the pre-fill, which the web process reads
+its final model, as before. The final model's pass over every unit gives the pre-fill, which the web process reads
 (scoring.selectors.predicted_answers) without ever loading a classifier or scikit-learn.
 """
 
@@ -165,8 +165,8 @@ def chunk_answer_rows(
     The pre-fill is the final model's answer on every unit (what the model answers when an annotator asks it, as it
     did when the pre-fill was computed in the web process). The counts are estimates' inputs: a learned-from unit's
     cross-fitted prediction (scores must not count an in-sample one), any other unit's by fold ``article id mod K``'s
-    model (the module docstring), so each unit the counts need is predicted twice; a version trained before fold
-    models were kept counts the final model's answers, predicted once.
+    model (the module docstring), so such a unit is predicted twice; a version trained before fold models were
+    kept counts the final model's answers, predicted once.
     """
     from ml.sentences import split_sentences
 
