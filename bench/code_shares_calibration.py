@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.code_shares_calibration [--studies 200] [--gold 2000] [--per-outlet 2000] [--jobs 2]
     .venv/bin/python -m bench.code_shares_calibration --style 2     # outlets with their own words, see below
+    .venv/bin/python -m bench.code_shares_calibration --variants "pooled, EM; pooled, cross-fitted, all-fold matrix"
 
 The generator (:class:`Generator`): every article has 40 filler words (Zipf-distributed pseudo-words, the same for
 every answer) and four cue words, each drawn from its answer's list of 60 cue words with probability 0.75 and from
@@ -14,9 +15,14 @@ within an outlet, as on BABE.
 
 One *study*: a gold sample (``--gold`` articles, outlets equally often) trains a ``SingleChoiceClassifier`` (words
 only, ``char_ngrams=()``: four times faster, and the statistics are what is under test) whose
-misclassification is cross-validated on that sample (5 folds); ``--per-outlet`` new articles per outlet are
+misclassification is cross-validated on that sample (5 folds; the classifier's default ``C``); ``--per-outlet`` new articles per outlet are
 predicted, and ``ml.codes.answer_shares`` corrects their predicted shares with the pooled matrix and with the
 per-outlet matrices (pooled towards it with m = 20 units), by EM and by the inversion (500 bootstrap resamples each).
+The "cross-fitted" variants predict a new article with one of the five fold models instead of the final one (fold
+``article id mod 5``, as the scoring run does) and correct it either fold by fold with the other folds' counts
+(``answer_shares(folds=..., errors={fold: ...})``, each fold's matrix drawn on its own) or all together with all
+folds' counts ("all-fold matrix": one matrix, one draw per resample). ``--variants`` picks variants (separated by
+``;``); the inversion ones equal EM to the digits on this corpus.
 Reported over ``--studies`` studies: the error of the corrected share against the outlet's true share (mean
 absolute, 90th percentile, share within 0.03, mean signed) and how often the 95 % interval covers the true share;
 the uncorrected share is shown beside them.
@@ -41,11 +47,15 @@ SHARES = {"o1": 0.10, "o2": 0.25, "o3": 0.40, "o4": 0.60, "o5": 0.80}
 FILLER_WORDS, CUE_WORDS = 40, 4
 CUE_FIDELITY = 0.75
 MODEL_PARAMS: dict = {"char_ngrams": ()}  # words only: 4x faster, and the statistics are under test here
-VARIANTS = {  # name: (per-outlet matrices, method)
-    "pooled, EM": (False, "em"),
-    "pooled, inversion": (False, "inversion"),
-    "per-outlet, EM": (True, "em"),
-    "per-outlet, inversion": (True, "inversion"),
+VARIANTS = {  # name: (predicted by, per-outlet matrices, method)
+    "pooled, EM": ("final", False, "em"),
+    "pooled, inversion": ("final", False, "inversion"),
+    "per-outlet, EM": ("final", True, "em"),
+    "per-outlet, inversion": ("final", True, "inversion"),
+    "pooled, cross-fitted": ("cross-fitted", False, "em"),
+    "per-outlet, cross-fitted": ("cross-fitted", True, "em"),
+    "pooled, cross-fitted, all-fold matrix": ("cross-fitted, all folds", False, "em"),
+    "per-outlet, cross-fitted, all-fold matrix": ("cross-fitted, all folds", True, "em"),
 }
 
 
@@ -78,7 +88,11 @@ class Generator:
         return texts, list(truth)
 
 
-def study(gen: Generator, *, seed: int, gold: int, per_outlet: int, n_resamples: int) -> list[dict]:
+def study(
+    gen: Generator, *, seed: int, gold: int, per_outlet: int, n_resamples: int, variants: list[str] | None = None
+) -> list[dict]:
+    variants = list(VARIANTS) if variants is None else variants
+    predictors = {VARIANTS[v][0] for v in variants}
     rng = np.random.RandomState(seed)
     g_texts, g_truth, g_outlets = [], [], []
     for outlet in SHARES:
@@ -87,22 +101,48 @@ def study(gen: Generator, *, seed: int, gold: int, per_outlet: int, n_resamples:
         g_truth += a
         g_outlets += [outlet] * len(t)
     model = SingleChoiceClassifier(random_state=seed, **MODEL_PARAMS)
-    cv = cross_fit(model, g_texts, g_truth, groups=list(range(len(g_texts))), random_state=seed)
+    cv = cross_fit(
+        model, g_texts, g_truth, groups=list(range(len(g_texts))), random_state=seed,
+        keep_models=predictors != {"final"},
+    )  # fmt: skip
     errors = Misclassification.from_units(answers=ANSWERS, true=cv.true, predicted=cv.predicted, strata=g_outlets)
-    pooled = Misclassification(errors.answers, errors.pooled)
-    model.fit(g_texts, g_truth)
     texts, outlets = [], []
     for outlet in SHARES:
         t, _ = gen.articles(outlet, per_outlet, rng)
         texts += t
         outlets += [outlet] * len(t)
-    predicted = list(model.predict(texts))
+    articles = np.arange(len(texts))
+    predicted: dict[str, list] = {}
+    if "final" in predictors:
+        model.fit(g_texts, g_truth)
+        predicted["final"] = list(model.predict(texts))
+    fold = articles % len(cv.models) if cv.models else None
+    if cv.models:  # a new article is predicted by fold model (article id mod K), as the scoring run does
+        by_fold = np.empty(len(texts), dtype=object)
+        for k, fold_model in enumerate(cv.models):
+            rows = np.flatnonzero(fold == k)
+            by_fold[rows] = list(fold_model.predict([texts[i] for i in rows]))
+        predicted["cross-fitted"] = predicted["cross-fitted, all folds"] = list(by_fold)
+    # fold k's units are corrected with the confusion counts of the other folds (code_scores._misclassifications)
+    others = {
+        k: Misclassification.from_units(
+            answers=ANSWERS, true=[t for t, f in zip(cv.true, cv.fold, strict=True) if f != k],
+            predicted=[p for p, f in zip(cv.predicted, cv.fold, strict=True) if f != k],
+            strata=[o for o, f in zip(g_outlets, cv.fold, strict=True) if f != k],
+        )
+        for k in range(len(cv.models))
+    }  # fmt: skip
     out = []
-    for variant, (by_outlet, method) in VARIANTS.items():
+    for variant in variants:
+        predictor, by_outlet, method = VARIANTS[variant]
+        if predictor == "cross-fitted":
+            chosen = others if by_outlet else {k: Misclassification(ANSWERS, m.pooled) for k, m in others.items()}
+            correction = {"errors": chosen, "folds": fold.tolist()}
+        else:
+            correction = {"errors": errors if by_outlet else Misclassification(errors.answers, errors.pooled)}
         rows = answer_shares(
-            groups=outlets, articles=range(len(texts)), predicted=predicted, answers=ANSWERS,
-            errors=errors if by_outlet else pooled, strata=outlets if by_outlet else None, method=method,
-            n_resamples=n_resamples, seed=seed,
+            groups=outlets, articles=articles.tolist(), predicted=predicted[predictor], answers=ANSWERS,
+            strata=outlets if by_outlet else None, method=method, n_resamples=n_resamples, seed=seed, **correction,
         )  # fmt: skip
         for r in rows:
             if r.answer == "Biased":
@@ -115,8 +155,15 @@ def study(gen: Generator, *, seed: int, gold: int, per_outlet: int, n_resamples:
 
 
 def _study_task(task: tuple) -> list[dict]:
-    style, seed, gold, per_outlet, resamples = task
-    return study(Generator(0, style_words=style), seed=seed, gold=gold, per_outlet=per_outlet, n_resamples=resamples)
+    style, seed, gold, per_outlet, resamples, variants = task
+    return study(
+        Generator(0, style_words=style),
+        seed=seed,
+        gold=gold,
+        per_outlet=per_outlet,
+        n_resamples=resamples,
+        variants=variants,
+    )
 
 
 def summary(rows: list[dict]) -> dict:
@@ -144,9 +191,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--style", type=int, default=0, help="words of the outlet's own vocabulary per article")
     parser.add_argument("--jobs", type=int, default=1, help="studies run in this many processes")
+    parser.add_argument(
+        "--variants",
+        default="; ".join(VARIANTS),
+        help=f"the variants to run, separated by ';', of: {'; '.join(VARIANTS)}",
+    )
     args = parser.parse_args()
+    variants = [v.strip() for v in args.variants.split(";") if v.strip()]
     w0, c0 = time.perf_counter(), time.process_time()
-    tasks = [(args.style, args.seed + k, args.gold, args.per_outlet, args.resamples) for k in range(args.studies)]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose among {list(VARIANTS)}")
+    tasks = [
+        (args.style, args.seed + k, args.gold, args.per_outlet, args.resamples, variants) for k in range(args.studies)
+    ]
     if args.jobs > 1:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             parts = pool.map(_study_task, tasks, chunksize=1)
@@ -161,7 +219,7 @@ def main() -> None:
         "true_shares": SHARES,
         "mean_cv_accuracy": round(float(np.mean([r["cv_accuracy"] for r in rows])), 3),
     }
-    for variant in VARIANTS:
+    for variant in variants:
         chosen = [r for r in rows if r["method"] == variant]
         result[variant] = summary(chosen)
         result[variant]["per_outlet"] = {o: summary([r for r in chosen if r["outlet"] == o]) for o in SHARES}

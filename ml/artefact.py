@@ -290,8 +290,6 @@ def save_codes(
     it to its cross-validation results (:meth:`ml.codes.evaluation.CrossFitted.to_dict`, plain data) and a hash of
     its training data (:func:`ml.codes.codes_data_hash`). A lexicon already in the directory is kept.
     """
-    from ml.codes import persist as codes_persist
-
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ArtefactError(f"{directory} exists and is not a directory")
@@ -304,18 +302,13 @@ def save_codes(
     for question, model in classifiers.items():
         if not isinstance(question, str) or not question:
             raise ArtefactError(f"question names must be non-empty strings, got {question!r}")
-        header, body = codes_persist.to_parts(model)
         old = codes.get(question)
         stem = old["file"].rsplit(".", 1)[0] if old else f"{CODES_DIR}/{len(codes):02d}-{_slug(question)}"
-        header_bytes = json.dumps(header, ensure_ascii=False, indent=1).encode("utf-8")
-        (directory / f"{stem}.json").write_bytes(header_bytes)
-        (directory / f"{stem}.npz").write_bytes(body)
+        header, record = _write_classifier(directory, stem, model)
         codes[question] = {
             "type": header["type"],
             "answers": header["classes_"],
-            "file": f"{stem}.npz",
-            "header": f"{stem}.json",
-            "sha256": {"header": hashlib.sha256(header_bytes).hexdigest(), "arrays": hashlib.sha256(body).hexdigest()},
+            **record,
             "params": header["params"],
             "span_labels": header["span_labels"],
             "metrics": dict((metrics or {}).get(question) or {}),
@@ -329,8 +322,6 @@ def save_codes(
 
 def load_codes(directory: str | Path, questions: Sequence[str] | None = None) -> dict[str, CodeClassifier]:
     """The question classifiers of a model directory (all, or ``questions``), checked against the manifest."""
-    from ml.codes import persist as codes_persist
-
     directory = Path(directory)
     codes = read_manifest(directory).get("codes") or {}
     wanted = list(codes) if questions is None else list(questions)
@@ -339,24 +330,74 @@ def load_codes(directory: str | Path, questions: Sequence[str] | None = None) ->
         raise ArtefactError(f"{directory}: no classifier for question(s) {missing} (it has {sorted(codes)})")
     out = {}
     for question in wanted:
-        entry = codes[question]
-        try:
-            header_bytes = (directory / entry["header"]).read_bytes()
-            body = (directory / entry["file"]).read_bytes()
-        except (OSError, KeyError) as exc:
-            raise ArtefactError(f"{directory}: the classifier of {question!r} is missing ({exc})") from exc
-        sums = entry.get("sha256") or {}
-        if hashlib.sha256(header_bytes).hexdigest() != sums.get("header") or hashlib.sha256(
-            body
-        ).hexdigest() != sums.get("arrays"):
-            raise ArtefactError(
-                f"{directory}: the classifier of {question!r} does not match the hash in {MANIFEST_FILE}"
-            )
-        try:
-            out[question] = codes_persist.from_parts(json.loads(header_bytes), body)
-        except (json.JSONDecodeError, UnicodeDecodeError, codes_persist.CodesFormatError, OSError) as exc:
-            raise ArtefactError(f"{directory}: the classifier of {question!r} cannot be read ({exc})") from exc
+        out[question] = _read_classifier(directory, codes[question], f"the classifier of {question!r}")
     return out
+
+
+def _write_classifier(directory: Path, stem: str, model: CodeClassifier) -> tuple[dict, dict]:
+    """Write ``stem.json`` and ``stem.npz`` of a fitted classifier; its header and its manifest record."""
+    from ml.codes import persist as codes_persist
+
+    header, body = codes_persist.to_parts(model)
+    header_bytes = json.dumps(header, ensure_ascii=False, indent=1).encode("utf-8")
+    (directory / f"{stem}.json").write_bytes(header_bytes)
+    (directory / f"{stem}.npz").write_bytes(body)
+    record = {
+        "file": f"{stem}.npz",
+        "header": f"{stem}.json",
+        "sha256": {"header": hashlib.sha256(header_bytes).hexdigest(), "arrays": hashlib.sha256(body).hexdigest()},
+    }
+    return header, record
+
+
+def _read_classifier(directory: Path, entry: dict, what: str) -> CodeClassifier:
+    """The classifier a manifest record (``file``, ``header``, ``sha256``) points to, checked against its hashes."""
+    from ml.codes import persist as codes_persist
+
+    try:
+        header_bytes = (directory / entry["header"]).read_bytes()
+        body = (directory / entry["file"]).read_bytes()
+    except (OSError, KeyError) as exc:
+        raise ArtefactError(f"{directory}: {what} is missing ({exc})") from exc
+    sums = entry.get("sha256") or {}
+    if hashlib.sha256(header_bytes).hexdigest() != sums.get("header") or hashlib.sha256(body).hexdigest() != sums.get(
+        "arrays"
+    ):
+        raise ArtefactError(f"{directory}: {what} does not match the hash in {MANIFEST_FILE}")
+    try:
+        return codes_persist.from_parts(json.loads(header_bytes), body)
+    except (json.JSONDecodeError, UnicodeDecodeError, codes_persist.CodesFormatError, OSError) as exc:
+        raise ArtefactError(f"{directory}: {what} cannot be read ({exc})") from exc
+
+
+def save_code_folds(directory: str | Path, question: str, models: Sequence[CodeClassifier]) -> dict:
+    """Store the cross-validation fold models of a question beside its final classifier; return the manifest.
+
+    Fold ``k``'s model (fitted without fold ``k``) is saved as ``codes/NN-<question>.fold<k>.json`` / ``.npz`` in
+    the classifier's own format; ``codes[question]["folds"]`` lists their records in fold order. Scoring predicts a
+    unit the version did not learn from with fold ``article id mod K``'s model, so the cross-validated
+    misclassification describes the model that predicted it (:mod:`annotator.scoring.codes`). The question must
+    have a classifier in the directory (:func:`save_codes` first).
+    """
+    directory = Path(directory)
+    manifest = _existing_manifest(directory)
+    entry = (manifest.get("codes") or {}).get(question)
+    if entry is None:
+        raise ArtefactError(f"{directory}: no classifier for question {question!r}; save it before its fold models")
+    stem = entry["file"].rsplit(".", 1)[0]
+    entry["folds"] = [_write_classifier(directory, f"{stem}.fold{k}", model)[1] for k, model in enumerate(models)]
+    _write_manifest(directory, manifest)
+    return manifest
+
+
+def load_code_folds(directory: str | Path, question: str) -> list[CodeClassifier] | None:
+    """The fold models :func:`save_code_folds` stored for ``question``, fold ``k``'s at index ``k`` (None when it
+    stored none: a version trained before fold models were kept)."""
+    directory = Path(directory)
+    records = ((read_manifest(directory).get("codes") or {}).get(question) or {}).get("folds")
+    if not records:
+        return None
+    return [_read_classifier(directory, r, f"fold model {k} of {question!r}") for k, r in enumerate(records)]
 
 
 def save_code_units(directory: str | Path, question: str, arrays: Mapping[str, np.ndarray]) -> dict:

@@ -6,8 +6,8 @@ Sources (the visibility rule resolves and checks them: ``selectors.resolve_sourc
 * ``model``: the active version's predictions (AnswerCount rows, written by the scoring job). Units the version
   learned from count with their cross-fitted answer. The correction inverts the classifier's cross-validated
   misclassification matrix ``P(predicted | true)`` per outlet (partially pooled towards all outlets), fold by fold:
-  a fold's units with the counts of the *other* folds, the final model's units with all of them
-  (:mod:`ml.codes.shares`). Multiple choice: each option as its own yes/no question.
+  a fold's units with the counts of the *other* folds; the units it did not learn from (fold -1, predicted by the
+  fold models in turn, :mod:`annotator.scoring.codes`) with all of them, one matrix (:mod:`ml.codes.shares`). Multiple choice: each option as its own yes/no question.
 * ``gold`` and ``annotator:<name>``: the layer's answers, counted now from the Answer rows (no correction).
 
 Reads never write: a model table is read from ScoreCache when the scoring job stored it for the current counts
@@ -171,7 +171,8 @@ def _fetch(rows, fields: list[str]) -> list[tuple]:
 
 def _misclassifications(version: ModelVersion, question: Question, folds: set[int]):
     """Per fold in ``folds``, the misclassification that corrects its units: the cross-validated confusion counts of
-    the other folds (all folds for the final model's units), pooled and per outlet. Multiple choice: per option."""
+    the other folds (all folds for fold -1, the units the version did not learn from), pooled and per outlet.
+    Multiple choice: per option."""
     from ml.codes import Misclassification
 
     entry = _learned(version, question)

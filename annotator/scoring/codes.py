@@ -6,7 +6,14 @@ writes both in one transaction. Per question the version learned (its artefact's
 predict the article's text, sentence questions each sentence (``ml.sentences``, as the annotator page splits them).
 A unit the version learned from is counted with its cross-fitted prediction (``ml.artefact.load_code_units``) and
 the fold that made it, so scores never count an in-sample prediction and correct each fold with errors measured on
-the others (scoring.code_scores). The same prediction pass gives the pre-fill, which the web process reads
+the others (scoring.code_scores). Any other unit is counted with the prediction of one of the version's
+cross-validation models (``ml.artefact.load_code_folds``): fold ``article id mod K``, so an article's sentences
+share a model and a re-scored article gets the same answers. The cross-validated misclassification then describes
+the models that predicted: the final model, fitted on all the gold, errs less than the fold models the errors were
+measured on, and correcting its answers with them over-corrects (docs/benchmarks.md, "Known truth"). Those units
+keep fold -1 (``FINAL``): all five fold models predict them in equal parts, whose errors are all the folds'
+counts together, one matrix (scoring.code_scores). A version trained before fold models were kept predicts them with
+its final model, as before. The final model's pass over every unit gives the pre-fill, which the web process reads
 (scoring.selectors.predicted_answers) without ever loading a classifier or scikit-learn.
 """
 
@@ -38,6 +45,8 @@ class QuestionModel:
     answers: tuple[str, ...]
     #: (article id, start, end) of each unit the version learned from -> (fold, its cross-fitted answers)
     cross_fitted: dict
+    #: the cross-validation's fold models, fold k's at index k (empty for a version trained before they were kept)
+    folds: tuple = ()
 
 
 @lru_cache(maxsize=4)
@@ -67,7 +76,8 @@ def loaded_question_models(artefact_path: str) -> tuple[QuestionModel, ...]:
                     else (answers[predicted],)
                 )
                 cross_fitted[(article_id, start, end)] = (fold, chosen)
-        out.append(QuestionModel(name, multiple, models[name], answers, cross_fitted))
+        folds = tuple(artefact.load_code_folds(artefact_path, name) or ())
+        out.append(QuestionModel(name, multiple, models[name], answers, cross_fitted, folds))
     return tuple(out)
 
 
@@ -98,14 +108,36 @@ def question_models_check(*, version: ModelVersion, questions: dict[str, Learned
         )
 
 
-def _predict(qm: QuestionModel, texts: list[str]) -> tuple[list[tuple[str, ...]], list[list[float]]]:
-    """Each text's predicted answers and the probabilities they come from, in one ``predict_proba`` pass."""
+def _predict(qm: QuestionModel, texts: list[str], model=None) -> tuple[list[tuple[str, ...]], list[list[float]]]:
+    """Each text's predicted answers and the probabilities they come from, in one ``predict_proba`` pass (of the
+    final model, or ``model``)."""
     if not texts:
         return [], []
-    proba = qm.model.predict_proba(texts)
-    predicted = qm.model.answers_from_proba(proba)
+    model = qm.model if model is None else model
+    proba = model.predict_proba(texts)
+    predicted = model.answers_from_proba(proba)
     chosen = [tuple(p) for p in predicted] if qm.multiple else [(str(p),) for p in predicted]
     return chosen, proba.tolist()
+
+
+def _counted(qm: QuestionModel, units: list[tuple], final: list[tuple[str, ...]]) -> list[tuple[int, tuple]]:
+    """Per unit, the fold and answers the scores count: a learned-from unit's cross-fitted ones; any other unit's
+    from fold ``article id mod K``'s model (``FINAL``: corrected with every fold's errors), or without fold models
+    the final model's."""
+    out: list = [qm.cross_fitted.get((pk, start, end)) for pk, start, end, _text in units]
+    new = [i for i, known in enumerate(out) if known is None]
+    if not qm.folds:
+        for i in new:
+            out[i] = (FINAL, final[i])
+        return out
+    by_model: dict[int, list[int]] = {}
+    for i in new:
+        by_model.setdefault(units[i][0] % len(qm.folds), []).append(i)
+    for k, rows in by_model.items():
+        chosen, _proba = _predict(qm, [units[i][3] for i in rows], qm.folds[k])
+        for i, answers in zip(rows, chosen, strict=True):
+            out[i] = (FINAL, answers)
+    return out
 
 
 def _prefill_entry(qm: QuestionModel, question_id: int, start, end, chosen: tuple[str, ...], p: list[float]) -> list:
@@ -126,13 +158,15 @@ class ChunkAnswers:
 def chunk_answer_rows(
     *, version_id: int, questions: dict[str, LearnedQuestion], artefact_path: str, articles: list[tuple[int, str, str]]
 ) -> ChunkAnswers:
-    """A chunk's AnswerCount rows and the annotator page's pre-fill rows (``PredictedAnswers``), from one prediction
-    pass per question over every unit: ``articles`` are (id, text, language).
+    """A chunk's AnswerCount rows and the annotator page's pre-fill rows (``PredictedAnswers``): per question the
+    final model predicts every unit, and the fold models the units the version did not learn from; ``articles`` are
+    (id, text, language).
 
-    The two differ on the units the version learned from: the counts take their cross-fitted prediction (scores must
-    not count an in-sample one), the pre-fill the final model's, as for every other unit (what the model answers when
-    an annotator asks it, as it did when the pre-fill was computed in the web process). Those units are predicted
-    once more than the counts alone would need: a few hundred per version, against a corpus of thousands.
+    The pre-fill is the final model's answer on every unit (what the model answers when an annotator asks it, as it
+    did when the pre-fill was computed in the web process). The counts are estimates' inputs: a learned-from unit's
+    cross-fitted prediction (scores must not count an in-sample one), any other unit's by fold ``article id mod K``'s
+    model (the module docstring), so such a unit is predicted twice; a version trained before fold models were
+    kept counts the final model's answers, predicted once.
     """
     from ml.sentences import split_sentences
 
@@ -154,10 +188,10 @@ def chunk_answer_rows(
         else:
             units = [(pk, -1, -1, text) for pk, text, _language in articles]
         predicted, proba = _predict(qm, [u[3] for u in units])
+        counted = _counted(qm, units, predicted)
         n_units: Counter = Counter()
         with_answer: Counter = Counter()
-        for (pk, start, end, _text), final, p in zip(units, predicted, proba, strict=True):
-            fold, chosen = qm.cross_fitted.get((pk, start, end)) or (FINAL, final)
+        for (pk, start, end, _text), final, p, (fold, chosen) in zip(units, predicted, proba, counted, strict=True):
             n_units[(pk, fold)] += 1
             for answer in chosen:
                 with_answer[(pk, fold, answer)] += 1

@@ -73,9 +73,11 @@ class AnswerCount(models.Model):
 
     Compact on purpose (code scores read these and nothing per sentence): one row per answer the article's units
     got, each carrying the article's ``n_units``; an article none of whose units got any answer (multiple choice
-    with nothing chosen, or no sentence at all) has one row with ``answer=""``. ``fold`` says which model predicted
-    the units: -1 the version's final model; ``k`` the cross-validation model of fold ``k``, which did not see them
-    (a unit the version learned from is counted with its cross-fitted prediction, never an in-sample one).
+    with nothing chosen, or no sentence at all) has one row with ``answer=""``. ``fold`` says which errors correct
+    the units: ``k`` for units the version learned from, counted with the prediction of the cross-validation model
+    of fold ``k``, which did not see them (never an in-sample one), and corrected with the other folds' errors; -1
+    for the units it did not learn from, predicted by the cross-validation model of fold ``article id mod K`` (by
+    the final model for a version trained before fold models were kept) and corrected with every fold's errors.
     """
 
     FINAL_MODEL = -1

@@ -12,7 +12,9 @@ for article questions and the answered sentences for sentence questions. Each cl
 * evaluated leave-one-outlet-out (trained on every other outlet);
 * fitted on every unit and stored in the version's artefact directory (``ml.artefact.save_codes``), with the
   cross-fitted prediction of each training unit (``ml.artefact.save_code_units``), which scoring counts for those
-  units instead of the final model's in-sample prediction.
+  units instead of the final model's in-sample prediction, and the cross-validation's fold models
+  (``ml.artefact.save_code_folds``), which predict the units the version did not learn from for the scores (fold
+  ``article id mod K``: the misclassification measured on the folds then describes the model that predicted).
 
 A question without enough answers is not trained; the version's metrics say why.
 """
@@ -260,7 +262,7 @@ def question_train(
     try:
         cv = cross_fit(
             model, units.texts, units.answers, groups=units.groups, spans=units.spans, n_splits=CV_FOLDS,
-            random_state=seed, on_fold=on_fold,
+            random_state=seed, on_fold=on_fold, keep_models=True,
         )  # fmt: skip
         fitted = new_classifier(question, random_state=seed).fit(
             units.texts, units.answers, spans=units.spans, groups=units.groups
@@ -279,6 +281,8 @@ def question_train(
     }
     name = question["name"]
     artefact.save_codes(directory, {name: fitted}, data_sha256={name: codes_data_hash(units.texts, units.answers)})
+    # scoring predicts a unit the version did not learn from with fold (article id mod K)'s model (scoring.codes)
+    artefact.save_code_folds(directory, name, cv.models)
     artefact.save_code_units(
         directory,
         name,

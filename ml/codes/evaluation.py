@@ -109,7 +109,8 @@ class CrossFitted:
     ``fold[i]`` is unit ``i``'s fold, ``predicted[i]`` its predicted answer (for a multiple-choice question, the
     tuple of answers), ``proba[i]`` the model's probabilities over ``answers``. ``evaluation`` pools all units;
     ``fold_evaluations`` has one entry per fold (for a multiple-choice question both are per answer, as yes/no,
-    keyed by answer).
+    keyed by answer). ``models``: the fitted fold models, fold ``k``'s at index ``k`` (only with
+    ``cross_fit(keep_models=True)``; empty otherwise).
     """
 
     answers: list[str]
@@ -120,6 +121,7 @@ class CrossFitted:
     evaluation: CodeEvaluation | dict[str, CodeEvaluation]
     fold_evaluations: list = field(default_factory=list)
     fold_names: list = field(default_factory=list)
+    models: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The evaluation as plain data (per-unit predictions are left out: they can be long)."""
@@ -166,6 +168,7 @@ def cross_fit(
     random_state: int = 0,
     fit_groups: bool = True,
     on_fold: Callable[[int, int], None] | None = None,
+    keep_models: bool = False,
 ) -> CrossFitted:
     """Fit ``clone(model)`` on all folds but one and predict that one, for every fold.
 
@@ -180,6 +183,9 @@ def cross_fit(
     random_state : shuffles the groups before they are dealt to folds
     fit_groups : pass ``groups`` to ``fit`` (its internal folds then respect them too)
     on_fold : called with ``(fold index, number of folds)`` as each fold starts (progress)
+    keep_models : keep the fitted fold models in :attr:`CrossFitted.models` (to predict new units cross-fitted:
+        fold ``k``'s model with the misclassification of the others, :mod:`ml.codes.shares`); the results are the
+        same either way
     """
     texts = list(texts)
     answers = list(answers)
@@ -208,6 +214,7 @@ def cross_fit(
     predicted: list = [None] * n
     proba = np.zeros((n, len(all_answers)))
     fold_evaluations = []
+    models = []
     for k, (train, test) in enumerate(splits):
         if on_fold is not None:
             on_fold(k, len(splits))
@@ -224,6 +231,8 @@ def cross_fit(
             predicted[i] = a
         fold[test] = k
         fold_evaluations.append(_evaluate_like(fitted, [answers[i] for i in test], list(pred), all_answers))
+        if keep_models:
+            models.append(fitted)
     last = clone(model)
     last.classes_ = np.array(all_answers, dtype=object)
     return CrossFitted(
@@ -235,6 +244,7 @@ def cross_fit(
         evaluation=_evaluate_like(last, answers, predicted, all_answers),
         fold_evaluations=fold_evaluations,
         fold_names=names,
+        models=models,
     )
 
 

@@ -19,7 +19,10 @@ articles or sentences — move with their article; :func:`ml.stats.bootstrap.res
 confusion counts (each row ``Dirichlet(counts + prior)``, one draw per resample shared by all groups), and corrects
 the resample's shares with it; the interval is the percentile interval of the corrected draws. Units predicted by
 different models (cross-fitting: each fold by a model fitted without it, with its own matrix) are corrected fold
-by fold and their corrected counts added up.
+by fold and their corrected counts added up. Each fold's matrix is drawn on its own, which suits matrices from
+separate counts; units whose matrices would share most of their counts (new units predicted by the fold models in
+turn, each with the other folds' counts) belong in one block with all the folds' counts, or their intervals come
+out too narrow (``bench/code_shares_calibration.py``: 88.9 % coverage fold by fold, 95.0 % as one block).
 """
 
 from __future__ import annotations

@@ -75,3 +75,24 @@ def test_tampered_missing_or_codes_only_versions_are_refused_clearly(tmp_path, f
     (tmp_path / "codes" / "00-bias.npz").unlink()
     with pytest.raises(artefact.ArtefactError, match="is missing"):
         artefact.load_codes(tmp_path)
+
+
+def test_fold_models_round_trip_beside_the_final_one_and_older_versions_have_none(tmp_path, fitted):
+    models, texts, _ = fitted
+    artefact.save_codes(tmp_path, {"bias": models["bias"], "tone": models["tone"]})
+    assert artefact.load_code_folds(tmp_path, "bias") is None  # saved as before fold models were kept
+    with pytest.raises(artefact.ArtefactError, match="save it before its fold models"):
+        artefact.save_code_folds(tmp_path, "frame", [models["bias"]])
+    folds = [models["bias"], models["primary frame"]]  # any classifiers: the format is the final model's
+    manifest = artefact.save_code_folds(tmp_path, "bias", folds)
+    assert [r["file"] for r in manifest["codes"]["bias"]["folds"]] == [
+        "codes/00-bias.fold0.npz",
+        "codes/00-bias.fold1.npz",
+    ]
+    loaded = artefact.load_code_folds(tmp_path, "bias")
+    for model, back in zip(folds, loaded, strict=True):
+        np.testing.assert_array_equal(back.predict_proba(texts[:20]), model.predict_proba(texts[:20]))
+    assert artefact.load_code_folds(tmp_path, "tone") is None and set(artefact.load_codes(tmp_path)) == {"bias", "tone"}
+    (tmp_path / "codes" / "00-bias.fold1.npz").write_bytes(b"tampered")
+    with pytest.raises(artefact.ArtefactError, match="fold model 1 of 'bias' does not match the hash"):
+        artefact.load_code_folds(tmp_path, "bias")

@@ -47,6 +47,22 @@ def test_cross_fit_predicts_every_unit_once_with_folds_grouped_by_article():
     assert plain["n_folds"] == 5 and len(plain["per_fold"]) == 5 and "misclassification" in plain["pooled"]
     again = cross_fit(SingleChoiceClassifier(random_state=0), texts, answers, groups=articles, spans=spans)
     assert again.predicted == cv.predicted  # seeded
+    assert cv.models == []
+
+
+def test_cross_fit_keeps_the_fold_models_on_request_with_the_same_results():
+    texts, answers, spans, articles, _ = generated(200)
+    plain = cross_fit(SingleChoiceClassifier(random_state=0), texts, answers, groups=articles, spans=spans)
+    kept = cross_fit(
+        SingleChoiceClassifier(random_state=0), texts, answers, groups=articles, spans=spans, keep_models=True
+    )
+    assert kept.predicted == plain.predicted and kept.fold.tolist() == plain.fold.tolist()
+    np.testing.assert_array_equal(kept.proba, plain.proba)
+    assert kept.to_dict() == plain.to_dict() and len(kept.models) == 5
+    for k, model in enumerate(kept.models):  # fold k's model is the one that predicted fold k
+        rows = np.flatnonzero(kept.fold == k)
+        assert list(model.predict([texts[i] for i in rows])) == [kept.predicted[i] for i in rows]
+        np.testing.assert_array_equal(model.predict_proba([texts[i] for i in rows]), kept.proba[rows])
 
 
 def test_leave_one_outlet_out():

@@ -1,6 +1,7 @@
 """The answer counts a scoring chunk stores, in-process: one row per (article, fold, answer), cross-fitted units."""
 
 from collections import Counter
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -8,10 +9,11 @@ import pytest
 
 from annotator.annotations.models import Answer
 from annotator.common.models import JobStatus
-from annotator.scoring import services
-from annotator.scoring.models import AnswerCount
+from annotator.scoring import codes, services
+from annotator.scoring.models import AnswerCount, PredictedAnswers
 from annotator.training import services as training
 from ml import artefact
+from ml.codes import SingleChoiceClassifier
 from ml.sentences import split_sentences
 from tests.annotator.scoring.test_score_chunk_rows import score_in_process
 from tests.annotator.training.synthetic import (
@@ -19,6 +21,7 @@ from tests.annotator.training.synthetic import (
     add_tone_question,
     sentence_corpus,
     synthetic_project,
+    tone_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -46,16 +49,73 @@ def test_article_answers_are_cross_fitted_for_training_units_and_predicted_for_t
     version = trained(project)
     score_in_process(project, chunk_size=5, on_commit=django_capture_on_commit_callbacks)
 
-    model = artefact.load_codes(version.artefact_path)["tone"]
+    folds = artefact.load_code_folds(version.artefact_path, "tone")
     units = artefact.load_code_units(version.artefact_path, "tone")
     answers = version.metrics["codes"]["tone"]["answers"]
     cross = {a: (f, answers[p]) for a, f, p in zip(units["article_id"], units["fold"], units["predicted"], strict=True)}
     expected = []
+    new = [a for a in articles if a.pk not in cross]
     for article in articles:
-        fold, answer = cross.get(article.pk) or (-1, str(model.predict([article.text])[0]))
+        # an article the version did not learn from: fold -1, answered by fold model (article id mod 5)
+        fold, answer = cross.get(article.pk) or (-1, str(folds[article.pk % 5].predict([article.text])[0]))
         expected.append((article.pk, fold, answer, 1, 1))
     assert stored(version, "tone") == sorted(expected)
     assert {f for _a, f, *_ in expected} == {-1, 0, 1, 2, 3, 4}
+    assert len({a.pk % 5 for a in new}) > 1  # the new articles go to several fold models
+
+
+def test_a_new_article_is_counted_with_fold_model_article_id_mod_k_and_pre_filled_with_the_final_one(
+    django_capture_on_commit_callbacks,
+):
+    project, articles = synthetic_project(n_per_outlet=12, seed=3)
+    answered = articles[::2]
+    add_tone_question(project, answered)
+    version = trained(project)
+    # fold models that answer differently from the final model: the odd folds learned the opposite tone, so the
+    # counts show which model answered each article
+    texts = [a.text for a in answered]
+    truth = [tone_of(t) for t in texts]
+    flipped = [{"hostile": "neutral", "neutral": "hostile"}[t] for t in truth]
+    folds = [SingleChoiceClassifier(random_state=0).fit(texts, flipped if k % 2 else truth) for k in range(5)]
+    artefact.save_code_folds(version.artefact_path, "tone", folds)
+    codes.loaded_question_models.cache_clear()
+    score_in_process(project, chunk_size=5, on_commit=django_capture_on_commit_callbacks)
+
+    final = artefact.load_codes(version.artefact_path)["tone"]
+    learned = {a.pk for a in answered}
+    new = [a for a in articles if a.pk not in learned]
+    expected = [(a.pk, -1, str(folds[a.pk % 5].predict([a.text])[0]), 1, 1) for a in new]
+    assert [r for r in stored(version, "tone") if r[0] not in learned] == sorted(expected)
+    # the test can tell the models apart: some new articles went to an odd fold and got another answer
+    assert any(
+        str(final.predict([a.text])[0]) != answer for (_pk, _f, answer, *_), a in zip(expected, new, strict=True)
+    )
+    # the pre-fill stays the final model's answer, on new and learned-from articles alike
+    prefill = dict(PredictedAnswers.objects.filter(model_version=version).values_list("article_id", "answers"))
+    for article in articles:
+        assert [entry[3] for entry in prefill[article.pk]] == [str(final.predict([article.text])[0])]
+
+
+def test_a_version_trained_before_fold_models_were_kept_counts_the_final_models_answers(
+    django_capture_on_commit_callbacks,
+):
+    project, articles = synthetic_project(n_per_outlet=12, seed=3)
+    answered = articles[::2]
+    add_tone_question(project, answered)
+    version = trained(project)
+    manifest = artefact.read_manifest(version.artefact_path)
+    for entry in manifest["codes"].values():  # what the previous training wrote: no fold models
+        entry.pop("folds")
+    artefact._write_manifest(Path(version.artefact_path), manifest)
+    assert artefact.load_code_folds(version.artefact_path, "tone") is None
+    codes.loaded_question_models.cache_clear()
+    score_in_process(project, chunk_size=5, on_commit=django_capture_on_commit_callbacks)
+
+    model = artefact.load_codes(version.artefact_path)["tone"]
+    learned = {a.pk for a in answered}
+    new = [(a.pk, -1, str(model.predict([a.text])[0]), 1, 1) for a in articles if a.pk not in learned]
+    assert [r for r in stored(version, "tone") if r[0] not in learned] == sorted(new)
+    assert all(r[1] >= 0 for r in stored(version, "tone") if r[0] in learned)
 
 
 def test_sentence_and_multiple_choice_counts(django_capture_on_commit_callbacks):
@@ -68,10 +128,10 @@ def test_sentence_and_multiple_choice_counts(django_capture_on_commit_callbacks)
     score_in_process(project, chunk_size=7, on_commit=django_capture_on_commit_callbacks)
 
     bias = stored(version, "bias")
-    model = artefact.load_codes(version.artefact_path)["bias"]
-    for article in new:
+    folds = artefact.load_code_folds(version.artefact_path, "bias")
+    for article in new:  # every sentence of a new article by one fold model: article id mod 5
         sentences = [article.text[s.start_char : s.end_char] for s in split_sentences(article.text)]
-        counts = Counter(str(a) for a in model.predict(sentences))
+        counts = Counter(str(a) for a in folds[article.pk % 5].predict(sentences))
         assert [r for r in bias if r[0] == article.pk] == sorted(
             (article.pk, -1, answer, len(sentences), n) for answer, n in counts.items()
         )
@@ -81,9 +141,9 @@ def test_sentence_and_multiple_choice_counts(django_capture_on_commit_callbacks)
         assert sum(r[4] for r in rows) == rows[0][3] == len(split_sentences(article.text))
 
     frames = stored(version, "frames")
-    model = artefact.load_codes(version.artefact_path)["frames"]
+    folds = artefact.load_code_folds(version.artefact_path, "frames")
     for article in new:
-        chosen = model.predict([article.text])[0]
+        chosen = folds[article.pk % 5].predict([article.text])[0]
         rows = [r for r in frames if r[0] == article.pk]
         assert rows == ([(article.pk, -1, a, 1, 1) for a in sorted(chosen)] or [(article.pk, -1, "", 1, 0)])
     assert {r[0] for r in frames} == {a.pk for a in articles}

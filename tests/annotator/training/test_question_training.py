@@ -52,6 +52,14 @@ def test_a_version_holds_a_classifier_per_answered_question_with_grouped_cv_and_
     predicted = dict(zip(units["article_id"].tolist(), units["predicted"].tolist(), strict=True))
     wrong = sum(answers[predicted[a.pk]] != tone_of(a.text) for a in articles)
     assert wrong == pooled["confusion"][0][1] + pooled["confusion"][1][0]
+    # the five fold models, each predicting its own fold's units as the cross-validation did (scoring counts them
+    # for the units the version did not learn from)
+    folds = artefact.load_code_folds(version.artefact_path, "tone")
+    assert len(folds) == 5
+    text = {a.pk: a.text for a in articles}
+    for k, fold_model in enumerate(folds):
+        ids = [a for a, f in zip(units["article_id"].tolist(), units["fold"].tolist(), strict=True) if f == k]
+        assert [str(x) for x in fold_model.predict([text[a] for a in ids])] == [answers[predicted[a]] for a in ids]
 
 
 def test_a_question_alone_trains_a_version_without_a_lexicon():
