@@ -13,8 +13,9 @@ the models that predicted: the final model, fitted on all the gold, errs less th
 measured on, and correcting its answers with them over-corrects (docs/benchmarks.md, "Known truth"). Those units
 keep fold -1 (``FINAL``): all five fold models predict them in equal parts, whose errors are all the folds'
 counts together, one matrix (scoring.code_scores). A version trained before fold models were kept predicts them with
-its final model, as before. The final model's pass over every unit gives the pre-fill, which the web process reads
-(scoring.selectors.predicted_answers) without ever loading a classifier or scikit-learn.
+its final model, as before. Each unit is predicted once, and that prediction also gives the pre-fill (the fold
+model's answer on a new unit, the answer its scores count; the final model's on a learned-from one), which the web
+process reads (scoring.selectors.predicted_answers) without ever loading a classifier or scikit-learn.
 """
 
 from __future__ import annotations
@@ -120,23 +121,22 @@ def _predict(qm: QuestionModel, texts: list[str], model=None) -> tuple[list[tupl
     return chosen, proba.tolist()
 
 
-def _counted(qm: QuestionModel, units: list[tuple], final: list[tuple[str, ...]]) -> list[tuple[int, tuple]]:
-    """Per unit, the fold and answers the scores count: a learned-from unit's cross-fitted ones; any other unit's
-    from fold ``article id mod K``'s model (``FINAL``: corrected with every fold's errors), or without fold models
-    the final model's."""
-    out: list = [qm.cross_fitted.get((pk, start, end)) for pk, start, end, _text in units]
-    new = [i for i, known in enumerate(out) if known is None]
-    if not qm.folds:
-        for i in new:
-            out[i] = (FINAL, final[i])
-        return out
-    by_model: dict[int, list[int]] = {}
-    for i in new:
-        by_model.setdefault(units[i][0] % len(qm.folds), []).append(i)
+def _unit_predictions(qm: QuestionModel, units: list[tuple]) -> list[tuple[tuple, list[float], int, tuple]]:
+    """Per unit, what its model answers (the pre-fill: answers and probabilities) and what the scores count (fold and
+    answers), each unit predicted once: a learned-from unit is shown the final model's answer and counted with its
+    cross-fitted one; any other unit is predicted by fold ``article id mod K``'s model, shown and counted alike
+    (``FINAL``: corrected with every fold's errors), or by the final model for a version without fold models."""
+    known = [qm.cross_fitted.get((pk, start, end)) for pk, start, end, _text in units]
+    by_model: dict[int, list[int]] = {}  # model index (-1: the final model) -> its units
+    for i, (pk, *_rest) in enumerate(units):
+        k = pk % len(qm.folds) if qm.folds and known[i] is None else -1
+        by_model.setdefault(k, []).append(i)
+    out: list = [None] * len(units)
     for k, rows in by_model.items():
-        chosen, _proba = _predict(qm, [units[i][3] for i in rows], qm.folds[k])
-        for i, answers in zip(rows, chosen, strict=True):
-            out[i] = (FINAL, answers)
+        chosen, proba = _predict(qm, [units[i][3] for i in rows], qm.folds[k] if k >= 0 else None)
+        for i, answers, p in zip(rows, chosen, proba, strict=True):
+            fold, counted = known[i] or (FINAL, answers)
+            out[i] = (answers, p, fold, counted)
     return out
 
 
@@ -158,15 +158,13 @@ class ChunkAnswers:
 def chunk_answer_rows(
     *, version_id: int, questions: dict[str, LearnedQuestion], artefact_path: str, articles: list[tuple[int, str, str]]
 ) -> ChunkAnswers:
-    """A chunk's AnswerCount rows and the annotator page's pre-fill rows (``PredictedAnswers``): per question the
-    final model predicts every unit, and the fold models the units the version did not learn from; ``articles`` are
-    (id, text, language).
+    """A chunk's AnswerCount rows and the annotator page's pre-fill rows (``PredictedAnswers``), from one prediction
+    of each unit (:func:`_unit_predictions`); ``articles`` are (id, text, language).
 
-    The pre-fill is the final model's answer on every unit (what the model answers when an annotator asks it, as it
-    did when the pre-fill was computed in the web process). The counts are estimates' inputs: a learned-from unit's
-    cross-fitted prediction (scores must not count an in-sample one), any other unit's by fold ``article id mod K``'s
-    model (the module docstring), so such a unit is predicted twice; a version trained before fold models were
-    kept counts the final model's answers, predicted once.
+    A unit the version did not learn from is predicted by fold ``article id mod K``'s model (the module docstring):
+    the pre-fill shows the answer the scores count. A learned-from unit is counted with its cross-fitted answer
+    (scores must not count an in-sample one) and shown the final model's. A version trained before fold models were
+    kept shows and counts the final model's answers.
     """
     from ml.sentences import split_sentences
 
@@ -187,16 +185,14 @@ def chunk_answer_rows(
             units = [(pk, start, end, text[start:end]) for pk, text, _l in articles for start, end in sentences[pk]]
         else:
             units = [(pk, -1, -1, text) for pk, text, _language in articles]
-        predicted, proba = _predict(qm, [u[3] for u in units])
-        counted = _counted(qm, units, predicted)
         n_units: Counter = Counter()
         with_answer: Counter = Counter()
-        for (pk, start, end, _text), final, p, (fold, chosen) in zip(units, predicted, proba, counted, strict=True):
+        for (pk, start, end, _text), (shown, p, fold, counted) in zip(units, _unit_predictions(qm, units), strict=True):
             n_units[(pk, fold)] += 1
-            for answer in chosen:
+            for answer in counted:
                 with_answer[(pk, fold, answer)] += 1
             unit = (None, None) if start < 0 else (start, end)
-            prefill[pk].append(_prefill_entry(qm, question_id, *unit, final, p))
+            prefill[pk].append(_prefill_entry(qm, question_id, *unit, shown, p))
         answered = {(pk, fold) for pk, fold, _a in with_answer}
         for (pk, fold, answer), n in sorted(with_answer.items()):
             counts.append((version_id, pk, question_id, answer, fold, n_units[(pk, fold)], n))

@@ -110,9 +110,10 @@ class PredictedAnswers(models.Model):
     the sentence's offsets (null for an article question); ``value`` is what an answer stores (a list of options for
     multiple choice); ``score`` is the model's probability of ``value`` (rounded to 4 decimals), or for multiple
     choice ``{option: probability}`` of every option. ``scoring.selectors.predicted_answers`` spells the entries out.
-    Every unit is predicted by the version's final model, those it learned from included (unlike the cross-fitted
-    ``AnswerCount``: a pre-fill is the model's answer, not an out-of-sample estimate). An article without any unit
-    (a sentence question only, and no sentence) has no row.
+    Each entry is the one prediction the scoring chunk made of the unit: the fold model whose answer ``AnswerCount``
+    counts for a unit the version did not learn from, the final model for one it learned from (whose count is its
+    cross-fitted answer; ``scoring.codes``). An article without any unit (a sentence question only, and no sentence)
+    has no row.
     """
 
     # No database constraint (like annotations.Suggestions): the scoring chunk that writes the rows holds its

@@ -64,7 +64,7 @@ def test_article_answers_are_cross_fitted_for_training_units_and_predicted_for_t
     assert len({a.pk % 5 for a in new}) > 1  # the new articles go to several fold models
 
 
-def test_a_new_article_is_counted_with_fold_model_article_id_mod_k_and_pre_filled_with_the_final_one(
+def test_a_new_article_is_counted_and_pre_filled_with_fold_model_article_id_mod_k(
     django_capture_on_commit_callbacks,
 ):
     project, articles = synthetic_project(n_per_outlet=12, seed=3)
@@ -90,9 +90,12 @@ def test_a_new_article_is_counted_with_fold_model_article_id_mod_k_and_pre_fille
     assert any(
         str(final.predict([a.text])[0]) != answer for (_pk, _f, answer, *_), a in zip(expected, new, strict=True)
     )
-    # the pre-fill stays the final model's answer, on new and learned-from articles alike
+    # one prediction per unit: a new article's pre-fill is the answer its scores count; a learned-from article's
+    # is the final model's (its counts take the cross-fitted answer)
     prefill = dict(PredictedAnswers.objects.filter(model_version=version).values_list("article_id", "answers"))
-    for article in articles:
+    for pk, _fold, answer, *_ in expected:
+        assert [entry[3] for entry in prefill[pk]] == [answer]
+    for article in answered:
         assert [entry[3] for entry in prefill[article.pk]] == [str(final.predict([article.text])[0])]
 
 
