@@ -300,6 +300,23 @@ def workers_idle_at_teardown(worker_factory, transactional_db) -> Iterator[None]
     workers_wait_idle(worker_factory.started)
 
 
+@pytest.fixture(autouse=True)
+def _workers_idle_before_flush(request) -> Iterator[None]:
+    """Any transactional test (a live server, ``transactional_db``, ``django_db(transaction=True)``): its data is
+    flushed (TRUNCATE) at its end, and a worker started by an earlier test of this process stays alive and runs what
+    this one queued (the recount a span save or a curation queues): a task still running at the flush deadlocks with
+    it and leaves the rows behind. Wait for the live workers as worker tests do (see workers_wait_idle)."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if not ({"transactional_db", "live_server"} & names or (marker and marker.kwargs.get("transaction"))):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so that its flush runs after this teardown
+    factory = request.getfixturevalue("worker_factory")
+    yield
+    workers_wait_idle(factory.started)
+
+
 @pytest.fixture
 def celery_worker(_session_worker, workers_idle_at_teardown) -> WorkerProcess:
     """A real Celery worker process sharing the test database (committed data only)."""

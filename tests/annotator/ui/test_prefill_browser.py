@@ -43,7 +43,10 @@ def world(transactional_db):
     new = [
         make_article(text=text, title=f"New {i}", outlet=articles[0].outlet) for i, text in enumerate((HOSTILE, CALM))
     ]
-    project_add_articles(project=project, by=owner, article_ids=[a.pk for a in new])
+    # the run that adding articles queues is left to score_in_process below: a worker an earlier test of this
+    # process started would otherwise score them first, and the in-process run would find nothing left to count
+    with mock.patch("annotator.scoring.tasks.scoring_run_plan_task.delay"):
+        project_add_articles(project=project, by=owner, article_ids=[a.pk for a in new])
     with mock.patch("annotator.scoring.tasks.score_cache_warm_task.delay"):
         score_in_process(project, chunk_size=50, on_commit=_committed)  # the pre-fill reads what scoring stored
     annotator = make_user("coder")
