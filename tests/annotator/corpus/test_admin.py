@@ -116,6 +116,7 @@ def test_zip_of_txt_files_is_imported_by_a_real_worker(celery_worker, staff_clie
         ("articles.zip", zipped({"c/x/y/a.txt": b"T\nx", "c/b.txt": b"T\ny"}), {}, "lies 2 folders below"),
         ("corpus.jsonl", GOOD, {"format": "txt", "outlet": "x"}, "uploaded as one .zip archive"),
     ],
+    ids=["zip-files-at-the-top", "zip-files-two-folders-deep", "jsonl-as-txt"],  # a zip's bytes hold its write time
 )
 def test_txt_upload_is_checked_like_the_import(staff_client, django_capture_on_commit_callbacks, name, content,
                                               fields, message):  # fmt: skip
