@@ -232,10 +232,11 @@ def _key_filter(
 
 @functools.cache
 def _save_context_sql(annotator_layer: bool) -> str:
+    from annotator.annotations.services import queue_facts_sql  # services imports this module
+
     link, article, version = ProjectArticle._meta, Article._meta, CodebookVersion._meta
-    answer, assignment, question, option = Answer._meta, Assignment._meta, Question._meta, QuestionOption._meta
+    answer, question, option = Answer._meta, Question._meta, QuestionOption._meta
     order = connections[router.db_for_read(Question)].ops.quote_name(option.get_field("order").column)
-    mine = f"FROM {assignment.db_table} q WHERE q.project_id = %s AND q.annotator_id = %s"
     own = " AND x.annotator_id = %s" if annotator_layer else ""
     return (
         "SELECT c.n, c.version, c.current, c.has_assignments, c.assigned_calibration, c.gate_closed,"
@@ -246,9 +247,7 @@ def _save_context_sql(annotator_layer: bool) -> str:
         f" (SELECT v.id FROM {version.db_table} v WHERE v.project_id = %s ORDER BY v.number DESC LIMIT 1) AS version,"
         f" (SELECT x.id FROM {answer.db_table} x WHERE x.layer = %s AND x.question_id = %s AND x.article_id = %s"
         f" AND x.unit_key = %s{own} LIMIT 1) AS current,"
-        f" EXISTS (SELECT 1 {mine}) AS has_assignments,"
-        f" (SELECT q.is_calibration {mine} AND q.article_id = %s) AS assigned_calibration,"
-        f" EXISTS (SELECT 1 {mine} AND q.is_calibration = %s AND q.status <> %s) AS gate_closed) c"
+        f" {queue_facts_sql('%s')}) c"
         f" LEFT JOIN {question.db_table} qn ON qn.id = %s AND qn.project_id = %s"
         f" LEFT JOIN {option.db_table} o ON o.question_id = qn.id"
         f" ORDER BY o.{order}, o.id"

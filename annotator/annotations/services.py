@@ -80,17 +80,27 @@ def _existing_for_client_id(*, client_id: uuid.UUID, project: Project, article_i
     return span
 
 
+def queue_facts_sql(article: str) -> str:
+    """The three columns of a user's queue that :func:`_queue_check` decides on, for the save context queries (span
+    and answer): has assignments in the project, this article's assignment's calibration flag (NULL without one), a
+    calibration assignment not done yet. ``article`` is the SQL of the article id. Parameters, in order: project,
+    user; project, user (and the article's, if ``article`` takes any); project, user, True, ``Assignment.Status.DONE``."""
+    mine = f"FROM {Assignment._meta.db_table} q WHERE q.project_id = %s AND q.annotator_id = %s"
+    return (
+        f"EXISTS (SELECT 1 {mine}) AS has_assignments,"
+        f" (SELECT q.is_calibration {mine} AND q.article_id = {article}) AS assigned_calibration,"
+        f" EXISTS (SELECT 1 {mine} AND q.is_calibration = %s AND q.status <> %s) AS gate_closed"
+    )
+
+
 def _span_context_sql() -> str:
     article, link = Article._meta, ProjectArticle._meta
-    label, version, assignment = Label._meta, CodebookVersion._meta, Assignment._meta
-    mine = f"FROM {assignment.db_table} q WHERE q.project_id = %s AND q.annotator_id = %s"
+    label, version = Label._meta, CodebookVersion._meta
     return (
         f"SELECT SUBSTR(a.{article.get_field('text').column}, %s, %s),"
         f" (SELECT l.name FROM {label.db_table} l WHERE l.id = %s AND l.project_id = %s),"
         f" (SELECT v.id FROM {version.db_table} v WHERE v.project_id = %s ORDER BY v.number DESC LIMIT 1),"
-        f" EXISTS (SELECT 1 {mine}),"
-        f" (SELECT q.is_calibration {mine} AND q.article_id = pa.article_id),"
-        f" EXISTS (SELECT 1 {mine} AND q.is_calibration = %s AND q.status <> %s)"
+        f" {queue_facts_sql('pa.article_id')}"
         f" FROM {link.db_table} pa INNER JOIN {article.db_table} a ON a.id = pa.article_id"
         " WHERE pa.project_id = %s AND pa.article_id = %s"
     )
