@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -140,3 +141,24 @@ def ab_sides(*, compare_with: str | None, rounds: int) -> list[tuple[str, Path]]
     if not (other / "annotator" / "wsgi.py").is_file():
         raise SystemExit(f"--compare-with {other}: not a Framescope checkout (no annotator/wsgi.py)")
     return [side for _ in range(rounds) for side in (("before", other), ("after", ROOT))]
+
+
+def ab_latency_summary(per_side: dict[str, list[float]], cpu: dict[str, list[float]]) -> dict:
+    """p50/p95/p99/max of each side's request times (ms) and its server CPU per request; with two sides (an A/B run
+    of :func:`ab_sides`), their keys are prefixed ``before_``/``after_`` and ``p95_after_over_before`` compares them
+    (``p95_ms`` is then the after side's)."""
+    result: dict = {}
+    for name, timings in per_side.items():
+        prefix = "" if len(per_side) == 1 else f"{name}_"
+        result.update({
+            f"{prefix}requests": len(timings),
+            f"{prefix}p50_ms": round(statistics.median(timings), 2),
+            f"{prefix}p95_ms": round(percentile(timings, 95), 2),
+            f"{prefix}p99_ms": round(percentile(timings, 99), 2),
+            f"{prefix}max_ms": round(max(timings), 2),
+            f"{prefix}server_cpu_ms_per_request": round(statistics.mean(cpu[name]), 2),
+        })  # fmt: skip
+    if len(per_side) == 2:
+        result["p95_after_over_before"] = round(result["after_p95_ms"] / result["before_p95_ms"], 3)
+        result["p95_ms"] = result["after_p95_ms"]
+    return result

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 
 from bench._django import django_setup, ensure_database
-from bench._processes import ab_sides, cpu_seconds, load_average, percentile
+from bench._processes import ab_latency_summary, ab_sides, cpu_seconds, load_average
 from bench.span_save_bench import BENCH_PASSWORD, BENCH_USER, DEFAULT_DB, ROOT, Session, ensure_fixture, start_server
 
 QUESTIONS = [  # (name, scope, kind, options)
@@ -168,20 +167,9 @@ def run(args: argparse.Namespace) -> dict:
         per_side.setdefault(name, []).extend(timings)
         cpu.setdefault(name, []).append(cpu_ms)
     result: dict = {"answers_in_db": n_answers, "workers": args.workers}
-    for name, timings in per_side.items():
-        prefix = "" if len(per_side) == 1 else f"{name}_"
-        result.update({
-            f"{prefix}statements_per_save": statements[name],
-            f"{prefix}requests": len(timings),
-            f"{prefix}p50_ms": round(statistics.median(timings), 2),
-            f"{prefix}p95_ms": round(percentile(timings, 95), 2),
-            f"{prefix}p99_ms": round(percentile(timings, 99), 2),
-            f"{prefix}max_ms": round(max(timings), 2),
-            f"{prefix}server_cpu_ms_per_request": round(statistics.mean(cpu[name]), 2),
-        })  # fmt: skip
-    if len(per_side) == 2:
-        result["p95_after_over_before"] = round(result["after_p95_ms"] / result["before_p95_ms"], 3)
-        result["p95_ms"] = result["after_p95_ms"]
+    for name in per_side:
+        result[f"{'' if len(per_side) == 1 else name + '_'}statements_per_save"] = statements[name]
+    result.update(ab_latency_summary(per_side, cpu))
     result.update({"load_average_before": load_before, "load_average_after": load_average()})
     print(json.dumps(result, indent=2))
     return result

@@ -21,7 +21,6 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench._django import django_setup, ensure_database
-from bench._processes import ab_sides, cpu_seconds, load_average, percentile, start_gunicorn
+from bench._processes import ab_latency_summary, ab_sides, cpu_seconds, load_average, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fs_bench_ann"
@@ -205,19 +204,7 @@ def run(args: argparse.Namespace) -> dict:
         per_side.setdefault(name, []).extend(timings)
         cpu.setdefault(name, []).append(cpu_ms)
     result: dict = {"spans_in_db": n_spans, "queries_per_save": len(sqls), "workers": args.workers}
-    for name, timings in per_side.items():
-        prefix = "" if len(per_side) == 1 else f"{name}_"
-        result.update({
-            f"{prefix}requests": len(timings),
-            f"{prefix}p50_ms": round(statistics.median(timings), 2),
-            f"{prefix}p95_ms": round(percentile(timings, 95), 2),
-            f"{prefix}p99_ms": round(percentile(timings, 99), 2),
-            f"{prefix}max_ms": round(max(timings), 2),
-            f"{prefix}server_cpu_ms_per_request": round(statistics.mean(cpu[name]), 2),
-        })  # fmt: skip
-    if len(per_side) == 2:
-        result["p95_after_over_before"] = round(result["after_p95_ms"] / result["before_p95_ms"], 3)
-        result["p95_ms"] = result["after_p95_ms"]
+    result.update(ab_latency_summary(per_side, cpu))
     result.update({"load_average_before": load_before, "load_average_after": load_average()})
     print(json.dumps(result, indent=2))
     return result

@@ -293,13 +293,6 @@ def _session_worker(worker_factory) -> WorkerProcess:
     return worker_factory()
 
 
-@pytest.fixture
-def workers_idle_at_teardown(worker_factory, transactional_db) -> Iterator[None]:
-    """Before the test database is flushed, let every live worker finish what it is doing (see workers_wait_idle)."""
-    yield
-    workers_wait_idle(worker_factory.started)
-
-
 @pytest.fixture(autouse=True)
 def _workers_idle_before_flush(request) -> Iterator[None]:
     """Any transactional test (a live server, ``transactional_db``, ``django_db(transaction=True)``): its data is
@@ -318,8 +311,9 @@ def _workers_idle_before_flush(request) -> Iterator[None]:
 
 
 @pytest.fixture
-def celery_worker(_session_worker, workers_idle_at_teardown) -> WorkerProcess:
-    """A real Celery worker process sharing the test database (committed data only)."""
+def celery_worker(_session_worker, transactional_db) -> WorkerProcess:
+    """A real Celery worker process sharing the test database (committed data only; the autouse
+    _workers_idle_before_flush lets it finish before the data is flushed)."""
     if not _session_worker.alive():
         _session_worker.start()
     return _session_worker

@@ -149,7 +149,7 @@ def test_rescoring_discards_counts_and_spans_together_then_scores_every_article_
 
 
 def test_kill_a_worker_mid_scoring_then_resume_gives_the_uninterrupted_result(
-    worker_factory, _session_worker, workers_idle_at_teardown
+    worker_factory, _session_worker, transactional_db
 ):
     project, articles, version = trained_project(n_per_outlet=40, seed=9)
     _session_worker.stop()  # the worker we kill must be the only one scoring

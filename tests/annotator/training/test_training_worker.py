@@ -99,7 +99,7 @@ def test_suggestions_never_enter_the_training_data(db):
 
 
 def test_a_killed_worker_leaves_the_version_failed_not_running(
-    worker_factory, _session_worker, workers_idle_at_teardown, settings
+    worker_factory, _session_worker, transactional_db, settings
 ):
     _session_worker.stop()  # only the worker we kill may take the task; the fixture restarts it later
     project, _ = synthetic_project(n_per_outlet=60, seed=3)
