@@ -46,7 +46,10 @@ QUERIES = {
     "framing-score-list": "label=loaded term&source=model",
     "framing-score-compare": "label=loaded term&source=model&a={outlet}",
     "term-choice": "concept={concept}&source=model",
-    "distinctive-terms": "a={outlet}",
+    "distinctive-terms": "outlet={outlet}",
+    "code-score-list": "question={question}&source=model",
+    "code-score-compare": "question={question}&source=model&a={outlet}",
+    "attribute-rate-list": "attribute={attribute}&source=gold",
     "kwic": "label=loaded term&source=model",
     "annotation-list": "layer=suggestion",
     "article-list": "project={slug}",
@@ -201,6 +204,7 @@ def url_kwargs() -> dict[str, object]:
 
     project = Project.objects.get(slug="demo-framing")
     first = lambda qs: qs.order_by("pk").values_list("pk", flat=True).first()  # noqa: E731
+    first_name = lambda qs: qs.order_by("pk").values_list("name", flat=True).first() or ""  # noqa: E731
     return {
         "slug": project.slug,
         "article_id": Assignment.objects.filter(project=project).order_by("pk").values_list("article_id", flat=True)[0],
@@ -215,6 +219,8 @@ def url_kwargs() -> dict[str, object]:
         "snapshot_id": first(Snapshot.objects.filter(project=project)),
         "outlet": Outlet.objects.order_by("pk").values_list("slug", flat=True)[0],
         "concept": project.concepts.values_list("slug", flat=True).first() or "",
+        "question": first_name(Question.objects.filter(project=project).exclude(scope=Question.Scope.SPAN)),
+        "attribute": first_name(Question.objects.filter(project=project, scope=Question.Scope.SPAN)),
     }
 
 

@@ -173,7 +173,7 @@ def _misclassifications(version: ModelVersion, question: Question, folds: set[in
     """Per fold in ``folds``, the misclassification that corrects its units: the cross-validated confusion counts of
     the other folds (all folds for fold -1, the units the version did not learn from), pooled and per outlet.
     Multiple choice: per option."""
-    from ml.codes import Misclassification
+    from ml.codes.shares import Misclassification
 
     entry = _learned(version, question)
 
@@ -259,8 +259,7 @@ def code_scores_compute(
     *, project: Project, query: CodeScoreQuery, resolved: ResolvedSource, question: Question
 ) -> list[dict]:
     """The code-score table of ``query``, computed from the counts (see :func:`code_scores`)."""
-    from ml.codes import answer_shares_from_counts
-    from ml.codes.shares import DEFAULT_CORRECTION, DEFAULT_PRIOR_UNITS
+    from ml.codes.shares import DEFAULT_CORRECTION, DEFAULT_PRIOR_UNITS, answer_shares_from_counts
 
     table = code_table(project=project, resolved=resolved, question=question, period=query.period)
     if not len(table.article):

@@ -28,11 +28,11 @@ Scores::
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ml.codes.classifier import MultipleChoiceClassifier, OrdinalScaleClassifier, SingleChoiceClassifier
-from ml.codes.evaluation import AnswerScores, CodeEvaluation, CrossFitted, cross_fit, evaluate_answers
 from ml.codes.shares import (
     AnswerShare,
     Correction,
@@ -43,6 +43,26 @@ from ml.codes.shares import (
     answer_shares_from_counts,
     correct_shares,
 )
+
+if TYPE_CHECKING:
+    from ml.codes.classifier import MultipleChoiceClassifier, OrdinalScaleClassifier, SingleChoiceClassifier
+    from ml.codes.evaluation import AnswerScores, CodeEvaluation, CrossFitted, cross_fit, evaluate_answers
+
+# The classifiers and their evaluation bring scikit-learn (+70 MiB): they load on first use, so that a web process
+# computing code scores with ml.codes.shares never holds it (docs/benchmarks.md, Lean processes).
+_LOADED_ON_USE = {
+    **dict.fromkeys(("MultipleChoiceClassifier", "OrdinalScaleClassifier", "SingleChoiceClassifier"), "classifier"),
+    **dict.fromkeys(("AnswerScores", "CodeEvaluation", "CrossFitted", "cross_fit", "evaluate_answers"), "evaluation"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LOADED_ON_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LOADED_ON_USE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AnswerScores",
