@@ -166,7 +166,7 @@ def test_make_run_prints_the_url_once_the_server_answers_on_it_after_a_first_req
         port = probe.getsockname()[1]
     out = io.StringIO()
     announcer = threading.Thread(
-        target=Command(stdout=out)._announce_when_listening, args=(f"127.0.0.1:{port}", ["URL"])
+        target=Command(stdout=out)._announce_when_listening, args=(f"127.0.0.1:{port}", ["URL"], threading.Event())
     )
     announcer.start()
     time.sleep(0.5)
@@ -187,3 +187,25 @@ def test_make_run_prints_the_url_once_the_server_answers_on_it_after_a_first_req
         announcer.join(timeout=20)
         server.shutdown()
     assert out.getvalue() == "URL\n" and requested == ["/"]  # the first page was asked for before the URL showed
+
+
+def test_make_run_prints_no_url_once_the_server_has_stopped():
+    import io
+    import socket
+    import threading
+    import time
+
+    from annotator.common.management.commands.run_all import Command
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out, stopped = io.StringIO(), threading.Event()
+    announcer = threading.Thread(
+        target=Command(stdout=out)._announce_when_listening, args=(f"127.0.0.1:{port}", ["URL"], stopped)
+    )
+    announcer.start()
+    time.sleep(0.3)
+    stopped.set()
+    announcer.join(timeout=5)
+    assert not announcer.is_alive() and out.getvalue() == ""

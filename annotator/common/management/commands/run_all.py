@@ -52,7 +52,9 @@ class Command(BaseCommand):
             "both.\n",
         ]
         # The URL is printed once the server answers on it, not before: a newcomer who opens it at once gets the page.
-        threading.Thread(target=self._announce_when_listening, args=(host, banner), daemon=True).start()
+        # Once the server has stopped, the banner is not printed (the command's output may be closed by then).
+        stopped = threading.Event()
+        threading.Thread(target=self._announce_when_listening, args=(host, banner, stopped), daemon=True).start()
         # A SIGTERM (a process manager, `timeout`) must stop the worker too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
@@ -60,6 +62,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            stopped.set()
             beat.stop()
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
@@ -68,19 +71,23 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     worker.kill()
 
-    def _announce_when_listening(self, host: str, banner: list[str], timeout: float = 120.0) -> None:
+    def _announce_when_listening(
+        self, host: str, banner: list[str], stopped: threading.Event, timeout: float = 120.0
+    ) -> None:
         name, _, port = host.rpartition(":")
         name = name.strip("[]")
         name = "127.0.0.1" if name in ("", "0.0.0.0", "::") else name
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stopped.is_set():
             try:
                 socket.create_connection((name, int(port)), timeout=1).close()
             except OSError:
-                time.sleep(0.1)
+                stopped.wait(0.1)
                 continue
             _warm_up(f"http://{f'[{name}]' if ':' in name else name}:{port}/")
             break
+        if stopped.is_set():
+            return
         for line in banner:
             self.stdout.write(line)
         self.stdout.flush()
