@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from numbers import Real
 
 import numpy as np
 
@@ -100,7 +101,7 @@ class Misclassification:
             if m.shape != (k, k) or not np.all(np.isfinite(m)) or np.any(m < 0):
                 raise ValueError(f"{name} must be a ({k}, {k}) array of non-negative counts, got shape {m.shape}")
         fixed = self.prior_units
-        if (fixed is not None and not (isinstance(fixed, int | float) and 0 <= fixed < np.inf)) or self.prior <= 0:
+        if (fixed is not None and not (isinstance(fixed, Real) and 0 <= fixed < np.inf)) or self.prior <= 0:
             raise ValueError("prior_units must be None or a finite number >= 0, and prior > 0")
         # estimated once: matrix() and draw() are called per (fold, stratum) block of every scoring
         units = (
