@@ -5,13 +5,14 @@
 Cross-fitted: the news_link groups are shuffled with the seed into ``--folds`` folds; each fold is predicted once
 by a ``SingleChoiceClassifier`` fitted on the other folds, and that model's misclassification is measured by a
 grouped cross-validation *inside its training folds* (never on the fold it predicts), per outlet and pooled
-(``ml.codes.Misclassification.from_units``; a stratum's rows are pooled towards the pooled matrix with weight
-``m`` = 20 units, the value ``ml.stats.strata`` fixed before any BABE run). ``ml.codes.answer_shares`` corrects each
+(``ml.codes.Misclassification.from_units``; a stratum's rows are pooled towards the pooled matrix with the
+empirical-Bayes weight of each row, ``Misclassification``'s default, or with ``--prior-units``; the older fixed
+weight ``m`` = 20 units is shown beside it). ``ml.codes.answer_shares`` corrects each
 fold's predicted answers with its own model's matrix (EM, or the inversion) and adds the corrected counts up over
 the folds; the 95 % interval is the percentile bootstrap over articles (news_link) with the matrices drawn from
 their Dirichlet posteriors. Each outlet's estimate is compared with the experts' share over *all* its sentences.
 Estimates: the predicted share (no correction), the pooled matrix, the per-outlet matrix with EM and with the
-inversion. Reported over outlets with at least ``--min-sentences`` sentences: mean absolute error, Spearman's rho
+inversion, and the per-outlet matrix with m = 20 (EM). Reported over outlets with at least ``--min-sentences`` sentences: mean absolute error, Spearman's rho
 and how many outlets' expert share lies inside the 95 % interval.
 """
 
@@ -34,7 +35,10 @@ from ml.codes.shares import DEFAULT_PRIOR_UNITS
 BIASED = "Biased"
 
 
-def fold_errors(texts, answers, groups, spans, outlets, fold, seed, prior_units) -> dict:
+FIXED_M = 20.0  # the older fixed pooling weight, shown for comparison
+
+
+def fold_errors(texts, answers, groups, spans, outlets, fold, seed) -> dict:
     """Per outer fold, the misclassification of the model fitted on the other folds, cross-validated inside them."""
     out = {}
     for k in sorted(set(fold.tolist())):
@@ -46,28 +50,32 @@ def fold_errors(texts, answers, groups, spans, outlets, fold, seed, prior_units)
     return out
 
 
-def run_seed(data, *, folds: int, seed: int, min_sentences: int, prior_units: float) -> dict:
+def run_seed(data, *, folds: int, seed: int, min_sentences: int, prior_units: float | None) -> dict:
     texts, answers, groups, spans, outlets = data
     outer = cross_fit(SingleChoiceClassifier(random_state=seed), texts, answers, groups=groups, spans=spans,
                       n_splits=folds, random_state=seed)  # fmt: skip
-    inner = fold_errors(texts, answers, groups, spans, outlets, outer.fold, seed, prior_units)
+    inner = fold_errors(texts, answers, groups, spans, outlets, outer.fold, seed)
     fold = outer.fold.tolist()
 
-    def errors(by_outlet: bool) -> dict:
+    def errors(by_outlet: bool, units: float | None = prior_units) -> dict:
         return {
             k: Misclassification.from_units(answers=ANSWERS, true=true, predicted=pred,
-                                            strata=strata if by_outlet else None, prior_units=prior_units)
+                                            strata=strata if by_outlet else None, prior_units=units)
             for k, (pred, true, strata) in inner.items()
         }  # fmt: skip
 
     experts = {o: float(np.mean([a == BIASED for a, oo in zip(answers, outlets, strict=True) if oo == o]))
                for o in set(outlets)}  # fmt: skip
+    weight = "empirical Bayes" if prior_units is None else f"m = {prior_units:g}"
     variants = {
         "predicted share (no correction)": dict(errors=None),
         "pooled matrix, EM": dict(errors=errors(False), folds=fold),
-        "per-outlet matrix (m = 20), EM": dict(errors=errors(True), folds=fold, strata=outlets, method="em"),
-        "per-outlet matrix (m = 20), inversion": dict(
+        f"per-outlet matrix ({weight}), EM": dict(errors=errors(True), folds=fold, strata=outlets, method="em"),
+        f"per-outlet matrix ({weight}), inversion": dict(
             errors=errors(True), folds=fold, strata=outlets, method="inversion"
+        ),
+        f"per-outlet matrix (m = {FIXED_M:g}), EM": dict(
+            errors=errors(True, FIXED_M), folds=fold, strata=outlets, method="em"
         ),
     }
     result = {"seed": seed, "cross_fitted_macro_f1": round(outer.evaluation.macro_f1, 4), "estimates": {}}
@@ -101,7 +109,10 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--min-sentences", type=int, default=40)
-    parser.add_argument("--prior-units", type=float, default=DEFAULT_PRIOR_UNITS)
+    parser.add_argument(
+        "--prior-units", type=float, default=DEFAULT_PRIOR_UNITS,
+        help="fixed pooling weight of the per-outlet rows (default: the empirical-Bayes weight)",
+    )  # fmt: skip
     args = parser.parse_args()
     data = load(args.csv)
     w0, c0 = time.perf_counter(), time.process_time()

@@ -17,7 +17,9 @@ One *study*: a gold sample (``--gold`` articles, outlets equally often) trains a
 only, ``char_ngrams=()``: four times faster, and the statistics are what is under test) whose
 misclassification is cross-validated on that sample (5 folds; the classifier's default ``C``); ``--per-outlet`` new articles per outlet are
 predicted, and ``ml.codes.answer_shares`` corrects their predicted shares with the pooled matrix and with the
-per-outlet matrices (pooled towards it with m = 20 units), by EM and by the inversion (500 bootstrap resamples each).
+per-outlet matrices (each row pooled towards the pooled one by ``Misclassification``'s default, the empirical-Bayes
+weight; "(m = 20)": the older fixed weight of 20 units, for comparison), by EM and by the inversion (500 bootstrap
+resamples each).
 The "cross-fitted" variants predict a new article with one of the five fold models instead of the final one (fold
 ``article id mod 5``, as the scoring run does) and correct it either fold by fold with the other folds' counts
 (``answer_shares(folds=..., errors={fold: ...})``, each fold's matrix drawn on its own) or all together with all
@@ -47,15 +49,17 @@ SHARES = {"o1": 0.10, "o2": 0.25, "o3": 0.40, "o4": 0.60, "o5": 0.80}
 FILLER_WORDS, CUE_WORDS = 40, 4
 CUE_FIDELITY = 0.75
 MODEL_PARAMS: dict = {"char_ngrams": ()}  # words only: 4x faster, and the statistics are under test here
-VARIANTS = {  # name: (predicted by, per-outlet matrices, method)
-    "pooled, EM": ("final", False, "em"),
-    "pooled, inversion": ("final", False, "inversion"),
-    "per-outlet, EM": ("final", True, "em"),
-    "per-outlet, inversion": ("final", True, "inversion"),
-    "pooled, cross-fitted": ("cross-fitted", False, "em"),
-    "per-outlet, cross-fitted": ("cross-fitted", True, "em"),
-    "pooled, cross-fitted, all-fold matrix": ("cross-fitted, all folds", False, "em"),
-    "per-outlet, cross-fitted, all-fold matrix": ("cross-fitted, all folds", True, "em"),
+FIXED_M = 20.0  # the older fixed pooling weight of the per-outlet rows, for comparison
+VARIANTS = {  # name: (predicted by, per-outlet matrices, method, pooling weight: None = Misclassification's default)
+    "pooled, EM": ("final", False, "em", None),
+    "pooled, inversion": ("final", False, "inversion", None),
+    "per-outlet, EM": ("final", True, "em", None),
+    "per-outlet, inversion": ("final", True, "inversion", None),
+    "pooled, cross-fitted": ("cross-fitted", False, "em", None),
+    "per-outlet, cross-fitted": ("cross-fitted", True, "em", None),
+    "pooled, cross-fitted, all-fold matrix": ("cross-fitted, all folds", False, "em", None),
+    "per-outlet, cross-fitted, all-fold matrix": ("cross-fitted, all folds", True, "em", None),
+    "per-outlet (m = 20), cross-fitted, all-fold matrix": ("cross-fitted, all folds", True, "em", FIXED_M),
 }
 
 
@@ -134,12 +138,14 @@ def study(
     }  # fmt: skip
     out = []
     for variant in variants:
-        predictor, by_outlet, method = VARIANTS[variant]
+        predictor, by_outlet, method, units = VARIANTS[variant]
         if predictor == "cross-fitted":
-            chosen = others if by_outlet else {k: Misclassification(ANSWERS, m.pooled) for k, m in others.items()}
-            correction = {"errors": chosen, "folds": fold.tolist()}
+            correction = {
+                "errors": {k: _chosen(m, by_outlet, units) for k, m in others.items()},
+                "folds": fold.tolist(),
+            }
         else:
-            correction = {"errors": errors if by_outlet else Misclassification(errors.answers, errors.pooled)}
+            correction = {"errors": _chosen(errors, by_outlet, units)}
         rows = answer_shares(
             groups=outlets, articles=articles.tolist(), predicted=predicted[predictor], answers=ANSWERS,
             strata=outlets if by_outlet else None, method=method, n_resamples=n_resamples, seed=seed, **correction,
@@ -152,6 +158,15 @@ def study(
                             "corrected": r.corrected_share, "covered": r.corrected_ci_low <= truth <= r.corrected_ci_high,
                             "width": r.corrected_ci_high - r.corrected_ci_low, "cv_accuracy": cv.evaluation.accuracy})  # fmt: skip
     return out
+
+
+def _chosen(errors: Misclassification, by_outlet: bool, units: float | None) -> Misclassification:
+    """The pooled matrix alone, or the per-outlet ones with the default pooling weight or a fixed one."""
+    if not by_outlet:
+        return Misclassification(errors.answers, errors.pooled)
+    if units is None:
+        return errors
+    return Misclassification(errors.answers, errors.pooled, errors.strata, prior_units=units)
 
 
 def _study_task(task: tuple) -> list[dict]:

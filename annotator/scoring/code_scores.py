@@ -5,7 +5,8 @@ Sources (the visibility rule resolves and checks them: ``selectors.resolve_sourc
 
 * ``model``: the active version's predictions (AnswerCount rows, written by the scoring job). Units the version
   learned from count with their cross-fitted answer. The correction inverts the classifier's cross-validated
-  misclassification matrix ``P(predicted | true)`` per outlet (partially pooled towards all outlets), fold by fold:
+  misclassification matrix ``P(predicted | true)`` per outlet (each row pooled towards all outlets' as far as the
+  outlets' rows do not differ beyond sampling noise: empirical Bayes, :mod:`ml.codes.pooling`), fold by fold:
   a fold's units with the counts of the *other* folds; the units it did not learn from (fold -1, predicted by the
   fold models in turn, :mod:`annotator.scoring.codes`) with all of them, one matrix (:mod:`ml.codes.shares`). Multiple choice: each option as its own yes/no question.
 * ``gold`` and ``annotator:<name>``: the layer's answers, counted now from the Answer rows (no correction).
@@ -45,7 +46,7 @@ from ml.stats import ArticleCounts, group_rates
 from ml.stats.intervals import too_small, warning
 
 #: Part of the cache fingerprint: change it when the statistics change for the same counts.
-CODE_SCORES_VERSION = "codes-2"
+CODE_SCORES_VERSION = "codes-3"  # codes-3: per-outlet matrix rows pooled by empirical Bayes, not m = 20
 SCORED_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE, Question.Kind.SCALE)
 YES, NO = "yes", "no"
 FINAL = AnswerCount.FINAL_MODEL
@@ -201,8 +202,9 @@ def _settings(project: Project) -> dict:
 
 
 CORRECTION_TEXT = (
-    "corrected with the classifier's cross-validated misclassification matrix per outlet (partially pooled, "
-    "m = {m:g} units), {method}; each cross-validation fold's units with the other folds' errors"
+    "corrected with the classifier's cross-validated misclassification matrix per outlet (each row pooled towards "
+    "all outlets' by empirical Bayes: fully where the outlets' errors do not differ beyond chance), {method}; each "
+    "cross-validation fold's units with the other folds' errors"
 )
 
 
@@ -259,7 +261,7 @@ def code_scores_compute(
     *, project: Project, query: CodeScoreQuery, resolved: ResolvedSource, question: Question
 ) -> list[dict]:
     """The code-score table of ``query``, computed from the counts (see :func:`code_scores`)."""
-    from ml.codes.shares import DEFAULT_CORRECTION, DEFAULT_PRIOR_UNITS, answer_shares_from_counts
+    from ml.codes.shares import DEFAULT_CORRECTION, answer_shares_from_counts
 
     table = code_table(project=project, resolved=resolved, question=question, period=query.period)
     if not len(table.article):
@@ -270,7 +272,7 @@ def code_scores_compute(
     if version is not None:
         errors = _misclassifications(version, question, set(table.fold.tolist()))
         common.update(folds=table.fold.tolist(), strata=table.outlet, method=DEFAULT_CORRECTION)
-    correction = CORRECTION_TEXT.format(m=DEFAULT_PRIOR_UNITS, method=f"{DEFAULT_CORRECTION.value.upper()} estimate")
+    correction = CORRECTION_TEXT.format(method=f"{DEFAULT_CORRECTION.value.upper()} estimate")
     shares = []
     if question.kind == Question.Kind.MULTIPLE:
         for j, option in enumerate(table.answers):

@@ -30,9 +30,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from numbers import Real
 
 import numpy as np
 
+from ml.codes.pooling import row_prior_units
 from ml.stats.bootstrap import (
     EXACT_MAX_ARTICLES,
     check_confidence,
@@ -57,7 +59,9 @@ class Correction(StrEnum):
 DEFAULT_CORRECTION = Correction.EM
 
 
-DEFAULT_PRIOR_UNITS = 20.0
+#: The pooling weight of a stratum's matrix rows: None estimates it per row from the strata's counts (empirical
+#: Bayes, :mod:`ml.codes.pooling`); a number is a fixed weight in units (the older rule used m = 20).
+DEFAULT_PRIOR_UNITS: float | None = None
 
 
 @dataclass(frozen=True)
@@ -66,19 +70,28 @@ class Misclassification:
 
     ``pooled[t][p]``: units with true answer ``answers[t]`` predicted ``answers[p]``; ``strata``: the same counts of
     each stratum's units. A stratum's matrix is partially pooled: row ``t`` is
-    ``(C_s[t] + m · P_pooled[t]) / (n_s[t] + m)`` with ``m`` = ``prior_units``, so a stratum with ``m`` units of a
-    true answer gets half its own error rates for it and half the pooled ones (``m = 0``: its own only; a stratum
-    with no counts, or ``strata`` empty: the pooled matrix). The misclassification of a classifier often differs
-    by outlet (on BABE, neutral wire copy is easier to call neutral than the average sentence), which one pooled
-    matrix over-corrects. ``prior`` smooths the pooled counts (Jeffreys: 0.5 per cell).
+    ``(C_s[t] + m_t · P_pooled[t]) / (n_s[t] + m_t)``, so a stratum with ``m_t`` units of true answer ``t`` gets half
+    its own error rates for it and half the pooled ones. ``prior_units=None`` (the default) estimates ``m_t`` per row
+    from how far the strata's rows differ beyond sampling noise (:func:`ml.codes.pooling.row_prior_units`,
+    :attr:`row_units`): when they do not, ``m_t = ∞`` and every stratum gets the pooled row; when they do, ``m_t`` is
+    small and each stratum keeps close to its own. The misclassification of a classifier can differ by outlet (on
+    BABE, neutral wire copy is easier to call neutral than the average sentence), which one pooled matrix
+    over-corrects; where it does not, per-outlet rows would only add noise. A number is a fixed ``m`` for every
+    row (``0``: each stratum's own rows). A stratum with no counts of a row, or not in ``strata``, gets the pooled
+    row. ``prior`` smooths the pooled counts (Jeffreys: 0.5 per cell).
 
-    Uncertainty: a row is drawn from ``Dirichlet(C_s[t] + m · P_pooled[t])`` (pooled: ``Dirichlet(C[t] + prior)``).
+    Uncertainty: the pooled matrix's row is drawn from ``Dirichlet(C[t] + prior)``; a stratum's from a Dirichlet
+    with the partially pooled row as mean. With a fixed ``m`` its parameters are ``C_s[t] + m · P_pooled[t]``. With
+    the estimated ``m_t`` its concentration also counts the pooled row's own uncertainty (weight ``1 − w`` on it,
+    ``w = n_s / (n_s + m_t)``): ``1 / (1 / (n_s + m_t) + (1 − w)² / (N + K · prior))``, so a fully pooled row is
+    drawn exactly as the pooled matrix's (a large ``m_t`` is not ``m_t`` units of certainty: the pooled row rests
+    on ``N`` units).
     """
 
     answers: list[str]
     pooled: np.ndarray
     strata: Mapping[Hashable, np.ndarray] = field(default_factory=dict)
-    prior_units: float = DEFAULT_PRIOR_UNITS
+    prior_units: float | None = DEFAULT_PRIOR_UNITS
     prior: float = PRIOR
 
     def __post_init__(self) -> None:
@@ -87,8 +100,23 @@ class Misclassification:
             m = np.asarray(m, dtype=float)
             if m.shape != (k, k) or not np.all(np.isfinite(m)) or np.any(m < 0):
                 raise ValueError(f"{name} must be a ({k}, {k}) array of non-negative counts, got shape {m.shape}")
-        if self.prior_units < 0 or self.prior <= 0:
-            raise ValueError("prior_units must be >= 0 and prior > 0")
+        fixed = self.prior_units
+        if (fixed is not None and not (isinstance(fixed, Real) and 0 <= fixed < np.inf)) or self.prior <= 0:
+            raise ValueError("prior_units must be None or a finite number >= 0, and prior > 0")
+        # estimated once: matrix() and draw() are called per (fold, stratum) block of every scoring
+        units = (
+            np.full(k, float(fixed))
+            if fixed is not None
+            else np.maximum(row_prior_units(self.strata.values(), k), k * self.prior)
+        )
+        object.__setattr__(self, "_row_units", units)
+
+    @property
+    def row_units(self) -> np.ndarray:
+        """Per row (true answer), the pooling weight ``m`` in units: the fixed ``prior_units``, or the estimated one
+        (``inf``: the strata's rows do not differ beyond noise, so every stratum gets the pooled row; at least
+        ``K · prior``, the pooled matrix's own smoothing)."""
+        return self._row_units.copy()  # type: ignore[attr-defined]
 
     @classmethod
     def from_units(
@@ -98,7 +126,7 @@ class Misclassification:
         true: Sequence[str],
         predicted: Sequence[str],
         strata: Sequence[Hashable] | None = None,
-        prior_units: float = DEFAULT_PRIOR_UNITS,
+        prior_units: float | None = DEFAULT_PRIOR_UNITS,
     ) -> Misclassification:
         """Counts from cross-fitted units (true and predicted answer, and optionally each unit's stratum)."""
         answers = [str(a) for a in answers]
@@ -121,17 +149,20 @@ class Misclassification:
             "answers": list(self.answers),
             "pooled": np.asarray(self.pooled).tolist(),
             "strata": {str(k): np.asarray(v).tolist() for k, v in self.strata.items()},
-            "prior_units": self.prior_units,
+            "prior_units": None if self.prior_units is None else float(self.prior_units),
             "prior": self.prior,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Misclassification:
+        """The inverse of :meth:`to_dict`. A stored number (older dicts always hold ``"prior_units": 20.0``) stays
+        that fixed weight, so a stored matrix gives the figures it gave; ``None`` or no key: the default."""
+        units = data.get("prior_units", DEFAULT_PRIOR_UNITS)
         return cls(
             list(data["answers"]),
             np.asarray(data["pooled"], dtype=float),
             {k: np.asarray(v, dtype=float) for k, v in data.get("strata", {}).items()},
-            float(data.get("prior_units", DEFAULT_PRIOR_UNITS)),
+            None if units is None else float(units),
             float(data.get("prior", PRIOR)),
         )
 
@@ -141,8 +172,22 @@ class Misclassification:
             return pooled
         pooled_p = pooled / pooled.sum(axis=1, keepdims=True)
         own = np.asarray(self.strata[stratum], dtype=float)
-        # a stratum with nothing of a row's answer falls back to the pooled row
-        return own + np.maximum(self.prior_units, np.where(own.sum(axis=1, keepdims=True) > 0, 0.0, 1.0)) * pooled_p
+        if self.prior_units is not None:
+            # a stratum with nothing of a row's answer falls back to the pooled row
+            return own + np.maximum(self.prior_units, np.where(own.sum(axis=1, keepdims=True) > 0, 0.0, 1.0)) * pooled_p
+        return self._estimated_pseudo_counts(own, pooled, pooled_p)
+
+    def _estimated_pseudo_counts(self, own: np.ndarray, pooled: np.ndarray, pooled_p: np.ndarray) -> np.ndarray:
+        m = self._row_units[:, None]  # type: ignore[attr-defined]
+        n = own.sum(axis=1, keepdims=True)
+        full = np.isinf(m) | (n == 0)
+        finite_m = np.where(np.isinf(m), 1.0, m)
+        weight = np.where(full, 0.0, n / (n + finite_m))  # of the stratum's own rates
+        mean = np.where(full, pooled_p, (own + finite_m * pooled_p) / (n + finite_m))
+        # the pooled row is known from N units, not n + m: its uncertainty enters with weight (1 - w)
+        within = np.where(full, 0.0, 1.0 / (n + finite_m))
+        concentration = 1.0 / (within + (1.0 - weight) ** 2 / pooled.sum(axis=1, keepdims=True))
+        return np.where(full, pooled, mean * concentration)
 
     def matrix(self, stratum: Hashable | None = None) -> np.ndarray:
         """``P(predicted | true)`` for ``stratum`` (None: pooled)."""
