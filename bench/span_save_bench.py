@@ -95,7 +95,14 @@ def ensure_fixture(*, n_spans: int, n_articles: int = 2000, words_per_article: i
         t0 = time.perf_counter()
         cols = "project_id, article_id, layer, annotator_id, label_id, start_char, end_char, text, note, " \
                "codebook_version_id, provenance, created_at, updated_at"  # fmt: skip
-        seen = set()  # an annotator marks one span once (the span_annotator_unique index): skip a repeat draw
+        # An annotator marks one span once (the span_annotator_unique index): skip a draw that repeats one, a span
+        # of an earlier, smaller run included (the same seed draws the same spans first).
+        seen = set(
+            Span.objects.filter(project=project, layer="annotator").values_list(
+                "article_id", "annotator_id", "label_id", "start_char", "end_char"
+            )
+        )
+        missing += len(seen)
         with connection.cursor() as cursor:
             raw = cursor.cursor
             with raw.copy(f"COPY annotations_span ({cols}) FROM STDIN") as copy:
