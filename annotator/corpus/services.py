@@ -26,7 +26,7 @@ from annotator.common.copy import copy_rows
 from annotator.common.models import JobStatus
 from annotator.corpus.importing.errors import ImportFileError, RowError, row_error
 from annotator.corpus.importing.parsers import ArticleRow
-from annotator.corpus.importing.pipeline import ParsedChunk, parsed_chunks
+from annotator.corpus.importing.pipeline import ParsedChunk, fewer_gc_collections, parsed_chunks
 from annotator.corpus.importing.readers import Reader, reader_for
 from annotator.corpus.models import Article, ImportBatch, Outlet
 
@@ -201,7 +201,7 @@ class _ImportRun:
         reader.check_decompressed_size()
         if self.batch.strict:
             self._validate_all(self._reader())
-        with _sqlite_import_cache():
+        with _sqlite_import_cache(), fewer_gc_collections():
             for chunk in self._chunks(reader):
                 self._process(chunk)
 
