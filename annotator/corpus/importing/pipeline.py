@@ -29,6 +29,7 @@ from annotator.corpus.importing.parsers import ArticleRow, RowRejected, parse_ro
 from annotator.corpus.importing.readers import Reader
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PARSER_PROCESS = Path(__file__).with_name("parser_process.py")  # the child's entry point
 # Below this size the ~0.3 s start of a child process costs more than it saves.
 PARALLEL_MIN_BYTES = int(os.environ.get("IMPORT_PARALLEL_MIN_BYTES", str(8 * 1024 * 1024)))
 # Allocations of container objects between two collections of the youngest generation during an import (Python's
@@ -93,7 +94,8 @@ _as_tuple = operator.attrgetter(*ArticleRow.__slots__)  # ArticleRow → its fie
 
 
 def _child_main() -> None:
-    """Entry point of the parser process: job from stdin, pickled chunks to stdout (see _parse_in_child)."""
+    """The parser process (started by parser_process.py): job from stdin, pickled chunks to stdout (see
+    _parse_in_child)."""
     out = sys.stdout.buffer
     reader, size, default_outlet = pickle.load(sys.stdin.buffer)
     try:
@@ -124,11 +126,9 @@ def _send_chunks(out: BinaryIO, reader: Reader, size: int, default_outlet: str) 
 def _parse_in_child(reader: Reader, size: int, default_outlet: str) -> Iterator[ParsedChunk]:
     # A plain subprocess, not multiprocessing: spawn re-imports the caller's main module, which breaks
     # scripts without a __main__ guard; fork would inherit database connections and threads.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     child = subprocess.Popen(
-        [sys.executable, "-m", "annotator.corpus.importing.pipeline"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=PROJECT_ROOT,
-    )  # fmt: skip
+        [sys.executable, str(PARSER_PROCESS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=PROJECT_ROOT
+    )
     assert child.stdin is not None and child.stdout is not None
     try:
         pickle.dump((reader, size, default_outlet), child.stdin)
@@ -155,7 +155,3 @@ def _parse_in_child(reader: Reader, size: int, default_outlet: str) -> Iterator[
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-
-
-if __name__ == "__main__":
-    _child_main()
