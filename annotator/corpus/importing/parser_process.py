@@ -10,11 +10,14 @@ import sys
 import types
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent
+PROJECT_ROOT = HERE.parents[2]
 
-# Run by path, Python put this file's folder first on sys.path, where readers.py or errors.py could shadow a module
-# of the same name: the project's root takes its place.
-sys.path[0] = str(PROJECT_ROOT)
+# Run by path, Python put this file's folder first on sys.path (unless PYTHONSAFEPATH is set), where readers.py or
+# errors.py could shadow a module of the same name: the project's root takes its place.
+if sys.path and sys.path[0] and Path(sys.path[0]).resolve() == HERE:
+    del sys.path[0]
+sys.path.insert(0, str(PROJECT_ROOT))
 package = types.ModuleType("annotator")
 package.__path__ = [str(PROJECT_ROOT / "annotator")]
 sys.modules["annotator"] = package
