@@ -188,3 +188,15 @@ def test_a_file_error_in_the_child_process_is_raised_here(tmp_path):
     path.write_bytes(b"not json at all\n")
     with pytest.raises(ImportFileError, match="is not a JSONL file"):
         _chunks_as_data(path, parallel=True)
+
+
+def test_fewer_gc_collections_raises_the_threshold_and_restores_it():
+    import gc
+
+    from annotator.corpus.importing.pipeline import IMPORT_GC_THRESHOLD, fewer_gc_collections
+
+    before = gc.get_threshold()
+    with fewer_gc_collections():
+        assert gc.get_threshold() == (IMPORT_GC_THRESHOLD, *before[1:])
+        assert gc.isenabled()
+    assert gc.get_threshold() == before
